@@ -1,0 +1,18 @@
+#include "attestation/verifier.h"
+
+namespace sigil::attestation {
+
+void Registry::Add(std::unique_ptr<Verifier> v) {
+  std::string name(v->tee());
+  verifiers_[name] = std::move(v);
+}
+
+Result<const Verifier*> Registry::Find(std::string_view tee) const {
+  auto it = verifiers_.find(tee);
+  if (it == verifiers_.end()) {
+    return Fail(Code::kInvalidArgument, "unsupported tee type '" + std::string(tee) + "'");
+  }
+  return it->second.get();
+}
+
+}  // namespace sigil::attestation

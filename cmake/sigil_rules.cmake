@@ -1,0 +1,70 @@
+# Shared build rules: one static library per component, warnings as errors.
+set(SIGIL_WARNINGS -Wall -Wextra -Werror -Wpedantic -Wshadow -Wnon-virtual-dtor
+    -Wcast-align -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough
+    -Wno-missing-field-initializers)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  list(APPEND SIGIL_WARNINGS -Wno-gnu-zero-variadic-macro-arguments)
+endif()
+
+if(SIGIL_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+if(SIGIL_FUZZ)
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# sigil_library(NAME SRCS ... DEPS ...) -> target sigil_NAME, alias sigil::NAME
+function(sigil_library NAME)
+  cmake_parse_arguments(A "" "" "SRCS;DEPS" ${ARGN})
+  add_library(sigil_${NAME} STATIC ${A_SRCS})
+  add_library(sigil::${NAME} ALIAS sigil_${NAME})
+  target_include_directories(sigil_${NAME} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(sigil_${NAME} PUBLIC ${A_DEPS})
+  target_compile_options(sigil_${NAME} PRIVATE ${SIGIL_WARNINGS})
+endfunction()
+
+# sigil_executable(NAME SRCS ... DEPS ...)
+function(sigil_executable NAME)
+  cmake_parse_arguments(A "" "" "SRCS;DEPS" ${ARGN})
+  add_executable(${NAME} ${A_SRCS})
+  target_link_libraries(${NAME} PRIVATE ${A_DEPS})
+  target_compile_options(${NAME} PRIVATE ${SIGIL_WARNINGS})
+  set_target_properties(${NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bin)
+endfunction()
+
+# sigil_test(NAME SRCS ... DEPS ... LABELS ...) -> gtest executable registered with CTest
+function(sigil_test NAME)
+  cmake_parse_arguments(A "" "" "SRCS;DEPS;LABELS" ${ARGN})
+  if(NOT SIGIL_BUILD_TESTS)
+    return()
+  endif()
+  add_executable(${NAME} ${A_SRCS})
+  target_link_libraries(${NAME} PRIVATE ${A_DEPS} sigil::test_support GTest::gmock GTest::gtest_main)
+  target_compile_options(${NAME} PRIVATE ${SIGIL_WARNINGS})
+  target_compile_definitions(${NAME} PRIVATE
+    SIGIL_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    SIGIL_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared"
+    SIGIL_BIN_DIR="${PROJECT_BINARY_DIR}/bin")
+  gtest_discover_tests(${NAME} PROPERTIES LABELS "${A_LABELS}" DISCOVERY_TIMEOUT 60)
+endfunction()
+
+# sigil_fuzz(NAME SRCS ... DEPS ...): a libFuzzer target (clang, SIGIL_FUZZ=ON) or, with g++,
+# a gtest that replays tests/fuzz/corpus/NAME/* through the same LLVMFuzzerTestOneInput.
+function(sigil_fuzz NAME)
+  cmake_parse_arguments(A "" "" "SRCS;DEPS" ${ARGN})
+  if(SIGIL_FUZZ)
+    add_executable(${NAME}_fuzz ${A_SRCS})
+    target_link_libraries(${NAME}_fuzz PRIVATE ${A_DEPS})
+    target_link_options(${NAME}_fuzz PRIVATE -fsanitize=fuzzer)
+  elseif(SIGIL_BUILD_TESTS)
+    add_executable(${NAME}_fuzz_replay ${A_SRCS} ${PROJECT_SOURCE_DIR}/tests/fuzz/corpus_main.cpp)
+    target_link_libraries(${NAME}_fuzz_replay PRIVATE ${A_DEPS} GTest::gtest)
+    target_compile_options(${NAME}_fuzz_replay PRIVATE ${SIGIL_WARNINGS})
+    target_compile_definitions(${NAME}_fuzz_replay PRIVATE
+      SIGIL_FUZZ_CORPUS="${PROJECT_SOURCE_DIR}/tests/fuzz/corpus/${NAME}")
+    add_test(NAME fuzz_replay.${NAME} COMMAND ${NAME}_fuzz_replay)
+    set_tests_properties(fuzz_replay.${NAME} PROPERTIES LABELS "fuzz")
+  endif()
+endfunction()

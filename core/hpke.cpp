@@ -1,0 +1,2 @@
+// HPKE implementation: see core/hpke.h.
+#include "core/hpke.h"

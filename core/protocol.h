@@ -1,0 +1,35 @@
+// Byte strings that both ends of the Sigil v1 protocol must build identically: the attestation
+// binding, and the HPKE `info` strings that tie a sealed DEK to its tenant, key and version.
+// Changing any of these is a wire-format change (docs/protocol.md).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/bytes.h"
+#include "core/digest.h"
+
+namespace sigil::protocol {
+
+constexpr std::size_t kNonceSize = 32;
+constexpr std::size_t kBindingSize = 64;
+constexpr std::size_t kX25519PublicKeySize = 32;
+
+// SHA-512("sigil/v1/binding" || nonce || tee_public_key): the 64 bytes a TEE puts in its report
+// data (a TPM quote's qualifying data holds the first 32).
+Sha512Digest Binding(ByteSpan nonce, ByteSpan tee_public_key);
+
+// HPKE info for a DEK sealed to a Sigil key version inside an .sgl header:
+// "sigil/v1/dek" 0x00 tenant 0x00 key 0x00 decimal(version).
+Bytes DekSealInfo(std::string_view tenant, std::string_view key, std::uint32_t version);
+
+// Identity of one artifact for release: hex(SHA-256(u32be(len(enc)) || enc || sealed_dek)).
+std::string ArtifactId(ByteSpan enc, ByteSpan sealed_dek);
+
+// HPKE info for a DEK re-sealed by the broker to an attested workload:
+// "sigil/v1/release" 0x00 tenant 0x00 key 0x00 decimal(version) 0x00 artifact_id.
+Bytes ReleaseInfo(std::string_view tenant, std::string_view key, std::uint32_t version,
+                  std::string_view artifact_id);
+
+}  // namespace sigil::protocol

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs every build, test and demo dependency of Sigil from Debian 12's packages.
+# Idempotent; needs root (or sudo). Nothing is downloaded from anywhere but Debian's registry.
+set -euo pipefail
+PKGS=(
+  build-essential g++ cmake ninja-build pkg-config git ca-certificates
+  libssl-dev openssl libsodium-dev libsqlite3-dev sqlite3 nlohmann-json3-dev
+  libboost-dev libboost-system-dev libcli11-dev
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  libcbor-dev libtss2-dev libpq-dev libseccomp-dev
+  curl python3 procps time
+)
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup: all packages present"
+fi
