@@ -1,6 +1,6 @@
 # Shared build rules: one static library per component, warnings as errors.
 set(SIGIL_WARNINGS -Wall -Wextra -Werror -Wpedantic -Wshadow -Wnon-virtual-dtor
-    -Wcast-align -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough
+    -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough
     -Wno-missing-field-initializers)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
   list(APPEND SIGIL_WARNINGS -Wno-gnu-zero-variadic-macro-arguments)

@@ -1,0 +1,138 @@
+#include "broker/admin_api.h"
+
+#include "broker/key_wrap.h"
+#include "core/encoding.h"
+#include "core/hpke.h"
+#include "policies/policy.h"
+
+namespace sigil::broker {
+namespace {
+
+Result<void> Audit(const BrokerContext& ctx, const RequestMeta& meta, const std::string& tenant,
+                   const std::string& action, const std::string& key, std::int64_t version, const std::string& reason) {
+  AuditEvent ev{meta.request_id, "admin:" + meta.admin_cn, action, key, version, "ok", reason, "", meta.client, "", ""};
+  return ctx.audit->Append(tenant, ev).has_value() ? Ok() : Result<void>(Error(Code::kUnavailable, "audit log unavailable"));
+}
+
+Result<KeyVersionRow> MakeKeyVersion(const BrokerContext& ctx, const std::string& tenant, const std::string& name,
+                                     const std::string& key_class, std::uint32_t version) {
+  SIGIL_ASSIGN_OR_RETURN(Bytes wrapped_kek, ctx.store->GetTenantKek(tenant));
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, UnwrapKey(*ctx.root_key, wrapped_kek, TenantKekIdentity(tenant)));
+  SIGIL_ASSIGN_OR_RETURN(hpke::KeyPair kp, hpke::GenerateKeyPair(hpke::Kem::kX25519HkdfSha256));
+  SIGIL_ASSIGN_OR_RETURN(Bytes wrapped, WrapKey(kek, kp.private_key, KeyVersionIdentity(tenant, name, version)));
+  return KeyVersionRow{tenant, name, key_class, version, "enabled", kp.public_key, wrapped, UnixSeconds(ctx.now())};
+}
+
+Json KeyJson(const KeyVersionRow& k) {
+  return Json{{"tenant", k.tenant}, {"key", k.name}, {"class", k.key_class}, {"version", k.version},
+              {"state", k.state}, {"created_at", k.created_at}};
+}
+
+}  // namespace
+
+Result<Json> AdminCreateTenant(const BrokerContext& ctx, const RequestMeta& meta, const Json& body) {
+  SIGIL_ASSIGN_OR_RETURN(std::string name, GetString(body, "name", "request"));
+  SIGIL_RETURN_IF_ERROR(ValidateName(name, "tenant name"));
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, SecretBytes::Random(32));
+  SIGIL_ASSIGN_OR_RETURN(Bytes wrapped, WrapKey(*ctx.root_key, kek, TenantKekIdentity(name)));
+  SIGIL_RETURN_IF_ERROR(ctx.store->CreateTenant(name, wrapped));
+  SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, name, "admin.tenant.create", "", 0, "tenant created with a fresh KEK"));
+  return Json{{"tenant", name}};
+}
+
+Result<Json> AdminListTenants(const BrokerContext& ctx) {
+  SIGIL_ASSIGN_OR_RETURN(auto names, ctx.store->ListTenants());
+  Json out = Json::array();
+  for (const auto& n : names) out.push_back(Json{{"tenant", n}});
+  return Json{{"tenants", out}};
+}
+
+Result<Json> AdminCreateKey(const BrokerContext& ctx, const RequestMeta& meta, const std::string& tenant, const Json& body) {
+  SIGIL_ASSIGN_OR_RETURN(std::string name, GetString(body, "name", "request"));
+  SIGIL_RETURN_IF_ERROR(ValidateName(name, "key name"));
+  std::string key_class = "model-weights";
+  if (body.contains("class")) {
+    SIGIL_ASSIGN_OR_RETURN(key_class, GetString(body, "class", "request"));
+  }
+  if (key_class != "model-weights" && key_class != "dataset") {
+    return Fail(Code::kInvalidArgument, "request.class: expected 'model-weights' or 'dataset'");
+  }
+  if (ctx.store->LatestKeyVersion(tenant, name)) {
+    return Fail(Code::kAlreadyExists, "key '" + tenant + "/" + name + "' already exists; use rotate for a new version");
+  }
+  SIGIL_ASSIGN_OR_RETURN(KeyVersionRow row, MakeKeyVersion(ctx, tenant, name, key_class, 1));
+  SIGIL_RETURN_IF_ERROR(ctx.store->PutKeyVersion(row));
+  SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, tenant, "admin.key.create", name, 1, "key created (" + key_class + ")"));
+  return KeyJson(row);
+}
+
+Result<Json> AdminRotateKey(const BrokerContext& ctx, const RequestMeta& meta, const std::string& tenant, const std::string& key) {
+  SIGIL_ASSIGN_OR_RETURN(KeyVersionRow latest, ctx.store->LatestKeyVersion(tenant, key));
+  SIGIL_ASSIGN_OR_RETURN(KeyVersionRow row, MakeKeyVersion(ctx, tenant, key, latest.key_class, latest.version + 1));
+  SIGIL_RETURN_IF_ERROR(ctx.store->PutKeyVersion(row));
+  SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, tenant, "admin.key.rotate", key, row.version, "new key version"));
+  return KeyJson(row);
+}
+
+Result<Json> AdminListKeys(const BrokerContext& ctx, const std::string& tenant) {
+  SIGIL_RETURN_IF_ERROR(ctx.store->GetTenantKek(tenant));
+  SIGIL_ASSIGN_OR_RETURN(auto rows, ctx.store->ListKeyVersions(tenant));
+  Json out = Json::array();
+  for (const auto& r : rows) out.push_back(KeyJson(r));
+  return Json{{"keys", out}};
+}
+
+Result<Json> AdminPublicKey(const BrokerContext& ctx, const std::string& tenant, const std::string& key) {
+  SIGIL_ASSIGN_OR_RETURN(KeyVersionRow k, ctx.store->LatestKeyVersion(tenant, key));
+  return Json{{"type", "sigil-public-key"}, {"tenant", tenant}, {"key", key}, {"version", k.version},
+              {"suite", "X25519-HKDF-SHA256-AES-256-GCM"}, {"public_key", Base64UrlEncode(k.public_key)}};
+}
+
+Result<Json> AdminSetPolicy(const BrokerContext& ctx, const RequestMeta& meta, const std::string& tenant, const Json& body) {
+  SIGIL_RETURN_IF_ERROR(ctx.store->GetTenantKek(tenant));
+  SIGIL_ASSIGN_OR_RETURN(std::string text, GetString(body, "policy", "request"));
+  std::string source = "policy";
+  if (body.contains("source") && body["source"].is_string()) source = body["source"].get<std::string>();
+  SIGIL_RETURN_IF_ERROR(policy::ParsePolicy(text, source));
+  SIGIL_RETURN_IF_ERROR(ctx.store->PutPolicy(tenant, text));
+  SIGIL_ASSIGN_OR_RETURN(auto stored, ctx.store->GetPolicy(tenant));
+  SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, tenant, "admin.policy.set", "", stored.second, "policy version " + std::to_string(stored.second)));
+  return Json{{"tenant", tenant}, {"policy_version", stored.second}};
+}
+
+Result<Json> AdminGetPolicy(const BrokerContext& ctx, const std::string& tenant) {
+  SIGIL_ASSIGN_OR_RETURN(auto p, ctx.store->GetPolicy(tenant));
+  return Json{{"tenant", tenant}, {"policy_version", p.second}, {"policy", p.first}};
+}
+
+Result<Json> AdminAddReference(const BrokerContext& ctx, const RequestMeta& meta, const std::string& tenant, const Json& body) {
+  SIGIL_RETURN_IF_ERROR(ctx.store->GetTenantKek(tenant));
+  SIGIL_ASSIGN_OR_RETURN(std::string set, GetString(body, "set", "request"));
+  SIGIL_ASSIGN_OR_RETURN(std::string value, GetString(body, "value", "request"));
+  SIGIL_RETURN_IF_ERROR(ValidateName(set, "reference set name"));
+  if (value.empty() || value.size() > 512) return Fail(Code::kInvalidArgument, "request.value: 1 to 512 characters");
+  SIGIL_RETURN_IF_ERROR(ctx.store->AddReference(tenant, set, value));
+  SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, tenant, "admin.refs.add", "", 0, "added to reference set '" + set + "': " + value));
+  return Json{{"tenant", tenant}, {"set", set}, {"value", value}};
+}
+
+Result<Json> AdminListReferences(const BrokerContext& ctx, const std::string& tenant) {
+  SIGIL_RETURN_IF_ERROR(ctx.store->GetTenantKek(tenant));
+  SIGIL_ASSIGN_OR_RETURN(auto refs, ctx.store->ListReferences(tenant));
+  Json out = Json::object();
+  for (const auto& [set, values] : refs) out[set] = Json(std::vector<std::string>(values.begin(), values.end()));
+  return Json{{"tenant", tenant}, {"sets", out}};
+}
+
+Result<Json> AdminGetAudit(const BrokerContext& ctx, const std::string& tenant) {
+  SIGIL_RETURN_IF_ERROR(ctx.store->GetTenantKek(tenant));
+  SIGIL_ASSIGN_OR_RETURN(auto rows, ctx.store->ListAudit(tenant));
+  SIGIL_ASSIGN_OR_RETURN(auto cp, ctx.store->GetCheckpoint(tenant));
+  Json records = Json::array();
+  for (const auto& r : rows) records.push_back(Json{{"seq", r.seq}, {"record", r.record}, {"hash", r.hash}});
+  Json out{{"tenant", tenant}, {"records", records}};
+  if (cp) out["checkpoint"] = Json{{"seq", cp->seq}, {"head", cp->head}, {"time", cp->time}, {"signature", cp->signature}};
+  return out;
+}
+
+}  // namespace sigil::broker

@@ -1,0 +1,120 @@
+#include "broker/data_dir.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "attestation/dev/verifier.h"
+#include "attestation/dev/platform_key.h"
+#include "broker/certs.h"
+#include "broker/key_wrap.h"
+#include "broker/sqlite_store.h"
+#include "core/ed25519.h"
+#include "core/encoding.h"
+#include "core/file_io.h"
+
+namespace sigil::broker {
+namespace {
+
+Result<void> MakeDir(const std::string& path, mode_t mode) {
+  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
+    return Fail(Code::kUnavailable, "cannot create " + path + ": " + std::strerror(errno));
+  }
+  return Ok();
+}
+
+// Generates an Ed25519 key, stores its seed wrapped by the root key and its public half in meta.
+Result<Bytes> CreateBrokerSigningKey(Store& store, const SecretBytes& root, const std::string& name) {
+  SIGIL_ASSIGN_OR_RETURN(Ed25519KeyPair kp, Ed25519Generate());
+  SIGIL_ASSIGN_OR_RETURN(Bytes wrapped, WrapKey(root, kp.seed, BrokerKeyIdentity(name)));
+  SIGIL_RETURN_IF_ERROR(store.PutMeta(name + ".wrapped", wrapped));
+  SIGIL_RETURN_IF_ERROR(store.PutMeta(name + ".public", kp.public_key));
+  return kp.public_key;
+}
+
+Result<SecretBytes> LoadBrokerSigningKey(Store& store, const SecretBytes& root, const std::string& name) {
+  SIGIL_ASSIGN_OR_RETURN(Bytes wrapped, store.GetMeta(name + ".wrapped"));
+  return UnwrapKey(root, wrapped, BrokerKeyIdentity(name));
+}
+
+}  // namespace
+
+Result<void> InitDataDir(const InitOptions& o) {
+  DataDir d(o.data_dir);
+  struct stat st;
+  if (::stat(d.root_key().c_str(), &st) == 0) {
+    return Fail(Code::kAlreadyExists, o.data_dir + " is already initialised (root.key exists); refusing to overwrite");
+  }
+  SIGIL_RETURN_IF_ERROR(MakeDir(o.data_dir, 0700));
+  SIGIL_RETURN_IF_ERROR(MakeDir(d.Path("tls"), 0700));
+  SIGIL_RETURN_IF_ERROR(MakeDir(d.Path("admin"), 0700));
+  std::unique_ptr<SecretBytes> pass;
+  if (o.root_mode == RootKeyMode::kPassphrase) {
+    SIGIL_ASSIGN_OR_RETURN(SecretBytes p, ReadPassphrase(o.passphrase_file));
+    pass = std::make_unique<SecretBytes>(std::move(p));
+  }
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes root, CreateRootKey(d.root_key(), o.root_mode, pass.get()));
+  SIGIL_ASSIGN_OR_RETURN(auto store, OpenSqliteStore(d.store()));
+  SIGIL_RETURN_IF_ERROR(CreateBrokerSigningKey(*store, root, "token_key"));
+  SIGIL_ASSIGN_OR_RETURN(Bytes audit_pub, CreateBrokerSigningKey(*store, root, "audit_key"));
+  TlsFiles tls{d.tls("ca.pem"), d.tls("ca.key"), d.tls("server.pem"), d.tls("server.key"),
+               d.admin("admin.pem"), d.admin("admin.key")};
+  SIGIL_RETURN_IF_ERROR(GenerateTlsMaterial(tls, o.tls_names));
+  SIGIL_ASSIGN_OR_RETURN(Bytes ca, ReadFile(d.tls("ca.pem")));
+  SIGIL_RETURN_IF_ERROR(WriteFileAtomic(d.admin("ca.pem"), ca, 0644));
+  Json audit_key{{"type", "sigil-audit-public-key"}, {"public_key", Base64UrlEncode(audit_pub)}};
+  SIGIL_RETURN_IF_ERROR(WriteFileAtomic(d.admin("audit.pub"), AsBytes(audit_key.dump(2) + "\n"), 0644));
+  std::string host = o.listen.substr(0, o.listen.rfind(':'));
+  if (host == "0.0.0.0" || host == "[::]") host = "127.0.0.1";
+  Json broker{{"url", "https://" + host + o.listen.substr(o.listen.rfind(':'))}};
+  SIGIL_RETURN_IF_ERROR(WriteFileAtomic(d.admin("broker.json"), AsBytes(broker.dump(2) + "\n"), 0644));
+  Json config{{"listen", o.listen}, {"dev_tee", o.dev_tee}, {"nonce_ttl_seconds", 60}, {"token_ttl_seconds", 300}};
+  SIGIL_RETURN_IF_ERROR(WriteFileAtomic(d.config(), AsBytes(config.dump(2) + "\n"), 0644));
+  if (o.dev_tee) {
+    SIGIL_RETURN_IF_ERROR(MakeDir(d.Path("dev"), 0700));
+    SIGIL_ASSIGN_OR_RETURN(Ed25519KeyPair dev, attestation::dev::GenerateDevPlatformKey());
+    SIGIL_RETURN_IF_ERROR(attestation::dev::SaveDevPlatformKey(d.dev("platform.key"), dev));
+    SIGIL_RETURN_IF_ERROR(attestation::dev::SaveDevPlatformPublicKey(d.dev("platform.pub"), dev.public_key));
+  }
+  return Ok();
+}
+
+Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, const std::string& passphrase_file) {
+  DataDir d(data_dir);
+  auto b = std::make_unique<OpenBroker>();
+  SIGIL_ASSIGN_OR_RETURN(std::string cfg_text, ReadTextFile(d.config()));
+  SIGIL_ASSIGN_OR_RETURN(Json cfg, ParseJson(cfg_text, d.config()));
+  SIGIL_ASSIGN_OR_RETURN(b->listen, GetString(cfg, "listen", d.config()));
+  SIGIL_ASSIGN_OR_RETURN(bool dev_tee, GetBool(cfg, "dev_tee", d.config()));
+  SIGIL_ASSIGN_OR_RETURN(std::int64_t nonce_ttl, GetInt(cfg, "nonce_ttl_seconds", d.config()));
+  SIGIL_ASSIGN_OR_RETURN(std::int64_t token_ttl, GetInt(cfg, "token_ttl_seconds", d.config()));
+  std::unique_ptr<SecretBytes> pass;
+  if (auto p = ReadPassphrase(passphrase_file)) pass = std::make_unique<SecretBytes>(std::move(*p));
+  SIGIL_ASSIGN_OR_RETURN(b->root_key, LoadRootKey(d.root_key(), pass.get(), &b->dev_root_key));
+  SIGIL_ASSIGN_OR_RETURN(b->store, OpenSqliteStore(d.store()));
+  SIGIL_ASSIGN_OR_RETURN(b->token_seed, LoadBrokerSigningKey(*b->store, b->root_key, "token_key"));
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes audit_seed, LoadBrokerSigningKey(*b->store, b->root_key, "audit_key"));
+  SIGIL_ASSIGN_OR_RETURN(Bytes token_pub, b->store->GetMeta("token_key.public"));
+  b->audit = std::make_unique<AuditLog>(*b->store, std::move(audit_seed), [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  });
+  b->verifiers = std::make_unique<attestation::Registry>();
+  if (dev_tee) {
+    SIGIL_ASSIGN_OR_RETURN(Bytes dev_pub, attestation::dev::LoadDevPlatformPublicKey(d.dev("platform.pub")));
+    SIGIL_ASSIGN_OR_RETURN(auto dev_verifier, attestation::dev::DevVerifier::Create(dev_pub));
+    b->verifiers->Add(std::move(dev_verifier));
+  }
+  BrokerContext& c = b->context;
+  c.store = b->store.get();
+  c.audit = b->audit.get();
+  c.verifiers = b->verifiers.get();
+  c.root_key = &b->root_key;
+  c.token_seed = &b->token_seed;
+  c.token_public_key = token_pub;
+  c.settings.nonce_ttl = std::chrono::seconds(nonce_ttl);
+  c.settings.token_ttl = std::chrono::seconds(token_ttl);
+  return b;
+}
+
+}  // namespace sigil::broker

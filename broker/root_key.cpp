@@ -1,0 +1,113 @@
+#include "broker/root_key.h"
+
+#include <sodium.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "core/aead.h"
+#include "core/encoding.h"
+#include "core/file_io.h"
+#include "core/json.h"
+
+namespace sigil::broker {
+namespace {
+constexpr std::string_view kAad = "sigil/v1/root-key";
+
+Result<SecretBytes> DeriveKek(const SecretBytes& pass, ByteSpan salt, Argon2Params p) {
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, SecretBytes::Allocate(32));
+  auto pw = pass.Reveal(SecretAccess::Get());
+  if (crypto_pwhash(kek.RevealMutable(SecretAccess::Get()).data(), 32, reinterpret_cast<const char*>(pw.data()),
+                    pw.size(), salt.data(), p.opslimit, p.memlimit, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    return Fail(Code::kUnavailable, "Argon2id: out of memory");
+  }
+  return kek;
+}
+}  // namespace
+
+Argon2Params DefaultArgon2Params() {
+  return {crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE};
+}
+
+Result<SecretBytes> CreateRootKey(const std::string& path, RootKeyMode mode, const SecretBytes* passphrase,
+                                  Argon2Params params) {
+  EnsureSodium();
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes root, SecretBytes::Random(32));
+  Json j;
+  j["type"] = "sigil-root-key";
+  if (mode == RootKeyMode::kDevPlaintext) {
+    j["mode"] = "dev-plaintext";
+    j["warning"] = "INSECURE: development mode, the root key is stored in plain text";
+    j["key"] = Base64UrlEncode(root.Reveal(SecretAccess::Get()));
+  } else {
+    if (passphrase == nullptr || passphrase->empty()) return Fail(Code::kInvalidArgument, "a passphrase is required");
+    Bytes salt(crypto_pwhash_SALTBYTES), nonce(kAeadNonceSize);
+    randombytes_buf(salt.data(), salt.size());
+    randombytes_buf(nonce.data(), nonce.size());
+    SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, DeriveKek(*passphrase, salt, params));
+    SIGIL_ASSIGN_OR_RETURN(Bytes ct, AeadSeal(AeadAlg::kAes256Gcm, kek.Reveal(SecretAccess::Get()), nonce,
+                                              AsBytes(kAad), root.Reveal(SecretAccess::Get())));
+    j["mode"] = "passphrase";
+    j["kdf"] = "argon2id";
+    j["opslimit"] = params.opslimit;
+    j["memlimit"] = params.memlimit;
+    j["salt"] = Base64UrlEncode(salt);
+    j["nonce"] = Base64UrlEncode(nonce);
+    j["wrapped"] = Base64UrlEncode(ct);
+  }
+  std::string text = j.dump(2) + "\n";
+  SIGIL_RETURN_IF_ERROR(WriteFileAtomic(path, AsBytes(text), 0600));
+  sodium_memzero(text.data(), text.size());
+  return root;
+}
+
+Result<SecretBytes> LoadRootKey(const std::string& path, const SecretBytes* passphrase, bool* is_dev_mode) {
+  SIGIL_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path, 1 << 16));
+  auto parsed = ParseJson(text, path);
+  sodium_memzero(text.data(), text.size());
+  if (!parsed) return std::move(parsed).error();
+  const Json& j = *parsed;
+  SIGIL_ASSIGN_OR_RETURN(std::string mode, GetString(j, "mode", path));
+  if (mode == "dev-plaintext") {
+    if (is_dev_mode) *is_dev_mode = true;
+    SIGIL_ASSIGN_OR_RETURN(std::string k, GetString(j, "key", path));
+    SIGIL_ASSIGN_OR_RETURN(Bytes raw, Base64UrlDecode(k));
+    auto key = SecretBytes::CopyFrom(raw);
+    sodium_memzero(raw.data(), raw.size());
+    if (key && key->size() != 32) return Fail(Code::kInvalidArgument, path + ": root key must be 32 bytes");
+    return key;
+  }
+  if (mode != "passphrase") return Fail(Code::kInvalidArgument, path + ": unknown root key mode '" + mode + "'");
+  if (is_dev_mode) *is_dev_mode = false;
+  if (passphrase == nullptr) return Fail(Code::kInvalidArgument, "the root key is passphrase-protected: set SIGIL_ROOT_PASSPHRASE or --passphrase-file");
+  SIGIL_ASSIGN_OR_RETURN(std::int64_t ops, GetInt(j, "opslimit", path));
+  SIGIL_ASSIGN_OR_RETURN(std::int64_t mem, GetInt(j, "memlimit", path));
+  SIGIL_ASSIGN_OR_RETURN(std::string salt_s, GetString(j, "salt", path));
+  SIGIL_ASSIGN_OR_RETURN(std::string nonce_s, GetString(j, "nonce", path));
+  SIGIL_ASSIGN_OR_RETURN(std::string ct_s, GetString(j, "wrapped", path));
+  SIGIL_ASSIGN_OR_RETURN(Bytes salt, Base64UrlDecode(salt_s));
+  SIGIL_ASSIGN_OR_RETURN(Bytes nonce, Base64UrlDecode(nonce_s));
+  SIGIL_ASSIGN_OR_RETURN(Bytes ct, Base64UrlDecode(ct_s));
+  if (salt.size() != crypto_pwhash_SALTBYTES || ops <= 0 || mem <= 0) return Fail(Code::kInvalidArgument, path + ": bad KDF parameters");
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, DeriveKek(*passphrase, salt, {static_cast<unsigned long long>(ops), static_cast<std::size_t>(mem)}));
+  auto root = AeadOpenSecret(AeadAlg::kAes256Gcm, kek.Reveal(SecretAccess::Get()), nonce, AsBytes(kAad), ct);
+  if (!root) return Fail(Code::kUnauthenticated, "wrong passphrase for the root key in " + path);
+  return root;
+}
+
+Result<SecretBytes> ReadPassphrase(const std::string& passphrase_file) {
+  if (!passphrase_file.empty()) {
+    SIGIL_ASSIGN_OR_RETURN(std::string text, ReadTextFile(passphrase_file, 4096));
+    auto nl = text.find('\n');
+    auto r = SecretBytes::CopyFrom(AsBytes(std::string_view(text).substr(0, nl)));
+    sodium_memzero(text.data(), text.size());
+    return r;
+  }
+  const char* env = std::getenv("SIGIL_ROOT_PASSPHRASE");
+  if (env == nullptr || *env == '\0') {
+    return Fail(Code::kInvalidArgument, "no passphrase: set SIGIL_ROOT_PASSPHRASE or pass --passphrase-file");
+  }
+  return SecretBytes::CopyFrom(AsBytes(env));
+}
+
+}  // namespace sigil::broker

@@ -1,0 +1,132 @@
+#include "broker/router.h"
+
+#include <openssl/rand.h>
+
+#include <cstdio>
+#include <vector>
+
+#include "broker/admin_api.h"
+#include "broker/workload_api.h"
+#include "core/encoding.h"
+
+namespace sigil::broker {
+namespace {
+
+std::vector<std::string> Split(const std::string& path) {
+  std::vector<std::string> parts;
+  std::string cur;
+  for (char c : path.substr(0, path.find('?'))) {
+    if (c == '/') {
+      if (!cur.empty()) parts.push_back(cur);
+      cur.clear();
+    } else {
+      cur.push_back(c);
+    }
+  }
+  if (!cur.empty()) parts.push_back(cur);
+  return parts;
+}
+
+net::HttpResponse ErrorResponse(const Error& e, const std::string& request_id) {
+  Json body{{"error", {{"code", std::string(CodeName(e.code()))}, {"message", e.message()}, {"request_id", request_id}}}};
+  return net::HttpResponse{HttpStatusFor(e.code()), "application/json", body.dump()};
+}
+
+Result<Json> RouteAdmin(const BrokerContext& ctx, const RequestMeta& meta, const std::string& method,
+                        const std::vector<std::string>& p, const Json& body) {
+  // p = ["v1","admin","tenants", ...]
+  const std::size_t n = p.size();
+  if (n == 3 && method == "POST") return AdminCreateTenant(ctx, meta, body);
+  if (n == 3 && method == "GET") return AdminListTenants(ctx);
+  if (n >= 5) {
+    const std::string& t = p[3];
+    const std::string& what = p[4];
+    if (what == "keys" && n == 5 && method == "POST") return AdminCreateKey(ctx, meta, t, body);
+    if (what == "keys" && n == 5 && method == "GET") return AdminListKeys(ctx, t);
+    if (what == "keys" && n == 7 && p[6] == "public" && method == "GET") return AdminPublicKey(ctx, t, p[5]);
+    if (what == "keys" && n == 7 && p[6] == "rotate" && method == "POST") return AdminRotateKey(ctx, meta, t, p[5]);
+    if (what == "policy" && n == 5 && method == "PUT") return AdminSetPolicy(ctx, meta, t, body);
+    if (what == "policy" && n == 5 && method == "GET") return AdminGetPolicy(ctx, t);
+    if (what == "refs" && n == 5 && method == "POST") return AdminAddReference(ctx, meta, t, body);
+    if (what == "refs" && n == 5 && method == "GET") return AdminListReferences(ctx, t);
+    if (what == "audit" && n == 5 && method == "GET") return AdminGetAudit(ctx, t);
+  }
+  return Fail(Code::kNotFound, "no admin endpoint " + method + " /" + [&] {
+    std::string s;
+    for (std::size_t i = 0; i < n; ++i) s += (i ? "/" : "") + p[i];
+    return s;
+  }());
+}
+
+Result<Json> Dispatch(const BrokerContext& ctx, const RequestMeta& meta, const net::HttpRequest& req,
+                      const std::vector<std::string>& p) {
+  Json body = Json::object();
+  if (!req.body.empty()) {
+    SIGIL_ASSIGN_OR_RETURN(body, ParseJson(req.body, "request body"));
+    if (!body.is_object()) return Fail(Code::kInvalidArgument, "request body: expected a JSON object");
+  }
+  if (p.size() == 2 && p[0] == "v1" && req.method == "POST") {
+    if (p[1] == "challenge") return HandleChallenge(ctx, meta, body);
+    if (p[1] == "attest") return HandleAttest(ctx, meta, body);
+    if (p[1] == "release") {
+      std::string bearer;
+      auto it = req.headers.find("authorization");
+      if (it != req.headers.end() && it->second.rfind("Bearer ", 0) == 0) bearer = it->second.substr(7);
+      return HandleRelease(ctx, meta, bearer, body);
+    }
+  }
+  if (p.size() >= 3 && p[0] == "v1" && p[1] == "admin" && p[2] == "tenants") {
+    // The admin API needs a client certificate chaining to the broker's admin CA, with an
+    // operator role in its common name ("operator:<name>").
+    if (meta.admin_cn.empty()) return Fail(Code::kUnauthenticated, "the admin API requires a client certificate");
+    if (meta.admin_cn.rfind("operator:", 0) != 0) {
+      return Fail(Code::kPermissionDenied, "certificate '" + meta.admin_cn + "' has no operator role");
+    }
+    return RouteAdmin(ctx, meta, req.method, p, body);
+  }
+  return Fail(Code::kNotFound, "no endpoint " + req.method + " " + req.target.substr(0, 200));
+}
+
+}  // namespace
+
+int HttpStatusFor(Code code) {
+  switch (code) {
+    case Code::kInvalidArgument: return 400;
+    case Code::kMalformedEvidence: return 400;
+    case Code::kVerificationFailed: return 403;
+    case Code::kPolicyDenied: return 403;
+    case Code::kNotFound: return 404;
+    case Code::kAlreadyExists: return 409;
+    case Code::kUnauthenticated: return 401;
+    case Code::kPermissionDenied: return 403;
+    case Code::kExpired: return 403;
+    case Code::kReplay: return 403;
+    case Code::kUnavailable: return 503;
+    case Code::kInternal: return 500;
+  }
+  return 500;
+}
+
+net::HttpResponse Route(const BrokerContext& ctx, const net::HttpRequest& req) {
+  std::uint8_t id[8];
+  RAND_bytes(id, sizeof id);
+  RequestMeta meta{HexEncode(id), req.client_address, req.peer.has_client_certificate ? req.peer.subject_cn : ""};
+  auto p = Split(req.target);
+  net::HttpResponse res;
+  if (req.method == "GET" && p.size() == 1 && p[0] == "healthz") {
+    res.body = R"({"status":"ok"})";
+  } else if (req.method == "GET" && p.size() == 1 && p[0] == "readyz") {
+    auto t = ctx.store->ListTenants();
+    res = t ? net::HttpResponse{200, "application/json", R"({"status":"ready"})"}
+            : ErrorResponse(Error(Code::kUnavailable, "store unavailable"), meta.request_id);
+  } else {
+    auto r = Dispatch(ctx, meta, req, p);
+    res = r ? net::HttpResponse{200, "application/json", r->dump()} : ErrorResponse(r.error(), meta.request_id);
+  }
+  // One access-log line per request; bodies (which may carry keys or tokens) are never logged.
+  std::fprintf(stderr, "sigild: %s %s %s -> %d id=%s\n", req.client_address.c_str(), req.method.c_str(),
+               req.target.substr(0, 120).c_str(), res.status, meta.request_id.c_str());
+  return res;
+}
+
+}  // namespace sigil::broker

@@ -1,0 +1,110 @@
+// sigild: the Sigil key broker. `sigild init` creates a data directory; `sigild serve` runs the
+// HTTPS API until SIGTERM/SIGINT.
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cstdio>
+#include <thread>
+
+#include "broker/data_dir.h"
+#include "broker/router.h"
+#include "core/file_io.h"
+#include "net/https_server.h"
+#include "net/tls.h"
+
+namespace {
+using namespace sigil;
+using namespace sigil::broker;
+
+int Die(const Error& e) {
+  std::fprintf(stderr, "sigild: error: %s\n", e.message().c_str());
+  return e.code() == Code::kInvalidArgument ? 2 : 1;
+}
+
+int RunInit(const InitOptions& o) {
+  if (o.root_mode == RootKeyMode::kDevPlaintext) {
+    std::fprintf(stderr, "sigild: WARNING: --dev-root-key stores the root key IN PLAIN TEXT in %s/root.key. "
+                         "Development only.\n", o.data_dir.c_str());
+  }
+  if (auto r = InitDataDir(o); !r) return Die(r.error());
+  std::printf("initialised %s\n  admin credentials: %s/admin/\n  broker CA: %s/admin/ca.pem\n", o.data_dir.c_str(),
+              o.data_dir.c_str(), o.data_dir.c_str());
+  if (o.dev_tee) {
+    std::printf("  INSECURE dev TEE platform key: %s/dev/platform.key (for demos and tests only)\n", o.data_dir.c_str());
+  }
+  return 0;
+}
+
+int RunServe(const std::string& data_dir, const std::string& passphrase_file, std::string listen,
+             int nonce_ttl, const std::string& port_file, int threads) {
+  if (auto h = HardenProcess(); !h) return Die(h.error());
+  auto opened = OpenDataDir(data_dir, passphrase_file);
+  if (!opened) return Die(opened.error());
+  OpenBroker& b = **opened;
+  if (b.dev_root_key) std::fprintf(stderr, "sigild: WARNING: the root key is stored in plain text (dev mode)\n");
+  if (nonce_ttl > 0) b.context.settings.nonce_ttl = std::chrono::seconds(nonce_ttl);
+  if (listen.empty()) listen = b.listen;
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return Die(Error(Code::kInvalidArgument, "--listen must be ADDRESS:PORT"));
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  int port = std::atoi(listen.c_str() + colon + 1);
+  if (port < 0 || port > 65535) return Die(Error(Code::kInvalidArgument, "--listen: bad port"));
+  DataDir d(data_dir);
+  auto tls = net::MakeServerTlsContext({d.tls("server.pem"), d.tls("server.key"), d.tls("ca.pem")});
+  if (!tls) return Die(tls.error());
+  boost::asio::io_context io;
+  const BrokerContext& ctx = b.context;
+  auto server = net::HttpsServer::Create(io, *tls, host, static_cast<unsigned short>(port), net::ServerLimits{},
+                                         [&ctx](const net::HttpRequest& r) { return Route(ctx, r); });
+  if (!server) return Die(server.error());
+  std::string url_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  std::fprintf(stderr, "sigild: listening on https://%s:%u\n", url_host.c_str(), (*server)->port());
+  if (!port_file.empty()) {
+    std::string p = std::to_string((*server)->port()) + "\n";
+    if (auto w = WriteFileAtomic(port_file, AsBytes(p), 0644); !w) return Die(w.error());
+  }
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int sig) {
+    std::fprintf(stderr, "sigild: signal %d, shutting down\n", sig);
+    (*server)->Stop();
+    io.stop();  // in-flight handlers finish first: each runs to completion on its thread
+  });
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& t : pool) t.join();
+  std::fprintf(stderr, "sigild: stopped\n");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"sigild: the Sigil attested key broker"};
+  app.require_subcommand(1);
+  InitOptions init;
+  bool dev_root = false;
+  auto* ci = app.add_subcommand("init", "create a data directory: root key, store, TLS and admin credentials");
+  ci->add_option("--data-dir", init.data_dir, "directory to create")->required();
+  ci->add_flag("--dev-root-key", dev_root, "INSECURE: keep the root key in plain text (development only)");
+  ci->add_option("--passphrase-file", init.passphrase_file, "file whose first line is the root key passphrase (default: $SIGIL_ROOT_PASSPHRASE)");
+  ci->add_option("--listen", init.listen, "address:port to serve on")->capture_default_str();
+  ci->add_flag("--dev-tee", init.dev_tee, "enable the INSECURE development TEE (creates its platform key)");
+  ci->add_option("--tls-name", init.tls_names, "extra DNS name or IP for the server certificate");
+  std::string data_dir, passphrase_file, listen, port_file;
+  int nonce_ttl = 0, threads = 4;
+  auto* cs = app.add_subcommand("serve", "run the broker");
+  cs->add_option("--data-dir", data_dir, "data directory made by init")->required();
+  cs->add_option("--passphrase-file", passphrase_file, "root key passphrase file (default: $SIGIL_ROOT_PASSPHRASE)");
+  cs->add_option("--listen", listen, "override the configured address:port (port 0 picks one)");
+  cs->add_option("--nonce-ttl", nonce_ttl, "nonce lifetime in seconds (default from config: 60)");
+  cs->add_option("--port-file", port_file, "write the bound port to this file once listening");
+  cs->add_option("--threads", threads, "I/O threads")->capture_default_str()->check(CLI::Range(1, 64));
+  CLI11_PARSE(app, argc, argv);
+  if (ci->parsed()) {
+    init.root_mode = dev_root ? RootKeyMode::kDevPlaintext : RootKeyMode::kPassphrase;
+    return RunInit(init);
+  }
+  return RunServe(data_dir, passphrase_file, listen, nonce_ttl, port_file, threads);
+}

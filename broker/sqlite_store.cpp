@@ -1,0 +1,282 @@
+#include "broker/sqlite_store.h"
+
+#include <mutex>
+
+#include "broker/sqlite_db.h"
+
+namespace sigil::broker {
+namespace {
+using sql::Stmt;
+
+constexpr const char* kSchema = R"sql(
+PRAGMA journal_mode=WAL;
+PRAGMA synchronous=FULL;
+PRAGMA foreign_keys=ON;
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS tenants (name TEXT PRIMARY KEY, kek BLOB NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS key_versions (
+  tenant TEXT NOT NULL REFERENCES tenants(name), name TEXT NOT NULL, version INTEGER NOT NULL,
+  class TEXT NOT NULL, state TEXT NOT NULL, public_key BLOB NOT NULL, private_key BLOB NOT NULL,
+  created_at INTEGER NOT NULL, PRIMARY KEY (tenant, name, version));
+CREATE TABLE IF NOT EXISTS policies (
+  tenant TEXT NOT NULL REFERENCES tenants(name), version INTEGER NOT NULL, text TEXT NOT NULL,
+  created_at INTEGER NOT NULL, PRIMARY KEY (tenant, version));
+CREATE TABLE IF NOT EXISTS refs (
+  tenant TEXT NOT NULL REFERENCES tenants(name), set_name TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY (tenant, set_name, value));
+CREATE TABLE IF NOT EXISTS nonces (
+  nonce BLOB PRIMARY KEY, tenant TEXT NOT NULL, tee TEXT NOT NULL, expires_at INTEGER NOT NULL,
+  used INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS audit (
+  tenant TEXT NOT NULL, seq INTEGER NOT NULL, record TEXT NOT NULL, hash TEXT NOT NULL,
+  PRIMARY KEY (tenant, seq));
+CREATE TABLE IF NOT EXISTS checkpoints (
+  tenant TEXT PRIMARY KEY, seq INTEGER NOT NULL, head TEXT NOT NULL, time INTEGER NOT NULL,
+  signature TEXT NOT NULL);
+)sql";
+
+std::int64_t Seconds(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+std::int64_t Millis(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(sql::DbPtr db) : db_(std::move(db)) {}
+
+  Result<void> CreateTenant(const std::string& tenant, ByteSpan kek) override {
+    std::lock_guard lock(mu_);
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("INSERT INTO tenants(name, kek, created_at) VALUES(?,?,?)"));
+    auto r = s.Bind(1, tenant).Bind(2, kek).Bind(3, Seconds(std::chrono::system_clock::now())).Run();
+    if (!r && r.error().code() == Code::kAlreadyExists) {
+      return Fail(Code::kAlreadyExists, "tenant '" + tenant + "' already exists");
+    }
+    return r;
+  }
+
+  Result<Bytes> GetTenantKek(const std::string& tenant) override {
+    std::lock_guard lock(mu_);
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT kek FROM tenants WHERE name=?"));
+    s.Bind(1, tenant);
+    SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Fail(Code::kNotFound, "unknown tenant '" + tenant + "'");
+    return s.Blob(0);
+  }
+
+  Result<std::vector<std::string>> ListTenants() override {
+    std::lock_guard lock(mu_);
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT name FROM tenants ORDER BY name"));
+    std::vector<std::string> out;
+    for (;;) {
+      SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return out;
+      out.push_back(s.Text(0));
+    }
+  }
+
+  Result<void> PutKeyVersion(const KeyVersionRow& k) override {
+    std::lock_guard lock(mu_);
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare(
+        "INSERT INTO key_versions(tenant,name,version,class,state,public_key,private_key,created_at) "
+        "VALUES(?,?,?,?,?,?,?,?)"));
+    auto r = s.Bind(1, k.tenant).Bind(2, k.name).Bind(3, std::int64_t{k.version}).Bind(4, k.key_class)
+                 .Bind(5, k.state).Bind(6, ByteSpan(k.public_key)).Bind(7, ByteSpan(k.wrapped_private_key))
+                 .Bind(8, k.created_at).Run();
+    if (!r && r.error().code() == Code::kAlreadyExists) {
+      return Fail(Code::kAlreadyExists, "key '" + k.tenant + "/" + k.name + "' version " +
+                                            std::to_string(k.version) + " already exists");
+    }
+    return r;
+  }
+
+  Result<KeyVersionRow> GetKeyVersion(const std::string& tenant, const std::string& name, std::uint32_t v) override {
+    std::lock_guard lock(mu_);
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare(std::string(kKeyColumns) + " WHERE tenant=? AND name=? AND version=?"));
+    s.Bind(1, tenant).Bind(2, name).Bind(3, std::int64_t{v});
+    SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Fail(Code::kNotFound, "unknown key '" + tenant + "/" + name + "' version " + std::to_string(v));
+    return ReadKey(s);
+  }
+
+  Result<KeyVersionRow> LatestKeyVersion(const std::string& tenant, const std::string& name) override {
+    std::lock_guard lock(mu_);
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare(std::string(kKeyColumns) +
+                                           " WHERE tenant=? AND name=? ORDER BY version DESC LIMIT 1"));
+    s.Bind(1, tenant).Bind(2, name);
+    SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Fail(Code::kNotFound, "unknown key '" + tenant + "/" + name + "'");
+    return ReadKey(s);
+  }
+
+  Result<std::vector<KeyVersionRow>> ListKeyVersions(const std::string& tenant) override {
+    std::lock_guard lock(mu_);
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare(std::string(kKeyColumns) + " WHERE tenant=? ORDER BY name, version"));
+    s.Bind(1, tenant);
+    std::vector<KeyVersionRow> out;
+    for (;;) {
+      SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return out;
+      out.push_back(ReadKey(s));
+    }
+  }
+
+  Result<void> PutPolicy(const std::string& tenant, const std::string& text) override {
+    std::lock_guard lock(mu_);
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare(
+        "INSERT INTO policies(tenant,version,text,created_at) VALUES(?, "
+        "(SELECT COALESCE(MAX(version),0)+1 FROM policies WHERE tenant=?), ?, ?)"));
+    return s.Bind(1, tenant).Bind(2, tenant).Bind(3, text).Bind(4, Seconds(std::chrono::system_clock::now())).Run();
+  }
+
+  Result<std::pair<std::string, std::int64_t>> GetPolicy(const std::string& tenant) override {
+    std::lock_guard lock(mu_);
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT text, version FROM policies WHERE tenant=? ORDER BY version DESC LIMIT 1"));
+    s.Bind(1, tenant);
+    SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Fail(Code::kNotFound, "tenant '" + tenant + "' has no policy");
+    return std::make_pair(s.Text(0), s.Int(1));
+  }
+
+  Result<void> AddReference(const std::string& tenant, const std::string& set, const std::string& value) override {
+    std::lock_guard lock(mu_);
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("INSERT OR IGNORE INTO refs(tenant,set_name,value) VALUES(?,?,?)"));
+    return s.Bind(1, tenant).Bind(2, set).Bind(3, value).Run();
+  }
+
+  Result<std::map<std::string, std::set<std::string>>> ListReferences(const std::string& tenant) override {
+    std::lock_guard lock(mu_);
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT set_name, value FROM refs WHERE tenant=?"));
+    s.Bind(1, tenant);
+    std::map<std::string, std::set<std::string>> out;
+    for (;;) {
+      SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return out;
+      out[s.Text(0)].insert(s.Text(1));
+    }
+  }
+
+  Result<void> PutNonce(ByteSpan nonce, const std::string& tenant, const std::string& tee, TimePoint exp) override {
+    std::lock_guard lock(mu_);
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("INSERT INTO nonces(nonce,tenant,tee,expires_at) VALUES(?,?,?,?)"));
+    return s.Bind(1, nonce).Bind(2, tenant).Bind(3, tee).Bind(4, Millis(exp)).Run();
+  }
+
+  Result<void> ConsumeNonce(ByteSpan nonce, const std::string& tenant, const std::string& tee, TimePoint now) override {
+    std::lock_guard lock(mu_);
+    SIGIL_ASSIGN_OR_RETURN(Stmt q, Prepare("SELECT tenant, tee, expires_at, used FROM nonces WHERE nonce=?"));
+    q.Bind(1, nonce);
+    SIGIL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row || q.Text(0) != tenant || q.Text(1) != tee) {
+      return Fail(Code::kNotFound, "nonce was not issued by this broker for this tenant and TEE type");
+    }
+    std::int64_t expires = q.Int(2);
+    bool used = q.Int(3) != 0;
+    SIGIL_ASSIGN_OR_RETURN(Stmt u, Prepare("UPDATE nonces SET used=1 WHERE nonce=? AND used=0"));
+    SIGIL_RETURN_IF_ERROR(u.Bind(1, nonce).Run());
+    if (used || sqlite3_changes(db_.get()) != 1) return Fail(Code::kReplay, "nonce was already used (replay)");
+    if (Millis(now) > expires) return Fail(Code::kExpired, "nonce has expired; request a new challenge");
+    // Forget long-expired nonces so the table stays small; replays of those fail as unknown.
+    SIGIL_ASSIGN_OR_RETURN(Stmt gc, Prepare("DELETE FROM nonces WHERE expires_at < ?"));
+    return gc.Bind(1, Millis(now) - 24 * 3600 * 1000).Run();
+  }
+
+  Result<AuditRow> AppendAudit(const std::string& tenant, const AuditMaker& make) override {
+    std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(sql::Exec(db_.get(), "BEGIN IMMEDIATE"));
+    auto r = AppendLocked(tenant, make);
+    if (!r) {
+      (void)sql::Exec(db_.get(), "ROLLBACK");
+      return r;
+    }
+    if (auto c = sql::Exec(db_.get(), "COMMIT"); !c) {
+      (void)sql::Exec(db_.get(), "ROLLBACK");
+      return std::move(c).error();
+    }
+    return r;
+  }
+
+  Result<std::vector<AuditRow>> ListAudit(const std::string& tenant) override {
+    std::lock_guard lock(mu_);
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT seq, record, hash FROM audit WHERE tenant=? ORDER BY rowid"));
+    s.Bind(1, tenant);
+    std::vector<AuditRow> out;
+    for (;;) {
+      SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return out;
+      out.push_back(AuditRow{static_cast<std::uint64_t>(s.Int(0)), s.Text(1), s.Text(2)});
+    }
+  }
+
+  Result<std::optional<Checkpoint>> GetCheckpoint(const std::string& tenant) override {
+    std::lock_guard lock(mu_);
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT seq, head, time, signature FROM checkpoints WHERE tenant=?"));
+    s.Bind(1, tenant);
+    SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return std::optional<Checkpoint>();
+    return std::optional<Checkpoint>(Checkpoint{static_cast<std::uint64_t>(s.Int(0)), s.Text(1), s.Int(2), s.Text(3)});
+  }
+
+  Result<void> PutMeta(const std::string& key, ByteSpan value) override {
+    std::lock_guard lock(mu_);
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("INSERT OR REPLACE INTO meta(k, v) VALUES(?, ?)"));
+    return s.Bind(1, key).Bind(2, value).Run();
+  }
+
+  Result<Bytes> GetMeta(const std::string& key) override {
+    std::lock_guard lock(mu_);
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT v FROM meta WHERE k=?"));
+    s.Bind(1, key);
+    SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Fail(Code::kNotFound, "store has no '" + key + "'");
+    return s.Blob(0);
+  }
+
+ private:
+  static constexpr const char* kKeyColumns =
+      "SELECT tenant,name,version,class,state,public_key,private_key,created_at FROM key_versions";
+
+  Result<Stmt> Prepare(const std::string& q) { return Stmt::Prepare(db_.get(), q.c_str()); }
+
+  static KeyVersionRow ReadKey(const Stmt& s) {
+    return KeyVersionRow{s.Text(0), s.Text(1), s.Text(3), static_cast<std::uint32_t>(s.Int(2)),
+                         s.Text(4), s.Blob(5), s.Blob(6), s.Int(7)};
+  }
+
+  Result<AuditRow> AppendLocked(const std::string& tenant, const AuditMaker& make) {
+    SIGIL_ASSIGN_OR_RETURN(Stmt h, Prepare("SELECT seq, record, hash FROM audit WHERE tenant=? ORDER BY seq DESC LIMIT 1"));
+    h.Bind(1, tenant);
+    SIGIL_ASSIGN_OR_RETURN(bool row, h.Step());
+    std::optional<AuditRow> head;
+    if (row) head = AuditRow{static_cast<std::uint64_t>(h.Int(0)), h.Text(1), h.Text(2)};
+    SIGIL_ASSIGN_OR_RETURN(auto made, make(head));
+    const auto& [rec, cp] = made;
+    SIGIL_ASSIGN_OR_RETURN(Stmt ins, Prepare("INSERT INTO audit(tenant, seq, record, hash) VALUES(?,?,?,?)"));
+    SIGIL_RETURN_IF_ERROR(ins.Bind(1, tenant).Bind(2, static_cast<std::int64_t>(rec.seq)).Bind(3, rec.record)
+                              .Bind(4, rec.hash).Run());
+    SIGIL_ASSIGN_OR_RETURN(Stmt c, Prepare("INSERT OR REPLACE INTO checkpoints(tenant,seq,head,time,signature) VALUES(?,?,?,?,?)"));
+    SIGIL_RETURN_IF_ERROR(c.Bind(1, tenant).Bind(2, static_cast<std::int64_t>(cp.seq)).Bind(3, cp.head)
+                              .Bind(4, cp.time).Bind(5, cp.signature).Run());
+    return rec;
+  }
+
+  std::mutex mu_;
+  sql::DbPtr db_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  sql::DbPtr db(raw);
+  if (rc != SQLITE_OK) {
+    return Fail(Code::kUnavailable, "cannot open store " + path + ": " + (raw ? sqlite3_errmsg(raw) : "out of memory"));
+  }
+  sqlite3_busy_timeout(db.get(), 2000);
+  SIGIL_RETURN_IF_ERROR(sql::Exec(db.get(), kSchema));
+  return std::unique_ptr<Store>(new SqliteStore(std::move(db)));
+}
+
+}  // namespace sigil::broker

@@ -1,0 +1,88 @@
+// The broker's persistent state behind one interface, so the embedded SQLite store and a shared
+// PostgreSQL store are interchangeable. All blobs holding key material are already wrapped
+// (AES-256-GCM under the tenant KEK or the root key) before they reach the store.
+// Thread-safety: implementations are safe to call from several threads.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/bytes.h"
+#include "core/result.h"
+
+namespace sigil::broker {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+struct KeyVersionRow {
+  std::string tenant;
+  std::string name;
+  std::string key_class;  // "model-weights" | "dataset"
+  std::uint32_t version = 0;
+  std::string state;      // "enabled" | "disabled"
+  Bytes public_key;
+  Bytes wrapped_private_key;
+  std::int64_t created_at = 0;
+};
+
+struct AuditRow {
+  std::uint64_t seq = 0;
+  std::string record;  // canonical JSON
+  std::string hash;    // hex SHA-256(prev hash || record)
+};
+
+struct Checkpoint {
+  std::uint64_t seq = 0;
+  std::string head;       // hex hash of record `seq`
+  std::int64_t time = 0;
+  std::string signature;  // base64url Ed25519 over CheckpointMessage()
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual Result<void> CreateTenant(const std::string& tenant, ByteSpan wrapped_kek) = 0;  // kAlreadyExists
+  virtual Result<Bytes> GetTenantKek(const std::string& tenant) = 0;                      // kNotFound
+  virtual Result<std::vector<std::string>> ListTenants() = 0;
+
+  virtual Result<void> PutKeyVersion(const KeyVersionRow& row) = 0;  // kAlreadyExists
+  virtual Result<KeyVersionRow> GetKeyVersion(const std::string& tenant, const std::string& name,
+                                              std::uint32_t version) = 0;  // kNotFound
+  // Highest version of a key; kNotFound if the key does not exist.
+  virtual Result<KeyVersionRow> LatestKeyVersion(const std::string& tenant, const std::string& name) = 0;
+  virtual Result<std::vector<KeyVersionRow>> ListKeyVersions(const std::string& tenant) = 0;
+
+  virtual Result<void> PutPolicy(const std::string& tenant, const std::string& text) = 0;
+  // The newest policy text and its version number; kNotFound if the tenant has none.
+  virtual Result<std::pair<std::string, std::int64_t>> GetPolicy(const std::string& tenant) = 0;
+
+  virtual Result<void> AddReference(const std::string& tenant, const std::string& set, const std::string& value) = 0;
+  virtual Result<std::map<std::string, std::set<std::string>>> ListReferences(const std::string& tenant) = 0;
+
+  virtual Result<void> PutNonce(ByteSpan nonce, const std::string& tenant, const std::string& tee,
+                                TimePoint expires_at) = 0;
+  // Marks the nonce used. kNotFound (never issued, or for another tenant/tee), kReplay (already
+  // used), kExpired. A nonce is consumed even when it turns out to be expired.
+  virtual Result<void> ConsumeNonce(ByteSpan nonce, const std::string& tenant, const std::string& tee,
+                                    TimePoint now) = 0;
+
+  // Appends one audit record atomically: `make` receives the current head (if any) and returns the
+  // new row plus the checkpoint to store with it. Durable (fsync'd) before return; on any failure
+  // nothing is written.
+  using AuditMaker = std::function<Result<std::pair<AuditRow, Checkpoint>>(const std::optional<AuditRow>& head)>;
+  virtual Result<AuditRow> AppendAudit(const std::string& tenant, const AuditMaker& make) = 0;
+  virtual Result<std::vector<AuditRow>> ListAudit(const std::string& tenant) = 0;
+  virtual Result<std::optional<Checkpoint>> GetCheckpoint(const std::string& tenant) = 0;
+
+  virtual Result<void> PutMeta(const std::string& key, ByteSpan value) = 0;
+  virtual Result<Bytes> GetMeta(const std::string& key) = 0;  // kNotFound
+};
+
+}  // namespace sigil::broker

@@ -1,0 +1,36 @@
+// Sub-command registration for the sigil CLI, one file per command group.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cli/admin_client.h"
+#include "core/json.h"
+
+namespace sigil::cli {
+
+struct GlobalOptions {
+  AdminEndpoint endpoint;
+  bool json = false;
+};
+
+struct Command {
+  CLI::App* sub;
+  std::function<int()> run;
+};
+
+void AddTenantCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
+void AddKeyCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
+void AddPolicyCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
+void AddAuditCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
+void AddModelCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
+
+// Prints "sigil: error: ..." and returns the exit code for the error's Code.
+int ReportError(const Error& e);
+// Runs one admin call and prints its result (JSON with --json, else via `human`).
+int AdminCall(const GlobalOptions& g, const std::string& method, const std::string& path, const Json& body,
+              const std::function<void(const Json&)>& human);
+
+}  // namespace sigil::cli

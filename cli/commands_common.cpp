@@ -1,0 +1,29 @@
+#include "cli/commands.h"
+
+namespace sigil::cli {
+
+int ReportError(const Error& e) {
+  std::fprintf(stderr, "sigil: error: %s\n", e.message().c_str());
+  switch (e.code()) {
+    case Code::kInvalidArgument: return 2;
+    case Code::kUnavailable: return 3;
+    case Code::kVerificationFailed: return 4;
+    default: return 1;
+  }
+}
+
+int AdminCall(const GlobalOptions& g, const std::string& method, const std::string& path, const Json& body,
+              const std::function<void(const Json&)>& human) {
+  auto client = AdminClient::Connect(g.endpoint);
+  if (!client) return ReportError(client.error());
+  auto r = (*client)->Call(method, path, body);
+  if (!r) return ReportError(r.error());
+  if (g.json) {
+    std::printf("%s\n", r->dump(2).c_str());
+  } else {
+    human(*r);
+  }
+  return 0;
+}
+
+}  // namespace sigil::cli

@@ -1,0 +1,38 @@
+// Parallel decryption of an .sgl container into a LockedMemfd: plaintext lives only in locked,
+// non-dumpable, finally sealed memory, and is verified before anyone can see it.
+#pragma once
+
+#include <cstdint>
+
+#include "core/result.h"
+#include "core/secret_bytes.h"
+#include "loader/container_reader.h"
+#include "loader/container_writer.h"
+#include "loader/locked_memfd.h"
+
+namespace sigil::loader {
+
+struct DecryptOptions {
+  unsigned threads = 0;  // 0: std::thread::hardware_concurrency(); capped at the chunk count
+  ProgressFn progress;   // (plaintext bytes done, plaintext size), on the calling thread
+  // Fail (kUnavailable) instead of returning a memfd with lock_warning() set when mlock is
+  // refused by RLIMIT_MEMLOCK.
+  bool require_lock = false;
+  bool verify_digest = true;  // check the header's plaintext SHA-256, if it has one
+  std::string memfd_name = "sigil-model";
+};
+
+// Decrypts every chunk of `c` with `dek` (32 bytes) into a new memfd of exactly the plaintext
+// size, on `threads` workers that take chunks in index order. Each worker owns one reusable
+// AES-GCM context and one locked slice buffer (no per-chunk allocation): it preads ciphertext
+// into the buffer, decrypts it in place and pwrites it to the chunk's place in the memfd, whose
+// pages are locked as they fill (LockedMemfd::WriteAt). If any
+// tag fails, all workers stop, the whole mapping is zeroed and the memfd closed: no plaintext
+// is reachable and the error (kVerificationFailed) names the first bad chunk. The same holds for
+// a plaintext digest mismatch, which is checked before sealing. On success the memfd is sealed
+// (LockedMemfd::Seal) and still FD_CLOEXEC. Codes: kInvalidArgument (DEK size),
+// kVerificationFailed, kUnavailable (I/O, memfd/mmap/mlock), kInternal. Thread-safe.
+Result<LockedMemfd> DecryptToMemfd(const Container& c, const SecretBytes& dek,
+                                   const DecryptOptions& options = {});
+
+}  // namespace sigil::loader

@@ -1,0 +1,30 @@
+// Transport-neutral HTTP request/response values. Handlers in broker/ take and return these,
+// so they are unit-testable without sockets and independent of Beast.
+#pragma once
+
+#include <map>
+#include <string>
+
+namespace sigil::net {
+
+struct PeerIdentity {
+  bool has_client_certificate = false;  // a client certificate that chains to the admin CA
+  std::string subject_cn;               // its subject common name
+};
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query, e.g. "/v1/challenge"
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  std::string client_address;
+  PeerIdentity peer;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+}  // namespace sigil::net

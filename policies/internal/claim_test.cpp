@@ -1,0 +1,152 @@
+#include "policies/internal/claim_test.h"
+
+#include <algorithm>
+#include <variant>
+
+#include "policies/internal/text.h"
+
+namespace sigil::policy::internal {
+
+namespace {
+
+using attestation::ClaimValue;
+
+constexpr std::size_t kTraceValueBytes = 128;
+constexpr std::size_t kTraceListItems = 16;
+
+std::string ClaimName(const Condition& c) { return "claim " + Quote(c.claim); }
+
+std::string RenderList(const std::vector<ClaimValue>& values) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < values.size() && i < kTraceListItems; ++i) {
+    out += (i == 0 ? "" : ", ") + RenderValue(values[i]);
+  }
+  if (values.size() > kTraceListItems) out += ", ... " + std::to_string(values.size()) + " in all";
+  return out + "]";
+}
+
+// The claim type a test compares against.
+ClaimValue ExpectedType(const Condition& c) {
+  switch (c.op) {
+    case TestOp::kEquals:
+    case TestOp::kIn:
+      return c.values.front();
+    case TestOp::kGte:
+    case TestOp::kLte:
+      return std::int64_t{0};
+    case TestOp::kInReference:
+    case TestOp::kMatches:
+      break;
+  }
+  return std::string();
+}
+
+Verdict Equals(const Condition& c, const ClaimValue& v) {
+  const ClaimValue& want = c.values.front();
+  const bool ok = v == want;
+  const std::string name = ClaimName(c);
+  Verdict out{ok, "", ""};
+  if (std::holds_alternative<std::string>(want)) {
+    out.why = ok ? name + " equals the listed value"
+                 : name + " is " + RenderValue(v) + ", which is not the listed value";
+  } else {
+    out.why = name + " is " + RenderValue(v) + (ok ? "" : ", expected " + RenderValue(want));
+  }
+  out.detail = name + " = " + RenderValue(v, kTraceValueBytes) +
+               (ok ? ", equals " : ", expected ") + RenderValue(want, kTraceValueBytes);
+  return out;
+}
+
+Verdict In(const Condition& c, const ClaimValue& v) {
+  const bool ok = std::find(c.values.begin(), c.values.end(), v) != c.values.end();
+  const std::string name = ClaimName(c);
+  Verdict out{ok, "", ""};
+  if (std::holds_alternative<std::string>(c.values.front())) {
+    out.why = ok ? name + " is one of the listed values"
+                 : name + " is " + RenderValue(v) + ", which is not one of the " +
+                       std::to_string(c.values.size()) + " listed values";
+  } else {
+    out.why = name + " is " + RenderValue(v) +
+              (ok ? ", one of the listed values" : ", expected one of " + RenderList(c.values));
+  }
+  out.detail = name + " = " + RenderValue(v, kTraceValueBytes) + (ok ? " is in " : " is not in ") +
+               RenderList(c.values);
+  return out;
+}
+
+Verdict Bound(const Condition& c, std::int64_t x) {
+  const bool gte = c.op == TestOp::kGte;
+  const bool ok = gte ? x >= c.bound : x <= c.bound;
+  const std::string word = gte ? "at least " : "at most ";
+  const std::string bound = word + std::to_string(c.bound);
+  std::string why =
+      ClaimName(c) + " is " + std::to_string(x) + (ok ? " (" + bound + ")" : ", expected " + bound);
+  return {ok, why, why};
+}
+
+Verdict InReference(const Condition& c, const std::string& s, const ReferenceSets& refs) {
+  const std::string name = ClaimName(c);
+  const std::string set = Quote(c.reference_set);
+  if (!refs.Exists(c.reference_set)) {
+    std::string why = "reference set " + set + " (for " + name + ") does not exist";
+    return {false, why, why + "; " + name + " = " + Quote(s, kTraceValueBytes)};
+  }
+  const bool ok = refs.Contains(c.reference_set, s);
+  const std::string verdict = ok ? " is in reference set " : " is not in reference set ";
+  return {ok, name + verdict + set, name + " = " + Quote(s, kTraceValueBytes) + verdict + set};
+}
+
+Verdict Matches(const Condition& c, const std::string& s) {
+  const std::string name = ClaimName(c);
+  if (s.size() > kMaxMatchInput) {
+    std::string why = name + " is too long to match (" + std::to_string(s.size()) +
+                      " bytes, limit " + std::to_string(kMaxMatchInput) + ")";
+    return {false, why, why};
+  }
+  bool ok = false;
+  try {
+    ok = std::regex_match(s.begin(), s.end(), c.regex);
+  } catch (const std::exception&) {
+    std::string why = name + " could not be matched against the pattern (regex engine error)";
+    return {false, why, why};
+  }
+  Verdict out{ok, "", ""};
+  out.why = ok ? name + " matches the pattern"
+               : name + " is " + Quote(s) + ", which does not match the pattern";
+  out.detail = name + " = " + Quote(s, kTraceValueBytes) + (ok ? " matches " : " does not match ") +
+               Quote(c.pattern, 256);
+  return out;
+}
+
+}  // namespace
+
+Verdict EvaluateClaimTest(const Condition& c, const attestation::Claims& claims,
+                          const ReferenceSets& refs) {
+  const ClaimValue* v = claims.Find(c.claim);
+  if (v == nullptr) {
+    std::string why = ClaimName(c) + " is absent";
+    return {false, why, why};
+  }
+  const ClaimValue expected = ExpectedType(c);
+  if (v->index() != expected.index()) {
+    std::string why = ClaimName(c) + " is " + std::string(TypeName(*v)) + ", expected " +
+                      std::string(TypeName(expected));
+    return {false, why, why + " (value " + RenderValue(*v, kTraceValueBytes) + ")"};
+  }
+  switch (c.op) {
+    case TestOp::kEquals:
+      return Equals(c, *v);
+    case TestOp::kIn:
+      return In(c, *v);
+    case TestOp::kGte:
+    case TestOp::kLte:
+      return Bound(c, std::get<std::int64_t>(*v));
+    case TestOp::kInReference:
+      return InReference(c, std::get<std::string>(*v), refs);
+    case TestOp::kMatches:
+      return Matches(c, std::get<std::string>(*v));
+  }
+  return {false, "unsupported operator", "unsupported operator"};
+}
+
+}  // namespace sigil::policy::internal

@@ -1,0 +1,226 @@
+#include "policies/internal/parse_condition.h"
+
+#include <array>
+#include <cctype>
+#include <limits>
+
+#include "policies/internal/regex_guard.h"
+#include "policies/internal/text.h"
+#include "policies/parse.h"
+
+namespace sigil::policy::internal {
+
+namespace {
+
+using attestation::ClaimValue;
+
+constexpr std::array<std::string_view, 3> kCombinators = {"allOf", "anyOf", "not"};
+constexpr std::array<std::pair<std::string_view, TestOp>, 6> kTestOps = {{
+    {"equals", TestOp::kEquals},
+    {"in", TestOp::kIn},
+    {"gte", TestOp::kGte},
+    {"lte", TestOp::kLte},
+    {"in_reference", TestOp::kInReference},
+    {"matches", TestOp::kMatches},
+}};
+constexpr std::string_view kCombinatorList = "allOf, anyOf, not, or a claim test";
+constexpr std::string_view kTestOpList = "equals, in, gte, lte, in_reference, matches";
+
+Unexpected<Error> Bad(const std::string& path, const std::string& problem) {
+  return Fail(Code::kInvalidArgument, path + ": " + problem);
+}
+
+bool IsCombinator(std::string_view k) {
+  for (std::string_view c : kCombinators) {
+    if (c == k) return true;
+  }
+  return false;
+}
+
+const TestOp* FindTestOp(std::string_view k) {
+  for (const auto& [name, op] : kTestOps) {
+    if (name == k) return &op;
+  }
+  return nullptr;
+}
+
+// A scalar from the policy as a claim value: string, boolean or integer within int64.
+Result<ClaimValue> ToClaimValue(const Json& j, const std::string& path) {
+  if (j.is_string()) return ClaimValue(j.get<std::string>());
+  if (j.is_boolean()) return ClaimValue(j.get<bool>());
+  if (j.is_number_unsigned()) {
+    if (j.get<std::uint64_t>() >
+        static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+      return Bad(path, "integer out of range (claims are signed 64-bit)");
+    }
+    return ClaimValue(static_cast<std::int64_t>(j.get<std::uint64_t>()));
+  }
+  if (j.is_number_integer()) return ClaimValue(j.get<std::int64_t>());
+  return Bad(path, "expected a string, an integer or a boolean, got " + JsonTypeName(j));
+}
+
+Result<void> ParseOperand(const Json& v, const std::string& op_path, Condition& c) {
+  switch (c.op) {
+    case TestOp::kEquals: {
+      SIGIL_ASSIGN_OR_RETURN(ClaimValue value, ToClaimValue(v, op_path));
+      c.values.push_back(std::move(value));
+      return Ok();
+    }
+    case TestOp::kIn: {
+      if (!v.is_array()) return Bad(op_path, "expected an array, got " + JsonTypeName(v));
+      if (v.empty()) return Bad(op_path, "must not be empty");
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        const std::string item_path = op_path + "[" + std::to_string(i) + "]";
+        SIGIL_ASSIGN_OR_RETURN(ClaimValue value, ToClaimValue(v[i], item_path));
+        if (!c.values.empty() && value.index() != c.values.front().index()) {
+          return Bad(item_path, std::string("mixed types: ") + std::string(TypeName(value)) +
+                                    " after " + std::string(TypeName(c.values.front())));
+        }
+        c.values.push_back(std::move(value));
+      }
+      return Ok();
+    }
+    case TestOp::kGte:
+    case TestOp::kLte: {
+      if (!v.is_number_integer())
+        return Bad(op_path, "expected an integer, got " + JsonTypeName(v));
+      SIGIL_ASSIGN_OR_RETURN(ClaimValue value, ToClaimValue(v, op_path));
+      c.bound = std::get<std::int64_t>(value);
+      return Ok();
+    }
+    case TestOp::kInReference:
+      if (!v.is_string())
+        return Bad(op_path, "expected a reference set name, got " + JsonTypeName(v));
+      c.reference_set = v.get<std::string>();
+      if (!IsValidName(c.reference_set, true)) {
+        return Bad(op_path, "invalid reference set name " + Quote(c.reference_set) +
+                                " (1-128 characters of A-Z a-z 0-9 . _ : / -)");
+      }
+      return Ok();
+    case TestOp::kMatches: {
+      if (!v.is_string())
+        return Bad(op_path, "expected a regular expression string, got " + JsonTypeName(v));
+      c.pattern = v.get<std::string>();
+      auto re = CompileBoundedRegex(c.pattern, kMaxRegexLength, kMaxRegexExpandedSize);
+      if (!re) return std::move(re).error().Wrap(op_path);
+      c.regex = std::move(re).value();
+      return Ok();
+    }
+  }
+  return Bad(op_path, "unsupported operator");
+}
+
+Result<Condition> ParseClaimTest(const Json& j, const std::string& path) {
+  Condition c;
+  c.kind = ConditionKind::kClaimTest;
+  c.path = path;
+  const Json& claim = *j.find("claim");
+  if (!claim.is_string())
+    return Bad(path + ".claim", "expected a claim name, got " + JsonTypeName(claim));
+  c.claim = claim.get<std::string>();
+  if (!IsValidName(c.claim, true)) {
+    return Bad(path + ".claim", "invalid claim name " + Quote(c.claim) +
+                                    " (1-128 characters of A-Z a-z 0-9 . _ : / -)");
+  }
+  const Json* operand = nullptr;
+  std::string op_name;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it.key() == "claim") continue;
+    const TestOp* op = FindTestOp(it.key());
+    if (op == nullptr) {
+      return Bad(path, "unknown operator " + Quote(it.key()) + " in claim test (expected one of " +
+                           std::string(kTestOpList) + ")");
+    }
+    if (operand != nullptr) {
+      return Bad(path, "claim test for " + Quote(c.claim) + " has more than one operator (" +
+                           Quote(op_name) + " and " + Quote(it.key()) + ")");
+    }
+    operand = &it.value();
+    op_name = it.key();
+    c.op = *op;
+  }
+  if (operand == nullptr) {
+    return Bad(path, "claim test for " + Quote(c.claim) + " has no operator (expected one of " +
+                         std::string(kTestOpList) + ")");
+  }
+  SIGIL_RETURN_IF_ERROR(ParseOperand(*operand, path + "." + op_name, c));
+  return c;
+}
+
+}  // namespace
+
+bool IsValidName(std::string_view name, bool allow_separators) {
+  if (name.empty() || name.size() > kMaxNameLength) return false;
+  for (char ch : name) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' ||
+                    ch == '-' || (allow_separators && (ch == ':' || ch == '/'));
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string JsonTypeName(const Json& j) {
+  if (j.is_number_float()) return "a non-integer number";
+  if (j.is_number()) return "an integer";
+  if (j.is_object()) return "an object";
+  if (j.is_array()) return "an array";
+  if (j.is_string()) return "a string";
+  if (j.is_boolean()) return "a boolean";
+  return "null";
+}
+
+Result<Condition> ParseCondition(const Json& j, const std::string& path, int depth) {
+  if (depth > kMaxConditionDepth) {
+    return Bad(path,
+               "conditions nested deeper than " + std::to_string(kMaxConditionDepth) + " levels");
+  }
+  if (!j.is_object()) return Bad(path, "a condition must be an object, got " + JsonTypeName(j));
+  if (j.empty())
+    return Bad(path, "empty condition (expected one of " + std::string(kCombinatorList) + ")");
+  if (j.contains("claim")) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (IsCombinator(it.key())) {
+        return Bad(path, "a claim test cannot also have " + Quote(it.key()) +
+                             " (wrap both in allOf or anyOf)");
+      }
+    }
+    return ParseClaimTest(j, path);
+  }
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (!IsCombinator(it.key())) {
+      const std::string hint =
+          FindTestOp(it.key()) != nullptr ? " (a claim test needs \"claim\")" : "";
+      return Bad(path, "unknown operator " + Quote(it.key()) + " (expected one of " +
+                           std::string(kCombinatorList) + ")" + hint);
+    }
+  }
+  if (j.size() != 1) {
+    return Bad(path, "a condition must have exactly one of allOf, anyOf, not or claim; found " +
+                         std::to_string(j.size()));
+  }
+  const std::string& op = j.begin().key();
+  const Json& v = j.begin().value();
+  Condition c;
+  c.path = path;
+  if (op == "not") {
+    c.kind = ConditionKind::kNot;
+    SIGIL_ASSIGN_OR_RETURN(Condition child, ParseCondition(v, path + ".not", depth + 1));
+    c.children.push_back(std::move(child));
+    return c;
+  }
+  c.kind = op == "allOf" ? ConditionKind::kAllOf : ConditionKind::kAnyOf;
+  const std::string list_path = path + "." + op;
+  if (!v.is_array())
+    return Bad(list_path, "expected an array of conditions, got " + JsonTypeName(v));
+  if (v.empty()) return Bad(list_path, "must not be empty");
+  c.children.reserve(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    SIGIL_ASSIGN_OR_RETURN(
+        Condition child,
+        ParseCondition(v[i], list_path + "[" + std::to_string(i) + "]", depth + 1));
+    c.children.push_back(std::move(child));
+  }
+  return c;
+}
+
+}  // namespace sigil::policy::internal

@@ -1,0 +1,77 @@
+// The parsed policy model: a Policy is an ordered list of Rules, each naming the keys it covers
+// and a condition tree over attestation claims. Values of these types are built only by
+// ParsePolicy (policies/parse.h), which validates every limit documented in policies/README.md;
+// evaluation (policies/evaluate.h) relies on those invariants.
+// Thread-safety: a Policy is immutable after parsing; concurrent const use is safe (std::regex
+// matching on a const regex does not mutate it).
+#pragma once
+
+#include <cstdint>
+#include <regex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "attestation/claims.h"
+#include "core/result.h"
+
+namespace sigil::policy {
+
+enum class ConditionKind : std::uint8_t { kAllOf, kAnyOf, kNot, kClaimTest };
+
+enum class TestOp : std::uint8_t { kEquals, kIn, kGte, kLte, kInReference, kMatches };
+
+// One node of a rule's condition tree.
+struct Condition {
+  ConditionKind kind = ConditionKind::kClaimTest;
+  std::string path;  // JSON path in the policy file, e.g. "$.rules[0].when.allOf[2]"
+
+  // kAllOf / kAnyOf: one or more children. kNot: exactly one child.
+  std::vector<Condition> children;
+
+  // kClaimTest only.
+  std::string claim;
+  TestOp op = TestOp::kEquals;
+  std::vector<attestation::ClaimValue> values;  // kEquals: one; kIn: one or more of one type
+  std::int64_t bound = 0;                       // kGte / kLte
+  std::string reference_set;                    // kInReference
+  std::string pattern;                          // kMatches: the source text of the pattern
+  std::regex regex;                             // kMatches: compiled at parse time
+};
+
+struct Rule {
+  std::string name;               // unique within the policy
+  std::string path;               // "$.rules[N]"
+  std::vector<std::string> keys;  // key names or globs (policies/glob.h), at least one
+  Condition when;
+  // Computed at parse time: true when every way for `when` to hold passes through a
+  // non-negated test {"claim":"tee","equals":"dev"} or {"claim":"tee","in":[..."dev"...]}.
+  // Only such rules may admit evidence whose claim `tee` is "dev" (policies/README.md).
+  bool names_dev_tee = false;
+};
+
+class Policy {
+ public:
+  // The source name given to ParsePolicy (a file name), used in messages.
+  const std::string& source() const { return source_; }
+  // Rules in file order. Evaluation tries them in this order.
+  const std::vector<Rule>& rules() const { return rules_; }
+  // Sorted, de-duplicated names of the reference sets the policy uses (for `sigil policy lint`
+  // to warn about sets that do not exist yet).
+  std::vector<std::string> ReferenceSetNames() const;
+
+ private:
+  friend Result<Policy> ParsePolicy(std::string_view text, std::string_view source_name);
+  Policy(std::string source, std::vector<Rule> rules)
+      : source_(std::move(source)), rules_(std::move(rules)) {}
+
+  std::string source_;
+  std::vector<Rule> rules_;
+};
+
+// True if `c` names the dev TEE in every way it can hold (the rule behind Rule::names_dev_tee):
+// a claim test on `tee` with equals "dev" or an `in` list containing "dev"; an allOf with at
+// least one such child; an anyOf whose children all do. A `not` never counts.
+bool NamesDevTee(const Condition& c);
+
+}  // namespace sigil::policy

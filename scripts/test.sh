@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh Debian 12 machine: installs dependencies, builds, runs unit,
+# integration and fuzz-corpus tests, then rebuilds with ASan+UBSan and runs them again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export CTEST_OUTPUT_ON_FAILURE=1
+echo "== release build"
+bash scripts/build.sh build -DSIGIL_BUILD_BENCH=OFF
+(cd build && ctest --timeout 600 -j 2)
+echo "== ASan+UBSan build"
+bash scripts/build.sh build-asan -DSIGIL_SANITIZE=ON -DSIGIL_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+   ctest --timeout 900 -j 2)

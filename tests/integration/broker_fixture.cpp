@@ -1,0 +1,123 @@
+#include "tests/integration/broker_fixture.h"
+
+#include "attestation/dev/platform_key.h"
+#include "core/encoding.h"
+#include "core/file_io.h"
+#include "core/protocol.h"
+#include "enclave/dev_attester.h"
+
+namespace sigil::integration {
+namespace {
+BrokerEnv* g_env = nullptr;
+
+constexpr const char* kAcmePolicy = R"({
+  // acme admits the dev TEE, non-debug, approved engines, for key "model" only
+  "version": 1,
+  "rules": [{"name": "approved-engines", "keys": ["model"],
+             "when": {"allOf": [{"claim": "tee", "equals": "dev"},
+                                {"claim": "debug", "equals": false},
+                                {"claim": "measurement", "in_reference": "engines"}]}}]
+})";
+}  // namespace
+
+BrokerEnv& BrokerEnv::Get() { return *g_env; }
+
+testing::CommandResult BrokerEnv::Sigil(std::vector<std::string> args) const {
+  args.insert(args.begin(), {testing::BinPath("sigil"), "--admin-dir", admin_dir(), "--broker", url_});
+  return testing::Run(args);
+}
+
+void BrokerEnv::SetUp() {
+  g_env = this;
+  dir_ = std::make_unique<testing::TempDir>();
+  auto init = testing::Run({testing::BinPath("sigild"), "init", "--data-dir", data_dir(), "--dev-root-key", "--dev-tee",
+                            "--listen", "127.0.0.1:0"});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  sigild_ = std::make_unique<testing::BackgroundProcess>(
+      std::vector<std::string>{testing::BinPath("sigild"), "serve", "--data-dir", data_dir(), "--nonce-ttl", "2",
+                               "--port-file", dir_->File("port")},
+      dir_->File("sigild.log"));
+  std::string port = testing::WaitForFile(dir_->File("port"), 20);
+  ASSERT_FALSE(port.empty()) << "sigild did not start";
+  url_ = "https://127.0.0.1:" + port.substr(0, port.find('\n'));
+  for (auto args : std::vector<std::vector<std::string>>{
+           {"tenant", "create", "acme"}, {"tenant", "create", "bob"}, {"tenant", "create", "carol"},
+           {"key", "create", "acme/model"}, {"key", "create", "acme/other"}, {"key", "create", "bob/model"},
+           {"key", "create", "carol/model"}, {"refs", "add", "acme", "engines", kMeasurementA},
+           {"refs", "add", "carol", "engines", kMeasurementA}}) {
+    auto r = Sigil(args);
+    ASSERT_EQ(r.exit_code, 0) << args[0] << " " << args[1] << ": " << r.err;
+  }
+  auto w = WriteFileAtomic(dir_->File("acme.json"), AsBytes(kAcmePolicy), 0644);
+  ASSERT_TRUE(w.has_value());
+  for (const char* t : {"acme", "carol"}) {
+    auto r = Sigil({"policy", "set", t, dir_->File("acme.json")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+}
+
+void BrokerEnv::TearDown() {
+  if (sigild_) EXPECT_EQ(sigild_->Stop(), 0) << "sigild did not shut down cleanly on SIGTERM";
+}
+
+std::unique_ptr<net::BrokerClient> BrokerEnv::Client() const {
+  auto c = net::BrokerClient::Connect(url_, ca());
+  return c ? std::move(*c) : nullptr;
+}
+
+Result<SecretBytes> BrokerEnv::PlatformSeed() const {
+  SIGIL_ASSIGN_OR_RETURN(Ed25519KeyPair kp, attestation::dev::LoadDevPlatformKey(data_dir() + "/dev/platform.key"));
+  return std::move(kp.seed);
+}
+
+Bytes BrokerEnv::PublicKey(const std::string& tenant, const std::string& key) const {
+  auto r = Sigil({"key", "public", tenant + "/" + key});
+  auto j = ParseJson(r.out, "key public");
+  if (!j) return {};
+  auto b = Base64UrlDecode(j->value("public_key", ""));
+  return b ? *b : Bytes{};
+}
+
+Workload Workload::Make() {
+  auto kp = hpke::GenerateKeyPair(hpke::Kem::kX25519HkdfSha256);
+  SIGIL_CHECK(kp.has_value());
+  return Workload{std::move(*kp)};
+}
+
+Bytes Workload::Evidence(ByteSpan nonce, const std::string& measurement, bool debug, ByteSpan bound_key) const {
+  auto seed = BrokerEnv::Get().PlatformSeed();
+  SIGIL_CHECK(seed.has_value());
+  auto binding = protocol::Binding(nonce, bound_key.empty() ? ByteSpan(key.public_key) : bound_key);
+  auto ev = enclave::MakeDevEvidence(*seed, binding, measurement, debug, std::chrono::system_clock::now());
+  SIGIL_CHECK(ev.has_value());
+  return *ev;
+}
+
+TestArtifact MakeArtifact(const std::string& tenant, const std::string& key) {
+  Bytes pk = BrokerEnv::Get().PublicKey(tenant, key);
+  auto dek = SecretBytes::Random(32);
+  SIGIL_CHECK(dek.has_value() && pk.size() == 32);
+  auto sealed = hpke::Seal(hpke::kSigilSuite, pk, protocol::DekSealInfo(tenant, key, 1), {}, dek->Reveal(SecretAccess::Get()));
+  SIGIL_CHECK(sealed.has_value());
+  return TestArtifact{net::ReleaseArtifact{tenant + "/" + key, 1, sealed->enc, sealed->ciphertext}, std::move(*dek)};
+}
+
+std::vector<Json> AuditRecords(const std::string& tenant) {
+  auto r = BrokerEnv::Get().Sigil({"--json", "audit", "list", tenant});
+  std::vector<Json> out;
+  auto j = ParseJson(r.out, "audit list");
+  if (!j || !j->contains("records")) return out;
+  for (const auto& rec : (*j)["records"]) {
+    auto x = ParseJson(rec["record"].get<std::string>(), "record");
+    if (x) out.push_back(*x);
+  }
+  return out;
+}
+
+}  // namespace sigil::integration
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  ::testing::AddGlobalTestEnvironment(new sigil::integration::BrokerEnv);
+  return RUN_ALL_TESTS();
+}

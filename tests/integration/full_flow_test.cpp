@@ -1,0 +1,1 @@
+// The full flow (filled in once sigil-load lands).

@@ -1,0 +1,163 @@
+// Every refusal the broker must make: a precise error code and message, an audit record with the
+// reason, and no key in the response.
+#include <sqlite3.h>
+
+#include <thread>
+
+#include "core/encoding.h"
+#include "core/protocol.h"
+#include "tests/integration/broker_fixture.h"
+#include "tests/support/matchers.h"
+
+namespace sigil::integration {
+namespace {
+
+// Attests `w` for tenant with the given measurement/debug flag; returns the token.
+Result<std::string> AttestAs(net::BrokerClient& c, const Workload& w, const std::string& tenant,
+                             const std::string& measurement = kMeasurementA, bool debug = false) {
+  SIGIL_ASSIGN_OR_RETURN(Bytes nonce, c.Challenge(tenant, "dev"));
+  return c.Attest(tenant, "dev", nonce, w.Evidence(nonce, measurement, debug), w.key.public_key);
+}
+
+// The newest audit record of `tenant` must be a denial whose reason contains `needle`.
+void ExpectDeniedAndAudited(const std::string& tenant, const std::string& action, const std::string& needle) {
+  auto recs = AuditRecords(tenant);
+  ASSERT_FALSE(recs.empty());
+  const Json& last = recs.back();
+  EXPECT_EQ(last.value("action", ""), action) << last.dump();
+  EXPECT_EQ(last.value("decision", ""), "deny") << last.dump();
+  EXPECT_NE(last.value("reason", "").find(needle), std::string::npos) << last.dump();
+  EXPECT_TRUE(last.value("insecure_dev_tee", false)) << "dev TEE records must be flagged";
+}
+
+TEST(Release, GrantedFlowOpensToTheSameDek) {
+  auto c = BrokerEnv::Get().Client();
+  Workload w = Workload::Make();
+  ASSERT_OK_AND_ASSIGN(std::string token, AttestAs(*c, w, "acme"));
+  TestArtifact a = MakeArtifact("acme", "model");
+  ASSERT_OK_AND_ASSIGN(auto released, c->Release(token, w.key.public_key, {a.artifact}));
+  ASSERT_EQ(released.size(), 1u);
+  auto info = protocol::ReleaseInfo("acme", "model", 1, released[0].artifact_id);
+  ASSERT_OK_AND_ASSIGN(SecretBytes dek, hpke::OpenSecret(hpke::kSigilSuite, released[0].enc, w.key.private_key, info,
+                                                         {}, released[0].sealed_dek));
+  EXPECT_TRUE(ConstantTimeEquals(dek, a.dek));
+  auto recs = AuditRecords("acme");
+  ASSERT_FALSE(recs.empty());
+  EXPECT_EQ(recs.back().value("action", ""), "release");
+  EXPECT_EQ(recs.back().value("decision", ""), "allow");
+}
+
+TEST(Refusal, ReplayedNonce) {
+  auto c = BrokerEnv::Get().Client();
+  Workload w = Workload::Make();
+  ASSERT_OK_AND_ASSIGN(Bytes nonce, c->Challenge("acme", "dev"));
+  Bytes ev = w.Evidence(nonce, kMeasurementA, false);
+  ASSERT_OK(c->Attest("acme", "dev", nonce, ev, w.key.public_key));
+  EXPECT_CODE(c->Attest("acme", "dev", nonce, ev, w.key.public_key), Code::kReplay);
+  ExpectDeniedAndAudited("acme", "attest", "replay");
+}
+
+TEST(Refusal, ExpiredNonce) {
+  auto c = BrokerEnv::Get().Client();
+  Workload w = Workload::Make();
+  ASSERT_OK_AND_ASSIGN(Bytes nonce, c->Challenge("acme", "dev"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // the fixture's nonce TTL is 2 s
+  EXPECT_CODE(c->Attest("acme", "dev", nonce, w.Evidence(nonce, kMeasurementA, false), w.key.public_key), Code::kExpired);
+  ExpectDeniedAndAudited("acme", "attest", "expired");
+}
+
+TEST(Refusal, EvidenceBoundToAnotherTeeKey) {
+  auto c = BrokerEnv::Get().Client();
+  Workload w = Workload::Make(), other = Workload::Make();
+  ASSERT_OK_AND_ASSIGN(Bytes nonce, c->Challenge("acme", "dev"));
+  Bytes ev = w.Evidence(nonce, kMeasurementA, false, other.key.public_key);
+  EXPECT_CODE(c->Attest("acme", "dev", nonce, ev, w.key.public_key), Code::kVerificationFailed);
+  ExpectDeniedAndAudited("acme", "attest", "bound to a different");
+}
+
+TEST(Refusal, TokenUsedWithAnotherTeeKey) {
+  auto c = BrokerEnv::Get().Client();
+  Workload w = Workload::Make(), thief = Workload::Make();
+  ASSERT_OK_AND_ASSIGN(std::string token, AttestAs(*c, w, "acme"));
+  TestArtifact a = MakeArtifact("acme", "model");
+  EXPECT_CODE(c->Release(token, thief.key.public_key, {a.artifact}), Code::kPermissionDenied);
+  ExpectDeniedAndAudited("acme", "release", "different TEE public key");
+}
+
+TEST(Refusal, MeasurementNotInReferenceSet) {
+  auto c = BrokerEnv::Get().Client();
+  Workload w = Workload::Make();
+  ASSERT_OK_AND_ASSIGN(std::string token, AttestAs(*c, w, "acme", kMeasurementB));
+  TestArtifact a = MakeArtifact("acme", "model");
+  auto r = c->Release(token, w.key.public_key, {a.artifact});
+  EXPECT_CODE(r, Code::kPolicyDenied);
+  EXPECT_NE(r.error().message().find("measurement"), std::string::npos) << r.error().message();
+  EXPECT_EQ(r.error().message().find(kMeasurementA), std::string::npos) << "reference values must not leak";
+  ExpectDeniedAndAudited("acme", "release", "measurement");
+}
+
+TEST(Refusal, DebugEvidence) {
+  auto c = BrokerEnv::Get().Client();
+  Workload w = Workload::Make();
+  ASSERT_OK_AND_ASSIGN(std::string token, AttestAs(*c, w, "acme", kMeasurementA, /*debug=*/true));
+  TestArtifact a = MakeArtifact("acme", "model");
+  EXPECT_CODE(c->Release(token, w.key.public_key, {a.artifact}), Code::kPolicyDenied);
+  ExpectDeniedAndAudited("acme", "release", "debug");
+}
+
+TEST(Refusal, TenantWithoutPolicy) {
+  auto c = BrokerEnv::Get().Client();
+  Workload w = Workload::Make();
+  EXPECT_CODE(AttestAs(*c, w, "bob"), Code::kPolicyDenied);
+  ExpectDeniedAndAudited("bob", "attest", "no policy");
+}
+
+TEST(Refusal, KeyNotCoveredByAnyRule) {
+  auto c = BrokerEnv::Get().Client();
+  Workload w = Workload::Make();
+  ASSERT_OK_AND_ASSIGN(std::string token, AttestAs(*c, w, "acme"));
+  TestArtifact a = MakeArtifact("acme", "other");
+  EXPECT_CODE(c->Release(token, w.key.public_key, {a.artifact}), Code::kPolicyDenied);
+  ExpectDeniedAndAudited("acme", "release", "other");
+}
+
+TEST(Refusal, TokenFromAnotherTenant) {
+  auto c = BrokerEnv::Get().Client();
+  Workload w = Workload::Make();
+  ASSERT_OK_AND_ASSIGN(std::string token, AttestAs(*c, w, "carol"));
+  TestArtifact a = MakeArtifact("acme", "model");
+  EXPECT_CODE(c->Release(token, w.key.public_key, {a.artifact}), Code::kPermissionDenied);
+  ExpectDeniedAndAudited("carol", "release", "not to 'acme'");
+}
+
+TEST(Refusal, BatchIsAllOrNothing) {
+  auto c = BrokerEnv::Get().Client();
+  Workload w = Workload::Make();
+  ASSERT_OK_AND_ASSIGN(std::string token, AttestAs(*c, w, "acme"));
+  TestArtifact ok = MakeArtifact("acme", "model"), bad = MakeArtifact("acme", "other");
+  EXPECT_CODE(c->Release(token, w.key.public_key, {ok.artifact, bad.artifact}), Code::kPolicyDenied);
+}
+
+TEST(FailClosed, NoReleaseWhenTheAuditLogCannotBeWritten) {
+  auto c = BrokerEnv::Get().Client();
+  Workload w = Workload::Make();
+  ASSERT_OK_AND_ASSIGN(std::string token, AttestAs(*c, w, "acme"));
+  TestArtifact a = MakeArtifact("acme", "model");
+  std::string db = BrokerEnv::Get().data_dir() + "/store.db";
+  auto exec = [&](const char* sql) {
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(h, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(h);
+    sqlite3_close(h);
+  };
+  exec("CREATE TRIGGER sigil_test_fail BEFORE INSERT ON audit BEGIN SELECT RAISE(FAIL, 'disk full'); END;");
+  auto r = c->Release(token, w.key.public_key, {a.artifact});
+  exec("DROP TRIGGER sigil_test_fail;");
+  EXPECT_CODE(r, Code::kUnavailable);
+  EXPECT_NE(r.error().message().find("audit"), std::string::npos) << r.error().message();
+  // With the log writable again the same token works, so the refusal was the log's doing.
+  ASSERT_OK(c->Release(token, w.key.public_key, {a.artifact}));
+}
+
+}  // namespace
+}  // namespace sigil::integration

@@ -1,0 +1,187 @@
+// Store, key wrapping, root key and audit-chain tests against a real SQLite file.
+#include <sqlite3.h>
+
+#include <gtest/gtest.h>
+
+#include "broker/audit_chain.h"
+#include "broker/audit_log.h"
+#include "broker/key_wrap.h"
+#include "broker/root_key.h"
+#include "broker/sqlite_store.h"
+#include "core/ed25519.h"
+#include "tests/support/matchers.h"
+#include "tests/support/temp_dir.h"
+
+namespace sigil::broker {
+namespace {
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = OpenSqliteStore(dir_.File("store.db"));
+    ASSERT_TRUE(s.has_value()) << s.error().message();
+    store_ = std::move(*s);
+    auto kp = Ed25519Generate();
+    ASSERT_TRUE(kp.has_value());
+    audit_pub_ = kp->public_key;
+    audit_ = std::make_unique<AuditLog>(*store_, std::move(kp->seed), [this] { return ++clock_; });
+  }
+
+  void AppendN(const std::string& tenant, int n) {
+    for (int i = 0; i < n; ++i) {
+      AuditEvent ev{"req" + std::to_string(i), "admin:test", "admin.test", "k", 1, "ok", "reason", "", "127.0.0.1", "", ""};
+      ASSERT_OK(audit_->Append(tenant, ev));
+    }
+  }
+
+  AuditVerifyReport VerifyNow(const std::string& tenant) {
+    auto rows = store_->ListAudit(tenant);
+    auto cp = store_->GetCheckpoint(tenant);
+    EXPECT_TRUE(rows.has_value() && cp.has_value());
+    return VerifyAuditChain(tenant, *rows, *cp, audit_pub_);
+  }
+
+  // Runs raw SQL on the store file through a second connection, as an attacker with file access would.
+  void Tamper(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(dir_.File("store.db").c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+    EXPECT_EQ(rc, SQLITE_OK) << (err ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<AuditLog> audit_;
+  Bytes audit_pub_;
+  std::int64_t clock_ = 1000;
+};
+
+TEST_F(StoreTest, TenantsKeysPoliciesRefs) {
+  EXPECT_OK(store_->CreateTenant("acme", Bytes{1, 2, 3}));
+  EXPECT_CODE(store_->CreateTenant("acme", Bytes{1}), Code::kAlreadyExists);
+  EXPECT_CODE(store_->GetTenantKek("nope"), Code::kNotFound);
+  KeyVersionRow k{"acme", "m", "model-weights", 1, "enabled", Bytes(32, 1), Bytes(60, 2), 5};
+  EXPECT_OK(store_->PutKeyVersion(k));
+  EXPECT_CODE(store_->PutKeyVersion(k), Code::kAlreadyExists);
+  k.version = 2;
+  EXPECT_OK(store_->PutKeyVersion(k));
+  ASSERT_OK_AND_ASSIGN(KeyVersionRow latest, store_->LatestKeyVersion("acme", "m"));
+  EXPECT_EQ(latest.version, 2u);
+  EXPECT_CODE(store_->GetPolicy("acme"), Code::kNotFound);
+  EXPECT_OK(store_->PutPolicy("acme", "{}"));
+  EXPECT_OK(store_->PutPolicy("acme", "{\"v\":2}"));
+  ASSERT_OK_AND_ASSIGN(auto pol, store_->GetPolicy("acme"));
+  EXPECT_EQ(pol.second, 2);
+  EXPECT_OK(store_->AddReference("acme", "engines", "ab"));
+  EXPECT_OK(store_->AddReference("acme", "engines", "ab"));
+  ASSERT_OK_AND_ASSIGN(auto refs, store_->ListReferences("acme"));
+  EXPECT_EQ(refs["engines"].size(), 1u);
+}
+
+TEST_F(StoreTest, NoncesAreSingleUseAndExpire) {
+  auto now = std::chrono::system_clock::now();
+  Bytes n1(32, 1), n2(32, 2);
+  EXPECT_OK(store_->PutNonce(n1, "acme", "dev", now + std::chrono::seconds(60)));
+  EXPECT_CODE(store_->ConsumeNonce(n1, "other", "dev", now), Code::kNotFound);
+  EXPECT_OK(store_->ConsumeNonce(n1, "acme", "dev", now));
+  EXPECT_CODE(store_->ConsumeNonce(n1, "acme", "dev", now), Code::kReplay);
+  EXPECT_OK(store_->PutNonce(n2, "acme", "dev", now + std::chrono::seconds(1)));
+  EXPECT_CODE(store_->ConsumeNonce(n2, "acme", "dev", now + std::chrono::seconds(2)), Code::kExpired);
+  EXPECT_CODE(store_->ConsumeNonce(n2, "acme", "dev", now), Code::kReplay);
+}
+
+TEST_F(StoreTest, AuditChainVerifies) {
+  AppendN("acme", 5);
+  AppendN("other", 2);
+  auto r = VerifyNow("acme");
+  EXPECT_TRUE(r.ok) << r.problem;
+  EXPECT_EQ(r.records, 5u);
+}
+
+TEST_F(StoreTest, EditedRecordIsNamed) {
+  AppendN("acme", 5);
+  Tamper("UPDATE audit SET record=replace(record,'\"decision\":\"ok\"','\"decision\":\"no\"') WHERE tenant='acme' AND seq=3");
+  auto r = VerifyNow("acme");
+  EXPECT_FALSE(r.ok);
+  ASSERT_TRUE(r.first_bad_seq.has_value());
+  EXPECT_EQ(*r.first_bad_seq, 3u) << r.problem;
+}
+
+TEST_F(StoreTest, DeletedRecordIsNamed) {
+  AppendN("acme", 5);
+  Tamper("DELETE FROM audit WHERE tenant='acme' AND seq=2");
+  auto r = VerifyNow("acme");
+  EXPECT_FALSE(r.ok);
+  ASSERT_TRUE(r.first_bad_seq.has_value());
+  EXPECT_EQ(*r.first_bad_seq, 2u) << r.problem;
+}
+
+TEST_F(StoreTest, ReorderedRecordsAreNamed) {
+  AppendN("acme", 5);
+  // Swap the contents of records 2 and 4 (keeping the seq column in place).
+  Tamper("UPDATE audit SET record=(SELECT record FROM audit WHERE tenant='acme' AND seq=4), "
+         "hash=(SELECT hash FROM audit WHERE tenant='acme' AND seq=4) WHERE tenant='acme' AND seq=2");
+  auto r = VerifyNow("acme");
+  EXPECT_FALSE(r.ok);
+  ASSERT_TRUE(r.first_bad_seq.has_value());
+  EXPECT_EQ(*r.first_bad_seq, 2u) << r.problem;
+}
+
+TEST_F(StoreTest, TruncationIsDetectedByTheSignedHead) {
+  AppendN("acme", 5);
+  Tamper("DELETE FROM audit WHERE tenant='acme' AND seq>=4");
+  auto r = VerifyNow("acme");
+  EXPECT_FALSE(r.ok);
+  ASSERT_TRUE(r.first_bad_seq.has_value());
+  EXPECT_EQ(*r.first_bad_seq, 4u) << r.problem;
+}
+
+TEST_F(StoreTest, ForgedCheckpointIsRefused) {
+  AppendN("acme", 3);
+  Tamper("UPDATE checkpoints SET time=time+1 WHERE tenant='acme'");
+  auto r = VerifyNow("acme");
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.problem.find("signature"), std::string::npos);
+}
+
+TEST_F(StoreTest, AppendFailsClosedWhenTheStoreRefusesWrites) {
+  AppendN("acme", 1);
+  Tamper("CREATE TRIGGER fail_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(FAIL, 'disk full'); END;");
+  AuditEvent ev{"r", "a", "release", "k", 1, "allow", "x", "", "", "", ""};
+  EXPECT_CODE(audit_->Append("acme", ev), Code::kUnavailable);
+  auto r = VerifyNow("acme");
+  EXPECT_TRUE(r.ok) << r.problem;  // nothing partial was written
+  EXPECT_EQ(r.records, 1u);
+}
+
+TEST(KeyWrap, BindsIdentity) {
+  ASSERT_OK_AND_ASSIGN(SecretBytes kek, SecretBytes::Random(32));
+  ASSERT_OK_AND_ASSIGN(SecretBytes key, SecretBytes::Random(32));
+  ASSERT_OK_AND_ASSIGN(Bytes blob, WrapKey(kek, key, KeyVersionIdentity("a", "k", 1)));
+  ASSERT_OK_AND_ASSIGN(SecretBytes back, UnwrapKey(kek, blob, KeyVersionIdentity("a", "k", 1)));
+  EXPECT_TRUE(ConstantTimeEquals(key, back));
+  EXPECT_CODE(UnwrapKey(kek, blob, KeyVersionIdentity("b", "k", 1)), Code::kVerificationFailed);
+  EXPECT_CODE(UnwrapKey(kek, blob, KeyVersionIdentity("a", "k", 2)), Code::kVerificationFailed);
+  blob[20] ^= 1;
+  EXPECT_CODE(UnwrapKey(kek, blob, KeyVersionIdentity("a", "k", 1)), Code::kVerificationFailed);
+}
+
+TEST(RootKey, PassphraseRoundTripAndWrongPassphrase) {
+  testing::TempDir dir;
+  ASSERT_OK_AND_ASSIGN(SecretBytes pass, SecretBytes::CopyFrom(AsBytes("correct horse")));
+  ASSERT_OK_AND_ASSIGN(SecretBytes wrong, SecretBytes::CopyFrom(AsBytes("wrong horse")));
+  Argon2Params fast{2, 8 << 20};  // small limits keep the test fast; production uses MODERATE
+  ASSERT_OK_AND_ASSIGN(SecretBytes root, CreateRootKey(dir.File("root.key"), RootKeyMode::kPassphrase, &pass, fast));
+  bool dev = true;
+  ASSERT_OK_AND_ASSIGN(SecretBytes loaded, LoadRootKey(dir.File("root.key"), &pass, &dev));
+  EXPECT_FALSE(dev);
+  EXPECT_TRUE(ConstantTimeEquals(root, loaded));
+  EXPECT_CODE(LoadRootKey(dir.File("root.key"), &wrong, &dev), Code::kUnauthenticated);
+  EXPECT_CODE(LoadRootKey(dir.File("root.key"), nullptr, &dev), Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace sigil::broker
