@@ -61,12 +61,14 @@ class TreeEvaluator {
     detail = std::string(all ? "allOf: " : "anyOf: ") + std::to_string(held) + " of " +
              std::to_string(outs.size()) + " hold";
     if (all) {
-      if (held == outs.size())
+      if (held == outs.size()) {
         return {true, "all " + std::to_string(outs.size()) + " conditions hold"};
+      }
       return *std::find_if(outs.begin(), outs.end(), [](const Outcome& o) { return !o.result; });
     }
-    if (held > 0)
+    if (held > 0) {
       return *std::find_if(outs.begin(), outs.end(), [](const Outcome& o) { return o.result; });
+    }
     std::string why = "none of the alternatives holds: (";
     for (std::size_t i = 0; i < outs.size() && i < kMaxAlternativesInReason; ++i) {
       why += (i == 0 ? "" : ") or (") + outs[i].why;

@@ -39,14 +39,16 @@ Result<void> CheckFields(const Json& j, const std::string& path,
 }
 
 Result<std::vector<std::string>> ParseKeys(const Json& v, const std::string& path) {
-  if (!v.is_array())
+  if (!v.is_array()) {
     return Bad(path, "expected an array of key names or globs, got " + JsonTypeName(v));
+  }
   if (v.empty()) return Bad(path, "must list at least one key name or glob");
   std::vector<std::string> keys;
   for (std::size_t i = 0; i < v.size(); ++i) {
     const std::string item = path + "[" + std::to_string(i) + "]";
-    if (!v[i].is_string())
+    if (!v[i].is_string()) {
       return Bad(item, "expected a key name or glob, got " + JsonTypeName(v[i]));
+    }
     std::string k = v[i].get<std::string>();
     if (k.empty()) return Bad(item, "empty key name");
     if (k.size() > kMaxKeyPatternLength) {
@@ -89,8 +91,9 @@ Result<std::vector<Rule>> ParseDocument(const Json& doc) {
     return Bad("$.version", "unsupported policy version " + Quote(shown, 32) + " (expected 1)");
   }
   const Json& rules = *doc.find("rules");
-  if (!rules.is_array())
+  if (!rules.is_array()) {
     return Bad("$.rules", "expected an array of rules, got " + JsonTypeName(rules));
+  }
   if (rules.size() > kMaxRules) {
     return Bad("$.rules", std::to_string(rules.size()) + " rules, more than the limit of " +
                               std::to_string(kMaxRules));

@@ -82,15 +82,17 @@ Result<void> ParseOperand(const Json& v, const std::string& op_path, Condition& 
     }
     case TestOp::kGte:
     case TestOp::kLte: {
-      if (!v.is_number_integer())
+      if (!v.is_number_integer()) {
         return Bad(op_path, "expected an integer, got " + JsonTypeName(v));
+      }
       SIGIL_ASSIGN_OR_RETURN(ClaimValue value, ToClaimValue(v, op_path));
       c.bound = std::get<std::int64_t>(value);
       return Ok();
     }
     case TestOp::kInReference:
-      if (!v.is_string())
+      if (!v.is_string()) {
         return Bad(op_path, "expected a reference set name, got " + JsonTypeName(v));
+      }
       c.reference_set = v.get<std::string>();
       if (!IsValidName(c.reference_set, true)) {
         return Bad(op_path, "invalid reference set name " + Quote(c.reference_set) +
@@ -98,8 +100,9 @@ Result<void> ParseOperand(const Json& v, const std::string& op_path, Condition& 
       }
       return Ok();
     case TestOp::kMatches: {
-      if (!v.is_string())
+      if (!v.is_string()) {
         return Bad(op_path, "expected a regular expression string, got " + JsonTypeName(v));
+      }
       c.pattern = v.get<std::string>();
       auto re = CompileBoundedRegex(c.pattern, kMaxRegexLength, kMaxRegexExpandedSize);
       if (!re) return std::move(re).error().Wrap(op_path);
@@ -115,8 +118,9 @@ Result<Condition> ParseClaimTest(const Json& j, const std::string& path) {
   c.kind = ConditionKind::kClaimTest;
   c.path = path;
   const Json& claim = *j.find("claim");
-  if (!claim.is_string())
+  if (!claim.is_string()) {
     return Bad(path + ".claim", "expected a claim name, got " + JsonTypeName(claim));
+  }
   c.claim = claim.get<std::string>();
   if (!IsValidName(c.claim, true)) {
     return Bad(path + ".claim", "invalid claim name " + Quote(c.claim) +
@@ -175,8 +179,9 @@ Result<Condition> ParseCondition(const Json& j, const std::string& path, int dep
                "conditions nested deeper than " + std::to_string(kMaxConditionDepth) + " levels");
   }
   if (!j.is_object()) return Bad(path, "a condition must be an object, got " + JsonTypeName(j));
-  if (j.empty())
+  if (j.empty()) {
     return Bad(path, "empty condition (expected one of " + std::string(kCombinatorList) + ")");
+  }
   if (j.contains("claim")) {
     for (auto it = j.begin(); it != j.end(); ++it) {
       if (IsCombinator(it.key())) {
@@ -210,8 +215,9 @@ Result<Condition> ParseCondition(const Json& j, const std::string& path, int dep
   }
   c.kind = op == "allOf" ? ConditionKind::kAllOf : ConditionKind::kAnyOf;
   const std::string list_path = path + "." + op;
-  if (!v.is_array())
+  if (!v.is_array()) {
     return Bad(list_path, "expected an array of conditions, got " + JsonTypeName(v));
+  }
   if (v.empty()) return Bad(list_path, "must not be empty");
   c.children.reserve(v.size());
   for (std::size_t i = 0; i < v.size(); ++i) {
