@@ -48,8 +48,17 @@ Result<std::string> ReadTextFile(const std::string& path, std::size_t max_size) 
 
 Result<void> WriteFileAtomic(const std::string& path, ByteSpan data, mode_t mode) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  // A stale temporary from a crashed writer is removed first: O_EXCL then guarantees the file
+  // is ours, and fchmod enforces `mode` whatever the umask.
+  ::unlink(tmp.c_str());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return Errno("cannot create", tmp);
+  if (::fchmod(fd, mode) != 0) {
+    Error e = Errno("cannot chmod", tmp);
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return e;
+  }
   std::size_t off = 0;
   while (off < data.size()) {
     ssize_t n = ::write(fd, data.data() + off, data.size() - off);

@@ -183,15 +183,10 @@ Result<std::uint32_t> ParseHeaderPrefix(ByteSpan prefix) {
   return len;
 }
 
-Result<ContainerHeader> ParseHeader(ByteSpan bytes) {
-  SIGIL_ASSIGN_OR_RETURN(std::uint32_t len, ParseHeaderPrefix(bytes));
-  if (bytes.size() != len) {
-    return Fail(Code::kInvalidArgument, At(6, "header length") + "declares " + std::to_string(len) +
-                                            " bytes but " + std::to_string(bytes.size()) + " were given");
-  }
-  Reader r(bytes);
-  (void)r.Take(kHeaderPrefixSize, "prefix");
-  ContainerHeader h;
+namespace {
+
+// Tenant, key name, key version, HPKE suite, enc, sealed DEK (FORMAT.md, from offset 10).
+Result<void> ParseKeyFields(Reader& r, ContainerHeader& h) {
   std::size_t at = r.offset();
   SIGIL_ASSIGN_OR_RETURN(ByteSpan tenant, r.Vec("tenant", 1, kMaxNameSize));
   h.tenant = ToString(tenant);
@@ -216,7 +211,12 @@ Result<ContainerHeader> ParseHeader(ByteSpan bytes) {
   h.enc.assign(enc.begin(), enc.end());
   SIGIL_ASSIGN_OR_RETURN(ByteSpan sealed, r.Vec("sealed dek", kSealedDekSize, kSealedDekSize));
   h.sealed_dek.assign(sealed.begin(), sealed.end());
-  at = r.offset();
+  return Ok();
+}
+
+// Chunk AEAD, chunk size, plaintext size, content type, salt, optional digest.
+Result<void> ParseContentFields(Reader& r, ContainerHeader& h) {
+  std::size_t at = r.offset();
   SIGIL_ASSIGN_OR_RETURN(h.chunk_aead, r.U16("chunk aead id"));
   if (h.chunk_aead != kChunkAeadAes256Gcm) {
     return Fail(Code::kInvalidArgument, At(at, "chunk aead id") + std::to_string(h.chunk_aead) +
@@ -246,6 +246,22 @@ Result<ContainerHeader> ParseHeader(ByteSpan bytes) {
     h.plaintext_sha256.emplace();
     std::copy(d.begin(), d.end(), h.plaintext_sha256->begin());
   }
+  return Ok();
+}
+
+}  // namespace
+
+Result<ContainerHeader> ParseHeader(ByteSpan bytes) {
+  SIGIL_ASSIGN_OR_RETURN(std::uint32_t len, ParseHeaderPrefix(bytes));
+  if (bytes.size() != len) {
+    return Fail(Code::kInvalidArgument, At(6, "header length") + "declares " + std::to_string(len) +
+                                            " bytes but " + std::to_string(bytes.size()) + " were given");
+  }
+  Reader r(bytes);
+  (void)r.Take(kHeaderPrefixSize, "prefix");
+  ContainerHeader h;
+  SIGIL_RETURN_IF_ERROR(ParseKeyFields(r, h));
+  SIGIL_RETURN_IF_ERROR(ParseContentFields(r, h));
   if (r.remaining() != 0) {
     return Fail(Code::kInvalidArgument, At(r.offset(), "end of header") + std::to_string(r.remaining()) +
                                             " trailing bytes inside the declared header length");

@@ -72,17 +72,23 @@ class HttpsClient::Impl {
     beast::error_code ec;
     beast::get_lowest_layer(*stream_).expires_after(std::chrono::seconds(120));
     http::write(*stream_, req, ec);
-    if (ec) { stream_.reset(); return Fail(Code::kUnavailable, "send failed: " + ec.message()); }
+    // A server may answer before reading the whole body (413 for an oversized one) and close:
+    // the answer is still worth reading when the write fails.
+    beast::error_code write_ec = ec;
     http::response_parser<http::string_body> parser;
     parser.body_limit(64 << 20);
     http::read(*stream_, buffer_, parser, ec);
-    if (ec) { stream_.reset(); return Fail(Code::kUnavailable, "no response from broker: " + ec.message()); }
+    if (ec) {
+      stream_.reset();
+      if (write_ec) return Fail(Code::kUnavailable, "send failed: " + write_ec.message());
+      return Fail(Code::kUnavailable, "no response from broker: " + ec.message());
+    }
     auto res = parser.release();
     HttpResponse out;
     out.status = static_cast<int>(res.result_int());
     out.content_type = std::string(res[http::field::content_type]);
     out.body = std::move(res.body());
-    if (!res.keep_alive()) stream_.reset();
+    if (!res.keep_alive() || write_ec) stream_.reset();
     return out;
   }
 

@@ -1,7 +1,7 @@
 // The parsed policy model: a Policy is an ordered list of Rules, each naming the keys it covers
-// and a condition tree over attestation claims. Values of these types are built only by
-// ParsePolicy (policies/parse.h), which validates every limit documented in policies/README.md;
-// evaluation (policies/evaluate.h) relies on those invariants.
+// and a condition tree over attestation claims. Only ParsePolicy (policies/parse.h) builds a
+// Policy, after validating every limit documented in policies/README.md; evaluation
+// (policies/evaluate.h) relies on those invariants.
 // Thread-safety: a Policy is immutable after parsing; concurrent const use is safe (std::regex
 // matching on a const regex does not mutate it).
 #pragma once

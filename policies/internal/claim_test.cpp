@@ -11,7 +11,7 @@ namespace {
 
 using attestation::ClaimValue;
 
-constexpr std::size_t kTraceValueBytes = 128;
+constexpr std::size_t kTraceValueBytes = 256;
 constexpr std::size_t kTraceListItems = 16;
 
 std::string ClaimName(const Condition& c) { return "claim " + Quote(c.claim); }

@@ -44,39 +44,52 @@ const TestOp* FindTestOp(std::string_view k) {
   return nullptr;
 }
 
-// A scalar from the policy as a claim value: string, boolean or integer within int64.
-Result<ClaimValue> ToClaimValue(const Json& j, const std::string& path) {
-  if (j.is_string()) return ClaimValue(j.get<std::string>());
-  if (j.is_boolean()) return ClaimValue(j.get<bool>());
+// An integer from the policy, within the int64 range of integer claims.
+Result<std::int64_t> ToInt64(const Json& j, const std::string& path) {
   if (j.is_number_unsigned()) {
-    if (j.get<std::uint64_t>() >
-        static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    const auto u = j.get<std::uint64_t>();
+    if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
       return Bad(path, "integer out of range (claims are signed 64-bit)");
     }
-    return ClaimValue(static_cast<std::int64_t>(j.get<std::uint64_t>()));
+    return static_cast<std::int64_t>(u);
   }
-  if (j.is_number_integer()) return ClaimValue(j.get<std::int64_t>());
-  return Bad(path, "expected a string, an integer or a boolean, got " + JsonTypeName(j));
+  return j.get<std::int64_t>();
+}
+
+// Appends a scalar from the policy to `out` as a claim value: string, boolean or integer.
+// (Built in place rather than returned as Result<ClaimValue>: GCC 12 reports a false
+// -Wmaybe-uninitialized on a Result<variant> under -fsanitize=address.)
+Result<void> AppendClaimValue(const Json& j, const std::string& path,
+                              std::vector<ClaimValue>& out) {
+  if (j.is_string()) {
+    out.emplace_back(j.get<std::string>());
+  } else if (j.is_boolean()) {
+    out.emplace_back(j.get<bool>());
+  } else if (j.is_number_integer()) {
+    SIGIL_ASSIGN_OR_RETURN(const std::int64_t n, ToInt64(j, path));
+    out.emplace_back(n);
+  } else {
+    return Bad(path, "expected a string, an integer or a boolean, got " + JsonTypeName(j));
+  }
+  return Ok();
 }
 
 Result<void> ParseOperand(const Json& v, const std::string& op_path, Condition& c) {
   switch (c.op) {
     case TestOp::kEquals: {
-      SIGIL_ASSIGN_OR_RETURN(ClaimValue value, ToClaimValue(v, op_path));
-      c.values.push_back(std::move(value));
-      return Ok();
+      return AppendClaimValue(v, op_path, c.values);
     }
     case TestOp::kIn: {
       if (!v.is_array()) return Bad(op_path, "expected an array, got " + JsonTypeName(v));
       if (v.empty()) return Bad(op_path, "must not be empty");
       for (std::size_t i = 0; i < v.size(); ++i) {
         const std::string item_path = op_path + "[" + std::to_string(i) + "]";
-        SIGIL_ASSIGN_OR_RETURN(ClaimValue value, ToClaimValue(v[i], item_path));
-        if (!c.values.empty() && value.index() != c.values.front().index()) {
-          return Bad(item_path, std::string("mixed types: ") + std::string(TypeName(value)) +
-                                    " after " + std::string(TypeName(c.values.front())));
+        SIGIL_RETURN_IF_ERROR(AppendClaimValue(v[i], item_path, c.values));
+        if (c.values.back().index() != c.values.front().index()) {
+          return Bad(item_path, std::string("mixed types: ") +
+                                    std::string(TypeName(c.values.back())) + " after " +
+                                    std::string(TypeName(c.values.front())));
         }
-        c.values.push_back(std::move(value));
       }
       return Ok();
     }
@@ -85,8 +98,7 @@ Result<void> ParseOperand(const Json& v, const std::string& op_path, Condition& 
       if (!v.is_number_integer()) {
         return Bad(op_path, "expected an integer, got " + JsonTypeName(v));
       }
-      SIGIL_ASSIGN_OR_RETURN(ClaimValue value, ToClaimValue(v, op_path));
-      c.bound = std::get<std::int64_t>(value);
+      SIGIL_ASSIGN_OR_RETURN(c.bound, ToInt64(v, op_path));
       return Ok();
     }
     case TestOp::kInReference:

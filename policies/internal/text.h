@@ -12,10 +12,10 @@ namespace sigil::policy::internal {
 
 // `s` in single quotes; bytes outside printable ASCII, quotes and backslashes are escaped as
 // \xNN, and text beyond `max_bytes` input bytes is cut and marked "...".
-std::string Quote(std::string_view s, std::size_t max_bytes = 64);
+std::string Quote(std::string_view s, std::size_t max_bytes = 128);
 
 // A claim value for messages: booleans and integers as is, strings Quote()d.
-std::string RenderValue(const attestation::ClaimValue& v, std::size_t max_bytes = 64);
+std::string RenderValue(const attestation::ClaimValue& v, std::size_t max_bytes = 128);
 
 // "a boolean", "an integer" or "a string".
 std::string_view TypeName(const attestation::ClaimValue& v);

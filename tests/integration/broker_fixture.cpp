@@ -57,7 +57,9 @@ void BrokerEnv::SetUp() {
 }
 
 void BrokerEnv::TearDown() {
-  if (sigild_) EXPECT_EQ(sigild_->Stop(), 0) << "sigild did not shut down cleanly on SIGTERM";
+  if (sigild_) {
+    EXPECT_EQ(sigild_->Stop(), 0) << "sigild did not shut down cleanly on SIGTERM";
+  }
 }
 
 std::unique_ptr<net::BrokerClient> BrokerEnv::Client() const {

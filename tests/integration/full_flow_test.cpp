@@ -10,7 +10,7 @@ namespace sigil::integration {
 namespace {
 
 using testing::BinPath;
-using testing::Run;
+
 
 class FullFlow : public ::testing::Test {
  protected:
@@ -19,7 +19,7 @@ class FullFlow : public ::testing::Test {
     auto pub = env.Sigil({"key", "public", "acme/model"});
     ASSERT_EQ(pub.exit_code, 0) << pub.err;
     ASSERT_OK(WriteFileAtomic(dir_.File("model.pub"), AsBytes(pub.out), 0644));
-    auto mk = Run({BinPath("sigil-infer"), "make-weights", dir_.File("model.safetensors"), "--seed", "11"});
+    auto mk = sigil::testing::Run({BinPath("sigil-infer"), "make-weights", dir_.File("model.safetensors"), "--seed", "11"});
     ASSERT_EQ(mk.exit_code, 0) << mk.err;
     auto enc = env.Sigil({"model", "encrypt", "--recipient", dir_.File("model.pub"), dir_.File("model.safetensors"),
                           dir_.File("model.sgl")});
@@ -32,21 +32,21 @@ class FullFlow : public ::testing::Test {
                                   "acme", "--tee", "dev", "--dev-platform-key", env.data_dir() + "/dev/platform.key",
                                   "--model", dir_.File("model.sgl"), "--", engine};
     argv.insert(argv.end(), engine_args.begin(), engine_args.end());
-    return Run(argv);
+    return sigil::testing::Run(argv);
   }
 
   testing::TempDir dir_;
 };
 
 TEST_F(FullFlow, EngineOutputFromDecryptedWeightsEqualsPlaintextOutput) {
-  auto m = Run({BinPath("sigil-load"), "measure", "--engine", BinPath("sigil-infer")});
+  auto m = sigil::testing::Run({BinPath("sigil-load"), "measure", "--engine", BinPath("sigil-infer")});
   ASSERT_EQ(m.exit_code, 0) << m.err;
   std::string measurement = m.out.substr(0, m.out.find('\n'));
   ASSERT_EQ(measurement.size(), 96u);
   auto add = BrokerEnv::Get().Sigil({"refs", "add", "acme", "engines", measurement});
   ASSERT_EQ(add.exit_code, 0) << add.err;
 
-  auto expected = Run({BinPath("sigil-infer"), "run", dir_.File("model.safetensors")});
+  auto expected = sigil::testing::Run({BinPath("sigil-infer"), "run", dir_.File("model.safetensors")});
   ASSERT_EQ(expected.exit_code, 0) << expected.err;
   ASSERT_FALSE(expected.out.empty());
   auto got = Load(BinPath("sigil-infer"), {"run", "{model}"});
@@ -72,7 +72,7 @@ TEST_F(FullFlow, UnapprovedEngineGetsNoKey) {
 }
 
 TEST_F(FullFlow, TamperedContainerIsRefusedAfterRelease) {
-  auto m = Run({BinPath("sigil-load"), "measure", "--engine", BinPath("sigil-infer")});
+  auto m = sigil::testing::Run({BinPath("sigil-load"), "measure", "--engine", BinPath("sigil-infer")});
   ASSERT_EQ(BrokerEnv::Get().Sigil({"refs", "add", "acme", "engines", m.out.substr(0, 96)}).exit_code, 0);
   ASSERT_OK_AND_ASSIGN(Bytes sgl, ReadFile(dir_.File("model.sgl")));
   sgl[sgl.size() - 20] ^= 0x01;  // a byte of the last chunk's ciphertext

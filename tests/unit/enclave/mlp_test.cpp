@@ -80,7 +80,7 @@ TEST(Mlp, RefusesTensorsThatAreNotPartOfTheModel) {
 
 TEST(Mlp, RefusesMissingOrMisshapenTensors) {
   Bytes b3 = F32ToBytes(std::vector<float>(3)), b6 = F32ToBytes(std::vector<float>(6)),
-        b2 = F32ToBytes(std::vector<float>(2));
+        b2 = F32ToBytes(std::vector<float>(2)), b1 = F32ToBytes(std::vector<float>(1));
   std::vector<TensorToWrite> no_bias = {{"layers.0.weight", {3, 2}, b6}};
   auto r = FromFile(SerializeSafetensors({}, no_bias).value());
   EXPECT_NE(r.error().message().find("tensor 'layers.0.bias' is missing"), std::string::npos);
@@ -98,7 +98,7 @@ TEST(Mlp, RefusesMissingOrMisshapenTensors) {
   EXPECT_NE(r.error().message().find("at least one layer"), std::string::npos);
 
   std::vector<TensorToWrite> no_chain = {{"layers.0.weight", {3, 2}, b6}, {"layers.0.bias", {3}, b3},
-                                         {"layers.1.weight", {1, 2}, b2}, {"layers.1.bias", {1}, F32ToBytes(std::vector<float>(1))}};
+                                         {"layers.1.weight", {1, 2}, b2}, {"layers.1.bias", {1}, b1}};
   r = FromFile(SerializeSafetensors({}, no_chain).value());
   EXPECT_NE(r.error().message().find("layer 1 takes 2 inputs but layer 0 produces 3"), std::string::npos);
 }
