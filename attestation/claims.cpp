@@ -27,8 +27,9 @@ std::optional<std::int64_t> Claims::GetInt(std::string_view name) const {
 
 Json Claims::ToJson() const {
   Json j = Json::object();
-  for (const auto& [k, v] : values_) {
-    std::visit([&](const auto& x) { j[k] = x; }, v);
+  for (const auto& entry : values_) {
+    const std::string& name = entry.first;
+    std::visit([&j, &name](const auto& x) { j[name] = x; }, entry.second);
   }
   return j;
 }

@@ -2,6 +2,7 @@
 
 #include <openssl/x509.h>
 
+#include <array>
 #include <optional>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -74,6 +75,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == http::error::end_of_stream) return DoClose();
     if (ec == http::error::body_limit || ec == http::error::header_limit) {
       HttpResponse r{413, "application/json", ErrorBody("invalid_argument", "request too large")};
+      drain_ = true;
       return Send(std::move(r), false);
     }
     if (ec) {
@@ -112,8 +114,21 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnWrite(bool keep_alive, beast::error_code ec, std::size_t) {
     response_.reset();
     if (ec) return;
-    if (!keep_alive) return DoClose();
+    if (!keep_alive) return drain_ ? DoDrain() : DoClose();
     DoRead(limits_.idle_timeout);
+  }
+
+  // After refusing an oversized request, read and discard what the client is still sending (up
+  // to a budget and a deadline) so that closing does not reset the connection and destroy the
+  // 413 answer before the client has read it.
+  void DoDrain() {
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
+    stream_.async_read_some(asio::buffer(scratch_), beast::bind_front_handler(&Session::OnDrain, shared_from_this()));
+  }
+  void OnDrain(beast::error_code ec, std::size_t n) {
+    drain_budget_ = n > drain_budget_ ? 0 : drain_budget_ - n;
+    if (ec || drain_budget_ == 0) return;
+    DoDrain();
   }
 
   void DoClose() {
@@ -131,6 +146,9 @@ class Session : public std::enable_shared_from_this<Session> {
   const Handler& handler_;
   std::string client_;
   PeerIdentity peer_;
+  bool drain_ = false;
+  std::size_t drain_budget_ = 16 << 20;
+  std::array<char, 16384> scratch_{};
 };
 
 }  // namespace
