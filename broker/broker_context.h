@@ -8,6 +8,7 @@
 
 #include "attestation/verifier.h"
 #include "broker/audit_log.h"
+#include "broker/policy_cache.h"
 #include "broker/store.h"
 #include "core/bytes.h"
 #include "core/json.h"
@@ -27,6 +28,7 @@ struct BrokerContext {
   const SecretBytes* root_key = nullptr;
   const SecretBytes* token_seed = nullptr;
   Bytes token_public_key;
+  PolicyCache* policies = nullptr;
   BrokerSettings settings;
   std::function<std::chrono::system_clock::time_point()> now = [] { return std::chrono::system_clock::now(); };
 };

@@ -109,6 +109,7 @@ Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, con
   c.store = b->store.get();
   c.audit = b->audit.get();
   c.verifiers = b->verifiers.get();
+  c.policies = b->policies.get();
   c.root_key = &b->root_key;
   c.token_seed = &b->token_seed;
   c.token_public_key = token_pub;

@@ -47,6 +47,7 @@ struct OpenBroker {
   std::unique_ptr<Store> store;
   std::unique_ptr<AuditLog> audit;
   std::unique_ptr<attestation::Registry> verifiers;
+  std::unique_ptr<PolicyCache> policies = std::make_unique<PolicyCache>();
   SecretBytes root_key;
   SecretBytes token_seed;
   std::string listen;

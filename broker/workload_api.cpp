@@ -175,12 +175,13 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
     arts.push_back(std::move(a));
   }
   // Decide for the whole batch before releasing anything: all or nothing.
-  auto policy_text = ctx.store->GetPolicy(tok.tenant);
-  if (!policy_text) {
-    return Refuse(ctx, meta, tok.tenant, ev, Error(Code::kPolicyDenied, "tenant '" + tok.tenant + "' has no policy"));
+  auto policy = ctx.policies->Get(*ctx.store, tok.tenant);
+  if (!policy) {
+    Error e = policy.error().code() == Code::kNotFound
+                  ? Error(Code::kPolicyDenied, "tenant '" + tok.tenant + "' has no policy")
+                  : policy.error();
+    return Refuse(ctx, meta, tok.tenant, ev, e);
   }
-  auto policy = policy::ParsePolicy(policy_text->first, "policy of tenant " + tok.tenant);
-  if (!policy) return Refuse(ctx, meta, tok.tenant, ev, Error(Code::kInternal, "stored policy does not parse"));
   SIGIL_ASSIGN_OR_RETURN(auto refs_map, ctx.store->ListReferences(tok.tenant));
   policy::MapReferenceSets refs;
   for (const auto& [set, values] : refs_map) for (const auto& v : values) refs.Add(set, v);
@@ -191,7 +192,7 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
       return Refuse(ctx, meta, tok.tenant, ev, Error(Code::kPermissionDenied,
                     "the token was issued to tenant '" + tok.tenant + "', not to '" + a.tenant + "'"));
     }
-    policy::Decision d = policy::Evaluate(*policy, tok.claims, a.key, refs);
+    policy::Decision d = policy::Evaluate(**policy, tok.claims, a.key, refs);
     if (!d.allow) {
       ev.detail = policy::Explain(d);
       return Refuse(ctx, meta, tok.tenant, ev, Error(Code::kPolicyDenied, d.reason));
