@@ -88,12 +88,13 @@ class StructureChecker final : public nlohmann::json_sax<Json> {
     std::string path = "$";
     for (std::size_t i = 0; i < n; ++i) {
       const Frame& f = frames_[i];
+      // Appended piecewise: `"[" + std::string` trips GCC 12's false -Wrestrict at -O3.
       if (!f.is_object) {
-        path += "[" + std::to_string(f.count - 1) + "]";
+        path.append("[").append(std::to_string(f.count - 1)).append("]");
       } else if (IsPlainKey(f.key)) {
-        path += "." + f.key;
+        path.append(".").append(f.key);
       } else {
-        path += "[" + Quote(f.key) + "]";
+        path.append("[").append(Quote(f.key)).append("]");
       }
     }
     return path;
