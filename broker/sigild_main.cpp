@@ -42,6 +42,10 @@ int RunServe(const std::string& data_dir, const std::string& passphrase_file, st
   if (!opened) return Die(opened.error());
   OpenBroker& b = **opened;
   if (b.dev_root_key) std::fprintf(stderr, "sigild: WARNING: the root key is stored in plain text (dev mode)\n");
+  if (b.verifiers->Find("dev")) {
+    std::fprintf(stderr, "sigild: WARNING: the INSECURE development TEE is enabled; only tenants whose policy names "
+                         "tee 'dev' accept it, and every such record is flagged in the audit log\n");
+  }
   if (nonce_ttl > 0) b.context.settings.nonce_ttl = std::chrono::seconds(nonce_ttl);
   if (listen.empty()) listen = b.listen;
   auto colon = listen.rfind(':');
