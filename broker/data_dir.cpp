@@ -3,9 +3,13 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
+#include <filesystem>
 
+#include "attestation/dcap/verifier.h"
 #include "attestation/dev/verifier.h"
+#include "attestation/snp/verifier.h"
 #include "attestation/dev/platform_key.h"
 #include "broker/certs.h"
 #include "broker/key_wrap.h"
@@ -31,6 +35,46 @@ Result<Bytes> CreateBrokerSigningKey(Store& store, const SecretBytes& root, cons
   SIGIL_RETURN_IF_ERROR(store.PutMeta(name + ".wrapped", wrapped));
   SIGIL_RETURN_IF_ERROR(store.PutMeta(name + ".public", kp.public_key));
   return kp.public_key;
+}
+
+// Every regular file in `dir` (certificates, PEM or DER); empty if the directory is absent.
+Result<std::vector<Bytes>> ReadTrustDir(const std::string& dir) {
+  std::vector<Bytes> out;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return out;
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    if (e.is_regular_file()) names.push_back(e.path().string());
+  }
+  std::sort(names.begin(), names.end());
+  for (const auto& n : names) {
+    SIGIL_ASSIGN_OR_RETURN(Bytes b, ReadFile(n, 1 << 20));
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+// Hardware verifiers are enabled by the operator placing trust anchors in the data directory:
+// trust/sev-snp/ (AMD ARK certificates or KDS cert_chain files) and trust/intel/ (the Intel SGX
+// Root CA). Collateral (VCEK, PCK chain, TCB info, QE identity) comes with each attest request.
+Result<void> AddHardwareVerifiers(const DataDir& d, attestation::Registry& registry) {
+  SIGIL_ASSIGN_OR_RETURN(std::vector<Bytes> amd, ReadTrustDir(d.Path("trust/sev-snp")));
+  if (!amd.empty()) {
+    attestation::snp::SnpConfig cfg;
+    cfg.anchors.roots = std::move(amd);
+    SIGIL_ASSIGN_OR_RETURN(auto v, attestation::snp::SnpVerifier::Create(std::move(cfg)));
+    registry.Add(std::move(v));
+  }
+  SIGIL_ASSIGN_OR_RETURN(std::vector<Bytes> intel, ReadTrustDir(d.Path("trust/intel")));
+  if (!intel.empty()) {
+    attestation::dcap::DcapConfig cfg;
+    cfg.trusted_root_certs = std::move(intel);
+    SIGIL_ASSIGN_OR_RETURN(auto tdx, attestation::dcap::DcapVerifier::Create(attestation::dcap::DcapTee::kTdx, cfg));
+    SIGIL_ASSIGN_OR_RETURN(auto sgx, attestation::dcap::DcapVerifier::Create(attestation::dcap::DcapTee::kSgx, cfg));
+    registry.Add(std::move(tdx));
+    registry.Add(std::move(sgx));
+  }
+  return Ok();
 }
 
 Result<SecretBytes> LoadBrokerSigningKey(Store& store, const SecretBytes& root, const std::string& name) {
@@ -105,6 +149,7 @@ Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, con
     SIGIL_ASSIGN_OR_RETURN(auto dev_verifier, attestation::dev::DevVerifier::Create(dev_pub));
     b->verifiers->Add(std::move(dev_verifier));
   }
+  SIGIL_RETURN_IF_ERROR(AddHardwareVerifiers(d, *b->verifiers));
   BrokerContext& c = b->context;
   c.store = b->store.get();
   c.audit = b->audit.get();

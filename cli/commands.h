@@ -26,6 +26,7 @@ void AddKeyCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
 void AddPolicyCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
 void AddAuditCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
 void AddModelCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
+void AddAttestCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
 
 // Prints "sigil: error: ..." and returns the exit code for the error's Code.
 int ReportError(const Error& e);

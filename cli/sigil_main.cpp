@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   AddPolicyCommands(app, g, commands);
   AddAuditCommands(app, g, commands);
   AddModelCommands(app, g, commands);
+  AddAttestCommands(app, g, commands);
   CLI11_PARSE(app, argc, argv);
   for (auto& c : commands) {
     if (c.sub->parsed()) return c.run();

@@ -1,5 +1,7 @@
 #include "tests/integration/broker_fixture.h"
 
+#include <filesystem>
+
 #include "attestation/dev/platform_key.h"
 #include "core/encoding.h"
 #include "core/file_io.h"
@@ -33,6 +35,10 @@ void BrokerEnv::SetUp() {
   auto init = testing::Run({testing::BinPath("sigild"), "init", "--data-dir", data_dir(), "--dev-root-key", "--dev-tee",
                             "--listen", "127.0.0.1:0"});
   ASSERT_EQ(init.exit_code, 0) << init.err;
+  // Enable the SEV-SNP verifier with AMD's Milan ARK as the trust anchor.
+  std::filesystem::create_directories(data_dir() + "/trust/sev-snp");
+  std::filesystem::copy_file(std::string(SIGIL_SHARED_DIR) + "/vectors/sev-snp/go-sev-guest/ask_ark_milan.pem",
+                             data_dir() + "/trust/sev-snp/ask_ark_milan.pem");
   sigild_ = std::make_unique<testing::BackgroundProcess>(
       std::vector<std::string>{testing::BinPath("sigild"), "serve", "--data-dir", data_dir(), "--nonce-ttl", "2",
                                "--port-file", dir_->File("port")},

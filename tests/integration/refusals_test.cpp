@@ -5,6 +5,8 @@
 #include <thread>
 
 #include "core/encoding.h"
+#include "core/file_io.h"
+#include "core/jwk.h"
 #include "core/protocol.h"
 #include "tests/integration/broker_fixture.h"
 #include "tests/support/matchers.h"
@@ -157,6 +159,37 @@ TEST(FailClosed, NoReleaseWhenTheAuditLogCannotBeWritten) {
   EXPECT_NE(r.error().message().find("audit"), std::string::npos) << r.error().message();
   // With the log writable again the same token works, so the refusal was the log's doing.
   ASSERT_OK(c->Release(token, w.key.public_key, {a.artifact}));
+}
+
+}  // namespace
+}  // namespace sigil::integration
+
+namespace sigil::integration {
+namespace {
+
+// Real SEV-SNP hardware evidence through the broker: the report (from AMD hardware, captured by
+// go-sev-guest) verifies up to its signature chain, but its REPORT_DATA is not this challenge's
+// binding, so the broker refuses it as a replay of foreign evidence, and audits the refusal.
+TEST(Refusal, RealSnpReportNotBoundToThisChallenge) {
+  auto c = BrokerEnv::Get().Client();
+  Workload w = Workload::Make();
+  ASSERT_OK_AND_ASSIGN(Bytes nonce, c->Challenge("acme", "sev-snp"));
+  const std::string dir = std::string(SIGIL_SHARED_DIR) + "/vectors/sev-snp/go-sev-guest/";
+  ASSERT_OK_AND_ASSIGN(Bytes report, ReadFile(dir + "attestation.bin"));
+  ASSERT_OK_AND_ASSIGN(Bytes vcek, ReadFile(dir + "vcek.der"));
+  Json req{{"tenant", "acme"}, {"tee", "sev-snp"}, {"nonce", Base64UrlEncode(nonce)},
+           {"evidence", Base64UrlEncode(report)}, {"collateral", Base64UrlEncode(vcek)},
+           {"tee_public_key", X25519PublicKeyToJwk(w.key.public_key)}};
+  auto r = c->Post("/v1/attest", req.dump());
+  EXPECT_CODE(r, Code::kVerificationFailed);
+  // Signature and chain passed (the checks before it); the binding is what failed.
+  EXPECT_NE(r.error().message().find("bound to a different nonce or TEE key"), std::string::npos) << r.error().message();
+  auto recs = AuditRecords("acme");
+  ASSERT_FALSE(recs.empty());
+  EXPECT_EQ(recs.back().value("action", ""), "attest");
+  EXPECT_EQ(recs.back().value("decision", ""), "deny");
+  EXPECT_EQ(recs.back().value("tee", ""), "sev-snp");
+  EXPECT_FALSE(recs.back().value("insecure_dev_tee", false));
 }
 
 }  // namespace

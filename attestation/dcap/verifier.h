@@ -1,0 +1,61 @@
+// DcapVerifier: Intel DCAP ECDSA quote verification for TDX (quote v4/v5, tee() "tdx") and SGX
+// (quote v3, tee() "sgx"), against configured Intel SGX Root CA certificate(s) and DCAP
+// collateral (format: attestation/dcap/README.md). Thread-safety: Verify() is const and safe to
+// call concurrently.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "attestation/dcap/collateral.h"
+#include "attestation/verifier.h"
+#include "core/bytes.h"
+#include "core/result.h"
+
+namespace sigil::attestation::dcap {
+
+enum class DcapTee { kTdx, kSgx };
+
+struct DcapConfig {
+  // Trust anchors (DER or PEM), normally the Intel SGX Root CA. Never taken from evidence.
+  std::vector<Bytes> trusted_root_certs;
+  // Collateral used when VerifyInput::collateral is empty (README.md container format).
+  std::optional<Bytes> default_collateral;
+};
+
+class DcapVerifier final : public Verifier {
+ public:
+  // kInvalidArgument if there is no root or a root does not parse. The default collateral is
+  // only parsed (and checked) at Verify time, since its validity depends on `now`.
+  static Result<std::unique_ptr<Verifier>> Create(DcapTee tee, const DcapConfig& config);
+
+  std::string_view tee() const override { return tee_ == DcapTee::kTdx ? "tdx" : "sgx"; }
+
+  // Checks, in order: quote parse and TEE/version match (kMalformedEvidence); collateral
+  // present (input.collateral, else the default; kInvalidArgument if neither) and verified
+  // (VerifyCollateral); then VerifyDcapQuote. Claims: see VerifyDcapQuote.
+  Result<Claims> Verify(const VerifyInput& input) const override;
+
+ private:
+  DcapVerifier(DcapTee tee, std::vector<X509Ptr> roots, std::optional<Bytes> collateral)
+      : tee_(tee), roots_(std::move(roots)), default_collateral_(std::move(collateral)) {}
+  DcapTee tee_;
+  std::vector<X509Ptr> roots_;
+  std::optional<Bytes> default_collateral_;
+};
+
+// The quote checks given already-verified collateral (callers may reuse one VerifiedCollateral
+// for many quotes while `now` stays in its window): parse; quote/QE/PCK signatures
+// (quote_checks.h); PCK chain to `roots` at `now`, with the collateral's PCK and root CRLs;
+// TCB evaluation (tcb_status.h), refusing a converged status of Revoked; then report data ==
+// `expected_binding` in constant time (skipped only when `expected_binding` is empty; otherwise
+// it must be 64 bytes, kInvalidArgument). With `collateral` == nullptr only the signatures and
+// the chain (without CRLs) are checked and tcb.status is "NotEvaluated": for tools and tests,
+// never for key release. Claims: tee, debug, measurement, report_data, platform.id (FMSPC),
+// tcb.status, tcb.advisory_ids, and tdx.* or sgx.* fields (README.md).
+Result<Claims> VerifyDcapQuote(DcapTee tee, ByteSpan quote, const std::vector<X509Ptr>& roots,
+                               const VerifiedCollateral* collateral, ByteSpan expected_binding,
+                               TimePoint now);
+
+}  // namespace sigil::attestation::dcap
