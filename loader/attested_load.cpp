@@ -26,7 +26,7 @@ Result<enclave::AttesterPtr> MakeAttester(const LoadOptions& o) {
 }
 }  // namespace
 
-Result<LockedMemfd> AttestAndDecrypt(const LoadOptions& o) {
+Result<ReleasedModel> AttestAndRelease(const LoadOptions& o) {
   SIGIL_ASSIGN_OR_RETURN(Container container, Container::Open(o.model));
   const ContainerHeader& h = container.header();
   SIGIL_ASSIGN_OR_RETURN(enclave::AttesterPtr attester, MakeAttester(o));
@@ -45,10 +45,15 @@ Result<LockedMemfd> AttestAndDecrypt(const LoadOptions& o) {
   SIGIL_ASSIGN_OR_RETURN(SecretBytes dek, hpke::OpenSecret(hpke::kSigilSuite, released[0].enc, tee_key.private_key,
                                                            protocol::ReleaseInfo(h.tenant, h.key_name, h.key_version, artifact_id),
                                                            {}, released[0].sealed_dek));
+  return ReleasedModel{std::move(container), std::move(dek)};
+}
+
+Result<LockedMemfd> AttestAndDecrypt(const LoadOptions& o) {
+  SIGIL_ASSIGN_OR_RETURN(ReleasedModel m, AttestAndRelease(o));
   DecryptOptions d;
   d.threads = o.threads;
   d.require_lock = o.require_lock;
-  return DecryptToMemfd(container, dek, d);
+  return DecryptToMemfd(m.container, m.dek, d);
 }
 
 }  // namespace sigil::loader

@@ -6,6 +6,8 @@
 #include <string>
 
 #include "core/result.h"
+#include "core/secret_bytes.h"
+#include "loader/container_reader.h"
 #include "loader/locked_memfd.h"
 
 namespace sigil::loader {
@@ -18,6 +20,14 @@ struct LoadOptions {
   int engine_binary_fd = -1;  // measured into the evidence
 };
 
+// The opened container and its DEK, released by the broker after attestation.
+struct ReleasedModel {
+  Container container;
+  SecretBytes dek;
+};
+Result<ReleasedModel> AttestAndRelease(const LoadOptions& options);
+
+// AttestAndRelease, then parallel decryption into a sealed, locked memfd.
 Result<LockedMemfd> AttestAndDecrypt(const LoadOptions& options);
 
 // The dev-TEE measurement of an open engine binary (enclave/measurement.h, empty sandbox config).

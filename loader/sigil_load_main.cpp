@@ -49,6 +49,16 @@ int main(int argc, char** argv) {
   run->add_option("--threads", o.threads, "decryption threads (0 = all cores)")->capture_default_str();
   run->add_flag("--require-mlock", o.require_lock, "refuse to run if the weights cannot be locked in memory");
   run->add_option("ENGINE", engine_argv, "engine command after --")->required();
+  loader::LoadOptions co;
+  auto* cat = app.add_subcommand("cat", "attest, then stream the verified plaintext of a dataset .sgl to stdout, "
+                                        "chunk by chunk (a chunk is written only after its tag verifies)");
+  cat->add_option("--broker", co.broker_url, "broker URL, https://HOST:PORT")->required();
+  cat->add_option("--ca", co.ca_file, "broker CA certificate (PEM)")->required()->check(CLI::ExistingFile);
+  cat->add_option("--tenant", co.tenant, "tenant")->required();
+  cat->add_option("--tee", co.tee, "TEE type (dev)")->capture_default_str();
+  cat->add_option("--dev-platform-key", co.dev_platform_key, "INSECURE dev TEE platform key file");
+  cat->add_option("--measure", engine, "binary whose measurement the evidence reports (the consumer)")->required();
+  cat->add_option("MODEL", co.model, ".sgl file")->required()->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);
   if (auto h = HardenProcess(); !h) return Die(h.error());
 
@@ -59,6 +69,16 @@ int main(int argc, char** argv) {
     ::close(*fd);
     if (!m) return Die(m.error());
     std::printf("%s\n", m->c_str());
+    return 0;
+  }
+  if (cat->parsed()) {
+    auto bin = loader::OpenEngineBinary(engine);
+    if (!bin) return Die(bin.error());
+    co.engine_binary_fd = *bin;
+    auto released = loader::AttestAndRelease(co);
+    if (!released) return Die(released.error());
+    // Truncation or tampering fails loudly with a non-zero exit; no unverified byte is written.
+    if (auto r = loader::DecryptToStream(released->container, released->dek, STDOUT_FILENO); !r) return Die(r.error());
     return 0;
   }
   auto fd = loader::OpenEngineBinary(engine_argv[0]);

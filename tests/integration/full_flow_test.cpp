@@ -85,3 +85,38 @@ TEST_F(FullFlow, TamperedContainerIsRefusedAfterRelease) {
 
 }  // namespace
 }  // namespace sigil::integration
+
+namespace sigil::integration {
+namespace {
+
+// `sigil-load cat` streams a dataset's verified plaintext: the output equals the original, and a
+// truncated container produces no output and a non-zero exit.
+TEST(DatasetCat, StreamsVerifiedPlaintextAndRefusesTruncation) {
+  auto& env = BrokerEnv::Get();
+  testing::TempDir dir;
+  Bytes data(3 * 1024 * 1024 + 123);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>((i * 2654435761u) >> 13);
+  ASSERT_OK(WriteFileAtomic(dir.File("data.bin"), data, 0600));
+  auto pub = env.Sigil({"key", "public", "acme/model"});
+  ASSERT_OK(WriteFileAtomic(dir.File("k.pub"), AsBytes(pub.out), 0644));
+  ASSERT_EQ(env.Sigil({"model", "encrypt", "--recipient", dir.File("k.pub"), dir.File("data.bin"), dir.File("data.sgl")})
+                .exit_code, 0);
+  auto m = sigil::testing::Run({testing::BinPath("sigil-load"), "measure", "--engine", testing::BinPath("sigil-infer")});
+  ASSERT_EQ(env.Sigil({"refs", "add", "acme", "engines", m.out.substr(0, 96)}).exit_code, 0);
+  std::vector<std::string> cat{testing::BinPath("sigil-load"), "cat", "--broker", env.url(), "--ca", env.ca(),
+                               "--tenant", "acme", "--dev-platform-key", env.data_dir() + "/dev/platform.key",
+                               "--measure", testing::BinPath("sigil-infer"), dir.File("data.sgl")};
+  auto ok = sigil::testing::Run(cat);
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_TRUE(ok.out == std::string(data.begin(), data.end()));
+  ASSERT_OK_AND_ASSIGN(Bytes sgl, ReadFile(dir.File("data.sgl")));
+  sgl.resize(sgl.size() - 1000);
+  ASSERT_OK(WriteFileAtomic(dir.File("data.sgl"), sgl, 0600));
+  auto bad = sigil::testing::Run(cat);
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_TRUE(bad.out.empty());
+  EXPECT_NE(bad.err.find("truncated"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace sigil::integration
