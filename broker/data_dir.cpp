@@ -10,6 +10,7 @@
 #include "attestation/dcap/verifier.h"
 #include "attestation/dev/verifier.h"
 #include "attestation/snp/verifier.h"
+#include "attestation/tpm/verifier.h"
 #include "attestation/dev/platform_key.h"
 #include "broker/certs.h"
 #include "broker/key_wrap.h"
@@ -56,7 +57,7 @@ Result<std::vector<Bytes>> ReadTrustDir(const std::string& dir) {
 
 // Hardware verifiers are enabled by the operator placing trust anchors in the data directory:
 // trust/sev-snp/ (AMD ARK certificates or KDS cert_chain files) and trust/intel/ (the Intel SGX
-// Root CA). Collateral (VCEK, PCK chain, TCB info, QE identity) comes with each attest request.
+// Root CA), trust/tpm-aks/ (registered TPM attestation keys, PEM/DER SPKI). Collateral (VCEK, PCK chain, TCB info, QE identity) comes with each attest request.
 Result<void> AddHardwareVerifiers(const DataDir& d, attestation::Registry& registry) {
   SIGIL_ASSIGN_OR_RETURN(std::vector<Bytes> amd, ReadTrustDir(d.Path("trust/sev-snp")));
   if (!amd.empty()) {
@@ -73,6 +74,13 @@ Result<void> AddHardwareVerifiers(const DataDir& d, attestation::Registry& regis
     SIGIL_ASSIGN_OR_RETURN(auto sgx, attestation::dcap::DcapVerifier::Create(attestation::dcap::DcapTee::kSgx, cfg));
     registry.Add(std::move(tdx));
     registry.Add(std::move(sgx));
+  }
+  SIGIL_ASSIGN_OR_RETURN(std::vector<Bytes> aks, ReadTrustDir(d.Path("trust/tpm-aks")));
+  if (!aks.empty()) {
+    attestation::tpm::TpmConfig cfg;
+    cfg.registered_aks = std::move(aks);
+    SIGIL_ASSIGN_OR_RETURN(auto tpm, attestation::tpm::TpmVerifier::Create(std::move(cfg)));
+    registry.Add(std::move(tpm));
   }
   return Ok();
 }

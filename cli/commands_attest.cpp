@@ -4,6 +4,8 @@
 
 #include "attestation/dcap/verifier.h"
 #include "attestation/snp/verifier.h"
+#include "attestation/tpm/evidence.h"
+#include "attestation/tpm/verifier.h"
 #include "cli/commands.h"
 #include "core/encoding.h"
 #include "core/file_io.h"
@@ -12,8 +14,9 @@ namespace sigil::cli {
 namespace {
 
 struct AttestArgs {
-  std::string tee, evidence, at, expect_report_data;
-  std::vector<std::string> collateral, trust_anchors;
+  std::string tee, evidence, at, expect_report_data, expect_qualifying_data;
+  std::string message, signature, pcrs;  // tpm2_quote's three output files
+  std::vector<std::string> collateral, trust_anchors, aks;
 };
 
 // Evidence files come raw, as hex, or as base64 (the forms vendors' tools produce).
@@ -50,6 +53,12 @@ Result<std::vector<Bytes>> ReadAll(const std::vector<std::string>& files) {
 }
 
 Result<std::unique_ptr<attestation::Verifier>> MakeVerifier(const AttestArgs& a) {
+  if (a.tee == "tpm") {
+    attestation::tpm::TpmConfig cfg;
+    SIGIL_ASSIGN_OR_RETURN(cfg.registered_aks, ReadAll(a.aks));
+    if (cfg.registered_aks.empty()) return Fail(Code::kInvalidArgument, "--tee tpm needs --ak AK.pem (the attestation key)");
+    return attestation::tpm::TpmVerifier::Create(std::move(cfg));
+  }
   SIGIL_ASSIGN_OR_RETURN(std::vector<Bytes> roots, ReadAll(a.trust_anchors));
   if (roots.empty()) {
     return Fail(Code::kInvalidArgument, "--trust-anchor: at least one root certificate is required "
@@ -66,13 +75,27 @@ Result<std::unique_ptr<attestation::Verifier>> MakeVerifier(const AttestArgs& a)
     return attestation::dcap::DcapVerifier::Create(
         a.tee == "tdx" ? attestation::dcap::DcapTee::kTdx : attestation::dcap::DcapTee::kSgx, cfg);
   }
-  return Fail(Code::kInvalidArgument, "--tee '" + a.tee + "': supported: sev-snp, tdx, sgx");
+  return Fail(Code::kInvalidArgument, "--tee '" + a.tee + "': supported: sev-snp, tdx, sgx, tpm");
+}
+
+// TPM evidence: Sigil's JSON document, or built from the files tpm2_quote writes.
+Result<Bytes> TpmEvidence(const AttestArgs& a) {
+  if (!a.evidence.empty()) return ReadFile(a.evidence);
+  if (a.message.empty() || a.signature.empty() || a.pcrs.empty()) {
+    return Fail(Code::kInvalidArgument, "--tee tpm needs --evidence FILE, or --message, --signature and --pcrs");
+  }
+  SIGIL_ASSIGN_OR_RETURN(Bytes message, ReadFile(a.message));
+  SIGIL_ASSIGN_OR_RETURN(Bytes signature, ReadFile(a.signature));
+  SIGIL_ASSIGN_OR_RETURN(Bytes pcrs, ReadFile(a.pcrs));
+  SIGIL_ASSIGN_OR_RETURN(Bytes ak, ReadFile(a.aks.front()));
+  return attestation::tpm::EvidenceFromTpm2Tools(message, signature, pcrs, ak);
 }
 
 int Verify(const GlobalOptions& g, const AttestArgs& a) {
   auto verifier = MakeVerifier(a);
   if (!verifier) return ReportError(verifier.error());
-  auto evidence = ReadEvidence(a.evidence);
+  if (a.tee != "tpm" && a.evidence.empty()) return ReportError(Error(Code::kInvalidArgument, "--evidence is required"));
+  auto evidence = a.tee == "tpm" ? TpmEvidence(a) : ReadEvidence(a.evidence);
   if (!evidence) return ReportError(evidence.error());
   Bytes collateral;
   for (const auto& f : a.collateral) {
@@ -90,6 +113,13 @@ int Verify(const GlobalOptions& g, const AttestArgs& a) {
     auto h = HexDecode(a.expect_report_data);
     if (!h) return ReportError(h.error().Wrap("--expect-report-data"));
     expected = std::move(*h);
+  }
+  if (!a.expect_qualifying_data.empty()) {
+    // A TPM quote's qualifying data holds the first 32 bytes of the 64-byte binding.
+    auto h = HexDecode(a.expect_qualifying_data);
+    if (!h || h->size() != 32) return ReportError(Error(Code::kInvalidArgument, "--expect-qualifying-data: expected 32 bytes of hex"));
+    expected = std::move(*h);
+    expected.resize(64, 0);
   }
   auto now = ParseTime(a.at);
   if (!now) return ReportError(now.error());
@@ -120,8 +150,13 @@ void AddAttestCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& ou
   attest->require_subcommand(1);
   auto a = std::make_shared<AttestArgs>();
   auto* verify = attest->add_subcommand("verify", "verify one piece of evidence and print its claims");
-  verify->add_option("--tee", a->tee, "sev-snp, tdx or sgx")->required();
-  verify->add_option("--evidence", a->evidence, "evidence file (raw, hex or base64)")->required()->check(CLI::ExistingFile);
+  verify->add_option("--tee", a->tee, "sev-snp, tdx, sgx or tpm")->required();
+  verify->add_option("--evidence", a->evidence, "evidence file (raw, hex or base64; tpm: sigil-tpm-quote/v1 JSON)")->check(CLI::ExistingFile);
+  verify->add_option("--ak", a->aks, "tpm: registered attestation key (PEM/DER SPKI)")->check(CLI::ExistingFile);
+  verify->add_option("--message", a->message, "tpm: TPMS_ATTEST written by tpm2_quote --message")->check(CLI::ExistingFile);
+  verify->add_option("--signature", a->signature, "tpm: TPMT_SIGNATURE written by tpm2_quote --signature")->check(CLI::ExistingFile);
+  verify->add_option("--pcrs", a->pcrs, "tpm: PCR values written by tpm2_quote --pcr (values format) or hex lines")->check(CLI::ExistingFile);
+  verify->add_option("--expect-qualifying-data", a->expect_qualifying_data, "tpm: expected qualifying data, hex (32 bytes)");
   verify->add_option("--collateral", a->collateral, "sev-snp: VCEK (DER/PEM), ASK/ARK chain PEM or JSON; tdx/sgx: collateral JSON (attestation/dcap/README.md)")->check(CLI::ExistingFile);
   verify->add_option("--trust-anchor", a->trust_anchors, "trusted root certificate(s): AMD ARK / KDS cert_chain, or the Intel SGX Root CA")->check(CLI::ExistingFile);
   verify->add_option("--at", a->at, "verification time, RFC 3339 UTC (default: now)");

@@ -1,0 +1,195 @@
+#include "attestation/tpm/evidence.h"
+
+#include <string>
+#include <string_view>
+
+#include "attestation/tpm/signature.h"
+#include "core/encoding.h"
+#include "core/json.h"
+
+namespace sigil::attestation::tpm {
+namespace {
+
+constexpr std::uint32_t kMaxPcrs = 32;  // TPM2_MAX_PCRS: 4-octet sizeofSelect maximum
+
+std::uint16_t BankFromName(std::string_view name) {
+  if (name == "sha1") {
+    return kAlgSha1;
+  }
+  if (name == "sha256") {
+    return kAlgSha256;
+  }
+  if (name == "sha384") {
+    return kAlgSha384;
+  }
+  return 0;
+}
+
+Result<std::uint32_t> ParseIndex(const std::string& s) {
+  if (s.empty() || s.size() > 2 || (s.size() == 2 && s[0] == '0')) {
+    return Fail(Code::kMalformedEvidence, "PCR index '" + s + "' is not canonical decimal");
+  }
+  std::uint32_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') {
+      return Fail(Code::kMalformedEvidence, "PCR index '" + s + "' is not decimal");
+    }
+    v = v * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  if (v >= kMaxPcrs) {
+    return Fail(Code::kMalformedEvidence, "PCR index " + s + " is out of range");
+  }
+  return v;
+}
+
+Result<Bytes> B64Field(const Json& j, std::string_view key) {
+  SIGIL_ASSIGN_OR_RETURN(std::string text, GetString(j, key, "$"));
+  auto bytes = Base64UrlDecode(text);
+  if (!bytes) {
+    return Error(Code::kMalformedEvidence, std::move(bytes).error().message())
+        .Wrap("$." + std::string(key));
+  }
+  return std::move(bytes).value();
+}
+
+Result<PcrValues> ParsePcrs(const Json& pcrs) {
+  if (!pcrs.is_object()) {
+    return Fail(Code::kMalformedEvidence, "$.pcrs is not an object");
+  }
+  PcrValues out;
+  for (const auto& [bank_name, bank] : pcrs.items()) {
+    const std::uint16_t alg = BankFromName(bank_name);
+    if (alg == 0 || !bank.is_object()) {
+      return Fail(Code::kMalformedEvidence, "$.pcrs." + bank_name + " is not a supported bank");
+    }
+    for (const auto& [index, value] : bank.items()) {
+      SIGIL_ASSIGN_OR_RETURN(std::uint32_t n, ParseIndex(index));
+      if (!value.is_string()) {
+        return Fail(Code::kMalformedEvidence,
+                    "$.pcrs." + bank_name + "." + index + " not a string");
+      }
+      auto v = HexDecode(value.get<std::string>());
+      if (!v || v->size() != HashSize(alg)) {
+        return Fail(Code::kMalformedEvidence,
+                    "$.pcrs." + bank_name + "." + index + " is not a hex digest of the bank size");
+      }
+      out[alg][n] = std::move(v).value();
+    }
+  }
+  return out;
+}
+
+bool IsHexText(ByteSpan b) {
+  bool any = false;
+  for (std::uint8_t c : b) {
+    const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    const bool space = c == '\n' || c == '\r' || c == ' ' || c == '\t';
+    if (!hex && !space) {
+      return false;
+    }
+    any = any || hex;
+  }
+  return any;
+}
+
+}  // namespace
+
+Result<Evidence> ParseEvidence(ByteSpan json) {
+  auto parsed = ParseJson(ToString(json), "tpm evidence");
+  if (!parsed) {
+    return Error(Code::kMalformedEvidence, std::move(parsed).error().message());
+  }
+  const Json& j = *parsed;
+  if (!j.is_object()) {
+    return Fail(Code::kMalformedEvidence, "tpm evidence is not a JSON object");
+  }
+  for (const auto& [key, unused] : j.items()) {
+    if (key != "format" && key != "attest" && key != "signature" && key != "pcrs" && key != "ak") {
+      return Fail(Code::kMalformedEvidence, "unknown key $." + key);
+    }
+  }
+  auto format = GetString(j, "format", "$");
+  if (!format || *format != kEvidenceFormat) {
+    return Fail(Code::kMalformedEvidence, "$.format is not sigil-tpm-quote/v1");
+  }
+  Evidence e;
+  SIGIL_ASSIGN_OR_RETURN(e.attest, B64Field(j, "attest"));
+  SIGIL_ASSIGN_OR_RETURN(e.signature, B64Field(j, "signature"));
+  if (!j.contains("pcrs")) {
+    return Fail(Code::kMalformedEvidence, "$.pcrs is missing");
+  }
+  SIGIL_ASSIGN_OR_RETURN(e.pcrs, ParsePcrs(j["pcrs"]));
+  if (j.contains("ak")) {
+    SIGIL_ASSIGN_OR_RETURN(e.ak, B64Field(j, "ak"));
+  }
+  return e;
+}
+
+Bytes SerializeEvidence(const Evidence& e) {
+  Json j = Json::object();
+  j["format"] = kEvidenceFormat;
+  j["attest"] = Base64UrlEncode(e.attest);
+  j["signature"] = Base64UrlEncode(e.signature);
+  Json pcrs = Json::object();
+  for (const auto& [alg, bank] : e.pcrs) {
+    Json b = Json::object();
+    for (const auto& [n, v] : bank) {
+      b[std::to_string(n)] = HexEncode(v);
+    }
+    pcrs[HashName(alg)] = std::move(b);
+  }
+  j["pcrs"] = std::move(pcrs);
+  if (e.ak) {
+    j["ak"] = Base64UrlEncode(*e.ak);
+  }
+  return ToBytes(CanonicalJson(j));
+}
+
+Result<Bytes> EvidenceFromTpm2Tools(ByteSpan message, ByteSpan signature, ByteSpan pcrs_file,
+                                    ByteSpan ak_spki) {
+  SIGIL_ASSIGN_OR_RETURN(Quote quote, ParseQuote(message));
+  Bytes raw;
+  if (IsHexText(pcrs_file)) {
+    std::string hex;
+    for (std::uint8_t c : pcrs_file) {
+      if (c != '\n' && c != '\r' && c != ' ' && c != '\t') {
+        hex.push_back(static_cast<char>(c));
+      }
+    }
+    auto decoded = HexDecode(hex);
+    if (!decoded) {
+      return Error(Code::kMalformedEvidence, decoded.error().message()).Wrap("PCR text file");
+    }
+    raw = std::move(decoded).value();
+  } else {
+    raw.assign(pcrs_file.begin(), pcrs_file.end());
+  }
+  Evidence e;
+  e.attest.assign(message.begin(), message.end());
+  e.signature.assign(signature.begin(), signature.end());
+  std::size_t off = 0;
+  for (const PcrBankSelection& sel : quote.pcr_select) {
+    const std::size_t size = HashSize(sel.hash_alg);
+    if (size == 0) {
+      return Fail(Code::kMalformedEvidence, "the quote selects an unsupported PCR bank");
+    }
+    for (std::uint32_t pcr : sel.pcrs) {
+      if (raw.size() - off < size) {
+        return Fail(Code::kMalformedEvidence, "PCR file is shorter than the quote's selection");
+      }
+      e.pcrs[sel.hash_alg][pcr] = Bytes(raw.begin() + static_cast<std::ptrdiff_t>(off),
+                                        raw.begin() + static_cast<std::ptrdiff_t>(off + size));
+      off += size;
+    }
+  }
+  if (off != raw.size()) {
+    return Fail(Code::kMalformedEvidence, "PCR file is longer than the quote's selection");
+  }
+  if (!ak_spki.empty()) {
+    SIGIL_ASSIGN_OR_RETURN(EvpPkeyPtr key, LoadAk(ak_spki, Code::kInvalidArgument));
+    SIGIL_ASSIGN_OR_RETURN(e.ak, AkDer(*key));
+  }
+  return SerializeEvidence(e);
+}
+
+}  // namespace sigil::attestation::tpm

@@ -1,0 +1,37 @@
+// In-memory monotonic-clock guard per AK: a quote whose (resetCount, restartCount, clock)
+// (TPMS_CLOCK_INFO, TCG TPM 2.0 Library Part 2 section 10.11.1) is not strictly greater, in
+// that lexicographic order, than the last accepted one for the same AK is refused (kReplay).
+// resetCount increments on every TPM Reset (restartCount then returns to 0); restartCount on
+// every TPM Restart/Resume; clock only moves forward while the TPM runs. So an old quote, or the
+// same quote again, never passes. The state lives in this process only: it is lost on restart
+// and not shared between broker replicas. A store-backed version in the broker is future work.
+// Thread-safety: Observe() is safe to call concurrently.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "core/result.h"
+
+namespace sigil::attestation::tpm {
+
+struct ClockState {
+  std::uint32_t reset_count = 0;
+  std::uint32_t restart_count = 0;
+  std::uint64_t clock = 0;
+  auto operator<=>(const ClockState&) const = default;
+};
+
+class ReplayGuard {
+ public:
+  // Records `state` for `ak` if it is strictly newer than the last one; kReplay otherwise.
+  Result<void> Observe(const std::string& ak, const ClockState& state);
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, ClockState> last_;
+};
+
+}  // namespace sigil::attestation::tpm
