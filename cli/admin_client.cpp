@@ -1,15 +1,9 @@
 #include "cli/admin_client.h"
 
 #include "core/file_io.h"
+#include "net/broker_client.h"
 
 namespace sigil::cli {
-
-Code CodeFromName(const std::string& name) {
-  for (int c = 0; c <= static_cast<int>(Code::kInternal); ++c) {
-    if (CodeName(static_cast<Code>(c)) == name) return static_cast<Code>(c);
-  }
-  return Code::kInternal;
-}
 
 Result<std::unique_ptr<AdminClient>> AdminClient::Connect(const AdminEndpoint& ep) {
   if (ep.admin_dir.empty()) {
@@ -33,12 +27,7 @@ Result<Json> AdminClient::Call(const std::string& method, const std::string& pat
     if (!j) return Fail(Code::kInternal, "broker sent a non-JSON answer");
     return j;
   }
-  if (j && j->contains("error") && (*j)["error"].is_object()) {
-    const Json& e = (*j)["error"];
-    std::string code = e.value("code", "internal");
-    return Fail(CodeFromName(code), e.value("message", "error") + " [" + code + ", HTTP " + std::to_string(r.status) + "]");
-  }
-  return Fail(Code::kInternal, "broker answered HTTP " + std::to_string(r.status));
+  return net::BrokerError(r.status, r.body);
 }
 
 }  // namespace sigil::cli

@@ -27,7 +27,4 @@ class AdminClient {
   std::unique_ptr<net::HttpsClient> client_;
 };
 
-// Maps a broker error code name back to a Code (for exit statuses).
-Code CodeFromName(const std::string& name);
-
 }  // namespace sigil::cli
