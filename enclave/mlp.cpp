@@ -23,6 +23,9 @@ Result<std::vector<float>> ReadTensor(ByteSpan file, const SafetensorsIndex& ind
                                       const std::string& name, const std::vector<std::uint64_t>& shape) {
   const TensorInfo* t = index.Find(name);
   if (t == nullptr) return Bad("tensor '" + name + "' is missing");
+  if (t->dtype != DType::kF32) {
+    return Bad("tensor '" + name + "' is " + std::string(DTypeName(t->dtype)) + "; this engine computes in F32 only");
+  }
   if (t->shape != shape) {
     return Bad("tensor '" + name + "' has shape " + ShapeToString(t->shape) + ", expected " + ShapeToString(shape));
   }

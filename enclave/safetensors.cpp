@@ -118,12 +118,13 @@ Result<void> ParseOffsets(const Json& v, std::uint64_t data_size, TensorInfo& t)
     return BadTensor(t.name, range + " out of range: the data section is " + std::to_string(data_size) + " bytes");
   }
   std::uint64_t need = 0;
-  if (__builtin_mul_overflow(t.elements, std::uint64_t{kF32Size}, &need)) {
-    return BadTensor(t.name, "shape " + ShapeToString(t.shape) + " is too large for F32 data");
+  const std::string dtype(DTypeName(t.dtype));
+  if (__builtin_mul_overflow(t.elements, std::uint64_t{DTypeSize(t.dtype)}, &need)) {
+    return BadTensor(t.name, "shape " + ShapeToString(t.shape) + " is too large for " + dtype + " data");
   }
   if (t.end - t.begin != need) {
-    return BadTensor(t.name, range + " spans " + std::to_string(t.end - t.begin) + " bytes but F32 shape " +
-                                 ShapeToString(t.shape) + " needs " + std::to_string(need));
+    return BadTensor(t.name, range + " spans " + std::to_string(t.end - t.begin) + " bytes but " + dtype +
+                                 " shape " + ShapeToString(t.shape) + " needs " + std::to_string(need));
   }
   return Ok();
 }
@@ -142,9 +143,9 @@ Result<TensorInfo> ParseTensor(const std::string& name, const Json& v, std::uint
   }
   const Json& dtype = v["dtype"];
   if (!dtype.is_string()) return BadTensor(name, "dtype must be a string");
-  if (dtype.get_ref<const std::string&>() != "F32") {
-    return BadTensor(name, "dtype '" + dtype.get<std::string>() + "' is not supported (only F32)");
-  }
+  std::optional<DType> parsed = DTypeFromName(dtype.get_ref<const std::string&>());
+  if (!parsed) return BadTensor(name, "unknown dtype '" + dtype.get<std::string>() + "'");
+  t.dtype = *parsed;
   SIGIL_RETURN_IF_ERROR(ParseShape(v["shape"], t));
   SIGIL_RETURN_IF_ERROR(ParseOffsets(v["data_offsets"], data_size, t));
   return t;
@@ -242,7 +243,39 @@ Result<SafetensorsIndex> ParseSafetensors(ByteSpan file) {
   return index;
 }
 
+namespace {
+struct DTypeRow {
+  DType dtype;
+  std::string_view name;
+  std::size_t size;
+};
+// The dtype names and element sizes of the safetensors format (its Dtype enum).
+constexpr DTypeRow kDTypes[] = {
+    {DType::kBool, "BOOL", 1}, {DType::kU8, "U8", 1},     {DType::kI8, "I8", 1},     {DType::kF8E5M2, "F8_E5M2", 1},
+    {DType::kF8E4M3, "F8_E4M3", 1}, {DType::kI16, "I16", 2}, {DType::kU16, "U16", 2}, {DType::kF16, "F16", 2},
+    {DType::kBF16, "BF16", 2}, {DType::kI32, "I32", 4},   {DType::kU32, "U32", 4},   {DType::kF32, "F32", 4},
+    {DType::kI64, "I64", 8},   {DType::kU64, "U64", 8},   {DType::kF64, "F64", 8},
+};
+const DTypeRow& Row(DType d) {
+  for (const DTypeRow& r : kDTypes) {
+    if (r.dtype == d) return r;
+  }
+  SIGIL_CHECK(false);
+  return kDTypes[0];
+}
+}  // namespace
+
+std::optional<DType> DTypeFromName(std::string_view name) {
+  for (const DTypeRow& r : kDTypes) {
+    if (r.name == name) return r.dtype;
+  }
+  return std::nullopt;
+}
+std::string_view DTypeName(DType dtype) { return Row(dtype).name; }
+std::size_t DTypeSize(DType dtype) { return Row(dtype).size; }
+
 std::vector<float> ReadF32(ByteSpan file, const SafetensorsIndex& index, const TensorInfo& info) {
+  SIGIL_CHECK(info.dtype == DType::kF32);
   SIGIL_CHECK(info.end <= index.data_size && index.data_start + index.data_size == file.size());
   const std::uint8_t* p = file.data() + index.data_start + info.begin;
   std::vector<float> out(static_cast<std::size_t>(info.elements));

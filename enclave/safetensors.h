@@ -3,7 +3,8 @@
 // The header maps tensor names to {"dtype","shape","data_offsets":[begin,end]} (offsets relative
 // to the data section) plus an optional "__metadata__" string->string map. Weights come from
 // whoever encrypted the model, so everything is checked before a byte of data is touched: header
-// bounds, exact field sets, dtype (F32 only), shapes (overflow-checked), offsets in range, and
+// bounds, exact field sets, dtype (one of the format's dtypes; the element size fixes the byte
+// length), shapes (overflow-checked), offsets in range, and
 // tensors that tile the data section with no overlap and no gap (as the spec requires, so no
 // bytes hide between tensors). Errors name the tensor and the problem.
 // Pure functions over bytes; thread-safe.
@@ -11,6 +12,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,7 +25,17 @@ namespace sigil::enclave {
 inline constexpr std::uint64_t kMaxSafetensorsHeaderSize = std::uint64_t{100} << 20;  // 100 MiB
 inline constexpr std::size_t kF32Size = 4;
 
-enum class DType : std::uint8_t { kF32 };
+// Every dtype the safetensors format defines. Validation is dtype-agnostic (only the element
+// size matters) so real BF16/F16/quantised shards pass the header check at encryption time; an
+// engine that needs one dtype (sigil-infer's MLP: F32) checks it itself.
+enum class DType : std::uint8_t {
+  kBool, kU8, kI8, kF8E5M2, kF8E4M3, kI16, kU16, kF16, kBF16, kI32, kU32, kF32, kI64, kU64, kF64
+};
+
+// "F32" -> kF32 etc.; nullopt for a name the format does not define.
+std::optional<DType> DTypeFromName(std::string_view name);
+std::string_view DTypeName(DType dtype);
+std::size_t DTypeSize(DType dtype);  // bytes per element
 
 struct TensorInfo {
   std::string name;
@@ -51,7 +63,7 @@ struct SafetensorsIndex {
 // or header part on any violation.
 Result<SafetensorsIndex> ParseSafetensors(ByteSpan file);
 
-// The tensor's values, decoded from little-endian IEEE-754 binary32 (the data section need not
+// The tensor's values, decoded from little-endian IEEE-754 binary32 (info.dtype must be kF32) (the data section need not
 // be 4-byte aligned, so values are assembled byte-wise). `info` must come from ParseSafetensors
 // over this same `file`.
 std::vector<float> ReadF32(ByteSpan file, const SafetensorsIndex& index, const TensorInfo& info);

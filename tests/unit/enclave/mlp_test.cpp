@@ -13,6 +13,7 @@
 #include "enclave/weights.h"
 #include "tests/support/matchers.h"
 #include "tests/support/temp_dir.h"
+#include "tests/unit/enclave/safetensors_test_util.h"
 
 namespace sigil::enclave {
 namespace {
@@ -101,6 +102,18 @@ TEST(Mlp, RefusesMissingOrMisshapenTensors) {
                                          {"layers.1.weight", {1, 2}, b2}, {"layers.1.bias", {1}, b1}};
   r = FromFile(SerializeSafetensors({}, no_chain).value());
   EXPECT_NE(r.error().message().find("layer 1 takes 2 inputs but layer 0 produces 3"), std::string::npos);
+}
+
+// The parser accepts any safetensors dtype; this engine computes in F32 and must say so rather
+// than reinterpret BF16 bytes as floats.
+TEST(Mlp, RefusesWeightsThatAreNotF32) {
+  const std::string header = R"({"layers.0.weight":{"dtype":"BF16","shape":[1,2],"data_offsets":[0,4]},)"
+                             R"("layers.0.bias":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})";
+  auto r = FromFile(sigil::testing::FileWithHeader(header, Bytes(8, 0)));
+  EXPECT_CODE(r, Code::kInvalidArgument);
+  EXPECT_NE(r.error().message().find("tensor 'layers.0.weight' is BF16; this engine computes in F32 only"),
+            std::string::npos)
+      << r.error().message();
 }
 
 TEST(Mlp, RefusesNonFiniteWeightsAndInputs) {

@@ -45,6 +45,22 @@ TEST(Safetensors, AcceptsUnalignedDataAndPaddingAndEmptyTensors) {
   EXPECT_TRUE(ReadF32(file, index, *index.Find("z")).empty());
 }
 
+// Real checkpoints are mostly BF16/F16 (and quantised U8/I8/F8): the header check accepts every
+// dtype the format defines, sized by its element width.
+TEST(Safetensors, AcceptsEveryDtypeOfTheFormatSizedByElementWidth) {
+  const std::pair<const char*, std::size_t> dtypes[] = {
+      {"BOOL", 1}, {"U8", 1}, {"I8", 1}, {"F8_E5M2", 1}, {"F8_E4M3", 1}, {"I16", 2}, {"U16", 2}, {"F16", 2},
+      {"BF16", 2}, {"I32", 4}, {"U32", 4}, {"F32", 4}, {"I64", 8}, {"U64", 8}, {"F64", 8}};
+  for (const auto& [name, size] : dtypes) {
+    const std::string header = std::string(R"({"t":{"dtype":")") + name + R"(","shape":[3],"data_offsets":[0,)" +
+                               std::to_string(3 * size) + "]}}";
+    ASSERT_OK_AND_ASSIGN(SafetensorsIndex index, ParseSafetensors(FileWithHeader(header, Bytes(3 * size, 0x11))));
+    EXPECT_EQ(DTypeName(index.tensors[0].dtype), name);
+    EXPECT_EQ(DTypeSize(index.tensors[0].dtype), size);
+    EXPECT_EQ(index.tensors[0].end, 3 * size) << name;
+  }
+}
+
 TEST(Safetensors, MetadataOnlyFileWithNoDataIsValid) {
   ASSERT_OK(ParseSafetensors(FileWithHeader(R"({"__metadata__":{"a":"b"}})", {})));
   ASSERT_OK(ParseSafetensors(FileWithHeader("{}", {})));
@@ -106,7 +122,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"OutOfRange", H(T("a", "\"F32\"", "[1]", "[8,12]"), 8), "tensor 'a': data_offsets [8,12] out of range"},
         BadCase{"EndBeforeBegin", H(T("a", "\"F32\"", "[1]", "[8,4]"), 8), "end is before begin"},
         BadCase{"SizeMismatch", H(T("a", "\"F32\"", "[3]", "[0,8]"), 8), "spans 8 bytes but F32 shape [3] needs 12"},
-        BadCase{"BadDtype", H(T("w", "\"F16\"", "[2]", "[0,4]"), 4), "tensor 'w': dtype 'F16' is not supported"},
+        BadCase{"BadDtype", H(T("w", "\"F17\"", "[2]", "[0,4]"), 4), "tensor 'w': unknown dtype 'F17'"},
+        BadCase{"LowercaseDtype", H(T("w", "\"bf16\"", "[2]", "[0,4]"), 4), "tensor 'w': unknown dtype 'bf16'"},
+        BadCase{"Bf16SizeMismatch", H(T("w", "\"BF16\"", "[3]", "[0,4]"), 4), "spans 4 bytes but BF16 shape [3] needs 6"},
         BadCase{"DtypeNotString", H(T("w", "1", "[1]", "[0,4]"), 4), "tensor 'w': dtype must be a string"},
         BadCase{"NegativeDim", H(T("w", "\"F32\"", "[-1]", "[0,4]"), 4), "tensor 'w': every shape dimension"},
         BadCase{"FloatDim", H(T("w", "\"F32\"", "[1.0]", "[0,4]"), 4), "tensor 'w': every shape dimension"},
