@@ -59,6 +59,32 @@ Result<void> VerifySignedJson(std::string_view what, std::string_view body, Byte
   return VerifyEcdsaRaw(key, AsBytes(body), signature, std::string(what) + " signature");
 }
 
+// Where a successful VerifyCollateral stays successful (CheckTimes: now < nextUpdate).
+ValidityWindow CollateralWindow(const VerifiedCollateral& v, const std::vector<X509Ptr>& roots) {
+  ValidityWindow w;
+  constexpr auto kSecond = std::chrono::seconds(1);
+  w.Narrow(v.tcb_info.issue_date, v.tcb_info.next_update - kSecond);
+  w.Narrow(v.qe_identity.issue_date, v.qe_identity.next_update - kSecond);
+  for (const auto* chain : {&v.raw.tcb_info_issuer_chain, &v.raw.qe_identity_issuer_chain, &roots}) {
+    for (const X509Ptr& cert : *chain) NarrowToCert(w, cert.get());
+  }
+  NarrowToCrl(w, v.raw.root_ca_crl.get());
+  return w;
+}
+
+Sha256Digest CrlDigest(const Collateral& c) {
+  Bytes all;
+  for (X509_CRL* crl : {c.pck_crl.get(), c.root_ca_crl.get()}) {
+    const int n = i2d_X509_CRL(crl, nullptr);
+    if (n <= 0) continue;
+    const std::size_t at = all.size();
+    all.resize(at + static_cast<std::size_t>(n));
+    unsigned char* out = all.data() + at;
+    i2d_X509_CRL(crl, &out);
+  }
+  return Sha256(all);
+}
+
 }  // namespace
 
 Result<Collateral> ParseCollateral(ByteSpan json) {
@@ -149,7 +175,10 @@ Result<VerifiedCollateral> VerifyCollateral(Collateral&& c, const std::vector<X5
   SIGIL_ASSIGN_OR_RETURN(QeIdentity qe, ParseQeIdentity(c.qe_identity));
   SIGIL_RETURN_IF_ERROR(CheckTimes("TCB info", tcb.issue_date, tcb.next_update, now));
   SIGIL_RETURN_IF_ERROR(CheckTimes("QE identity", qe.issue_date, qe.next_update, now));
-  return VerifiedCollateral{std::move(tcb), std::move(qe), std::move(c)};
+  VerifiedCollateral out{std::move(tcb), std::move(qe), std::move(c), {}, {}};
+  out.window = CollateralWindow(out, roots);
+  out.crl_digest = CrlDigest(out.raw);
+  return out;
 }
 
 }  // namespace sigil::attestation::dcap

@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "attestation/dcap/x509.h"
+#include "attestation/verified_cache.h"
 #include "core/bytes.h"
+#include "core/digest.h"
 #include "core/result.h"
 
 namespace sigil::attestation::dcap {
@@ -103,6 +105,11 @@ struct VerifiedCollateral {
   TcbInfo tcb_info;
   QeIdentity qe_identity;
   Collateral raw;
+  // Where the verification holds: the intersection of both documents' [issueDate, nextUpdate),
+  // their signing chains' validity and the root CA CRL's currency (VerifiedCache).
+  ValidityWindow window;
+  // SHA-256(DER PCK CRL || DER root CA CRL): part of the PCK-chain cache key.
+  Sha256Digest crl_digest{};
 };
 
 // Verifies both JSON signatures (ECDSA P-256/SHA-256 over the exact body bytes) with the leaf of

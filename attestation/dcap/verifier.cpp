@@ -27,6 +27,60 @@ ByteSpan ReportData(const Quote& q) {
   return q.sgx->report_data;
 }
 
+// A PCK chain that passed VerifyPckChain, with its decoded SGX extensions.
+struct VerifiedPck {
+  PckChain chain;
+  PckExtensions ext;
+};
+
+// Process-wide: the key covers every input of VerifyPckChain except `now`, which the window
+// covers (verified_cache.h). 1024 platforms is far more than one broker serves.
+VerifiedCache<VerifiedPck>& PckCache() {
+  static VerifiedCache<VerifiedPck> cache(1024);
+  return cache;
+}
+
+Sha256Digest PckKey(ByteSpan chain_pem, const std::vector<X509Ptr>& roots,
+                    const VerifiedCollateral* collateral) {
+  Bytes key(chain_pem.begin(), chain_pem.end());
+  key.push_back(collateral != nullptr ? 1 : 0);
+  if (collateral != nullptr) {
+    key.insert(key.end(), collateral->crl_digest.begin(), collateral->crl_digest.end());
+  }
+  for (const X509Ptr& root : roots) {
+    const int n = i2d_X509(root.get(), nullptr);
+    if (n <= 0) continue;
+    const std::size_t at = key.size();
+    key.resize(at + static_cast<std::size_t>(n));
+    unsigned char* out = key.data() + at;
+    i2d_X509(root.get(), &out);
+  }
+  return Sha256(key);
+}
+
+Result<std::shared_ptr<const VerifiedPck>> CheckPck(const Quote& quote,
+                                                    const std::vector<X509Ptr>& roots,
+                                                    const VerifiedCollateral* collateral,
+                                                    TimePoint now) {
+  const Sha256Digest key = PckKey(quote.pck_chain_pem, roots, collateral);
+  if (auto hit = PckCache().Find(key, now)) return hit;
+  SIGIL_ASSIGN_OR_RETURN(PckChain chain, ParsePckChain(quote.pck_chain_pem));
+  std::vector<X509_CRL*> crls;
+  ValidityWindow window;
+  if (collateral != nullptr) {
+    crls = {collateral->raw.pck_crl.get(), collateral->raw.root_ca_crl.get()};
+    for (X509_CRL* crl : crls) NarrowToCrl(window, crl);
+  }
+  // PCK CRL profile spec: the leaf must chain to the Intel root and neither the leaf nor the
+  // intermediate may be revoked; CRLs must be current at `now`.
+  SIGIL_RETURN_IF_ERROR(VerifyPckChain(chain, roots, crls, now));
+  SIGIL_ASSIGN_OR_RETURN(PckExtensions ext, ParsePckExtensions(chain.leaf()));
+  for (const X509Ptr& cert : chain.certs) NarrowToCert(window, cert.get());
+  auto verified = std::make_shared<const VerifiedPck>(VerifiedPck{std::move(chain), ext});
+  PckCache().Insert(key, verified, window);
+  return verified;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Verifier>> DcapVerifier::Create(DcapTee tee, const DcapConfig& config) {
@@ -38,8 +92,34 @@ Result<std::unique_ptr<Verifier>> DcapVerifier::Create(DcapTee tee, const DcapCo
     SIGIL_ASSIGN_OR_RETURN(X509Ptr root, ParseCert(der));
     roots.push_back(std::move(root));
   }
-  return std::unique_ptr<Verifier>(
-      new DcapVerifier(tee, std::move(roots), config.default_collateral));
+  return std::unique_ptr<Verifier>(new DcapVerifier(tee, std::move(roots), config.default_collateral,
+                                                    config.collateral_source));
+}
+
+Result<Bytes> DcapVerifier::CollateralFromSource(ByteSpan quote_bytes) const {
+  constexpr const char* kNone =
+      "DCAP verification needs collateral (TCB info, QE identity, CRLs); none given and none "
+      "imported for this platform (sigil collateral import)";
+  if (!source_) return Fail(Code::kInvalidArgument, kNone);
+  SIGIL_ASSIGN_OR_RETURN(Quote quote, ParseQuote(quote_bytes));
+  SIGIL_ASSIGN_OR_RETURN(PckChain chain, ParsePckChain(quote.pck_chain_pem));
+  SIGIL_ASSIGN_OR_RETURN(PckExtensions pck, ParsePckExtensions(chain.leaf()));
+  std::optional<Bytes> found = source_(tee_, pck.fmspc, SubjectCommonName(chain.certs[1].get()));
+  if (!found) return Fail(Code::kInvalidArgument, kNone);
+  return std::move(*found);
+}
+
+Result<std::shared_ptr<const VerifiedCollateral>> DcapVerifier::Verified(ByteSpan bytes,
+                                                                         TimePoint now) const {
+  // roots_ are fixed for this verifier, so the collateral bytes alone decide the outcome.
+  const Sha256Digest key = Sha256(bytes);
+  if (auto hit = collateral_cache_.Find(key, now)) return hit;
+  SIGIL_ASSIGN_OR_RETURN(Collateral raw, ParseCollateral(bytes));
+  SIGIL_ASSIGN_OR_RETURN(VerifiedCollateral v, VerifyCollateral(std::move(raw), roots_, now));
+  const ValidityWindow window = v.window;
+  auto shared = std::make_shared<const VerifiedCollateral>(std::move(v));
+  collateral_cache_.Insert(key, shared, window);
+  return shared;
 }
 
 Result<Claims> DcapVerifier::Verify(const VerifyInput& input) const {
@@ -47,15 +127,14 @@ Result<Claims> DcapVerifier::Verify(const VerifyInput& input) const {
   SIGIL_RETURN_IF_ERROR(CheckTee(tee_, quote));
   ByteSpan collateral_bytes = input.collateral;
   if (collateral_bytes.empty() && default_collateral_) collateral_bytes = *default_collateral_;
+  Bytes from_source;
   if (collateral_bytes.empty()) {
-    return Fail(Code::kInvalidArgument,
-                "DCAP verification needs collateral (TCB info, QE identity, CRLs); none given "
-                "and no default configured");
+    SIGIL_ASSIGN_OR_RETURN(from_source, CollateralFromSource(input.evidence));
+    collateral_bytes = from_source;
   }
-  SIGIL_ASSIGN_OR_RETURN(Collateral raw, ParseCollateral(collateral_bytes));
-  SIGIL_ASSIGN_OR_RETURN(VerifiedCollateral collateral,
-                         VerifyCollateral(std::move(raw), roots_, input.now));
-  return VerifyDcapQuote(tee_, input.evidence, roots_, &collateral, input.expected_binding,
+  SIGIL_ASSIGN_OR_RETURN(std::shared_ptr<const VerifiedCollateral> collateral,
+                         Verified(collateral_bytes, input.now));
+  return VerifyDcapQuote(tee_, input.evidence, roots_, collateral.get(), input.expected_binding,
                          input.now);
 }
 
@@ -65,16 +144,10 @@ Result<Claims> VerifyDcapQuote(DcapTee tee, ByteSpan quote_bytes,
                                TimePoint now) {
   SIGIL_ASSIGN_OR_RETURN(Quote quote, ParseQuote(quote_bytes));
   SIGIL_RETURN_IF_ERROR(CheckTee(tee, quote));
-  SIGIL_ASSIGN_OR_RETURN(PckChain chain, ParsePckChain(quote.pck_chain_pem));
-  SIGIL_RETURN_IF_ERROR(VerifyQuoteSignatures(quote, chain));
-  std::vector<X509_CRL*> crls;
-  if (collateral != nullptr) {
-    crls = {collateral->raw.pck_crl.get(), collateral->raw.root_ca_crl.get()};
-  }
-  // PCK CRL profile spec: the leaf must chain to the Intel root and neither the leaf nor the
-  // intermediate may be revoked; CRLs must be current at `now`.
-  SIGIL_RETURN_IF_ERROR(VerifyPckChain(chain, roots, crls, now));
-  SIGIL_ASSIGN_OR_RETURN(PckExtensions pck, ParsePckExtensions(chain.leaf()));
+  SIGIL_ASSIGN_OR_RETURN(std::shared_ptr<const VerifiedPck> verified_pck,
+                         CheckPck(quote, roots, collateral, now));
+  SIGIL_RETURN_IF_ERROR(VerifyQuoteSignatures(quote, verified_pck->chain));
+  const PckExtensions& pck = verified_pck->ext;
 
   std::optional<TcbResult> tcb;
   if (collateral != nullptr) {

@@ -4,11 +4,16 @@
 // call concurrently.
 #pragma once
 
+#include <array>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "attestation/dcap/collateral.h"
+#include "attestation/verified_cache.h"
 #include "attestation/verifier.h"
 #include "core/bytes.h"
 #include "core/result.h"
@@ -17,11 +22,20 @@ namespace sigil::attestation::dcap {
 
 enum class DcapTee { kTdx, kSgx };
 
+// Supplies collateral (README.md container) for a quote that comes without any: the broker's
+// collateral store (broker/collateral_store.h) assembles it from the operator's imported files
+// for the TEE, the PCK certificate's FMSPC and the PCK issuing CA's common name. nullopt if it
+// has none. Must be thread-safe. What it returns is verified like request collateral.
+using DcapCollateralSource = std::function<std::optional<Bytes>(
+    DcapTee tee, const std::array<std::uint8_t, 6>& fmspc, std::string_view pck_ca_cn)>;
+
 struct DcapConfig {
   // Trust anchors (DER or PEM), normally the Intel SGX Root CA. Never taken from evidence.
   std::vector<Bytes> trusted_root_certs;
   // Collateral used when VerifyInput::collateral is empty (README.md container format).
   std::optional<Bytes> default_collateral;
+  // Consulted after default_collateral (optional).
+  DcapCollateralSource collateral_source;
 };
 
 class DcapVerifier final : public Verifier {
@@ -33,21 +47,37 @@ class DcapVerifier final : public Verifier {
   std::string_view tee() const override { return tee_ == DcapTee::kTdx ? "tdx" : "sgx"; }
 
   // Checks, in order: quote parse and TEE/version match (kMalformedEvidence); collateral
-  // present (input.collateral, else the default; kInvalidArgument if neither) and verified
-  // (VerifyCollateral); then VerifyDcapQuote. Claims: see VerifyDcapQuote.
+  // present (input.collateral, else the default, else the collateral source; kInvalidArgument
+  // if none) and verified (VerifyCollateral, memoised by the collateral bytes' SHA-256 while
+  // `now` stays in its validity window); then VerifyDcapQuote. Claims: see VerifyDcapQuote.
   Result<Claims> Verify(const VerifyInput& input) const override;
 
+  // Number of verified collateral sets held (tests).
+  std::size_t CachedCollateralCountForTest() const { return collateral_cache_.size(); }
+
  private:
-  DcapVerifier(DcapTee tee, std::vector<X509Ptr> roots, std::optional<Bytes> collateral)
-      : tee_(tee), roots_(std::move(roots)), default_collateral_(std::move(collateral)) {}
+  DcapVerifier(DcapTee tee, std::vector<X509Ptr> roots, std::optional<Bytes> collateral,
+               DcapCollateralSource source)
+      : tee_(tee),
+        roots_(std::move(roots)),
+        default_collateral_(std::move(collateral)),
+        source_(std::move(source)) {}
+  Result<Bytes> CollateralFromSource(ByteSpan quote) const;
+  Result<std::shared_ptr<const VerifiedCollateral>> Verified(ByteSpan bytes, TimePoint now) const;
+
   DcapTee tee_;
   std::vector<X509Ptr> roots_;
   std::optional<Bytes> default_collateral_;
+  DcapCollateralSource source_;
+  mutable VerifiedCache<VerifiedCollateral> collateral_cache_{64};
 };
 
 // The quote checks given already-verified collateral (callers may reuse one VerifiedCollateral
 // for many quotes while `now` stays in its window): parse; quote/QE/PCK signatures
-// (quote_checks.h); PCK chain to `roots` at `now`, with the collateral's PCK and root CRLs;
+// (quote_checks.h); PCK chain to `roots` at `now`, with the collateral's PCK and root CRLs
+// (a successful chain check is memoised process-wide, keyed by the SHA-256 of the chain PEM,
+// the CRLs and the roots, for the chain's validity window: repeated quotes from one platform
+// then cost two P-256 verifications);
 // TCB evaluation (tcb_status.h), refusing a converged status of Revoked; then report data ==
 // `expected_binding` in constant time (skipped only when `expected_binding` is empty; otherwise
 // it must be 64 bytes, kInvalidArgument). With `collateral` == nullptr only the signatures and

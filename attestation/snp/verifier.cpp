@@ -62,9 +62,9 @@ bool CacheEntryFits(const X509& cert, const Report& report) {
          (ext->hw_id && HwIdMatches(*ext->hw_id, report));
 }
 
-const X509* FindBySubjectOf(const X509& child, const std::vector<X509Ptr>& a,
-                            const std::vector<X509Ptr>& b) {
-  for (const auto* list : {&a, &b}) {
+const X509* FindBySubjectOf(const X509& child,
+                            std::initializer_list<const std::vector<X509Ptr>*> lists) {
+  for (const auto* list : lists) {
     for (const X509Ptr& c : *list) {
       if (X509_NAME_cmp(X509_get_subject_name(c.get()), X509_get_issuer_name(&child)) == 0) {
         return c.get();
@@ -135,8 +135,30 @@ Result<std::unique_ptr<Verifier>> SnpVerifier::Create(SnpConfig config) {
   for (X509Ptr& c : inter) {
     asks.push_back(std::move(c));
   }
-  return std::unique_ptr<Verifier>(
-      new SnpVerifier(std::move(sorted_roots.arks), std::move(asks), std::move(veks)));
+  return std::unique_ptr<Verifier>(new SnpVerifier(std::move(sorted_roots.arks), std::move(asks),
+                                                   std::move(veks), std::move(config.cert_source)));
+}
+
+Result<void> SnpVerifier::CheckChain(const ChainInput& chain) const {
+  if (chain.leaf == nullptr || chain.ask == nullptr || chain.ark == nullptr) {
+    return VerifyChain(chain, arks_);  // refuses with the precise reason
+  }
+  // Everything VerifyChain reads besides `now`: the three certificates, product and kind (the
+  // anchors are fixed for this verifier).
+  Bytes key;
+  for (const X509* c : {chain.leaf, chain.ask, chain.ark}) {
+    const Bytes der = CertDer(*c);
+    key.insert(key.end(), der.begin(), der.end());
+  }
+  key.push_back(static_cast<std::uint8_t>(chain.product));
+  key.push_back(chain.vlek ? 1 : 0);
+  const Sha256Digest digest = Sha256(key);
+  if (chain_cache_.Find(digest, chain.now)) return Ok();
+  SIGIL_RETURN_IF_ERROR(VerifyChain(chain, arks_));
+  ValidityWindow window;
+  for (const X509* c : {chain.leaf, chain.ask, chain.ark}) NarrowToCert(window, c);
+  chain_cache_.Insert(digest, std::make_shared<const bool>(true), window);
+  return Ok();
 }
 
 Result<Claims> SnpVerifier::Verify(const VerifyInput& input) const {
@@ -159,14 +181,36 @@ Result<Claims> SnpVerifier::VerifyImpl(const VerifyInput& input, bool check_sign
                                                std::to_string(report.signing_key) +
                                                " is neither VCEK (0) nor VLEK (1)");
   }
-  SIGIL_ASSIGN_OR_RETURN(const X509* vek, SelectVek(collateral, veks_, report));
+  // Imported certificates (the broker's store) when the evidence brings no VCEK/VLEK or no
+  // ASK/ASVK; owned here for the rest of the call. Roots among them are ignored: only arks_ anchor a chain.
+  std::vector<X509Ptr> imported_veks;
+  std::vector<X509Ptr> imported_asks;
+  if ((!collateral.vek || collateral.asks.empty()) && source_) {
+    for (X509Ptr& c : source_()) {
+      EVP_PKEY* key = X509_get0_pubkey(c.get());
+      const int type = key == nullptr ? EVP_PKEY_NONE : EVP_PKEY_get_base_id(key);
+      const bool self_issued =
+          X509_NAME_cmp(X509_get_subject_name(c.get()), X509_get_issuer_name(c.get())) == 0;
+      if (type == EVP_PKEY_EC) {
+        imported_veks.push_back(std::move(c));
+      } else if (!self_issued) {
+        imported_asks.push_back(std::move(c));
+      }
+    }
+  }
+  const X509* vek = nullptr;
+  if (auto cached = SelectVek(collateral, veks_, report); cached || imported_veks.empty()) {
+    SIGIL_ASSIGN_OR_RETURN(vek, std::move(cached));
+  } else {
+    SIGIL_ASSIGN_OR_RETURN(vek, SelectVek(collateral, imported_veks, report));
+  }
   SIGIL_ASSIGN_OR_RETURN(const VcekExtensions ext, ReadVcekExtensions(*vek));
   const Product product = *ProductFromName(ext.product_name);
 
   SIGIL_ASSIGN_OR_RETURN(const X509* ark, SelectArk(collateral, arks_, product));
-  const X509* ask = FindBySubjectOf(*vek, collateral.asks, asks_);
+  const X509* ask = FindBySubjectOf(*vek, {&collateral.asks, &asks_, &imported_asks});
   ChainInput chain{vek, ask, ark, product, report.signing_key == 1, input.now};
-  SIGIL_RETURN_IF_ERROR(VerifyChain(chain, arks_));
+  SIGIL_RETURN_IF_ERROR(CheckChain(chain));
 
   const EVP_PKEY* vek_key = X509_get0_pubkey(vek);
   if (vek_key == nullptr) {

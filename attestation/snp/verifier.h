@@ -4,12 +4,15 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "attestation/snp/chain.h"
 #include "attestation/snp/collateral.h"
 #include "attestation/snp/report.h"
+#include "attestation/verified_cache.h"
 #include "attestation/verifier.h"
 #include "core/bytes.h"
 #include "core/ossl.h"
@@ -31,6 +34,11 @@ struct SnpConfig {
   // VCEK/VLEK certificates (PEM or DER) used when the collateral carries none. The first one
   // whose hwID/TCB match the report (and whose kind matches the report's signing_key) is used.
   std::vector<Bytes> vcek_cache;
+  // Optional, thread-safe: VCEK/VLEK and ASK/ASVK certificates imported by the operator (the
+  // broker's collateral store, broker/collateral_store.h), read on each Verify whose collateral
+  // lacks a VCEK/VLEK or an ASK/ASVK, after vcek_cache (the collateral's own VCEK comes first).
+  // Trusted only through the chain to a configured ARK.
+  std::function<std::vector<X509Ptr>()> cert_source;
 };
 
 class SnpVerifier final : public Verifier {
@@ -47,7 +55,8 @@ class SnpVerifier final : public Verifier {
   //  3. endorsement key selection: collateral VCEK/VLEK, else the cache (kVerificationFailed if
   //     none); its productName picks the product and TCB layout;
   //  4. chain VCEK->ASK->ARK, ARK == configured anchor, product match, validity at input.now
-  //     (chain.h; kVerificationFailed / kExpired);
+  //     (chain.h; kVerificationFailed / kExpired); a successful chain check is memoised by the
+  //     three certificates' DER digest for their common validity window (verified_cache.h);
   //  5. ECDSA P-384 report signature (kVerificationFailed);
   //  6. v3+: CPUID_FAM_ID matches the product (19h Milan/Genoa, 1Ah Turin), then
   //     reported_tcb == VCEK TCB extensions (tcb.h; kVerificationFailed);
@@ -63,13 +72,20 @@ class SnpVerifier final : public Verifier {
   Result<Claims> VerifyWithoutReportSignatureForTest(const VerifyInput& input) const;
 
  private:
-  SnpVerifier(std::vector<X509Ptr> arks, std::vector<X509Ptr> asks, std::vector<X509Ptr> veks)
-      : arks_(std::move(arks)), asks_(std::move(asks)), veks_(std::move(veks)) {}
+  SnpVerifier(std::vector<X509Ptr> arks, std::vector<X509Ptr> asks, std::vector<X509Ptr> veks,
+              std::function<std::vector<X509Ptr>()> source)
+      : arks_(std::move(arks)),
+        asks_(std::move(asks)),
+        veks_(std::move(veks)),
+        source_(std::move(source)) {}
   Result<Claims> VerifyImpl(const VerifyInput& input, bool check_signature) const;
+  Result<void> CheckChain(const ChainInput& chain) const;
 
   std::vector<X509Ptr> arks_;
   std::vector<X509Ptr> asks_;
   std::vector<X509Ptr> veks_;
+  std::function<std::vector<X509Ptr>()> source_;
+  mutable VerifiedCache<bool> chain_cache_{256};
 };
 
 }  // namespace sigil::attestation::snp

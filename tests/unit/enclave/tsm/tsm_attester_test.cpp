@@ -1,0 +1,135 @@
+// TsmAttester against a fake configfs-tsm tree (fake_tsm_kernel.h): the attester's real code
+// path (mkdir, attributes, generation check, rmdir) with real vector evidence as the outblob.
+#include "enclave/tsm/tsm_attester.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "core/file_io.h"
+#include "tests/support/matchers.h"
+#include "tests/support/temp_dir.h"
+#include "tests/unit/enclave/tsm/fake_tsm_kernel.h"
+
+namespace sigil::enclave::tsm {
+namespace {
+
+using testing::FakeTsmKernel;
+
+Bytes Vector(const std::string& rel) {
+  auto b = ReadFile(std::string(SIGIL_SHARED_DIR) + "/vectors/" + rel);
+  EXPECT_TRUE(b.has_value()) << rel;
+  return b ? *b : Bytes{};
+}
+
+Bytes Binding(std::uint8_t seed) {
+  Bytes b(64);
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<std::uint8_t>(seed + i);
+  return b;
+}
+
+AttesterPtr Make(const std::string& tee, const std::string& root, const std::string& dir) {
+  TsmAttesterConfig c;
+  c.tee = tee;
+  c.configfs_root = root;
+  c.sev_guest_device = dir + "/no-sev-guest";
+  c.tdx_guest_device = dir + "/no-tdx-guest";
+  auto a = TsmAttester::Create(std::move(c));
+  EXPECT_TRUE(a.has_value());
+  return std::move(a).value();
+}
+
+TEST(TsmAttester, SnpReportThroughConfigfs) {
+  sigil::testing::TempDir dir;
+  const std::string root = dir.File("report");
+  const Bytes report = Vector("sev-snp/go-sev-guest/attestation.bin");
+  FakeTsmKernel kernel(root, "sev_guest", report, ToBytes("certificate table"));
+  auto attester = Make("sev-snp", root, dir.path());
+  EXPECT_EQ(attester->tee(), "sev-snp");
+  ASSERT_OK_AND_ASSIGN(Bytes evidence, attester->Evidence(Binding(1)));
+  EXPECT_EQ(evidence, report);
+  ASSERT_EQ(kernel.inblobs().size(), 1u);
+  EXPECT_EQ(kernel.inblobs()[0], Binding(1));  // the binding is the report data request
+}
+
+TEST(TsmAttester, TdxQuoteThroughConfigfs) {
+  sigil::testing::TempDir dir;
+  const std::string root = dir.File("report");
+  const Bytes quote = Vector("tdx/dcap-qvl/tdx_quote.bin");
+  FakeTsmKernel kernel(root, "tdx_guest", quote, {});
+  ASSERT_OK_AND_ASSIGN(Bytes evidence, Make("tdx", root, dir.path())->Evidence(Binding(7)));
+  EXPECT_EQ(evidence, quote);
+  ASSERT_EQ(kernel.inblobs().size(), 1u);
+  EXPECT_EQ(kernel.inblobs()[0], Binding(7));
+}
+
+TEST(TsmAttester, ConcurrentRequestsUseTheirOwnEntries) {
+  sigil::testing::TempDir dir;
+  const std::string root = dir.File("report");
+  const Bytes report = Vector("sev-snp/go-sev-guest/attestation.bin");
+  FakeTsmKernel kernel(root, "sev_guest", report, {});
+  auto attester = Make("sev-snp", root, dir.path());
+  Result<Bytes> a = Bytes{}, b = Bytes{};
+  std::thread t1([&] { a = attester->Evidence(Binding(1)); });
+  std::thread t2([&] { b = attester->Evidence(Binding(2)); });
+  t1.join();
+  t2.join();
+  EXPECT_OK(a);
+  EXPECT_OK(b);
+  EXPECT_EQ(kernel.inblobs().size(), 2u);
+}
+
+TEST(TsmAttester, GenerationRaceIsRefused) {
+  sigil::testing::TempDir dir;
+  const std::string root = dir.File("report");
+  FakeTsmKernel kernel(root, "sev_guest", Vector("sev-snp/go-sev-guest/attestation.bin"), {},
+                       /*generation_step=*/2);
+  auto r = Make("sev-snp", root, dir.path())->Evidence(Binding(1));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), Code::kUnavailable);
+  EXPECT_NE(r.error().message().find("generation went from 0 to 2"), std::string::npos)
+      << r.error().message();
+}
+
+TEST(TsmAttester, WrongProviderIsRefused) {
+  sigil::testing::TempDir dir;
+  const std::string root = dir.File("report");
+  FakeTsmKernel kernel(root, "tdx_guest", Vector("tdx/dcap-qvl/tdx_quote.bin"), {});
+  auto r = Make("sev-snp", root, dir.path())->Evidence(Binding(1));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message().find("provider is 'tdx_guest', expected 'sev_guest'"),
+            std::string::npos)
+      << r.error().message();
+  EXPECT_TRUE(kernel.inblobs().empty());  // nothing was requested from the wrong TSM
+}
+
+TEST(TsmAttester, MissingProviderNamesWhatIsMissing) {
+  sigil::testing::TempDir dir;
+  const std::string root = dir.File("no-configfs");
+  auto snp = Make("sev-snp", root, dir.path())->Evidence(Binding(1));
+  ASSERT_FALSE(snp.has_value());
+  EXPECT_EQ(snp.error().code(), Code::kUnavailable);
+  EXPECT_NE(snp.error().message().find(root), std::string::npos) << snp.error().message();
+  EXPECT_NE(snp.error().message().find("no-sev-guest"), std::string::npos) << snp.error().message();
+  auto tdx = Make("tdx", root, dir.path())->Evidence(Binding(1));
+  ASSERT_FALSE(tdx.has_value());
+  EXPECT_NE(tdx.error().message().find("needs configfs-tsm"), std::string::npos)
+      << tdx.error().message();
+}
+
+TEST(TsmAttester, RejectsBadInput) {
+  sigil::testing::TempDir dir;
+  EXPECT_CODE(Make("sev-snp", dir.path(), dir.path())->Evidence(Bytes(32)), Code::kInvalidArgument);
+  TsmAttesterConfig c;
+  c.tee = "dev";
+  EXPECT_CODE(TsmAttester::Create(c), Code::kInvalidArgument);
+}
+
+TEST(GuestDevice, MissingDevicesAreUnavailable) {
+  EXPECT_CODE(SnpReportFromDevice("/nonexistent/sev-guest", Bytes(64), 0), Code::kUnavailable);
+  EXPECT_CODE(TdReportFromDevice("/nonexistent/tdx_guest", Bytes(64)), Code::kUnavailable);
+  EXPECT_CODE(SnpReportFromDevice("/dev/null", Bytes(63), 0), Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace sigil::enclave::tsm
