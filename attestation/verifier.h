@@ -22,6 +22,8 @@ struct VerifyInput {
   ByteSpan collateral;        // optional, format-specific
   ByteSpan expected_binding;  // the 64-byte binding (core/protocol.h)
   std::chrono::system_clock::time_point now;
+  // The requesting tenant, for verifiers with per-tenant trust (TPM AKs); empty offline.
+  std::string_view tenant;
 };
 
 class Verifier {

@@ -1,6 +1,9 @@
 #include "broker/admin_api.h"
 
+#include "attestation/tpm/signature.h"
+#include "attestation/tpm/verifier.h"
 #include "broker/key_wrap.h"
+#include "broker/tpm_seal_ak_public.h"
 #include "core/encoding.h"
 #include "core/hpke.h"
 #include "policies/policy.h"
@@ -21,6 +24,45 @@ Result<KeyVersionRow> MakeKeyVersion(const BrokerContext& ctx, const std::string
   SIGIL_ASSIGN_OR_RETURN(hpke::KeyPair kp, hpke::GenerateKeyPair(hpke::Kem::kX25519HkdfSha256));
   SIGIL_ASSIGN_OR_RETURN(Bytes wrapped, WrapKey(kek, kp.private_key, KeyVersionIdentity(tenant, name, version)));
   return KeyVersionRow{tenant, name, key_class, version, "enabled", kp.public_key, wrapped, UnixSeconds(ctx.now())};
+}
+
+Json TpmAkJson(const TpmAkRow& r) {
+  Json j{{"tenant", r.tenant}, {"id", r.id}, {"name", r.name}, {"created_at", r.created_at},
+         {"ak", Base64UrlEncode(r.spki)}};
+  if (!r.tpm_name.empty()) j["tpm_name"] = HexEncode(r.tpm_name);
+  return j;
+}
+
+Result<std::string> AkLabel(const Json& body) {
+  std::string name;
+  if (body.contains("name")) {
+    SIGIL_ASSIGN_OR_RETURN(name, GetString(body, "name", "request"));
+  }
+  if (name.size() > 128 || name.find_first_of("\r\n") != std::string::npos) {
+    return Fail(Code::kInvalidArgument, "request.name: at most 128 characters, one line");
+  }
+  return name;
+}
+
+Result<Json> PutTpmAk(const BrokerContext& ctx, const RequestMeta& meta, const TpmAkRow& row) {
+  SIGIL_RETURN_IF_ERROR(ctx.store->PutTpmAk(row));
+  std::string how = row.tpm_name.empty() ? "" : ", TPM Name " + HexEncode(row.tpm_name);
+  SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, row.tenant, "admin.tpm.ak.register", "", 0,
+                              "registered TPM AK " + row.id + (row.name.empty() ? "" : " (" + row.name + ")") + how));
+  return TpmAkJson(row);
+}
+
+// {"ak_public": base64url TPM2B_PUBLIC}: the SPKI and the TPM Name come from the public area.
+Result<Json> RegisterTpmAkPublic(const BrokerContext& ctx, const RequestMeta& meta, const std::string& tenant,
+                                 const Json& body) {
+  SIGIL_ASSIGN_OR_RETURN(std::string text, GetString(body, "ak_public", "request"));
+  SIGIL_ASSIGN_OR_RETURN(std::string name, AkLabel(body));
+  auto blob = Base64UrlDecode(text);
+  if (!blob) return Fail(Code::kInvalidArgument, "request.ak_public: expected base64url of a TPM2B_PUBLIC");
+  auto ak = ParseAkPublic(*blob);
+  if (!ak) return std::move(ak).error().Wrap("request.ak_public");
+  return PutTpmAk(ctx, meta, TpmAkRow{tenant, attestation::tpm::AkFingerprint(ak->spki_der), name, ak->spki_der,
+                                      UnixSeconds(ctx.now()), ak->name});
 }
 
 Json KeyJson(const KeyVersionRow& k) {
@@ -133,6 +175,43 @@ Result<Json> AdminGetAudit(const BrokerContext& ctx, const std::string& tenant) 
   Json out{{"tenant", tenant}, {"records", records}};
   if (cp) out["checkpoint"] = Json{{"seq", cp->seq}, {"head", cp->head}, {"time", cp->time}, {"signature", cp->signature}};
   return out;
+}
+
+Result<Json> AdminRegisterTpmAk(const BrokerContext& ctx, const RequestMeta& meta, const std::string& tenant,
+                                const Json& body) {
+  SIGIL_RETURN_IF_ERROR(ctx.store->GetTenantKek(tenant));
+  if (body.contains("ak_public")) return RegisterTpmAkPublic(ctx, meta, tenant, body);
+  SIGIL_ASSIGN_OR_RETURN(std::string ak_text, GetString(body, "ak", "request"));
+  SIGIL_ASSIGN_OR_RETURN(std::string name, AkLabel(body));
+  Bytes spki;
+  if (ak_text.rfind("-----BEGIN", 0) == 0) {
+    spki = Bytes(ak_text.begin(), ak_text.end());
+  } else {
+    auto der = Base64UrlDecode(ak_text);
+    if (!der) return Fail(Code::kInvalidArgument, "request.ak: expected PEM or base64url DER SubjectPublicKeyInfo");
+    spki = std::move(*der);
+  }
+  // The verifier's own loader: only keys it would accept (RSA >= 2048, EC P-256/P-384).
+  auto key = attestation::tpm::LoadAk(spki, Code::kInvalidArgument);
+  if (!key) return std::move(key).error().Wrap("request.ak");
+  SIGIL_ASSIGN_OR_RETURN(Bytes der, attestation::tpm::AkDer(**key));
+  return PutTpmAk(ctx, meta, TpmAkRow{tenant, attestation::tpm::AkFingerprint(der), name, der, UnixSeconds(ctx.now()), {}});
+}
+
+Result<Json> AdminListTpmAks(const BrokerContext& ctx, const std::string& tenant) {
+  SIGIL_RETURN_IF_ERROR(ctx.store->GetTenantKek(tenant));
+  SIGIL_ASSIGN_OR_RETURN(auto rows, ctx.store->ListTpmAks(tenant));
+  Json out = Json::array();
+  for (const auto& r : rows) out.push_back(TpmAkJson(r));
+  return Json{{"tenant", tenant}, {"aks", out}};
+}
+
+Result<Json> AdminRemoveTpmAk(const BrokerContext& ctx, const RequestMeta& meta, const std::string& tenant,
+                              const std::string& id) {
+  SIGIL_RETURN_IF_ERROR(ctx.store->GetTenantKek(tenant));
+  SIGIL_RETURN_IF_ERROR(ctx.store->DeleteTpmAk(tenant, id));
+  SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, tenant, "admin.tpm.ak.remove", "", 0, "removed TPM AK " + id));
+  return Json{{"tenant", tenant}, {"id", id}, {"removed", true}};
 }
 
 }  // namespace sigil::broker

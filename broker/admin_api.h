@@ -20,5 +20,11 @@ Result<Json> AdminAddReference(const BrokerContext& ctx, const RequestMeta& meta
 Result<Json> AdminListReferences(const BrokerContext& ctx, const std::string& tenant);
 // Records and the latest signed checkpoint, for offline verification by `sigil audit verify`.
 Result<Json> AdminGetAudit(const BrokerContext& ctx, const std::string& tenant);
+// Per-tenant TPM attestation keys (`sigil tpm register-ak|list-aks|remove-ak`). The body of
+// register is {"ak": PEM SPKI text or base64url DER SPKI, "name": optional label}; an AK is
+// named by its fingerprint (hex SHA-256 of the DER SPKI).
+Result<Json> AdminRegisterTpmAk(const BrokerContext& ctx, const RequestMeta& meta, const std::string& tenant, const Json& body);
+Result<Json> AdminListTpmAks(const BrokerContext& ctx, const std::string& tenant);
+Result<Json> AdminRemoveTpmAk(const BrokerContext& ctx, const RequestMeta& meta, const std::string& tenant, const std::string& id);
 
 }  // namespace sigil::broker

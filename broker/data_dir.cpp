@@ -13,6 +13,7 @@
 #include "attestation/tpm/verifier.h"
 #include "attestation/dev/platform_key.h"
 #include "broker/certs.h"
+#include "broker/collateral_cache.h"
 #include "broker/key_wrap.h"
 #include "broker/sqlite_store.h"
 #include "core/ed25519.h"
@@ -57,12 +58,27 @@ Result<std::vector<Bytes>> ReadTrustDir(const std::string& dir) {
 
 // Hardware verifiers are enabled by the operator placing trust anchors in the data directory:
 // trust/sev-snp/ (AMD ARK certificates or KDS cert_chain files) and trust/intel/ (the Intel SGX
-// Root CA), trust/tpm-aks/ (registered TPM attestation keys, PEM/DER SPKI). Collateral (VCEK, PCK chain, TCB info, QE identity) comes with each attest request.
-Result<void> AddHardwareVerifiers(const DataDir& d, attestation::Registry& registry) {
+// Root CA), trust/tpm-aks/ (TPM attestation keys for every tenant, PEM/DER SPKI). Collateral (VCEK, PCK
+// CRLs, TCB info, QE identity) comes with an attest request or, when the request has none, from
+// the collateral store (collateral/, written by `sigil collateral import`; broker/collateral_cache.h
+// re-reads it when files change and warns "collateral_warn_days" (sigild.json, default 30) before
+// anything expires).
+Result<void> AddHardwareVerifiers(const DataDir& d, Store& store, attestation::Registry& registry) {
+  CollateralCacheOptions cache_options{d.Path(""), std::chrono::hours(24 * 30)};
+  cache_options.data_dir.pop_back();  // Path("") ends in '/'
+  if (auto text = ReadTextFile(d.config()); text) {
+    auto cfg = ParseJson(*text, d.config());
+    if (cfg && cfg->contains("collateral_warn_days")) {
+      SIGIL_ASSIGN_OR_RETURN(std::int64_t days, GetInt(*cfg, "collateral_warn_days", d.config()));
+      cache_options.warn_window = std::chrono::hours(24 * days);
+    }
+  }
+  auto collateral = std::make_shared<CollateralCache>(std::move(cache_options));
   SIGIL_ASSIGN_OR_RETURN(std::vector<Bytes> amd, ReadTrustDir(d.Path("trust/sev-snp")));
   if (!amd.empty()) {
     attestation::snp::SnpConfig cfg;
     cfg.anchors.roots = std::move(amd);
+    cfg.cert_source = CollateralCache::SnpSource(collateral);
     SIGIL_ASSIGN_OR_RETURN(auto v, attestation::snp::SnpVerifier::Create(std::move(cfg)));
     registry.Add(std::move(v));
   }
@@ -70,24 +86,54 @@ Result<void> AddHardwareVerifiers(const DataDir& d, attestation::Registry& regis
   if (!intel.empty()) {
     attestation::dcap::DcapConfig cfg;
     cfg.trusted_root_certs = std::move(intel);
+    cfg.collateral_source = CollateralCache::DcapSource(collateral);
     SIGIL_ASSIGN_OR_RETURN(auto tdx, attestation::dcap::DcapVerifier::Create(attestation::dcap::DcapTee::kTdx, cfg));
     SIGIL_ASSIGN_OR_RETURN(auto sgx, attestation::dcap::DcapVerifier::Create(attestation::dcap::DcapTee::kSgx, cfg));
     registry.Add(std::move(tdx));
     registry.Add(std::move(sgx));
   }
+  // TPM: AKs from trust/tpm-aks/ are accepted for every tenant; per-tenant AKs come from the
+  // store (`sigil tpm register-ak`), and the replay state per AK is kept there too, so a restart
+  // does not forget it.
   SIGIL_ASSIGN_OR_RETURN(std::vector<Bytes> aks, ReadTrustDir(d.Path("trust/tpm-aks")));
-  if (!aks.empty()) {
-    attestation::tpm::TpmConfig cfg;
-    cfg.registered_aks = std::move(aks);
-    SIGIL_ASSIGN_OR_RETURN(auto tpm, attestation::tpm::TpmVerifier::Create(std::move(cfg)));
-    registry.Add(std::move(tpm));
-  }
+  attestation::tpm::TpmConfig cfg;
+  cfg.registered_aks = std::move(aks);
+  cfg.tenant_aks = [&store](std::string_view tenant) -> Result<std::vector<attestation::tpm::RegisteredAk>> {
+    SIGIL_ASSIGN_OR_RETURN(std::vector<TpmAkRow> rows, store.ListTpmAks(std::string(tenant)));
+    std::vector<attestation::tpm::RegisteredAk> out;
+    for (auto& r : rows) out.push_back({std::move(r.spki), std::move(r.tpm_name)});
+    return out;
+  };
+  cfg.replay_check = [&store](const std::string& ak, const attestation::tpm::ClockState& c) {
+    return store.AdvanceTpmClock(ak, TpmClockRow{c.reset_count, c.restart_count, c.clock});
+  };
+  SIGIL_ASSIGN_OR_RETURN(auto tpm, attestation::tpm::TpmVerifier::Create(std::move(cfg)));
+  registry.Add(std::move(tpm));
   return Ok();
 }
 
 Result<SecretBytes> LoadBrokerSigningKey(Store& store, const SecretBytes& root, const std::string& name) {
   SIGIL_ASSIGN_OR_RETURN(Bytes wrapped, store.GetMeta(name + ".wrapped"));
   return UnwrapKey(root, wrapped, BrokerKeyIdentity(name));
+}
+
+// TPM mode: a fresh root key sealed to the TPM, plus the opt-in passphrase-wrapped recovery copy.
+Result<SecretBytes> CreateTpmRootKey(const DataDir& d, const InitOptions& o) {
+  std::unique_ptr<SecretBytes> password, recovery;
+  if (!o.seal_password_file.empty()) {
+    SIGIL_ASSIGN_OR_RETURN(SecretBytes p, ReadSecretLine(o.seal_password_file));
+    password = std::make_unique<SecretBytes>(std::move(p));
+  }
+  if (!o.recovery_passphrase_file.empty()) {
+    SIGIL_ASSIGN_OR_RETURN(SecretBytes p, ReadSecretLine(o.recovery_passphrase_file));
+    recovery = std::make_unique<SecretBytes>(std::move(p));
+  }
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes root, SecretBytes::Random(32));
+  SIGIL_RETURN_IF_ERROR(WriteTpmRootKey(d.root_key(), root, TpmSealSpec{o.tpm_tcti, o.seal_pcrs, password.get()}));
+  if (recovery) {
+    SIGIL_RETURN_IF_ERROR(WritePassphraseRootKey(d.root_key_recovery(), root, *recovery));
+  }
+  return root;
 }
 
 }  // namespace
@@ -106,7 +152,9 @@ Result<void> InitDataDir(const InitOptions& o) {
     SIGIL_ASSIGN_OR_RETURN(SecretBytes p, ReadPassphrase(o.passphrase_file));
     pass = std::make_unique<SecretBytes>(std::move(p));
   }
-  SIGIL_ASSIGN_OR_RETURN(SecretBytes root, CreateRootKey(d.root_key(), o.root_mode, pass.get()));
+  auto created = o.root_mode == RootKeyMode::kTpm ? CreateTpmRootKey(d, o) : CreateRootKey(d.root_key(), o.root_mode, pass.get());
+  if (!created) return std::move(created).error();
+  SecretBytes root = std::move(*created);
   SIGIL_ASSIGN_OR_RETURN(auto store, OpenSqliteStore(d.store()));
   SIGIL_RETURN_IF_ERROR(CreateBrokerSigningKey(*store, root, "token_key"));
   SIGIL_ASSIGN_OR_RETURN(Bytes audit_pub, CreateBrokerSigningKey(*store, root, "audit_key"));
@@ -133,6 +181,11 @@ Result<void> InitDataDir(const InitOptions& o) {
 }
 
 Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, const std::string& passphrase_file) {
+  return OpenDataDir(data_dir, OpenOptions{passphrase_file, "", ""});
+}
+
+Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, const OpenOptions& options) {
+  const std::string& passphrase_file = options.passphrase_file;
   DataDir d(data_dir);
   auto b = std::make_unique<OpenBroker>();
   SIGIL_ASSIGN_OR_RETURN(std::string cfg_text, ReadTextFile(d.config()));
@@ -143,7 +196,15 @@ Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, con
   SIGIL_ASSIGN_OR_RETURN(std::int64_t token_ttl, GetInt(cfg, "token_ttl_seconds", d.config()));
   std::unique_ptr<SecretBytes> pass;
   if (auto p = ReadPassphrase(passphrase_file)) pass = std::make_unique<SecretBytes>(std::move(*p));
-  SIGIL_ASSIGN_OR_RETURN(b->root_key, LoadRootKey(d.root_key(), pass.get(), &b->dev_root_key));
+  std::unique_ptr<SecretBytes> seal_password;
+  if (!options.seal_password_file.empty()) {
+    SIGIL_ASSIGN_OR_RETURN(SecretBytes p, ReadSecretLine(options.seal_password_file));
+    seal_password = std::make_unique<SecretBytes>(std::move(p));
+  }
+  RootKeyMode root_mode = RootKeyMode::kPassphrase;
+  SIGIL_ASSIGN_OR_RETURN(b->root_key, LoadRootKey(d.root_key(), RootKeyUnlock{pass.get(), options.tpm_tcti,
+                                                                             seal_password.get()}, &root_mode));
+  b->dev_root_key = root_mode == RootKeyMode::kDevPlaintext;
   SIGIL_ASSIGN_OR_RETURN(b->store, OpenSqliteStore(d.store()));
   SIGIL_ASSIGN_OR_RETURN(b->token_seed, LoadBrokerSigningKey(*b->store, b->root_key, "token_key"));
   SIGIL_ASSIGN_OR_RETURN(SecretBytes audit_seed, LoadBrokerSigningKey(*b->store, b->root_key, "audit_key"));
@@ -157,7 +218,7 @@ Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, con
     SIGIL_ASSIGN_OR_RETURN(auto dev_verifier, attestation::dev::DevVerifier::Create(dev_pub));
     b->verifiers->Add(std::move(dev_verifier));
   }
-  SIGIL_RETURN_IF_ERROR(AddHardwareVerifiers(d, *b->verifiers));
+  SIGIL_RETURN_IF_ERROR(AddHardwareVerifiers(d, *b->store, *b->verifiers));
   BrokerContext& c = b->context;
   c.store = b->store.get();
   c.audit = b->audit.get();
@@ -169,6 +230,51 @@ Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, con
   c.settings.nonce_ttl = std::chrono::seconds(nonce_ttl);
   c.settings.token_ttl = std::chrono::seconds(token_ttl);
   return b;
+}
+
+Result<void> RecoverRootKey(const RecoverOptions& o) {
+  DataDir d(o.data_dir);
+  // The recorded TCTI, PCRs and password flag are the defaults for the new seal.
+  SIGIL_ASSIGN_OR_RETURN(std::string text, ReadTextFile(d.root_key(), 1 << 16));
+  SIGIL_ASSIGN_OR_RETURN(Json current, ParseJson(text, d.root_key()));
+  SIGIL_ASSIGN_OR_RETURN(std::string mode, GetString(current, "mode", d.root_key()));
+  if (mode != "tpm") return Fail(Code::kInvalidArgument, d.root_key() + " is not sealed to a TPM (mode '" + mode + "')");
+  TpmSealSpec spec;
+  SIGIL_ASSIGN_OR_RETURN(spec.tcti, GetString(current, "tcti", d.root_key()));
+  SIGIL_ASSIGN_OR_RETURN(spec.pcrs, GetString(current, "pcrs", d.root_key()));
+  SIGIL_ASSIGN_OR_RETURN(bool had_password, GetBool(current, "password", d.root_key()));
+  if (!o.tpm_tcti.empty()) spec.tcti = o.tpm_tcti;
+  if (!o.seal_pcrs.empty()) spec.pcrs = o.seal_pcrs;
+  std::unique_ptr<SecretBytes> password;
+  if (!o.seal_password_file.empty()) {
+    SIGIL_ASSIGN_OR_RETURN(SecretBytes p, ReadSecretLine(o.seal_password_file));
+    password = std::make_unique<SecretBytes>(std::move(p));
+  } else if (had_password) {
+    return Fail(Code::kInvalidArgument, "the root key was sealed with a password: pass --seal-password-file "
+                                        "(the same or a new one) so the new seal keeps one");
+  }
+  spec.password = password.get();
+  if (o.recovery_passphrase_file.empty()) {
+    return Fail(Code::kInvalidArgument, "--recovery-passphrase-file is required");
+  }
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes pass, ReadSecretLine(o.recovery_passphrase_file));
+  RootKeyUnlock unlock;
+  unlock.passphrase = &pass;
+  struct stat st;
+  if (::stat(d.root_key_recovery().c_str(), &st) != 0) {
+    return Fail(Code::kNotFound, d.root_key_recovery() + " does not exist: no recovery copy was made at init "
+                                 "(sigild init --recovery-passphrase-file)");
+  }
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes root, LoadRootKey(d.root_key_recovery(), unlock, nullptr));
+  {
+    SIGIL_ASSIGN_OR_RETURN(auto store, OpenSqliteStore(d.store()));
+    auto check = LoadBrokerSigningKey(*store, root, "token_key");
+    if (!check) {
+      return Fail(Code::kVerificationFailed, d.root_key_recovery() + " holds a different root key than the one "
+                                             "this data directory's store was created with");
+    }
+  }
+  return WriteTpmRootKey(d.root_key(), root, spec);
 }
 
 }  // namespace sigil::broker

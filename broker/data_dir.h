@@ -18,6 +18,8 @@ struct DataDir {
   explicit DataDir(std::string root) : root_(std::move(root)) {}
   std::string Path(const std::string& rel) const { return root_ + "/" + rel; }
   std::string root_key() const { return Path("root.key"); }
+  // TPM mode's opt-in recovery copy: the root key wrapped by a passphrase (Argon2id).
+  std::string root_key_recovery() const { return Path("root.key.recovery"); }
   std::string store() const { return Path("store.db"); }
   std::string config() const { return Path("sigild.json"); }
   std::string tls(const std::string& f) const { return Path("tls/" + f); }
@@ -32,6 +34,11 @@ struct InitOptions {
   std::string data_dir;
   RootKeyMode root_mode = RootKeyMode::kPassphrase;
   std::string passphrase_file;
+  // RootKeyMode::kTpm (tpm_seal.h): TCTI, PCRs, optional seal password, optional recovery copy.
+  std::string tpm_tcti;
+  std::string seal_pcrs = "sha256:0,7";
+  std::string seal_password_file;
+  std::string recovery_passphrase_file;
   std::string listen = "127.0.0.1:8443";
   bool dev_tee = false;
   std::vector<std::string> tls_names;
@@ -56,5 +63,27 @@ struct OpenBroker {
 };
 
 Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, const std::string& passphrase_file);
+
+// How `sigild serve` unlocks the root key: passphrase mode, or TPM mode (TCTI override and seal
+// password).
+struct OpenOptions {
+  std::string passphrase_file;
+  std::string tpm_tcti;
+  std::string seal_password_file;
+};
+Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, const OpenOptions& options);
+
+// TPM mode recovery after a PCR change the operator has checked: unwraps the recovery copy with
+// its passphrase, checks it is this broker's root key (it must unwrap the store's token key),
+// and re-seals it to the PCRs' current values, replacing root.key. Empty tpm_tcti / seal_pcrs
+// keep the values recorded in root.key.
+struct RecoverOptions {
+  std::string data_dir;
+  std::string recovery_passphrase_file;
+  std::string tpm_tcti;
+  std::string seal_pcrs;
+  std::string seal_password_file;
+};
+Result<void> RecoverRootKey(const RecoverOptions& options);
 
 }  // namespace sigil::broker

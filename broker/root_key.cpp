@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "broker/tpm_seal_root_key.h"
 #include "core/aead.h"
 #include "core/encoding.h"
 #include "core/file_io.h"
@@ -23,6 +24,33 @@ Result<SecretBytes> DeriveKek(const SecretBytes& pass, ByteSpan salt, Argon2Para
   }
   return kek;
 }
+Result<Json> PassphraseJson(const SecretBytes& root, const SecretBytes& passphrase, Argon2Params params) {
+  if (passphrase.empty()) return Fail(Code::kInvalidArgument, "a passphrase is required");
+  Bytes salt(crypto_pwhash_SALTBYTES), nonce(kAeadNonceSize);
+  randombytes_buf(salt.data(), salt.size());
+  randombytes_buf(nonce.data(), nonce.size());
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, DeriveKek(passphrase, salt, params));
+  SIGIL_ASSIGN_OR_RETURN(Bytes ct, AeadSeal(AeadAlg::kAes256Gcm, kek.Reveal(SecretAccess::Get()), nonce,
+                                            AsBytes(kAad), root.Reveal(SecretAccess::Get())));
+  Json j;
+  j["type"] = "sigil-root-key";
+  j["mode"] = "passphrase";
+  j["kdf"] = "argon2id";
+  j["opslimit"] = params.opslimit;
+  j["memlimit"] = params.memlimit;
+  j["salt"] = Base64UrlEncode(salt);
+  j["nonce"] = Base64UrlEncode(nonce);
+  j["wrapped"] = Base64UrlEncode(ct);
+  return j;
+}
+
+Result<void> WriteJson(const std::string& path, const Json& j) {
+  std::string text = j.dump(2) + "\n";
+  auto w = WriteFileAtomic(path, AsBytes(text), 0600);
+  sodium_memzero(text.data(), text.size());
+  return w;
+}
+
 }  // namespace
 
 Argon2Params DefaultArgon2Params() {
@@ -32,6 +60,7 @@ Argon2Params DefaultArgon2Params() {
 Result<SecretBytes> CreateRootKey(const std::string& path, RootKeyMode mode, const SecretBytes* passphrase,
                                   Argon2Params params) {
   EnsureSodium();
+  if (mode == RootKeyMode::kTpm) return Fail(Code::kInvalidArgument, "TPM mode: create the key, then WriteTpmRootKey");
   SIGIL_ASSIGN_OR_RETURN(SecretBytes root, SecretBytes::Random(32));
   Json j;
   j["type"] = "sigil-root-key";
@@ -41,27 +70,34 @@ Result<SecretBytes> CreateRootKey(const std::string& path, RootKeyMode mode, con
     j["key"] = Base64UrlEncode(root.Reveal(SecretAccess::Get()));
   } else {
     if (passphrase == nullptr || passphrase->empty()) return Fail(Code::kInvalidArgument, "a passphrase is required");
-    Bytes salt(crypto_pwhash_SALTBYTES), nonce(kAeadNonceSize);
-    randombytes_buf(salt.data(), salt.size());
-    randombytes_buf(nonce.data(), nonce.size());
-    SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, DeriveKek(*passphrase, salt, params));
-    SIGIL_ASSIGN_OR_RETURN(Bytes ct, AeadSeal(AeadAlg::kAes256Gcm, kek.Reveal(SecretAccess::Get()), nonce,
-                                              AsBytes(kAad), root.Reveal(SecretAccess::Get())));
-    j["mode"] = "passphrase";
-    j["kdf"] = "argon2id";
-    j["opslimit"] = params.opslimit;
-    j["memlimit"] = params.memlimit;
-    j["salt"] = Base64UrlEncode(salt);
-    j["nonce"] = Base64UrlEncode(nonce);
-    j["wrapped"] = Base64UrlEncode(ct);
+    SIGIL_ASSIGN_OR_RETURN(j, PassphraseJson(root, *passphrase, params));
   }
-  std::string text = j.dump(2) + "\n";
-  SIGIL_RETURN_IF_ERROR(WriteFileAtomic(path, AsBytes(text), 0600));
-  sodium_memzero(text.data(), text.size());
+  SIGIL_RETURN_IF_ERROR(WriteJson(path, j));
   return root;
 }
 
+Result<void> WritePassphraseRootKey(const std::string& path, const SecretBytes& root, const SecretBytes& passphrase,
+                                    Argon2Params params) {
+  SIGIL_ASSIGN_OR_RETURN(Json j, PassphraseJson(root, passphrase, params));
+  return WriteJson(path, j);
+}
+
+Result<void> WriteTpmRootKey(const std::string& path, const SecretBytes& root, const TpmSealSpec& spec) {
+  SIGIL_ASSIGN_OR_RETURN(Json j, SealRootKey(root, spec));
+  return WriteJson(path, j);
+}
+
 Result<SecretBytes> LoadRootKey(const std::string& path, const SecretBytes* passphrase, bool* is_dev_mode) {
+  RootKeyUnlock unlock;
+  unlock.passphrase = passphrase;
+  RootKeyMode mode = RootKeyMode::kPassphrase;
+  auto key = LoadRootKey(path, unlock, &mode);
+  if (is_dev_mode) *is_dev_mode = mode == RootKeyMode::kDevPlaintext;
+  return key;
+}
+
+Result<SecretBytes> LoadRootKey(const std::string& path, const RootKeyUnlock& unlock, RootKeyMode* out_mode) {
+  const SecretBytes* passphrase = unlock.passphrase;
   SIGIL_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path, 1 << 16));
   auto parsed = ParseJson(text, path);
   sodium_memzero(text.data(), text.size());
@@ -69,7 +105,7 @@ Result<SecretBytes> LoadRootKey(const std::string& path, const SecretBytes* pass
   const Json& j = *parsed;
   SIGIL_ASSIGN_OR_RETURN(std::string mode, GetString(j, "mode", path));
   if (mode == "dev-plaintext") {
-    if (is_dev_mode) *is_dev_mode = true;
+    if (out_mode) *out_mode = RootKeyMode::kDevPlaintext;
     SIGIL_ASSIGN_OR_RETURN(std::string k, GetString(j, "key", path));
     SIGIL_ASSIGN_OR_RETURN(Bytes raw, Base64UrlDecode(k));
     auto key = SecretBytes::CopyFrom(raw);
@@ -77,8 +113,12 @@ Result<SecretBytes> LoadRootKey(const std::string& path, const SecretBytes* pass
     if (key && key->size() != 32) return Fail(Code::kInvalidArgument, path + ": root key must be 32 bytes");
     return key;
   }
+  if (mode == "tpm") {
+    if (out_mode) *out_mode = RootKeyMode::kTpm;
+    return UnsealRootKey(j, path, unlock);
+  }
   if (mode != "passphrase") return Fail(Code::kInvalidArgument, path + ": unknown root key mode '" + mode + "'");
-  if (is_dev_mode) *is_dev_mode = false;
+  if (out_mode) *out_mode = RootKeyMode::kPassphrase;
   if (passphrase == nullptr) return Fail(Code::kInvalidArgument, "the root key is passphrase-protected: set SIGIL_ROOT_PASSPHRASE or --passphrase-file");
   SIGIL_ASSIGN_OR_RETURN(std::int64_t ops, GetInt(j, "opslimit", path));
   SIGIL_ASSIGN_OR_RETURN(std::int64_t mem, GetInt(j, "memlimit", path));
@@ -93,6 +133,15 @@ Result<SecretBytes> LoadRootKey(const std::string& path, const SecretBytes* pass
   auto root = AeadOpenSecret(AeadAlg::kAes256Gcm, kek.Reveal(SecretAccess::Get()), nonce, AsBytes(kAad), ct);
   if (!root) return Fail(Code::kUnauthenticated, "wrong passphrase for the root key in " + path);
   return root;
+}
+
+Result<SecretBytes> ReadSecretLine(const std::string& file) {
+  SIGIL_ASSIGN_OR_RETURN(std::string text, ReadTextFile(file, 4096));
+  auto nl = text.find('\n');
+  auto r = SecretBytes::CopyFrom(AsBytes(std::string_view(text).substr(0, nl)));
+  sodium_memzero(text.data(), text.size());
+  if (r && r->empty()) return Fail(Code::kInvalidArgument, file + ": the first line is empty");
+  return r;
 }
 
 Result<SecretBytes> ReadPassphrase(const std::string& passphrase_file) {

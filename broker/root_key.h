@@ -1,6 +1,7 @@
 // The broker's root key, which wraps every tenant KEK and the broker's own signing keys.
-// Protected at rest by a passphrase (Argon2id, libsodium crypto_pwhash) or, in development mode
-// only, stored in plain text with a loud warning. (TPM sealing is a later mode.)
+// Protected at rest by a passphrase (Argon2id, libsodium crypto_pwhash), sealed to a TPM 2.0
+// under a PCR policy (tpm_seal.h, tpm_seal_root_key.h), or, in development mode only, stored in
+// plain text with a loud warning.
 #pragma once
 
 #include <string>
@@ -10,7 +11,21 @@
 
 namespace sigil::broker {
 
-enum class RootKeyMode { kPassphrase, kDevPlaintext };
+enum class RootKeyMode { kPassphrase, kDevPlaintext, kTpm };
+
+// TPM mode: where and how to seal.
+struct TpmSealSpec {
+  std::string tcti;                       // TCTI string; recorded in the file as serve's default
+  std::string pcrs = "sha256:0,7";        // tpm_seal_pcrs.h syntax
+  const SecretBytes* password = nullptr;  // optional seal password (PolicyAuthValue)
+};
+
+// What `sigild serve` has to unlock the root key with.
+struct RootKeyUnlock {
+  const SecretBytes* passphrase = nullptr;     // passphrase mode
+  std::string tpm_tcti;                        // TPM mode: overrides the recorded TCTI if set
+  const SecretBytes* seal_password = nullptr;  // TPM mode sealed with a password
+};
 
 struct Argon2Params {
   unsigned long long opslimit;
@@ -24,9 +39,21 @@ Result<SecretBytes> CreateRootKey(const std::string& path, RootKeyMode mode, con
                                   Argon2Params params = DefaultArgon2Params());
 // Loads the root key; passphrase mode needs `passphrase` (kUnauthenticated if wrong).
 Result<SecretBytes> LoadRootKey(const std::string& path, const SecretBytes* passphrase, bool* is_dev_mode);
+// Any mode; `mode` (optional) receives the file's mode. TPM errors: see UnsealRootKey
+// (tpm_seal_root_key.h).
+Result<SecretBytes> LoadRootKey(const std::string& path, const RootKeyUnlock& unlock, RootKeyMode* mode);
+
+// Writes `root` wrapped by `passphrase` in the passphrase mode's format (0600, atomic). Also the
+// format of the TPM mode's opt-in recovery copy.
+Result<void> WritePassphraseRootKey(const std::string& path, const SecretBytes& root,
+                                    const SecretBytes& passphrase, Argon2Params params = DefaultArgon2Params());
+// Seals `root` to the TPM (TPM mode) and writes the file (0600, atomic).
+Result<void> WriteTpmRootKey(const std::string& path, const SecretBytes& root, const TpmSealSpec& spec);
 
 // Reads a passphrase from the environment variable SIGIL_ROOT_PASSPHRASE or from a file
 // (first line); kInvalidArgument if neither is set.
 Result<SecretBytes> ReadPassphrase(const std::string& passphrase_file);
+// The first line of `file` (no environment fallback): seal passwords, recovery passphrases.
+Result<SecretBytes> ReadSecretLine(const std::string& file);
 
 }  // namespace sigil::broker

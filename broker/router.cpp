@@ -50,6 +50,9 @@ Result<Json> RouteAdmin(const BrokerContext& ctx, const RequestMeta& meta, const
     if (what == "refs" && n == 5 && method == "POST") return AdminAddReference(ctx, meta, t, body);
     if (what == "refs" && n == 5 && method == "GET") return AdminListReferences(ctx, t);
     if (what == "audit" && n == 5 && method == "GET") return AdminGetAudit(ctx, t);
+    if (what == "tpm-aks" && n == 5 && method == "POST") return AdminRegisterTpmAk(ctx, meta, t, body);
+    if (what == "tpm-aks" && n == 5 && method == "GET") return AdminListTpmAks(ctx, t);
+    if (what == "tpm-aks" && n == 6 && method == "DELETE") return AdminRemoveTpmAk(ctx, meta, t, p[5]);
   }
   return Fail(Code::kNotFound, "no admin endpoint " + method + " /" + [&] {
     std::string s;

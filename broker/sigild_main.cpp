@@ -29,16 +29,33 @@ int RunInit(const InitOptions& o) {
   if (auto r = InitDataDir(o); !r) return Die(r.error());
   std::printf("initialised %s\n  admin credentials: %s/admin/\n  broker CA: %s/admin/ca.pem\n", o.data_dir.c_str(),
               o.data_dir.c_str(), o.data_dir.c_str());
+  if (o.root_mode == RootKeyMode::kTpm) {
+    std::printf("  root key sealed to the TPM (%s), PCRs %s%s\n", o.tpm_tcti.empty() ? "default TCTI" : o.tpm_tcti.c_str(),
+                o.seal_pcrs.c_str(), o.seal_password_file.empty() ? "" : " and a password");
+    if (o.recovery_passphrase_file.empty()) {
+      std::fprintf(stderr, "sigild: WARNING: no recovery copy (--recovery-passphrase-file): if these PCRs change, "
+                           "the root key and everything it wraps is lost\n");
+    } else {
+      std::printf("  recovery copy (passphrase-wrapped): %s/root.key.recovery\n", o.data_dir.c_str());
+    }
+  }
   if (o.dev_tee) {
     std::printf("  INSECURE dev TEE platform key: %s/dev/platform.key (for demos and tests only)\n", o.data_dir.c_str());
   }
   return 0;
 }
 
-int RunServe(const std::string& data_dir, const std::string& passphrase_file, std::string listen,
+int RunRecover(const RecoverOptions& o) {
+  if (auto h = HardenProcess(); !h) return Die(h.error());  // the root key is in memory here too
+  if (auto r = RecoverRootKey(o); !r) return Die(r.error());
+  std::printf("re-sealed the root key of %s to the TPM's current PCR values\n", o.data_dir.c_str());
+  return 0;
+}
+
+int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::string listen,
              int nonce_ttl, const std::string& port_file, int threads) {
   if (auto h = HardenProcess(); !h) return Die(h.error());
-  auto opened = OpenDataDir(data_dir, passphrase_file);
+  auto opened = OpenDataDir(data_dir, open_options);
   if (!opened) return Die(opened.error());
   OpenBroker& b = **opened;
   if (b.dev_root_key) std::fprintf(stderr, "sigild: WARNING: the root key is stored in plain text (dev mode)\n");
@@ -93,22 +110,47 @@ int main(int argc, char** argv) {
   ci->add_option("--data-dir", init.data_dir, "directory to create")->required();
   ci->add_flag("--dev-root-key", dev_root, "INSECURE: keep the root key in plain text (development only)");
   ci->add_option("--passphrase-file", init.passphrase_file, "file whose first line is the root key passphrase (default: $SIGIL_ROOT_PASSPHRASE)");
+  std::string seal;
+  ci->add_option("--seal", seal, "protect the root key with: 'tpm' (sealed to PCRs, tpm_seal.h) instead of a passphrase")
+      ->check(CLI::IsMember({"tpm"}));
+  ci->add_option("--tpm-tcti", init.tpm_tcti, "TPM TCTI, e.g. device:/dev/tpmrm0 or swtpm:host=127.0.0.1,port=2321");
+  ci->add_option("--seal-pcrs", init.seal_pcrs, "PCRs the sealed root key is bound to")->capture_default_str();
+  ci->add_option("--seal-password-file", init.seal_password_file, "optional seal password (first line)");
+  ci->add_option("--recovery-passphrase-file", init.recovery_passphrase_file,
+                 "opt-in: also write root.key.recovery, the root key wrapped by this passphrase (Argon2id)");
   ci->add_option("--listen", init.listen, "address:port to serve on")->capture_default_str();
   ci->add_flag("--dev-tee", init.dev_tee, "enable the INSECURE development TEE (creates its platform key)");
   ci->add_option("--tls-name", init.tls_names, "extra DNS name or IP for the server certificate");
-  std::string data_dir, passphrase_file, listen, port_file;
+  std::string data_dir, listen, port_file;
+  OpenOptions open_options;
   int nonce_ttl = 0, threads = 4;
   auto* cs = app.add_subcommand("serve", "run the broker");
   cs->add_option("--data-dir", data_dir, "data directory made by init")->required();
-  cs->add_option("--passphrase-file", passphrase_file, "root key passphrase file (default: $SIGIL_ROOT_PASSPHRASE)");
+  cs->add_option("--passphrase-file", open_options.passphrase_file, "root key passphrase file (default: $SIGIL_ROOT_PASSPHRASE)");
+  cs->add_option("--tpm-tcti", open_options.tpm_tcti, "TPM mode: TCTI to unseal with (default: the one recorded at init)");
+  cs->add_option("--seal-password-file", open_options.seal_password_file, "TPM mode: the seal password (first line)");
   cs->add_option("--listen", listen, "override the configured address:port (port 0 picks one)");
   cs->add_option("--nonce-ttl", nonce_ttl, "nonce lifetime in seconds (default from config: 60)");
   cs->add_option("--port-file", port_file, "write the bound port to this file once listening");
   cs->add_option("--threads", threads, "I/O threads")->capture_default_str()->check(CLI::Range(1, 64));
+  RecoverOptions recover;
+  auto* cr = app.add_subcommand("recover-root-key",
+                                "TPM mode: after a checked PCR change, re-seal the root key from its recovery copy");
+  cr->add_option("--data-dir", recover.data_dir, "data directory")->required();
+  cr->add_option("--recovery-passphrase-file", recover.recovery_passphrase_file, "the recovery passphrase (first line)")
+      ->required();
+  cr->add_option("--tpm-tcti", recover.tpm_tcti, "TCTI (default: the one recorded in root.key)");
+  cr->add_option("--seal-pcrs", recover.seal_pcrs, "PCRs to seal to (default: those recorded in root.key)");
+  cr->add_option("--seal-password-file", recover.seal_password_file, "seal password (needed if one was used)");
   CLI11_PARSE(app, argc, argv);
   if (ci->parsed()) {
-    init.root_mode = dev_root ? RootKeyMode::kDevPlaintext : RootKeyMode::kPassphrase;
+    if (dev_root && !seal.empty()) {
+      return Die(Error(Code::kInvalidArgument, "--dev-root-key and --seal are mutually exclusive"));
+    }
+    init.root_mode = dev_root ? RootKeyMode::kDevPlaintext
+                              : (seal == "tpm" ? RootKeyMode::kTpm : RootKeyMode::kPassphrase);
     return RunInit(init);
   }
-  return RunServe(data_dir, passphrase_file, listen, nonce_ttl, port_file, threads);
+  if (cr->parsed()) return RunRecover(recover);
+  return RunServe(data_dir, open_options, listen, nonce_ttl, port_file, threads);
 }

@@ -30,6 +30,11 @@ CREATE TABLE IF NOT EXISTS nonces (
 CREATE TABLE IF NOT EXISTS audit (
   tenant TEXT NOT NULL, seq INTEGER NOT NULL, record TEXT NOT NULL, hash TEXT NOT NULL,
   PRIMARY KEY (tenant, seq));
+CREATE TABLE IF NOT EXISTS tpm_aks (
+  tenant TEXT NOT NULL REFERENCES tenants(name), id TEXT NOT NULL, name TEXT NOT NULL, spki BLOB NOT NULL,
+  created_at INTEGER NOT NULL, tpm_name BLOB NOT NULL, PRIMARY KEY (tenant, id));
+CREATE TABLE IF NOT EXISTS tpm_clock (
+  ak TEXT PRIMARY KEY, reset_count INTEGER NOT NULL, restart_count INTEGER NOT NULL, clock INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoints (
   tenant TEXT PRIMARY KEY, seq INTEGER NOT NULL, head TEXT NOT NULL, time INTEGER NOT NULL,
   signature TEXT NOT NULL);
@@ -216,6 +221,60 @@ class SqliteStore final : public Store {
     SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return std::optional<Checkpoint>();
     return std::optional<Checkpoint>(Checkpoint{static_cast<std::uint64_t>(s.Int(0)), s.Text(1), s.Int(2), s.Text(3)});
+  }
+
+  Result<void> PutTpmAk(const TpmAkRow& row) override {
+    std::lock_guard lock(mu_);
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("INSERT INTO tpm_aks(tenant,id,name,spki,created_at,tpm_name) VALUES(?,?,?,?,?,?)"));
+    auto r = s.Bind(1, row.tenant).Bind(2, row.id).Bind(3, row.name).Bind(4, row.spki).Bind(5, row.created_at)
+                 .Bind(6, row.tpm_name).Run();
+    if (!r && r.error().code() == Code::kAlreadyExists) {
+      return Fail(Code::kAlreadyExists, "TPM AK " + row.id + " is already registered for tenant '" + row.tenant + "'");
+    }
+    return r;
+  }
+
+  Result<std::vector<TpmAkRow>> ListTpmAks(const std::string& tenant) override {
+    std::lock_guard lock(mu_);
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT tenant,id,name,spki,created_at,tpm_name FROM tpm_aks WHERE tenant=? "
+                                           "ORDER BY created_at, id"));
+    s.Bind(1, tenant);
+    std::vector<TpmAkRow> out;
+    for (;;) {
+      SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return out;
+      out.push_back(TpmAkRow{s.Text(0), s.Text(1), s.Text(2), s.Blob(3), s.Int(4), s.Blob(5)});
+    }
+  }
+
+  Result<void> DeleteTpmAk(const std::string& tenant, const std::string& id) override {
+    std::lock_guard lock(mu_);
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("DELETE FROM tpm_aks WHERE tenant=? AND id=? RETURNING id"));
+    s.Bind(1, tenant).Bind(2, id);
+    SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Fail(Code::kNotFound, "no TPM AK " + id + " registered for tenant '" + tenant + "'");
+    return s.Run();
+  }
+
+  Result<void> AdvanceTpmClock(const std::string& ak, const TpmClockRow& st) override {
+    std::lock_guard lock(mu_);
+    // The clock is a uint64 of milliseconds; SQLite integers are int64. Values above 2^63 ms
+    // (292 million years) cannot occur, and are refused rather than wrapped.
+    if (st.clock > static_cast<std::uint64_t>(INT64_MAX)) return Fail(Code::kInvalidArgument, "TPM clock out of range");
+    // One statement: insert, or update only if strictly newer (lexicographic), so the check and
+    // the write are atomic even across processes sharing the file.
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare(
+        "INSERT INTO tpm_clock(ak,reset_count,restart_count,clock) VALUES(?1,?2,?3,?4) "
+        "ON CONFLICT(ak) DO UPDATE SET reset_count=?2, restart_count=?3, clock=?4 "
+        "WHERE (?2, ?3, ?4) > (reset_count, restart_count, clock) RETURNING ak"));
+    s.Bind(1, ak).Bind(2, static_cast<std::int64_t>(st.reset_count)).Bind(3, static_cast<std::int64_t>(st.restart_count))
+        .Bind(4, static_cast<std::int64_t>(st.clock));
+    SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) {
+      return Fail(Code::kReplay, "TPM clock (resetCount, restartCount, clock) did not advance since the last "
+                                 "accepted quote from this AK");
+    }
+    return s.Run();
   }
 
   Result<void> PutMeta(const std::string& key, ByteSpan value) override {

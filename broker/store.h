@@ -44,6 +44,23 @@ struct Checkpoint {
   std::string signature;  // base64url Ed25519 over CheckpointMessage()
 };
 
+// A TPM attestation key registered for one tenant (`sigil tpm register-ak`).
+struct TpmAkRow {
+  std::string tenant;
+  std::string id;    // hex SHA-256 of `spki`: the AK's fingerprint
+  std::string name;  // operator's label, may be empty
+  Bytes spki;        // DER SubjectPublicKeyInfo
+  std::int64_t created_at = 0;
+  Bytes tpm_name;    // the AK's TPM Name if registered by its TPM2B_PUBLIC, else empty
+};
+
+// The last accepted TPMS_CLOCK_INFO of one AK (attestation/tpm/replay_guard.h semantics).
+struct TpmClockRow {
+  std::uint32_t reset_count = 0;
+  std::uint32_t restart_count = 0;
+  std::uint64_t clock = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -80,6 +97,14 @@ class Store {
   virtual Result<AuditRow> AppendAudit(const std::string& tenant, const AuditMaker& make) = 0;
   virtual Result<std::vector<AuditRow>> ListAudit(const std::string& tenant) = 0;
   virtual Result<std::optional<Checkpoint>> GetCheckpoint(const std::string& tenant) = 0;
+
+  virtual Result<void> PutTpmAk(const TpmAkRow& row) = 0;  // kAlreadyExists (same tenant and id)
+  virtual Result<std::vector<TpmAkRow>> ListTpmAks(const std::string& tenant) = 0;
+  virtual Result<void> DeleteTpmAk(const std::string& tenant, const std::string& id) = 0;  // kNotFound
+  // Durable TPM replay state per AK (`ak`: its fingerprint). Stores `state` if it is strictly
+  // newer, in (reset_count, restart_count, clock) order, than the stored one (or none is
+  // stored); otherwise kReplay and nothing changes. Atomic with respect to concurrent calls.
+  virtual Result<void> AdvanceTpmClock(const std::string& ak, const TpmClockRow& state) = 0;
 
   virtual Result<void> PutMeta(const std::string& key, ByteSpan value) = 0;
   virtual Result<Bytes> GetMeta(const std::string& key) = 0;  // kNotFound

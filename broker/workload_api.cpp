@@ -79,6 +79,7 @@ Result<Json> HandleAttest(const BrokerContext& ctx, const RequestMeta& meta, con
   }
   auto binding = protocol::Binding(nonce, tee_pk);
   attestation::VerifyInput in{evidence, collateral, binding, ctx.now()};
+  in.tenant = tenant;
   auto claims = verifier->Verify(in);
   if (!claims) return Refuse(ctx, meta, tenant, ev, claims.error().Wrap("evidence rejected"));
   if (auto policy = ctx.store->GetPolicy(tenant); !policy) {

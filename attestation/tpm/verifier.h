@@ -5,7 +5,9 @@
 // optional replay guard has its own lock).
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -17,17 +19,37 @@
 
 namespace sigil::attestation::tpm {
 
+// An AK registered for one tenant: its DER SPKI and, if known, its TPM Name (nameAlg ||
+// H(TPMT_PUBLIC), TCG TPM 2.0 Library Part 1 s.16); the quote's qualifiedSigner must then be
+// the qualified name of that key as a primary object.
+struct RegisteredAk {
+  Bytes spki;
+  Bytes tpm_name;  // empty: not checked
+};
+
 struct TpmConfig {
-  // Registered AK public keys, PEM or DER SubjectPublicKeyInfo (RSA >= 2048, EC P-256/P-384).
+  // Registered AK public keys, PEM or DER SubjectPublicKeyInfo (RSA >= 2048, EC P-256/P-384),
+  // accepted for every tenant (the broker's DATA/trust/tpm-aks/).
   std::vector<Bytes> registered_aks;
   // Refuse quotes whose (resetCount, restartCount, clock) does not advance per AK
   // (replay_guard.h; in memory only).
   bool monotonic_clock_guard = false;
+  // Per-tenant AKs: returns the AKs (DER SPKI) registered for VerifyInput::tenant (the broker's
+  // store, `sigil tpm register-ak`). A quote must come from one of these or a registered_aks.
+  std::function<Result<std::vector<RegisteredAk>>(std::string_view tenant)> tenant_aks;
+  // Durable replay state (the broker's store): called after every other check passed with the
+  // AK's fingerprint (AkFingerprint) and the quote's clock; returns kReplay if it did not
+  // advance. Used instead of the in-memory guard when set.
+  std::function<Result<void>(const std::string& ak_fingerprint, const ClockState& clock)> replay_check;
 };
+
+// Hex SHA-256 of the AK's DER SubjectPublicKeyInfo: how the broker names a registered AK.
+std::string AkFingerprint(ByteSpan spki_der);
 
 class TpmVerifier final : public Verifier {
  public:
-  // kInvalidArgument if there is no AK or one does not load.
+  // kInvalidArgument if there is no AK source (neither registered_aks nor tenant_aks) or an AK
+  // does not load.
   static Result<std::unique_ptr<Verifier>> Create(TpmConfig config);
 
   std::string_view tee() const override { return "tpm"; }
@@ -36,26 +58,36 @@ class TpmVerifier final : public Verifier {
   //  1. evidence JSON parse (kMalformedEvidence); expected_binding is empty or 64 bytes
   //     (kInvalidArgument);
   //  2. TPMS_ATTEST strict parse: whole buffer, magic, TPM_ST_ATTEST_QUOTE (kMalformedEvidence);
-  //  3. the AK: if "ak" is present it must equal (as DER SPKI) a registered AK, else
-  //     kVerificationFailed; without "ak", every registered AK is tried;
-  //  4. signature over the raw TPMS_ATTEST bytes (signature.h; kVerificationFailed);
+  //  3. the AK: if "ak" is present it must equal (as DER SPKI) a registered AK (global, or
+  //     registered for input.tenant), else kVerificationFailed naming its fingerprint; without
+  //     "ak", every such AK is tried;
+  //  4. signature over the raw TPMS_ATTEST bytes (signature.h; kVerificationFailed); if the AK
+  //     was registered with its TPM Name, qualifiedSigner must be that key's qualified name as
+  //     a primary of the owner, endorsement or platform hierarchy (kVerificationFailed);
   //  5. PCR values vs the selection and pcrDigest (pcrs.h; kVerificationFailed);
   //  6. extraData == expected_binding[0..32) in constant time (kVerificationFailed). An EMPTY
   //     expected_binding skips this (offline inspection and the shared vectors, whose nonces
   //     are not 32 bytes; the broker always passes the 64-byte binding);
-  //  7. if enabled, the replay guard (kReplay), last so that only verified quotes advance it.
+  //  7. if enabled, the replay guard or replay_check (kReplay), last so that only verified
+  //     quotes advance it.
   Result<Claims> Verify(const VerifyInput& input) const override;
 
  private:
   struct Ak {
     EvpPkeyPtr key;
     Bytes der;
+    Bytes tpm_name;  // empty: qualifiedSigner not checked
   };
-  TpmVerifier(std::vector<Ak> aks, std::unique_ptr<ReplayGuard> guard)
-      : aks_(std::move(aks)), guard_(std::move(guard)) {}
+  TpmVerifier(std::vector<Ak> aks, std::unique_ptr<ReplayGuard> guard, TpmConfig config)
+      : aks_(std::move(aks)), guard_(std::move(guard)), tenant_aks_(std::move(config.tenant_aks)),
+        replay_check_(std::move(config.replay_check)) {}
+  // The AKs registered for `tenant` (besides the global aks_).
+  Result<std::vector<Ak>> TenantAks(std::string_view tenant) const;
 
   std::vector<Ak> aks_;
   std::unique_ptr<ReplayGuard> guard_;  // null if disabled
+  std::function<Result<std::vector<RegisteredAk>>(std::string_view)> tenant_aks_;
+  std::function<Result<void>(const std::string&, const ClockState&)> replay_check_;
 };
 
 }  // namespace sigil::attestation::tpm
