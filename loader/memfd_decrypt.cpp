@@ -1,5 +1,8 @@
 #include "loader/memfd_decrypt.h"
 
+#include <fcntl.h>
+#include <sched.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -13,6 +16,7 @@
 
 #include "core/digest.h"
 #include "core/encoding.h"
+#include "core/ossl.h"
 #include "loader/chunk_crypto.h"
 #include "loader/locked_buffer.h"
 
@@ -35,6 +39,10 @@ struct Job {
   std::atomic<std::uint64_t> next{0};
   std::atomic<std::uint64_t> first_bad{kNone};  // workers skip every chunk above it
   std::atomic<std::uint64_t> done_bytes{0};
+  // ready[i] != 0 once chunk i is in the memfd and its tag verified (release/acquire), so the
+  // calling thread can hash the plaintext in order while later chunks are still decrypting.
+  std::vector<std::atomic<std::uint8_t>> ready;
+  unsigned threads = 1;  // workers started: how far ahead each one asks for readahead
   std::mutex mu;
   std::condition_variable cv;
   unsigned finished = 0;                  // guarded by mu
@@ -42,7 +50,7 @@ struct Job {
   std::uint64_t error_index = kNone;      // guarded by mu
 
   Job(const Container& container, const SecretBytes& key, LockedMemfd& memfd)
-      : c(container), chunk_key(key), out(memfd) {}
+      : c(container), chunk_key(key), out(memfd), ready(container.layout().count()) {}
 
   void Fail(std::uint64_t index, Error e) {
     std::uint64_t cur = first_bad.load();
@@ -76,6 +84,16 @@ Result<void> DecryptChunk(Job& job, ChunkCipher& cipher, LockedBuffer& buf, std:
   return verified;
 }
 
+// Asks the kernel to start reading chunk `i` (the one this worker will probably take next) into
+// the page cache, so that on a cold file the disk works while this worker decrypts. Only a
+// hint: a no-op when the file is cached, and its failure changes nothing.
+void Prefetch(const Job& job, std::uint64_t i) {
+  const ChunkLayout& layout = job.c.layout();
+  if (i >= layout.count()) return;
+  (void)::posix_fadvise(job.c.fd(), static_cast<off_t>(layout.file_offset(i)),
+                        static_cast<off_t>(layout.plain_size(i) + kTagSize), POSIX_FADV_WILLNEED);
+}
+
 void Worker(Job& job) {
   auto cipher = ChunkCipher::Create(job.chunk_key, job.c.header_bytes(), ChunkCipher::Direction::kDecrypt);
   auto buf = LockedBuffer::Create(std::max<std::size_t>(1, std::min<std::uint64_t>(kSlice, job.c.header().chunk_size)));
@@ -86,11 +104,15 @@ void Worker(Job& job) {
     for (;;) {
       std::uint64_t i = job.next.fetch_add(1, std::memory_order_relaxed);
       if (i >= count || i > job.first_bad.load(std::memory_order_acquire)) break;
+      Prefetch(job, i + job.threads);
       if (auto r = DecryptChunk(job, *cipher, *buf, i); !r) {
         job.Fail(i, std::move(r).error());
         break;
       }
       job.done_bytes.fetch_add(job.c.layout().plain_size(i), std::memory_order_relaxed);
+      job.ready[i].store(1, std::memory_order_release);
+      std::lock_guard<std::mutex> lock(job.mu);  // wakes the hashing thread; once per chunk
+      job.cv.notify_all();
     }
   }
   std::lock_guard<std::mutex> lock(job.mu);
@@ -99,14 +121,60 @@ void Worker(Job& job) {
 }
 
 unsigned ThreadCount(unsigned requested, std::uint64_t chunks) {
-  unsigned t = requested != 0 ? requested : std::max(1u, std::thread::hardware_concurrency());
+  unsigned t = requested != 0 ? requested : UsableCpus();
   return static_cast<unsigned>(std::min<std::uint64_t>({t, chunks, 256}));
 }
 
-// Runs `threads` workers to completion, reporting progress from the calling thread.
-void RunWorkers(Job& job, unsigned threads, const ProgressFn& progress, std::uint64_t total) {
+// SHA-256 of the plaintext, fed chunk by chunk in index order as chunks become ready.
+class PlaintextHasher {
+ public:
+  Result<void> Init() {
+    if (!md_ || EVP_DigestInit_ex(md_.get(), EVP_sha256(), nullptr) != 1) {
+      return OpenSslError(Code::kInternal, "SHA-256 init");
+    }
+    return Ok();
+  }
+  // Hashes every ready chunk from the first not yet hashed; returns without waiting.
+  Result<void> Advance(Job& job) {
+    const ChunkLayout& layout = job.c.layout();
+    auto view = job.out.ReadOnlyView();
+    while (next_ < layout.count() && job.ready[next_].load(std::memory_order_acquire) != 0) {
+      if (EVP_DigestUpdate(md_.get(), view.data() + layout.plain_offset(next_), layout.plain_size(next_)) != 1) {
+        return OpenSslError(Code::kInternal, "SHA-256 update");
+      }
+      ++next_;
+    }
+    return Ok();
+  }
+  Result<void> Check(const Container& c) {
+    const auto& want = *c.header().plaintext_sha256;
+    Sha256Digest got{};
+    unsigned len = 0;
+    if (next_ != c.layout().count()) {
+      return Fail(Code::kInternal, c.path() + ": plaintext hash stopped at chunk " + std::to_string(next_));
+    }
+    if (EVP_DigestFinal_ex(md_.get(), got.data(), &len) != 1) return OpenSslError(Code::kInternal, "SHA-256 final");
+    if (!ConstantTimeEqual(got, want)) {
+      return Fail(Code::kVerificationFailed, c.path() + ": every chunk authenticated but the plaintext SHA-256 " +
+                                                 HexEncode(got) + " differs from the header's " + HexEncode(want) +
+                                                 " (bad encryptor); no plaintext was released");
+    }
+    return Ok();
+  }
+
+ private:
+  EvpMdCtxPtr md_{EVP_MD_CTX_new()};
+  std::uint64_t next_ = 0;
+};
+
+// Runs `threads` workers to completion. Meanwhile the calling thread reports progress and, if
+// `hasher` is set, hashes the chunks in order as they complete, so the digest check overlaps
+// decryption instead of being a second, single-threaded pass over the whole plaintext.
+Result<void> RunWorkers(Job& job, unsigned threads, const ProgressFn& progress, std::uint64_t total,
+                        PlaintextHasher* hasher) {
   std::vector<std::thread> pool;
   pool.reserve(threads);
+  job.threads = threads;
   for (unsigned t = 0; t < threads; ++t) {
     try {
       pool.emplace_back(Worker, std::ref(job));
@@ -116,29 +184,37 @@ void RunWorkers(Job& job, unsigned threads, const ProgressFn& progress, std::uin
   }
   if (pool.empty()) Worker(job);
   const unsigned started = pool.empty() ? 1 : static_cast<unsigned>(pool.size());
-  if (progress) {
+  Result<void> hashed = Ok();
+  {
     std::unique_lock<std::mutex> lock(job.mu);
-    while (!job.cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return job.finished == started; })) {
+    auto last_report = std::chrono::steady_clock::now();
+    while (job.finished != started) {
+      job.cv.wait_for(lock, std::chrono::milliseconds(100));
       lock.unlock();
-      progress(job.done_bytes.load(std::memory_order_relaxed), total);
+      if (hasher != nullptr && hashed && job.first_bad.load() == kNone) hashed = hasher->Advance(job);
+      auto now = std::chrono::steady_clock::now();
+      if (progress && now - last_report >= std::chrono::milliseconds(100)) {
+        progress(job.done_bytes.load(std::memory_order_relaxed), total);
+        last_report = now;
+      }
       lock.lock();
     }
   }
   for (auto& th : pool) th.join();
-}
-
-Result<void> CheckDigest(const Container& c, std::span<const std::uint8_t> plaintext) {
-  const auto& want = *c.header().plaintext_sha256;
-  Sha256Digest got = Sha256(plaintext);
-  if (!ConstantTimeEqual(got, want)) {
-    return Fail(Code::kVerificationFailed, c.path() + ": every chunk authenticated but the plaintext SHA-256 " +
-                                               HexEncode(got) + " differs from the header's " + HexEncode(want) +
-                                               " (bad encryptor); no plaintext was released");
-  }
-  return Ok();
+  if (hasher != nullptr && hashed && job.first_bad.load() == kNone) hashed = hasher->Advance(job);  // the last chunks
+  return hashed;
 }
 
 }  // namespace
+
+unsigned UsableCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) {
+    return static_cast<unsigned>(CPU_COUNT(&set));
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
 
 Result<LockedMemfd> DecryptToMemfd(const Container& c, const SecretBytes& dek, const DecryptOptions& options) {
   const ContainerHeader& h = c.header();
@@ -147,14 +223,22 @@ Result<LockedMemfd> DecryptToMemfd(const Container& c, const SecretBytes& dek, c
   mo.name = options.memfd_name;
   mo.require_lock = options.require_lock;
   SIGIL_ASSIGN_OR_RETURN(LockedMemfd memfd, LockedMemfd::Create(h.plaintext_size, mo));
+  // Whole-file sequential readahead (larger kernel read-ahead window); only a hint.
+  (void)::posix_fadvise(c.fd(), 0, 0, POSIX_FADV_SEQUENTIAL);
   Job job(c, chunk_key, memfd);
-  RunWorkers(job, ThreadCount(options.threads, c.layout().count()), options.progress, h.plaintext_size);
+  std::optional<PlaintextHasher> hasher;
+  if (options.verify_digest && h.plaintext_sha256) {
+    hasher.emplace();
+    SIGIL_RETURN_IF_ERROR(hasher->Init());
+  }
+  auto hashed = RunWorkers(job, ThreadCount(options.threads, c.layout().count()), options.progress,
+                           h.plaintext_size, hasher ? &*hasher : nullptr);
   if (job.error) {
     memfd.Wipe();  // unverified plaintext of the bad chunk and everything else goes
     return std::move(*job.error);
   }
-  if (options.verify_digest && h.plaintext_sha256) {
-    if (auto r = CheckDigest(c, memfd.ReadOnlyView()); !r) {
+  if (hasher) {
+    if (auto r = hashed ? hasher->Check(c) : hashed; !r) {
       memfd.Wipe();
       return r.error();
     }

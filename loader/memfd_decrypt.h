@@ -13,7 +13,7 @@
 namespace sigil::loader {
 
 struct DecryptOptions {
-  unsigned threads = 0;  // 0: std::thread::hardware_concurrency(); capped at the chunk count
+  unsigned threads = 0;  // 0: UsableCpus(); capped at the chunk count (and at 256)
   ProgressFn progress;   // (plaintext bytes done, plaintext size), on the calling thread
   // Fail (kUnavailable) instead of returning a memfd with lock_warning() set when mlock is
   // refused by RLIMIT_MEMLOCK.
@@ -22,14 +22,21 @@ struct DecryptOptions {
   std::string memfd_name = "sigil-model";
 };
 
+// The CPUs this process may run on (sched_getaffinity(2), so taskset and cpusets count), at
+// least 1: the default worker count.
+unsigned UsableCpus();
+
 // Decrypts every chunk of `c` with `dek` (32 bytes) into a new memfd of exactly the plaintext
 // size, on `threads` workers that take chunks in index order. Each worker owns one reusable
 // AES-GCM context and one locked slice buffer (no per-chunk allocation): it preads ciphertext
 // into the buffer, decrypts it in place and pwrites it to the chunk's place in the memfd, whose
-// pages are locked as they fill (LockedMemfd::WriteAt). If any
-// tag fails, all workers stop, the whole mapping is zeroed and the memfd closed: no plaintext
-// is reachable and the error (kVerificationFailed) names the first bad chunk. The same holds for
-// a plaintext digest mismatch, which is checked before sealing. On success the memfd is sealed
+// pages are locked as they fill (LockedMemfd::WriteAt); it also asks for readahead of the
+// chunk it will probably take next. Meanwhile the calling thread reports progress and, if the
+// header has a plaintext SHA-256, hashes chunks in index order as they verify, so the digest
+// costs no second pass. If any tag fails, all workers stop, the whole mapping is zeroed and the
+// memfd closed: no plaintext is reachable and the error (kVerificationFailed) names the lowest
+// bad chunk, whichever worker met it. The same holds for a plaintext digest mismatch, which is
+// checked before sealing. On success the memfd is sealed
 // (LockedMemfd::Seal) and still FD_CLOEXEC. Codes: kInvalidArgument (DEK size),
 // kVerificationFailed, kUnavailable (I/O, memfd/mmap/mlock), kInternal. Thread-safe.
 Result<LockedMemfd> DecryptToMemfd(const Container& c, const SecretBytes& dek,

@@ -1,0 +1,400 @@
+// sigil-bench-loader: the loader against its baselines, per size, on the same content in the
+// page cache (issue 5, "Speed and memory"). For each size it writes a pseudorandom plaintext,
+// encrypts it to an .sgl the way `sigil model encrypt` does (with the plaintext SHA-256, which
+// the loader then verifies, as `sigil-load` does) and to an age file, then measures, best of
+// --reps, each in a fresh child process (fork) so its peak RSS is its own:
+//
+//   decrypt  DecryptToMemfd with T threads: open, chunk key, memfd, parallel pread + AES-256-GCM
+//            in place + pwrite, mlock, digest check, seal. Timed inside the child (setup to
+//            sealed fd), so process exit (freeing the memfd) is not counted.
+//   dec_nd   the same with DecryptOptions::verify_digest = false (what the SHA-256 costs).
+//   plain    the plaintext file read into a LockedMemfd the same way (T threads, 4 MiB units,
+//            256 KiB pread + pwrite slices, mlock, seal), no crypto: the load_time_vs_plain base.
+//   age      `age -d -i KEY -o /dev/null FILE` (fork to exit), output discarded: the cheapest
+//            thing age can be asked to do.
+//
+// Peak RSS is getrusage-style ru_maxrss of the child from wait4(2). It counts every page the
+// child maps, and the memfd's pages are mapped (locked), so it includes the model itself as
+// shmem RSS: rss_over_model = ru_maxrss - model size is the loader's overhead.
+//
+//   sigil-bench-loader --openssl-gbps G [--sizes-mib 64,256,1024,4096] [--threads T]
+//                      [--reps R] [--dir D]
+//
+// Prints a table; last line:
+//   loader: size_gib=S threads=T throughput_vs_openssl=X load_time_vs_plain=Y speedup_vs_age=Z rss_over_model_mib=W
+// for the largest size measured. GB = 1e9 bytes.
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "loader/container_reader.h"
+#include "loader/container_writer.h"
+#include "loader/locked_buffer.h"
+#include "loader/locked_memfd.h"
+#include "loader/memfd_decrypt.h"
+
+namespace {
+
+using sigil::loader::Container;
+using sigil::loader::ContainerHeader;
+
+struct Args {
+  std::vector<std::uint64_t> sizes_mib = {64, 256, 1024, 4096};
+  unsigned threads = 0;
+  int reps = 3;
+  double openssl_gbps = 0;
+  std::string dir;
+};
+
+bool ParseArgs(int argc, char** argv, Args& a) try {
+  for (int i = 1; i < argc; ++i) {
+    std::string k = argv[i];
+    if (i + 1 >= argc) return false;
+    std::string v = argv[++i];
+    if (k == "--sizes-mib") {
+      a.sizes_mib.clear();
+      std::stringstream ss(v);
+      for (std::string s; std::getline(ss, s, ',');) a.sizes_mib.push_back(std::stoull(s));
+    } else if (k == "--threads") {
+      a.threads = static_cast<unsigned>(std::stoul(v));
+    } else if (k == "--reps") {
+      a.reps = std::stoi(v);
+    } else if (k == "--openssl-gbps") {
+      a.openssl_gbps = std::stod(v);
+    } else if (k == "--dir") {
+      a.dir = v;
+    } else {
+      return false;
+    }
+  }
+  return !a.sizes_mib.empty() && a.reps > 0 && a.openssl_gbps > 0;
+} catch (const std::exception&) {  // std::stoul on a non-number
+  return false;
+}
+
+// Writes `bytes` of cheap pseudorandom data (xorshift64) to `path`.
+bool WritePlaintext(const std::string& path, std::uint64_t bytes, std::uint64_t seed) {
+  FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) return false;
+  std::vector<std::uint64_t> buf(1 << 17);
+  std::uint64_t x = 0x9E3779B97F4A7C15ull ^ seed;
+  for (std::uint64_t done = 0; done < bytes;) {
+    for (auto& w : buf) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      w = x;
+    }
+    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(bytes - done, buf.size() * 8));
+    if (std::fwrite(buf.data(), 1, n, f) != n) return false;
+    done += n;
+  }
+  return std::fclose(f) == 0;
+}
+
+// Reads the file once so that every measurement starts from the page cache.
+bool Warm(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  std::vector<char> buf(1 << 20);
+  ssize_t n;
+  while ((n = ::read(fd, buf.data(), buf.size())) > 0) {
+  }
+  ::close(fd);
+  return n == 0;
+}
+
+ContainerHeader BenchHeader() {
+  ContainerHeader h;
+  h.tenant = "bench";
+  h.key_name = "model";
+  h.key_version = 1;
+  h.enc.resize(sigil::loader::kEncSize);
+  h.sealed_dek.resize(sigil::loader::kSealedDekSize);
+  RAND_bytes(h.enc.data(), static_cast<int>(h.enc.size()));
+  RAND_bytes(h.sealed_dek.data(), static_cast<int>(h.sealed_dek.size()));
+  RAND_bytes(h.salt.data(), static_cast<int>(h.salt.size()));
+  return h;
+}
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+struct Sample {
+  double seconds = -1;      // < 0: failed
+  long maxrss_kib = 0;      // ru_maxrss of the child
+  double cpu_s = 0;         // user + system CPU time of the child (load-independent cost)
+};
+
+double CpuSeconds(const rusage& ru) {
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+// Runs `body` in a forked child; the time is the child's own measurement (seconds, sent back
+// through a pipe), the RSS the child's ru_maxrss.
+Sample InChild(const std::function<double()>& body) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) return {};
+  pid_t pid = ::fork();
+  if (pid < 0) return {};
+  if (pid == 0) {
+    ::close(p[0]);
+    double s = body();
+    ssize_t w = ::write(p[1], &s, sizeof s);
+    ::_exit(w == sizeof s && s >= 0 ? 0 : 1);
+  }
+  ::close(p[1]);
+  double s = -1;
+  ssize_t r = ::read(p[0], &s, sizeof s);
+  ::close(p[0]);
+  int status = 0;
+  rusage ru{};
+  ::wait4(pid, &status, 0, &ru);
+  Sample out;
+  if (r == sizeof s && WIFEXITED(status) && WEXITSTATUS(status) == 0) out.seconds = s;
+  out.maxrss_kib = ru.ru_maxrss;
+  out.cpu_s = CpuSeconds(ru);
+  return out;
+}
+
+// The load_time_vs_plain baseline: the plaintext read into a LockedMemfd exactly as
+// DecryptToMemfd writes it (same units, slices, threads, locking and sealing), minus crypto.
+double LoadPlain(const std::string& path, unsigned threads) {
+  constexpr std::size_t kUnit = 4u << 20, kSlice = 256u << 10;
+  double t0 = Now();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  std::uint64_t size = static_cast<std::uint64_t>(::lseek(fd, 0, SEEK_END));
+  (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  auto m = sigil::loader::LockedMemfd::Create(size);
+  if (!m) return -1;
+  std::atomic<std::uint64_t> next{0};
+  std::atomic<bool> ok{true};
+  auto work = [&] {
+    auto buf = sigil::loader::LockedBuffer::Create(kSlice);
+    if (!buf) return ok.store(false);
+    for (std::uint64_t u; (u = next.fetch_add(1)) * kUnit < size;) {
+      std::uint64_t end = std::min<std::uint64_t>(size, (u + 1) * kUnit);
+      for (std::uint64_t off = u * kUnit; off < end; off += kSlice) {
+        std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kSlice, end - off));
+        if (::pread(fd, buf->data(), n, static_cast<off_t>(off)) != static_cast<ssize_t>(n) ||
+            !m->WriteAt(off, std::span(buf->data(), n))) {
+          return ok.store(false);
+        }
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t) pool.emplace_back(work);
+  for (auto& th : pool) th.join();
+  ::close(fd);
+  if (!ok || !m->Seal()) return -1;
+  return Now() - t0;
+}
+
+double LoadSgl(const std::string& path, const sigil::SecretBytes& dek, unsigned threads, bool digest) {
+  double t0 = Now();
+  auto c = Container::Open(path);
+  if (!c) return -1;
+  sigil::loader::DecryptOptions o;
+  o.threads = threads;
+  o.verify_digest = digest;
+  auto m = sigil::loader::DecryptToMemfd(*c, dek, o);
+  if (!m) {
+    std::fprintf(stderr, "decrypt failed: %s\n", m.error().message().c_str());
+    return -1;
+  }
+  if (!m->locked()) std::fprintf(stderr, "note: %s\n", m->lock_warning().c_str());
+  return Now() - t0;
+}
+
+// fork + exec of argv; true on exit status 0. stdout/stderr of the child go to /dev/null unless
+// `keep_output`. `cpu_s`, if given, receives the child's CPU time.
+bool Exec(const std::vector<std::string>& argv, bool keep_output = false, double* cpu_s = nullptr) {
+  pid_t pid = ::fork();
+  if (pid < 0) return false;
+  if (pid == 0) {
+    if (!keep_output) {
+      int null = ::open("/dev/null", O_WRONLY);
+      ::dup2(null, 1);
+      ::dup2(null, 2);
+    }
+    std::vector<char*> v;
+    for (const auto& s : argv) v.push_back(const_cast<char*>(s.c_str()));
+    v.push_back(nullptr);
+    ::execvp(v[0], v.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  rusage ru{};
+  ::wait4(pid, &status, 0, &ru);
+  if (cpu_s != nullptr) *cpu_s = CpuSeconds(ru);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+std::string AgeRecipient(const std::string& key_file) {
+  std::string cmd = "age-keygen -y '" + key_file + "'";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return "";
+  char line[256] = {};
+  bool got = std::fgets(line, sizeof line, p) != nullptr;
+  ::pclose(p);
+  std::string r = got ? line : "";
+  while (!r.empty() && (r.back() == '\n' || r.back() == '\r')) r.pop_back();
+  return r;
+}
+
+std::uint64_t MemAvailable() {
+  std::ifstream f("/proc/meminfo");
+  std::string k;
+  std::uint64_t v = 0;
+  std::string unit;
+  while (f >> k >> v >> unit) {
+    if (k == "MemAvailable:") return v << 10;
+  }
+  return 0;
+}
+
+struct Row {
+  std::uint64_t size_mib = 0;
+  double dec_s = 0, plain_s = 0, age_s = 0, nd_s = 0;
+  double dec_cpu = 0, plain_cpu = 0, age_cpu = 0;  // CPU seconds of the best run
+  long dec_rss_kib = 0, plain_rss_kib = 0;
+};
+
+Sample Best(int reps, const std::function<Sample()>& one) {
+  Sample best;
+  for (int r = 0; r < reps; ++r) {
+    Sample s = one();
+    if (s.seconds < 0) return s;
+    if (best.seconds < 0 || s.seconds < best.seconds) best.seconds = s.seconds, best.cpu_s = s.cpu_s;
+    best.maxrss_kib = std::max(best.maxrss_kib, s.maxrss_kib);  // peak over all runs
+  }
+  return best;
+}
+
+int Run(const Args& a) {
+  std::string base = a.dir.empty() ? (getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp") : a.dir;
+  std::string tmpl = base + "/sigil-bench-loader-XXXXXX";
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    std::perror("mkdtemp");
+    return 1;
+  }
+  const std::string dir = tmpl;
+  struct Cleanup {
+    std::string d;
+    ~Cleanup() {
+      std::error_code ec;
+      std::filesystem::remove_all(d, ec);
+    }
+  } cleanup{dir};
+  const unsigned threads = a.threads != 0 ? a.threads : sigil::loader::UsableCpus();
+  const std::string key = dir + "/age.key";
+  if (!Exec({"age-keygen", "-o", key})) {
+    std::fprintf(stderr, "age-keygen failed (is age installed? scripts/setup.sh)\n");
+    return 1;
+  }
+  const std::string recipient = AgeRecipient(key);
+  if (recipient.rfind("age1", 0) != 0) {
+    std::fprintf(stderr, "cannot read the age recipient of %s\n", key.c_str());
+    return 1;
+  }
+  std::printf("threads=%u reps=%d (best time of reps; RSS = peak over reps) openssl_1core_gbps=%.3f\n", threads,
+              a.reps, a.openssl_gbps);
+  std::vector<Row> rows;
+  for (std::uint64_t mib : a.sizes_mib) {
+    const std::uint64_t bytes = mib << 20;
+    // plain + .sgl + .age in the page cache, plus the memfd being filled.
+    if (MemAvailable() < 4 * bytes + (512ull << 20)) {
+      std::printf("size_mib=%llu skipped: MemAvailable %llu MiB < 4 x size + 512 MiB\n",
+                  static_cast<unsigned long long>(mib), static_cast<unsigned long long>(MemAvailable() >> 20));
+      continue;
+    }
+    const std::string plain = dir + "/plain.bin", sgl = dir + "/model.sgl", agef = dir + "/model.age";
+    auto dek = sigil::SecretBytes::Random(32);
+    sigil::loader::EncryptOptions eo;  // as `sigil model encrypt`: 4 MiB chunks, with the SHA-256
+    if (!WritePlaintext(plain, bytes, mib) || !dek ||
+        !sigil::loader::EncryptFileWithDek(plain, sgl, BenchHeader(), *dek, eo) ||
+        !Exec({"age", "-r", recipient, "-o", agef, plain})) {
+      std::fprintf(stderr, "setup failed for %llu MiB in %s\n", static_cast<unsigned long long>(mib), dir.c_str());
+      return 1;
+    }
+    if (!Warm(plain) || !Warm(sgl) || !Warm(agef)) return 1;
+    Row row;
+    row.size_mib = mib;
+    Sample p = Best(a.reps, [&] { return InChild([&] { return LoadPlain(plain, threads); }); });
+    Sample d = Best(a.reps, [&] { return InChild([&] { return LoadSgl(sgl, *dek, threads, true); }); });
+    Sample nd = Best(a.reps, [&] { return InChild([&] { return LoadSgl(sgl, *dek, threads, false); }); });
+    Sample g = Best(a.reps, [&] {
+      double t0 = Now();
+      Sample s;
+      if (Exec({"age", "-d", "-i", key, "-o", "/dev/null", agef}, false, &s.cpu_s)) s.seconds = Now() - t0;
+      return s;
+    });
+    if (p.seconds < 0 || d.seconds < 0 || nd.seconds < 0 || g.seconds < 0) {
+      std::fprintf(stderr, "a measurement failed at %llu MiB\n", static_cast<unsigned long long>(mib));
+      return 1;
+    }
+    row.plain_s = p.seconds, row.dec_s = d.seconds, row.age_s = g.seconds, row.nd_s = nd.seconds;
+    row.plain_rss_kib = p.maxrss_kib, row.dec_rss_kib = d.maxrss_kib;
+    row.plain_cpu = p.cpu_s, row.dec_cpu = d.cpu_s, row.age_cpu = g.cpu_s;
+    rows.push_back(row);
+    std::filesystem::remove(plain);
+    std::filesystem::remove(sgl);
+    std::filesystem::remove(agef);
+  }
+  if (rows.empty()) {
+    std::fprintf(stderr, "no size could be measured\n");
+    return 1;
+  }
+  std::printf("%9s %9s %9s %9s %9s %9s %9s %8s %8s %8s %10s %10s %9s %8s %8s %8s %9s\n", "size_mib", "dec_s", "plain_s",
+              "age_s", "dec_GB/s", "plain_GB/s", "age_GB/s", "vs_ossl", "vs_plain", "vs_age", "rss_dec_MiB",
+              "rss_pln_MiB", "rss_over", "dec_cpu", "pln_cpu", "age_cpu", "dec_nd_s");
+  auto gbps = [](const Row& r, double s) { return static_cast<double>(r.size_mib << 20) / s / 1e9; };
+  for (const Row& r : rows) {
+    double vs_ossl = gbps(r, r.dec_s) / (threads * a.openssl_gbps);
+    std::printf("%9llu %9.3f %9.3f %9.3f %9.3f %10.3f %9.3f %8.2f %8.2f %8.2f %11.1f %11.1f %9.1f %8.2f %8.2f %8.2f %9.3f\n",
+                static_cast<unsigned long long>(r.size_mib), r.dec_s, r.plain_s, r.age_s, gbps(r, r.dec_s),
+                gbps(r, r.plain_s), gbps(r, r.age_s), vs_ossl, r.dec_s / r.plain_s, r.age_s / r.dec_s,
+                r.dec_rss_kib / 1024.0, r.plain_rss_kib / 1024.0,
+                r.dec_rss_kib / 1024.0 - static_cast<double>(r.size_mib), r.dec_cpu, r.plain_cpu, r.age_cpu, r.nd_s);
+  }
+  std::printf("(*_cpu: user+system CPU seconds of that run; dec_nd_s: decrypt without the SHA-256 check; "
+              "wall-clock ratios depend on the machine's load)\n");
+  const Row& big = rows.back();
+  std::printf(
+      "loader: size_gib=%.3g threads=%u throughput_vs_openssl=%.2f load_time_vs_plain=%.2f speedup_vs_age=%.2f "
+      "rss_over_model_mib=%.1f\n",
+      static_cast<double>(big.size_mib) / 1024.0, threads, gbps(big, big.dec_s) / (threads * a.openssl_gbps),
+      big.dec_s / big.plain_s, big.age_s / big.dec_s, big.dec_rss_kib / 1024.0 - static_cast<double>(big.size_mib));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  if (!ParseArgs(argc, argv, a)) {
+    std::fprintf(stderr,
+                 "usage: sigil-bench-loader --openssl-gbps G [--sizes-mib 64,256,1024,4096] [--threads T] "
+                 "[--reps R] [--dir D]\n");
+    return 2;
+  }
+  return Run(a);
+}
