@@ -2,6 +2,8 @@
 // with decrypted weights at /proc/self/fd/N, and that demos use end to end.
 //   sigil-infer make-weights OUT.safetensors [--seed N] [--dims 16,64,64,8]
 //   sigil-infer run MODEL [--input "0.1,0.2,..."] [--json]
+//   sigil-infer shard IN.safetensors OUT_DIR [--shards N]
+// MODEL is a safetensors file or a sharded model's index JSON (enclave/sharded_model.h).
 // Exit status 0 on success, 1 with a one-line "sigil-infer: error: ..." on stderr otherwise
 // (CLI11's own codes for usage errors).
 #include <CLI/CLI.hpp>
@@ -14,6 +16,7 @@
 #include "core/file_io.h"
 #include "enclave/infer_io.h"
 #include "enclave/mlp.h"
+#include "enclave/sharded_model.h"
 #include "enclave/weights.h"
 
 namespace {
@@ -38,8 +41,20 @@ int MakeWeightsCommand(const std::string& out, std::uint64_t seed, const std::st
   return 0;
 }
 
+int ShardCommand(const std::string& in, const std::string& out_dir, std::size_t count) {
+  auto file = ReadFile(in);
+  if (!file) return Failed(file.error());
+  auto model = ShardSafetensors(*file, count);
+  if (!model) return Failed(model.error().Wrap(in));
+  for (const ShardFile& s : model->shards) {
+    if (auto w = WriteFileAtomic(out_dir + "/" + s.name, s.bytes, 0644); !w) return Failed(w.error());
+  }
+  auto w = WriteFileAtomic(out_dir + "/model.safetensors.index.json", AsBytes(model->index_json), 0644);
+  return w ? 0 : Failed(w.error());
+}
+
 int RunCommand(const std::string& model_path, const std::string* input_text, bool json) {
-  auto mlp = LoadMlp(model_path);
+  auto mlp = LoadAnyMlp(model_path);
   if (!mlp) return Failed(mlp.error());
   std::vector<float> input = DefaultInput(mlp->input_size());
   if (input_text != nullptr) {
@@ -67,9 +82,16 @@ int Main(int argc, char** argv) {
   std::string model_path, input_text;
   bool json = false;
   CLI::App* run = app.add_subcommand("run", "run the MLP and print softmax outputs and argmax");
-  run->add_option("MODEL", model_path, "safetensors path (a /proc/self/fd/N path works)")->required();
+  run->add_option("MODEL", model_path, "safetensors file or sharded index JSON (a /proc/self/fd/N path works)")->required();
   CLI::Option* input_opt = run->add_option("--input", input_text, "comma-separated input vector");
   run->add_flag("--json", json, "print one JSON object");
+
+  std::string shard_in, shard_dir;
+  std::size_t shard_count = 2;
+  CLI::App* shard = app.add_subcommand("shard", "split a safetensors file into shards plus model.safetensors.index.json");
+  shard->add_option("IN", shard_in, "input .safetensors")->required();
+  shard->add_option("OUT_DIR", shard_dir, "existing output directory")->required()->check(CLI::ExistingDirectory);
+  shard->add_option("--shards", shard_count, "number of shards (default 2)");
 
   try {
     app.parse(argc, argv);
@@ -77,6 +99,7 @@ int Main(int argc, char** argv) {
     return app.exit(e);
   }
   if (make->parsed()) return MakeWeightsCommand(out_path, seed, dims);
+  if (shard->parsed()) return ShardCommand(shard_in, shard_dir, shard_count);
   return RunCommand(model_path, input_opt->count() > 0 ? &input_text : nullptr, json);
 }
 }  // namespace
