@@ -27,6 +27,8 @@ void AddPolicyCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& ou
 void AddAuditCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
 void AddModelCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
 void AddAttestCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
+void AddTpmCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
+void AddCollateralCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
 
 // Prints "sigil: error: ..." and returns the exit code for the error's Code.
 int ReportError(const Error& e);

@@ -1,26 +1,48 @@
 // sigil model encrypt|inspect: offline, no broker or admin credentials needed.
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "cli/commands.h"
 #include "loader/container_keys.h"
 #include "loader/container_reader.h"
+#include "loader/model_set_encrypt.h"
+#include "loader/progress.h"
 #include "loader/recipient_key.h"
 
 namespace sigil::cli {
 namespace {
 
+// A directory becomes a model set: one .sgl per file plus sigil-set.json (loader/FORMAT.md).
+int EncryptSet(const loader::RecipientKey& recipient, const std::string& in, const std::string& out, bool json) {
+  loader::SetEncryptOptions o;
+  loader::ProgressReporter progress("encrypt", json ? loader::ProgressMode::kJson : loader::ProgressMode::kAuto,
+                                    STDERR_FILENO);
+  if (progress.active()) o.file.progress = progress.Fn();  // one bar for the whole set
+  auto m = loader::EncryptModelSet(in, out, recipient, o);
+  progress.Finish();
+  if (!m) return ReportError(m.error());
+  if (json) {
+    std::printf("%s", loader::SerializeSetManifest(*m).c_str());
+  } else {
+    std::printf("encrypted %zu files of %s -> %s for %s/%s v%u (main: %s)\n", m->members.size(), in.c_str(),
+                out.c_str(), recipient.tenant.c_str(), recipient.key_name.c_str(), recipient.version,
+                m->main.empty() ? "none" : m->main.c_str());
+  }
+  return 0;
+}
+
 int Encrypt(const std::string& recipient_file, const std::string& in, const std::string& out, bool json) {
   auto recipient = loader::ReadRecipientKeyFile(recipient_file);
   if (!recipient) return ReportError(recipient.error());
+  if (std::filesystem::is_directory(in)) return EncryptSet(*recipient, in, out, json);
   loader::EncryptOptions o;
-  if (!json && ::isatty(STDERR_FILENO)) {
-    o.progress = [](std::uint64_t done, std::uint64_t total) {
-      std::fprintf(stderr, "\rencrypting: %llu / %llu MiB", static_cast<unsigned long long>(done >> 20),
-                   static_cast<unsigned long long>(total >> 20));
-      if (done == total) std::fprintf(stderr, "\n");
-    };
-  }
+  // A bar on a terminal, JSON lines with --json (stderr; stdout keeps the result), else quiet.
+  loader::ProgressReporter progress("encrypt", json ? loader::ProgressMode::kJson : loader::ProgressMode::kAuto,
+                                    STDERR_FILENO);
+  if (progress.active()) o.progress = progress.Fn();
   auto h = loader::EncryptFile(in, out, *recipient, o);
+  progress.Finish();
   if (!h) return ReportError(h.error());
   if (json) {
     auto info = loader::InspectContainer(out);
@@ -48,9 +70,10 @@ void AddModelCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out
   auto recipient = std::make_shared<std::string>();
   auto in = std::make_shared<std::string>();
   auto dst = std::make_shared<std::string>();
-  auto* enc = model->add_subcommand("encrypt", "encrypt a file to a key's public half (from `sigil key public`)");
+  auto* enc = model->add_subcommand("encrypt", "encrypt a file (or a model directory, as a set) to a key's public half "
+                                               "(from `sigil key public`)");
   enc->add_option("--recipient", *recipient, "recipient file")->required()->check(CLI::ExistingFile);
-  enc->add_option("IN", *in)->required()->check(CLI::ExistingFile);
+  enc->add_option("IN", *in, "file, or directory of shards + index (OUT is then a directory)")->required()->check(CLI::ExistingPath);
   enc->add_option("OUT", *dst)->required();
   out.push_back({enc, [&g, recipient, in, dst] { return Encrypt(*recipient, *in, *dst, g.json); }});
   auto* ins = model->add_subcommand("inspect", "print an .sgl header (no secrets)");

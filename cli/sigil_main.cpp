@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   AddAuditCommands(app, g, commands);
   AddModelCommands(app, g, commands);
   AddAttestCommands(app, g, commands);
+  AddTpmCommands(app, g, commands);
+  AddCollateralCommands(app, g, commands);
   CLI11_PARSE(app, argc, argv);
   for (auto& c : commands) {
     if (c.sub->parsed()) return c.run();

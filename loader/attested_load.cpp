@@ -4,31 +4,54 @@
 #include "core/hpke.h"
 #include "core/protocol.h"
 #include "enclave/dev_attester.h"
+#include "enclave/tpm/tpm_attester.h"
+#include "enclave/tsm/tsm_attester.h"
 #include "loader/container_reader.h"
 #include "loader/memfd_decrypt.h"
 #include "net/broker_client.h"
 
 namespace sigil::loader {
 
-Result<std::string> MeasureEngineFd(int fd) {
-  return enclave::MeasureEngine("/proc/self/fd/" + std::to_string(fd), "");
+Result<std::string> MeasureEngineFd(int fd, const std::string& sandbox_config) {
+  return enclave::MeasureEngine("/proc/self/fd/" + std::to_string(fd), sandbox_config);
 }
 
 namespace {
+// The TPM attester reports PCRs, not the engine measurement: the platform's boot chain (and
+// whatever the operator extends into PCRs) is what the tenant policy judges.
+Result<enclave::AttesterPtr> MakeTpmAttester(const LoadOptions& o) {
+  enclave::tpm::TpmAttesterConfig c;
+  c.tcti = o.tpm_tcti;
+  c.pcrs = o.tpm_pcrs;
+  SIGIL_ASSIGN_OR_RETURN(c.ak_kind, enclave::tpm::ParseAkKind(o.tpm_ak_kind));
+  if (!o.tpm_ak_handle.empty()) {
+    SIGIL_ASSIGN_OR_RETURN(c.ak_handle, enclave::tpm::ParsePersistentHandle(o.tpm_ak_handle));
+  }
+  return enclave::tpm::TpmAttester::Create(std::move(c));
+}
+
 Result<enclave::AttesterPtr> MakeAttester(const LoadOptions& o) {
+  if (o.tee == "tpm") return MakeTpmAttester(o);
+  if (o.tee == "sev-snp" || o.tee == "tdx") {
+    // Hardware evidence measures the whole guest (SNP MEASUREMENT, TDX MRTD/RTMRs), not the engine.
+    enclave::tsm::TsmAttesterConfig c;
+    c.tee = o.tee;
+    c.configfs_root = o.tsm_root;
+    return enclave::tsm::TsmAttester::Create(std::move(c));
+  }
   if (o.tee != "dev") {
-    return Fail(Code::kInvalidArgument, "tee '" + o.tee + "' has no attester yet in sigil-load (supported: dev)");
+    return Fail(Code::kInvalidArgument, "tee '" + o.tee + "' has no attester in sigil-load (supported: dev, tpm, sev-snp, tdx)");
   }
   if (o.dev_platform_key.empty()) return Fail(Code::kInvalidArgument, "--tee dev needs --dev-platform-key");
-  SIGIL_ASSIGN_OR_RETURN(std::string measurement, MeasureEngineFd(o.engine_binary_fd));
+  SIGIL_ASSIGN_OR_RETURN(std::string measurement, MeasureEngineFd(o.engine_binary_fd, o.sandbox_config));
   SIGIL_ASSIGN_OR_RETURN(Ed25519KeyPair kp, attestation::dev::LoadDevPlatformKey(o.dev_platform_key));
   return enclave::DevAttester::Create(std::move(kp.seed), measurement, o.debug);
 }
 }  // namespace
 
-Result<ReleasedModel> AttestAndRelease(const LoadOptions& o) {
-  SIGIL_ASSIGN_OR_RETURN(Container container, Container::Open(o.model));
-  const ContainerHeader& h = container.header();
+Result<std::vector<SecretBytes>> AttestAndReleaseAll(const LoadOptions& o,
+                                                     const std::vector<const Container*>& containers) {
+  if (containers.empty()) return Fail(Code::kInvalidArgument, "nothing to release");
   SIGIL_ASSIGN_OR_RETURN(enclave::AttesterPtr attester, MakeAttester(o));
   // The ephemeral key lives only in this process's locked memory and dies with it.
   SIGIL_ASSIGN_OR_RETURN(hpke::KeyPair tee_key, hpke::GenerateKeyPair(hpke::Kem::kX25519HkdfSha256));
@@ -37,15 +60,33 @@ Result<ReleasedModel> AttestAndRelease(const LoadOptions& o) {
   auto binding = protocol::Binding(nonce, tee_key.public_key);
   SIGIL_ASSIGN_OR_RETURN(Bytes evidence, attester->Evidence(binding));
   SIGIL_ASSIGN_OR_RETURN(std::string token, broker->Attest(o.tenant, o.tee, nonce, evidence, tee_key.public_key));
-  net::ReleaseArtifact artifact{h.tenant + "/" + h.key_name, h.key_version, h.enc, h.sealed_dek};
-  SIGIL_ASSIGN_OR_RETURN(auto released, broker->Release(token, tee_key.public_key, {artifact}));
-  if (released.size() != 1) return Fail(Code::kInternal, "broker released an unexpected number of keys");
-  std::string artifact_id = protocol::ArtifactId(h.enc, h.sealed_dek);
-  if (released[0].artifact_id != artifact_id) return Fail(Code::kVerificationFailed, "broker released a key for another artifact");
-  SIGIL_ASSIGN_OR_RETURN(SecretBytes dek, hpke::OpenSecret(hpke::kSigilSuite, released[0].enc, tee_key.private_key,
-                                                           protocol::ReleaseInfo(h.tenant, h.key_name, h.key_version, artifact_id),
-                                                           {}, released[0].sealed_dek));
-  return ReleasedModel{std::move(container), std::move(dek)};
+  std::vector<net::ReleaseArtifact> artifacts;
+  for (const Container* c : containers) {
+    const ContainerHeader& h = c->header();
+    artifacts.push_back({h.tenant + "/" + h.key_name, h.key_version, h.enc, h.sealed_dek});
+  }
+  SIGIL_ASSIGN_OR_RETURN(auto released, broker->Release(token, tee_key.public_key, artifacts));
+  if (released.size() != containers.size()) return Fail(Code::kInternal, "broker released an unexpected number of keys");
+  std::vector<SecretBytes> deks;
+  for (std::size_t i = 0; i < containers.size(); ++i) {
+    const ContainerHeader& h = containers[i]->header();
+    std::string artifact_id = protocol::ArtifactId(h.enc, h.sealed_dek);
+    if (released[i].artifact_id != artifact_id) {
+      return Fail(Code::kVerificationFailed, "broker released a key for another artifact than " + containers[i]->path());
+    }
+    SIGIL_ASSIGN_OR_RETURN(SecretBytes dek,
+                           hpke::OpenSecret(hpke::kSigilSuite, released[i].enc, tee_key.private_key,
+                                            protocol::ReleaseInfo(h.tenant, h.key_name, h.key_version, artifact_id), {},
+                                            released[i].sealed_dek));
+    deks.push_back(std::move(dek));
+  }
+  return deks;
+}
+
+Result<ReleasedModel> AttestAndRelease(const LoadOptions& o) {
+  SIGIL_ASSIGN_OR_RETURN(Container container, Container::Open(o.model));
+  SIGIL_ASSIGN_OR_RETURN(std::vector<SecretBytes> deks, AttestAndReleaseAll(o, {&container}));
+  return ReleasedModel{std::move(container), std::move(deks[0])};
 }
 
 Result<LockedMemfd> AttestAndDecrypt(const LoadOptions& o) {
@@ -53,6 +94,7 @@ Result<LockedMemfd> AttestAndDecrypt(const LoadOptions& o) {
   DecryptOptions d;
   d.threads = o.threads;
   d.require_lock = o.require_lock;
+  d.progress = o.progress;
   return DecryptToMemfd(m.container, m.dek, d);
 }
 

@@ -4,11 +4,14 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 #include "core/secret_bytes.h"
 #include "loader/container_reader.h"
+#include "loader/container_writer.h"
 #include "loader/locked_memfd.h"
+#include "loader/sandbox_config.h"
 
 namespace sigil::loader {
 
@@ -17,7 +20,15 @@ struct LoadOptions {
   bool debug = false;
   bool require_lock = false;
   unsigned threads = 0;
+  ProgressFn progress;  // decryption progress (bytes), e.g. a ProgressReporter (loader/progress.h)
   int engine_binary_fd = -1;  // measured into the evidence
+  // tee "tpm" (enclave/tpm/tpm_attester.h): TCTI ("" = tpm2-tss default), PCR selection, and
+  // the AK: a persistent handle ("0x81..."), else a primary AK of tpm_ak_kind.
+  std::string tpm_tcti, tpm_pcrs = "sha256:0,1,2,3,4,5,6,7", tpm_ak_handle, tpm_ak_kind = "ecc-p256";
+  // tee "sev-snp" / "tdx" (enclave/tsm/tsm_attester.h): the configfs-tsm report directory.
+  std::string tsm_root = "/sys/kernel/config/tsm/report";
+  // Measured with the engine (dev TEE): the canonical form of the sandbox it runs under.
+  std::string sandbox_config = CanonicalSandboxConfig({});
 };
 
 // The opened container and its DEK, released by the broker after attestation.
@@ -27,10 +38,17 @@ struct ReleasedModel {
 };
 Result<ReleasedModel> AttestAndRelease(const LoadOptions& options);
 
+// One attestation and one batch release (all-or-nothing, docs/protocol.md) for the DEKs of
+// every container, returned in the same order; each released key is checked to be for the
+// artifact asked for. Used for model sets (model_set_load.h). `options.model` is not read.
+Result<std::vector<SecretBytes>> AttestAndReleaseAll(const LoadOptions& options,
+                                                     const std::vector<const Container*>& containers);
+
 // AttestAndRelease, then parallel decryption into a sealed, locked memfd.
 Result<LockedMemfd> AttestAndDecrypt(const LoadOptions& options);
 
-// The dev-TEE measurement of an open engine binary (enclave/measurement.h, empty sandbox config).
-Result<std::string> MeasureEngineFd(int fd);
+// The dev-TEE measurement of an open engine binary under a sandbox configuration
+// (enclave/measurement.h; `sandbox_config` is CanonicalSandboxConfig() of what RunEngine applies).
+Result<std::string> MeasureEngineFd(int fd, const std::string& sandbox_config);
 
 }  // namespace sigil::loader

@@ -111,17 +111,6 @@ bool operator==(const ContainerHeader& a, const ContainerHeader& b) {
          a.plaintext_sha256 == b.plaintext_sha256;
 }
 
-Result<void> ValidateName(std::string_view name, std::string_view what) {
-  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-  bool ok = !name.empty() && name.size() <= kMaxNameSize && alnum(name[0]) &&
-            std::all_of(name.begin(), name.end(), [&](char c) { return alnum(c) || c == '.' || c == '_' || c == '-'; });
-  if (!ok) {
-    return Fail(Code::kInvalidArgument, std::string(what) + " '" + std::string(name.substr(0, 80)) +
-                                            "' must be 1-64 chars of [a-z0-9._-] starting with a letter or digit");
-  }
-  return Ok();
-}
-
 std::string SuiteName(const hpke::Suite& s) {
   if (s.kem == hpke::kSigilSuite.kem && s.kdf == hpke::kSigilSuite.kdf && s.aead == hpke::kSigilSuite.aead) {
     return "X25519-HKDF-SHA256-AES-256-GCM";

@@ -54,9 +54,7 @@ struct ContainerHeader {
   friend bool operator==(const ContainerHeader& a, const ContainerHeader& b);
 };
 
-// Tenant and key names: 1-64 chars of [a-z0-9._-], starting with a letter or digit (the
-// broker's rule). Fails with kInvalidArgument naming `what`.
-Result<void> ValidateName(std::string_view name, std::string_view what);
+// Tenant and key names are checked with sigil::ValidateName (core/names.h), the broker's rule.
 
 // Checks every field against the v1 rules (FORMAT.md): names, suite, sizes, chunk size, chunk
 // count <= 2^32, content type syntax. kInvalidArgument naming the field.

@@ -6,9 +6,13 @@
 #include <cstdio>
 #include <unistd.h>
 
+#include "core/file_io.h"
 #include "core/secret_bytes.h"
+#include "enclave/tpm/tpm_attester.h"
 #include "loader/attested_load.h"
 #include "loader/engine_exec.h"
+#include "loader/model_set_load.h"
+#include "loader/progress.h"
 
 namespace {
 using namespace sigil;
@@ -36,36 +40,87 @@ int main(int argc, char** argv) {
   std::string engine;
   auto* measure = app.add_subcommand("measure", "print the dev-TEE measurement of an engine binary");
   measure->add_option("--engine", engine, "engine binary")->required();
+  // The sandbox flags are measured with the engine: measure and run must be given the same ones.
+  loader::SandboxConfig sandbox;
+  auto add_sandbox_flags = [&sandbox](CLI::App* sub) {
+    sub->add_flag("--no-network", sandbox.no_network, "engine sandbox: socket() only for AF_UNIX (seccomp)");
+    sub->add_flag("--host-network{false}", sandbox.private_netns,
+                  "engine sandbox: keep the host network namespace instead of a fresh one");
+  };
+  add_sandbox_flags(measure);
+  auto add_tpm_flags = [](CLI::App* sub, loader::LoadOptions& lo) {
+    sub->add_option("--tpm-tcti", lo.tpm_tcti, "--tee tpm: TCTI, e.g. device:/dev/tpmrm0 or swtpm:host=127.0.0.1,port=2321 (default: tpm2-tss default)");
+    sub->add_option("--tpm-pcrs", lo.tpm_pcrs, "--tee tpm: PCRs to quote, e.g. sha256:0,1,2,7+sha1:0")->capture_default_str();
+    sub->add_option("--tpm-ak-handle", lo.tpm_ak_handle, "--tee tpm: persistent AK handle (0x81...); default: a primary AK in the owner hierarchy");
+    sub->add_option("--tpm-ak-kind", lo.tpm_ak_kind, "--tee tpm: primary AK type: rsa, rsapss, ecc-p256, ecc-p384")->capture_default_str();
+  };
+  // tpm-ak: the AK's public key for the operator to register with the broker (trust/tpm-aks/).
+  loader::LoadOptions ako;
+  std::string ak_out, ak_persist;
+  auto* tpm_ak = app.add_subcommand("tpm-ak", "print or save the TPM attestation key's public key (PEM SPKI), optionally persisting the AK");
+  add_tpm_flags(tpm_ak, ako);
+  tpm_ak->add_option("--persist", ak_persist, "make the primary AK persistent at this handle (0x81...) so every run reuses it");
+  tpm_ak->add_option("--out", ak_out, "write the PEM here instead of stdout");
   loader::LoadOptions o;
   std::vector<std::string> engine_argv;
   auto* run = app.add_subcommand("run", "attest, decrypt the model into a sealed memfd and run ENGINE ARGS ({model} = its path)");
   run->add_option("--broker", o.broker_url, "broker URL, https://HOST:PORT")->required();
   run->add_option("--ca", o.ca_file, "broker CA certificate (PEM)")->required()->check(CLI::ExistingFile);
   run->add_option("--tenant", o.tenant, "tenant")->required();
-  run->add_option("--tee", o.tee, "TEE type (dev)")->capture_default_str();
+  run->add_option("--tee", o.tee, "TEE type (dev, tpm, sev-snp, tdx)")->capture_default_str();
   run->add_option("--dev-platform-key", o.dev_platform_key, "INSECURE dev TEE platform key file");
+  run->add_option("--tsm-root", o.tsm_root, "--tee sev-snp|tdx: configfs-tsm report directory")->capture_default_str();
   run->add_flag("--debug", o.debug, "report a debug-enabled TEE (dev TEE only; policies normally refuse it)");
-  run->add_option("--model", o.model, ".sgl file")->required()->check(CLI::ExistingFile);
-  run->add_option("--threads", o.threads, "decryption threads (0 = all cores)")->capture_default_str();
+  run->add_option("--model", o.model, ".sgl file, or a model set directory (sigil-set.json)")->required()->check(CLI::ExistingPath);
+  run->add_option("--threads", o.threads, "decryption threads (0 = all usable CPUs)")->capture_default_str();
+  bool progress_json = false;
+  run->add_flag("--json", progress_json, "decryption progress as JSON lines on stderr (docs/cli.md); "
+                                         "default: a progress bar if stderr is a terminal");
   run->add_flag("--require-mlock", o.require_lock, "refuse to run if the weights cannot be locked in memory");
   run->add_option("ENGINE", engine_argv, "engine command after --")->required();
+  add_sandbox_flags(run);
+  add_tpm_flags(run, o);
   loader::LoadOptions co;
   auto* cat = app.add_subcommand("cat", "attest, then stream the verified plaintext of a dataset .sgl to stdout, "
                                         "chunk by chunk (a chunk is written only after its tag verifies)");
   cat->add_option("--broker", co.broker_url, "broker URL, https://HOST:PORT")->required();
   cat->add_option("--ca", co.ca_file, "broker CA certificate (PEM)")->required()->check(CLI::ExistingFile);
   cat->add_option("--tenant", co.tenant, "tenant")->required();
-  cat->add_option("--tee", co.tee, "TEE type (dev)")->capture_default_str();
+  cat->add_option("--tee", co.tee, "TEE type (dev, tpm, sev-snp, tdx)")->capture_default_str();
   cat->add_option("--dev-platform-key", co.dev_platform_key, "INSECURE dev TEE platform key file");
+  cat->add_option("--tsm-root", co.tsm_root, "--tee sev-snp|tdx: configfs-tsm report directory")->capture_default_str();
   cat->add_option("--measure", engine, "binary whose measurement the evidence reports (the consumer)")->required();
   cat->add_option("MODEL", co.model, ".sgl file")->required()->check(CLI::ExistingFile);
+  add_tpm_flags(cat, co);
   CLI11_PARSE(app, argc, argv);
   if (auto h = HardenProcess(); !h) return Die(h.error());
 
+  if (tpm_ak->parsed()) {
+    enclave::tpm::TpmAttesterConfig c;
+    c.tcti = ako.tpm_tcti;
+    auto kind = enclave::tpm::ParseAkKind(ako.tpm_ak_kind);
+    if (!kind) return Die(kind.error());
+    c.ak_kind = *kind;
+    std::optional<TPM2_HANDLE> persist;
+    for (auto [text, slot] : {std::pair{&ako.tpm_ak_handle, &c.ak_handle}, std::pair{&ak_persist, &persist}}) {
+      if (text->empty()) continue;
+      auto h = enclave::tpm::ParsePersistentHandle(*text);
+      if (!h) return Die(h.error());
+      *slot = *h;
+    }
+    auto pem = enclave::tpm::ExportAkPem(c, persist);
+    if (!pem) return Die(pem.error());
+    if (ak_out.empty()) {
+      std::fputs(pem->c_str(), stdout);
+    } else if (auto w = WriteFileAtomic(ak_out, AsBytes(*pem), 0644); !w) {
+      return Die(w.error());
+    }
+    return 0;
+  }
   if (measure->parsed()) {
     auto fd = loader::OpenEngineBinary(engine);
     if (!fd) return Die(fd.error());
-    auto m = loader::MeasureEngineFd(*fd);
+    auto m = loader::MeasureEngineFd(*fd, loader::CanonicalSandboxConfig(sandbox));
     ::close(*fd);
     if (!m) return Die(m.error());
     std::printf("%s\n", m->c_str());
@@ -84,10 +139,36 @@ int main(int argc, char** argv) {
   auto fd = loader::OpenEngineBinary(engine_argv[0]);
   if (!fd) return Die(fd.error());
   o.engine_binary_fd = *fd;
+  o.sandbox_config = loader::CanonicalSandboxConfig(sandbox);
+  for (const auto& note : loader::SandboxNotes(sandbox)) std::fprintf(stderr, "sigil-load: note: %s\n", note.c_str());
+  loader::ProgressReporter progress("decrypt", progress_json ? loader::ProgressMode::kJson : loader::ProgressMode::kAuto,
+                                    STDERR_FILENO);
+  if (progress.active()) o.progress = progress.Fn();
+  if (loader::IsModelSetDir(o.model)) {
+    // A set: one attestation and release for all members; {model} is the main member (the
+    // index of a sharded model) and SIGIL_MODEL_FILES maps each member name to its memfd.
+    auto set = loader::AttestAndDecryptSet(o);
+    progress.Finish();
+    if (!set) return Die(set.error());
+    for (auto& m : set->members) {
+      if (!m.memfd.locked()) std::fprintf(stderr, "sigil-load: WARNING: %s\n", m.memfd.lock_warning().c_str());
+      if (auto r = m.memfd.SetInheritable(true); !r) return Die(r.error());
+    }
+    if (::setenv("SIGIL_MODEL_FILES", set->ModelFilesEnv().c_str(), 1) != 0) {
+      return Die(Error(Code::kInternal, "setenv SIGIL_MODEL_FILES failed"));
+    }
+    int main_fd = set->main_fd() >= 0 ? set->main_fd() : set->members.front().memfd.fd();
+    std::vector<int> member_fds;  // the engine inherits only the descriptors listed here
+    for (auto& m : set->members) member_fds.push_back(m.memfd.fd());
+    auto rc = loader::RunEngine({*fd, engine_argv, main_fd, member_fds, sandbox});
+    if (!rc) return Die(rc.error());
+    return *rc;
+  }
   auto loaded = loader::AttestAndDecrypt(o);
+  progress.Finish();
   if (!loaded) return Die(loaded.error());
   if (!loaded->locked()) std::fprintf(stderr, "sigil-load: WARNING: %s\n", loaded->lock_warning().c_str());
-  auto rc = loader::RunEngine({*fd, engine_argv, loaded->fd()});
+  auto rc = loader::RunEngine({*fd, engine_argv, loaded->fd(), {}, sandbox});
   if (!rc) return Die(rc.error());
   return *rc;
 }
