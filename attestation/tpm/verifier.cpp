@@ -62,15 +62,32 @@ Result<std::unique_ptr<Verifier>> TpmVerifier::Create(TpmConfig config) {
   return std::unique_ptr<Verifier>(new TpmVerifier(std::move(aks), std::move(guard), std::move(config)));
 }
 
-Result<std::vector<TpmVerifier::Ak>> TpmVerifier::TenantAks(std::string_view tenant) const {
-  std::vector<Ak> out;
+Result<TpmVerifier::SharedAk> TpmVerifier::DecodeRegistered(const RegisteredAk& reg,
+                                                            std::string_view tenant) const {
+  Bytes cache_key = reg.spki;
+  cache_key.push_back(0);
+  cache_key.insert(cache_key.end(), reg.tpm_name.begin(), reg.tpm_name.end());
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    if (auto it = decoded_.find(cache_key); it != decoded_.end()) return it->second;
+  }
+  auto key = LoadAk(reg.spki, Code::kInternal);
+  if (!key) return std::move(key).error().Wrap("a TPM AK registered for tenant '" + std::string(tenant) + "'");
+  SIGIL_ASSIGN_OR_RETURN(Bytes der, AkDer(**key));
+  auto ak = std::make_shared<const Ak>(Ak{std::move(*key), std::move(der), reg.tpm_name});
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  if (decoded_.size() >= kMaxCachedAks) decoded_.clear();
+  decoded_.emplace(std::move(cache_key), ak);
+  return ak;
+}
+
+Result<std::vector<TpmVerifier::SharedAk>> TpmVerifier::TenantAks(std::string_view tenant) const {
+  std::vector<SharedAk> out;
   if (!tenant_aks_ || tenant.empty()) return out;
   SIGIL_ASSIGN_OR_RETURN(std::vector<RegisteredAk> extra, tenant_aks_(tenant));
   for (const RegisteredAk& reg : extra) {
-    auto key = LoadAk(reg.spki, Code::kInternal);
-    if (!key) return std::move(key).error().Wrap("a TPM AK registered for tenant '" + std::string(tenant) + "'");
-    SIGIL_ASSIGN_OR_RETURN(Bytes der, AkDer(**key));
-    out.push_back(Ak{std::move(*key), std::move(der), reg.tpm_name});
+    SIGIL_ASSIGN_OR_RETURN(SharedAk ak, DecodeRegistered(reg, tenant));
+    out.push_back(std::move(ak));
   }
   return out;
 }
@@ -83,23 +100,29 @@ Result<Claims> TpmVerifier::Verify(const VerifyInput& input) const {
   SIGIL_ASSIGN_OR_RETURN(Quote quote, ParseQuote(e.attest));
 
   // Step 3-4: the AK and the signature.
-  SIGIL_ASSIGN_OR_RETURN(std::vector<Ak> tenant_aks, TenantAks(input.tenant));
+  SIGIL_ASSIGN_OR_RETURN(std::vector<SharedAk> tenant_aks, TenantAks(input.tenant));
   std::vector<const Ak*> candidates;
   for (const Ak& ak : aks_) candidates.push_back(&ak);
-  for (const Ak& ak : tenant_aks) candidates.push_back(&ak);
+  for (const SharedAk& ak : tenant_aks) candidates.push_back(ak.get());
   const std::string whose =
       input.tenant.empty() ? std::string() : " for tenant '" + std::string(input.tenant) + "'";
   const Ak* signer = nullptr;
   std::uint16_t digest_alg = 0;
   if (e.ak) {
-    auto key = LoadAk(*e.ak, Code::kMalformedEvidence);
-    if (!key) {
-      return std::move(key).error().Wrap("$.ak");
-    }
-    SIGIL_ASSIGN_OR_RETURN(Bytes der, AkDer(**key));
+    // Fast path: the evidence carries exactly the DER of a registered AK (what our attester
+    // sends), so nothing needs decoding. Otherwise decode it to compare canonical DER.
     for (const Ak* ak : candidates) {
-      if (ak->der == der) {
-        signer = ak;
+      if (ak->der == *e.ak) signer = ak;
+    }
+    Bytes der = *e.ak;
+    if (signer == nullptr) {
+      auto key = LoadAk(*e.ak, Code::kMalformedEvidence);
+      if (!key) {
+        return std::move(key).error().Wrap("$.ak");
+      }
+      SIGIL_ASSIGN_OR_RETURN(der, AkDer(**key));
+      for (const Ak* ak : candidates) {
+        if (ak->der == der) signer = ak;
       }
     }
     if (signer == nullptr) {

@@ -6,7 +6,9 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -78,16 +80,25 @@ class TpmVerifier final : public Verifier {
     Bytes der;
     Bytes tpm_name;  // empty: qualifiedSigner not checked
   };
+  using SharedAk = std::shared_ptr<const Ak>;
   TpmVerifier(std::vector<Ak> aks, std::unique_ptr<ReplayGuard> guard, TpmConfig config)
       : aks_(std::move(aks)), guard_(std::move(guard)), tenant_aks_(std::move(config.tenant_aks)),
         replay_check_(std::move(config.replay_check)) {}
-  // The AKs registered for `tenant` (besides the global aks_).
-  Result<std::vector<Ak>> TenantAks(std::string_view tenant) const;
+  // The AKs registered for `tenant` (besides the global aks_). The registrations are read on
+  // every call (so a removal takes effect at once); decoded keys are cached by their bytes.
+  Result<std::vector<SharedAk>> TenantAks(std::string_view tenant) const;
+  // The decoded key for one registration, from the cache when seen before.
+  Result<SharedAk> DecodeRegistered(const RegisteredAk& reg, std::string_view tenant) const;
 
   std::vector<Ak> aks_;
   std::unique_ptr<ReplayGuard> guard_;  // null if disabled
   std::function<Result<std::vector<RegisteredAk>>(std::string_view)> tenant_aks_;
   std::function<Result<void>(const std::string&, const ClockState&)> replay_check_;
+  // Decoding an SPKI costs several times a signature check; registered AKs repeat, so decoded
+  // ones are kept, keyed by (spki || 0x00 || tpm_name) and bounded by kMaxCachedAks.
+  static constexpr std::size_t kMaxCachedAks = 4096;
+  mutable std::mutex cache_mu_;
+  mutable std::map<Bytes, SharedAk> decoded_;
 };
 
 }  // namespace sigil::attestation::tpm
