@@ -64,9 +64,9 @@ Result<std::unique_ptr<Verifier>> TpmVerifier::Create(TpmConfig config) {
 
 Result<TpmVerifier::SharedAk> TpmVerifier::DecodeRegistered(const RegisteredAk& reg,
                                                             std::string_view tenant) const {
-  Bytes cache_key = reg.spki;
-  cache_key.push_back(0);
-  cache_key.insert(cache_key.end(), reg.tpm_name.begin(), reg.tpm_name.end());
+  std::string cache_key(reg.spki.begin(), reg.spki.end());
+  cache_key.push_back('\0');
+  cache_key.append(reg.tpm_name.begin(), reg.tpm_name.end());
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
     if (auto it = decoded_.find(cache_key); it != decoded_.end()) return it->second;

@@ -98,7 +98,7 @@ class TpmVerifier final : public Verifier {
   // ones are kept, keyed by (spki || 0x00 || tpm_name) and bounded by kMaxCachedAks.
   static constexpr std::size_t kMaxCachedAks = 4096;
   mutable std::mutex cache_mu_;
-  mutable std::map<Bytes, SharedAk> decoded_;
+  mutable std::map<std::string, SharedAk> decoded_;  // std::string key: GCC 12 warns falsely on vector<uint8_t> <=>
 };
 
 }  // namespace sigil::attestation::tpm
