@@ -4,19 +4,9 @@
 #include <ctime>
 #include <filesystem>
 
+#include "core/rfc3339.h"
+
 namespace sigil::broker {
-namespace {
-
-std::string Rfc3339Utc(TimePoint t) {
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-}  // namespace
 
 CollateralCache::CollateralCache(CollateralCacheOptions options) : options_(std::move(options)) {
   if (!options_.warn) {
@@ -55,7 +45,7 @@ std::vector<std::string> CollateralCache::Reload() {
     if (state == "ok") continue;
     warnings.push_back("collateral " + e.file + " (" + std::string(KindName(e.kind)) + " '" +
                        e.summary + "') " + (state == "expired" ? "expired at " : "expires at ") +
-                       Rfc3339Utc(e.not_after) + "; import a current one");
+                       FormatRfc3339Utc(e.not_after) + "; import a current one");
   }
   for (const std::string& w : warnings) options_.warn(w);
   std::lock_guard lock(mu_);

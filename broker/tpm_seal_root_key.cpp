@@ -26,25 +26,33 @@ Result<Json> SealRootKey(const SecretBytes& root, const TpmSealSpec& spec) {
               {"private", Base64UrlEncode(s.private_area)}};
 }
 
-Result<SecretBytes> UnsealRootKey(const Json& j, const std::string& path, const RootKeyUnlock& unlock) {
+Result<TpmRootKeyFile> ParseTpmRootKeyFile(const Json& j, const std::string& path) {
+  if (!j.is_object()) return Fail(Code::kInvalidArgument, path + ": not a JSON object");
   SIGIL_ASSIGN_OR_RETURN(std::int64_t version, GetInt(j, "version", path));
   if (version != kTpmRootKeyVersion) {
     return Fail(Code::kInvalidArgument, path + ": unsupported TPM root key version " + std::to_string(version));
   }
   SIGIL_ASSIGN_OR_RETURN(std::string srk, GetString(j, "srk", path));
   if (srk != kSrkName) return Fail(Code::kInvalidArgument, path + ": unknown storage primary '" + srk + "'");
-  SIGIL_ASSIGN_OR_RETURN(std::string tcti, GetString(j, "tcti", path));
-  SIGIL_ASSIGN_OR_RETURN(std::string pcrs_text, GetString(j, "pcrs", path));
+  TpmRootKeyFile f;
+  SIGIL_ASSIGN_OR_RETURN(f.tcti, GetString(j, "tcti", path));
+  SIGIL_ASSIGN_OR_RETURN(f.pcrs_text, GetString(j, "pcrs", path));
   SIGIL_ASSIGN_OR_RETURN(std::string digest_hex, GetString(j, "policy_digest", path));
   SIGIL_ASSIGN_OR_RETURN(std::string pub_b64, GetString(j, "public", path));
   SIGIL_ASSIGN_OR_RETURN(std::string priv_b64, GetString(j, "private", path));
-  SealedObject s;
-  SIGIL_ASSIGN_OR_RETURN(s.with_password, GetBool(j, "password", path));
-  SIGIL_ASSIGN_OR_RETURN(s.pcrs, ParsePcrSelection(pcrs_text));
-  SIGIL_ASSIGN_OR_RETURN(s.policy_digest, HexDecode(digest_hex));
-  SIGIL_ASSIGN_OR_RETURN(s.public_area, Base64UrlDecode(pub_b64));
-  SIGIL_ASSIGN_OR_RETURN(s.private_area, Base64UrlDecode(priv_b64));
-  if (!unlock.tpm_tcti.empty()) tcti = unlock.tpm_tcti;
+  SIGIL_ASSIGN_OR_RETURN(f.sealed.with_password, GetBool(j, "password", path));
+  SIGIL_ASSIGN_OR_RETURN(f.sealed.pcrs, ParsePcrSelection(f.pcrs_text));
+  SIGIL_ASSIGN_OR_RETURN(f.sealed.policy_digest, HexDecode(digest_hex));
+  SIGIL_ASSIGN_OR_RETURN(f.sealed.public_area, Base64UrlDecode(pub_b64));
+  SIGIL_ASSIGN_OR_RETURN(f.sealed.private_area, Base64UrlDecode(priv_b64));
+  return f;
+}
+
+Result<SecretBytes> UnsealRootKey(const Json& j, const std::string& path, const RootKeyUnlock& unlock) {
+  SIGIL_ASSIGN_OR_RETURN(TpmRootKeyFile f, ParseTpmRootKeyFile(j, path));
+  std::string tcti = unlock.tpm_tcti.empty() ? f.tcti : unlock.tpm_tcti;
+  const SealedObject& s = f.sealed;
+  const std::string& pcrs_text = f.pcrs_text;
 
   auto tpm = enclave::tpm::OpenTpm(tcti);
   if (!tpm) return std::move(tpm).error().Wrap(path + ": the root key is sealed to a TPM");

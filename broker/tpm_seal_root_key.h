@@ -11,6 +11,7 @@
 #include <string>
 
 #include "broker/root_key.h"
+#include "broker/tpm_seal.h"
 #include "core/json.h"
 #include "core/result.h"
 #include "core/secret_bytes.h"
@@ -21,6 +22,17 @@ inline constexpr int kTpmRootKeyVersion = 1;
 
 // Opens the TPM at spec.tcti and seals `root` to spec.pcrs' current values.
 Result<Json> SealRootKey(const SecretBytes& root, const TpmSealSpec& spec);
+
+// The fields of a "tpm" root key file, checked and decoded but not yet given to a TPM.
+struct TpmRootKeyFile {
+  std::string tcti;       // default TCTI recorded at seal time
+  std::string pcrs_text;  // as written in the file, for messages
+  SealedObject sealed;
+};
+
+// Parses the file's JSON (untrusted until the TPM accepts the sealed object): version, srk, hex
+// policy digest, base64url public/private areas, PCR selection. kInvalidArgument naming `path`.
+Result<TpmRootKeyFile> ParseTpmRootKeyFile(const Json& file, const std::string& path);
 
 // Unseals the root key described by `file` (read from `path`, for messages). When the PCRs
 // changed, kVerificationFailed whose message names the PCRs and the recovery command

@@ -10,6 +10,7 @@
 #include "broker/collateral_import.h"
 #include "cli/commands.h"
 #include "core/file_io.h"
+#include "core/rfc3339.h"
 
 namespace sigil::cli {
 namespace {
@@ -34,12 +35,7 @@ Result<std::chrono::system_clock::time_point> TimeArg(const std::string& s) {
 
 std::string Utc(std::chrono::system_clock::time_point t) {
   if (t == std::chrono::system_clock::time_point::max()) return "never";
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return FormatRfc3339Utc(t);
 }
 
 int Import(const GlobalOptions& g, const CollateralArgs& a) {

@@ -12,25 +12,12 @@
 #include "core/bytes.h"
 #include "core/encoding.h"
 #include "core/ossl.h"
+#include "core/unique_fd.h"
 
 namespace sigil::enclave {
 namespace {
 
 constexpr std::size_t kChunk = std::size_t{1} << 20;
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 Error Errno(const std::string& what, const std::string& path) {
   return Error(errno == ENOENT ? Code::kNotFound : Code::kUnavailable,
@@ -47,7 +34,7 @@ Result<void> Update(EVP_MD_CTX* ctx, ByteSpan data) {
 }  // namespace
 
 Result<std::string> MeasureEngine(const std::string& engine_binary_path, std::string_view sandbox_config) {
-  Fd fd(::open(engine_binary_path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(engine_binary_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return Errno("cannot open engine", engine_binary_path);
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return Errno("cannot stat engine", engine_binary_path);

@@ -13,6 +13,7 @@
 #include "core/digest.h"
 #include "core/hpke.h"
 #include "core/json.h"
+#include "core/names.h"
 #include "core/result.h"
 
 namespace sigil::loader {
@@ -32,7 +33,7 @@ inline constexpr std::uint32_t kMinChunkSize = 4096;
 inline constexpr std::uint32_t kMaxChunkSize = 64u << 20;
 inline constexpr std::uint32_t kDefaultChunkSize = 4u << 20;
 inline constexpr std::uint64_t kMaxChunkCount = std::uint64_t{1} << 32;
-inline constexpr std::size_t kMaxNameSize = 64;
+inline constexpr std::size_t kMaxNameSize = kMaxNameLength;
 inline constexpr std::size_t kMaxContentTypeSize = 127;
 
 // Every field of a v1 header. Values produced by ParseHeader satisfy ValidateHeader.

@@ -7,24 +7,6 @@
 
 namespace sigil::loader::internal {
 
-UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(o.fd_, -1);
-  }
-  return *this;
-}
-
-UniqueFd::~UniqueFd() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-Result<void> UniqueFd::Close(const std::string& what) {
-  int fd = std::exchange(fd_, -1);
-  if (fd >= 0 && ::close(fd) != 0) return ErrnoError("close " + what);
-  return Ok();
-}
-
 Error ErrnoError(const std::string& what) {
   int err = errno;
   return Error(err == ENOENT ? Code::kNotFound : Code::kUnavailable, what + ": " + std::strerror(err));

@@ -9,26 +9,12 @@
 #include <utility>
 
 #include "core/result.h"
+#include "core/unique_fd.h"
 
 namespace sigil::loader::internal {
 
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept;
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd();
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  // Closes and reports close(2)'s result (it can report delayed write errors).
-  Result<void> Close(const std::string& what);
-
- private:
-  int fd_ = -1;
-};
+// The owning fd lives in core/ (shared with enclave/); the loader code names it unqualified.
+using UniqueFd = ::sigil::UniqueFd;
 
 // Error with kUnavailable (kNotFound for ENOENT) and strerror(errno).
 Error ErrnoError(const std::string& what);

@@ -29,6 +29,18 @@ Result<TimePoint> ParseTime(const std::string& s, std::string_view doc) {
       z != 'Z' || static_cast<std::size_t>(n) != s.size()) {
     return Bad(doc, "bad date \"" + s + "\" (expected YYYY-MM-DDThh:mm:ssZ)");
   }
+  // timegm would silently normalise out-of-range fields (month 13, day 0, ...) into another date.
+  if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+      tm.tm_min > 59 || tm.tm_sec > 60 || tm.tm_hour < 0 || tm.tm_min < 0 || tm.tm_sec < 0) {
+    return Bad(doc, "bad date \"" + s + "\" (field out of range)");
+  }
+  // system_clock counts nanoseconds in 64 bits, i.e. only 1677-2262: outside that a time point
+  // silently wraps. Same bound as the X.509 times in attestation/verified_cache.h (Asn1ToTime),
+  // but refused rather than saturated: Intel's JSON has no "never expires" convention, so such a
+  // date is an error, and a refusal names it.
+  if (tm.tm_year < 1970 || tm.tm_year >= 2250) {
+    return Bad(doc, "date \"" + s + "\" is outside the supported years 1970-2249");
+  }
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
   return std::chrono::system_clock::from_time_t(timegm(&tm));

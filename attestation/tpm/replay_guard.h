@@ -3,8 +3,11 @@
 // that lexicographic order, than the last accepted one for the same AK is refused (kReplay).
 // resetCount increments on every TPM Reset (restartCount then returns to 0); restartCount on
 // every TPM Restart/Resume; clock only moves forward while the TPM runs. So an old quote, or the
-// same quote again, never passes. The state lives in this process only: it is lost on restart
-// and not shared between broker replicas. A store-backed version in the broker is future work.
+// same quote again, never passes. This guard keeps its state in this process only (lost on
+// restart, not shared between processes); the verifier uses it only when no
+// TpmConfig::replay_check is set. sigild sets one (broker/data_dir.cpp), backed by the store's
+// tpm_clock table (Store::AdvanceTpmClock in broker/store.h, broker/sqlite_store.cpp), so the
+// broker's replay state survives restarts and is shared by everything using the same store.
 // Thread-safety: Observe() is safe to call concurrently.
 #pragma once
 

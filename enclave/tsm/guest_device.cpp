@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/unique_fd.h"
+
 namespace sigil::enclave::tsm {
 namespace {
 
@@ -21,20 +23,6 @@ constexpr unsigned long kTdxCmdGetReport0 = _IOWR('T', 1, TdxReportReq);
 
 constexpr std::size_t kSnpReportSize = 0x4A0;
 constexpr std::size_t kMsgReportRspHeader = 0x20;
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 Result<int> OpenDevice(const std::string& device) {
   const int fd = ::open(device.c_str(), O_RDWR | O_CLOEXEC);
@@ -57,7 +45,7 @@ Result<Bytes> SnpReportFromDevice(const std::string& device, ByteSpan user_data,
     return Fail(Code::kInvalidArgument, "SNP report user data must be 64 bytes");
   }
   SIGIL_ASSIGN_OR_RETURN(int raw_fd, OpenDevice(device));
-  Fd fd(raw_fd);
+  UniqueFd fd(raw_fd);
   snp_report_req req{};
   std::memcpy(req.user_data, user_data.data(), user_data.size());
   req.vmpl = vmpl;
@@ -86,7 +74,7 @@ Result<Bytes> TdReportFromDevice(const std::string& device, ByteSpan report_data
     return Fail(Code::kInvalidArgument, "TDX report data must be 64 bytes");
   }
   SIGIL_ASSIGN_OR_RETURN(int raw_fd, OpenDevice(device));
-  Fd fd(raw_fd);
+  UniqueFd fd(raw_fd);
   TdxReportReq req{};
   std::memcpy(req.reportdata, report_data.data(), report_data.size());
   if (::ioctl(fd.get(), kTdxCmdGetReport0, &req) != 0) {

@@ -6,9 +6,12 @@
 
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <thread>
+
+#include "core/unique_fd.h"
 
 namespace sigil::enclave::tsm {
 namespace {
@@ -16,21 +19,6 @@ namespace {
 Error Sys(const std::string& what, int err) {
   return Error(Code::kUnavailable, what + ": " + std::strerror(err));
 }
-
-// An owned file descriptor (closed on scope exit).
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Removes the report entry; configfs frees the kernel object on rmdir. Failure is not an error
 // for the caller (the report is already read), so it is ignored.
@@ -46,7 +34,7 @@ class EntryGuard {
 };
 
 Result<Bytes> ReadAll(const std::string& path, std::size_t limit) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return Sys("cannot open " + path, errno);
   Bytes out;
   std::uint8_t buf[4096];
@@ -62,7 +50,7 @@ Result<Bytes> ReadAll(const std::string& path, std::size_t limit) {
 }
 
 Result<void> WriteAll(const std::string& path, ByteSpan data) {
-  Fd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
   if (fd.get() < 0) return Sys("cannot open " + path, errno);
   std::size_t done = 0;
   while (done < data.size()) {
@@ -83,10 +71,14 @@ std::string Trim(const Bytes& b) {
 Result<std::uint64_t> ReadGeneration(const std::string& entry) {
   SIGIL_ASSIGN_OR_RETURN(Bytes raw, ReadAll(entry + "/generation", 64));
   const std::string text = Trim(raw);
-  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
-    return Fail(Code::kUnavailable, entry + "/generation is not a number: '" + text + "'");
+  // from_chars, not stoull: a digit string beyond 2^64 must be an error value, not an exception.
+  std::uint64_t gen = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), gen);
+  if (text.empty() || text.front() < '0' || text.front() > '9' || ec != std::errc() ||
+      end != text.data() + text.size()) {
+    return Fail(Code::kUnavailable, entry + "/generation is not a 64-bit decimal number: '" + text.substr(0, 40) + "'");
   }
-  return std::stoull(text);
+  return gen;
 }
 
 // configfs creates an entry's attributes together with the directory. This bounded wait costs

@@ -71,16 +71,24 @@ TEST(BadInputAdmin, UnknownTenantAndKeyViaCli) {
 }
 
 TEST(AuditCli, VerifyOkThenNamesTheFirstBadRecord) {
+  // Tampers with the chain of a tenant of its own: the broker is shared by every test in this
+  // binary, and acme's log must stay verifiable for the other tests (FullFlow audits acme).
   auto& env = BrokerEnv::Get();
-  auto ok = env.Sigil({"audit", "verify", "acme"});
+  for (auto args : std::vector<std::vector<std::string>>{
+           {"tenant", "create", "tamper"}, {"key", "create", "tamper/a"}, {"key", "create", "tamper/b"}}) {
+    auto r = env.Sigil(args);
+    ASSERT_EQ(r.exit_code, 0) << args[0] << " " << args[1] << ": " << r.err;
+  }
+  auto ok = env.Sigil({"audit", "verify", "tamper"});
   EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
   EXPECT_NE(ok.out.find("audit verify: OK"), std::string::npos) << ok.out;
   sqlite3* h = nullptr;
   ASSERT_EQ(sqlite3_open((env.data_dir() + "/store.db").c_str(), &h), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(h, "UPDATE audit SET record=replace(record,'\"decision\":\"ok\"','\"decision\":\"OK\"') "
-                            "WHERE tenant='acme' AND seq=2", nullptr, nullptr, nullptr), SQLITE_OK);
+                            "WHERE tenant='tamper' AND seq=2", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_EQ(sqlite3_changes(h), 1) << "no audit record tamper/2 with decision ok to tamper with";
   sqlite3_close(h);
-  auto bad = env.Sigil({"audit", "verify", "acme"});
+  auto bad = env.Sigil({"audit", "verify", "tamper"});
   EXPECT_EQ(bad.exit_code, 4);
   EXPECT_NE(bad.out.find("FAILED at seq 2"), std::string::npos) << bad.out;
 }

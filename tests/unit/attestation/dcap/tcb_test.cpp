@@ -150,5 +150,30 @@ TEST(DcapTcb, QeIdentityMismatchRefused) {
   EXPECT_CODE(EvaluateTcb(vc.tcb_info, qe, p.pck, p.quote), Code::kVerificationFailed);
 }
 
+// Dates a nanosecond system_clock cannot hold (after 2262 / before 1678) would wrap around;
+// they and out-of-range fields are refused, naming the date.
+TEST(DcapTcb, DatesOutsideTheClockRangeRefused) {
+  const std::string tcb_text = LoadText("tdx/go-tdx-guest/sample_tcbinfo_response_v5.json");
+  ASSERT_OK_AND_ASSIGN(std::string body, ExtractSignedObject(tcb_text, "tcbInfo"));
+  const std::string good = "\"nextUpdate\":\"2026-03-03T14:49:26Z\"";
+  ASSERT_NE(body.find(good), std::string::npos);
+  ASSERT_OK_AND_ASSIGN(TcbInfo ok, ParseTcbInfo(body));
+  EXPECT_EQ(ok.next_update, At(2026, 3, 3, 14, 49, 26));
+  for (const char* date : {"2300-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2250-01-01T00:00:00Z",
+                           "0000-01-01T00:00:00Z", "1969-12-31T23:59:59Z", "2026-13-01T00:00:00Z",
+                           "2026-02-00T00:00:00Z", "2026-02-01T24:00:00Z"}) {
+    SCOPED_TRACE(date);
+    std::string edited = body;
+    edited.replace(edited.find(good), good.size(), std::string("\"nextUpdate\":\"") + date + "\"");
+    auto r = ParseTcbInfo(edited);
+    EXPECT_CODE(r, Code::kMalformedEvidence);
+    EXPECT_NE(r.error().message().find(date), std::string::npos) << r.error().message();
+  }
+  std::string edited = body;
+  edited.replace(edited.find(good), good.size(), "\"nextUpdate\":\"2249-12-31T23:59:59Z\"");
+  ASSERT_OK_AND_ASSIGN(TcbInfo late, ParseTcbInfo(edited));
+  EXPECT_EQ(late.next_update, At(2249, 12, 31, 23, 59, 59));
+}
+
 }  // namespace
 }  // namespace sigil::attestation::dcap

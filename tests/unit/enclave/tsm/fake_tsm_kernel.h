@@ -5,6 +5,7 @@
 // "TSM" has answered, exactly like the kernel's outblob read), then `generation` last. When the
 // attester closes inblob after writing, it records the inblob, bumps generation by
 // `generation_step` (1 = well-behaved; 2 = another writer raced us) and serves `outblob`.
+// `initial_generation` is the text `generation` starts with (a broken kernel could show anything).
 #pragma once
 
 #include <fcntl.h>
@@ -27,12 +28,13 @@ namespace sigil::enclave::tsm::testing {
 class FakeTsmKernel {
  public:
   FakeTsmKernel(std::string root, std::string provider, Bytes outblob, Bytes auxblob,
-                int generation_step = 1)
+                int generation_step = 1, std::string initial_generation = "0")
       : root_(std::move(root)),
         provider_(std::move(provider)),
         outblob_(std::move(outblob)),
         auxblob_(std::move(auxblob)),
-        step_(generation_step) {
+        step_(generation_step),
+        initial_generation_(std::move(initial_generation)) {
     ::mkdir(root_.c_str(), 0700);
     inotify_ = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
     inotify_add_watch(inotify_, root_.c_str(), IN_CREATE);
@@ -86,7 +88,7 @@ class FakeTsmKernel {
     const int wd = inotify_add_watch(inotify_, entry.c_str(), IN_CLOSE_WRITE);
     entries_[wd] = entry;
     generation_[wd] = 0;
-    WriteFile(entry + "/generation", ToBytes("0\n"));
+    WriteFile(entry + "/generation", ToBytes(initial_generation_ + "\n"));
   }
 
   void Answer(int wd) {
@@ -127,6 +129,7 @@ class FakeTsmKernel {
   std::string root_, provider_;
   Bytes outblob_, auxblob_;
   int step_;
+  std::string initial_generation_;
   int inotify_ = -1;
   int stop_[2] = {-1, -1};
   std::map<int, std::string> entries_;

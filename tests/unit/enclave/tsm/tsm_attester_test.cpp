@@ -91,6 +91,24 @@ TEST(TsmAttester, GenerationRaceIsRefused) {
       << r.error().message();
 }
 
+// A generation beyond 2^64 (or not a number) is an error value naming the file, not an
+// exception out of the attester.
+TEST(TsmAttester, UnreadableGenerationIsRefused) {
+  for (const char* gen : {"99999999999999999999999", "-1", "1x"}) {
+    SCOPED_TRACE(gen);
+    sigil::testing::TempDir dir;
+    const std::string root = dir.File("report");
+    FakeTsmKernel kernel(root, "sev_guest", Vector("sev-snp/go-sev-guest/attestation.bin"), {},
+                         /*generation_step=*/1, gen);
+    auto r = Make("sev-snp", root, dir.path())->Evidence(Binding(1));
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code(), Code::kUnavailable);
+    EXPECT_NE(r.error().message().find("generation is not a 64-bit decimal number: '" + std::string(gen) + "'"),
+              std::string::npos)
+        << r.error().message();
+  }
+}
+
 TEST(TsmAttester, WrongProviderIsRefused) {
   sigil::testing::TempDir dir;
   const std::string root = dir.File("report");

@@ -1,7 +1,8 @@
-// Fuzz target for the DCAP quote parser (SGX quote v3) and the PCK parsing and
-// signature checks behind it. Never crashes; on success checks that the parse is confined to the
+// Fuzz target for the DCAP quote parser (TDX quote v4/v5, SGX quote v3) and the PCK parsing and
+// signature checks behind it, built twice (tdx_quote, sgx_quote) so each quote kind keeps its
+// own corpus. Never crashes; on success checks that the parse is confined to the
 // input (spans inside it) and that dropping the trailing bytes reparses to the same quote.
-// Corpus: tests/fuzz/corpus/sgx_quote/ (the real vector quotes plus truncated variants).
+// Corpora: tests/fuzz/corpus/{tdx_quote,sgx_quote}/ (the real vector quotes plus truncated variants).
 #include <cstddef>
 #include <cstdint>
 

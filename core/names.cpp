@@ -1,0 +1,25 @@
+#include "core/names.h"
+
+#include <algorithm>
+#include <string>
+
+namespace sigil {
+
+namespace {
+bool LowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool NameChar(char c) { return LowerAlnum(c) || c == '.' || c == '_' || c == '-'; }
+}  // namespace
+
+Result<void> ValidateName(std::string_view name, std::string_view what) {
+  const bool ok = !name.empty() && name.size() <= kMaxNameLength && LowerAlnum(name.front()) &&
+                  std::all_of(name.begin(), name.end(), NameChar);
+  if (!ok) {
+    // Quote a bounded prefix only: the name comes from untrusted input (headers, requests).
+    return Fail(Code::kInvalidArgument, std::string(what) + " '" + std::string(name.substr(0, 80)) +
+                                            "' is invalid: use 1-64 characters a-z 0-9 . _ -, "
+                                            "starting with a letter or digit");
+  }
+  return Ok();
+}
+
+}  // namespace sigil
