@@ -6,6 +6,7 @@
 #include "broker/tpm_seal_ak_public.h"
 #include "core/encoding.h"
 #include "core/hpke.h"
+#include "core/ossl.h"
 #include "policies/policy.h"
 
 namespace sigil::broker {
@@ -23,7 +24,39 @@ Result<KeyVersionRow> MakeKeyVersion(const BrokerContext& ctx, const std::string
   SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, UnwrapKey(*ctx.root_key, wrapped_kek, TenantKekIdentity(tenant)));
   SIGIL_ASSIGN_OR_RETURN(hpke::KeyPair kp, hpke::GenerateKeyPair(hpke::Kem::kX25519HkdfSha256));
   SIGIL_ASSIGN_OR_RETURN(Bytes wrapped, WrapKey(kek, kp.private_key, KeyVersionIdentity(tenant, name, version)));
-  return KeyVersionRow{tenant, name, key_class, version, "enabled", kp.public_key, wrapped, UnixSeconds(ctx.now())};
+  return KeyVersionRow{tenant, name, key_class, version, "enabled", kp.public_key, wrapped, UnixSeconds(ctx.now()), 0};
+}
+
+// A key is usable for rotate/enable unless every version is destroyed; rotate also needs it
+// enabled, so a disabled key is never silently extended with a fresh version.
+struct KeyStatus {
+  KeyVersionRow latest;
+  bool any_disabled = false;
+  bool all_destroyed = true;
+  std::optional<KeyVersionRow> first_destroyed;
+};
+
+Result<KeyStatus> GetKeyStatus(const BrokerContext& ctx, const std::string& tenant, const std::string& key) {
+  KeyStatus st;
+  SIGIL_ASSIGN_OR_RETURN(st.latest, ctx.store->LatestKeyVersion(tenant, key));
+  SIGIL_ASSIGN_OR_RETURN(auto rows, ctx.store->ListKeyVersions(tenant));
+  for (const auto& r : rows) {
+    if (r.name != key) continue;
+    st.any_disabled |= r.state == "disabled";
+    st.all_destroyed &= r.state == "destroyed";
+    if (r.state == "destroyed" && !st.first_destroyed) st.first_destroyed = r;
+  }
+  return st;
+}
+
+Result<void> CheckKeyExtendable(const KeyStatus& st) {
+  if (st.all_destroyed) return KeyUnusable(st.latest);
+  if (st.any_disabled) {
+    KeyVersionRow r = st.latest;
+    r.state = "disabled";
+    return KeyUnusable(r);
+  }
+  return Ok();
 }
 
 Json TpmAkJson(const TpmAkRow& r) {
@@ -109,10 +142,90 @@ Result<Json> AdminCreateKey(const BrokerContext& ctx, const RequestMeta& meta, c
 }
 
 Result<Json> AdminRotateKey(const BrokerContext& ctx, const RequestMeta& meta, const std::string& tenant, const std::string& key) {
-  SIGIL_ASSIGN_OR_RETURN(KeyVersionRow latest, ctx.store->LatestKeyVersion(tenant, key));
+  SIGIL_ASSIGN_OR_RETURN(KeyStatus st, GetKeyStatus(ctx, tenant, key));
+  SIGIL_RETURN_IF_ERROR(CheckKeyExtendable(st));
+  const KeyVersionRow& latest = st.latest;
   SIGIL_ASSIGN_OR_RETURN(KeyVersionRow row, MakeKeyVersion(ctx, tenant, key, latest.key_class, latest.version + 1));
   SIGIL_RETURN_IF_ERROR(ctx.store->PutKeyVersion(row));
   SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, tenant, "admin.key.rotate", key, row.version, "new key version"));
+  return KeyJson(row);
+}
+
+Result<Json> AdminSetKeyEnabled(const BrokerContext& ctx, const RequestMeta& meta, const std::string& tenant,
+                                const std::string& key, bool enabled) {
+  SIGIL_ASSIGN_OR_RETURN(KeyStatus st, GetKeyStatus(ctx, tenant, key));
+  if (st.all_destroyed) return KeyUnusable(st.latest);
+  SIGIL_ASSIGN_OR_RETURN(int changed, enabled ? ctx.store->SetKeyState(tenant, key, "disabled", "enabled")
+                                              : ctx.store->SetKeyState(tenant, key, "enabled", "disabled"));
+  const std::string action = enabled ? "admin.key.enable" : "admin.key.disable";
+  SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, tenant, action, key, 0,
+                              std::to_string(changed) + " version(s) " + (enabled ? "enabled" : "disabled")));
+  return Json{{"tenant", tenant}, {"key", key}, {"state", enabled ? "enabled" : "disabled"}, {"changed", changed}};
+}
+
+Result<Json> AdminDestroyKey(const BrokerContext& ctx, const RequestMeta& meta, const std::string& tenant,
+                             const std::string& key, const Json& body) {
+  std::string confirm;
+  if (body.contains("confirm") && body["confirm"].is_string()) confirm = body["confirm"].get<std::string>();
+  if (confirm != key) {
+    return Fail(Code::kInvalidArgument, "request.confirm: destroying key material is irreversible; repeat the key "
+                                        "name ('" + key + "') to confirm");
+  }
+  std::optional<std::uint32_t> version;
+  if (body.contains("version")) {
+    SIGIL_ASSIGN_OR_RETURN(std::int64_t v, GetInt(body, "version", "request"));
+    if (v < 1 || v > 0xffffffffLL) return Fail(Code::kInvalidArgument, "request.version: out of range");
+    version = static_cast<std::uint32_t>(v);
+    SIGIL_ASSIGN_OR_RETURN(KeyVersionRow row, ctx.store->GetKeyVersion(tenant, key, *version));
+    if (row.state == "destroyed") return KeyUnusable(row);
+  } else {
+    SIGIL_ASSIGN_OR_RETURN(KeyStatus st, GetKeyStatus(ctx, tenant, key));
+    if (st.all_destroyed) return KeyUnusable(st.latest);
+  }
+  SIGIL_ASSIGN_OR_RETURN(int n, ctx.store->DestroyKeyMaterial(tenant, key, version, UnixSeconds(ctx.now())));
+  SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, tenant, "admin.key.destroy", key, version ? *version : 0,
+                              "key material of " + (version ? "version " + std::to_string(*version)
+                                                            : std::to_string(n) + " version(s)") +
+                                  " erased (irreversible)"));
+  return Json{{"tenant", tenant}, {"key", key}, {"state", "destroyed"}, {"destroyed_versions", n}};
+}
+
+Result<Json> AdminImportKey(const BrokerContext& ctx, const RequestMeta& meta, const std::string& tenant, const Json& body) {
+  SIGIL_ASSIGN_OR_RETURN(std::string name, GetString(body, "name", "request"));
+  SIGIL_RETURN_IF_ERROR(ValidateName(name, "key name"));
+  SIGIL_ASSIGN_OR_RETURN(std::string sk_text, GetString(body, "private_key", "request"));
+  auto sk_raw = Base64UrlDecode(sk_text);
+  if (!sk_raw || sk_raw->size() != 32) {
+    if (sk_raw) OPENSSL_cleanse(sk_raw->data(), sk_raw->size());
+    return Fail(Code::kInvalidArgument, "request.private_key: expected base64url of a 32-byte X25519 private key");
+  }
+  auto sk_copy = SecretBytes::CopyFrom(*sk_raw);
+  OPENSSL_cleanse(sk_raw->data(), sk_raw->size());
+  if (!sk_copy) return std::move(sk_copy).error();
+  SecretBytes sk = std::move(*sk_copy);
+  SIGIL_ASSIGN_OR_RETURN(Bytes pk, hpke::PublicKeyFromPrivate(hpke::Kem::kX25519HkdfSha256, sk));
+  std::string key_class = "model-weights";
+  std::uint32_t version = 1;
+  if (auto st = GetKeyStatus(ctx, tenant, name); st) {
+    SIGIL_RETURN_IF_ERROR(CheckKeyExtendable(*st));
+    key_class = st->latest.key_class;
+    version = st->latest.version + 1;
+  } else if (st.error().code() != Code::kNotFound) {
+    return std::move(st).error();
+  }
+  if (body.contains("class")) {
+    SIGIL_ASSIGN_OR_RETURN(std::string c, GetString(body, "class", "request"));
+    if (c != "model-weights" && c != "dataset") return Fail(Code::kInvalidArgument, "request.class: expected 'model-weights' or 'dataset'");
+    if (version > 1 && c != key_class) return Fail(Code::kInvalidArgument, "request.class: key '" + name + "' is " + key_class);
+    key_class = c;
+  }
+  SIGIL_ASSIGN_OR_RETURN(Bytes wrapped_kek, ctx.store->GetTenantKek(tenant));
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, UnwrapKey(*ctx.root_key, wrapped_kek, TenantKekIdentity(tenant)));
+  SIGIL_ASSIGN_OR_RETURN(Bytes wrapped, WrapKey(kek, sk, KeyVersionIdentity(tenant, name, version)));
+  KeyVersionRow row{tenant, name, key_class, version, "enabled", pk, wrapped, UnixSeconds(ctx.now()), 0};
+  SIGIL_RETURN_IF_ERROR(ctx.store->PutKeyVersion(row));
+  SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, tenant, "admin.key.import", name, version,
+                              "operator-supplied key material imported (public key " + Base64UrlEncode(pk) + ")"));
   return KeyJson(row);
 }
 
@@ -126,6 +239,8 @@ Result<Json> AdminListKeys(const BrokerContext& ctx, const std::string& tenant) 
 
 Result<Json> AdminPublicKey(const BrokerContext& ctx, const std::string& tenant, const std::string& key) {
   SIGIL_ASSIGN_OR_RETURN(KeyVersionRow k, ctx.store->LatestKeyVersion(tenant, key));
+  // Encrypting new artifacts to a destroyed version would make them undecryptable.
+  if (k.state == "destroyed") return KeyUnusable(k);
   return Json{{"type", "sigil-public-key"}, {"tenant", tenant}, {"key", key}, {"version", k.version},
               {"suite", "X25519-HKDF-SHA256-AES-256-GCM"}, {"public_key", Base64UrlEncode(k.public_key)}};
 }
@@ -174,6 +289,39 @@ Result<Json> AdminGetAudit(const BrokerContext& ctx, const std::string& tenant) 
   for (const auto& r : rows) records.push_back(Json{{"seq", r.seq}, {"record", r.record}, {"hash", r.hash}});
   Json out{{"tenant", tenant}, {"records", records}};
   if (cp) out["checkpoint"] = Json{{"seq", cp->seq}, {"head", cp->head}, {"time", cp->time}, {"signature", cp->signature}};
+  return out;
+}
+
+Result<Json> AdminQueryAudit(const BrokerContext& ctx, const std::string& tenant, const Json& body) {
+  SIGIL_RETURN_IF_ERROR(ctx.store->GetTenantKek(tenant));
+  AuditQuery q;
+  if (body.contains("since_ms")) {
+    SIGIL_ASSIGN_OR_RETURN(q.since_ms, GetInt(body, "since_ms", "request"));
+  }
+  if (body.contains("until_ms")) {
+    SIGIL_ASSIGN_OR_RETURN(q.until_ms, GetInt(body, "until_ms", "request"));
+  }
+  if (body.contains("decision")) {
+    SIGIL_ASSIGN_OR_RETURN(q.decision, GetString(body, "decision", "request"));
+  }
+  if (body.contains("key")) {
+    SIGIL_ASSIGN_OR_RETURN(q.key, GetString(body, "key", "request"));
+  }
+  if (body.contains("after_seq")) {
+    SIGIL_ASSIGN_OR_RETURN(std::int64_t a, GetInt(body, "after_seq", "request"));
+    if (a < 0) return Fail(Code::kInvalidArgument, "request.after_seq: must be >= 0");
+    q.after_seq = static_cast<std::uint64_t>(a);
+  }
+  if (body.contains("limit")) {
+    SIGIL_ASSIGN_OR_RETURN(std::int64_t l, GetInt(body, "limit", "request"));
+    if (l < 1 || l > 1000) return Fail(Code::kInvalidArgument, "request.limit: 1 to 1000");
+    q.limit = static_cast<std::uint32_t>(l);
+  }
+  SIGIL_ASSIGN_OR_RETURN(auto rows, ctx.store->QueryAudit(tenant, q));
+  Json records = Json::array();
+  for (const auto& r : rows) records.push_back(Json{{"seq", r.seq}, {"record", r.record}, {"hash", r.hash}});
+  Json out{{"tenant", tenant}, {"records", records}};
+  if (rows.size() == q.limit) out["next_after_seq"] = rows.back().seq;
   return out;
 }
 

@@ -12,9 +12,12 @@
 #include "broker/store.h"
 #include "core/bytes.h"
 #include "core/json.h"
+#include "core/names.h"
 #include "core/secret_bytes.h"
 
 namespace sigil::broker {
+
+class TpmEnrolment;  // broker/tpm_enrol_api.h
 
 struct BrokerSettings {
   std::chrono::seconds nonce_ttl{60};
@@ -29,6 +32,7 @@ struct BrokerContext {
   const SecretBytes* token_seed = nullptr;
   Bytes token_public_key;
   PolicyCache* policies = nullptr;
+  TpmEnrolment* tpm_enrol = nullptr;  // EK-based TPM AK enrolment (null: endpoints unavailable)
   BrokerSettings settings;
   std::function<std::chrono::system_clock::time_point()> now = [] { return std::chrono::system_clock::now(); };
 };
@@ -40,8 +44,8 @@ struct RequestMeta {
   std::string admin_cn;  // verified admin client certificate CN, empty for workloads
 };
 
-// Tenant and key names: 1-64 chars of [a-z0-9._-], starting with a letter or digit.
-Result<void> ValidateName(const std::string& name, const char* what);
+// Tenant, key and reference-set names are checked with sigil::ValidateName (core/names.h), the
+// same rule the loader applies to container headers.
 
 std::int64_t UnixSeconds(std::chrono::system_clock::time_point t);
 std::string Rfc3339(std::chrono::system_clock::time_point t);

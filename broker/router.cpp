@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "broker/admin_api.h"
+#include "broker/tpm_enrol_api.h"
 #include "broker/workload_api.h"
 #include "core/encoding.h"
 
@@ -45,14 +46,21 @@ Result<Json> RouteAdmin(const BrokerContext& ctx, const RequestMeta& meta, const
     if (what == "keys" && n == 5 && method == "GET") return AdminListKeys(ctx, t);
     if (what == "keys" && n == 7 && p[6] == "public" && method == "GET") return AdminPublicKey(ctx, t, p[5]);
     if (what == "keys" && n == 7 && p[6] == "rotate" && method == "POST") return AdminRotateKey(ctx, meta, t, p[5]);
+    if (what == "keys" && n == 7 && p[6] == "disable" && method == "POST") return AdminSetKeyEnabled(ctx, meta, t, p[5], false);
+    if (what == "keys" && n == 7 && p[6] == "enable" && method == "POST") return AdminSetKeyEnabled(ctx, meta, t, p[5], true);
+    if (what == "keys" && n == 7 && p[6] == "destroy" && method == "POST") return AdminDestroyKey(ctx, meta, t, p[5], body);
+    if (what == "keys" && n == 6 && p[5] == "import" && method == "POST") return AdminImportKey(ctx, meta, t, body);
     if (what == "policy" && n == 5 && method == "PUT") return AdminSetPolicy(ctx, meta, t, body);
     if (what == "policy" && n == 5 && method == "GET") return AdminGetPolicy(ctx, t);
     if (what == "refs" && n == 5 && method == "POST") return AdminAddReference(ctx, meta, t, body);
     if (what == "refs" && n == 5 && method == "GET") return AdminListReferences(ctx, t);
     if (what == "audit" && n == 5 && method == "GET") return AdminGetAudit(ctx, t);
+    if (what == "audit" && n == 6 && p[5] == "query" && method == "POST") return AdminQueryAudit(ctx, t, body);
     if (what == "tpm-aks" && n == 5 && method == "POST") return AdminRegisterTpmAk(ctx, meta, t, body);
     if (what == "tpm-aks" && n == 5 && method == "GET") return AdminListTpmAks(ctx, t);
     if (what == "tpm-aks" && n == 6 && method == "DELETE") return AdminRemoveTpmAk(ctx, meta, t, p[5]);
+    if (what == "tpm-eks" && n == 5 && method == "POST") return AdminRegisterTpmEk(ctx, meta, t, body);
+    if (what == "tpm-eks" && n == 5 && method == "GET") return AdminListTpmEks(ctx, t);
   }
   return Fail(Code::kNotFound, "no admin endpoint " + method + " /" + [&] {
     std::string s;
@@ -77,6 +85,11 @@ Result<Json> Dispatch(const BrokerContext& ctx, const RequestMeta& meta, const n
       if (it != req.headers.end() && it->second.rfind("Bearer ", 0) == 0) bearer = it->second.substr(7);
       return HandleRelease(ctx, meta, bearer, body);
     }
+  }
+  // EK-based TPM AK enrolment: no admin certificate, the proof is the EK (broker/tpm_enrol_api.h).
+  if (p.size() == 4 && p[0] == "v1" && p[1] == "tpm" && p[2] == "enrol" && req.method == "POST") {
+    if (p[3] == "start") return HandleTpmEnrolStart(ctx, meta, body);
+    if (p[3] == "finish") return HandleTpmEnrolFinish(ctx, meta, body);
   }
   if (p.size() >= 3 && p[0] == "v1" && p[1] == "admin" && p[2] == "tenants") {
     // The admin API needs a client certificate chaining to the broker's admin CA, with an

@@ -4,10 +4,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include "broker/data_dir.h"
 #include "broker/router.h"
+#include "broker/tpm_enrol_api.h"
 #include "core/file_io.h"
 #include "net/https_server.h"
 #include "net/tls.h"
@@ -64,6 +66,9 @@ int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::
                          "tee 'dev' accept it, and every such record is flagged in the audit log\n");
   }
   if (nonce_ttl > 0) b.context.settings.nonce_ttl = std::chrono::seconds(nonce_ttl);
+  auto tpm_enrol = TpmEnrolment::Open(data_dir);  // EK CAs from DATA/trust/tpm-ek-ca
+  if (!tpm_enrol) return Die(tpm_enrol.error());
+  b.context.tpm_enrol = tpm_enrol->get();
   if (listen.empty()) listen = b.listen;
   auto colon = listen.rfind(':');
   if (colon == std::string::npos) return Die(Error(Code::kInvalidArgument, "--listen must be ADDRESS:PORT"));
@@ -102,6 +107,10 @@ int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::
 }  // namespace
 
 int main(int argc, char** argv) {
+  // tpm2-tss logs "WARNING:esys..." to stderr on expected failures (e.g. a wrong seal password)
+  // before we return our own error naming the cause; keep its errors only, unless the operator
+  // chose a level (overwrite=0). Must precede any ESAPI use: TSS2_LOG is read on first log call.
+  ::setenv("TSS2_LOG", "all+ERROR", 0);
   CLI::App app{"sigild: the Sigil attested key broker"};
   app.require_subcommand(1);
   InitOptions init;

@@ -40,6 +40,36 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   signature TEXT NOT NULL);
 )sql";
 
+// Versioned migrations on top of kSchema (schema version 1), tracked in PRAGMA user_version so
+// existing data directories upgrade in place. Each step runs in one transaction; append only.
+struct Migration {
+  int version;
+  const char* sql;
+};
+constexpr Migration kMigrations[] = {
+    // 2: key lifecycle (sigil key destroy) records when a version's key material was erased.
+    {2, "ALTER TABLE key_versions ADD COLUMN destroyed_at INTEGER NOT NULL DEFAULT 0"},
+};
+
+Result<void> Migrate(sqlite3* db) {
+  SIGIL_ASSIGN_OR_RETURN(Stmt v, Stmt::Prepare(db, "PRAGMA user_version"));
+  SIGIL_ASSIGN_OR_RETURN(bool row, v.Step());
+  std::int64_t current = row ? v.Int(0) : 0;
+  if (current < 1) current = 1;  // kSchema is version 1; older files never set user_version
+  for (const Migration& m : kMigrations) {
+    if (m.version <= current) continue;
+    SIGIL_RETURN_IF_ERROR(sql::Exec(db, "BEGIN IMMEDIATE"));
+    std::string step = std::string(m.sql) + ";PRAGMA user_version=" + std::to_string(m.version) + ";";
+    if (auto r = sql::Exec(db, step.c_str()); !r) {
+      (void)sql::Exec(db, "ROLLBACK");
+      return std::move(r).error().Wrap("store migration to schema version " + std::to_string(m.version));
+    }
+    SIGIL_RETURN_IF_ERROR(sql::Exec(db, "COMMIT"));
+    current = m.version;
+  }
+  return Ok();
+}
+
 std::int64_t Seconds(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
@@ -125,6 +155,39 @@ class SqliteStore final : public Store {
       if (!row) return out;
       out.push_back(ReadKey(s));
     }
+  }
+
+  Result<int> SetKeyState(const std::string& tenant, const std::string& name, const std::string& from,
+                          const std::string& to) override {
+    std::lock_guard lock(mu_);
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("UPDATE key_versions SET state=? WHERE tenant=? AND name=? AND state=?"));
+    SIGIL_RETURN_IF_ERROR(s.Bind(1, to).Bind(2, tenant).Bind(3, name).Bind(4, from).Run());
+    return sqlite3_changes(db_.get());
+  }
+
+  Result<int> DestroyKeyMaterial(const std::string& tenant, const std::string& name,
+                                 std::optional<std::uint32_t> version, std::int64_t now) override {
+    std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(sql::Exec(db_.get(), "BEGIN IMMEDIATE"));
+    auto r = DestroyLocked(tenant, name, version, now);
+    if (!r) {
+      (void)sql::Exec(db_.get(), "ROLLBACK");
+      return r;
+    }
+    if (auto c = sql::Exec(db_.get(), "COMMIT"); !c) {
+      (void)sql::Exec(db_.get(), "ROLLBACK");
+      return std::move(c).error();
+    }
+    // The WAL still holds images of the pages written before the erase; copy the current pages
+    // back and truncate it (https://sqlite.org/pragma.html#pragma_wal_checkpoint). Another
+    // reader can make the checkpoint partial; report that rather than claim erasure.
+    SIGIL_ASSIGN_OR_RETURN(Stmt cp, Prepare("PRAGMA wal_checkpoint(TRUNCATE)"));
+    SIGIL_ASSIGN_OR_RETURN(bool row, cp.Step());
+    if (row && cp.Int(0) != 0) {
+      return Fail(Code::kUnavailable, "key material erased, but the WAL checkpoint was blocked by a reader; "
+                                      "old page images may remain until the next checkpoint");
+    }
+    return r;
   }
 
   Result<void> PutPolicy(const std::string& tenant, const std::string& text) override {
@@ -214,6 +277,29 @@ class SqliteStore final : public Store {
     }
   }
 
+  Result<std::vector<AuditRow>> QueryAudit(const std::string& tenant, const AuditQuery& q) override {
+    std::lock_guard lock(mu_);
+    // Records are canonical JSON written by AuditLog; SQLite's JSON functions filter them here so
+    // only the matching page crosses the wire.
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare(
+        "SELECT seq, record, hash FROM audit WHERE tenant=?1 AND seq > ?2 "
+        "AND (?3 IS NULL OR json_extract(record,'$.time_ms') >= ?3) "
+        "AND (?4 IS NULL OR json_extract(record,'$.time_ms') <= ?4) "
+        "AND (?5 = '' OR json_extract(record,'$.decision') = ?5) "
+        "AND (?6 = '' OR json_extract(record,'$.key') = ?6) "
+        "ORDER BY seq LIMIT ?7"));
+    s.Bind(1, tenant).Bind(2, static_cast<std::int64_t>(q.after_seq));
+    if (q.since_ms) s.Bind(3, *q.since_ms);
+    if (q.until_ms) s.Bind(4, *q.until_ms);
+    s.Bind(5, q.decision).Bind(6, q.key).Bind(7, static_cast<std::int64_t>(q.limit));
+    std::vector<AuditRow> out;
+    for (;;) {
+      SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return out;
+      out.push_back(AuditRow{static_cast<std::uint64_t>(s.Int(0)), s.Text(1), s.Text(2)});
+    }
+  }
+
   Result<std::optional<Checkpoint>> GetCheckpoint(const std::string& tenant) override {
     std::lock_guard lock(mu_);
     SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT seq, head, time, signature FROM checkpoints WHERE tenant=?"));
@@ -294,13 +380,32 @@ class SqliteStore final : public Store {
 
  private:
   static constexpr const char* kKeyColumns =
-      "SELECT tenant,name,version,class,state,public_key,private_key,created_at FROM key_versions";
+      "SELECT tenant,name,version,class,state,public_key,private_key,created_at,destroyed_at FROM key_versions";
 
   Result<Stmt> Prepare(const std::string& q) { return Stmt::Prepare(db_.get(), q.c_str()); }
 
   static KeyVersionRow ReadKey(const Stmt& s) {
     return KeyVersionRow{s.Text(0), s.Text(1), s.Text(3), static_cast<std::uint32_t>(s.Int(2)),
-                         s.Text(4), s.Blob(5), s.Blob(6), s.Int(7)};
+                         s.Text(4), s.Blob(5), s.Blob(6), s.Int(7), s.Int(8)};
+  }
+
+  Result<int> DestroyLocked(const std::string& tenant, const std::string& name, std::optional<std::uint32_t> version,
+                            std::int64_t now) {
+    const char* where = version ? " WHERE tenant=?1 AND name=?2 AND state!='destroyed' AND version=?3"
+                                : " WHERE tenant=?1 AND name=?2 AND state!='destroyed'";
+    auto bind = [&](Stmt& st) -> Stmt& {
+      st.Bind(1, tenant).Bind(2, name);
+      if (version) st.Bind(3, static_cast<std::int64_t>(*version));
+      return st;
+    };
+    // Overwrite in place first, so even a copy of the record in a freed cell holds only zeros,
+    // then drop the blob and mark the version; secure_delete zeroes the freed space.
+    SIGIL_ASSIGN_OR_RETURN(Stmt zero, Prepare(std::string("UPDATE key_versions SET private_key=zeroblob(length(private_key))") + where));
+    SIGIL_RETURN_IF_ERROR(bind(zero).Run());
+    SIGIL_ASSIGN_OR_RETURN(Stmt drop, Prepare(std::string("UPDATE key_versions SET private_key=x'', state='destroyed', "
+                                                          "destroyed_at=?4") + where));
+    SIGIL_RETURN_IF_ERROR(bind(drop).Bind(4, now).Run());
+    return sqlite3_changes(db_.get());
   }
 
   Result<AuditRow> AppendLocked(const std::string& tenant, const AuditMaker& make) {
@@ -334,7 +439,11 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
     return Fail(Code::kUnavailable, "cannot open store " + path + ": " + (raw ? sqlite3_errmsg(raw) : "out of memory"));
   }
   sqlite3_busy_timeout(db.get(), 2000);
+  // Zero the content of deleted records and freed pages, so erased key material (sigil key
+  // destroy) does not linger in the file (https://sqlite.org/pragma.html#pragma_secure_delete).
+  SIGIL_RETURN_IF_ERROR(sql::Exec(db.get(), "PRAGMA secure_delete=ON"));
   SIGIL_RETURN_IF_ERROR(sql::Exec(db.get(), kSchema));
+  SIGIL_RETURN_IF_ERROR(Migrate(db.get()));
   return std::unique_ptr<Store>(new SqliteStore(std::move(db)));
 }
 

@@ -9,7 +9,9 @@
 
 namespace sigil::broker {
 
-// Opens (creating if needed) the database at `path` and applies the schema.
+// Opens (creating if needed) the database at `path`, applies the schema and its versioned
+// migrations (PRAGMA user_version; older data directories upgrade in place), and turns on
+// secure_delete so erased key material is zeroed in the file.
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
 
 }  // namespace sigil::broker

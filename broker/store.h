@@ -25,16 +25,36 @@ struct KeyVersionRow {
   std::string name;
   std::string key_class;  // "model-weights" | "dataset"
   std::uint32_t version = 0;
-  std::string state;      // "enabled" | "disabled"
+  std::string state;      // "enabled" | "disabled" | "destroyed" (wrapped_private_key then empty)
   Bytes public_key;
   Bytes wrapped_private_key;
   std::int64_t created_at = 0;
+  std::int64_t destroyed_at = 0;  // unix seconds; 0 unless destroyed
 };
 
 struct AuditRow {
   std::uint64_t seq = 0;
   std::string record;  // canonical JSON
   std::string hash;    // hex SHA-256(prev hash || record)
+};
+
+// Why a key version cannot be used, for release (workload_api) and admin refusals alike. The
+// message starts with a stable tag, "key_disabled:" or "key_destroyed:", that clients, tests and
+// audit readers match on (docs/protocol.md); the code is kPermissionDenied for both.
+inline Error KeyUnusable(const KeyVersionRow& k) {
+  const std::string what = "key '" + k.tenant + "/" + k.name + "' version " + std::to_string(k.version);
+  if (k.state == "destroyed") return Error(Code::kPermissionDenied, "key_destroyed: " + what + " was destroyed; its key material is gone");
+  return Error(Code::kPermissionDenied, "key_disabled: " + what + " is disabled (sigil key enable to re-enable)");
+}
+
+// Server-side audit filter (`sigil audit query`). Empty / unset fields match everything.
+struct AuditQuery {
+  std::optional<std::int64_t> since_ms;  // record time_ms >= since_ms
+  std::optional<std::int64_t> until_ms;  // record time_ms <= until_ms
+  std::string decision;                  // exact record "decision" ("allow", "deny", "ok", ...)
+  std::string key;                       // exact tenant-relative key name
+  std::uint64_t after_seq = 0;           // pagination: only records with seq > after_seq
+  std::uint32_t limit = 100;             // at most this many rows, in seq order
 };
 
 struct Checkpoint {
@@ -75,6 +95,17 @@ class Store {
   // Highest version of a key; kNotFound if the key does not exist.
   virtual Result<KeyVersionRow> LatestKeyVersion(const std::string& tenant, const std::string& name) = 0;
   virtual Result<std::vector<KeyVersionRow>> ListKeyVersions(const std::string& tenant) = 0;
+  // Sets state `to` on every version of the key currently in state `from`; returns how many
+  // versions changed (0 is not an error: the caller decides).
+  virtual Result<int> SetKeyState(const std::string& tenant, const std::string& name, const std::string& from,
+                                  const std::string& to) = 0;
+  // Irreversibly erases the wrapped private key of `version` (or of every version): the blob is
+  // overwritten with zeros, then emptied, and the state set to "destroyed", in one transaction;
+  // freed pages are zeroed (secure_delete) and the WAL is checkpointed and truncated so no old
+  // page image keeps the blob. Name, version, class, public key and timestamps remain. Returns
+  // the number of versions destroyed (already destroyed ones are not counted).
+  virtual Result<int> DestroyKeyMaterial(const std::string& tenant, const std::string& name,
+                                         std::optional<std::uint32_t> version, std::int64_t now) = 0;
 
   virtual Result<void> PutPolicy(const std::string& tenant, const std::string& text) = 0;
   // The newest policy text and its version number; kNotFound if the tenant has none.
@@ -96,6 +127,7 @@ class Store {
   using AuditMaker = std::function<Result<std::pair<AuditRow, Checkpoint>>(const std::optional<AuditRow>& head)>;
   virtual Result<AuditRow> AppendAudit(const std::string& tenant, const AuditMaker& make) = 0;
   virtual Result<std::vector<AuditRow>> ListAudit(const std::string& tenant) = 0;
+  virtual Result<std::vector<AuditRow>> QueryAudit(const std::string& tenant, const AuditQuery& q) = 0;
   virtual Result<std::optional<Checkpoint>> GetCheckpoint(const std::string& tenant) = 0;
 
   virtual Result<void> PutTpmAk(const TpmAkRow& row) = 0;  // kAlreadyExists (same tenant and id)

@@ -134,9 +134,7 @@ Result<ArtifactRequest> ParseArtifact(const Json& a, std::size_t i) {
 // Opens the artifact's DEK with the key version's private half and seals it to the TEE key.
 Result<Json> Reseal(const BrokerContext& ctx, const ArtifactRequest& a, ByteSpan tee_pk) {
   SIGIL_ASSIGN_OR_RETURN(KeyVersionRow row, ctx.store->GetKeyVersion(a.tenant, a.key, a.version));
-  if (row.state != "enabled") {
-    return Fail(Code::kPermissionDenied, "key '" + a.key + "' version " + std::to_string(a.version) + " is " + row.state);
-  }
+  if (row.state != "enabled") return KeyUnusable(row);  // disabled or destroyed: stable tag, audited as deny
   SIGIL_ASSIGN_OR_RETURN(Bytes wrapped_kek, ctx.store->GetTenantKek(a.tenant));
   SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, UnwrapKey(*ctx.root_key, wrapped_kek, TenantKekIdentity(a.tenant)));
   SIGIL_ASSIGN_OR_RETURN(SecretBytes sk, UnwrapKey(kek, row.wrapped_private_key, KeyVersionIdentity(a.tenant, a.key, a.version)));

@@ -1,5 +1,9 @@
 // sigil tenant / key / refs commands: thin wrappers over the admin API.
+#include <openssl/crypto.h>
+
 #include "cli/commands.h"
+#include "core/encoding.h"
+#include "core/file_io.h"
 
 namespace sigil::cli {
 namespace {
@@ -15,6 +19,57 @@ bool SplitKey(const std::string& full, std::string& tenant, std::string& name) {
   tenant = full.substr(0, slash);
   name = full.substr(slash + 1);
   return true;
+}
+
+// A key named either positionally (TENANT/NAME) or with --tenant T --key K.
+struct KeyRef {
+  std::shared_ptr<std::string> full = std::make_shared<std::string>();
+  std::shared_ptr<std::string> tenant = std::make_shared<std::string>();
+  std::shared_ptr<std::string> key = std::make_shared<std::string>();
+  bool Resolve(std::string& t, std::string& n) const {
+    if (!full->empty()) return SplitKey(*full, t, n);
+    if (tenant->empty() || key->empty()) {
+      std::fprintf(stderr, "sigil: error: name the key as TENANT/NAME or with --tenant T --key K\n");
+      return false;
+    }
+    t = *tenant;
+    n = *key;
+    return true;
+  }
+};
+KeyRef AddKeyRef(CLI::App* sub) {
+  KeyRef r;
+  sub->add_option("TENANT/NAME", *r.full, "the key (or use --tenant and --key)");
+  sub->add_option("--tenant", *r.tenant, "tenant");
+  sub->add_option("--key", *r.key, "key name");
+  return r;
+}
+
+void PrintState(const Json& j) {
+  std::printf("%s/%s: %s\n", j["tenant"].get<std::string>().c_str(), j["key"].get<std::string>().c_str(),
+              j["state"].get<std::string>().c_str());
+}
+
+// Raw 32-byte X25519 private key from a file the operator controls. The bytes are base64url'd
+// into the request body (sent only over the mutually authenticated admin channel) and wiped here.
+int ImportKey(const GlobalOptions& g, const std::string& t, const std::string& n, const std::string& from,
+              const std::string& key_class, const std::function<void(const Json&)>& print) {
+  auto raw = ReadFile(from, 4096);
+  if (!raw) return ReportError(raw.error());
+  if (raw->size() != 32) {
+    OPENSSL_cleanse(raw->data(), raw->size());
+    return ReportError(Error(Code::kInvalidArgument, from + ": expected exactly 32 bytes of raw X25519 private key, got " +
+                                                         std::to_string(raw->size())));
+  }
+  std::string b64 = Base64UrlEncode(*raw);
+  OPENSSL_cleanse(raw->data(), raw->size());
+  Json body{{"name", n}, {"private_key", b64}};
+  OPENSSL_cleanse(b64.data(), b64.size());
+  if (!key_class.empty()) body["class"] = key_class;
+  int rc = AdminCall(g, "POST", TenantPath(t) + "/keys/import", body, print);
+  std::string& in_body = body["private_key"].get_ref<std::string&>();
+  OPENSSL_cleanse(in_body.data(), in_body.size());
+  return rc;
 }
 }  // namespace
 
@@ -59,6 +114,47 @@ void AddKeyCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out) 
     std::string t, n;
     if (!SplitKey(*full, t, n)) return 2;
     return AdminCall(g, "POST", TenantPath(t) + "/keys/" + n + "/rotate", Json::object(), print_key);
+  }});
+  auto* disable = key->add_subcommand("disable", "refuse every release of the key until enabled again (reversible)");
+  KeyRef disable_ref = AddKeyRef(disable);
+  out.push_back({disable, [&g, disable_ref] {
+    std::string t, n;
+    if (!disable_ref.Resolve(t, n)) return 2;
+    return AdminCall(g, "POST", TenantPath(t) + "/keys/" + n + "/disable", Json::object(), PrintState);
+  }});
+  auto* enable = key->add_subcommand("enable", "re-enable a disabled key (not a destroyed one)");
+  KeyRef enable_ref = AddKeyRef(enable);
+  out.push_back({enable, [&g, enable_ref] {
+    std::string t, n;
+    if (!enable_ref.Resolve(t, n)) return 2;
+    return AdminCall(g, "POST", TenantPath(t) + "/keys/" + n + "/enable", Json::object(), PrintState);
+  }});
+  auto* destroy = key->add_subcommand("destroy", "IRREVERSIBLY erase the key material of all (or one) versions");
+  KeyRef destroy_ref = AddKeyRef(destroy);
+  auto destroy_version = std::make_shared<std::int64_t>(0);
+  auto confirm = std::make_shared<std::string>();
+  destroy->add_option("--version", *destroy_version, "only this version (default: all)");
+  destroy->add_option("--confirm", *confirm, "repeat the key name to confirm");
+  out.push_back({destroy, [&g, destroy_ref, destroy_version, confirm] {
+    std::string t, n;
+    if (!destroy_ref.Resolve(t, n)) return 2;
+    Json body{{"confirm", *confirm}};  // the broker refuses unless it equals the key name
+    if (*destroy_version != 0) body["version"] = *destroy_version;
+    return AdminCall(g, "POST", TenantPath(t) + "/keys/" + n + "/destroy", body, [](const Json& j) {
+      std::printf("%s/%s: key material of %d version(s) destroyed\n", j["tenant"].get<std::string>().c_str(),
+                  j["key"].get<std::string>().c_str(), j["destroyed_versions"].get<int>());
+    });
+  }});
+  auto* import = key->add_subcommand("import", "import a raw 32-byte X25519 private key (new key, or its next version)");
+  KeyRef import_ref = AddKeyRef(import);
+  auto from = std::make_shared<std::string>();
+  auto import_class = std::make_shared<std::string>();
+  import->add_option("--from", *from, "file holding exactly 32 raw bytes")->required();
+  import->add_option("--class", *import_class, "model-weights or dataset (new keys; default model-weights)");
+  out.push_back({import, [&g, import_ref, from, import_class, print_key] {
+    std::string t, n;
+    if (!import_ref.Resolve(t, n)) return 2;
+    return ImportKey(g, t, n, *from, *import_class, print_key);
   }});
   auto tenant = std::make_shared<std::string>();
   auto* list = key->add_subcommand("list", "list a tenant's keys and versions");

@@ -1,6 +1,8 @@
 // sigil tpm register-ak|list-aks|remove-ak: per-tenant TPM attestation keys on the broker
 // (admin API /v1/admin/tenants/{t}/tpm-aks, docs/protocol.md). The broker's TPM verifier accepts
 // a quote for a tenant only from an AK registered for it (or one in DATA/trust/tpm-aks/).
+// sigil tpm register-ek|list-eks: EK public keys trusted for EK-based AK enrolment
+// (`sigil-load tpm-enrol`, admin API /v1/admin/tenants/{t}/tpm-eks).
 #include <memory>
 
 #include "attestation/tpm/signature.h"
@@ -67,6 +69,26 @@ void AddTpmCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out) 
       return ReportError(Error(Code::kInvalidArgument, "register-ak: give --ak or --ak-public"));
     }
     return RegisterAk(g, *tenant, *ak, *ak_public, *name);
+  }});
+  auto ek = std::make_shared<std::string>();
+  auto* reg_ek = tpm->add_subcommand("register-ek", "trust an EK for a tenant: its TPM may then enrol AKs (sigil-load tpm-enrol)");
+  reg_ek->add_option("--tenant", *tenant, "tenant")->required();
+  reg_ek->add_option("--ek", *ek, "EK public key or EK certificate (PEM)")->required()->check(CLI::ExistingFile);
+  out.push_back({reg_ek, [&g, tenant, ek] {
+    auto pem = ReadFile(*ek, 1 << 16);
+    if (!pem) return ReportError(pem.error());
+    Json body{{"ek", std::string(pem->begin(), pem->end())}};
+    return AdminCall(g, "POST", "/v1/admin/tenants/" + *tenant + "/tpm-eks", body, [](const Json& j) {
+      std::printf("registered TPM EK %s  %s\n", j["id"].get<std::string>().c_str(),
+                  j["tenant"].get<std::string>().c_str());
+    });
+  }});
+  auto* list_eks = tpm->add_subcommand("list-eks", "list a tenant's registered EKs (fingerprints)");
+  list_eks->add_option("--tenant", *tenant, "tenant")->required();
+  out.push_back({list_eks, [&g, tenant] {
+    return AdminCall(g, "GET", "/v1/admin/tenants/" + *tenant + "/tpm-eks", Json(), [](const Json& j) {
+      for (const auto& e : j["eks"]) std::printf("%s\n", e.get<std::string>().c_str());
+    });
   }});
   auto* list = tpm->add_subcommand("list-aks", "list a tenant's registered AKs (fingerprint, label)");
   list->add_option("--tenant", *tenant, "tenant")->required();

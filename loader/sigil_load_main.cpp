@@ -4,15 +4,18 @@
 // reports for an engine binary (what operators add as a reference value).
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <unistd.h>
 
 #include "core/file_io.h"
 #include "core/secret_bytes.h"
+#include "enclave/tpm/activate.h"
 #include "enclave/tpm/tpm_attester.h"
 #include "loader/attested_load.h"
 #include "loader/engine_exec.h"
 #include "loader/model_set_load.h"
 #include "loader/progress.h"
+#include "net/broker_client.h"
 
 namespace {
 using namespace sigil;
@@ -35,6 +38,10 @@ int Die(const Error& e) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // tpm2-tss logs "WARNING:esys..." to stderr on expected failures (e.g. a wrong seal password)
+  // before we return our own error naming the cause; keep its errors only, unless the operator
+  // chose a level (overwrite=0). Must precede any ESAPI use: TSS2_LOG is read on first log call.
+  ::setenv("TSS2_LOG", "all+ERROR", 0);
   CLI::App app{"sigil-load: attest, receive the model key, decrypt in memory, run the engine"};
   app.require_subcommand(1);
   std::string engine;
@@ -63,6 +70,17 @@ int main(int argc, char** argv) {
   tpm_ak->add_option("--out", ak_out, "write the PEM here instead of stdout");
   loader::LoadOptions o;
   std::vector<std::string> engine_argv;
+  // tpm-enrol: EK-based AK enrolment (MakeCredential/ActivateCredential), instead of register-ak.
+  loader::LoadOptions eo;
+  std::string enrol_broker, enrol_ca, enrol_tenant, enrol_ek_cert, enrol_ek_kind = "rsa";
+  auto* tpm_enrol = app.add_subcommand("tpm-enrol", "enrol this TPM's AK with the broker by proving it shares a TPM with a registered or CA-certified EK");
+  tpm_enrol->add_option("--broker", enrol_broker, "broker URL, https://HOST:PORT")->required();
+  tpm_enrol->add_option("--ca", enrol_ca, "broker CA certificate (PEM)")->required()->check(CLI::ExistingFile);
+  tpm_enrol->add_option("--tenant", enrol_tenant, "tenant")->required();
+  tpm_enrol->add_option("--ek-cert", enrol_ek_cert, "send this EK certificate (PEM) instead of the EK public key")->check(CLI::ExistingFile);
+  tpm_enrol->add_option("--tpm-ek-kind", enrol_ek_kind, "EK template: rsa (RSA-2048, L-1) or ecc-p256 (L-2)")
+      ->check(CLI::IsMember({"rsa", "ecc-p256"}))->capture_default_str();
+  add_tpm_flags(tpm_enrol, eo);
   auto* run = app.add_subcommand("run", "attest, decrypt the model into a sealed memfd and run ENGINE ARGS ({model} = its path)");
   run->add_option("--broker", o.broker_url, "broker URL, https://HOST:PORT")->required();
   run->add_option("--ca", o.ca_file, "broker CA certificate (PEM)")->required()->check(CLI::ExistingFile);
@@ -95,6 +113,33 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (auto h = HardenProcess(); !h) return Die(h.error());
 
+  if (tpm_enrol->parsed()) {
+    enclave::tpm::EnrolOptions e;
+    e.tcti = eo.tpm_tcti;
+    e.tenant = enrol_tenant;
+    e.ecc_ek = enrol_ek_kind == "ecc-p256";
+    auto kind = enclave::tpm::ParseAkKind(eo.tpm_ak_kind);
+    if (!kind) return Die(kind.error());
+    e.kind = *kind;
+    if (!eo.tpm_ak_handle.empty()) {
+      auto h = enclave::tpm::ParsePersistentHandle(eo.tpm_ak_handle);
+      if (!h) return Die(h.error());
+      e.ak_handle = *h;
+    }
+    if (!enrol_ek_cert.empty()) {
+      auto cert = ReadFile(enrol_ek_cert, 1 << 16);
+      if (!cert) return Die(cert.error());
+      e.ek_cert.assign(cert->begin(), cert->end());
+    }
+    auto client = net::BrokerClient::Connect(enrol_broker, enrol_ca);
+    if (!client) return Die(client.error());
+    auto done = enclave::tpm::EnrolAkByEk(e, [&](const std::string& path, const Json& body) {
+      return (*client)->Post(path, body.dump());
+    });
+    if (!done) return Die(done.error());
+    std::printf("%s\n", done->dump().c_str());
+    return 0;
+  }
   if (tpm_ak->parsed()) {
     enclave::tpm::TpmAttesterConfig c;
     c.tcti = ako.tpm_tcti;

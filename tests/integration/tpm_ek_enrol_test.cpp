@@ -1,0 +1,276 @@
+// EK-based TPM AK enrolment with a real swtpm and the real binaries (sigild, sigil, sigil-load):
+//  - an EK registered for a tenant (`sigil tpm register-ek`) lets `sigil-load tpm-enrol` enrol
+//    the TPM's AK (MakeCredential in the broker, ActivateCredential in the swtpm); quotes from
+//    that AK are then accepted for the tenant without any register-ak, and the enrolment is
+//    audited; an unregistered EK is refused with a deny record;
+//  - a wrong secret is refused (deny record) and consumes the enrolment; a used enrolment id is
+//    refused; a non-fixedTPM AK public area is refused;
+//  - an EK certificate chaining to DATA/trust/tpm-ek-ca enrols; one from another CA is refused.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include "core/encoding.h"
+#include "core/file_io.h"
+#include "core/hpke.h"
+#include "core/json.h"
+#include "core/protocol.h"
+#include "enclave/tpm/activate.h"
+#include "enclave/tpm/ek.h"
+#include "enclave/tpm/tpm_attester.h"
+#include "net/broker_client.h"
+#include "tests/support/matchers.h"
+#include "tests/support/process.h"
+#include "tests/support/swtpm.h"
+#include "tests/support/temp_dir.h"
+
+namespace sigil::integration {
+namespace {
+
+using sigil::testing::BinPath;
+using sigil::testing::CommandResult;
+
+namespace fs = std::filesystem;
+
+constexpr const char* kAkHandle = "0x81010002";
+
+class TpmEkEnrol : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fs::create_directories(dir_.File("swtpm"));
+    auto sw = sigil::testing::Swtpm::Start(dir_.File("swtpm"));
+    ASSERT_TRUE(sw.has_value()) << sw.error().message();
+    swtpm_.emplace(std::move(*sw));
+    ASSERT_OK(WriteFileAtomic(dir_.File("recovery.txt"), AsBytes(std::string("a long recovery passphrase\n")), 0600));
+    auto init = sigil::testing::Run({BinPath("sigild"), "init", "--data-dir", Data(), "--seal", "tpm", "--tpm-tcti",
+                                     swtpm_->Tcti(), "--seal-pcrs", "sha256:0,7", "--recovery-passphrase-file",
+                                     dir_.File("recovery.txt"), "--listen", "127.0.0.1:0"});
+    ASSERT_EQ(init.exit_code, 0) << init.err;
+    // The EK CA configured before start-up, and another CA the broker does not know.
+    fs::create_directories(Data() + "/trust/tpm-ek-ca");
+    fs::create_directories(dir_.File("other"));
+    MakeCa(Data() + "/trust/tpm-ek-ca/ca.pem", dir_.File("good.key"));
+    MakeCa(dir_.File("other/ca.pem"), dir_.File("other.key"));
+    ASSERT_TRUE(StartBroker()) << ReadTextFile(dir_.File("sigild.log")).value_or("");
+    for (auto args : std::vector<std::vector<std::string>>{{"tenant", "create", "acme"}, {"tenant", "create", "bob"}}) {
+      auto r = Sigil(args);
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+    std::string policy = R"({"version": 1, "rules": [{"name": "tpm", "keys": ["model"],
+      "when": {"claim": "tee", "equals": "tpm"}}]})";
+    ASSERT_OK(WriteFileAtomic(dir_.File("policy.json"), AsBytes(policy), 0644));
+    for (const char* t : {"acme", "bob"}) {
+      auto r = Sigil({"policy", "set", t, dir_.File("policy.json")});
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+    auto ak = sigil::testing::Run({BinPath("sigil-load"), "tpm-ak", "--tpm-tcti", swtpm_->Tcti(), "--persist",
+                                   kAkHandle, "--out", dir_.File("ak.pem")});
+    ASSERT_EQ(ak.exit_code, 0) << ak.err;
+    // The EK public key (PEM) and the AK public area, read from the TPM (connection closed after).
+    auto ctx = enclave::tpm::OpenTpm(swtpm_->Tcti());
+    ASSERT_TRUE(ctx.has_value()) << ctx.error().message();
+    auto ek = enclave::tpm::CreateRsaEk(*ctx);
+    ASSERT_TRUE(ek.has_value()) << ek.error().message();
+    auto pem = enclave::tpm::PublicAreaToSpkiPem(ek->pub);
+    ASSERT_TRUE(pem.has_value());
+    ek_pem_ = *pem;
+    ASSERT_OK(WriteFileAtomic(dir_.File("ek.pem"), AsBytes(ek_pem_), 0644));
+    auto handle = enclave::tpm::ParsePersistentHandle(kAkHandle);
+    auto loaded = enclave::tpm::LoadPersistentAk(*ctx, *handle);
+    ASSERT_TRUE(loaded.has_value()) << loaded.error().message();
+    ak_pub_ = loaded->pub;
+  }
+  void TearDown() override {
+    if (sigild_) sigild_->Stop();
+    if (swtpm_) swtpm_->Stop();
+  }
+
+  std::string Data() const { return dir_.File("broker"); }
+  void MakeCa(const std::string& cert, const std::string& key) {
+    auto r = sigil::testing::Run({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                                  "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert, "-subj",
+                                  "/CN=EK CA", "-days", "2"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  // An EK certificate for this TPM's EK (critical keyUsage and subjectAltName, as TCG EK certs).
+  std::string EkCert(const std::string& ca_cert, const std::string& ca_key) {
+    std::string ext = "keyUsage=critical,keyEncipherment\nsubjectAltName=critical,URI:urn:tpm:swtpm\n";
+    EXPECT_OK(WriteFileAtomic(dir_.File("ek.ext"), AsBytes(ext), 0644));
+    std::string out = dir_.File("ekcert-" + std::to_string(certs_++) + ".pem");
+    auto r = sigil::testing::Run({"/usr/bin/openssl", "x509", "-new", "-subj", "/CN=swtpm EK", "-force_pubkey",
+                                  dir_.File("ek.pem"), "-CA", ca_cert, "-CAkey", ca_key, "-extfile",
+                                  dir_.File("ek.ext"), "-days", "1", "-out", out});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return out;
+  }
+  bool StartBroker() {
+    sigild_ = std::make_unique<sigil::testing::BackgroundProcess>(
+        std::vector<std::string>{BinPath("sigild"), "serve", "--data-dir", Data(), "--tpm-tcti", swtpm_->Tcti(),
+                                 "--port-file", dir_.File("port")},
+        dir_.File("sigild.log"));
+    std::string port = sigil::testing::WaitForFile(dir_.File("port"), 30);
+    if (port.empty()) return false;
+    url_ = "https://127.0.0.1:" + port.substr(0, port.find('\n'));
+    return true;
+  }
+  CommandResult Sigil(std::vector<std::string> args) const {
+    args.insert(args.begin(), {BinPath("sigil"), "--admin-dir", Data() + "/admin", "--broker", url_});
+    return sigil::testing::Run(args);
+  }
+  CommandResult Enrol(const std::string& tenant, const std::string& ek_cert = "", const std::string& ek_kind = "rsa") {
+    std::vector<std::string> args{BinPath("sigil-load"), "tpm-enrol", "--broker", url_, "--ca",
+                                  Data() + "/admin/ca.pem", "--tenant", tenant, "--tpm-tcti", swtpm_->Tcti(),
+                                  "--tpm-ak-handle", kAkHandle, "--tpm-ek-kind", ek_kind};
+    if (!ek_cert.empty()) args.insert(args.end(), {"--ek-cert", ek_cert});
+    return sigil::testing::Run(args);
+  }
+  Result<std::string> Attest(const std::string& tenant) {
+    SIGIL_ASSIGN_OR_RETURN(auto client, net::BrokerClient::Connect(url_, Data() + "/admin/ca.pem"));
+    SIGIL_ASSIGN_OR_RETURN(Bytes nonce, client->Challenge(tenant, "tpm"));
+    SIGIL_ASSIGN_OR_RETURN(hpke::KeyPair kp, hpke::GenerateKeyPair(hpke::Kem::kX25519HkdfSha256));
+    auto binding = protocol::Binding(nonce, kp.public_key);
+    enclave::tpm::TpmAttesterConfig c;
+    c.tcti = swtpm_->Tcti();
+    c.pcrs = "sha256:0,1,7";
+    SIGIL_ASSIGN_OR_RETURN(c.ak_handle, enclave::tpm::ParsePersistentHandle(kAkHandle));
+    SIGIL_ASSIGN_OR_RETURN(auto attester, enclave::tpm::TpmAttester::Create(c));
+    SIGIL_ASSIGN_OR_RETURN(Bytes evidence, attester->Evidence(binding));
+    return client->Attest(tenant, "tpm", nonce, evidence, kp.public_key);
+  }
+  std::vector<Json> Audit(const std::string& tenant) {
+    auto r = Sigil({"--json", "audit", "list", tenant});
+    std::vector<Json> out;
+    auto j = ParseJson(r.out, "audit list");
+    if (!j || !j->contains("records")) return out;
+    for (const auto& rec : (*j)["records"]) {
+      auto x = ParseJson(rec["record"].get<std::string>(), "record");
+      if (x) out.push_back(*x);
+    }
+    return out;
+  }
+  Result<Json> Post(const std::string& path, const Json& body) {
+    SIGIL_ASSIGN_OR_RETURN(auto client, net::BrokerClient::Connect(url_, Data() + "/admin/ca.pem"));
+    return client->Post(path, body.dump());
+  }
+  Json StartBody(const TPM2B_PUBLIC& ak) {
+    auto pub = enclave::tpm::MarshalPublic(ak);
+    EXPECT_TRUE(pub.has_value());
+    return Json{{"tenant", "acme"}, {"ek", ek_pem_}, {"ak_public", Base64UrlEncode(pub.value_or(Bytes{}))}};
+  }
+
+  sigil::testing::TempDir dir_;
+  std::optional<sigil::testing::Swtpm> swtpm_;
+  std::unique_ptr<sigil::testing::BackgroundProcess> sigild_;
+  std::string url_, ek_pem_;
+  TPM2B_PUBLIC ak_pub_{};
+  int certs_ = 0;
+};
+
+TEST_F(TpmEkEnrol, RegisteredEkEnrolsTheAkWhoseQuotesAreThenAccepted) {
+  auto before = Attest("acme");
+  ASSERT_FALSE(before.has_value());
+  EXPECT_NE(before.error().message().find("not registered for tenant 'acme'"), std::string::npos)
+      << before.error().message();
+
+  // bob has no EK registered and no EK CA certificate is presented: refused, deny audited.
+  auto refused = Enrol("bob");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("EK public key is not registered"), std::string::npos) << refused.err;
+  auto bob = Audit("bob");
+  ASSERT_FALSE(bob.empty());
+  EXPECT_EQ(bob.back().value("action", ""), "tpm.enrol.start");
+  EXPECT_EQ(bob.back().value("decision", ""), "deny");
+
+  auto reg = Sigil({"tpm", "register-ek", "--tenant", "acme", "--ek", dir_.File("ek.pem")});
+  ASSERT_EQ(reg.exit_code, 0) << reg.err;
+  auto list = Sigil({"tpm", "list-eks", "--tenant", "acme"});
+  EXPECT_EQ(list.out.size(), 65u) << list.out;
+  auto enrol = Enrol("acme");
+  ASSERT_EQ(enrol.exit_code, 0) << enrol.err;
+  auto answer = ParseJson(enrol.out, "tpm-enrol output");
+  ASSERT_TRUE(answer.has_value()) << enrol.out;
+  EXPECT_EQ(answer->value("tenant", ""), "acme");
+  auto recs = Audit("acme");
+  ASSERT_FALSE(recs.empty());
+  EXPECT_EQ(recs.back().value("action", ""), "tpm.enrol.finish");
+  EXPECT_EQ(recs.back().value("decision", ""), "allow");
+
+  auto token = Attest("acme");
+  EXPECT_TRUE(token.has_value()) << token.error().message();
+  // Enrolled for acme only.
+  EXPECT_FALSE(Attest("bob").has_value());
+}
+
+TEST_F(TpmEkEnrol, WrongSecretReplayAndNonFixedAkAreRefused) {
+  ASSERT_EQ(Sigil({"tpm", "register-ek", "--tenant", "acme", "--ek", dir_.File("ek.pem")}).exit_code, 0);
+  TPM2B_PUBLIC loose = ak_pub_;
+  loose.publicArea.objectAttributes &= ~(TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT);
+  auto not_fixed = Post("/v1/tpm/enrol/start", StartBody(loose));
+  ASSERT_FALSE(not_fixed.has_value());
+  EXPECT_NE(not_fixed.error().message().find("fixedTPM"), std::string::npos) << not_fixed.error().message();
+
+  auto started = Post("/v1/tpm/enrol/start", StartBody(ak_pub_));
+  ASSERT_TRUE(started.has_value()) << started.error().message();
+  std::string id = (*started)["enrolment_id"].get<std::string>();
+  auto wrong = Post("/v1/tpm/enrol/finish", Json{{"enrolment_id", id}, {"secret", Base64UrlEncode(Bytes(32, 7))}});
+  ASSERT_FALSE(wrong.has_value());
+  EXPECT_NE(wrong.error().message().find("wrong secret"), std::string::npos) << wrong.error().message();
+  auto recs = Audit("acme");
+  ASSERT_FALSE(recs.empty());
+  EXPECT_EQ(recs.back().value("action", ""), "tpm.enrol.finish");
+  EXPECT_EQ(recs.back().value("decision", ""), "deny");
+  // The enrolment is consumed: even the right secret is now refused.
+  auto ctx = enclave::tpm::OpenTpm(swtpm_->Tcti());
+  ASSERT_TRUE(ctx.has_value());
+  ASSERT_OK_AND_ASSIGN(auto ek, enclave::tpm::CreateRsaEk(*ctx));
+  ASSERT_OK_AND_ASSIGN(auto ak, enclave::tpm::LoadPersistentAk(*ctx, 0x81010002));
+  ASSERT_OK_AND_ASSIGN(Bytes blob, Base64UrlDecode((*started)["credential_blob"].get<std::string>()));
+  ASSERT_OK_AND_ASSIGN(Bytes enc, Base64UrlDecode((*started)["encrypted_secret"].get<std::string>()));
+  ASSERT_OK_AND_ASSIGN(SecretBytes secret, enclave::tpm::ActivateCredential(*ctx, ak.handle(), ek.handle.get(), blob, enc));
+  std::string right = Base64UrlEncode(secret.Reveal(SecretAccess::Get()));
+  auto replay = Post("/v1/tpm/enrol/finish", Json{{"enrolment_id", id}, {"secret", right}});
+  ASSERT_FALSE(replay.has_value());
+  EXPECT_NE(replay.error().message().find("unknown or already used"), std::string::npos) << replay.error().message();
+  EXPECT_FALSE(Attest("acme").has_value());
+}
+
+TEST_F(TpmEkEnrol, EkCertificateMustChainToTheConfiguredEkCa) {
+  std::string foreign = EkCert(dir_.File("other/ca.pem"), dir_.File("other.key"));
+  auto refused = Enrol("acme", foreign);
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("does not chain to a configured EK CA"), std::string::npos) << refused.err;
+  auto recs = Audit("acme");
+  ASSERT_FALSE(recs.empty());
+  EXPECT_EQ(recs.back().value("decision", ""), "deny");
+
+  std::string good = EkCert(Data() + "/trust/tpm-ek-ca/ca.pem", dir_.File("good.key"));
+  auto enrol = Enrol("acme", good);
+  ASSERT_EQ(enrol.exit_code, 0) << enrol.err;
+  auto token = Attest("acme");
+  EXPECT_TRUE(token.has_value()) << token.error().message();
+}
+
+TEST_F(TpmEkEnrol, EccEkEnrolsTheAkToo) {
+  std::string ecc_pem;
+  {
+    auto ctx = enclave::tpm::OpenTpm(swtpm_->Tcti());
+    ASSERT_TRUE(ctx.has_value());
+    ASSERT_OK_AND_ASSIGN(auto ek, enclave::tpm::CreateEccEk(*ctx));
+    ASSERT_OK_AND_ASSIGN(ecc_pem, enclave::tpm::PublicAreaToSpkiPem(ek.pub));
+  }
+  ASSERT_OK(WriteFileAtomic(dir_.File("ek-ecc.pem"), AsBytes(ecc_pem), 0644));
+  // Registering the ECC EK does not make the RSA EK trusted, and vice versa.
+  ASSERT_EQ(Sigil({"tpm", "register-ek", "--tenant", "acme", "--ek", dir_.File("ek-ecc.pem")}).exit_code, 0);
+  auto rsa = Enrol("acme");
+  EXPECT_NE(rsa.exit_code, 0);
+  EXPECT_NE(rsa.err.find("not registered"), std::string::npos) << rsa.err;
+  auto enrol = Enrol("acme", "", "ecc-p256");
+  ASSERT_EQ(enrol.exit_code, 0) << enrol.err;
+  auto token = Attest("acme");
+  EXPECT_TRUE(token.has_value()) << token.error().message();
+}
+
+}  // namespace
+}  // namespace sigil::integration
