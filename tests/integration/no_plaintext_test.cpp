@@ -227,6 +227,7 @@ bool DumpableCrashWritesCore(const std::string& dir) {
   if (pid == 0) {
     struct rlimit unlimited {RLIM_INFINITY, RLIM_INFINITY};
     if (chdir(dir.c_str()) != 0 || setrlimit(RLIMIT_CORE, &unlimited) != 0) _exit(1);
+
     raise(SIGSEGV);
     _exit(2);
   }
@@ -264,6 +265,13 @@ TEST_F(NoPlaintext, LoaderCrashAfterDecryptionLeavesNoCore) {
   }
   EXPECT_EQ(without_dd, 0) << "a memfd mapping of the loader lacks MADV_DONTDUMP";
 
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan installs its own SIGSEGV handler in the loader and aborts instead of letting the kernel
+  // decide about a core; the crash half of this test is meaningful in the release build only.
+  kill(loader, SIGKILL);
+  waitpid(loader, nullptr, 0);
+  GTEST_SKIP() << "the SIGSEGV/core check runs in the non-sanitizer build";
+#endif
   ASSERT_EQ(kill(loader, SIGSEGV), 0);
   int st = 0;
   ASSERT_EQ(waitpid(loader, &st, 0), loader);
