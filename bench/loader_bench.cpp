@@ -1,13 +1,14 @@
 // sigil-bench-loader: the loader against its baselines, per size, on the same content in the
 // page cache (issue 5, "Speed and memory"). For each size it writes a pseudorandom plaintext,
-// encrypts it to an .sgl the way `sigil model encrypt` does (with the plaintext SHA-256, which
-// the loader then verifies, as `sigil-load` does) and to an age file, then measures, best of
-// --reps, each in a fresh child process (fork) so its peak RSS is its own:
+// encrypts it to an .sgl the way `sigil model encrypt` does (with the plaintext SHA-256) and to
+// an age file, then measures, best of --reps (the four measurements interleaved, so a noisy
+// moment of a shared machine hits them alike), each in a fresh child process (fork) so its peak
+// RSS is its own:
 //
-//   decrypt  DecryptToMemfd with T threads: open, chunk key, memfd, parallel pread + AES-256-GCM
-//            in place + pwrite, mlock, digest check, seal. Timed inside the child (setup to
-//            sealed fd), so process exit (freeing the memfd) is not counted.
-//   dec_nd   the same with DecryptOptions::verify_digest = false (what the SHA-256 costs).
+//   decrypt  DecryptToMemfd with T threads as `sigil-load run` does it: open, chunk key, memfd,
+//            parallel pread + AES-256-GCM in place + pwrite, mlock, seal. Timed inside the child
+//            (setup to sealed fd), so process exit (freeing the memfd) is not counted.
+//   dec_dg   the same with the plaintext SHA-256 check (sigil-load run --verify-digest).
 //   plain    the plaintext file read into a LockedMemfd the same way (T threads, 4 MiB units,
 //            256 KiB pread + pwrite slices, mlock, seal), no crypto: the load_time_vs_plain base.
 //   age      `age -d -i KEY -o /dev/null FILE` (fork to exit), output discarded: the cheapest
@@ -273,18 +274,25 @@ std::uint64_t MemAvailable() {
 
 struct Row {
   std::uint64_t size_mib = 0;
-  double dec_s = 0, plain_s = 0, age_s = 0, nd_s = 0;
+  double dec_s = 0, plain_s = 0, age_s = 0, dg_s = 0;
   double dec_cpu = 0, plain_cpu = 0, age_cpu = 0;  // CPU seconds of the best run
   long dec_rss_kib = 0, plain_rss_kib = 0;
 };
 
-Sample Best(int reps, const std::function<Sample()>& one) {
-  Sample best;
+// Runs every measurement once per round, `reps` rounds, and keeps each one's best time (and its
+// CPU time) and its peak RSS over all rounds. Stops at the first failure (seconds < 0).
+std::vector<Sample> BestInterleaved(int reps, const std::vector<std::function<Sample()>>& measurements) {
+  std::vector<Sample> best(measurements.size());
   for (int r = 0; r < reps; ++r) {
-    Sample s = one();
-    if (s.seconds < 0) return s;
-    if (best.seconds < 0 || s.seconds < best.seconds) best.seconds = s.seconds, best.cpu_s = s.cpu_s;
-    best.maxrss_kib = std::max(best.maxrss_kib, s.maxrss_kib);  // peak over all runs
+    for (std::size_t i = 0; i < measurements.size(); ++i) {
+      Sample s = measurements[i]();
+      if (s.seconds < 0) {
+        best[i] = s;
+        return best;
+      }
+      if (best[i].seconds < 0 || s.seconds < best[i].seconds) best[i].seconds = s.seconds, best[i].cpu_s = s.cpu_s;
+      best[i].maxrss_kib = std::max(best[i].maxrss_kib, s.maxrss_kib);
+    }
   }
   return best;
 }
@@ -338,20 +346,22 @@ int Run(const Args& a) {
     if (!Warm(plain) || !Warm(sgl) || !Warm(agef)) return 1;
     Row row;
     row.size_mib = mib;
-    Sample p = Best(a.reps, [&] { return InChild([&] { return LoadPlain(plain, threads); }); });
-    Sample d = Best(a.reps, [&] { return InChild([&] { return LoadSgl(sgl, *dek, threads, true); }); });
-    Sample nd = Best(a.reps, [&] { return InChild([&] { return LoadSgl(sgl, *dek, threads, false); }); });
-    Sample g = Best(a.reps, [&] {
-      double t0 = Now();
-      Sample s;
-      if (Exec({"age", "-d", "-i", key, "-o", "/dev/null", agef}, false, &s.cpu_s)) s.seconds = Now() - t0;
-      return s;
-    });
-    if (p.seconds < 0 || d.seconds < 0 || nd.seconds < 0 || g.seconds < 0) {
+    std::vector<Sample> best = BestInterleaved(
+        a.reps, {[&] { return InChild([&] { return LoadPlain(plain, threads); }); },
+                 [&] { return InChild([&] { return LoadSgl(sgl, *dek, threads, false); }); },
+                 [&] { return InChild([&] { return LoadSgl(sgl, *dek, threads, true); }); },
+                 [&] {
+                   double t0 = Now();
+                   Sample s;
+                   if (Exec({"age", "-d", "-i", key, "-o", "/dev/null", agef}, false, &s.cpu_s)) s.seconds = Now() - t0;
+                   return s;
+                 }});
+    const Sample &p = best[0], &d = best[1], &dg = best[2], &g = best[3];
+    if (p.seconds < 0 || d.seconds < 0 || dg.seconds < 0 || g.seconds < 0) {
       std::fprintf(stderr, "a measurement failed at %llu MiB\n", static_cast<unsigned long long>(mib));
       return 1;
     }
-    row.plain_s = p.seconds, row.dec_s = d.seconds, row.age_s = g.seconds, row.nd_s = nd.seconds;
+    row.plain_s = p.seconds, row.dec_s = d.seconds, row.age_s = g.seconds, row.dg_s = dg.seconds;
     row.plain_rss_kib = p.maxrss_kib, row.dec_rss_kib = d.maxrss_kib;
     row.plain_cpu = p.cpu_s, row.dec_cpu = d.cpu_s, row.age_cpu = g.cpu_s;
     rows.push_back(row);
@@ -363,20 +373,22 @@ int Run(const Args& a) {
     std::fprintf(stderr, "no size could be measured\n");
     return 1;
   }
-  std::printf("%9s %9s %9s %9s %9s %9s %9s %8s %8s %8s %10s %10s %9s %8s %8s %8s %9s\n", "size_mib", "dec_s", "plain_s",
-              "age_s", "dec_GB/s", "plain_GB/s", "age_GB/s", "vs_ossl", "vs_plain", "vs_age", "rss_dec_MiB",
-              "rss_pln_MiB", "rss_over", "dec_cpu", "pln_cpu", "age_cpu", "dec_nd_s");
+  std::printf("%9s %9s %9s %9s %9s %9s %9s %8s %8s %8s %8s %10s %10s %9s %8s %8s %8s %9s\n", "size_mib", "dec_s",
+              "plain_s", "age_s", "dec_GB/s", "plain_GB/s", "age_GB/s", "vs_ossl", "pln_ossl", "vs_plain", "vs_age",
+              "rss_dec_MiB", "rss_pln_MiB", "rss_over", "dec_cpu", "pln_cpu", "age_cpu", "dec_dg_s");
   auto gbps = [](const Row& r, double s) { return static_cast<double>(r.size_mib << 20) / s / 1e9; };
   for (const Row& r : rows) {
     double vs_ossl = gbps(r, r.dec_s) / (threads * a.openssl_gbps);
-    std::printf("%9llu %9.3f %9.3f %9.3f %9.3f %10.3f %9.3f %8.2f %8.2f %8.2f %11.1f %11.1f %9.1f %8.2f %8.2f %8.2f %9.3f\n",
+    double plain_vs_ossl = gbps(r, r.plain_s) / (threads * a.openssl_gbps);
+    std::printf("%9llu %9.3f %9.3f %9.3f %9.3f %10.3f %9.3f %8.2f %8.2f %8.2f %8.2f %11.1f %11.1f %9.1f %8.2f %8.2f %8.2f %9.3f\n",
                 static_cast<unsigned long long>(r.size_mib), r.dec_s, r.plain_s, r.age_s, gbps(r, r.dec_s),
-                gbps(r, r.plain_s), gbps(r, r.age_s), vs_ossl, r.dec_s / r.plain_s, r.age_s / r.dec_s,
+                gbps(r, r.plain_s), gbps(r, r.age_s), vs_ossl, plain_vs_ossl, r.dec_s / r.plain_s, r.age_s / r.dec_s,
                 r.dec_rss_kib / 1024.0, r.plain_rss_kib / 1024.0,
-                r.dec_rss_kib / 1024.0 - static_cast<double>(r.size_mib), r.dec_cpu, r.plain_cpu, r.age_cpu, r.nd_s);
+                r.dec_rss_kib / 1024.0 - static_cast<double>(r.size_mib), r.dec_cpu, r.plain_cpu, r.age_cpu, r.dg_s);
   }
-  std::printf("(*_cpu: user+system CPU seconds of that run; dec_nd_s: decrypt without the SHA-256 check; "
-              "wall-clock ratios depend on the machine's load)\n");
+  std::printf("(pln_ossl: the plain copy into a locked memfd against threads x openssl, the ceiling for vs_ossl "
+              "on this machine; *_cpu: user+system CPU seconds of that run; dec_dg_s: decrypt with "
+              "--verify-digest; wall-clock ratios depend on the machine's load)\n");
   const Row& big = rows.back();
   std::printf(
       "loader: size_gib=%.3g threads=%u throughput_vs_openssl=%.2f load_time_vs_plain=%.2f speedup_vs_age=%.2f "

@@ -94,6 +94,7 @@ Result<LockedMemfd> AttestAndDecrypt(const LoadOptions& o) {
   DecryptOptions d;
   d.threads = o.threads;
   d.require_lock = o.require_lock;
+  d.verify_digest = o.verify_digest;
   d.progress = o.progress;
   return DecryptToMemfd(m.container, m.dek, d);
 }

@@ -20,6 +20,7 @@ struct LoadOptions {
   bool debug = false;
   bool require_lock = false;
   unsigned threads = 0;
+  bool verify_digest = false;  // DecryptOptions::verify_digest (sigil-load --verify-digest)
   ProgressFn progress;  // decryption progress (bytes), e.g. a ProgressReporter (loader/progress.h)
   int engine_binary_fd = -1;  // measured into the evidence
   // tee "tpm" (enclave/tpm/tpm_attester.h): TCTI ("" = tpm2-tss default), PCR selection, and

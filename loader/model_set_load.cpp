@@ -35,6 +35,7 @@ Result<LoadedSet> AttestAndDecryptSet(const LoadOptions& o) {
     if (o.progress) d.progress = [&o, &base, total](std::uint64_t done, std::uint64_t) { o.progress(base + done, total); };
     d.threads = o.threads;
     d.require_lock = o.require_lock;
+    d.verify_digest = o.verify_digest;
     d.memfd_name = "sigil-model:" + set.manifest.members[i].name;
     // On failure the earlier members' memfds are sealed but closed here (and never handed to
     // anyone), so their pages are freed with the last reference.

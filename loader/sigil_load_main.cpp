@@ -95,6 +95,9 @@ int main(int argc, char** argv) {
   run->add_flag("--json", progress_json, "decryption progress as JSON lines on stderr (docs/cli.md); "
                                          "default: a progress bar if stderr is a terminal");
   run->add_flag("--require-mlock", o.require_lock, "refuse to run if the weights cannot be locked in memory");
+  run->add_flag("--verify-digest", o.verify_digest,
+                "also check the plaintext SHA-256 recorded by the encryptor (the AEAD already authenticates "
+                "every byte; this only catches a faulty encryptor and costs one sequential hash pass)");
   run->add_option("ENGINE", engine_argv, "engine command after --")->required();
   add_sandbox_flags(run);
   add_tpm_flags(run, o);

@@ -84,13 +84,14 @@ class ParallelTamper : public ::testing::TestWithParam<unsigned> {
 
   // Decrypts `bytes` with GetParam() workers; must fail. Checks that no memfd of the model is
   // left open or mapped, and returns the error.
-  Error Refused(const Bytes& bytes) {
+  Error Refused(const Bytes& bytes, bool verify_digest = false) {
     std::string path = dir_.File("t.sgl");
     testing::WriteBytes(path, bytes);
     auto c = Container::Open(path);
     if (!c) return c.error();
     DecryptOptions opt;
     opt.threads = GetParam();
+    opt.verify_digest = verify_digest;
     std::uint64_t last_done = 0;
     opt.progress = [&](std::uint64_t done, std::uint64_t) { last_done = done; };
     auto m = DecryptToMemfd(*c, dek_, opt);
@@ -193,7 +194,7 @@ TEST_P(ParallelTamper, WrongDigestFromABadEncryptorIsRefusedAfterAllChunksVerify
     file.insert(file.end(), chunk.begin(), chunk.end());
     file.insert(file.end(), tag.begin(), tag.end());
   }
-  Error e = Refused(file);
+  Error e = Refused(file, /*verify_digest=*/true);
   EXPECT_EQ(e.code(), Code::kVerificationFailed);
   EXPECT_THAT(e.message(), HasSubstr("plaintext SHA-256"));
 }

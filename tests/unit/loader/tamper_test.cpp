@@ -47,13 +47,14 @@ class Tamper : public ::testing::Test {
 
   // Writes `bytes` as a container and runs both decryptors, which must both refuse. Returns
   // the in-memory decryptor's error (or the open error).
-  Error Refused(const Bytes& bytes, unsigned threads = 2) {
+  Error Refused(const Bytes& bytes, unsigned threads = 2, bool verify_digest = false) {
     std::string path = dir_.File("t.sgl");
     testing::WriteBytes(path, bytes);
     auto c = Container::Open(path);
     if (!c) return c.error();
     DecryptOptions opt;
     opt.threads = threads;
+    opt.verify_digest = verify_digest;
     auto m = DecryptToMemfd(*c, dek_, opt);
     EXPECT_EQ(testing::ModelMemfdsOpenOrMapped(), 0);
     int out = ::open(dir_.File("out").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -218,7 +219,7 @@ TEST_F(Tamper, WrongDigestInAnAuthenticHeaderIsRefused) {
     file.insert(file.end(), chunk.begin(), chunk.end());
     file.insert(file.end(), tag.begin(), tag.end());
   }
-  Error e = Refused(file);
+  Error e = Refused(file, 2, /*verify_digest=*/true);
   EXPECT_EQ(e.code(), Code::kVerificationFailed);
   EXPECT_THAT(e.message(), HasSubstr("plaintext SHA-256"));
   ASSERT_OK_AND_ASSIGN(Container c, Container::Open(dir_.File("t.sgl")));
