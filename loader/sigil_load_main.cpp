@@ -55,6 +55,10 @@ int main(int argc, char** argv) {
                   "engine sandbox: keep the host network namespace instead of a fresh one");
   };
   add_sandbox_flags(measure);
+  bool in_process = false;
+  measure->add_flag("--in-process", in_process,
+                    "measure a program that links the C API (loader/c_api/sigil_load.h) and runs outside "
+                    "sigil-load's sandbox: the measurement then has an empty sandbox configuration");
   auto add_tpm_flags = [](CLI::App* sub, loader::LoadOptions& lo) {
     sub->add_option("--tpm-tcti", lo.tpm_tcti, "--tee tpm: TCTI, e.g. device:/dev/tpmrm0 or swtpm:host=127.0.0.1,port=2321 (default: tpm2-tss default)");
     sub->add_option("--tpm-pcrs", lo.tpm_pcrs, "--tee tpm: PCRs to quote, e.g. sha256:0,1,2,7+sha1:0")->capture_default_str();
@@ -168,7 +172,11 @@ int main(int argc, char** argv) {
   if (measure->parsed()) {
     auto fd = loader::OpenEngineBinary(engine);
     if (!fd) return Die(fd.error());
-    auto m = loader::MeasureEngineFd(*fd, loader::CanonicalSandboxConfig(sandbox));
+    if (in_process && (sandbox.no_network || !sandbox.private_netns)) {
+      ::close(*fd);
+      return Die(Error(Code::kInvalidArgument, "measure: --in-process takes no sandbox flags (a C API program is not sandboxed by sigil-load)"));
+    }
+    auto m = loader::MeasureEngineFd(*fd, in_process ? std::string() : loader::CanonicalSandboxConfig(sandbox));
     ::close(*fd);
     if (!m) return Die(m.error());
     std::printf("%s\n", m->c_str());

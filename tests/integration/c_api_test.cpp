@@ -34,7 +34,13 @@ class CApi : public ::testing::Test {
                                 env.data_dir() + "/dev/platform.key", model});
   }
   void Approve() {
-    ASSERT_OK_AND_ASSIGN(std::string measurement, enclave::MeasureEngine(BinPath("sigil-c-example"), ""));
+    // What an operator would run: sigil-load measure --in-process must print exactly the
+    // measurement the C API reports, or the example below is refused.
+    auto m = sigil::testing::Run({BinPath("sigil-load"), "measure", "--engine", BinPath("sigil-c-example"), "--in-process"});
+    ASSERT_EQ(m.exit_code, 0) << m.err;
+    std::string measurement = m.out.substr(0, m.out.find('\n'));
+    ASSERT_OK_AND_ASSIGN(std::string library, enclave::MeasureEngine(BinPath("sigil-c-example"), ""));
+    EXPECT_EQ(measurement, library);
     ASSERT_EQ(BrokerEnv::Get().Sigil({"refs", "add", "acme", "engines", measurement}).exit_code, 0);
   }
   testing::TempDir dir_;

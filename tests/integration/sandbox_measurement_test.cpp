@@ -6,6 +6,7 @@
 #include <map>
 
 #include "core/file_io.h"
+#include "enclave/measurement.h"
 #include "tests/integration/broker_fixture.h"
 #include "tests/support/matchers.h"
 
@@ -37,6 +38,13 @@ TEST(SandboxMeasurement, NoNetworkEngineNeedsItsOwnApprovedMeasurement) {
   ASSERT_EQ(no_net.size(), 96u);
   EXPECT_NE(plain, no_net);
   EXPECT_NE(Measure({"--host-network"}), plain);
+  ASSERT_OK_AND_ASSIGN(std::string unsandboxed, enclave::MeasureEngine(BinPath("sigil-sandbox-probe"), ""));
+  EXPECT_EQ(Measure({"--in-process"}), unsandboxed);
+  EXPECT_NE(unsandboxed, plain);
+  auto both = sigil::testing::Run({BinPath("sigil-load"), "measure", "--engine", BinPath("sigil-sandbox-probe"),
+                                   "--in-process", "--no-network"});
+  EXPECT_NE(both.exit_code, 0);
+  EXPECT_NE(both.err.find("--in-process takes no sandbox flags"), std::string::npos) << both.err;
   ASSERT_EQ(env.Sigil({"refs", "add", "acme", "engines", plain}).exit_code, 0);
 
   std::vector<std::string> run{BinPath("sigil-load"), "run", "--broker", env.url(), "--ca", env.ca(), "--tenant", "acme",
