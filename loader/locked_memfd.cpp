@@ -1,7 +1,7 @@
 #include "loader/locked_memfd.h"
 
 #include <fcntl.h>
-#include <string.h>
+#include <string.h>  // explicit_bzero
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -24,29 +24,6 @@ Error Errno(const std::string& what) {
 }
 
 bool IsLimitError(int err) { return err == EPERM || err == ENOMEM || err == EAGAIN; }
-
-// F_SEAL_WRITE is the seal we want. Before Linux 6.7 ("mm: allow read-only shared mappings of
-// write-sealed memfds"), it also made every later mmap(MAP_SHARED, PROT_READ) fail with EPERM,
-// which would break engines that map the weights shared (safetensors, llama.cpp). There we use
-// F_SEAL_FUTURE_WRITE (Linux 5.1): with no writable mapping in existence, which LockedMemfd
-// guarantees, it refuses exactly the same writes. Probed once per process on a one-page scratch memfd.
-unsigned WriteSeal() {
-  static const unsigned seal = [] {
-    int fd = memfd_create("sigil-seal-probe", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    if (fd < 0) return unsigned{F_SEAL_WRITE};
-    unsigned chosen = F_SEAL_FUTURE_WRITE;
-    if (ftruncate(fd, 4096) == 0 && fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE) == 0) {
-      void* p = mmap(nullptr, 4096, PROT_READ, MAP_SHARED, fd, 0);
-      if (p != MAP_FAILED) {
-        munmap(p, 4096);
-        chosen = F_SEAL_WRITE;
-      }
-    }
-    close(fd);
-    return chosen;
-  }();
-  return seal;
-}
 
 }  // namespace
 
@@ -76,10 +53,11 @@ Result<LockedMemfd> LockedMemfd::Create(std::uint64_t size, const MemfdOptions& 
     m.locked_ = true;  // nothing to lock
     return m;
   }
-  // MAP_PRIVATE + PROT_READ: never counts as a writable mapping, so F_SEAL_WRITE stays possible.
-  void* p = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, m.fd_, 0);
+  // Shared and writable: the one mapping that may write after Seal() (F_SEAL_FUTURE_WRITE
+  // spares mappings that exist when it is added), kept for the final wipe.
+  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, m.fd_, 0);
   if (p == MAP_FAILED) return Errno("mmap of " + std::to_string(size) + " bytes");
-  m.ro_ = static_cast<std::uint8_t*>(p);
+  m.map_ = static_cast<std::uint8_t*>(p);
   if (madvise(p, size, MADV_DONTDUMP) != 0) return Errno("madvise(MADV_DONTDUMP)");
   if (mlock2(p, size, MLOCK_ONFAULT) == 0) {
     m.locked_ = true;
@@ -99,7 +77,7 @@ LockedMemfd& LockedMemfd::operator=(LockedMemfd&& o) noexcept {
     Reset();
     fd_ = std::exchange(o.fd_, -1);
     size_ = std::exchange(o.size_, 0);
-    ro_ = std::exchange(o.ro_, nullptr);
+    map_ = std::exchange(o.map_, nullptr);
     sealed_ = std::exchange(o.sealed_, false);
     locked_ = std::exchange(o.locked_, false);
     lock_warning_ = std::move(o.lock_warning_);
@@ -110,9 +88,9 @@ LockedMemfd& LockedMemfd::operator=(LockedMemfd&& o) noexcept {
 LockedMemfd::~LockedMemfd() { Reset(); }
 
 void LockedMemfd::Reset() noexcept {
-  Wipe();  // an unsealed memfd was never handed out: nothing may outlive us unwiped
-  if (ro_ != nullptr) munmap(ro_, size_);
-  ro_ = nullptr;
+  Wipe();  // the engine is done (or never started): the plaintext goes before the pages are freed
+  if (map_ != nullptr) munmap(map_, size_);
+  map_ = nullptr;
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
 }
@@ -132,35 +110,39 @@ Result<void> LockedMemfd::WriteAt(std::uint64_t offset, std::span<const std::uin
   const std::uint64_t page = static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
   std::uint64_t begin = offset / page * page;
   std::uint64_t end = std::min<std::uint64_t>((offset + data.size() + page - 1) / page * page, size_);
-  if (madvise(ro_ + begin, end - begin, MADV_POPULATE_READ) != 0) {
+  if (madvise(map_ + begin, end - begin, MADV_POPULATE_READ) != 0) {
     if (errno != EINVAL) return Errno("madvise(MADV_POPULATE_READ)");
-    volatile const std::uint8_t* v = ro_;  // before Linux 5.14: touch each page
+    volatile const std::uint8_t* v = map_;  // before Linux 5.14: touch each page
     for (std::uint64_t a = begin; a < end; a += page) (void)v[a];
   }
   return Ok();
 }
 
 void LockedMemfd::Wipe() noexcept {
-  if (sealed_ || fd_ < 0) return;
-  static const std::uint8_t kZeros[64 << 10] = {};
-  for (std::uint64_t off = 0; off < size_;) {
-    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(sizeof kZeros, size_ - off));
-    ssize_t w = pwrite(fd_, kZeros, n, static_cast<off_t>(off));
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) break;  // cannot happen on a memfd we own; closing still frees the pages
-    off += static_cast<std::uint64_t>(w);
-  }
+  // Through the mapping, not pwrite: after Seal() it is the only way left to write. It costs a
+  // memset of the model (about 0.1-0.4 s per GiB) when the run ends, and on a failed load also
+  // allocates the pages that were never written.
+  if (map_ != nullptr) explicit_bzero(map_, size_);
 }
 
 Result<void> LockedMemfd::Seal() {
   if (sealed_ || fd_ < 0) return Fail(Code::kInternal, "memfd: already sealed or closed");
-  if (fcntl(fd_, F_ADD_SEALS, WriteSeal() | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
-    Error e = Errno("F_ADD_SEALS(write, shrink, grow, seal)");
+  if (fcntl(fd_, F_ADD_SEALS, F_SEAL_FUTURE_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+    Error e = Errno("F_ADD_SEALS(future write, shrink, grow, seal)");
     Wipe();
     return e;
   }
   sealed_ = true;
   return Ok();
+}
+
+Result<int> LockedMemfd::HandOver() {
+  if (!sealed_ || fd_ < 0) return Fail(Code::kInternal, "memfd: handed over before sealing");
+  if (map_ != nullptr) munmap(map_, size_);
+  map_ = nullptr;
+  size_ = 0;
+  sealed_ = false;
+  return std::exchange(fd_, -1);
 }
 
 Result<void> LockedMemfd::SetInheritable(bool inheritable) {

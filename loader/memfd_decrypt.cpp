@@ -25,9 +25,8 @@ namespace {
 
 // Each chunk is read, decrypted and written in slices this big, through one locked buffer per
 // worker that stays in L2: pread copies ciphertext in, AES-GCM runs in place, pwrite copies the
-// plaintext into the memfd. Writing with pwrite instead of through a shared writable mapping
-// avoids one page fault per 4 KiB (much slower, and serialised, in a VM) and leaves no writable
-// mapping to tear down before F_SEAL_WRITE.
+// plaintext into the memfd. Writing with pwrite instead of through the memfd's mapping avoids
+// one page fault per 4 KiB (much slower, and serialised, in a VM).
 constexpr std::size_t kSlice = 256u << 10;
 constexpr std::uint64_t kNone = std::numeric_limits<std::uint64_t>::max();
 

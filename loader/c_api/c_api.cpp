@@ -68,12 +68,13 @@ int Load(const sigil_load_options* opts, int* out_fd, std::uint64_t* out_size, c
   o.sandbox_config = "";
   auto loaded = loader::AttestAndDecrypt(o);
   if (!loaded) return Report(CodeOf(loaded.error().code()), loaded.error().message(), err, err_len);
-  // A second descriptor for the caller; the LockedMemfd (its locked mapping and its own fd) goes
-  // away when this returns. Seals belong to the file, so the copy is just as sealed.
-  int fd = ::fcntl(loaded->fd(), F_DUPFD_CLOEXEC, 0);
-  if (fd < 0) return Report(SIGIL_LOAD_UNAVAILABLE, std::string("fcntl(F_DUPFD_CLOEXEC): ") + std::strerror(errno), err, err_len);
-  *out_fd = fd;
-  *out_size = loaded->size();
+  // The caller owns the weights from here: the fd is handed over without the wipe that would
+  // otherwise run when `loaded` goes (it is the caller's to close; the pages are freed with it).
+  const std::uint64_t size = loaded->size();
+  auto fd = loaded->HandOver();
+  if (!fd) return Report(CodeOf(fd.error().code()), fd.error().message(), err, err_len);
+  *out_fd = *fd;
+  *out_size = size;
   if (err != nullptr && err_len > 0) err[0] = '\0';
   return SIGIL_LOAD_OK;
 }

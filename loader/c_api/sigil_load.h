@@ -41,12 +41,16 @@ enum {
 };
 
 /* Attests, receives the key and decrypts opts->model into a new memfd, verifying every chunk
- * (and the plaintext digest) before returning. On success returns SIGIL_LOAD_OK, *out_fd is a
- * memfd (O_CLOEXEC) sealed against write, shrink and grow, and *out_size its size.
+ * (the tags also bind chunk order and length) before returning. On success returns
+ * SIGIL_LOAD_OK, *out_fd is a memfd (O_CLOEXEC) sealed against write, shrink and grow
+ * (F_SEAL_FUTURE_WRITE: no writable mapping of it exists or can be made), and *out_size its size.
  * OWNERSHIP: the caller owns *out_fd and must close(2) it. The plaintext exists only in that
  * memfd (never on disk). The pages were locked while this call held them; a caller that needs
  * them to stay unswappable maps the fd (mmap PROT_READ) and mlock(2)s the mapping, and should
- * madvise(MADV_DONTDUMP) it (the example in examples/c_api does).
+ * madvise(MADV_DONTDUMP) it (the example in examples/c_api does). Unlike `sigil-load run`,
+ * which overwrites the weights when the engine exits, the library cannot wipe what it handed
+ * over (nobody can write a sealed memfd): the kernel frees the pages when the last fd and
+ * mapping are closed.
  * On failure returns one of the codes above, leaves *out_fd = -1 and *out_size = 0, and writes
  * a NUL-terminated message (truncated to err_len - 1 bytes) into err if err_len > 0.
  * Note: like sigil-load, the call makes the process non-dumpable (PR_SET_DUMPABLE 0) and

@@ -91,13 +91,15 @@ TEST(EngineSandbox, ForbiddenCallsFailWithEpermAndWeightsStayReadOnly) {
   if (SuidDumpable() != 1) {
     EXPECT_EQ(r["dumpable"], "0");
   }
-  // The weights: readable, never writable (F_SEAL_WRITE / F_SEAL_SHRINK).
+  // The weights: readable, never writable (F_SEAL_FUTURE_WRITE / F_SEAL_SHRINK).
   EXPECT_EQ(r["model_open"], "OK");
   EXPECT_EQ(r["model_bytes"], "21");
   EXPECT_EQ(r["model_pwrite"], "EBADF");  // opened read-only
   EXPECT_EQ(r["model_ftruncate"], "EINVAL");
   EXPECT_EQ(r["model_write"], "EPERM");
   EXPECT_EQ(r["model_mmap_shared_write"], "EPERM");
+  EXPECT_EQ(r["model_mmap_shared_read"], "OK");
+  EXPECT_EQ(r["model_mprotect_write"], "EACCES");
   if (HasEffectiveCapability(kCapSysAdmin)) {
     EXPECT_EQ(r["net_ifaces"], "lo") << "fresh network namespace";
   }

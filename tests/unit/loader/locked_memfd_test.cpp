@@ -1,5 +1,6 @@
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -10,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <functional>
 
@@ -86,6 +88,72 @@ TEST(LockedMemfd, WipeAndUnsealedDestructionZeroThePages) {
   ::close(keep);
   EXPECT_EQ(after.size(), data.size());
   EXPECT_TRUE(AllZero(after));
+}
+
+TEST(LockedMemfd, SealedWeightsAreWipedForEveryHolderWhenTheLoaderIsDone) {
+  // The engine's descriptor (here a dup) outlives the LockedMemfd, as when sigil-load run's
+  // engine leaves a child behind: it must read zeros, not the weights, once the loader is done.
+  Bytes data = testing::Pseudorandom(3 * 4096 + 17, 6);
+  int engine_fd = -1;
+  {
+    ASSERT_OK_AND_ASSIGN(LockedMemfd m, LockedMemfd::Create(data.size()));
+    ASSERT_OK(m.WriteAt(0, data));
+    ASSERT_OK(m.Seal());
+    engine_fd = ::dup(m.fd());
+    EXPECT_EQ(testing::ReadFd(engine_fd), data);
+  }
+  Bytes after = testing::ReadFd(engine_fd);
+  ::close(engine_fd);
+  EXPECT_EQ(after.size(), data.size());
+  EXPECT_TRUE(AllZero(after));
+}
+
+TEST(LockedMemfd, HandOverKeepsTheSealedContentsForTheNewOwner) {
+  Bytes data = testing::Pseudorandom(5000, 7);
+  int owned = -1;
+  {
+    ASSERT_OK_AND_ASSIGN(LockedMemfd unsealed, LockedMemfd::Create(data.size()));
+    EXPECT_CODE(unsealed.HandOver(), Code::kInternal);  // never before sealing
+    ASSERT_OK_AND_ASSIGN(LockedMemfd m, LockedMemfd::Create(data.size()));
+    ASSERT_OK(m.WriteAt(0, data));
+    ASSERT_OK(m.Seal());
+    ASSERT_OK_AND_ASSIGN(owned, m.HandOver());
+    EXPECT_EQ(m.fd(), -1);
+    EXPECT_TRUE(m.ReadOnlyView().empty());
+  }
+  EXPECT_EQ(testing::ReadFd(owned), data);
+  EXPECT_EQ(::pwrite(owned, "x", 1, 0), -1);
+  EXPECT_EQ(errno, EPERM);
+  ::close(owned);
+}
+
+TEST(LockedMemfd, SealRefusesEveryWayToWriteExceptTheLoadersOwnMapping) {
+  Bytes data = testing::Pseudorandom(8192, 8);
+  ASSERT_OK_AND_ASSIGN(LockedMemfd m, LockedMemfd::Create(data.size()));
+  ASSERT_OK(m.WriteAt(0, data));
+  ASSERT_OK(m.Seal());
+  // What an engine could try with the inherited fd, reopened read-write through /proc.
+  int rw = ::open(("/proc/self/fd/" + std::to_string(m.fd())).c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(rw, 0);
+  errno = 0;
+  EXPECT_EQ(::pwrite(rw, "x", 1, 0), -1);
+  EXPECT_EQ(errno, EPERM);
+  EXPECT_EQ(::ftruncate(rw, 0), -1);
+  EXPECT_EQ(errno, EPERM);
+  EXPECT_EQ(::fallocate(rw, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4096), -1);
+  EXPECT_EQ(errno, EPERM);
+  EXPECT_EQ(::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, rw, 0), MAP_FAILED);
+  EXPECT_EQ(errno, EPERM);
+  void* ro = ::mmap(nullptr, 4096, PROT_READ, MAP_SHARED, rw, 0);  // engines map the weights like this
+  ASSERT_NE(ro, MAP_FAILED);
+  EXPECT_EQ(::mprotect(ro, 4096, PROT_READ | PROT_WRITE), -1) << "a read-only mapping became writable";
+  EXPECT_EQ(errno, EACCES);
+  EXPECT_EQ(std::memcmp(ro, data.data(), 4096), 0);
+  ::munmap(ro, 4096);
+  ::close(rw);
+  EXPECT_EQ(testing::ReadFd(m.fd()), data);
+  m.Wipe();  // the loader's own mapping still writes: that is the final wipe
+  EXPECT_TRUE(AllZero(testing::ReadFd(m.fd())));
 }
 
 TEST(LockedMemfd, EmptyFile) {

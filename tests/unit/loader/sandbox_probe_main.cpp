@@ -122,6 +122,13 @@ void ProbeModel(const std::string& path, const std::string& marker, std::vector<
     void* p = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, rw, 0);
     r.push_back("model_mmap_shared_write=" + Outcome(p == MAP_FAILED ? -1 : 0));
     if (p != MAP_FAILED) ::munmap(p, 4096);
+    // A read-only shared mapping (how engines map weights) must not become writable later.
+    void* ro = ::mmap(nullptr, 4096, PROT_READ, MAP_SHARED, rw, 0);
+    r.push_back("model_mmap_shared_read=" + Outcome(ro == MAP_FAILED ? -1 : 0));
+    if (ro != MAP_FAILED) {
+      r.push_back("model_mprotect_write=" + Outcome(::mprotect(ro, 4096, PROT_READ | PROT_WRITE)));
+      ::munmap(ro, 4096);
+    }
     ::close(rw);
   }
   ::close(fd);
