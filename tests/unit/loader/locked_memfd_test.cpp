@@ -2,6 +2,7 @@
 #include <linux/capability.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -154,6 +155,21 @@ TEST(LockedMemfd, SealRefusesEveryWayToWriteExceptTheLoadersOwnMapping) {
   EXPECT_EQ(testing::ReadFd(m.fd()), data);
   m.Wipe();  // the loader's own mapping still writes: that is the final wipe
   EXPECT_TRUE(AllZero(testing::ReadFd(m.fd())));
+}
+
+TEST(LockedMemfd, WipingAFailedLoadTouchesOnlyThePagesThatWereWritten) {
+  // A load that fails early must not allocate the rest of the model just to zero it.
+  constexpr std::uint64_t kSize = 64ull << 20;
+  ASSERT_OK_AND_ASSIGN(LockedMemfd m, LockedMemfd::Create(kSize));
+  Bytes data = testing::Pseudorandom(3 * 4096, 9);
+  ASSERT_OK(m.WriteAt(kSize / 2, data));
+  m.Wipe();
+  struct stat st {};
+  ASSERT_EQ(::fstat(m.fd(), &st), 0);
+  EXPECT_LE(static_cast<std::uint64_t>(st.st_blocks) * 512, 1ull << 20) << "wipe allocated the holes";
+  Bytes back(data.size());
+  ASSERT_EQ(::pread(m.fd(), back.data(), back.size(), static_cast<off_t>(kSize / 2)), static_cast<ssize_t>(back.size()));
+  EXPECT_TRUE(AllZero(back));
 }
 
 TEST(LockedMemfd, EmptyFile) {
