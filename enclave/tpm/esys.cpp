@@ -127,37 +127,16 @@ Result<EsysContext> OpenTpm(const std::string& tcti) {
   }
 }
 
-void TransientHandle::Reset() {
-  if (ctx_ != nullptr && handle_ != ESYS_TR_NONE) {
-    ESYS_TR h = handle_;
-    (void)Retry([&] { return Esys_FlushContext(ctx_, h); });
+void DisposeTr(ESYS_CONTEXT* ctx, ESYS_TR handle, TrDisposal how) {
+  switch (how) {
+    case TrDisposal::kFlush:
+      (void)Retry([&] { return Esys_FlushContext(ctx, handle); });
+      return;
+    case TrDisposal::kClose:
+      // Esys_TR_Close resets its argument to ESYS_TR_NONE; the owner forgets it anyway.
+      (void)Esys_TR_Close(ctx, &handle);
+      return;
   }
-  ctx_ = nullptr;
-  handle_ = ESYS_TR_NONE;
-}
-
-TransientHandle& TransientHandle::operator=(TransientHandle&& o) noexcept {
-  if (this != &o) {
-    Reset();
-    ctx_ = std::exchange(o.ctx_, nullptr);
-    handle_ = std::exchange(o.handle_, ESYS_TR_NONE);
-  }
-  return *this;
-}
-
-void TrCloser::Reset() {
-  if (ctx_ != nullptr && handle_ != ESYS_TR_NONE) (void)Esys_TR_Close(ctx_, &handle_);
-  ctx_ = nullptr;
-  handle_ = ESYS_TR_NONE;
-}
-
-TrCloser& TrCloser::operator=(TrCloser&& o) noexcept {
-  if (this != &o) {
-    Reset();
-    ctx_ = std::exchange(o.ctx_, nullptr);
-    handle_ = std::exchange(o.handle_, ESYS_TR_NONE);
-  }
-  return *this;
 }
 
 }  // namespace sigil::enclave::tpm

@@ -92,60 +92,63 @@ class EsysContext {
 // accepting connections a few times. kUnavailable with the decoded RC and the TCTI string.
 Result<EsysContext> OpenTpm(const std::string& tcti);
 
-// An ESYS_TR for a transient object or session, flushed (Esys_FlushContext) on destruction so
-// the TPM's few transient slots are never leaked, also on error paths. Move-only. Not for
-// persistent or PCR handles (those must not be flushed; use TrCloser).
-class TransientHandle {
+// How an owned ESYS_TR is given back when its owner goes out of scope.
+//  - kFlush: Esys_FlushContext (TPM2_FlushContext, TPM 2.0 Part 3 s.28.4), for a transient
+//    object or session, so the TPM's few transient slots are never leaked, also on error paths
+//    (retried on TPM_RC_RETRY etc., see Retry()). Not for persistent or PCR handles: those must
+//    not be flushed.
+//  - kClose: Esys_TR_Close (ESAPI only, no TPM command), which drops ESAPI's metadata, e.g. for
+//    a persistent object obtained with Esys_TR_FromTPMPublic: closing never evicts it.
+// Errors are ignored: nothing useful can be done with them at that point.
+enum class TrDisposal { kFlush, kClose };
+void DisposeTr(ESYS_CONTEXT* ctx, ESYS_TR handle, TrDisposal how);
+
+// The one RAII owner of an ESYS_TR, disposed of as `kHow` says on destruction or Reset().
+// Move-only; does nothing for an empty owner (no context or ESYS_TR_NONE).
+template <TrDisposal kHow>
+class OwnedTr {
  public:
-  TransientHandle() = default;
-  TransientHandle(ESYS_CONTEXT* ctx, ESYS_TR handle) : ctx_(ctx), handle_(handle) {}
-  ~TransientHandle() { Reset(); }
-  TransientHandle(TransientHandle&& o) noexcept
+  OwnedTr() = default;
+  OwnedTr(ESYS_CONTEXT* ctx, ESYS_TR handle) : ctx_(ctx), handle_(handle) {}
+  ~OwnedTr() { Reset(); }
+  OwnedTr(OwnedTr&& o) noexcept
       : ctx_(std::exchange(o.ctx_, nullptr)), handle_(std::exchange(o.handle_, ESYS_TR_NONE)) {}
-  TransientHandle& operator=(TransientHandle&& o) noexcept;
-  TransientHandle(const TransientHandle&) = delete;
-  TransientHandle& operator=(const TransientHandle&) = delete;
+  OwnedTr& operator=(OwnedTr&& o) noexcept {
+    if (this != &o) {
+      Reset();
+      ctx_ = std::exchange(o.ctx_, nullptr);
+      handle_ = std::exchange(o.handle_, ESYS_TR_NONE);
+    }
+    return *this;
+  }
+  OwnedTr(const OwnedTr&) = delete;
+  OwnedTr& operator=(const OwnedTr&) = delete;
 
   ESYS_TR get() const { return handle_; }
-  // Gives up ownership without flushing (e.g. after Esys_EvictControl made it persistent).
+  // Gives up ownership without disposing (e.g. after Esys_EvictControl made a transient object
+  // persistent, or removed a persistent one, which invalidates the ESYS_TR).
   ESYS_TR Release() {
     ctx_ = nullptr;
     return std::exchange(handle_, ESYS_TR_NONE);
   }
-  // Flushes now (errors are ignored: nothing useful can be done with them at this point).
-  void Reset();
+  // Disposes of the handle now.
+  void Reset() {
+    if (ctx_ != nullptr && handle_ != ESYS_TR_NONE) {
+      DisposeTr(ctx_, handle_, kHow);
+    }
+    ctx_ = nullptr;
+    handle_ = ESYS_TR_NONE;
+  }
 
  private:
   ESYS_CONTEXT* ctx_ = nullptr;
   ESYS_TR handle_ = ESYS_TR_NONE;
 };
 
-// An ESYS_TR that only ESAPI's metadata must drop (Esys_TR_Close), e.g. a persistent object
-// obtained with Esys_TR_FromTPMPublic: closing never evicts it from the TPM. Move-only.
-class TrCloser {
- public:
-  TrCloser() = default;
-  TrCloser(ESYS_CONTEXT* ctx, ESYS_TR handle) : ctx_(ctx), handle_(handle) {}
-  ~TrCloser() { Reset(); }
-  TrCloser(TrCloser&& o) noexcept
-      : ctx_(std::exchange(o.ctx_, nullptr)), handle_(std::exchange(o.handle_, ESYS_TR_NONE)) {}
-  TrCloser& operator=(TrCloser&& o) noexcept;
-  TrCloser(const TrCloser&) = delete;
-  TrCloser& operator=(const TrCloser&) = delete;
-
-  ESYS_TR get() const { return handle_; }
-  // Gives up ownership without closing (e.g. after Esys_EvictControl removed the object, which
-  // invalidates the ESYS_TR).
-  ESYS_TR Release() {
-    ctx_ = nullptr;
-    return std::exchange(handle_, ESYS_TR_NONE);
-  }
-  void Reset();
-
- private:
-  ESYS_CONTEXT* ctx_ = nullptr;
-  ESYS_TR handle_ = ESYS_TR_NONE;
-};
+// A transient object or session: flushed.
+using TransientHandle = OwnedTr<TrDisposal::kFlush>;
+// A persistent object (or any ESYS_TR the TPM must keep): only ESAPI's metadata is closed.
+using TrCloser = OwnedTr<TrDisposal::kClose>;
 
 // Frees memory ESAPI allocated for an output parameter (Esys_Free).
 struct EsysFree {

@@ -6,25 +6,22 @@
 //  - a wrong secret is refused (deny record) and consumes the enrolment; a used enrolment id is
 //    refused; a non-fixedTPM AK public area is refused;
 //  - an EK certificate chaining to DATA/trust/tpm-ek-ca enrols; one from another CA is refused.
+// Its own binary and broker (tests/support/tpm_broker_fixture.h).
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <memory>
-#include <optional>
+#include <string>
 
 #include "core/encoding.h"
 #include "core/file_io.h"
-#include "core/hpke.h"
 #include "core/json.h"
-#include "core/protocol.h"
 #include "enclave/tpm/activate.h"
 #include "enclave/tpm/ek.h"
 #include "enclave/tpm/tpm_attester.h"
 #include "net/broker_client.h"
 #include "tests/support/matchers.h"
 #include "tests/support/process.h"
-#include "tests/support/swtpm.h"
-#include "tests/support/temp_dir.h"
+#include "tests/support/tpm_broker_fixture.h"
 
 namespace sigil::integration {
 namespace {
@@ -34,19 +31,12 @@ using sigil::testing::CommandResult;
 
 namespace fs = std::filesystem;
 
-constexpr const char* kAkHandle = "0x81010002";
-
-class TpmEkEnrol : public ::testing::Test {
+class TpmEkEnrol : public sigil::testing::TpmBrokerFixture {
  protected:
   void SetUp() override {
-    fs::create_directories(dir_.File("swtpm"));
-    auto sw = sigil::testing::Swtpm::Start(dir_.File("swtpm"));
-    ASSERT_TRUE(sw.has_value()) << sw.error().message();
-    swtpm_.emplace(std::move(*sw));
-    ASSERT_OK(WriteFileAtomic(dir_.File("recovery.txt"), AsBytes(std::string("a long recovery passphrase\n")), 0600));
-    auto init = sigil::testing::Run({BinPath("sigild"), "init", "--data-dir", Data(), "--seal", "tpm", "--tpm-tcti",
-                                     swtpm_->Tcti(), "--seal-pcrs", "sha256:0,7", "--recovery-passphrase-file",
-                                     dir_.File("recovery.txt"), "--listen", "127.0.0.1:0"});
+    TpmBrokerFixture::SetUp();
+    if (HasFatalFailure()) return;
+    auto init = Init();
     ASSERT_EQ(init.exit_code, 0) << init.err;
     // The EK CA configured before start-up, and another CA the broker does not know.
     fs::create_directories(Data() + "/trust/tpm-ek-ca");
@@ -54,20 +44,7 @@ class TpmEkEnrol : public ::testing::Test {
     MakeCa(Data() + "/trust/tpm-ek-ca/ca.pem", dir_.File("good.key"));
     MakeCa(dir_.File("other/ca.pem"), dir_.File("other.key"));
     ASSERT_TRUE(StartBroker()) << ReadTextFile(dir_.File("sigild.log")).value_or("");
-    for (auto args : std::vector<std::vector<std::string>>{{"tenant", "create", "acme"}, {"tenant", "create", "bob"}}) {
-      auto r = Sigil(args);
-      ASSERT_EQ(r.exit_code, 0) << r.err;
-    }
-    std::string policy = R"({"version": 1, "rules": [{"name": "tpm", "keys": ["model"],
-      "when": {"claim": "tee", "equals": "tpm"}}]})";
-    ASSERT_OK(WriteFileAtomic(dir_.File("policy.json"), AsBytes(policy), 0644));
-    for (const char* t : {"acme", "bob"}) {
-      auto r = Sigil({"policy", "set", t, dir_.File("policy.json")});
-      ASSERT_EQ(r.exit_code, 0) << r.err;
-    }
-    auto ak = sigil::testing::Run({BinPath("sigil-load"), "tpm-ak", "--tpm-tcti", swtpm_->Tcti(), "--persist",
-                                   kAkHandle, "--out", dir_.File("ak.pem")});
-    ASSERT_EQ(ak.exit_code, 0) << ak.err;
+    ASSERT_NO_FATAL_FAILURE(Provision());
     // The EK public key (PEM) and the AK public area, read from the TPM (connection closed after).
     auto ctx = enclave::tpm::OpenTpm(swtpm_->Tcti());
     ASSERT_TRUE(ctx.has_value()) << ctx.error().message();
@@ -82,12 +59,7 @@ class TpmEkEnrol : public ::testing::Test {
     ASSERT_TRUE(loaded.has_value()) << loaded.error().message();
     ak_pub_ = loaded->pub;
   }
-  void TearDown() override {
-    if (sigild_) sigild_->Stop();
-    if (swtpm_) swtpm_->Stop();
-  }
 
-  std::string Data() const { return dir_.File("broker"); }
   void MakeCa(const std::string& cert, const std::string& key) {
     auto r = sigil::testing::Run({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                                   "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert, "-subj",
@@ -105,53 +77,15 @@ class TpmEkEnrol : public ::testing::Test {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return out;
   }
-  bool StartBroker() {
-    sigild_ = std::make_unique<sigil::testing::BackgroundProcess>(
-        std::vector<std::string>{BinPath("sigild"), "serve", "--data-dir", Data(), "--tpm-tcti", swtpm_->Tcti(),
-                                 "--port-file", dir_.File("port")},
-        dir_.File("sigild.log"));
-    std::string port = sigil::testing::WaitForFile(dir_.File("port"), 30);
-    if (port.empty()) return false;
-    url_ = "https://127.0.0.1:" + port.substr(0, port.find('\n'));
-    return true;
-  }
-  CommandResult Sigil(std::vector<std::string> args) const {
-    args.insert(args.begin(), {BinPath("sigil"), "--admin-dir", Data() + "/admin", "--broker", url_});
-    return sigil::testing::Run(args);
-  }
   CommandResult Enrol(const std::string& tenant, const std::string& ek_cert = "", const std::string& ek_kind = "rsa") {
     std::vector<std::string> args{BinPath("sigil-load"), "tpm-enrol", "--broker", url_, "--ca",
-                                  Data() + "/admin/ca.pem", "--tenant", tenant, "--tpm-tcti", swtpm_->Tcti(),
+                                  Ca(), "--tenant", tenant, "--tpm-tcti", swtpm_->Tcti(),
                                   "--tpm-ak-handle", kAkHandle, "--tpm-ek-kind", ek_kind};
     if (!ek_cert.empty()) args.insert(args.end(), {"--ek-cert", ek_cert});
     return sigil::testing::Run(args);
   }
-  Result<std::string> Attest(const std::string& tenant) {
-    SIGIL_ASSIGN_OR_RETURN(auto client, net::BrokerClient::Connect(url_, Data() + "/admin/ca.pem"));
-    SIGIL_ASSIGN_OR_RETURN(Bytes nonce, client->Challenge(tenant, "tpm"));
-    SIGIL_ASSIGN_OR_RETURN(hpke::KeyPair kp, hpke::GenerateKeyPair(hpke::Kem::kX25519HkdfSha256));
-    auto binding = protocol::Binding(nonce, kp.public_key);
-    enclave::tpm::TpmAttesterConfig c;
-    c.tcti = swtpm_->Tcti();
-    c.pcrs = "sha256:0,1,7";
-    SIGIL_ASSIGN_OR_RETURN(c.ak_handle, enclave::tpm::ParsePersistentHandle(kAkHandle));
-    SIGIL_ASSIGN_OR_RETURN(auto attester, enclave::tpm::TpmAttester::Create(c));
-    SIGIL_ASSIGN_OR_RETURN(Bytes evidence, attester->Evidence(binding));
-    return client->Attest(tenant, "tpm", nonce, evidence, kp.public_key);
-  }
-  std::vector<Json> Audit(const std::string& tenant) {
-    auto r = Sigil({"--json", "audit", "list", tenant});
-    std::vector<Json> out;
-    auto j = ParseJson(r.out, "audit list");
-    if (!j || !j->contains("records")) return out;
-    for (const auto& rec : (*j)["records"]) {
-      auto x = ParseJson(rec["record"].get<std::string>(), "record");
-      if (x) out.push_back(*x);
-    }
-    return out;
-  }
   Result<Json> Post(const std::string& path, const Json& body) {
-    SIGIL_ASSIGN_OR_RETURN(auto client, net::BrokerClient::Connect(url_, Data() + "/admin/ca.pem"));
+    SIGIL_ASSIGN_OR_RETURN(auto client, net::BrokerClient::Connect(url_, Ca()));
     return client->Post(path, body.dump());
   }
   Json StartBody(const TPM2B_PUBLIC& ak) {
@@ -160,10 +94,7 @@ class TpmEkEnrol : public ::testing::Test {
     return Json{{"tenant", "acme"}, {"ek", ek_pem_}, {"ak_public", Base64UrlEncode(pub.value_or(Bytes{}))}};
   }
 
-  sigil::testing::TempDir dir_;
-  std::optional<sigil::testing::Swtpm> swtpm_;
-  std::unique_ptr<sigil::testing::BackgroundProcess> sigild_;
-  std::string url_, ek_pem_;
+  std::string ek_pem_;
   TPM2B_PUBLIC ak_pub_{};
   int certs_ = 0;
 };

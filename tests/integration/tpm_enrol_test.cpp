@@ -6,140 +6,33 @@
 //    audited); a quote from an AK not registered for the requesting tenant is refused and
 //    audited as a deny; the replay state per AK survives a broker restart (a TPM whose state
 //    was rolled back to an older snapshot is refused).
-// Its own binary and broker: the root key must be sealed to this test's swtpm.
+// Its own binary and broker (tests/support/tpm_broker_fixture.h): the root key must be sealed to
+// this test's swtpm.
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <memory>
-#include <optional>
+#include <string>
 
-#include "core/encoding.h"
 #include "core/file_io.h"
-#include "core/hpke.h"
 #include "core/json.h"
-#include "core/protocol.h"
-#include "enclave/tpm/tpm_attester.h"
 #include "net/broker_client.h"
 #include "tests/support/matchers.h"
 #include "tests/support/process.h"
-#include "tests/support/swtpm.h"
-#include "tests/support/temp_dir.h"
+#include "tests/support/tpm_broker_fixture.h"
 
 namespace sigil::integration {
 namespace {
 
-using sigil::testing::BinPath;
-using sigil::testing::CommandResult;
-
 namespace fs = std::filesystem;
 
-constexpr const char* kSealPcrs = "sha256:0,7";
-constexpr const char* kAkHandle = "0x81010002";
-
-class TpmEnrol : public ::testing::Test {
+class TpmEnrol : public sigil::testing::TpmBrokerFixture {
  protected:
-  void SetUp() override {
-    fs::create_directories(State());
-    StartTpm();
-    ASSERT_OK(WriteFileAtomic(dir_.File("recovery.txt"), AsBytes(std::string("a long recovery passphrase\n")), 0600));
-  }
-  void TearDown() override {
-    StopBroker();
-    if (swtpm_) swtpm_->Stop();
-  }
-
-  std::string State() const { return dir_.File("swtpm"); }
-  std::string Data() const { return dir_.File("broker"); }
-  void StartTpm() {
-    auto sw = sigil::testing::Swtpm::Start(State());
-    ASSERT_TRUE(sw.has_value()) << sw.error().message();
-    swtpm_.emplace(std::move(*sw));
-  }
-  void RestartTpm() {
-    swtpm_->Stop();
-    swtpm_.reset();
-    StartTpm();
-  }
-  CommandResult Sigild(std::vector<std::string> args) {
-    args.insert(args.begin(), BinPath("sigild"));
-    return sigil::testing::Run(args);
-  }
-  CommandResult Init() {
-    return Sigild({"init", "--data-dir", Data(), "--seal", "tpm", "--tpm-tcti", swtpm_->Tcti(), "--seal-pcrs",
-                   kSealPcrs, "--recovery-passphrase-file", dir_.File("recovery.txt"), "--listen", "127.0.0.1:0"});
-  }
-  // Starts `sigild serve` (unsealing through the current swtpm port); false if it exits first.
-  bool StartBroker() {
-    fs::remove(dir_.File("port"));
-    sigild_ = std::make_unique<sigil::testing::BackgroundProcess>(
-        std::vector<std::string>{BinPath("sigild"), "serve", "--data-dir", Data(), "--tpm-tcti", swtpm_->Tcti(),
-                                 "--port-file", dir_.File("port")},
-        dir_.File("sigild.log"));
-    std::string port = sigil::testing::WaitForFile(dir_.File("port"), 30);
-    if (port.empty()) return false;
-    url_ = "https://127.0.0.1:" + port.substr(0, port.find('\n'));
-    return true;
-  }
-  void StopBroker() {
-    if (sigild_) sigild_->Stop();
-    sigild_.reset();
-  }
-  CommandResult Sigil(std::vector<std::string> args) const {
-    args.insert(args.begin(), {BinPath("sigil"), "--admin-dir", Data() + "/admin", "--broker", url_});
-    return sigil::testing::Run(args);
-  }
-  void Provision() {
-    for (auto args : std::vector<std::vector<std::string>>{{"tenant", "create", "acme"}, {"tenant", "create", "bob"}}) {
-      auto r = Sigil(args);
-      ASSERT_EQ(r.exit_code, 0) << r.err;
-    }
-    std::string policy = R"({"version": 1, "rules": [{"name": "tpm", "keys": ["model"],
-      "when": {"claim": "tee", "equals": "tpm"}}]})";
-    ASSERT_OK(WriteFileAtomic(dir_.File("policy.json"), AsBytes(policy), 0644));
-    for (const char* t : {"acme", "bob"}) {
-      auto r = Sigil({"policy", "set", t, dir_.File("policy.json")});
-      ASSERT_EQ(r.exit_code, 0) << r.err;
-    }
-    auto ak = sigil::testing::Run({BinPath("sigil-load"), "tpm-ak", "--tpm-tcti", swtpm_->Tcti(), "--persist", kAkHandle, "--out",
-                   dir_.File("ak.pem")});
-    ASSERT_EQ(ak.exit_code, 0) << ak.err;
-  }
-  // challenge + attest for `tenant` with a fresh quote from the swtpm's persistent AK.
-  Result<std::string> Attest(const std::string& tenant) {
-    SIGIL_ASSIGN_OR_RETURN(auto client, net::BrokerClient::Connect(url_, Data() + "/admin/ca.pem"));
-    SIGIL_ASSIGN_OR_RETURN(Bytes nonce, client->Challenge(tenant, "tpm"));
-    SIGIL_ASSIGN_OR_RETURN(hpke::KeyPair kp, hpke::GenerateKeyPair(hpke::Kem::kX25519HkdfSha256));
-    auto binding = protocol::Binding(nonce, kp.public_key);
-    enclave::tpm::TpmAttesterConfig c;
-    c.tcti = swtpm_->Tcti();
-    c.pcrs = "sha256:0,1,7";
-    SIGIL_ASSIGN_OR_RETURN(c.ak_handle, enclave::tpm::ParsePersistentHandle(kAkHandle));
-    SIGIL_ASSIGN_OR_RETURN(auto attester, enclave::tpm::TpmAttester::Create(c));
-    SIGIL_ASSIGN_OR_RETURN(Bytes evidence, attester->Evidence(binding));
-    return client->Attest(tenant, "tpm", nonce, evidence, kp.public_key);
-  }
-  std::vector<Json> Audit(const std::string& tenant) {
-    auto r = Sigil({"--json", "audit", "list", tenant});
-    std::vector<Json> out;
-    auto j = ParseJson(r.out, "audit list");
-    if (!j || !j->contains("records")) return out;
-    for (const auto& rec : (*j)["records"]) {
-      auto x = ParseJson(rec["record"].get<std::string>(), "record");
-      if (x) out.push_back(*x);
-    }
-    return out;
-  }
   std::string AkId() {
     auto r = Sigil({"--json", "tpm", "list-aks", "--tenant", "acme"});
     auto j = ParseJson(r.out, "list-aks");
     if (!j || (*j)["aks"].empty()) return "";
     return (*j)["aks"][0]["id"].get<std::string>();
   }
-
-  sigil::testing::TempDir dir_;
-  std::optional<sigil::testing::Swtpm> swtpm_;
-  std::unique_ptr<sigil::testing::BackgroundProcess> sigild_;
-  std::string url_;
 };
 
 TEST_F(TpmEnrol, SealedRootKeyServesRefusesAfterPcrChangeAndRecovers) {
