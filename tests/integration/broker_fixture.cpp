@@ -7,6 +7,7 @@
 #include "core/file_io.h"
 #include "core/protocol.h"
 #include "enclave/dev_attester.h"
+#include "tests/support/audit_records.h"
 
 namespace sigil::integration {
 namespace {
@@ -111,15 +112,7 @@ TestArtifact MakeArtifact(const std::string& tenant, const std::string& key) {
 }
 
 std::vector<Json> AuditRecords(const std::string& tenant) {
-  auto r = BrokerEnv::Get().Sigil({"--json", "audit", "list", tenant});
-  std::vector<Json> out;
-  auto j = ParseJson(r.out, "audit list");
-  if (!j || !j->contains("records")) return out;
-  for (const auto& rec : (*j)["records"]) {
-    auto x = ParseJson(rec["record"].get<std::string>(), "record");
-    if (x) out.push_back(*x);
-  }
-  return out;
+  return testing::ParseAuditList(BrokerEnv::Get().Sigil({"--json", "audit", "list", tenant}).out);
 }
 
 }  // namespace sigil::integration

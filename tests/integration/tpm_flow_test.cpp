@@ -16,6 +16,7 @@
 #include "core/json.h"
 #include "core/protocol.h"
 #include "enclave/tpm/tpm_attester.h"
+#include "tests/support/audit_records.h"
 #include "tests/support/matchers.h"
 #include "tests/support/process.h"
 #include "tests/support/swtpm.h"
@@ -152,15 +153,7 @@ class TpmFlow : public ::testing::Test {
   }
 
   std::vector<Json> Audit() {
-    auto r = env_->Sigil({"--json", "audit", "list", "acme"});
-    std::vector<Json> out;
-    auto j = ParseJson(r.out, "audit list");
-    if (!j || !j->contains("records")) return out;
-    for (const auto& rec : (*j)["records"]) {
-      auto x = ParseJson(rec["record"].get<std::string>(), "record");
-      if (x) out.push_back(*x);
-    }
-    return out;
+    return sigil::testing::ParseAuditList(env_->Sigil({"--json", "audit", "list", "acme"}).out);
   }
 
   static Env* env_;

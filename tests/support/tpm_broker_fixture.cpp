@@ -8,6 +8,7 @@
 #include "core/protocol.h"
 #include "enclave/tpm/tpm_attester.h"
 #include "net/broker_client.h"
+#include "tests/support/audit_records.h"
 #include "tests/support/matchers.h"
 
 namespace sigil::testing {
@@ -111,19 +112,7 @@ Result<std::string> TpmBrokerFixture::Attest(const std::string& tenant) {
 }
 
 std::vector<Json> TpmBrokerFixture::Audit(const std::string& tenant) const {
-  auto r = Sigil({"--json", "audit", "list", tenant});
-  std::vector<Json> out;
-  auto j = ParseJson(r.out, "audit list");
-  if (!j || !j->contains("records")) {
-    return out;
-  }
-  for (const auto& rec : (*j)["records"]) {
-    auto x = ParseJson(rec["record"].get<std::string>(), "record");
-    if (x) {
-      out.push_back(*x);
-    }
-  }
-  return out;
+  return ParseAuditList(Sigil({"--json", "audit", "list", tenant}).out);
 }
 
 }  // namespace sigil::testing
