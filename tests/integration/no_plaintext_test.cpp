@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -202,6 +203,50 @@ TEST_F(NoPlaintext, NoFileWithPlaintextAppearsDuringALoad) {
   ASSERT_EQ(waitpid(loader, &st, 0), loader);
   EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 128 + SIGKILL) << Log();
   for (const auto& root : roots) EXPECT_EQ(Join(FilesContaining(root, marker_, since)), "") << "left under " << root;
+}
+
+// When the engine is done, sigil-load overwrites the weights before it exits: a descriptor of
+// the memfd that outlives the run (here the test's, taken as root through /proc; in life, one
+// the engine passed to a child) then reads zeros, not the model.
+TEST_F(NoPlaintext, WeightsAreZeroedWhenTheRunEnds) {
+  sigil::testing::TempDir cwd;
+  pid_t loader = StartLoad(cwd.path(), false);
+  ASSERT_GT(engine_, 0) << "the engine did not start:\n" << Log();
+  std::string fd_dir = "/proc/" + std::to_string(loader) + "/fd";
+  if (access(fd_dir.c_str(), R_OK | X_OK) != 0) {
+    kill(engine_, SIGKILL);
+    waitpid(loader, nullptr, 0);
+    GTEST_SKIP() << "not root: the non-dumpable loader's descriptors cannot be opened from outside";
+  }
+  int held = -1;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(fd_dir, ec)) {
+    std::error_code lec;
+    if (fs::read_symlink(e.path(), lec).string().rfind("/memfd:sigil-model", 0) == 0) {
+      held = open(e.path().c_str(), O_RDONLY | O_CLOEXEC);
+      break;
+    }
+  }
+  ASSERT_GE(held, 0) << "no weights memfd among the loader's descriptors";
+  struct stat before {};
+  ASSERT_EQ(fstat(held, &before), 0);
+  EXPECT_TRUE(FdContains(held, marker_)) << "the held descriptor must see the weights during the run";
+  kill(engine_, SIGKILL);
+  int st = 0;
+  ASSERT_EQ(waitpid(loader, &st, 0), loader);
+  struct stat after {};
+  ASSERT_EQ(fstat(held, &after), 0);
+  EXPECT_EQ(after.st_size, before.st_size);
+  ASSERT_EQ(lseek(held, 0, SEEK_SET), 0);
+  EXPECT_FALSE(FdContains(held, marker_)) << "the weights outlived the run";
+  ASSERT_EQ(lseek(held, 0, SEEK_SET), 0);
+  std::vector<char> buf(1 << 16);
+  bool all_zero = true;
+  for (ssize_t n; (n = read(held, buf.data(), buf.size())) > 0;) {
+    all_zero = all_zero && std::all_of(buf.begin(), buf.begin() + n, [](char c) { return c == 0; });
+  }
+  EXPECT_TRUE(all_zero);
+  close(held);
 }
 
 // The scanner finds what it is looking for (so an empty result above means something).
