@@ -160,15 +160,6 @@ Result<void> LockedMemfd::Seal() {
   return Ok();
 }
 
-Result<int> LockedMemfd::HandOver() {
-  if (!sealed_ || fd_ < 0) return Fail(Code::kInternal, "memfd: handed over before sealing");
-  if (map_ != nullptr) munmap(map_, size_);
-  map_ = nullptr;
-  size_ = 0;
-  sealed_ = false;
-  return std::exchange(fd_, -1);
-}
-
 Result<void> LockedMemfd::SetInheritable(bool inheritable) {
   int flags = fcntl(fd_, F_GETFD);
   if (flags < 0) return Errno("F_GETFD");

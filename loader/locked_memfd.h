@@ -13,8 +13,7 @@
 // after the engine is done, so the plaintext does not linger in freed pages.
 //
 // Life cycle: Create() -> WriteAt()... -> Seal() -> (engine runs) -> destructor wipes. Wipe()
-// also overwrites the whole file with zeros at any point before. HandOver() gives the fd away
-// instead (the C API's caller owns the weights then): no wipe, no mapping left.
+// also overwrites the whole file with zeros at any point before.
 // Thread-safety: WriteAt() may be called concurrently for disjoint ranges; nothing else.
 #pragma once
 
@@ -59,17 +58,13 @@ class LockedMemfd {
   // I/O failure, kInternal on misuse.
   Result<void> WriteAt(std::uint64_t offset, std::span<const std::uint8_t> data);
   // Overwrites the whole file with zeros through our mapping, sealed or not (every holder of
-  // the fd then reads zeros). A no-op after HandOver().
+  // the fd then reads zeros).
   void Wipe() noexcept;
   // Adds F_SEAL_FUTURE_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL. After this, write(2),
   // ftruncate(2), fallocate(2) and writable shared mmap(2) of the fd fail with EPERM for every
   // process, and mprotect(PROT_WRITE) of a new shared mapping with EACCES. kUnavailable on
   // failure (the file is then wiped).
   Result<void> Seal();
-  // Gives up the wipe: unmaps our mapping (so the pages are no longer locked by us) and returns
-  // the fd, which the caller now owns, with the contents intact. Only after Seal(); kInternal
-  // otherwise. The object is then empty.
-  Result<int> HandOver();
   // The locked mapping of the whole file, read-only to callers (empty for size 0). Bytes not yet
   // written read as zero. Valid for the lifetime of this object.
   std::span<const std::uint8_t> ReadOnlyView() const { return {map_, size_}; }

@@ -36,15 +36,14 @@ int main(int argc, char** argv) {
   }
   const unsigned char* data = NULL;
   if (size > 0) {
-    /* The weights stay in the sealed memfd: map them read-only, keep them out of swap and core
-     * dumps as the API documents (mlock may be refused by RLIMIT_MEMLOCK: then only a warning). */
+    /* The weights stay in the sealed memfd, locked by the library until unloaded: map them
+     * read-only and keep this mapping out of core dumps as the API documents. */
     void* p = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED) {
       perror("sigil-c-example: mmap");
       close(fd);
       return 1;
     }
-    if (mlock(p, (size_t)size) != 0) perror("sigil-c-example: warning: mlock");
     madvise(p, (size_t)size, MADV_DONTDUMP);
     data = p;
   }
@@ -58,6 +57,11 @@ int main(int argc, char** argv) {
   for (unsigned int i = 0; i < md_len; ++i) printf("%02x", md[i]);
   printf("\n");
   if (data != NULL) munmap((void*)data, (size_t)size);
-  close(fd);
+  /* Wipes the weights (every other view of the memfd reads zeros from now on) and closes fd. */
+  rc = sigil_unload_model(fd);
+  if (rc != SIGIL_LOAD_OK) {
+    fprintf(stderr, "sigil-c-example: sigil_unload_model: %d\n", rc);
+    return rc;
+  }
   return 0;
 }

@@ -1,14 +1,22 @@
-// sigil_load_model (sigil_load.h): a C shell around AttestAndDecrypt. Everything C++ stays on
-// this side: Results become codes and messages, and no exception escapes (catch-all below).
+// sigil_load_model / sigil_unload_model (sigil_load.h): a C shell around AttestAndDecrypt.
+// Everything C++ stays on this side: Results become codes and messages, and no exception
+// escapes (catch-all below). Loaded models stay registered here, each with its LockedMemfd (the
+// locked mapping that can still write after sealing), until unloaded or the process exits: that
+// is what lets the weights be wiped, since nobody can write a sealed memfd otherwise.
 #include "loader/c_api/sigil_load.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <map>
+#include <mutex>
 #include <string>
+#include <utility>
 
 #include "core/secret_bytes.h"
 #include "loader/attested_load.h"
@@ -31,6 +39,17 @@ int CodeOf(Code c) {
     case Code::kUnauthenticated: return SIGIL_LOAD_DENIED;
     default: return SIGIL_LOAD_ERROR;
   }
+}
+
+// Models handed out and not yet unloaded, by the memfd's inode (the caller's fd is a dup, and
+// may have been dup'ed again). A function-local static: destroyed, and so wiped, at exit(3).
+struct Registry {
+  std::mutex mu;
+  std::map<std::pair<dev_t, ino_t>, loader::LockedMemfd> models;  // guarded by mu
+};
+Registry& Loaded() {
+  static Registry r;
+  return r;
 }
 
 int Report(int code, const std::string& message, char* err, std::size_t err_len) {
@@ -68,18 +87,44 @@ int Load(const sigil_load_options* opts, int* out_fd, std::uint64_t* out_size, c
   o.sandbox_config = "";
   auto loaded = loader::AttestAndDecrypt(o);
   if (!loaded) return Report(CodeOf(loaded.error().code()), loaded.error().message(), err, err_len);
-  // The caller owns the weights from here: the fd is handed over without the wipe that would
-  // otherwise run when `loaded` goes (it is the caller's to close; the pages are freed with it).
-  const std::uint64_t size = loaded->size();
-  auto fd = loaded->HandOver();
-  if (!fd) return Report(CodeOf(fd.error().code()), fd.error().message(), err, err_len);
-  *out_fd = *fd;
-  *out_size = size;
+  // The caller gets a second descriptor (seals belong to the file, so it is just as sealed); the
+  // LockedMemfd stays registered, its pages locked, until sigil_unload_model or exit wipes it.
+  int fd = ::fcntl(loaded->fd(), F_DUPFD_CLOEXEC, 0);
+  struct stat st {};
+  if (fd < 0 || ::fstat(fd, &st) != 0) {
+    const int e = errno;
+    if (fd >= 0) ::close(fd);
+    return Report(SIGIL_LOAD_UNAVAILABLE, std::string("sigil_load_model: dup of the memfd: ") + std::strerror(e), err, err_len);
+  }
+  *out_size = loaded->size();
+  {
+    std::lock_guard<std::mutex> lock(Loaded().mu);
+    Loaded().models.insert_or_assign({st.st_dev, st.st_ino}, std::move(*loaded));
+  }
+  *out_fd = fd;
   if (err != nullptr && err_len > 0) err[0] = '\0';
   return SIGIL_LOAD_OK;
 }
 
 }  // namespace
+
+extern "C" int sigil_unload_model(int fd) {
+  try {
+    struct stat st {};
+    if (fd < 0 || ::fstat(fd, &st) != 0) return SIGIL_LOAD_INVALID_ARGUMENT;
+    std::unique_lock<std::mutex> lock(Loaded().mu);
+    auto it = Loaded().models.find({st.st_dev, st.st_ino});
+    if (it == Loaded().models.end()) return SIGIL_LOAD_INVALID_ARGUMENT;
+    loader::LockedMemfd model = std::move(it->second);
+    Loaded().models.erase(it);
+    lock.unlock();
+    model.Wipe();  // explicit, although ~LockedMemfd would do it too
+    ::close(fd);
+    return SIGIL_LOAD_OK;
+  } catch (...) {
+    return SIGIL_LOAD_ERROR;
+  }
+}
 
 extern "C" int sigil_load_model(const sigil_load_options* opts, int* out_fd, uint64_t* out_size, char* err,
                                 size_t err_len) {

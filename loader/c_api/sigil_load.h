@@ -5,7 +5,8 @@
  * the .sgl into a sealed memfd (docs/architecture.md, "C API").
  *
  * Plain C (C99): no C++ types or exceptions cross this header; every failure is a return code
- * plus a message. Thread-safe (no global state). Link with the CMake target sigil::load_c.
+ * plus a message. Thread-safe (the only global state is the mutex-guarded list of loaded models
+ * that sigil_unload_model and process exit wipe). Link with the CMake target sigil::load_c.
  */
 #ifndef SIGIL_LOAD_H_
 #define SIGIL_LOAD_H_
@@ -44,18 +45,24 @@ enum {
  * (the tags also bind chunk order and length) before returning. On success returns
  * SIGIL_LOAD_OK, *out_fd is a memfd (O_CLOEXEC) sealed against write, shrink and grow
  * (F_SEAL_FUTURE_WRITE: no writable mapping of it exists or can be made), and *out_size its size.
- * OWNERSHIP: the caller owns *out_fd and must close(2) it. The plaintext exists only in that
- * memfd (never on disk). The pages were locked while this call held them; a caller that needs
- * them to stay unswappable maps the fd (mmap PROT_READ) and mlock(2)s the mapping, and should
- * madvise(MADV_DONTDUMP) it (the example in examples/c_api does). Unlike `sigil-load run`,
- * which overwrites the weights when the engine exits, the library cannot wipe what it handed
- * over (nobody can write a sealed memfd): the kernel frees the pages when the last fd and
- * mapping are closed.
+ * OWNERSHIP: release it with sigil_unload_model(*out_fd), not close(2) alone. The plaintext
+ * exists only in that memfd (never on disk); until unloaded, the library keeps its pages
+ * locked (mlock: no swap) and out of core dumps through its own mapping, and it is the only
+ * party that can still overwrite them. A caller that maps the fd itself (mmap PROT_READ,
+ * MAP_SHARED) should madvise(MADV_DONTDUMP) its mapping (the example in examples/c_api does).
  * On failure returns one of the codes above, leaves *out_fd = -1 and *out_size = 0, and writes
  * a NUL-terminated message (truncated to err_len - 1 bytes) into err if err_len > 0.
  * Note: like sigil-load, the call makes the process non-dumpable (PR_SET_DUMPABLE 0) and
  * disables core dumps, since it holds keys in memory. */
 int sigil_load_model(const sigil_load_options* opts, int* out_fd, uint64_t* out_size, char* err, size_t err_len);
+
+/* Overwrites the weights of a model returned by sigil_load_model with zeros, releases the
+ * library's locked mapping, and closes fd. Every other descriptor or mapping of that memfd (a
+ * dup, one passed to another process) then reads zeros: unmap yours first. Returns
+ * SIGIL_LOAD_OK, or SIGIL_LOAD_INVALID_ARGUMENT (fd left untouched) if fd is not a loaded,
+ * not yet unloaded model of this process. Models never unloaded are wiped at exit(3) (not on
+ * _exit(2) or a fatal signal: then the kernel only frees the pages). */
+int sigil_unload_model(int fd);
 
 #ifdef __cplusplus
 }

@@ -4,6 +4,11 @@
 // reports is empty), receives the key and prints the size and SHA-256 of the sealed memfd it got,
 // which must be those of the plaintext. A tampered container and an unapproved program fail with
 // the documented codes and no output.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+
 #include "core/digest.h"
 #include "core/encoding.h"
 #include "core/file_io.h"
@@ -72,6 +77,48 @@ TEST_F(CApi, MissingModelFailsWithTheInvalidArgumentCode) {
 }
 
 // Direct calls: argument errors come back as codes and bounded messages, outputs reset.
+// Every byte of the file open at `fd`, from offset 0 (pread: the fd's offset is not moved).
+Bytes ReadAllOf(int fd) {
+  Bytes out;
+  std::uint8_t buf[1 << 14];
+  for (ssize_t n; (n = ::pread(fd, buf, sizeof buf, static_cast<off_t>(out.size()))) > 0;) out.insert(out.end(), buf, buf + n);
+  return out;
+}
+
+// In process: the weights are there until sigil_unload_model, which zeroes them for every
+// other view of the memfd (here a dup the test keeps) and closes the caller's fd.
+TEST_F(CApi, UnloadWipesTheWeightsForEveryView) {
+  Approve();
+  auto& env = BrokerEnv::Get();
+  const std::string ca = env.ca(), url = env.url(), key = env.data_dir() + "/dev/platform.key";
+  const std::string model = dir_.File("w.sgl"), measured = BinPath("sigil-c-example");
+  sigil_load_options opts{};
+  opts.broker_url = url.c_str();
+  opts.ca_file = ca.c_str();
+  opts.tenant = "acme";
+  opts.dev_platform_key = key.c_str();
+  opts.model = model.c_str();
+  opts.measure_binary = measured.c_str();  // approved above; this test binary is not
+  int fd = -1;
+  std::uint64_t size = 0;
+  char err[512] = {};
+  ASSERT_EQ(sigil_load_model(&opts, &fd, &size, err, sizeof err), SIGIL_LOAD_OK) << err;
+  ASSERT_OK_AND_ASSIGN(Bytes plain, ReadFile(dir_.File("w.safetensors")));
+  ASSERT_EQ(size, plain.size());
+  int view = ::dup(fd);
+  ASSERT_GE(view, 0);
+  EXPECT_EQ(ReadAllOf(view), plain);
+  EXPECT_EQ(sigil_unload_model(fd), SIGIL_LOAD_OK);
+  EXPECT_EQ(::fcntl(fd, F_GETFD), -1) << "the caller's fd is closed by unload";
+  Bytes after = ReadAllOf(view);
+  EXPECT_EQ(after.size(), plain.size());
+  EXPECT_TRUE(std::all_of(after.begin(), after.end(), [](std::uint8_t b) { return b == 0; })) << "weights survived unload";
+  EXPECT_EQ(sigil_unload_model(view), SIGIL_LOAD_INVALID_ARGUMENT) << "already unloaded";
+  EXPECT_EQ(::fcntl(view, F_GETFD), 0) << "a refused unload leaves the fd open";
+  ::close(view);
+  EXPECT_EQ(sigil_unload_model(-1), SIGIL_LOAD_INVALID_ARGUMENT);
+}
+
 TEST(CApiDirect, BadArgumentsGiveACodeAndATruncatedMessage) {
   int fd = 7;
   std::uint64_t size = 9;

@@ -109,25 +109,6 @@ TEST(LockedMemfd, SealedWeightsAreWipedForEveryHolderWhenTheLoaderIsDone) {
   EXPECT_TRUE(AllZero(after));
 }
 
-TEST(LockedMemfd, HandOverKeepsTheSealedContentsForTheNewOwner) {
-  Bytes data = testing::Pseudorandom(5000, 7);
-  int owned = -1;
-  {
-    ASSERT_OK_AND_ASSIGN(LockedMemfd unsealed, LockedMemfd::Create(data.size()));
-    EXPECT_CODE(unsealed.HandOver(), Code::kInternal);  // never before sealing
-    ASSERT_OK_AND_ASSIGN(LockedMemfd m, LockedMemfd::Create(data.size()));
-    ASSERT_OK(m.WriteAt(0, data));
-    ASSERT_OK(m.Seal());
-    ASSERT_OK_AND_ASSIGN(owned, m.HandOver());
-    EXPECT_EQ(m.fd(), -1);
-    EXPECT_TRUE(m.ReadOnlyView().empty());
-  }
-  EXPECT_EQ(testing::ReadFd(owned), data);
-  EXPECT_EQ(::pwrite(owned, "x", 1, 0), -1);
-  EXPECT_EQ(errno, EPERM);
-  ::close(owned);
-}
-
 TEST(LockedMemfd, SealRefusesEveryWayToWriteExceptTheLoadersOwnMapping) {
   Bytes data = testing::Pseudorandom(8192, 8);
   ASSERT_OK_AND_ASSIGN(LockedMemfd m, LockedMemfd::Create(data.size()));
