@@ -136,6 +136,20 @@ bool Warm(const std::string& path) {
   return n == 0;
 }
 
+// Drops `others` from the page cache (they were written back by sync), reads `input` into it,
+// then primes `bytes` of memory: the state every measurement starts from.
+bool OnlyCached(const std::string& input, const std::vector<std::string>& others, std::uint64_t bytes) {
+  for (const auto& path : others) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    ::close(fd);
+  }
+  if (!Warm(input)) return false;
+  PrimeMemory(bytes);
+  return true;
+}
+
 ContainerHeader BenchHeader() {
   ContainerHeader h;
   h.tenant = "bench";
@@ -358,7 +372,8 @@ int Run(const Args& a) {
   std::vector<Row> rows;
   for (std::uint64_t mib : a.sizes_mib) {
     const std::uint64_t bytes = mib << 20;
-    // plain + .sgl + .age in the page cache, plus the memfd being filled.
+    // plain + .sgl + .age in memory (if TMPDIR is a tmpfs they cannot be dropped from it), plus
+    // the memfd being filled.
     if (MemAvailable() < 4 * bytes + (512ull << 20)) {
       std::printf("size_mib=%llu skipped: MemAvailable %llu MiB < 4 x size + 512 MiB\n",
                   static_cast<unsigned long long>(mib), static_cast<unsigned long long>(MemAvailable() >> 20));
@@ -374,22 +389,21 @@ int Run(const Args& a) {
       return 1;
     }
     // Written back first, so no measurement shares the machine with the flusher or reads pages
-    // still under writeback; then all three are read once into the page cache.
+    // still under writeback, and the inputs can be dropped from the page cache (OnlyCached).
     ::sync();
-    if (!Warm(plain) || !Warm(sgl) || !Warm(agef)) return 1;
     Row row;
     row.size_mib = mib;
     std::vector<Sample> best = BestInterleaved(
-        // Each input is read again just before its measurement (untimed): at the largest sizes
-        // the three files and the memfd exceed free memory, and the memfd's allocation evicts
-        // the least recently used file, which must not be the one being measured.
-        // Then memory is primed (PrimeMemory) so every allocation starts from the same state.
-        a.reps, {[&] { return Warm(plain) ? (PrimeMemory(bytes), InChild([&] { return LoadPlain(plain, threads); })) : Sample{}; },
-                 [&] { return Warm(sgl) ? (PrimeMemory(bytes), InChild([&] { return LoadSgl(sgl, *dek, threads, false); })) : Sample{}; },
-                 [&] { return Warm(sgl) ? (PrimeMemory(bytes), InChild([&] { return LoadSgl(sgl, *dek, threads, true); })) : Sample{}; },
+        // Before each measurement (untimed): the other two inputs are dropped from the page
+        // cache and this one is read into it, so only one input and the memfd compete for memory
+        // (with all three cached, at 4 GiB the memfd's allocation had to reclaim page cache, a
+        // cost that fell on whichever measurement came at the wrong moment); then memory is
+        // primed (PrimeMemory) so every allocation starts from the same state.
+        a.reps, {[&] { return OnlyCached(plain, {sgl, agef}, bytes) ? InChild([&] { return LoadPlain(plain, threads); }) : Sample{}; },
+                 [&] { return OnlyCached(sgl, {plain, agef}, bytes) ? InChild([&] { return LoadSgl(sgl, *dek, threads, false); }) : Sample{}; },
+                 [&] { return OnlyCached(sgl, {plain, agef}, bytes) ? InChild([&] { return LoadSgl(sgl, *dek, threads, true); }) : Sample{}; },
                  [&] {
-                   if (!Warm(agef)) return Sample{};
-                   PrimeMemory(bytes);
+                   if (!OnlyCached(agef, {plain, sgl}, bytes)) return Sample{};
                    Sample s;
                    double t0 = Now();
                    if (Exec({"age", "-d", "-i", key, "-o", "/dev/null", agef}, false, &s.cpu_s)) s.seconds = Now() - t0;
