@@ -2,6 +2,7 @@
 
 #include "attestation/tpm/signature.h"
 #include "attestation/tpm/verifier.h"
+#include "broker/audit_wire.h"
 #include "broker/key_wrap.h"
 #include "broker/tpm_seal_ak_public.h"
 #include "core/encoding.h"
@@ -286,9 +287,9 @@ Result<Json> AdminGetAudit(const BrokerContext& ctx, const std::string& tenant) 
   SIGIL_ASSIGN_OR_RETURN(auto rows, ctx.store->ListAudit(tenant));
   SIGIL_ASSIGN_OR_RETURN(auto cp, ctx.store->GetCheckpoint(tenant));
   Json records = Json::array();
-  for (const auto& r : rows) records.push_back(Json{{"seq", r.seq}, {"record", r.record}, {"hash", r.hash}});
+  for (const auto& r : rows) records.push_back(AuditRowToJson(r));
   Json out{{"tenant", tenant}, {"records", records}};
-  if (cp) out["checkpoint"] = Json{{"seq", cp->seq}, {"head", cp->head}, {"time", cp->time}, {"signature", cp->signature}};
+  if (cp) out["checkpoint"] = CheckpointToJson(*cp);
   return out;
 }
 
@@ -298,6 +299,7 @@ Result<Json> AdminQueryAudit(const BrokerContext& ctx, const std::string& tenant
   if (body.contains("since_ms")) {
     SIGIL_ASSIGN_OR_RETURN(q.since_ms, GetInt(body, "since_ms", "request"));
   }
+  // Rows travel byte-exact (broker/audit_wire.h): a damaged record is listed, not fatal.
   if (body.contains("until_ms")) {
     SIGIL_ASSIGN_OR_RETURN(q.until_ms, GetInt(body, "until_ms", "request"));
   }
@@ -319,9 +321,16 @@ Result<Json> AdminQueryAudit(const BrokerContext& ctx, const std::string& tenant
   }
   SIGIL_ASSIGN_OR_RETURN(auto rows, ctx.store->QueryAudit(tenant, q));
   Json records = Json::array();
-  for (const auto& r : rows) records.push_back(Json{{"seq", r.seq}, {"record", r.record}, {"hash", r.hash}});
+  std::uint64_t last_seq = 0, paged = 0;
+  for (const auto& r : rows) {
+    records.push_back(AuditRowToJson(r));
+    if (r.seq != 0) {  // rows with an unreadable seq come extra, first (AuditQuery)
+      last_seq = r.seq;
+      ++paged;
+    }
+  }
   Json out{{"tenant", tenant}, {"records", records}};
-  if (rows.size() == q.limit) out["next_after_seq"] = rows.back().seq;
+  if (paged == q.limit) out["next_after_seq"] = last_seq;
   return out;
 }
 

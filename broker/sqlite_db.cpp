@@ -54,6 +54,7 @@ Bytes Stmt::Blob(int col) const {
   return b ? Bytes(p, p + n) : Bytes();
 }
 std::int64_t Stmt::Int(int col) const { return sqlite3_column_int64(stmt_.get(), col); }
+int Stmt::Type(int col) const { return sqlite3_column_type(stmt_.get(), col); }
 
 Result<void> Exec(sqlite3* db, const char* sql) {
   char* err = nullptr;

@@ -35,6 +35,7 @@ class Stmt {
   std::string Text(int col) const;
   Bytes Blob(int col) const;
   std::int64_t Int(int col) const;
+  int Type(int col) const;  // SQLITE_INTEGER, SQLITE_TEXT, ...: what the row really holds
 
  private:
   struct Finalizer {

@@ -81,6 +81,39 @@ class SqliteStore final : public Store {
  public:
   explicit SqliteStore(sql::DbPtr db) : db_(std::move(db)) {}
 
+const char* ColumnTypeName(int type) {
+  switch (type) {
+    case SQLITE_INTEGER: return "an integer";
+    case SQLITE_FLOAT: return "a real number";
+    case SQLITE_TEXT: return "text";
+    case SQLITE_BLOB: return "a blob";
+    default: return "NULL";
+  }
+}
+
+// Reads (seq, record, hash) of an audit row as stored. A flipped byte in the file can change a
+// column's type as well as its content; such a row is returned with `defect` saying what is
+// wrong, never dropped and never an error for the whole listing, so verification names it.
+AuditRow ReadAuditRow(const Stmt& s) {
+  AuditRow row;
+  auto note = [&](std::string what) { row.defect += (row.defect.empty() ? "" : "; ") + std::move(what); };
+  if (s.Type(0) == SQLITE_INTEGER && s.Int(0) >= 1) {
+    row.seq = static_cast<std::uint64_t>(s.Int(0));
+  } else if (s.Type(0) == SQLITE_INTEGER) {
+    note("stored seq is " + std::to_string(s.Int(0)));
+  } else {
+    note(std::string("stored seq is ") + ColumnTypeName(s.Type(0)) + ", not an integer");
+  }
+  // Blob() returns the exact bytes for text and blob columns alike.
+  Bytes record = s.Blob(1);
+  row.record.assign(record.begin(), record.end());
+  if (s.Type(1) != SQLITE_TEXT) note(std::string("stored record is ") + ColumnTypeName(s.Type(1)) + ", not text");
+  Bytes hash = s.Blob(2);
+  row.hash.assign(hash.begin(), hash.end());
+  if (s.Type(2) != SQLITE_TEXT) note(std::string("stored hash is ") + ColumnTypeName(s.Type(2)) + ", not text");
+  return row;
+}
+
   Result<void> CreateTenant(const std::string& tenant, ByteSpan kek) override {
     std::lock_guard lock(mu_);
     SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("INSERT INTO tenants(name, kek, created_at) VALUES(?,?,?)"));
@@ -269,35 +302,31 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mu_);
     SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT seq, record, hash FROM audit WHERE tenant=? ORDER BY rowid"));
     s.Bind(1, tenant);
-    std::vector<AuditRow> out;
-    for (;;) {
-      SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) return out;
-      out.push_back(AuditRow{static_cast<std::uint64_t>(s.Int(0)), s.Text(1), s.Text(2)});
-    }
+    SIGIL_ASSIGN_OR_RETURN(auto page, ReadAuditRows(s));
+    out.insert(out.end(), std::make_move_iterator(page.begin()), std::make_move_iterator(page.end()));
+    return out;
   }
 
   Result<std::vector<AuditRow>> QueryAudit(const std::string& tenant, const AuditQuery& q) override {
     std::lock_guard lock(mu_);
     // Records are canonical JSON written by AuditLog; SQLite's JSON functions filter them here so
-    // only the matching page crosses the wire.
+    // only the matching page crosses the wire. json_extract raises an error on text that is not
+    // JSON (one flipped byte can do that), which would fail every page holding it: the CASE
+    // (evaluated lazily, unlike AND/OR) lets such a record match every filter instead.
     SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare(
-        "SELECT seq, record, hash FROM audit WHERE tenant=?1 AND seq > ?2 "
-        "AND (?3 IS NULL OR json_extract(record,'$.time_ms') >= ?3) "
-        "AND (?4 IS NULL OR json_extract(record,'$.time_ms') <= ?4) "
-        "AND (?5 = '' OR json_extract(record,'$.decision') = ?5) "
-        "AND (?6 = '' OR json_extract(record,'$.key') = ?6) "
+        "SELECT seq, record, hash FROM audit WHERE tenant=?1 AND typeof(seq) = 'integer' AND seq > ?2 "
+        "AND CASE WHEN typeof(record) = 'text' AND json_valid(record) THEN "
+        "  (?3 IS NULL OR json_extract(record,'$.time_ms') >= ?3) "
+        "  AND (?4 IS NULL OR json_extract(record,'$.time_ms') <= ?4) "
+        "  AND (?5 = '' OR json_extract(record,'$.decision') = ?5) "
+        "  AND (?6 = '' OR json_extract(record,'$.key') = ?6) "
+        "ELSE 1 END "
         "ORDER BY seq LIMIT ?7"));
     s.Bind(1, tenant).Bind(2, static_cast<std::int64_t>(q.after_seq));
     if (q.since_ms) s.Bind(3, *q.since_ms);
     if (q.until_ms) s.Bind(4, *q.until_ms);
     s.Bind(5, q.decision).Bind(6, q.key).Bind(7, static_cast<std::int64_t>(q.limit));
-    std::vector<AuditRow> out;
-    for (;;) {
-      SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) return out;
-      out.push_back(AuditRow{static_cast<std::uint64_t>(s.Int(0)), s.Text(1), s.Text(2)});
-    }
+    return ReadAuditRows(s);
   }
 
   Result<std::optional<Checkpoint>> GetCheckpoint(const std::string& tenant) override {
@@ -306,6 +335,15 @@ class SqliteStore final : public Store {
     s.Bind(1, tenant);
     SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return std::optional<Checkpoint>();
+    std::vector<AuditRow> out;
+    if (q.after_seq == 0) {
+      // Rows whose seq is unreadable cannot be paginated by seq: the first page carries them
+      // (bounded, outside the page limit) so a damaged row is seen, and named, once.
+      SIGIL_ASSIGN_OR_RETURN(Stmt d, Prepare("SELECT seq, record, hash FROM audit WHERE tenant=? "
+                                             "AND (typeof(seq) <> 'integer' OR seq < 1) ORDER BY rowid LIMIT 1000"));
+      d.Bind(1, tenant);
+      SIGIL_ASSIGN_OR_RETURN(out, ReadAuditRows(d));
+    }
     return std::optional<Checkpoint>(Checkpoint{static_cast<std::uint64_t>(s.Int(0)), s.Text(1), s.Int(2), s.Text(3)});
   }
 
@@ -409,11 +447,23 @@ class SqliteStore final : public Store {
   }
 
   Result<AuditRow> AppendLocked(const std::string& tenant, const AuditMaker& make) {
-    SIGIL_ASSIGN_OR_RETURN(Stmt h, Prepare("SELECT seq, record, hash FROM audit WHERE tenant=? ORDER BY seq DESC LIMIT 1"));
+    // The head is the highest readable seq: a damaged row (seq stored as text sorts above every
+    // integer) must not make the next record reuse seq 1 and fail every append after it.
+    SIGIL_ASSIGN_OR_RETURN(Stmt h, Prepare("SELECT seq, record, hash FROM audit WHERE tenant=? "
+                                           "AND typeof(seq) = 'integer' ORDER BY seq DESC LIMIT 1"));
     h.Bind(1, tenant);
+  static Result<std::vector<AuditRow>> ReadAuditRows(Stmt& s) {
+    std::vector<AuditRow> out;
+    for (;;) {
+      SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return out;
+      out.push_back(ReadAuditRow(s));
+    }
+  }
+
     SIGIL_ASSIGN_OR_RETURN(bool row, h.Step());
     std::optional<AuditRow> head;
-    if (row) head = AuditRow{static_cast<std::uint64_t>(h.Int(0)), h.Text(1), h.Text(2)};
+    if (row) head = ReadAuditRow(h);
     SIGIL_ASSIGN_OR_RETURN(auto made, make(head));
     const auto& [rec, cp] = made;
     SIGIL_ASSIGN_OR_RETURN(Stmt ins, Prepare("INSERT INTO audit(tenant, seq, record, hash) VALUES(?,?,?,?)"));

@@ -32,10 +32,14 @@ struct KeyVersionRow {
   std::int64_t destroyed_at = 0;  // unix seconds; 0 unless destroyed
 };
 
+// One stored audit record, exactly as read back. The store never judges the bytes (a damaged
+// record must still be listed, exported and named by verification), except that a row it cannot
+// read as written (a column of the wrong type) says so in `defect`.
 struct AuditRow {
-  std::uint64_t seq = 0;
-  std::string record;  // canonical JSON
-  std::string hash;    // hex SHA-256(prev hash || record)
+  std::uint64_t seq = 0;  // 0 when the stored seq is unreadable (see defect)
+  std::string record;     // canonical JSON as written; any bytes if damaged
+  std::string hash;       // hex SHA-256(prev hash || record)
+  std::string defect;     // empty, or why the row is not as the broker wrote it
 };
 
 // Why a key version cannot be used, for release (workload_api) and admin refusals alike. The
@@ -47,7 +51,9 @@ inline Error KeyUnusable(const KeyVersionRow& k) {
   return Error(Code::kPermissionDenied, "key_disabled: " + what + " is disabled (sigil key enable to re-enable)");
 }
 
-// Server-side audit filter (`sigil audit query`). Empty / unset fields match everything.
+// Server-side audit filter (`sigil audit query`). Empty / unset fields match everything. A
+// record whose JSON the store cannot read matches every filter (damage is shown, never hidden),
+// and rows whose seq is unreadable come first on the first page (after_seq == 0).
 struct AuditQuery {
   std::optional<std::int64_t> since_ms;  // record time_ms >= since_ms
   std::optional<std::int64_t> until_ms;  // record time_ms <= until_ms

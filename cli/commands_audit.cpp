@@ -5,23 +5,36 @@
 #include <ctime>
 
 #include "broker/audit_chain.h"
+#include "broker/audit_wire.h"
 #include "cli/commands.h"
 #include "core/encoding.h"
 #include "core/file_io.h"
+#include "core/text.h"
+#include "core/utf8.h"
 
 namespace sigil::cli {
 namespace {
 
 void PrintRecords(const Json& j);
 
+// How much of a field `sigil audit list` shows (escaped; longer values end in "...").
+constexpr std::size_t kShowShort = 64, kShowKey = 128, kShowReason = 1000, kShowDamaged = 120;
+
+// The broker's records, each read through broker/audit_wire.h. An element that cannot be read
+// becomes a defective row (named by verification at its place in the chain), never an error for
+// the whole listing.
 Result<std::vector<broker::AuditRow>> RowsFrom(const Json& j) {
   std::vector<broker::AuditRow> rows;
   if (!j.contains("records") || !j["records"].is_array()) return Fail(Code::kInternal, "broker response has no records");
   for (const auto& r : j["records"]) {
-    SIGIL_ASSIGN_OR_RETURN(std::int64_t seq, GetInt(r, "seq", "record"));
-    SIGIL_ASSIGN_OR_RETURN(std::string rec, GetString(r, "record", "record"));
-    SIGIL_ASSIGN_OR_RETURN(std::string hash, GetString(r, "hash", "record"));
-    rows.push_back({static_cast<std::uint64_t>(seq), rec, hash});
+    auto row = broker::AuditRowFromJson(r);
+    if (row) {
+      rows.push_back(std::move(*row));
+    } else {
+      broker::AuditRow bad;
+      bad.defect = "the broker sent an unreadable row (" + row.error().message() + ")";
+      rows.push_back(std::move(bad));
+    }
   }
   return rows;
 }
@@ -34,28 +47,55 @@ Result<Bytes> LoadAuditKey(const GlobalOptions& g, std::string key_file) {
   return Base64UrlDecode(ks);
 }
 
-std::optional<broker::Checkpoint> CheckpointFrom(const Json& c) {
-  return broker::Checkpoint{c.value("seq", std::uint64_t{0}), c.value("head", ""), c.value("time", std::int64_t{0}),
-                            c.value("signature", "")};
-}
-
+// Every problem is printed, one line each, then a summary; exit 4 if there was any.
 int PrintReport(const GlobalOptions& g, const std::string& tenant, const broker::AuditVerifyReport& report) {
   if (g.json) {
     Json out{{"tenant", tenant}, {"ok", report.ok}, {"records", report.records}};
     if (!report.ok) {
+      out["bad_records"] = report.bad_records;
+      Json problems = Json::array();
+      for (const auto& p : report.problems) {
+        Json pj{{"problem", p.problem}};
+        if (p.seq) pj["seq"] = *p.seq;
+        problems.push_back(std::move(pj));
+      }
+      out["problems"] = std::move(problems);
       out["problem"] = report.problem;
       if (report.first_bad_seq) out["first_bad_seq"] = *report.first_bad_seq;
     }
-    std::printf("%s\n", out.dump(2).c_str());
+    std::printf("%s\n", out.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
   } else if (report.ok) {
     std::printf("audit verify: OK (%llu records, signed head verified)\n", static_cast<unsigned long long>(report.records));
-  } else if (report.first_bad_seq) {
-    std::printf("audit verify: FAILED at seq %llu: %s\n", static_cast<unsigned long long>(*report.first_bad_seq),
-                report.problem.c_str());
   } else {
-    std::printf("audit verify: FAILED: %s\n", report.problem.c_str());
+    for (const auto& p : report.problems) {
+      const std::string text = EscapeForDisplay(p.problem, kShowReason);
+      if (p.seq) {
+        std::printf("audit verify: FAILED at seq %llu: %s\n", static_cast<unsigned long long>(*p.seq), text.c_str());
+      } else {
+        std::printf("audit verify: FAILED: %s\n", text.c_str());
+      }
+    }
+    std::printf("audit verify: tenant %s: %llu records checked, %llu bad, %zu problems (listed above)\n",
+                EscapeForDisplay(tenant, kShowKey).c_str(), static_cast<unsigned long long>(report.records),
+                static_cast<unsigned long long>(report.bad_records), report.problems.size());
   }
   return report.ok ? 0 : 4;
+}
+
+// The checkpoint of a listing or export line; an unreadable one is a problem of the report.
+std::optional<broker::Checkpoint> CheckpointFrom(const Json& c, std::vector<broker::AuditProblem>& problems) {
+  auto cp = broker::CheckpointFromJson(c);
+  if (cp) return *cp;
+  problems.push_back({std::nullopt, "signed checkpoint unreadable (" + cp.error().message() + ")"});
+  return std::nullopt;
+}
+
+broker::AuditVerifyReport VerifyWithExtra(const std::string& tenant, const std::vector<broker::AuditRow>& rows,
+                                          const std::optional<broker::Checkpoint>& cp, ByteSpan pub,
+                                          std::vector<broker::AuditProblem> extra) {
+  auto report = broker::VerifyAuditChain(tenant, rows, cp, pub);
+  for (auto& p : extra) broker::AddProblem(report, std::move(p));
+  return report;
 }
 
 int Verify(const GlobalOptions& g, const std::string& tenant, const std::string& key_file) {
@@ -67,14 +107,16 @@ int Verify(const GlobalOptions& g, const std::string& tenant, const std::string&
   if (!r) return ReportError(r.error());
   auto rows = RowsFrom(*r);
   if (!rows) return ReportError(rows.error());
+  std::vector<broker::AuditProblem> extra;
   std::optional<broker::Checkpoint> cp;
-  if (r->contains("checkpoint")) cp = CheckpointFrom((*r)["checkpoint"]);
-  return PrintReport(g, tenant, broker::VerifyAuditChain(tenant, *rows, cp, *pub));
+  if (r->contains("checkpoint")) cp = CheckpointFrom((*r)["checkpoint"], extra);
+  return PrintReport(g, tenant, VerifyWithExtra(tenant, *rows, cp, *pub, std::move(extra)));
 }
 
 // Export file (JSON lines): a header {"type":"sigil-audit-export","format":1,"tenant":T}, one
-// {"type":"record","seq","record","hash"} per record in chain order, then the latest signed
-// {"type":"checkpoint",...}. Written atomically (temp file + rename).
+// {"type":"record",...} per record in chain order (broker/audit_wire.h: "record" or, for stored
+// bytes that are not UTF-8, "record_b64"), then the latest signed {"type":"checkpoint",...}.
+// Written atomically (temp file + rename). A damaged log exports too: that is how it is checked.
 int Export(const GlobalOptions& g, const std::string& tenant, const std::string& out_path) {
   auto client = AdminClient::Connect(g.endpoint);
   if (!client) return ReportError(client.error());
@@ -84,9 +126,11 @@ int Export(const GlobalOptions& g, const std::string& tenant, const std::string&
   if (!rows) return ReportError(rows.error());
   std::string text = Json{{"type", "sigil-audit-export"}, {"format", 1}, {"tenant", tenant}}.dump() + "\n";
   for (const auto& row : *rows) {
-    text += Json{{"type", "record"}, {"seq", row.seq}, {"record", row.record}, {"hash", row.hash}}.dump() + "\n";
+    Json line = broker::AuditRowToJson(row);
+    line["type"] = "record";
+    text += line.dump() + "\n";
   }
-  if (r->contains("checkpoint")) {
+  if (r->contains("checkpoint") && (*r)["checkpoint"].is_object()) {
     Json c = (*r)["checkpoint"];
     c["type"] = "checkpoint";
     text += c.dump() + "\n";
@@ -98,7 +142,8 @@ int Export(const GlobalOptions& g, const std::string& tenant, const std::string&
 }
 
 // Offline: parses the export and runs the same chain verification. A line that does not parse
-// (edited or truncated file) is reported as the record that would have come next.
+// (edited or truncated file) takes the place of the record that would have come next and is
+// named as that record; checking carries on with the lines after it.
 int VerifyFile(const GlobalOptions& g, const std::string& path, const std::string& key_file) {
   auto pub = LoadAuditKey(g, key_file);
   if (!pub) return ReportError(pub.error());
@@ -106,14 +151,15 @@ int VerifyFile(const GlobalOptions& g, const std::string& path, const std::strin
   if (!text) return ReportError(text.error());
   std::string tenant;
   std::vector<broker::AuditRow> rows;
+  std::vector<broker::AuditProblem> extra;
   std::optional<broker::Checkpoint> cp;
+  bool seen_checkpoint = false;
   std::size_t line_no = 0, pos = 0;
-  auto bad = [&](const std::string& problem) {
-    broker::AuditVerifyReport rep;
-    rep.records = rows.size();
-    rep.first_bad_seq = rows.size() + 1;
-    rep.problem = path + " line " + std::to_string(line_no) + ": " + problem;
-    return PrintReport(g, tenant, rep);
+  auto where = [&] { return "line " + std::to_string(line_no) + " of the export"; };
+  auto unreadable = [&](const std::string& why) {
+    broker::AuditRow bad;
+    bad.defect = where() + " " + why;
+    rows.push_back(std::move(bad));
   };
   while (pos < text->size()) {
     std::size_t nl = text->find('\n', pos);
@@ -122,27 +168,42 @@ int VerifyFile(const GlobalOptions& g, const std::string& path, const std::strin
     ++line_no;
     if (line.empty()) continue;
     auto j = ParseJson(line, "line");
-    if (!j || !j->is_object()) return bad("not valid JSON (file edited or truncated)");
-    std::string type = j->value("type", "");
     if (line_no == 1) {
-      if (type != "sigil-audit-export" || j->value("format", 0) != 1 || !(*j)["tenant"].is_string()) {
-        return ReportError(Error(Code::kInvalidArgument, path + ": not a sigil audit export (format 1)"));
+      if (j && j->is_object()) {
+        auto type = GetString(*j, "type", "header");
+        auto format = GetInt(*j, "format", "header");
+        auto t = GetString(*j, "tenant", "header");
+        if (type && *type == "sigil-audit-export" && format && *format == 1 && t) tenant = *t;
       }
-      tenant = (*j)["tenant"].get<std::string>();
-    } else if (type == "record" && !cp) {
-      auto seq = GetInt(*j, "seq", "record");
-      auto rec = GetString(*j, "record", "record");
-      auto hash = GetString(*j, "hash", "record");
-      if (!seq || *seq < 0 || !rec || !hash) return bad("record line lacks seq, record or hash");
-      rows.push_back({static_cast<std::uint64_t>(*seq), *rec, *hash});
-    } else if (type == "checkpoint" && !cp) {
-      cp = CheckpointFrom(*j);
+      if (tenant.empty()) return ReportError(Error(Code::kInvalidArgument, path + ": not a sigil audit export (format 1)"));
+      continue;
+    }
+    if (!j || !j->is_object()) {
+      if (seen_checkpoint) {
+        extra.push_back({std::nullopt, where() + " (after the checkpoint) is not valid JSON"});
+      } else {
+        unreadable("is not valid JSON (file edited or truncated)");
+      }
+      continue;
+    }
+    auto type = GetString(*j, "type", "line");
+    if (type && *type == "record" && !seen_checkpoint) {
+      auto row = broker::AuditRowFromJson(*j);
+      if (row) {
+        rows.push_back(std::move(*row));
+      } else {
+        unreadable("is not a readable record (" + row.error().message() + ")");
+      }
+    } else if (type && *type == "checkpoint" && !seen_checkpoint) {
+      seen_checkpoint = true;
+      cp = CheckpointFrom(*j, extra);
     } else {
-      return bad("unexpected line (type '" + type + "')");
+      extra.push_back({std::nullopt, where() + ": unexpected line (type '" +
+                                         (type ? EscapeForDisplay(*type, kShowShort) : std::string("?")) + "')"});
     }
   }
   if (tenant.empty()) return ReportError(Error(Code::kInvalidArgument, path + ": empty export"));
-  return PrintReport(g, tenant, broker::VerifyAuditChain(tenant, rows, cp, *pub));
+  return PrintReport(g, tenant, VerifyWithExtra(tenant, rows, cp, *pub, std::move(extra)));
 }
 
 // RFC 3339 date-time (e.g. 2026-11-22T08:00:00Z, 2026-11-22T09:00:00.250+01:00) -> Unix ms.
@@ -205,22 +266,53 @@ int Query(const GlobalOptions& g, const QueryOptions& o) {
   if (!o.key.empty()) body["key"] = o.key;
   return AdminCall(g, "POST", "/v1/admin/tenants/" + o.tenant + "/audit/query", body, [](const Json& j) {
     PrintRecords(j);
-    if (j.contains("next_after_seq")) {
+    if (j.contains("next_after_seq") && j["next_after_seq"].is_number_unsigned()) {
       std::printf("(more records: repeat with --after %llu)\n",
                   static_cast<unsigned long long>(j["next_after_seq"].get<std::uint64_t>()));
     }
   });
 }
 
+std::string StringField(const Json& x, const char* name) {
+  auto it = x.find(name);
+  return it != x.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// One line per record, every field escaped (core/text.h): a name or reason holding a newline,
+// NUL or terminal escape is shown as \xNN and cannot print a line that looks like another
+// record. A record that is damaged is shown as such, with an escaped excerpt of its bytes.
 void PrintRecords(const Json& j) {
+  if (!j.contains("records") || !j["records"].is_array()) return;
   for (const auto& r : j["records"]) {
-    auto rec = ParseJson(r["record"].get<std::string>(), "record");
-    if (!rec) continue;
+    auto row = broker::AuditRowFromJson(r);
+    if (!row) {
+      std::printf("   ?  UNREADABLE row from the broker: %s\n", EscapeForDisplay(row.error().message(), kShowReason).c_str());
+      continue;
+    }
+    const std::string seq = row->seq != 0 ? std::to_string(row->seq) : "?";
+    std::string damage = row->defect;
+    std::optional<Json> rec;
+    if (damage.empty() && !IsValidUtf8(row->record)) damage = "not valid UTF-8";
+    if (damage.empty()) {
+      auto parsed = ParseJson(row->record, "record");
+      if (parsed && parsed->is_object()) rec = std::move(*parsed);
+      else damage = "not a JSON object";
+    }
+    if (!rec) {
+      std::printf("%4s  DAMAGED record (%s; run sigil audit verify): %s\n", seq.c_str(),
+                  EscapeForDisplay(damage, kShowReason).c_str(), EscapeForDisplay(row->record, kShowDamaged).c_str());
+      continue;
+    }
     const Json& x = *rec;
-    std::printf("%4lld  %-22s %-6s %-18s %s%s\n", static_cast<long long>(x.value("seq", 0)),
-                x.value("action", "").c_str(), x.value("decision", "").c_str(),
-                (x.value("key", "") + (x.contains("version") ? " v" + std::to_string(x.value("version", 0)) : "")).c_str(),
-                x.value("reason", "").c_str(), x.value("insecure_dev_tee", false) ? "  [INSECURE dev TEE]" : "");
+    std::string key = EscapeForDisplay(StringField(x, "key"), kShowKey);
+    if (x.contains("version") && x["version"].is_number_integer()) {
+      key += " v" + std::to_string(x["version"].get<std::int64_t>());
+    }
+    const bool dev = x.contains("insecure_dev_tee") && x["insecure_dev_tee"].is_boolean() &&
+                     x["insecure_dev_tee"].get<bool>();
+    std::printf("%4s  %-22s %-6s %-18s %s%s\n", seq.c_str(), EscapeForDisplay(StringField(x, "action"), kShowShort).c_str(),
+                EscapeForDisplay(StringField(x, "decision"), kShowShort).c_str(), key.c_str(),
+                EscapeForDisplay(StringField(x, "reason"), kShowReason).c_str(), dev ? "  [INSECURE dev TEE]" : "");
   }
 }
 
