@@ -42,7 +42,8 @@ Result<Claims> Claims::FromJson(const Json& j, std::string_view where) {
     if (v.is_boolean()) {
       c.Set(it.key(), v.get<bool>());
     } else if (v.is_number_integer()) {
-      c.Set(it.key(), v.get<std::int64_t>());
+      SIGIL_ASSIGN_OR_RETURN(std::int64_t n, JsonToInt64(v, std::string(where) + "." + it.key()));
+      c.Set(it.key(), n);
     } else if (v.is_string()) {
       c.Set(it.key(), v.get<std::string>());
     } else {

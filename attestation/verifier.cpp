@@ -1,5 +1,7 @@
 #include "attestation/verifier.h"
 
+#include "core/text.h"
+
 namespace sigil::attestation {
 
 void Registry::Add(std::unique_ptr<Verifier> v) {
@@ -10,7 +12,7 @@ void Registry::Add(std::unique_ptr<Verifier> v) {
 Result<const Verifier*> Registry::Find(std::string_view tee) const {
   auto it = verifiers_.find(tee);
   if (it == verifiers_.end()) {
-    return Fail(Code::kInvalidArgument, "unsupported tee type '" + std::string(tee) + "'");
+    return Fail(Code::kInvalidArgument, "unsupported tee type '" + EscapeForDisplay(tee, 32) + "'");
   }
   return it->second.get();
 }

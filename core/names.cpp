@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include "core/text.h"
+
 namespace sigil {
 
 namespace {
@@ -14,8 +16,9 @@ Result<void> ValidateName(std::string_view name, std::string_view what) {
   const bool ok = !name.empty() && name.size() <= kMaxNameLength && LowerAlnum(name.front()) &&
                   std::all_of(name.begin(), name.end(), NameChar);
   if (!ok) {
-    // Quote a bounded prefix only: the name comes from untrusted input (headers, requests).
-    return Fail(Code::kInvalidArgument, std::string(what) + " '" + std::string(name.substr(0, 80)) +
+    // Quote a bounded, escaped prefix only: the name comes from untrusted input (paths, bodies)
+    // and the message reaches responses, logs and audit records.
+    return Fail(Code::kInvalidArgument, std::string(what) + " '" + EscapeForDisplay(name, 64) +
                                             "' is invalid: use 1-64 characters a-z 0-9 . _ -, "
                                             "starting with a letter or digit");
   }

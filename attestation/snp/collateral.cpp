@@ -40,9 +40,11 @@ Result<SortedCerts> ParseCollateral(ByteSpan collateral) {
     SIGIL_ASSIGN_OR_RETURN(std::vector<X509Ptr> certs, LoadCertificates(collateral, kCode));
     return SortCertificates(std::move(certs), kCode);
   }
-  const Json j = Json::parse(collateral.begin(), collateral.end(), nullptr,
-                             /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
+  auto parsed = ParseJson(std::string_view(reinterpret_cast<const char*>(collateral.data()), collateral.size()),
+                          "SEV-SNP collateral");
+  if (!parsed) return Fail(kCode, parsed.error().message());
+  const Json& j = *parsed;
+  if (!j.is_object()) {
     return Fail(kCode, "SEV-SNP collateral: not a JSON object");
   }
   std::vector<X509Ptr> certs;

@@ -32,8 +32,18 @@ TEST(ValidateName, ErrorNamesTheFieldAndBoundsTheQuotedValue) {
   ASSERT_FALSE(r.has_value());
   const std::string& msg = r.error().message();
   EXPECT_EQ(msg.rfind("key name '", 0), 0u) << msg;
-  EXPECT_NE(msg.find(std::string(80, 'A')), std::string::npos) << msg;
-  EXPECT_EQ(msg.find(std::string(81, 'A')), std::string::npos) << msg;
+  EXPECT_NE(msg.find(std::string(64, 'A') + "..."), std::string::npos) << msg;
+  EXPECT_EQ(msg.find(std::string(65, 'A')), std::string::npos) << msg;
+}
+
+TEST(ValidateName, ErrorEscapesControlBytesAndNeverEchoesThemRaw) {
+  auto r = ValidateName("m\n2026-12-02 release allow\x1b[2K\xff", "key name");
+  ASSERT_FALSE(r.has_value());
+  const std::string& msg = r.error().message();
+  EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  EXPECT_EQ(msg.find('\x1b'), std::string::npos) << msg;
+  EXPECT_NE(msg.find("m\\x0a2026"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("\\xff"), std::string::npos) << msg;
 }
 
 }  // namespace
