@@ -17,11 +17,17 @@
 
 namespace sigil::broker {
 
-class TpmEnrolment;  // broker/tpm_enrol_api.h
+class TpmEnrolment;              // broker/tpm_enrol_api.h
+class UnauthenticatedActivity;   // broker/unauth_activity.h
 
 struct BrokerSettings {
   std::chrono::seconds nonce_ttl{60};
   std::chrono::seconds token_ttl{300};
+  // Unused, unexpired challenge nonces one tenant may have outstanding; more are refused (503)
+  // until some are used or expire. Bounds what anonymous challenge requests can store.
+  std::size_t max_outstanding_nonces = 4096;
+  // One aggregated audit record per tenant per interval for unauthenticated requests.
+  std::chrono::seconds unauth_summary_interval{60};
 };
 
 struct BrokerContext {
@@ -33,6 +39,8 @@ struct BrokerContext {
   Bytes token_public_key;
   PolicyCache* policies = nullptr;
   TpmEnrolment* tpm_enrol = nullptr;  // EK-based TPM AK enrolment (null: endpoints unavailable)
+  // Aggregated audit of challenges and enrolment starts (null: they are not audited at all).
+  UnauthenticatedActivity* unauth = nullptr;
   BrokerSettings settings;
   std::function<std::chrono::system_clock::time_point()> now = [] { return std::chrono::system_clock::now(); };
 };

@@ -222,6 +222,8 @@ Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, con
   BrokerContext& c = b->context;
   c.store = b->store.get();
   c.audit = b->audit.get();
+  b->unauth = std::make_unique<UnauthenticatedActivity>(*b->audit, c.settings.unauth_summary_interval);
+  c.unauth = b->unauth.get();
   c.verifiers = b->verifiers.get();
   c.policies = b->policies.get();
   c.root_key = &b->root_key;

@@ -9,6 +9,7 @@
 #include "attestation/verifier.h"
 #include "broker/audit_log.h"
 #include "broker/broker_context.h"
+#include "broker/unauth_activity.h"
 #include "broker/root_key.h"
 #include "broker/store.h"
 
@@ -53,6 +54,7 @@ Result<void> InitDataDir(const InitOptions& options);
 struct OpenBroker {
   std::unique_ptr<Store> store;
   std::unique_ptr<AuditLog> audit;
+  std::unique_ptr<UnauthenticatedActivity> unauth;
   std::unique_ptr<attestation::Registry> verifiers;
   std::unique_ptr<PolicyCache> policies = std::make_unique<PolicyCache>();
   SecretBytes root_key;

@@ -9,6 +9,7 @@
 #include "broker/tpm_enrol_api.h"
 #include "broker/workload_api.h"
 #include "core/encoding.h"
+#include "core/text.h"
 
 namespace sigil::broker {
 namespace {
@@ -28,9 +29,15 @@ std::vector<std::string> Split(const std::string& path) {
   return parts;
 }
 
+// Longest error message a response carries; messages quote input only in short escaped excerpts,
+// this is the backstop for any that grow (e.g. a chain of wrapped causes).
+constexpr std::size_t kMaxErrorMessage = 2048;
+
 net::HttpResponse ErrorResponse(const Error& e, const std::string& request_id) {
-  Json body{{"error", {{"code", std::string(CodeName(e.code()))}, {"message", e.message()}, {"request_id", request_id}}}};
-  return net::HttpResponse{HttpStatusFor(e.code()), "application/json", body.dump()};
+  std::string message = e.message();
+  if (message.size() > kMaxErrorMessage) message = message.substr(0, kMaxErrorMessage) + "... (truncated)";
+  Json body{{"error", {{"code", std::string(CodeName(e.code()))}, {"message", message}, {"request_id", request_id}}}};
+  return net::HttpResponse{HttpStatusFor(e.code()), "application/json", DumpJson(body)};
 }
 
 Result<Json> RouteAdmin(const BrokerContext& ctx, const RequestMeta& meta, const std::string& method,
@@ -62,10 +69,10 @@ Result<Json> RouteAdmin(const BrokerContext& ctx, const RequestMeta& meta, const
     if (what == "tpm-eks" && n == 5 && method == "POST") return AdminRegisterTpmEk(ctx, meta, t, body);
     if (what == "tpm-eks" && n == 5 && method == "GET") return AdminListTpmEks(ctx, t);
   }
-  return Fail(Code::kNotFound, "no admin endpoint " + method + " /" + [&] {
+  return Fail(Code::kNotFound, "no admin endpoint " + EscapeForDisplay(method, 16) + " /" + [&] {
     std::string s;
     for (std::size_t i = 0; i < n; ++i) s += (i ? "/" : "") + p[i];
-    return s;
+    return EscapeForDisplay(s, 120);
   }());
 }
 
@@ -96,11 +103,18 @@ Result<Json> Dispatch(const BrokerContext& ctx, const RequestMeta& meta, const n
     // operator role in its common name ("operator:<name>").
     if (meta.admin_cn.empty()) return Fail(Code::kUnauthenticated, "the admin API requires a client certificate");
     if (meta.admin_cn.rfind("operator:", 0) != 0) {
-      return Fail(Code::kPermissionDenied, "certificate '" + meta.admin_cn + "' has no operator role");
+      return Fail(Code::kPermissionDenied, "certificate '" + EscapeForDisplay(meta.admin_cn, 64) + "' has no operator role");
     }
+    // Path segments that name a tenant or key go through the one name rule before any handler
+    // sees them, so nothing else (store, audit, logs) ever holds an unchecked name from a path.
+    if (p.size() >= 4) SIGIL_RETURN_IF_ERROR(ValidateName(p[3], "tenant in path"));
+    if (p.size() >= 6 && p[4] == "keys" && !(p.size() == 6 && p[5] == "import")) {
+      SIGIL_RETURN_IF_ERROR(ValidateName(p[5], "key name in path"));
+    }
+    if (p.size() >= 6 && p[4] == "tpm-aks") SIGIL_RETURN_IF_ERROR(ValidateName(p[5], "TPM AK id in path"));
     return RouteAdmin(ctx, meta, req.method, p, body);
   }
-  return Fail(Code::kNotFound, "no endpoint " + req.method + " " + req.target.substr(0, 200));
+  return Fail(Code::kNotFound, "no endpoint " + EscapeForDisplay(req.method, 16) + " " + EscapeForDisplay(req.target, 120));
 }
 
 }  // namespace
@@ -125,7 +139,9 @@ int HttpStatusFor(Code code) {
 
 net::HttpResponse Route(const BrokerContext& ctx, const net::HttpRequest& req) {
   std::uint8_t id[8];
-  RAND_bytes(id, sizeof id);
+  if (RAND_bytes(id, sizeof id) != 1) {  // no request id, and no nonce or key either: refuse
+    return ErrorResponse(Error(Code::kUnavailable, "random number generator failed"), "none");
+  }
   RequestMeta meta{HexEncode(id), req.client_address, req.peer.has_client_certificate ? req.peer.subject_cn : ""};
   auto p = Split(req.target);
   net::HttpResponse res;
@@ -136,12 +152,26 @@ net::HttpResponse Route(const BrokerContext& ctx, const net::HttpRequest& req) {
     res = t ? net::HttpResponse{200, "application/json", R"({"status":"ready"})"}
             : ErrorResponse(Error(Code::kUnavailable, "store unavailable"), meta.request_id);
   } else {
-    auto r = Dispatch(ctx, meta, req, p);
-    res = r ? net::HttpResponse{200, "application/json", r->dump()} : ErrorResponse(r.error(), meta.request_id);
+    // Last-resort guard: a handler that throws (a bug) answers 500; the broker stays up and the
+    // failure is logged. Nothing is released on this path: a release returns only after its
+    // audit records are committed, and an exception means it did not return.
+    try {
+      auto r = Dispatch(ctx, meta, req, p);
+      res = r ? net::HttpResponse{200, "application/json", DumpJson(*r)} : ErrorResponse(r.error(), meta.request_id);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "sigild: internal error id=%s: %s\n", meta.request_id.c_str(),
+                   EscapeForDisplay(e.what(), 200).c_str());
+      res = ErrorResponse(Error(Code::kInternal, "internal error; see the broker log"), meta.request_id);
+    } catch (...) {
+      std::fprintf(stderr, "sigild: internal error id=%s: unknown exception\n", meta.request_id.c_str());
+      res = ErrorResponse(Error(Code::kInternal, "internal error; see the broker log"), meta.request_id);
+    }
   }
-  // One access-log line per request; bodies (which may carry keys or tokens) are never logged.
-  std::fprintf(stderr, "sigild: %s %s %s -> %d id=%s\n", req.client_address.c_str(), req.method.c_str(),
-               req.target.substr(0, 120).c_str(), res.status, meta.request_id.c_str());
+  // One access-log line per request; bodies (which may carry keys or tokens) are never logged,
+  // and the method and target are escaped so a request cannot forge log lines.
+  std::fprintf(stderr, "sigild: %s %s %s -> %d id=%s\n", req.client_address.c_str(),
+               EscapeForDisplay(req.method, 16).c_str(), EscapeForDisplay(req.target, 120).c_str(), res.status,
+               meta.request_id.c_str());
   return res;
 }
 

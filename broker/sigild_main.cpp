@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
@@ -10,6 +11,7 @@
 #include "broker/data_dir.h"
 #include "broker/router.h"
 #include "broker/tpm_enrol_api.h"
+#include "broker/unauth_activity.h"
 #include "core/file_io.h"
 #include "net/https_server.h"
 #include "net/tls.h"
@@ -24,6 +26,10 @@ int Die(const Error& e) {
 }
 
 int RunInit(const InitOptions& o) {
+  // The passphrase and the fresh root key are in memory here too: the same hardening as serve
+  // (no core dump, not dumpable so same-user processes cannot ptrace or read it), before
+  // anything secret is read.
+  if (auto h = HardenProcess(); !h) return Die(h.error());
   if (o.root_mode == RootKeyMode::kDevPlaintext) {
     std::fprintf(stderr, "sigild: WARNING: --dev-root-key stores the root key IN PLAIN TEXT in %s/root.key. "
                          "Development only.\n", o.data_dir.c_str());
@@ -96,10 +102,28 @@ int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::
     (*server)->Stop();
     io.stop();  // in-flight handlers finish first: each runs to completion on its thread
   });
+  // Summaries of unauthenticated requests are written when their interval ends, also for tenants
+  // that have gone quiet (broker/unauth_activity.h).
+  boost::asio::steady_timer summary_timer(io);
+  std::function<void()> arm_summary_timer = [&] {
+    summary_timer.expires_after(std::chrono::seconds(5));
+    summary_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (auto f = b.unauth->Flush(std::chrono::system_clock::now(), /*all=*/false); !f) {
+        std::fprintf(stderr, "sigild: unauthenticated-activity summary not written: %s\n", f.error().message().c_str());
+      }
+      arm_summary_timer();
+    });
+  };
+  arm_summary_timer();
   std::vector<std::thread> pool;
   for (int i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& t : pool) t.join();
+  // The open interval's summary of unauthenticated requests is written before exit.
+  if (auto f = b.unauth->Flush(std::chrono::system_clock::now(), /*all=*/true); !f) {
+    std::fprintf(stderr, "sigild: unauthenticated-activity summary not written: %s\n", f.error().message().c_str());
+  }
   std::fprintf(stderr, "sigild: stopped\n");
   return 0;
 }

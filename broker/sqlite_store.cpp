@@ -8,6 +8,9 @@ namespace sigil::broker {
 namespace {
 using sql::Stmt;
 
+// How long an expired nonce is kept (so a late attest hears "expired", not "unknown").
+constexpr std::int64_t kNonceGraceMillis = 10 * 60 * 1000;
+
 constexpr const char* kSchema = R"sql(
 PRAGMA journal_mode=WAL;
 PRAGMA synchronous=FULL;
@@ -27,6 +30,7 @@ CREATE TABLE IF NOT EXISTS refs (
 CREATE TABLE IF NOT EXISTS nonces (
   nonce BLOB PRIMARY KEY, tenant TEXT NOT NULL, tee TEXT NOT NULL, expires_at INTEGER NOT NULL,
   used INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS nonces_by_tenant ON nonces(tenant, expires_at);
 CREATE TABLE IF NOT EXISTS audit (
   tenant TEXT NOT NULL, seq INTEGER NOT NULL, record TEXT NOT NULL, hash TEXT NOT NULL,
   PRIMARY KEY (tenant, seq));
@@ -77,10 +81,6 @@ std::int64_t Millis(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-class SqliteStore final : public Store {
- public:
-  explicit SqliteStore(sql::DbPtr db) : db_(std::move(db)) {}
-
 const char* ColumnTypeName(int type) {
   switch (type) {
     case SQLITE_INTEGER: return "an integer";
@@ -113,6 +113,10 @@ AuditRow ReadAuditRow(const Stmt& s) {
   if (s.Type(2) != SQLITE_TEXT) note(std::string("stored hash is ") + ColumnTypeName(s.Type(2)) + ", not text");
   return row;
 }
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(sql::DbPtr db) : db_(std::move(db)) {}
 
   Result<void> CreateTenant(const std::string& tenant, ByteSpan kek) override {
     std::lock_guard lock(mu_);
@@ -258,8 +262,31 @@ AuditRow ReadAuditRow(const Stmt& s) {
     }
   }
 
-  Result<void> PutNonce(ByteSpan nonce, const std::string& tenant, const std::string& tee, TimePoint exp) override {
+  Result<void> PutNonce(ByteSpan nonce, const std::string& tenant, const std::string& tee, TimePoint exp,
+                        TimePoint now, std::size_t max_outstanding) override {
     std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(sql::Exec(db_.get(), "BEGIN IMMEDIATE"));
+    auto r = PutNonceLocked(nonce, tenant, tee, exp, now, max_outstanding);
+    if (!r) {
+      (void)sql::Exec(db_.get(), "ROLLBACK");
+      return r;
+    }
+    return sql::Exec(db_.get(), "COMMIT");
+  }
+
+  Result<void> PutNonceLocked(ByteSpan nonce, const std::string& tenant, const std::string& tee, TimePoint exp,
+                              TimePoint now, std::size_t max_outstanding) {
+    // Prune first, so the table holds at most the nonces of the last TTL plus the grace period
+    // (during which a late attest still hears "expired" rather than "unknown").
+    SIGIL_ASSIGN_OR_RETURN(Stmt gc, Prepare("DELETE FROM nonces WHERE expires_at < ?"));
+    SIGIL_RETURN_IF_ERROR(gc.Bind(1, Millis(now) - kNonceGraceMillis).Run());
+    SIGIL_ASSIGN_OR_RETURN(Stmt c, Prepare("SELECT COUNT(*) FROM nonces WHERE tenant=? AND used=0 AND expires_at >= ?"));
+    c.Bind(1, tenant).Bind(2, Millis(now));
+    SIGIL_ASSIGN_OR_RETURN(bool row, c.Step());
+    if (row && static_cast<std::uint64_t>(c.Int(0)) >= max_outstanding) {
+      return Fail(Code::kUnavailable, "too many outstanding challenges for this tenant (" +
+                                          std::to_string(max_outstanding) + "); retry after they expire");
+    }
     SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("INSERT INTO nonces(nonce,tenant,tee,expires_at) VALUES(?,?,?,?)"));
     return s.Bind(1, nonce).Bind(2, tenant).Bind(3, tee).Bind(4, Millis(exp)).Run();
   }
@@ -280,7 +307,7 @@ AuditRow ReadAuditRow(const Stmt& s) {
     if (Millis(now) > expires) return Fail(Code::kExpired, "nonce has expired; request a new challenge");
     // Forget long-expired nonces so the table stays small; replays of those fail as unknown.
     SIGIL_ASSIGN_OR_RETURN(Stmt gc, Prepare("DELETE FROM nonces WHERE expires_at < ?"));
-    return gc.Bind(1, Millis(now) - 24 * 3600 * 1000).Run();
+    return gc.Bind(1, Millis(now) - kNonceGraceMillis).Run();
   }
 
   Result<AuditRow> AppendAudit(const std::string& tenant, const AuditMaker& make) override {
@@ -302,13 +329,20 @@ AuditRow ReadAuditRow(const Stmt& s) {
     std::lock_guard lock(mu_);
     SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT seq, record, hash FROM audit WHERE tenant=? ORDER BY rowid"));
     s.Bind(1, tenant);
-    SIGIL_ASSIGN_OR_RETURN(auto page, ReadAuditRows(s));
-    out.insert(out.end(), std::make_move_iterator(page.begin()), std::make_move_iterator(page.end()));
-    return out;
+    return ReadAuditRows(s);
   }
 
   Result<std::vector<AuditRow>> QueryAudit(const std::string& tenant, const AuditQuery& q) override {
     std::lock_guard lock(mu_);
+    std::vector<AuditRow> out;
+    if (q.after_seq == 0) {
+      // Rows whose seq is unreadable cannot be paginated by seq: the first page carries them
+      // (bounded, outside the page limit) so a damaged row is seen, and named, once.
+      SIGIL_ASSIGN_OR_RETURN(Stmt d, Prepare("SELECT seq, record, hash FROM audit WHERE tenant=? "
+                                             "AND (typeof(seq) <> 'integer' OR seq < 1) ORDER BY rowid LIMIT 1000"));
+      d.Bind(1, tenant);
+      SIGIL_ASSIGN_OR_RETURN(out, ReadAuditRows(d));
+    }
     // Records are canonical JSON written by AuditLog; SQLite's JSON functions filter them here so
     // only the matching page crosses the wire. json_extract raises an error on text that is not
     // JSON (one flipped byte can do that), which would fail every page holding it: the CASE
@@ -326,7 +360,9 @@ AuditRow ReadAuditRow(const Stmt& s) {
     if (q.since_ms) s.Bind(3, *q.since_ms);
     if (q.until_ms) s.Bind(4, *q.until_ms);
     s.Bind(5, q.decision).Bind(6, q.key).Bind(7, static_cast<std::int64_t>(q.limit));
-    return ReadAuditRows(s);
+    SIGIL_ASSIGN_OR_RETURN(auto page, ReadAuditRows(s));
+    out.insert(out.end(), std::make_move_iterator(page.begin()), std::make_move_iterator(page.end()));
+    return out;
   }
 
   Result<std::optional<Checkpoint>> GetCheckpoint(const std::string& tenant) override {
@@ -335,15 +371,6 @@ AuditRow ReadAuditRow(const Stmt& s) {
     s.Bind(1, tenant);
     SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return std::optional<Checkpoint>();
-    std::vector<AuditRow> out;
-    if (q.after_seq == 0) {
-      // Rows whose seq is unreadable cannot be paginated by seq: the first page carries them
-      // (bounded, outside the page limit) so a damaged row is seen, and named, once.
-      SIGIL_ASSIGN_OR_RETURN(Stmt d, Prepare("SELECT seq, record, hash FROM audit WHERE tenant=? "
-                                             "AND (typeof(seq) <> 'integer' OR seq < 1) ORDER BY rowid LIMIT 1000"));
-      d.Bind(1, tenant);
-      SIGIL_ASSIGN_OR_RETURN(out, ReadAuditRows(d));
-    }
     return std::optional<Checkpoint>(Checkpoint{static_cast<std::uint64_t>(s.Int(0)), s.Text(1), s.Int(2), s.Text(3)});
   }
 
@@ -422,6 +449,15 @@ AuditRow ReadAuditRow(const Stmt& s) {
 
   Result<Stmt> Prepare(const std::string& q) { return Stmt::Prepare(db_.get(), q.c_str()); }
 
+  static Result<std::vector<AuditRow>> ReadAuditRows(Stmt& s) {
+    std::vector<AuditRow> out;
+    for (;;) {
+      SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return out;
+      out.push_back(ReadAuditRow(s));
+    }
+  }
+
   static KeyVersionRow ReadKey(const Stmt& s) {
     return KeyVersionRow{s.Text(0), s.Text(1), s.Text(3), static_cast<std::uint32_t>(s.Int(2)),
                          s.Text(4), s.Blob(5), s.Blob(6), s.Int(7), s.Int(8)};
@@ -452,15 +488,6 @@ AuditRow ReadAuditRow(const Stmt& s) {
     SIGIL_ASSIGN_OR_RETURN(Stmt h, Prepare("SELECT seq, record, hash FROM audit WHERE tenant=? "
                                            "AND typeof(seq) = 'integer' ORDER BY seq DESC LIMIT 1"));
     h.Bind(1, tenant);
-  static Result<std::vector<AuditRow>> ReadAuditRows(Stmt& s) {
-    std::vector<AuditRow> out;
-    for (;;) {
-      SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) return out;
-      out.push_back(ReadAuditRow(s));
-    }
-  }
-
     SIGIL_ASSIGN_OR_RETURN(bool row, h.Step());
     std::optional<AuditRow> head;
     if (row) head = ReadAuditRow(h);

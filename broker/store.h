@@ -120,8 +120,11 @@ class Store {
   virtual Result<void> AddReference(const std::string& tenant, const std::string& set, const std::string& value) = 0;
   virtual Result<std::map<std::string, std::set<std::string>>> ListReferences(const std::string& tenant) = 0;
 
+  // Records a fresh challenge nonce. Prunes nonces expired more than a grace period before `now`,
+  // and refuses (kUnavailable) when the tenant already has `max_outstanding` unused, unexpired
+  // nonces: an anonymous client cannot grow the store without bound.
   virtual Result<void> PutNonce(ByteSpan nonce, const std::string& tenant, const std::string& tee,
-                                TimePoint expires_at) = 0;
+                                TimePoint expires_at, TimePoint now, std::size_t max_outstanding) = 0;
   // Marks the nonce used. kNotFound (never issued, or for another tenant/tee), kReplay (already
   // used), kExpired. A nonce is consumed even when it turns out to be expired.
   virtual Result<void> ConsumeNonce(ByteSpan nonce, const std::string& tenant, const std::string& tee,

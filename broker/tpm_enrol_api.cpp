@@ -7,6 +7,7 @@
 #include "attestation/tpm/verifier.h"
 #include "broker/audit_log.h"
 #include "broker/store.h"
+#include "broker/unauth_activity.h"
 #include "core/encoding.h"
 #include "core/file_io.h"
 #include "core/names.h"
@@ -58,9 +59,36 @@ Result<std::vector<Bytes>> RegisteredEks(const TpmEnrolment& e, const std::strin
   return out;
 }
 
+// Enrolment starts are unauthenticated and reach no decision (the finish does): they are counted
+// in the tenant's per-interval summary (broker/unauth_activity.h), never one record each.
+Result<Json> CountStart(const BrokerContext& ctx, const RequestMeta& meta, const std::string& tenant,
+                        Result<Json> outcome) {
+  if (ctx.unauth) {
+    SIGIL_RETURN_IF_ERROR(ctx.unauth->Record(tenant, "tpm.enrol.start", outcome ? "ok" : "deny", meta.client, ctx.now()));
+  }
+  return outcome;
+}
+
 Result<TpmEnrolment*> Enrolment(const BrokerContext& ctx) {
   if (!ctx.tpm_enrol) return Fail(Code::kUnavailable, "TPM enrolment is not enabled on this broker");
   return ctx.tpm_enrol;
+}
+
+// The checks and credential of an enrolment start for an existing tenant.
+Result<Json> StartEnrolment(const BrokerContext& ctx, TpmEnrolment& e, const std::string& tenant, const Json& body) {
+  SIGIL_ASSIGN_OR_RETURN(std::string ek_text, GetString(body, "ek", "request"));
+  SIGIL_ASSIGN_OR_RETURN(Bytes ek_bytes, KeyOrCertBytes(ek_text, "request.ek"));
+  SIGIL_ASSIGN_OR_RETURN(std::string ak_text, GetString(body, "ak_public", "request"));
+  auto ak_blob = Base64UrlDecode(ak_text);
+  if (!ak_blob) return Fail(Code::kInvalidArgument, "request.ak_public: expected base64url of a TPM2B_PUBLIC");
+  SIGIL_ASSIGN_OR_RETURN(std::vector<Bytes> registered, RegisteredEks(e, tenant));
+  SIGIL_ASSIGN_OR_RETURN(auto ek, TrustedEk(ek_bytes, registered, e.ek_cas(), ctx.now()));
+  auto ak = EnrollableAk(*ak_blob);
+  if (!ak) return Unexpected<Error>(ak.error().Wrap("request.ak_public"));
+  SIGIL_ASSIGN_OR_RETURN(auto started, e.pending().Start(tenant, ek.get(), std::move(*ak), ctx.now()));
+  return Json{{"enrolment_id", started.enrolment_id},
+              {"credential_blob", Base64UrlEncode(started.credential.credential_blob)},
+              {"encrypted_secret", Base64UrlEncode(started.credential.encrypted_secret)}};
 }
 
 }  // namespace
@@ -77,28 +105,7 @@ Result<Json> HandleTpmEnrolStart(const BrokerContext& ctx, const RequestMeta& me
   SIGIL_ASSIGN_OR_RETURN(std::string tenant, GetString(body, "tenant", "request"));
   SIGIL_RETURN_IF_ERROR(ValidateName(tenant, "request.tenant"));
   SIGIL_RETURN_IF_ERROR(ctx.store->GetTenantKek(tenant));
-  const std::string action = "tpm.enrol.start";
-  auto ek_text = GetString(body, "ek", "request");
-  if (!ek_text) return Deny(ctx, meta, tenant, action, ek_text.error());
-  auto ek_bytes = KeyOrCertBytes(*ek_text, "request.ek");
-  if (!ek_bytes) return Deny(ctx, meta, tenant, action, ek_bytes.error());
-  auto ak_text = GetString(body, "ak_public", "request");
-  if (!ak_text) return Deny(ctx, meta, tenant, action, ak_text.error());
-  auto ak_blob = Base64UrlDecode(*ak_text);
-  if (!ak_blob) {
-    return Deny(ctx, meta, tenant, action,
-                Error(Code::kInvalidArgument, "request.ak_public: expected base64url of a TPM2B_PUBLIC"));
-  }
-  SIGIL_ASSIGN_OR_RETURN(std::vector<Bytes> registered, RegisteredEks(*e, tenant));
-  auto ek = TrustedEk(*ek_bytes, registered, e->ek_cas(), ctx.now());
-  if (!ek) return Deny(ctx, meta, tenant, action, ek.error());
-  auto ak = EnrollableAk(*ak_blob);
-  if (!ak) return Deny(ctx, meta, tenant, action, ak.error().Wrap("request.ak_public"));
-  auto started = e->pending().Start(tenant, ek->get(), std::move(*ak), ctx.now());
-  if (!started) return Deny(ctx, meta, tenant, action, started.error());
-  return Json{{"enrolment_id", started->enrolment_id},
-              {"credential_blob", Base64UrlEncode(started->credential.credential_blob)},
-              {"encrypted_secret", Base64UrlEncode(started->credential.encrypted_secret)}};
+  return CountStart(ctx, meta, tenant, StartEnrolment(ctx, *e, tenant, body));
 }
 
 Result<Json> HandleTpmEnrolFinish(const BrokerContext& ctx, const RequestMeta& meta, const Json& body) {

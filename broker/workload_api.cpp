@@ -3,7 +3,9 @@
 #include <openssl/rand.h>
 
 #include "broker/key_wrap.h"
+#include "broker/release_purpose.h"
 #include "broker/token.h"
+#include "broker/unauth_activity.h"
 #include "core/digest.h"
 #include "core/encoding.h"
 #include "core/hpke.h"
@@ -45,13 +47,20 @@ Result<Bytes> DecodeField(const std::string& text, const char* where) {
 Result<Json> HandleChallenge(const BrokerContext& ctx, const RequestMeta& meta, const Json& body) {
   SIGIL_ASSIGN_OR_RETURN(std::string tenant, Field(body, "tenant"));
   SIGIL_ASSIGN_OR_RETURN(std::string tee, Field(body, "tee"));
+  SIGIL_RETURN_IF_ERROR(ValidateName(tenant, "request.tenant"));
   SIGIL_RETURN_IF_ERROR(ctx.store->GetTenantKek(tenant));  // kNotFound for unknown tenants
   SIGIL_RETURN_IF_ERROR(ctx.verifiers->Find(tee));
   SIGIL_ASSIGN_OR_RETURN(Bytes nonce, RandomBytes(protocol::kNonceSize));
-  auto expires = ctx.now() + ctx.settings.nonce_ttl;
-  SIGIL_RETURN_IF_ERROR(ctx.store->PutNonce(nonce, tenant, tee, expires));
-  AuditEvent ev{meta.request_id, "anonymous", "challenge", "", 0, "ok", "nonce issued", "", meta.client, tee, ""};
-  SIGIL_RETURN_IF_ERROR(ctx.audit->Append(tenant, ev));
+  const auto now = ctx.now();
+  const auto expires = now + ctx.settings.nonce_ttl;
+  auto put = ctx.store->PutNonce(nonce, tenant, tee, expires, now, ctx.settings.max_outstanding_nonces);
+  // Anyone may ask for a challenge: counted in the tenant's per-interval summary, not one
+  // permanent record each (broker/unauth_activity.h). The summary must be writable, as any
+  // audit record must, before the nonce is handed out.
+  if (ctx.unauth) {
+    SIGIL_RETURN_IF_ERROR(ctx.unauth->Record(tenant, "challenge", put ? "ok" : "refused", meta.client, now));
+  }
+  SIGIL_RETURN_IF_ERROR(put);
   return Json{{"nonce", Base64UrlEncode(nonce)}, {"expires_at", Rfc3339(expires)}};
 }
 
@@ -60,6 +69,7 @@ Result<Json> HandleAttest(const BrokerContext& ctx, const RequestMeta& meta, con
   SIGIL_ASSIGN_OR_RETURN(std::string tee, Field(body, "tee"));
   SIGIL_ASSIGN_OR_RETURN(std::string nonce_s, Field(body, "nonce"));
   SIGIL_ASSIGN_OR_RETURN(std::string evidence_s, Field(body, "evidence"));
+  SIGIL_RETURN_IF_ERROR(ValidateName(tenant, "request.tenant"));
   if (!body.contains("tee_public_key")) return Fail(Code::kInvalidArgument, "request.tee_public_key: missing");
   SIGIL_ASSIGN_OR_RETURN(Bytes tee_pk, X25519PublicKeyFromJwk(body["tee_public_key"], "request.tee_public_key"));
   SIGIL_ASSIGN_OR_RETURN(Bytes nonce, DecodeField(nonce_s, "request.nonce"));
@@ -117,6 +127,10 @@ Result<ArtifactRequest> ParseArtifact(const Json& a, std::size_t i) {
   if (slash == std::string::npos) return Fail(Code::kInvalidArgument, where + ".key: expected 'tenant/name'");
   out.tenant = full.substr(0, slash);
   out.key = full.substr(slash + 1);
+  // Validated before anything is stored, logged or audited: a key name is copied into the audit
+  // record and into human-readable listings.
+  SIGIL_RETURN_IF_ERROR(ValidateName(out.tenant, where + ".key (tenant part)"));
+  SIGIL_RETURN_IF_ERROR(ValidateName(out.key, where + ".key (name part)"));
   SIGIL_ASSIGN_OR_RETURN(std::int64_t v, GetInt(a, "version", where));
   if (v < 1 || v > 0xffffffffLL) return Fail(Code::kInvalidArgument, where + ".version: out of range");
   out.version = static_cast<std::uint32_t>(v);
@@ -184,6 +198,7 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
   SIGIL_ASSIGN_OR_RETURN(auto refs_map, ctx.store->ListReferences(tok.tenant));
   policy::MapReferenceSets refs;
   for (const auto& [set, values] : refs_map) for (const auto& v : values) refs.Add(set, v);
+  std::string purpose;  // the proven workload.mode, for the allow records
   for (const auto& a : arts) {
     ev.key = a.key;
     ev.version = a.version;
@@ -196,6 +211,13 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
       ev.detail = policy::Explain(d);
       return Refuse(ctx, meta, tok.tenant, ev, Error(Code::kPolicyDenied, d.reason));
     }
+    // Key class vs the proven purpose, whatever the policy said (broker/release_purpose.h):
+    // model weights only to a sealed in-memory load. Decided before any DEK is resealed.
+    auto row = ctx.store->GetKeyVersion(a.tenant, a.key, a.version);
+    if (!row) return Refuse(ctx, meta, tok.tenant, ev, std::move(row).error());
+    auto fit = CheckReleasePurpose(row->key_class, tok.claims);
+    if (!fit) return Refuse(ctx, meta, tok.tenant, ev, std::move(fit).error());
+    purpose = std::move(*fit);
   }
   Json released = Json::array();
   for (const auto& a : arts) {
@@ -213,7 +235,7 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
     ok.key = a.key;
     ok.version = a.version;
     ok.decision = "allow";
-    ok.reason = "policy allowed; DEK sealed to the attested TEE key";
+    ok.reason = "policy allowed; DEK sealed to the attested TEE key (" + purpose + ")";
     if (auto w = ctx.audit->Append(tok.tenant, ok); !w) {
       return Fail(Code::kUnavailable, "release refused: the audit record could not be written (" + w.error().message() + ")");
     }

@@ -84,13 +84,32 @@ TEST_F(StoreTest, TenantsKeysPoliciesRefs) {
 TEST_F(StoreTest, NoncesAreSingleUseAndExpire) {
   auto now = std::chrono::system_clock::now();
   Bytes n1(32, 1), n2(32, 2);
-  EXPECT_OK(store_->PutNonce(n1, "acme", "dev", now + std::chrono::seconds(60)));
+  EXPECT_OK(store_->PutNonce(n1, "acme", "dev", now + std::chrono::seconds(60), now, 16));
   EXPECT_CODE(store_->ConsumeNonce(n1, "other", "dev", now), Code::kNotFound);
   EXPECT_OK(store_->ConsumeNonce(n1, "acme", "dev", now));
   EXPECT_CODE(store_->ConsumeNonce(n1, "acme", "dev", now), Code::kReplay);
-  EXPECT_OK(store_->PutNonce(n2, "acme", "dev", now + std::chrono::seconds(1)));
+  EXPECT_OK(store_->PutNonce(n2, "acme", "dev", now + std::chrono::seconds(1), now, 16));
   EXPECT_CODE(store_->ConsumeNonce(n2, "acme", "dev", now + std::chrono::seconds(2)), Code::kExpired);
   EXPECT_CODE(store_->ConsumeNonce(n2, "acme", "dev", now), Code::kReplay);
+}
+
+TEST_F(StoreTest, OutstandingNoncesAreCappedPerTenantAndExpiredOnesPruned) {
+  auto now = std::chrono::system_clock::now();
+  for (std::uint8_t i = 0; i < 3; ++i) {
+    EXPECT_OK(store_->PutNonce(Bytes(32, i), "acme", "dev", now + std::chrono::seconds(60), now, 3));
+  }
+  // The fourth outstanding nonce is refused for this tenant only.
+  EXPECT_CODE(store_->PutNonce(Bytes(32, 9), "acme", "dev", now + std::chrono::seconds(60), now, 3), Code::kUnavailable);
+  EXPECT_OK(store_->PutNonce(Bytes(32, 10), "other", "dev", now + std::chrono::seconds(60), now, 3));
+  // Consuming one frees a slot.
+  EXPECT_OK(store_->ConsumeNonce(Bytes(32, 0), "acme", "dev", now));
+  EXPECT_OK(store_->PutNonce(Bytes(32, 11), "acme", "dev", now + std::chrono::seconds(60), now, 3));
+  // Once they have expired (plus the grace period), they no longer count and are deleted.
+  auto later = now + std::chrono::hours(1);
+  for (std::uint8_t i = 20; i < 23; ++i) {
+    EXPECT_OK(store_->PutNonce(Bytes(32, i), "acme", "dev", later + std::chrono::seconds(60), later, 3));
+  }
+  EXPECT_CODE(store_->ConsumeNonce(Bytes(32, 1), "acme", "dev", later), Code::kNotFound);
 }
 
 TEST_F(StoreTest, AuditChainVerifies) {
@@ -173,7 +192,7 @@ TEST(RootKey, PassphraseRoundTripAndWrongPassphrase) {
   testing::TempDir dir;
   ASSERT_OK_AND_ASSIGN(SecretBytes pass, SecretBytes::CopyFrom(AsBytes("correct horse")));
   ASSERT_OK_AND_ASSIGN(SecretBytes wrong, SecretBytes::CopyFrom(AsBytes("wrong horse")));
-  Argon2Params fast{2, 8 << 20};  // small limits keep the test fast; production uses MODERATE
+  Argon2Params fast = MinimumArgon2Params();  // the weakest accepted, to keep the test fast
   ASSERT_OK_AND_ASSIGN(SecretBytes root, CreateRootKey(dir.File("root.key"), RootKeyMode::kPassphrase, &pass, fast));
   bool dev = true;
   ASSERT_OK_AND_ASSIGN(SecretBytes loaded, LoadRootKey(dir.File("root.key"), &pass, &dev));
