@@ -20,7 +20,8 @@ Result<void> CheckMeasurement(std::string_view hex) {
 
 Result<Bytes> MakeDevEvidence(const SecretBytes& platform_seed, ByteSpan binding,
                               std::string_view measurement_hex, bool debug,
-                              std::chrono::system_clock::time_point now) {
+                              std::chrono::system_clock::time_point now,
+                              const std::optional<attestation::WorkloadPurpose>& workload) {
   if (platform_seed.size() != kEd25519SeedSize) {
     return Fail(Code::kInvalidArgument, "dev attester: platform seed must be 32 bytes");
   }
@@ -36,6 +37,7 @@ Result<Bytes> MakeDevEvidence(const SecretBytes& platform_seed, ByteSpan binding
   p.debug = debug;
   p.measurement = std::string(measurement_hex);
   p.issued_at = std::chrono::duration_cast<std::chrono::seconds>(since_epoch).count();
+  p.workload = workload;
   SIGIL_ASSIGN_OR_RETURN(std::string payload, dev::SerializePayload(p));
   dev::DevEnvelope envelope;
   envelope.payload = ToBytes(payload);
@@ -45,18 +47,25 @@ Result<Bytes> MakeDevEvidence(const SecretBytes& platform_seed, ByteSpan binding
 }
 
 Result<AttesterPtr> DevAttester::Create(SecretBytes&& platform_seed, std::string measurement_hex,
-                                        bool debug, NowFn now) {
+                                        bool debug, NowFn now,
+                                        std::optional<attestation::WorkloadPurpose> workload) {
   if (platform_seed.size() != kEd25519SeedSize) {
     return Fail(Code::kInvalidArgument, "dev attester: platform seed must be 32 bytes");
   }
   SIGIL_RETURN_IF_ERROR(CheckMeasurement(measurement_hex));
+  if (workload) {
+    SIGIL_RETURN_IF_ERROR(attestation::ValidatePurpose(*workload));
+    if (workload->engine != measurement_hex) {
+      return Fail(Code::kInvalidArgument, "dev attester: workload engine must equal the measurement");
+    }
+  }
   if (!now) now = [] { return std::chrono::system_clock::now(); };
   return AttesterPtr(new DevAttester(std::move(platform_seed), std::move(measurement_hex), debug,
-                                     std::move(now)));
+                                     std::move(now), std::move(workload)));
 }
 
 Result<Bytes> DevAttester::Evidence(ByteSpan binding) const {
-  return MakeDevEvidence(seed_, binding, measurement_, debug_, now_());
+  return MakeDevEvidence(seed_, binding, measurement_, debug_, now_(), workload_);
 }
 
 }  // namespace sigil::enclave

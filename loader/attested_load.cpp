@@ -1,6 +1,8 @@
 #include "loader/attested_load.h"
 
 #include "attestation/dev/platform_key.h"
+#include "core/digest.h"
+#include "core/encoding.h"
 #include "core/hpke.h"
 #include "core/protocol.h"
 #include "enclave/dev_attester.h"
@@ -16,13 +18,28 @@ Result<std::string> MeasureEngineFd(int fd, const std::string& sandbox_config) {
   return enclave::MeasureEngine("/proc/self/fd/" + std::to_string(fd), sandbox_config);
 }
 
+Result<attestation::WorkloadPurpose> LoadPurpose(const LoadOptions& o) {
+  if (o.mode != attestation::kModeSealedMemory && o.mode != attestation::kModeStream) {
+    return Fail(Code::kInvalidArgument, "load mode must be 'sealed-memory' or 'stream', not '" + o.mode + "'");
+  }
+  SIGIL_ASSIGN_OR_RETURN(std::string engine, MeasureEngineFd(o.engine_binary_fd, o.sandbox_config));
+  attestation::WorkloadPurpose p{o.mode, std::move(engine), HexEncode(Sha256(AsBytes(o.sandbox_config)))};
+  SIGIL_RETURN_IF_ERROR(attestation::ValidatePurpose(p));
+  return p;
+}
+
 namespace {
-// The TPM attester reports PCRs, not the engine measurement: the platform's boot chain (and
-// whatever the operator extends into PCRs) is what the tenant policy judges.
+// The TPM attester reports PCRs: the platform's boot chain (and whatever the operator extends
+// into PCRs) is what the tenant policy judges, plus the purpose event it extends itself.
 Result<enclave::AttesterPtr> MakeTpmAttester(const LoadOptions& o) {
   enclave::tpm::TpmAttesterConfig c;
   c.tcti = o.tpm_tcti;
   c.pcrs = o.tpm_pcrs;
+  enclave::tpm::TpmPurposeConfig purpose;
+  SIGIL_ASSIGN_OR_RETURN(purpose.event, LoadPurpose(o));
+  purpose.pcr = o.tpm_purpose_pcr;
+  purpose.log_path = o.tpm_purpose_log.empty() ? enclave::tpm::TpmPurposeLogPath(o.tpm_purpose_pcr) : o.tpm_purpose_log;
+  c.purpose = std::move(purpose);
   SIGIL_ASSIGN_OR_RETURN(c.ak_kind, enclave::tpm::ParseAkKind(o.tpm_ak_kind));
   if (!o.tpm_ak_handle.empty()) {
     SIGIL_ASSIGN_OR_RETURN(c.ak_handle, enclave::tpm::ParsePersistentHandle(o.tpm_ak_handle));
@@ -33,7 +50,8 @@ Result<enclave::AttesterPtr> MakeTpmAttester(const LoadOptions& o) {
 Result<enclave::AttesterPtr> MakeAttester(const LoadOptions& o) {
   if (o.tee == "tpm") return MakeTpmAttester(o);
   if (o.tee == "sev-snp" || o.tee == "tdx") {
-    // Hardware evidence measures the whole guest (SNP MEASUREMENT, TDX MRTD/RTMRs), not the engine.
+    // Hardware evidence measures the whole guest (SNP MEASUREMENT, TDX MRTD/RTMRs), not the engine,
+    // and carries no purpose yet (docs/threat-model.md): model-weights keys are refused to it.
     enclave::tsm::TsmAttesterConfig c;
     c.tee = o.tee;
     c.configfs_root = o.tsm_root;
@@ -43,9 +61,10 @@ Result<enclave::AttesterPtr> MakeAttester(const LoadOptions& o) {
     return Fail(Code::kInvalidArgument, "tee '" + o.tee + "' has no attester in sigil-load (supported: dev, tpm, sev-snp, tdx)");
   }
   if (o.dev_platform_key.empty()) return Fail(Code::kInvalidArgument, "--tee dev needs --dev-platform-key");
-  SIGIL_ASSIGN_OR_RETURN(std::string measurement, MeasureEngineFd(o.engine_binary_fd, o.sandbox_config));
+  SIGIL_ASSIGN_OR_RETURN(attestation::WorkloadPurpose purpose, LoadPurpose(o));
   SIGIL_ASSIGN_OR_RETURN(Ed25519KeyPair kp, attestation::dev::LoadDevPlatformKey(o.dev_platform_key));
-  return enclave::DevAttester::Create(std::move(kp.seed), measurement, o.debug);
+  std::string measurement = purpose.engine;  // the dev measurement is the engine's
+  return enclave::DevAttester::Create(std::move(kp.seed), std::move(measurement), o.debug, {}, std::move(purpose));
 }
 }  // namespace
 

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "attestation/purpose.h"
+#include "attestation/tpm/evidence.h"
 #include "core/result.h"
 #include "core/secret_bytes.h"
 #include "loader/container_reader.h"
@@ -28,8 +30,17 @@ struct LoadOptions {
   std::string tpm_tcti, tpm_pcrs = "sha256:0,1,2,3,4,5,6,7", tpm_ak_handle, tpm_ak_kind = "ecc-p256";
   // tee "sev-snp" / "tdx" (enclave/tsm/tsm_attester.h): the configfs-tsm report directory.
   std::string tsm_root = "/sys/kernel/config/tsm/report";
-  // Measured with the engine (dev TEE): the canonical form of the sandbox it runs under.
+  // Measured with the engine: the canonical form of the sandbox it runs under ("" when nothing
+  // is sandboxed by sigil-load: the C API, and the consumer of `cat`).
   std::string sandbox_config = CanonicalSandboxConfig({});
+  // What the plaintext is for, attested with the engine and sandbox (attestation/purpose.h):
+  // "sealed-memory" (run, C API) or "stream" (cat). The broker releases model-weights keys only
+  // to "sealed-memory" (broker/release_purpose.h).
+  std::string mode = "sealed-memory";
+  // tee "tpm": the PCR (SHA-256 bank) the purpose event is extended into before the quote, and
+  // the event log kept across loads since boot ("" = TpmPurposeLogPath(pcr), under /run).
+  unsigned tpm_purpose_pcr = attestation::tpm::kDefaultPurposePcr;
+  std::string tpm_purpose_log;
 };
 
 // The opened container and its DEK, released by the broker after attestation.
@@ -47,6 +58,10 @@ Result<std::vector<SecretBytes>> AttestAndReleaseAll(const LoadOptions& options,
 
 // AttestAndRelease, then parallel decryption into a sealed, locked memfd.
 Result<LockedMemfd> AttestAndDecrypt(const LoadOptions& options);
+
+// The purpose `options` describe: its mode, MeasureEngineFd(engine_binary_fd, sandbox_config) and
+// SHA-256(sandbox_config). kInvalidArgument for an unknown mode.
+Result<attestation::WorkloadPurpose> LoadPurpose(const LoadOptions& options);
 
 // The dev-TEE measurement of an open engine binary under a sandbox configuration
 // (enclave/measurement.h; `sandbox_config` is CanonicalSandboxConfig() of what RunEngine applies).

@@ -1,7 +1,8 @@
 // sigil-load: the workload side. `run` attests to the broker, receives the model key wrapped to
 // an ephemeral key, decrypts the .sgl into a sealed, locked memfd, and starts the engine with the
 // weights reachable only through that fd. `measure` prints the measurement the dev attester
-// reports for an engine binary (what operators add as a reference value).
+// reports for an engine binary (what operators add as a reference value). `cat` streams a
+// dataset's plaintext to stdout; its evidence says so (workload.mode "stream", docs/protocol.md).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -105,6 +106,17 @@ int main(int argc, char** argv) {
   run->add_option("ENGINE", engine_argv, "engine command after --")->required();
   add_sandbox_flags(run);
   add_tpm_flags(run, o);
+  // The purpose PCR (attestation/tpm/evidence.h says why 8-15 and why 13 by default).
+  auto add_purpose_flags = [](CLI::App* sub, loader::LoadOptions& lo) {
+    sub->add_option("--tpm-purpose-pcr", lo.tpm_purpose_pcr,
+                    "--tee tpm: PCR (SHA-256 bank, 8-15) that receives the load's purpose event before the quote; "
+                    "reserve it for sigil-load")
+        ->check(CLI::Range(8, 15))->capture_default_str();
+    sub->add_option("--tpm-purpose-log", lo.tpm_purpose_log,
+                    "--tee tpm: the purpose PCR's event log, kept across loads until reboot "
+                    "(default /run/sigil/tpm-purpose-pcrN.json)");
+  };
+  add_purpose_flags(run, o);
   loader::LoadOptions co;
   auto* cat = app.add_subcommand("cat", "attest, then stream the verified plaintext of a dataset .sgl to stdout, "
                                         "chunk by chunk (a chunk is written only after its tag verifies)");
@@ -114,9 +126,11 @@ int main(int argc, char** argv) {
   cat->add_option("--tee", co.tee, "TEE type (dev, tpm, sev-snp, tdx)")->capture_default_str();
   cat->add_option("--dev-platform-key", co.dev_platform_key, "INSECURE dev TEE platform key file");
   cat->add_option("--tsm-root", co.tsm_root, "--tee sev-snp|tdx: configfs-tsm report directory")->capture_default_str();
-  cat->add_option("--measure", engine, "binary whose measurement the evidence reports (the consumer)")->required();
+  cat->add_option("--measure", engine, "binary whose measurement the evidence reports (the consumer; it is not "
+                                      "sandboxed, so this is `sigil-load measure --in-process` of it)")->required();
   cat->add_option("MODEL", co.model, ".sgl file")->required()->check(CLI::ExistingFile);
   add_tpm_flags(cat, co);
+  add_purpose_flags(cat, co);
   CLI11_PARSE(app, argc, argv);
   if (auto h = HardenProcess(); !h) return Die(h.error());
 
@@ -186,6 +200,10 @@ int main(int argc, char** argv) {
     auto bin = loader::OpenEngineBinary(engine);
     if (!bin) return Die(bin.error());
     co.engine_binary_fd = *bin;
+    // The evidence says what happens to the plaintext: it leaves through stdout, to a consumer
+    // no sandbox confines. The broker refuses model-weights keys to this mode.
+    co.mode = "stream";
+    co.sandbox_config = "";
     auto released = loader::AttestAndRelease(co);
     if (!released) return Die(released.error());
     // Truncation or tampering fails loudly with a non-zero exit; no unverified byte is written.

@@ -23,9 +23,9 @@ Result<Json> ParseObject(ByteSpan bytes, std::string_view what) {
 // Every field must be present, and nothing else: an unknown field may be a claim this version
 // would silently ignore.
 Result<void> ExactFields(const Json& j, std::initializer_list<std::string_view> fields,
-                         std::string_view where) {
+                         std::string_view where, std::string_view optional = {}) {
   for (auto it = j.begin(); it != j.end(); ++it) {
-    bool known = false;
+    bool known = !optional.empty() && it.key() == optional;
     for (std::string_view f : fields) known = known || it.key() == f;
     if (!known) return Malformed(std::string(where) + "." + it.key(), "unknown field");
   }
@@ -83,6 +83,13 @@ Result<std::string> SerializePayload(const DevPayload& p) {
   Json j = {{"binding", HexEncode(p.binding)},   {"debug", p.debug},
             {"insecure", true},                  {"issued_at", p.issued_at},
             {"measurement", p.measurement},      {"platform", std::string(kPlatformName)}};
+  if (p.workload) {
+    if (auto v = ValidatePurpose(*p.workload); !v) return Fail(Code::kInvalidArgument, "dev evidence: " + v.error().message());
+    if (p.workload->engine != p.measurement) {
+      return Fail(Code::kInvalidArgument, "dev evidence: workload.engine must equal measurement");
+    }
+    j["workload"] = {{"engine", p.workload->engine}, {"mode", p.workload->mode}, {"sandbox", p.workload->sandbox}};
+  }
   return CanonicalJson(j);
 }
 
@@ -119,7 +126,7 @@ Result<DevPayload> ParsePayload(ByteSpan payload) {
   constexpr std::string_view kWhere = "payload";
   SIGIL_ASSIGN_OR_RETURN(Json j, ParseObject(payload, kWhere));
   SIGIL_RETURN_IF_ERROR(ExactFields(
-      j, {"binding", "debug", "insecure", "issued_at", "measurement", "platform"}, kWhere));
+      j, {"binding", "debug", "insecure", "issued_at", "measurement", "platform"}, kWhere, "workload"));
   DevPayload p;
   SIGIL_ASSIGN_OR_RETURN(p.binding, HexField(j, "binding", 64, kWhere));
   SIGIL_ASSIGN_OR_RETURN(p.debug, BoolField(j, "debug", kWhere));
@@ -139,6 +146,20 @@ Result<DevPayload> ParsePayload(ByteSpan payload) {
     return Malformed("payload.issued_at", "expected a non-negative integer (Unix seconds)");
   }
   p.issued_at = static_cast<std::int64_t>(t.get<std::uint64_t>());
+  if (j.contains("workload")) {
+    const Json& w = j.at("workload");
+    if (!w.is_object()) return Malformed("payload.workload", "expected a JSON object");
+    SIGIL_RETURN_IF_ERROR(ExactFields(w, {"engine", "mode", "sandbox"}, "payload.workload"));
+    WorkloadPurpose wp;
+    SIGIL_ASSIGN_OR_RETURN(wp.engine, StringField(w, "engine", "payload.workload"));
+    SIGIL_ASSIGN_OR_RETURN(wp.mode, StringField(w, "mode", "payload.workload"));
+    SIGIL_ASSIGN_OR_RETURN(wp.sandbox, StringField(w, "sandbox", "payload.workload"));
+    if (auto v = ValidatePurpose(wp); !v) return Malformed("payload.workload", v.error().message());
+    // The dev TEE's measurement is the engine's (enclave/measurement.h): two values would be two
+    // contradicting statements in one signed payload.
+    if (wp.engine != p.measurement) return Malformed("payload.workload.engine", "must equal payload.measurement");
+    p.workload = std::move(wp);
+  }
   if (CanonicalJson(j) != std::string_view(reinterpret_cast<const char*>(payload.data()), payload.size())) {
     return Malformed("payload", "not in canonical JSON form (sorted keys, no whitespace, no duplicates)");
   }

@@ -9,6 +9,9 @@
 #include <string>
 #include <string_view>
 
+#include <optional>
+
+#include "attestation/purpose.h"
 #include "core/bytes.h"
 #include "core/result.h"
 
@@ -26,6 +29,10 @@ struct DevPayload {
   bool debug = false;
   std::string measurement;  // 96 lowercase hex digits (SHA-384)
   std::int64_t issued_at = 0;  // Unix seconds, >= 0
+  // What the plaintext will be used for (attestation/purpose.h). Optional on the wire so that
+  // evidence from older loaders still verifies; without it no workload.* claim is emitted and
+  // the broker releases no model-weights key (broker/release_purpose.h).
+  std::optional<WorkloadPurpose> workload;
   bool operator==(const DevPayload&) const = default;
 };
 
@@ -36,7 +43,8 @@ struct DevEnvelope {
 };
 
 // Canonical JSON of `p` (keys sorted, no whitespace), including the fixed "insecure":true and
-// "platform":"sigil-dev". kInvalidArgument if a field is out of range (binding size, hex form).
+// "platform":"sigil-dev", and "workload":{"engine","mode","sandbox"} when p.workload is set.
+// kInvalidArgument if a field is out of range (binding size, hex form, ValidatePurpose).
 Result<std::string> SerializePayload(const DevPayload& p);
 
 // "sigil/v1/dev-evidence" || payload: the exact bytes the platform key signs.
@@ -51,7 +59,8 @@ Bytes SerializeEnvelope(const DevEnvelope& e);
 Result<DevEnvelope> ParseEnvelope(ByteSpan evidence);
 
 // Strict payload parse (call only on authenticated bytes). kMalformedEvidence naming the field
-// on: not JSON, unknown or missing fields, wrong types, wrong lengths, upper-case or non-hex
+// on: not JSON, unknown or missing fields (only "workload" may be absent; inside it exactly
+// engine, mode, sandbox, as ValidatePurpose), wrong types, wrong lengths, upper-case or non-hex
 // digits, insecure != true, platform != "sigil-dev", negative issued_at, or bytes that are not
 // the canonical form (so every payload has exactly one encoding, duplicates keys included).
 Result<DevPayload> ParsePayload(ByteSpan payload);

@@ -59,6 +59,9 @@ Result<Claims> DevVerifier::Verify(const VerifyInput& input) const {
   claims.Set("dev.insecure", true);
   claims.Set("platform.id", platform_id_);
   claims.Set("tcb.status", std::string("Insecure"));
+  // Explicit, signed statements of the loader: as trustworthy as the dev platform key, i.e. not
+  // at all in production (dev.insecure stays set), but they let every policy path be exercised.
+  if (payload.workload) SetPurposeClaims(claims, *payload.workload);
   return claims;
 }
 

@@ -32,7 +32,8 @@ class DevVerifier final : public Verifier {
   // payload parse (kMalformedEvidence), binding == input.expected_binding in constant time
   // (kVerificationFailed; kInvalidArgument if expected_binding is not 64 bytes), issued_at within
   // [now - 10 min, now + 5 min] (kExpired). Claims on success: tee="dev", debug, measurement,
-  // dev.insecure=true, platform.id (DevPlatformId), tcb.status="Insecure". debug=true is
+  // dev.insecure=true, platform.id (DevPlatformId), tcb.status="Insecure", and workload.mode,
+  // workload.engine, workload.sandbox when the payload has "workload". debug=true is
   // reported, not refused: refusing debug workloads is the policy's decision.
   Result<Claims> Verify(const VerifyInput& input) const override;
 

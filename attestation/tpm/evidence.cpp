@@ -94,6 +94,38 @@ bool IsHexText(ByteSpan b) {
 
 }  // namespace
 
+Json PurposeLogToJson(const PurposeLog& log) {
+  Json events = Json::array();
+  for (const std::string& e : log.events) events.push_back(e);
+  return Json{{"events", std::move(events)}, {"pcr", log.pcr}, {"start", HexEncode(log.start)}};
+}
+
+Result<PurposeLog> PurposeLogFromJson(const Json& j) {
+  auto bad = [](const std::string& what) { return Fail(Code::kMalformedEvidence, "$.purpose_log" + what); };
+  if (!j.is_object()) return bad(" is not an object");
+  for (const auto& [key, unused] : j.items()) {
+    if (key != "pcr" && key != "start" && key != "events") return bad("." + key + ": unknown key");
+  }
+  if (!j.contains("pcr") || !j["pcr"].is_number_unsigned() || j["pcr"].get<std::uint64_t>() >= kMaxPcrs) {
+    return bad(".pcr: expected an integer 0..31");
+  }
+  PurposeLog log;
+  log.pcr = static_cast<std::uint32_t>(j["pcr"].get<std::uint64_t>());
+  if (!j.contains("start") || !j["start"].is_string()) return bad(".start: expected 64 hex digits");
+  auto start = HexDecode(j["start"].get<std::string>());
+  if (!start || start->size() != 32) return bad(".start: expected 64 hex digits");
+  log.start = std::move(*start);
+  if (!j.contains("events") || !j["events"].is_array()) return bad(".events: expected an array");
+  if (j["events"].size() > kMaxPurposeEvents) {
+    return bad(".events: more than " + std::to_string(kMaxPurposeEvents) + " events");
+  }
+  for (const Json& e : j["events"]) {
+    if (!e.is_string()) return bad(".events: every event must be a string");
+    log.events.push_back(e.get<std::string>());
+  }
+  return log;
+}
+
 Result<Evidence> ParseEvidence(ByteSpan json) {
   auto parsed = ParseJson(ToString(json), "tpm evidence");
   if (!parsed) {
@@ -104,7 +136,8 @@ Result<Evidence> ParseEvidence(ByteSpan json) {
     return Fail(Code::kMalformedEvidence, "tpm evidence is not a JSON object");
   }
   for (const auto& [key, unused] : j.items()) {
-    if (key != "format" && key != "attest" && key != "signature" && key != "pcrs" && key != "ak") {
+    if (key != "format" && key != "attest" && key != "signature" && key != "pcrs" && key != "ak" &&
+        key != "purpose_log") {
       return Fail(Code::kMalformedEvidence, "unknown key $." + key);
     }
   }
@@ -121,6 +154,9 @@ Result<Evidence> ParseEvidence(ByteSpan json) {
   SIGIL_ASSIGN_OR_RETURN(e.pcrs, ParsePcrs(j["pcrs"]));
   if (j.contains("ak")) {
     SIGIL_ASSIGN_OR_RETURN(e.ak, B64Field(j, "ak"));
+  }
+  if (j.contains("purpose_log")) {
+    SIGIL_ASSIGN_OR_RETURN(e.purpose_log, PurposeLogFromJson(j["purpose_log"]));
   }
   return e;
 }
@@ -141,6 +177,9 @@ Bytes SerializeEvidence(const Evidence& e) {
   j["pcrs"] = std::move(pcrs);
   if (e.ak) {
     j["ak"] = Base64UrlEncode(*e.ak);
+  }
+  if (e.purpose_log) {
+    j["purpose_log"] = PurposeLogToJson(*e.purpose_log);
   }
   return ToBytes(CanonicalJson(j));
 }

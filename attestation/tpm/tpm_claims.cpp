@@ -9,7 +9,8 @@
 
 namespace sigil::attestation::tpm {
 
-Result<Claims> BuildClaims(const Quote& quote, const PcrValues& pcrs, ByteSpan selected) {
+Result<Claims> BuildClaims(const Quote& quote, const PcrValues& pcrs, ByteSpan selected,
+                           const VerifiedPurpose* purpose) {
   if (quote.clock > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
     return Fail(Code::kMalformedEvidence, "TPMS_CLOCK_INFO.clock does not fit a claim");
   }
@@ -17,7 +18,22 @@ Result<Claims> BuildClaims(const Quote& quote, const PcrValues& pcrs, ByteSpan s
   c.Set("tee", std::string("tpm"));
   // A TPM has no debug mode that weakens the attested state: always false.
   c.Set("debug", false);
-  c.Set("measurement", HexEncode(Sha384(selected)));
+  if (purpose == nullptr) {
+    c.Set("measurement", HexEncode(Sha384(selected)));
+  } else {
+    Bytes platform;  // the selection's values in order, without the purpose PCR
+    for (const PcrBankSelection& sel : quote.pcr_select) {
+      for (std::uint32_t n : sel.pcrs) {
+        if (sel.hash_alg == kAlgSha256 && n == purpose->pcr) continue;
+        const Bytes& v = pcrs.at(sel.hash_alg).at(n);
+        platform.insert(platform.end(), v.begin(), v.end());
+      }
+    }
+    c.Set("measurement", HexEncode(Sha384(platform)));
+    SetPurposeClaims(c, purpose->purpose);
+    c.Set("tpm.purpose.pcr", static_cast<std::int64_t>(purpose->pcr));
+    c.Set("tpm.purpose.events", static_cast<std::int64_t>(purpose->events));
+  }
   for (const PcrBankSelection& sel : quote.pcr_select) {
     const auto& bank = pcrs.at(sel.hash_alg);
     for (std::uint32_t n : sel.pcrs) {

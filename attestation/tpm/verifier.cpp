@@ -3,6 +3,7 @@
 #include "attestation/tpm/attest.h"
 #include "attestation/tpm/evidence.h"
 #include "attestation/tpm/pcrs.h"
+#include "attestation/tpm/purpose_log.h"
 #include "attestation/tpm/signature.h"
 #include "attestation/tpm/tpm_claims.h"
 #include "core/digest.h"
@@ -165,7 +166,13 @@ Result<Claims> TpmVerifier::Verify(const VerifyInput& input) const {
                 "qualifying data (extraData) does not match the expected binding");
   }
 
-  SIGIL_ASSIGN_OR_RETURN(Claims claims, BuildClaims(quote, e.pcrs, selected));
+  // Step 6b: the purpose event log, replayed against the now authenticated PCR value.
+  std::optional<VerifiedPurpose> purpose;
+  if (e.purpose_log) {
+    SIGIL_ASSIGN_OR_RETURN(purpose, VerifyPurposeLog(*e.purpose_log, quote, e.pcrs));
+  }
+
+  SIGIL_ASSIGN_OR_RETURN(Claims claims, BuildClaims(quote, e.pcrs, selected, purpose ? &*purpose : nullptr));
 
   // Step 7: replay guard, keyed by the AK's DER SPKI (fingerprint for the durable one).
   if (replay_check_) {

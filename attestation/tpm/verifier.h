@@ -70,6 +70,9 @@ class TpmVerifier final : public Verifier {
   //  6. extraData == expected_binding[0..32) in constant time (kVerificationFailed). An EMPTY
   //     expected_binding skips this (offline inspection and the shared vectors, whose nonces
   //     are not 32 bytes; the broker always passes the 64-byte binding);
+  //  6b. with a "purpose_log": VerifyPurposeLog (purpose_log.h): allowed PCR, in the selection,
+  //     replay reproduces the quoted value exactly, the last event counts (workload.* claims);
+  //     evidence without one verifies with no workload.* claim (no model-weights release);
   //  7. if enabled, the replay guard or replay_check (kReplay), last so that only verified
   //     quotes advance it.
   Result<Claims> Verify(const VerifyInput& input) const override;

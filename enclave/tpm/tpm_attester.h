@@ -2,8 +2,9 @@
 // through the configured TCTI, loads or creates the AK, quotes the configured PCRs with
 // qualifyingData = binding[0..32) (exactly what attestation/tpm's TpmVerifier compares), reads
 // the PCR values, flushes every transient object and returns sigil-tpm-quote/v1 evidence with
-// the AK's SPKI. The TPM is opened per call, so a TPM used by other processes between calls
-// is fine, and Evidence() is thread-safe.
+// the AK's SPKI. With a purpose configured, the purpose event is extended first and its log
+// (locked until the quote is taken) goes into the evidence. The TPM is opened per call, so a TPM
+// used by other processes between calls is fine, and Evidence() is thread-safe.
 #pragma once
 
 #include <tss2/tss2_tpm2_types.h>
@@ -13,6 +14,7 @@
 
 #include "enclave/attester.h"
 #include "enclave/tpm/ak.h"
+#include "enclave/tpm/purpose_pcr.h"
 
 namespace sigil::enclave::tpm {
 
@@ -21,6 +23,10 @@ struct TpmAttesterConfig {
   std::string pcrs = "sha256:0,1,2,3,4,5,6,7";  // ParsePcrSelection syntax
   std::optional<TPM2_HANDLE> ak_handle;         // persistent AK; else a primary AK of ak_kind
   AkKind ak_kind = AkKind::kEccP256Sha256;
+  // With a purpose: before each quote, the purpose event is extended into purpose->pcr (added to
+  // the quoted selection) and the evidence carries the event log (purpose_pcr.h). Without one the
+  // evidence proves no purpose, and the broker releases no model-weights key for it.
+  std::optional<TpmPurposeConfig> purpose;
 };
 
 // How many bytes of the 64-byte binding go into qualifyingData (attestation/tpm/verifier.cpp).
@@ -28,7 +34,7 @@ inline constexpr std::size_t kQualifyingDataSize = 32;
 
 class TpmAttester final : public Attester {
  public:
-  // Validates the configuration (PCR selection syntax); does not touch the TPM.
+  // Validates the configuration (PCR selection syntax, purpose); does not touch the TPM.
   static Result<AttesterPtr> Create(TpmAttesterConfig config);
 
   std::string_view tee() const override { return "tpm"; }

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "attestation/dev/platform_key.h"
+#include "core/digest.h"
 #include "core/encoding.h"
 #include "core/file_io.h"
 #include "core/protocol.h"
@@ -14,9 +15,10 @@ namespace {
 BrokerEnv* g_env = nullptr;
 
 constexpr const char* kAcmePolicy = R"({
-  // acme admits the dev TEE, non-debug, approved engines, for key "model" only
+  // acme admits the dev TEE, non-debug, approved engines, for keys "model" (model-weights) and
+  // "data" (a dataset) only
   "version": 1,
-  "rules": [{"name": "approved-engines", "keys": ["model"],
+  "rules": [{"name": "approved-engines", "keys": ["model", "data"],
              "when": {"allOf": [{"claim": "tee", "equals": "dev"},
                                 {"claim": "debug", "equals": false},
                                 {"claim": "measurement", "in_reference": "engines"}]}}]
@@ -50,7 +52,8 @@ void BrokerEnv::SetUp() {
   for (auto args : std::vector<std::vector<std::string>>{
            {"tenant", "create", "acme"}, {"tenant", "create", "bob"}, {"tenant", "create", "carol"},
            {"key", "create", "acme/model"}, {"key", "create", "acme/other"}, {"key", "create", "bob/model"},
-           {"key", "create", "carol/model"}, {"refs", "add", "acme", "engines", kMeasurementA},
+           {"key", "create", "carol/model"}, {"key", "create", "acme/data", "--class", "dataset"},
+           {"refs", "add", "acme", "engines", kMeasurementA},
            {"refs", "add", "carol", "engines", kMeasurementA}}) {
     auto r = Sigil(args);
     ASSERT_EQ(r.exit_code, 0) << args[0] << " " << args[1] << ": " << r.err;
@@ -97,7 +100,9 @@ Bytes Workload::Evidence(ByteSpan nonce, const std::string& measurement, bool de
   auto seed = BrokerEnv::Get().PlatformSeed();
   SIGIL_CHECK(seed.has_value());
   auto binding = protocol::Binding(nonce, bound_key.empty() ? ByteSpan(key.public_key) : bound_key);
-  auto ev = enclave::MakeDevEvidence(*seed, binding, measurement, debug, std::chrono::system_clock::now());
+  std::optional<attestation::WorkloadPurpose> purpose;
+  if (!mode.empty()) purpose = attestation::WorkloadPurpose{mode, measurement, HexEncode(Sha256(AsBytes("")))};
+  auto ev = enclave::MakeDevEvidence(*seed, binding, measurement, debug, std::chrono::system_clock::now(), purpose);
   SIGIL_CHECK(ev.has_value());
   return *ev;
 }

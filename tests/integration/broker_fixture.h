@@ -49,6 +49,9 @@ class BrokerEnv : public ::testing::Environment {
 // A workload identity: ephemeral X25519 key pair plus helpers to build evidence and artifacts.
 struct Workload {
   hpke::KeyPair key;
+  // The purpose the evidence states (workload.mode; engine = the measurement, sandbox = SHA-256
+  // of ""): "sealed-memory" as sigil-load run would, "stream" as cat would, "" for none.
+  std::string mode = "sealed-memory";
   static Workload Make();
   // Dev evidence over Binding(nonce, bound_key) (defaults to this workload's key).
   Bytes Evidence(ByteSpan nonce, const std::string& measurement, bool debug, ByteSpan bound_key = {}) const;

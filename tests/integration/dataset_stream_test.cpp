@@ -27,11 +27,11 @@ class DatasetStream : public ::testing::Test {
     data_.resize(2 * kChunk + 4321);  // chunks of 4 MiB, 4 MiB, 4321 bytes
     for (std::size_t i = 0; i < data_.size(); ++i) data_[i] = static_cast<std::uint8_t>((i * 2654435761u) >> 11);
     ASSERT_OK(WriteFileAtomic(dir_.File("data.bin"), data_, 0600));
-    auto pub = env.Sigil({"key", "public", "acme/model"});
+    auto pub = env.Sigil({"key", "public", "acme/data"});
     ASSERT_OK(WriteFileAtomic(dir_.File("k.pub"), AsBytes(pub.out), 0644));
     auto enc = env.Sigil({"model", "encrypt", "--recipient", dir_.File("k.pub"), dir_.File("data.bin"), dir_.File("data.sgl")});
     ASSERT_EQ(enc.exit_code, 0) << enc.err;
-    auto m = sigil::testing::Run({BinPath("sigil-load"), "measure", "--engine", BinPath("sigil-infer")});
+    auto m = sigil::testing::Run({BinPath("sigil-load"), "measure", "--in-process", "--engine", BinPath("sigil-infer")});
     ASSERT_EQ(env.Sigil({"refs", "add", "acme", "engines", m.out.substr(0, 96)}).exit_code, 0);
     ASSERT_OK_AND_ASSIGN(sgl_, ReadFile(dir_.File("data.sgl")));
     header_ = sgl_.size() - data_.size() - 3 * kTag;
@@ -101,11 +101,11 @@ TEST(DatasetStreamMemory, PeakRssStaysFarBelowTheDatasetSize) {
   ASSERT_OK(WriteFileAtomic(dir.File("big.bin"), data, 0600));
   const std::string want = HexEncode(Sha256(data));
   data = Bytes();
-  auto pub = env.Sigil({"key", "public", "acme/model"});
+  auto pub = env.Sigil({"key", "public", "acme/data"});
   ASSERT_OK(WriteFileAtomic(dir.File("k.pub"), AsBytes(pub.out), 0644));
   auto enc = env.Sigil({"model", "encrypt", "--recipient", dir.File("k.pub"), dir.File("big.bin"), dir.File("big.sgl")});
   ASSERT_EQ(enc.exit_code, 0) << enc.err;
-  auto m = sigil::testing::Run({BinPath("sigil-load"), "measure", "--engine", BinPath("sigil-infer")});
+  auto m = sigil::testing::Run({BinPath("sigil-load"), "measure", "--in-process", "--engine", BinPath("sigil-infer")});
   ASSERT_EQ(env.Sigil({"refs", "add", "acme", "engines", m.out.substr(0, 96)}).exit_code, 0);
   // GNU time reports the loader's peak RSS (KiB); the plaintext goes through a pipe to sha256sum.
   std::string cmd = "/usr/bin/time -f %M -o '" + dir.File("rss") + "' '" + BinPath("sigil-load") + "' cat --broker '" +

@@ -97,11 +97,11 @@ TEST(DatasetCat, StreamsVerifiedPlaintextAndRefusesTruncation) {
   Bytes data(3 * 1024 * 1024 + 123);
   for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>((i * 2654435761u) >> 13);
   ASSERT_OK(WriteFileAtomic(dir.File("data.bin"), data, 0600));
-  auto pub = env.Sigil({"key", "public", "acme/model"});
+  auto pub = env.Sigil({"key", "public", "acme/data"});
   ASSERT_OK(WriteFileAtomic(dir.File("k.pub"), AsBytes(pub.out), 0644));
   ASSERT_EQ(env.Sigil({"model", "encrypt", "--recipient", dir.File("k.pub"), dir.File("data.bin"), dir.File("data.sgl")})
                 .exit_code, 0);
-  auto m = sigil::testing::Run({testing::BinPath("sigil-load"), "measure", "--engine", testing::BinPath("sigil-infer")});
+  auto m = sigil::testing::Run({testing::BinPath("sigil-load"), "measure", "--in-process", "--engine", testing::BinPath("sigil-infer")});
   ASSERT_EQ(env.Sigil({"refs", "add", "acme", "engines", m.out.substr(0, 96)}).exit_code, 0);
   std::vector<std::string> cat{testing::BinPath("sigil-load"), "cat", "--broker", env.url(), "--ca", env.ca(),
                                "--tenant", "acme", "--dev-platform-key", env.data_dir() + "/dev/platform.key",
