@@ -251,11 +251,24 @@ Result<Json> AdminSetPolicy(const BrokerContext& ctx, const RequestMeta& meta, c
   SIGIL_ASSIGN_OR_RETURN(std::string text, GetString(body, "policy", "request"));
   std::string source = "policy";
   if (body.contains("source") && body["source"].is_string()) source = body["source"].get<std::string>();
-  SIGIL_RETURN_IF_ERROR(policy::ParsePolicy(text, source));
+  SIGIL_ASSIGN_OR_RETURN(policy::Policy parsed, policy::ParsePolicy(text, source));
+  auto shared = std::make_shared<const policy::Policy>(std::move(parsed));
   SIGIL_RETURN_IF_ERROR(ctx.store->PutPolicy(tenant, text));
   SIGIL_ASSIGN_OR_RETURN(auto stored, ctx.store->GetPolicy(tenant));
+  // The version just validated is the one releases will use: parsed once, here.
+  if (ctx.policies != nullptr) ctx.policies->Put(tenant, stored.second, shared);
   SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, tenant, "admin.policy.set", "", stored.second, "policy version " + std::to_string(stored.second)));
-  return Json{{"tenant", tenant}, {"policy_version", stored.second}};
+  // Sets named by the policy that do not exist yet: `in_reference` over them is false, so a
+  // typo or a set not yet created silently changes what the policy admits.
+  Json warnings = Json::array();
+  SIGIL_ASSIGN_OR_RETURN(auto refs, ctx.store->ListReferences(tenant));
+  for (const std::string& set : shared->ReferenceSetNames()) {
+    if (refs.find(set) == refs.end()) {
+      warnings.push_back("reference set '" + set + "' does not exist yet (add values with `sigil refs add " + tenant +
+                         " " + set + " VALUE`); until it does, in_reference over it is false");
+    }
+  }
+  return Json{{"tenant", tenant}, {"policy_version", stored.second}, {"warnings", warnings}};
 }
 
 Result<Json> AdminGetPolicy(const BrokerContext& ctx, const std::string& tenant) {
@@ -269,6 +282,11 @@ Result<Json> AdminAddReference(const BrokerContext& ctx, const RequestMeta& meta
   SIGIL_ASSIGN_OR_RETURN(std::string value, GetString(body, "value", "request"));
   SIGIL_RETURN_IF_ERROR(ValidateName(set, "reference set name"));
   if (value.empty() || value.size() > 512) return Fail(Code::kInvalidArgument, "request.value: 1 to 512 characters");
+  // Values are shown in listings and audit records: no control characters (UTF-8 is already
+  // guaranteed by the JSON reader).
+  for (unsigned char c : value) {
+    if (c < 0x20 || c == 0x7f) return Fail(Code::kInvalidArgument, "request.value: control characters are not allowed");
+  }
   SIGIL_RETURN_IF_ERROR(ctx.store->AddReference(tenant, set, value));
   SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, tenant, "admin.refs.add", "", 0, "added to reference set '" + set + "': " + value));
   return Json{{"tenant", tenant}, {"set", set}, {"value", value}};
@@ -286,6 +304,7 @@ Result<Json> AdminGetAudit(const BrokerContext& ctx, const std::string& tenant) 
   SIGIL_RETURN_IF_ERROR(ctx.store->GetTenantKek(tenant));
   SIGIL_ASSIGN_OR_RETURN(auto rows, ctx.store->ListAudit(tenant));
   SIGIL_ASSIGN_OR_RETURN(auto cp, ctx.store->GetCheckpoint(tenant));
+  // Rows travel byte-exact (broker/audit_wire.h): a damaged record is listed, not fatal.
   Json records = Json::array();
   for (const auto& r : rows) records.push_back(AuditRowToJson(r));
   Json out{{"tenant", tenant}, {"records", records}};
@@ -299,7 +318,6 @@ Result<Json> AdminQueryAudit(const BrokerContext& ctx, const std::string& tenant
   if (body.contains("since_ms")) {
     SIGIL_ASSIGN_OR_RETURN(q.since_ms, GetInt(body, "since_ms", "request"));
   }
-  // Rows travel byte-exact (broker/audit_wire.h): a damaged record is listed, not fatal.
   if (body.contains("until_ms")) {
     SIGIL_ASSIGN_OR_RETURN(q.until_ms, GetInt(body, "until_ms", "request"));
   }

@@ -2,6 +2,7 @@
 #include <openssl/crypto.h>
 
 #include "cli/commands.h"
+#include "cli/terminal_text.h"
 #include "core/encoding.h"
 #include "core/file_io.h"
 
@@ -46,8 +47,8 @@ KeyRef AddKeyRef(CLI::App* sub) {
 }
 
 void PrintState(const Json& j) {
-  std::printf("%s/%s: %s\n", j["tenant"].get<std::string>().c_str(), j["key"].get<std::string>().c_str(),
-              j["state"].get<std::string>().c_str());
+  std::printf("%s/%s: %s\n", ForTerminal(j["tenant"].get<std::string>()).c_str(), ForTerminal(j["key"].get<std::string>()).c_str(),
+              ForTerminal(j["state"].get<std::string>()).c_str());
 }
 
 // Raw 32-byte X25519 private key from a file the operator controls. The bytes are base64url'd
@@ -81,12 +82,12 @@ void AddTenantCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& ou
   create->add_option("NAME", *name)->required();
   out.push_back({create, [&g, name] {
     return AdminCall(g, "POST", "/v1/admin/tenants", Json{{"name", *name}},
-                     [](const Json& j) { std::printf("created tenant %s\n", j["tenant"].get<std::string>().c_str()); });
+                     [](const Json& j) { std::printf("created tenant %s\n", ForTerminal(j["tenant"].get<std::string>()).c_str()); });
   }});
   auto* list = tenant->add_subcommand("list", "list tenants");
   out.push_back({list, [&g] {
     return AdminCall(g, "GET", "/v1/admin/tenants", Json(), [](const Json& j) {
-      for (const auto& t : j["tenants"]) std::printf("%s\n", t["tenant"].get<std::string>().c_str());
+      for (const auto& t : j["tenants"]) std::printf("%s\n", ForTerminal(t["tenant"].get<std::string>()).c_str());
     });
   }});
 }
@@ -100,8 +101,8 @@ void AddKeyCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out) 
   create->add_option("TENANT/NAME", *full)->required();
   create->add_option("--class", *cls, "model-weights or dataset")->capture_default_str();
   auto print_key = [](const Json& j) {
-    std::printf("%s/%s v%d (%s, %s)\n", j["tenant"].get<std::string>().c_str(), j["key"].get<std::string>().c_str(),
-                j["version"].get<int>(), j["class"].get<std::string>().c_str(), j["state"].get<std::string>().c_str());
+    std::printf("%s/%s v%d (%s, %s)\n", ForTerminal(j["tenant"].get<std::string>()).c_str(), ForTerminal(j["key"].get<std::string>()).c_str(),
+                j["version"].get<int>(), ForTerminal(j["class"].get<std::string>()).c_str(), ForTerminal(j["state"].get<std::string>()).c_str());
   };
   out.push_back({create, [&g, full, cls, print_key] {
     std::string t, n;
@@ -141,8 +142,8 @@ void AddKeyCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out) 
     Json body{{"confirm", *confirm}};  // the broker refuses unless it equals the key name
     if (*destroy_version != 0) body["version"] = *destroy_version;
     return AdminCall(g, "POST", TenantPath(t) + "/keys/" + n + "/destroy", body, [](const Json& j) {
-      std::printf("%s/%s: key material of %d version(s) destroyed\n", j["tenant"].get<std::string>().c_str(),
-                  j["key"].get<std::string>().c_str(), j["destroyed_versions"].get<int>());
+      std::printf("%s/%s: key material of %d version(s) destroyed\n", ForTerminal(j["tenant"].get<std::string>()).c_str(),
+                  ForTerminal(j["key"].get<std::string>()).c_str(), j["destroyed_versions"].get<int>());
     });
   }});
   auto* import = key->add_subcommand("import", "import a raw 32-byte X25519 private key (new key, or its next version)");
@@ -184,7 +185,7 @@ void AddKeyCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out) 
   add->add_option("VALUE", *value)->required();
   out.push_back({add, [&g, tenant, set, value] {
     return AdminCall(g, "POST", TenantPath(*tenant) + "/refs", Json{{"set", *set}, {"value", *value}}, [](const Json& j) {
-      std::printf("added %s to %s\n", j["value"].get<std::string>().c_str(), j["set"].get<std::string>().c_str());
+      std::printf("added %s to %s\n", ForTerminal(j["value"].get<std::string>()).c_str(), ForTerminal(j["set"].get<std::string>()).c_str());
     });
   }});
   auto* rlist = refs->add_subcommand("list", "list a tenant's reference sets");
@@ -192,7 +193,7 @@ void AddKeyCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out) 
   out.push_back({rlist, [&g, tenant] {
     return AdminCall(g, "GET", TenantPath(*tenant) + "/refs", Json(), [](const Json& j) {
       for (auto it = j["sets"].begin(); it != j["sets"].end(); ++it) {
-        for (const auto& v : it.value()) std::printf("%s\t%s\n", it.key().c_str(), v.get<std::string>().c_str());
+        for (const auto& v : it.value()) std::printf("%s\t%s\n", ForTerminal(it.key()).c_str(), ForTerminal(v.get<std::string>()).c_str());
       }
     });
   }});

@@ -7,6 +7,7 @@
 #include "attestation/tpm/evidence.h"
 #include "attestation/tpm/verifier.h"
 #include "cli/commands.h"
+#include "cli/terminal_text.h"
 #include "core/encoding.h"
 #include "core/file_io.h"
 
@@ -127,18 +128,18 @@ int Verify(const GlobalOptions& g, const AttestArgs& a) {
   if (!claims) {
     if (g.json) {
       Json out{{"ok", false}, {"code", std::string(CodeName(claims.error().code()))}, {"message", claims.error().message()}};
-      std::printf("%s\n", out.dump(2).c_str());
+      std::printf("%s\n", out.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
     } else {
       std::printf("attest verify: REFUSED (%s): %s\n", std::string(CodeName(claims.error().code())).c_str(),
-                  claims.error().message().c_str());
+                  ForTerminal(claims.error().message()).c_str());
     }
     return 4;
   }
   if (g.json) {
-    std::printf("%s\n", Json{{"ok", true}, {"claims", claims->ToJson()}}.dump(2).c_str());
+    std::printf("%s\n", Json{{"ok", true}, {"claims", claims->ToJson()}}.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
   } else {
     std::printf("attest verify: OK%s\n", expected.empty() ? " (report data not checked: no --expect-report-data)" : "");
-    for (const auto& [k, v] : claims->values()) std::printf("  %s = %s\n", k.c_str(), attestation::ClaimToString(v).c_str());
+    for (const auto& [k, v] : claims->values()) std::printf("  %s = %s\n", ForTerminal(k).c_str(), ForTerminal(attestation::ClaimToString(v)).c_str());
   }
   return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "broker/collateral_import.h"
 #include "cli/commands.h"
+#include "cli/terminal_text.h"
 #include "core/file_io.h"
 #include "core/rfc3339.h"
 
@@ -55,11 +56,11 @@ int Import(const GlobalOptions& g, const CollateralArgs& a) {
                        {"not_after", Utc(i.not_after)}, {"already_present", i.already_present}});
     if (!g.json) {
       std::printf("%-9s %-18s %-40s not after %s  %s\n", i.already_present ? "present" : "imported",
-                  std::string(broker::KindName(i.kind)).c_str(), i.summary.c_str(), Utc(i.not_after).c_str(),
-                  i.file.c_str());
+                  std::string(broker::KindName(i.kind)).c_str(), ForTerminal(i.summary).c_str(), Utc(i.not_after).c_str(),
+                  ForTerminal(i.file).c_str());
     }
   }
-  if (g.json) std::printf("%s\n", Json{{"imported", out}}.dump(2).c_str());
+  if (g.json) std::printf("%s\n", Json{{"imported", out}}.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
   return 0;
 }
 
@@ -76,12 +77,12 @@ int List(const GlobalOptions& g, const CollateralArgs& a) {
                        {"not_after", Utc(e.not_after)}, {"state", state}});
     if (!g.json) {
       std::printf("%-8s %-18s %-40s not after %s  %s\n", state.c_str(),
-                  std::string(broker::KindName(e.kind)).c_str(), e.summary.c_str(), Utc(e.not_after).c_str(),
-                  e.file.c_str());
+                  std::string(broker::KindName(e.kind)).c_str(), ForTerminal(e.summary).c_str(), Utc(e.not_after).c_str(),
+                  ForTerminal(e.file).c_str());
     }
   }
-  for (const auto& p : problems) std::fprintf(stderr, "sigil: warning: unreadable collateral %s\n", p.c_str());
-  if (g.json) std::printf("%s\n", Json{{"collateral", out}}.dump(2).c_str());
+  for (const auto& p : problems) std::fprintf(stderr, "sigil: warning: unreadable collateral %s\n", ForTerminal(p).c_str());
+  if (g.json) std::printf("%s\n", Json{{"collateral", out}}.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
   return 0;
 }
 

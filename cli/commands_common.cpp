@@ -1,9 +1,10 @@
 #include "cli/commands.h"
+#include "cli/terminal_text.h"
 
 namespace sigil::cli {
 
 int ReportError(const Error& e) {
-  std::fprintf(stderr, "sigil: error: %s\n", e.message().c_str());
+  std::fprintf(stderr, "sigil: error: %s\n", ForTerminal(e.message()).c_str());
   switch (e.code()) {
     case Code::kInvalidArgument: return 2;
     case Code::kUnavailable: return 3;

@@ -7,6 +7,7 @@
 
 #include "attestation/tpm/signature.h"
 #include "cli/commands.h"
+#include "cli/terminal_text.h"
 #include "core/encoding.h"
 #include "core/file_io.h"
 
@@ -15,8 +16,8 @@ namespace {
 
 void PrintAk(const Json& a) {
   std::string name = a.value("name", "");
-  std::printf("%s  %s%s\n", a["id"].get<std::string>().c_str(), a["tenant"].get<std::string>().c_str(),
-              name.empty() ? "" : ("  " + name).c_str());
+  std::printf("%s  %s%s\n", ForTerminal(a["id"].get<std::string>()).c_str(), ForTerminal(a["tenant"].get<std::string>()).c_str(),
+              name.empty() ? "" : ("  " + ForTerminal(name)).c_str());
 }
 
 int RegisterAk(const GlobalOptions& g, const std::string& tenant, const std::string& ak_file,
@@ -79,15 +80,15 @@ void AddTpmCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out) 
     if (!pem) return ReportError(pem.error());
     Json body{{"ek", std::string(pem->begin(), pem->end())}};
     return AdminCall(g, "POST", "/v1/admin/tenants/" + *tenant + "/tpm-eks", body, [](const Json& j) {
-      std::printf("registered TPM EK %s  %s\n", j["id"].get<std::string>().c_str(),
-                  j["tenant"].get<std::string>().c_str());
+      std::printf("registered TPM EK %s  %s\n", ForTerminal(j["id"].get<std::string>()).c_str(),
+                  ForTerminal(j["tenant"].get<std::string>()).c_str());
     });
   }});
   auto* list_eks = tpm->add_subcommand("list-eks", "list a tenant's registered EKs (fingerprints)");
   list_eks->add_option("--tenant", *tenant, "tenant")->required();
   out.push_back({list_eks, [&g, tenant] {
     return AdminCall(g, "GET", "/v1/admin/tenants/" + *tenant + "/tpm-eks", Json(), [](const Json& j) {
-      for (const auto& e : j["eks"]) std::printf("%s\n", e.get<std::string>().c_str());
+      for (const auto& e : j["eks"]) std::printf("%s\n", ForTerminal(e.get<std::string>()).c_str());
     });
   }});
   auto* list = tpm->add_subcommand("list-aks", "list a tenant's registered AKs (fingerprint, label)");

@@ -50,3 +50,27 @@ TEST(ReleaseInput, KeyNamesThatAreNotNamesAreRefusedBeforeTheAudit) {
 
 }  // namespace
 }  // namespace sigil::integration
+
+namespace sigil::integration {
+namespace {
+
+TEST(AdminInput, ReferenceValuesWithControlCharactersAreRefused) {
+  auto r = BrokerEnv::Get().Sigil({"refs", "add", "acme", "engines", "abc\n2026-12-02 release allow"});
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.err.find("control characters"), std::string::npos) << r.err;
+}
+
+TEST(AdminInput, TenantAndKeyNamesInPathsAreValidatedBeforeAnyHandler) {
+  // A name with a terminal escape: refused (by the CLI, the HTTP layer or the router), and the
+  // error printed never carries the raw escape to the terminal.
+  auto r = BrokerEnv::Get().Sigil({"key", "list", "acme\x1b[2K"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << r.err;
+  // A name that HTTP carries fine but the name rule refuses reaches the router's check.
+  auto upper = BrokerEnv::Get().Sigil({"key", "list", "ACME"});
+  EXPECT_NE(upper.exit_code, 0);
+  EXPECT_NE(upper.err.find("tenant in path 'ACME' is invalid"), std::string::npos) << upper.err;
+}
+
+}  // namespace
+}  // namespace sigil::integration
