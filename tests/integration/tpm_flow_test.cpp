@@ -3,7 +3,8 @@
 // `sigil-load run --tee tpm` attesting with a real quote, receiving the key and running
 // sigil-infer on the decrypted weights (output equal to the plaintext run). Then PCR 16 is
 // extended to a state the policy does not approve: the release is refused with the policy's
-// reason and audited as a deny.
+// reason and audited as a deny. Purpose binding: run extends "sealed-memory" into PCR 13 and
+// cat "stream"; the broker reads them from the replayed event log, and refuses the weights to cat.
 // Its own binary and environment (not broker_fixture.h's BrokerEnv): sigild reads the AKs only
 // at start, so the swtpm and its AK must exist before sigild does.
 #include <gtest/gtest.h>
@@ -75,7 +76,8 @@ class TpmFlow : public ::testing::Test {
       ASSERT_FALSE(port.empty()) << "sigild did not start";
       url = "https://127.0.0.1:" + port.substr(0, port.find('\n'));
       for (auto args : std::vector<std::vector<std::string>>{{"tenant", "create", "acme"},
-                                                             {"key", "create", "acme/model"}}) {
+                                                             {"key", "create", "acme/model"},
+                                                             {"key", "create", "acme/data", "--class", "dataset"}}) {
         auto r = Sigil(args);
         ASSERT_EQ(r.exit_code, 0) << args[0] << ": " << r.err;
       }
@@ -123,7 +125,8 @@ class TpmFlow : public ::testing::Test {
     // clang-format off
     std::vector<std::string> argv{BinPath("sigil-load"), sub, "--broker", env_->url,
                                   "--ca", env_->ca(), "--tenant", "acme", "--tee", "tpm",
-                                  "--tpm-tcti", env_->swtpm->Tcti(), "--tpm-pcrs", kPcrs};
+                                  "--tpm-tcti", env_->swtpm->Tcti(), "--tpm-pcrs", kPcrs,
+                                  "--tpm-purpose-log", env_->dir.File("purpose-pcr13.json")};
     // clang-format on
     argv.insert(argv.end(), ak.begin(), ak.end());
     return argv;
@@ -138,10 +141,13 @@ class TpmFlow : public ::testing::Test {
     return sigil::testing::Run(argv);
   }
 
-  // `sigil-load cat --tee tpm` of a dataset encrypted to acme/model.
-  CommandResult Cat(const Bytes& data) {
+  // `sigil-load cat --tee tpm` of data encrypted to acme/data (a dataset key), or to `key`.
+  CommandResult Cat(const Bytes& data, const std::string& key = "acme/data") {
+    auto pub = env_->Sigil({"key", "public", key});
+    EXPECT_EQ(pub.exit_code, 0) << pub.err;
+    EXPECT_TRUE(WriteFileAtomic(dir_.File("data.pub"), AsBytes(pub.out), 0644).has_value());
     EXPECT_TRUE(WriteFileAtomic(dir_.File("data.bin"), data, 0600).has_value());
-    auto enc = env_->Sigil({"model", "encrypt", "--recipient", dir_.File("model.pub"),
+    auto enc = env_->Sigil({"model", "encrypt", "--recipient", dir_.File("data.pub"),
                             dir_.File("data.bin"), dir_.File("data.sgl")});
     EXPECT_EQ(enc.exit_code, 0) << enc.err;
     auto argv = Common("cat");
@@ -173,7 +179,7 @@ TEST_F(TpmFlow, ApprovedPcrsReleaseTheKeyAndAnExtendedPcrIsRefused) {
   auto add = env_->Sigil({"refs", "add", "acme", "tpm-platforms", measurement});
   ASSERT_EQ(add.exit_code, 0) << add.err;
   std::string policy =
-      R"({"version": 1, "rules": [{"name": "approved-tpm-platform", "keys": ["model"],
+      R"({"version": 1, "rules": [{"name": "approved-tpm-platform", "keys": ["model", "data"],
     "when": {"allOf": [{"claim": "tee", "equals": "tpm"},
                        {"claim": "measurement", "in_reference": "tpm-platforms"},
                        {"claim": "tpm.pcr.sha256.16", "equals": ")" +
@@ -193,11 +199,20 @@ TEST_F(TpmFlow, ApprovedPcrsReleaseTheKeyAndAnExtendedPcrIsRefused) {
   ASSERT_FALSE(recs.empty());
   EXPECT_EQ(recs.back().value("action", ""), "release");
   EXPECT_EQ(recs.back().value("decision", ""), "allow");
+  // The purpose came from the replayed PCR 13 event log, not from anything the loader said.
+  EXPECT_NE(recs.back().value("reason", "").find("workload.mode=sealed-memory"), std::string::npos)
+      << recs.back().dump();
   Bytes data(200 * 1024 + 7);
   for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i * 131 + 7);
   auto cat = Cat(data);
   ASSERT_EQ(cat.exit_code, 0) << cat.err;
   EXPECT_TRUE(cat.out == std::string(data.begin(), data.end()));
+  EXPECT_NE(Audit().back().value("reason", "").find("workload.mode=stream"), std::string::npos);
+  // The same platform, policy and AK, but the weights key through cat: refused by purpose.
+  auto weights_cat = Cat(data, "acme/model");
+  EXPECT_EQ(weights_cat.exit_code, 4) << weights_cat.err;
+  EXPECT_TRUE(weights_cat.out.empty());
+  EXPECT_NE(weights_cat.err.find("sealed in-memory load"), std::string::npos) << weights_cat.err;
 
   // Something unapproved was measured into PCR 16 (tpm2-tools, as an operator or a boot
   // component would): the next quote reports it and the broker refuses the key.
