@@ -1,6 +1,8 @@
 // sigil policy set|get|validate|test.
 #include "cli/commands.h"
 #include "core/file_io.h"
+#include "core/names.h"
+#include "core/text.h"
 #include "policies/policy.h"
 
 namespace sigil::cli {
@@ -26,26 +28,62 @@ int Validate(const std::vector<std::string>& files) {
   return rc;
 }
 
+// Claims and reference files are small; the cap keeps a wrong path from reading a disk image.
+constexpr std::size_t kMaxInputFile = std::size_t{1} << 20;
+constexpr std::size_t kMaxReferenceValue = 512;  // as the broker's `refs add` (admin API)
+
+// A claims file, read exactly as the broker reads the claims of a token: ParseJson (duplicate
+// keys, invalid UTF-8 refused) then Claims::FromJson (int64 only).
+Result<attestation::Claims> LoadClaimsFile(const std::string& path) {
+  SIGIL_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path, kMaxInputFile));
+  SIGIL_ASSIGN_OR_RETURN(Json j, ParseJson(text, path));
+  return attestation::Claims::FromJson(j, path);
+}
+
+// A reference file {"set": ["value", ...], ...}, held to the broker's rules for `refs add`: set
+// names by sigil::ValidateName, values non-empty strings of at most 512 bytes. Anything else is
+// refused rather than skipped, so the dry run never tests other sets than the broker would hold.
+Result<policy::MapReferenceSets> LoadReferenceFile(const std::string& path) {
+  SIGIL_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path, kMaxInputFile));
+  SIGIL_ASSIGN_OR_RETURN(Json j, ParseJson(text, path));
+  if (!j.is_object()) return Fail(Code::kInvalidArgument, path + ": expected {\"set\": [values]}");
+  policy::MapReferenceSets refs;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    SIGIL_RETURN_IF_ERROR(ValidateName(it.key(), path + ": reference set name"));
+    const std::string where = path + ": set '" + it.key() + "'";
+    if (!it.value().is_array()) return Fail(Code::kInvalidArgument, where + ": expected an array of strings");
+    refs.AddSet(it.key());
+    for (const Json& v : it.value()) {
+      if (!v.is_string()) return Fail(Code::kInvalidArgument, where + ": every value must be a string");
+      const auto& value = v.get_ref<const std::string&>();
+      if (value.empty() || value.size() > kMaxReferenceValue) {
+        return Fail(Code::kInvalidArgument, where + ": values are 1 to 512 characters");
+      }
+      refs.Add(it.key(), value);
+    }
+  }
+  return refs;
+}
+
 // Evaluates a policy file offline against a claims file (flat JSON object) and prints each
-// clause's verdict; exit 0 if allowed, 4 if denied.
+// clause's verdict; exit 0 if allowed, 4 if denied. Same parser, claims reader and evaluator as
+// the broker, so the verdict is the broker's for the same claims and reference sets.
 int Test(const std::string& file, const std::string& claims_file, const std::string& key, const std::string& refs_file) {
   auto p = LoadPolicyFile(file);
   if (!p) return ReportError(p.error());
-  auto ct = ReadTextFile(claims_file);
-  if (!ct) return ReportError(ct.error());
-  auto cj = ParseJson(*ct, claims_file);
-  if (!cj) return ReportError(cj.error());
-  auto claims = attestation::Claims::FromJson(*cj, claims_file);
+  if (auto k = ValidateName(key, "--key"); !k) return ReportError(k.error());
+  auto claims = LoadClaimsFile(claims_file);
   if (!claims) return ReportError(claims.error());
   policy::MapReferenceSets refs;
   if (!refs_file.empty()) {
-    auto rt = ReadTextFile(refs_file);
-    if (!rt) return ReportError(rt.error());
-    auto rj = ParseJson(*rt, refs_file);
-    if (!rj || !rj->is_object()) return ReportError(Error(Code::kInvalidArgument, refs_file + ": expected {\"set\": [values]}"));
-    for (auto it = rj->begin(); it != rj->end(); ++it) {
-      if (!it.value().is_array()) return ReportError(Error(Code::kInvalidArgument, refs_file + ": " + it.key() + " must be an array"));
-      for (const auto& v : it.value()) if (v.is_string()) refs.Add(it.key(), v.get<std::string>());
+    auto r = LoadReferenceFile(refs_file);
+    if (!r) return ReportError(r.error());
+    refs = std::move(*r);
+  }
+  for (const std::string& set : p->second.ReferenceSetNames()) {
+    if (!refs.Exists(set)) {
+      std::fprintf(stderr, "sigil: warning: reference set '%s' is not in the reference file; in_reference over it is false\n",
+                   set.c_str());
     }
   }
   policy::Decision d = policy::Evaluate(p->second, *claims, key, refs);
@@ -67,7 +105,19 @@ void AddPolicyCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& ou
     auto p = LoadPolicyFile(*file);
     if (!p) return ReportError(p.error());
     return AdminCall(g, "PUT", "/v1/admin/tenants/" + *tenant + "/policy", Json{{"policy", p->first}, {"source", *file}},
-                     [](const Json& j) { std::printf("policy version %d installed\n", j["policy_version"].get<int>()); });
+                     [](const Json& j) {
+                       std::printf("policy version %lld installed\n",
+                                   static_cast<long long>(j.value("policy_version", std::int64_t{0})));
+                       // Older brokers send no warnings; each is escaped, it comes from the network.
+                       if (auto w = j.find("warnings"); w != j.end() && w->is_array()) {
+                         for (const Json& x : *w) {
+                           if (x.is_string()) {
+                             std::fprintf(stderr, "sigil: warning: %s\n",
+                                          EscapeForDisplay(x.get_ref<const std::string&>(), 512).c_str());
+                           }
+                         }
+                       }
+                     });
   }});
   auto* get = pol->add_subcommand("get", "print a tenant's current policy");
   get->add_option("TENANT", *tenant)->required();

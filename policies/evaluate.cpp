@@ -1,6 +1,7 @@
 #include "policies/evaluate.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "policies/glob.h"
 #include "policies/internal/claim_test.h"
@@ -15,38 +16,96 @@ using internal::Quote;
 constexpr std::size_t kMaxAlternativesInReason = 4;
 constexpr std::size_t kMaxRulesInReason = 5;
 
+// Cuts `s` to at most `max` bytes, ending with kTruncatedMarker if anything was cut. Reasons and
+// details are ASCII (every untrusted byte goes through Quote), so a cut never splits a character.
+void Cap(std::string& s, std::size_t max) {
+  if (s.size() <= max) return;
+  s.resize(max - kTruncatedMarker.size());
+  s += kTruncatedMarker;
+}
+
+// Three-valued (Kleene) truth: kError is "could not be decided" (an absent or mistyped claim).
+enum class Truth : std::uint8_t { kFalse, kTrue, kError };
+
 struct Outcome {
-  bool result = false;
-  std::string why;  // safe for the workload (see Decision::reason)
+  Truth value = Truth::kFalse;
+  std::string why;  // safe for the workload (see Decision::reason); at most kMaxReasonBytes
 };
 
-// Evaluates condition trees, appending one ClauseTrace per node in pre-order. Every node is
-// evaluated (no short-circuit) so that the trace is complete; trees are bounded by parsing.
+// The trace under construction, kept within kMaxTraceBytes (paths plus details). An entry is
+// opened before its children (pre-order) with room reserved for its largest detail, so the
+// total can never pass the cap; what does not fit is counted, not stored.
+class TraceSink {
+ public:
+  explicit TraceSink(Decision& d) : d_(d) {}
+
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+
+  std::size_t Open(const std::string& path) {
+    const std::size_t need = path.size() + kMaxClauseDetailBytes;
+    if (bytes_ + need > kMaxTraceBytes) {
+      ++d_.trace_omitted;
+      return kNone;
+    }
+    bytes_ += need;
+    d_.trace.push_back({path, false, false, ""});
+    return d_.trace.size() - 1;
+  }
+
+  void Close(std::size_t slot, Truth value, std::string detail) {
+    if (slot == kNone) return;
+    Cap(detail, kMaxClauseDetailBytes);
+    bytes_ -= kMaxClauseDetailBytes - detail.size();
+    ClauseTrace& t = d_.trace[slot];
+    t.result = value == Truth::kTrue;
+    t.error = value == Truth::kError;
+    t.detail = std::move(detail);
+  }
+
+ private:
+  Decision& d_;
+  std::size_t bytes_ = 0;
+};
+
+// Evaluates condition trees, tracing each node in pre-order. Every node is evaluated (no
+// short-circuit), so the decision never depends on the order of alternatives; trees are bounded
+// by the parser's budgets.
 class TreeEvaluator {
  public:
-  TreeEvaluator(const attestation::Claims& claims, const ReferenceSets& refs,
-                std::vector<ClauseTrace>& trace)
+  TreeEvaluator(const attestation::Claims& claims, const ReferenceSets& refs, TraceSink& trace)
       : claims_(claims), refs_(refs), trace_(trace) {}
 
   Outcome Eval(const Condition& c) {
-    const std::size_t slot = trace_.size();
-    trace_.push_back({c.path, false, ""});
+    const std::size_t slot = trace_.Open(c.path);
     Outcome out;
     std::string detail;
     if (c.kind == ConditionKind::kClaimTest) {
       internal::Verdict v = internal::EvaluateClaimTest(c, claims_, refs_);
-      out = {v.result, std::move(v.why)};
+      out.value = v.error ? Truth::kError : (v.result ? Truth::kTrue : Truth::kFalse);
+      out.why = std::move(v.why);
       detail = std::move(v.detail);
     } else if (c.kind == ConditionKind::kNot) {
-      const Outcome inner = Eval(c.children.front());
-      out.result = !inner.result;
-      out.why = inner.result ? "forbidden: " + inner.why : inner.why;
-      detail = std::string("not: the inner condition is ") + (inner.result ? "true" : "false");
+      Outcome inner = Eval(c.children.front());
+      switch (inner.value) {
+        case Truth::kTrue:
+          out = {Truth::kFalse, "forbidden: " + inner.why};
+          detail = "not: the inner condition is true";
+          break;
+        case Truth::kFalse:
+          out = {Truth::kTrue, std::move(inner.why)};
+          detail = "not: the inner condition is false";
+          break;
+        case Truth::kError:
+          // The point of error semantics: `not` over an absent or mistyped claim is not true.
+          out = {Truth::kError, std::move(inner.why)};
+          detail = "not: the inner condition is an error (absent or mistyped claim), so is this";
+          break;
+      }
     } else {
       out = EvalList(c, detail);
     }
-    trace_[slot].result = out.result;
-    trace_[slot].detail = std::move(detail);
+    Cap(out.why, kMaxReasonBytes);
+    trace_.Close(slot, out.value, std::move(detail));
     return out;
   }
 
@@ -56,30 +115,40 @@ class TreeEvaluator {
     std::vector<Outcome> outs;
     outs.reserve(c.children.size());
     for (const Condition& child : c.children) outs.push_back(Eval(child));
-    const auto held = static_cast<std::size_t>(
-        std::count_if(outs.begin(), outs.end(), [](const Outcome& o) { return o.result; }));
+    auto count = [&outs](Truth t) {
+      return static_cast<std::size_t>(
+          std::count_if(outs.begin(), outs.end(), [t](const Outcome& o) { return o.value == t; }));
+    };
+    auto first = [&outs](Truth t) -> Outcome& {
+      return *std::find_if(outs.begin(), outs.end(), [t](const Outcome& o) { return o.value == t; });
+    };
+    const std::size_t held = count(Truth::kTrue);
+    const std::size_t errors = count(Truth::kError);
     detail = std::string(all ? "allOf: " : "anyOf: ") + std::to_string(held) + " of " +
              std::to_string(outs.size()) + " hold";
+    if (errors > 0) detail += ", " + std::to_string(errors) + " in error";
     if (all) {
+      // false if any child is false, whatever the others; else an error if any is one.
       if (held == outs.size()) {
-        return {true, "all " + std::to_string(outs.size()) + " conditions hold"};
+        return {Truth::kTrue, "all " + std::to_string(outs.size()) + " conditions hold"};
       }
-      return *std::find_if(outs.begin(), outs.end(), [](const Outcome& o) { return !o.result; });
+      if (count(Truth::kFalse) > 0) return std::move(first(Truth::kFalse));
+      return std::move(first(Truth::kError));
     }
-    if (held > 0) {
-      return *std::find_if(outs.begin(), outs.end(), [](const Outcome& o) { return o.result; });
-    }
+    // true if any child is true, whatever the others; else an error if any is one.
+    if (held > 0) return std::move(first(Truth::kTrue));
     std::string why = "none of the alternatives holds: (";
     for (std::size_t i = 0; i < outs.size() && i < kMaxAlternativesInReason; ++i) {
       why += (i == 0 ? "" : ") or (") + outs[i].why;
+      if (why.size() > kMaxReasonBytes) break;
     }
     why += outs.size() > kMaxAlternativesInReason ? ") or ..." : ")";
-    return {false, std::move(why)};
+    return {errors > 0 ? Truth::kError : Truth::kFalse, std::move(why)};
   }
 
   const attestation::Claims& claims_;
   const ReferenceSets& refs_;
-  std::vector<ClauseTrace>& trace_;
+  TraceSink& trace_;
 };
 
 const std::string* CoveringPattern(const Rule& rule, std::string_view key_name) {
@@ -95,6 +164,7 @@ std::string DenialReason(std::string_view key_name, const std::vector<std::strin
   std::string reason = "no rule allows key " + Quote(key_name) + ": ";
   for (std::size_t i = 0; i < failures.size() && i < kMaxRulesInReason; ++i) {
     reason += (i == 0 ? "" : "; ") + failures[i];
+    if (reason.size() > kMaxReasonBytes) break;
   }
   if (failures.size() > kMaxRulesInReason) {
     reason += "; and " + std::to_string(failures.size() - kMaxRulesInReason) + " more rules";
@@ -110,33 +180,38 @@ Decision Evaluate(const Policy& policy, const attestation::Claims& claims,
   // The dev TEE is an insecure software TEE: only rules that name it explicitly may admit it.
   const bool dev_tee = claims.GetString("tee") == std::optional<std::string>("dev");
   std::vector<std::string> failures;
-  TreeEvaluator evaluator(claims, refs, d.trace);
+  TraceSink trace(d);
+  TreeEvaluator evaluator(claims, refs, trace);
   for (const Rule& rule : policy.rules()) {
     const std::string* pattern = CoveringPattern(rule, key_name);
     if (pattern == nullptr) continue;
     const std::string rule_name = "rule " + Quote(rule.name);
-    const std::size_t slot = d.trace.size();
-    d.trace.push_back(
-        {rule.path, false,
-         rule_name + " covers key " + Quote(key_name) + " (pattern " + Quote(*pattern) + ")"});
+    const std::size_t slot = trace.Open(rule.path);
+    std::string detail =
+        rule_name + " covers key " + Quote(key_name) + " (pattern " + Quote(*pattern) + ")";
     if (dev_tee && !rule.names_dev_tee) {
       const std::string why = rule_name + " does not name the dev TEE explicitly";
-      d.trace[slot].detail +=
-          "; the claims have tee 'dev' and " + why + ", so its condition is not evaluated";
+      detail += "; the claims have tee 'dev' and " + why + ", so its condition is not evaluated";
+      trace.Close(slot, Truth::kFalse, std::move(detail));
       failures.push_back(why);
       continue;
     }
-    const Outcome o = evaluator.Eval(rule.when);
-    d.trace[slot].result = o.result;
-    if (o.result) {
+    Outcome o = evaluator.Eval(rule.when);
+    if (o.value == Truth::kError) {
+      detail += "; its condition is an error (an absent or mistyped claim), so it does not allow";
+    }
+    trace.Close(slot, o.value, std::move(detail));
+    if (o.value == Truth::kTrue) {
       d.allow = true;
       d.rule = rule.name;
       d.reason = rule_name + " allows key " + Quote(key_name);
+      Cap(d.reason, kMaxReasonBytes);
       return d;
     }
     failures.push_back(rule_name + ": " + o.why);
   }
   d.reason = DenialReason(key_name, failures);
+  Cap(d.reason, kMaxReasonBytes);
   return d;
 }
 

@@ -3,7 +3,8 @@
 // Policy, after validating every limit documented in policies/README.md; evaluation
 // (policies/evaluate.h) relies on those invariants.
 // Thread-safety: a Policy is immutable after parsing; concurrent const use is safe (std::regex
-// matching on a const regex does not mutate it).
+// matching on a const regex does not mutate it). Parse once per policy version and share it
+// (broker/policy_cache.h): evaluation never re-parses or recompiles.
 #pragma once
 
 #include <cstdint>
@@ -19,7 +20,7 @@ namespace sigil::policy {
 
 enum class ConditionKind : std::uint8_t { kAllOf, kAnyOf, kNot, kClaimTest };
 
-enum class TestOp : std::uint8_t { kEquals, kIn, kGte, kLte, kInReference, kMatches };
+enum class TestOp : std::uint8_t { kEquals, kIn, kGte, kLte, kInReference, kMatches, kPresent };
 
 // One node of a rule's condition tree.
 struct Condition {
@@ -37,6 +38,7 @@ struct Condition {
   std::string reference_set;                    // kInReference
   std::string pattern;                          // kMatches: the source text of the pattern
   std::regex regex;                             // kMatches: compiled at parse time
+  bool present = true;                          // kPresent: true tests presence, false absence
 };
 
 struct Rule {
@@ -56,7 +58,7 @@ class Policy {
   const std::string& source() const { return source_; }
   // Rules in file order. Evaluation tries them in this order.
   const std::vector<Rule>& rules() const { return rules_; }
-  // Sorted, de-duplicated names of the reference sets the policy uses (for `sigil policy lint`
+  // Sorted, de-duplicated names of the reference sets the policy uses (for `sigil policy set`
   // to warn about sets that do not exist yet).
   std::vector<std::string> ReferenceSetNames() const;
 

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "core/json.h"
+#include "core/names.h"
 #include "policies/internal/json_guard.h"
 #include "policies/internal/parse_condition.h"
 #include "policies/internal/text.h"
@@ -38,11 +39,47 @@ Result<void> CheckFields(const Json& j, const std::string& path,
   return Ok();
 }
 
-Result<std::vector<std::string>> ParseKeys(const Json& v, const std::string& path) {
+bool KeyNameByte(char ch) {
+  return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
+}
+
+// Refuses a key pattern that no valid key name (sigil::ValidateName: 1-64 of [a-z0-9._-],
+// starting with a letter or digit) can match: such a rule is dead, and a reviewer would read it
+// as covering keys it never covers (e.g. "datasets/*" or "Llama*").
+Result<void> CheckKeyPattern(const std::string& k, const std::string& item) {
+  std::size_t fixed = 0;  // bytes every match consumes: everything but '*'
+  for (char ch : k) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (u < 0x20 || u == 0x7f) return Bad(item, "control character in key pattern " + Quote(k));
+    if (ch != '*' && ch != '?' && !KeyNameByte(ch)) {
+      return Bad(item, "key pattern " + Quote(k) + " can never match a key name: " + Quote(std::string(1, ch)) +
+                           " is not allowed in key names (1-64 characters a-z 0-9 . _ -, starting "
+                           "with a letter or digit; globs add * and ?)");
+    }
+    if (ch != '*') ++fixed;
+  }
+  if (fixed > sigil::kMaxNameLength) {
+    return Bad(item, "key pattern " + Quote(k) + " can never match a key name: it needs more than " +
+                         std::to_string(sigil::kMaxNameLength) + " characters");
+  }
+  if (k.front() == '.' || k.front() == '_' || k.front() == '-') {
+    return Bad(item, "key pattern " + Quote(k) +
+                         " can never match a key name: key names start with a letter or digit");
+  }
+  return Ok();
+}
+
+Result<std::vector<std::string>> ParseKeys(const Json& v, const std::string& path,
+                                           internal::Budget& budget) {
   if (!v.is_array()) {
     return Bad(path, "expected an array of key names or globs, got " + JsonTypeName(v));
   }
   if (v.empty()) return Bad(path, "must list at least one key name or glob");
+  budget.key_patterns += v.size();
+  if (budget.key_patterns > kMaxKeyPatterns) {
+    return Bad(path, "the policy lists more than " + std::to_string(kMaxKeyPatterns) +
+                         " key names or globs in all (the per-policy budget)");
+  }
   std::vector<std::string> keys;
   for (std::size_t i = 0; i < v.size(); ++i) {
     const std::string item = path + "[" + std::to_string(i) + "]";
@@ -55,16 +92,13 @@ Result<std::vector<std::string>> ParseKeys(const Json& v, const std::string& pat
       return Bad(item,
                  "key pattern longer than " + std::to_string(kMaxKeyPatternLength) + " bytes");
     }
-    for (char ch : k) {
-      const auto u = static_cast<unsigned char>(ch);
-      if (u < 0x20 || u == 0x7f) return Bad(item, "control character in key pattern " + Quote(k));
-    }
+    SIGIL_RETURN_IF_ERROR(CheckKeyPattern(k, item));
     keys.push_back(std::move(k));
   }
   return keys;
 }
 
-Result<Rule> ParseRule(const Json& j, const std::string& path) {
+Result<Rule> ParseRule(const Json& j, const std::string& path, internal::Budget& budget) {
   if (!j.is_object()) return Bad(path, "a rule must be an object, got " + JsonTypeName(j));
   SIGIL_RETURN_IF_ERROR(CheckFields(j, path, {"name", "keys", "when"}, {"name", "keys", "when"}));
   Rule rule;
@@ -76,8 +110,9 @@ Result<Rule> ParseRule(const Json& j, const std::string& path) {
     return Bad(path + ".name", "invalid rule name " + Quote(rule.name) +
                                    " (1-128 characters of A-Z a-z 0-9 . _ -)");
   }
-  SIGIL_ASSIGN_OR_RETURN(rule.keys, ParseKeys(*j.find("keys"), path + ".keys"));
-  SIGIL_ASSIGN_OR_RETURN(rule.when, internal::ParseCondition(*j.find("when"), path + ".when", 1));
+  SIGIL_ASSIGN_OR_RETURN(rule.keys, ParseKeys(*j.find("keys"), path + ".keys", budget));
+  SIGIL_ASSIGN_OR_RETURN(rule.when,
+                         internal::ParseCondition(*j.find("when"), path + ".when", 1, budget));
   rule.names_dev_tee = NamesDevTee(rule.when);
   return rule;
 }
@@ -101,9 +136,10 @@ Result<std::vector<Rule>> ParseDocument(const Json& doc) {
   std::vector<Rule> out;
   out.reserve(rules.size());
   std::set<std::string, std::less<>> names;
+  internal::Budget budget;
   for (std::size_t i = 0; i < rules.size(); ++i) {
     const std::string path = "$.rules[" + std::to_string(i) + "]";
-    SIGIL_ASSIGN_OR_RETURN(Rule rule, ParseRule(rules[i], path));
+    SIGIL_ASSIGN_OR_RETURN(Rule rule, ParseRule(rules[i], path, budget));
     if (!names.insert(rule.name).second) {
       return Bad(path + ".name", "duplicate rule name " + Quote(rule.name));
     }

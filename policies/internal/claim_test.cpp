@@ -36,6 +36,7 @@ ClaimValue ExpectedType(const Condition& c) {
       return std::int64_t{0};
     case TestOp::kInReference:
     case TestOp::kMatches:
+    case TestOp::kPresent:
       break;
   }
   return std::string();
@@ -45,7 +46,7 @@ Verdict Equals(const Condition& c, const ClaimValue& v) {
   const ClaimValue& want = c.values.front();
   const bool ok = v == want;
   const std::string name = ClaimName(c);
-  Verdict out{ok, "", ""};
+  Verdict out{ok, false, "", ""};
   if (std::holds_alternative<std::string>(want)) {
     out.why = ok ? name + " equals the listed value"
                  : name + " is " + RenderValue(v) + ", which is not the listed value";
@@ -60,7 +61,7 @@ Verdict Equals(const Condition& c, const ClaimValue& v) {
 Verdict In(const Condition& c, const ClaimValue& v) {
   const bool ok = std::find(c.values.begin(), c.values.end(), v) != c.values.end();
   const std::string name = ClaimName(c);
-  Verdict out{ok, "", ""};
+  Verdict out{ok, false, "", ""};
   if (std::holds_alternative<std::string>(c.values.front())) {
     out.why = ok ? name + " is one of the listed values"
                  : name + " is " + RenderValue(v) + ", which is not one of the " +
@@ -81,7 +82,7 @@ Verdict Bound(const Condition& c, std::int64_t x) {
   const std::string bound = word + std::to_string(c.bound);
   std::string why =
       ClaimName(c) + " is " + std::to_string(x) + (ok ? " (" + bound + ")" : ", expected " + bound);
-  return {ok, why, why};
+  return {ok, false, why, why};
 }
 
 Verdict InReference(const Condition& c, const std::string& s, const ReferenceSets& refs) {
@@ -89,11 +90,12 @@ Verdict InReference(const Condition& c, const std::string& s, const ReferenceSet
   const std::string set = Quote(c.reference_set);
   if (!refs.Exists(c.reference_set)) {
     std::string why = "reference set " + set + " (for " + name + ") does not exist";
-    return {false, why, why + "; " + name + " = " + Quote(s, kTraceValueBytes)};
+    return {false, false, why, why + "; " + name + " = " + Quote(s, kTraceValueBytes)};
   }
   const bool ok = refs.Contains(c.reference_set, s);
   const std::string verdict = ok ? " is in reference set " : " is not in reference set ";
-  return {ok, name + verdict + set, name + " = " + Quote(s, kTraceValueBytes) + verdict + set};
+  return {ok, false, name + verdict + set,
+          name + " = " + Quote(s, kTraceValueBytes) + verdict + set};
 }
 
 Verdict Matches(const Condition& c, const std::string& s) {
@@ -101,16 +103,16 @@ Verdict Matches(const Condition& c, const std::string& s) {
   if (s.size() > kMaxMatchInput) {
     std::string why = name + " is too long to match (" + std::to_string(s.size()) +
                       " bytes, limit " + std::to_string(kMaxMatchInput) + ")";
-    return {false, why, why};
+    return {false, true, why, why};  // not tested: neither true nor false
   }
   bool ok = false;
   try {
     ok = std::regex_match(s.begin(), s.end(), c.regex);
   } catch (const std::exception&) {
     std::string why = name + " could not be matched against the pattern (regex engine error)";
-    return {false, why, why};
+    return {false, true, why, why};
   }
-  Verdict out{ok, "", ""};
+  Verdict out{ok, false, "", ""};
   out.why = ok ? name + " matches the pattern"
                : name + " is " + Quote(s) + ", which does not match the pattern";
   out.detail = name + " = " + Quote(s, kTraceValueBytes) + (ok ? " matches " : " does not match ") +
@@ -123,15 +125,22 @@ Verdict Matches(const Condition& c, const std::string& s) {
 Verdict EvaluateClaimTest(const Condition& c, const attestation::Claims& claims,
                           const ReferenceSets& refs) {
   const ClaimValue* v = claims.Find(c.claim);
+  if (c.op == TestOp::kPresent) {
+    const bool ok = (v != nullptr) == c.present;
+    std::string why = ClaimName(c) + (v != nullptr ? " is present" : " is absent") +
+                      (ok ? "" : (c.present ? ", expected present" : ", expected absent"));
+    return {ok, false, why, why};
+  }
+  // Absent or mistyped: an error, not false, so that `not` over it cannot become true.
   if (v == nullptr) {
     std::string why = ClaimName(c) + " is absent";
-    return {false, why, why};
+    return {false, true, why, why};
   }
   const ClaimValue expected = ExpectedType(c);
   if (v->index() != expected.index()) {
     std::string why = ClaimName(c) + " is " + std::string(TypeName(*v)) + ", expected " +
                       std::string(TypeName(expected));
-    return {false, why, why + " (value " + RenderValue(*v, kTraceValueBytes) + ")"};
+    return {false, true, why, why + " (value " + RenderValue(*v, kTraceValueBytes) + ")"};
   }
   switch (c.op) {
     case TestOp::kEquals:
@@ -145,8 +154,10 @@ Verdict EvaluateClaimTest(const Condition& c, const attestation::Claims& claims,
       return InReference(c, std::get<std::string>(*v), refs);
     case TestOp::kMatches:
       return Matches(c, std::get<std::string>(*v));
+    case TestOp::kPresent:
+      break;
   }
-  return {false, "unsupported operator", "unsupported operator"};
+  return {false, true, "unsupported operator", "unsupported operator"};
 }
 
 }  // namespace sigil::policy::internal

@@ -15,6 +15,9 @@ inline constexpr std::size_t kMaxMatchInput = 1024;
 
 struct Verdict {
   bool result = false;
+  // The test could not be evaluated: its claim is absent or of another type than the test
+  // expects. Such a test is neither true nor false (policies/README.md "Absent claims").
+  bool error = false;
   // Why, in words safe for the workload: the workload's own claim value, integer and boolean
   // bounds, names; never policy strings, patterns or reference values.
   std::string why;
@@ -22,8 +25,9 @@ struct Verdict {
   std::string detail;
 };
 
-// Evaluates the claim test `c` (c.kind == kClaimTest). An absent claim, a claim of another
-// type, or a missing reference set gives false, never an error. Never throws.
+// Evaluates the claim test `c` (c.kind == kClaimTest). An absent claim or a claim of another
+// type gives an error verdict (error = true, result = false), except for `present`, which is
+// defined for every claim. A missing reference set gives false. Never throws.
 Verdict EvaluateClaimTest(const Condition& c, const attestation::Claims& claims,
                           const ReferenceSets& refs);
 

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <limits>
 
+#include "core/names.h"
 #include "policies/internal/regex_guard.h"
 #include "policies/internal/text.h"
 #include "policies/parse.h"
@@ -15,16 +16,17 @@ namespace {
 using attestation::ClaimValue;
 
 constexpr std::array<std::string_view, 3> kCombinators = {"allOf", "anyOf", "not"};
-constexpr std::array<std::pair<std::string_view, TestOp>, 6> kTestOps = {{
+constexpr std::array<std::pair<std::string_view, TestOp>, 7> kTestOps = {{
     {"equals", TestOp::kEquals},
     {"in", TestOp::kIn},
     {"gte", TestOp::kGte},
     {"lte", TestOp::kLte},
     {"in_reference", TestOp::kInReference},
     {"matches", TestOp::kMatches},
+    {"present", TestOp::kPresent},
 }};
 constexpr std::string_view kCombinatorList = "allOf, anyOf, not, or a claim test";
-constexpr std::string_view kTestOpList = "equals, in, gte, lte, in_reference, matches";
+constexpr std::string_view kTestOpList = "equals, in, gte, lte, in_reference, matches, present";
 
 Unexpected<Error> Bad(const std::string& path, const std::string& problem) {
   return Fail(Code::kInvalidArgument, path + ": " + problem);
@@ -74,7 +76,8 @@ Result<void> AppendClaimValue(const Json& j, const std::string& path,
   return Ok();
 }
 
-Result<void> ParseOperand(const Json& v, const std::string& op_path, Condition& c) {
+Result<void> ParseOperand(const Json& v, const std::string& op_path, Condition& c,
+                          Budget& budget) {
   switch (c.op) {
     case TestOp::kEquals: {
       return AppendClaimValue(v, op_path, c.values);
@@ -106,16 +109,35 @@ Result<void> ParseOperand(const Json& v, const std::string& op_path, Condition& 
         return Bad(op_path, "expected a reference set name, got " + JsonTypeName(v));
       }
       c.reference_set = v.get<std::string>();
-      if (!IsValidName(c.reference_set, true)) {
-        return Bad(op_path, "invalid reference set name " + Quote(c.reference_set) +
-                                " (1-128 characters of A-Z a-z 0-9 . _ : / -)");
+      // The store and `sigil refs add` accept only this rule; a set name they refuse could never
+      // exist, and a `not in_reference` over it would silently never fire.
+      if (auto ok = ValidateName(c.reference_set, "reference set name"); !ok) {
+        return std::move(ok).error().Wrap(op_path);
       }
+      return Ok();
+    case TestOp::kPresent:
+      if (!v.is_boolean()) {
+        return Bad(op_path, "expected true (the claim is present) or false (it is absent), got " +
+                                JsonTypeName(v));
+      }
+      c.present = v.get<bool>();
       return Ok();
     case TestOp::kMatches: {
       if (!v.is_string()) {
         return Bad(op_path, "expected a regular expression string, got " + JsonTypeName(v));
       }
       c.pattern = v.get<std::string>();
+      // Charged before compiling, so a policy of many large patterns stops at the budget.
+      if (c.pattern.size() <= kMaxRegexLength && RegexExpandedSize(c.pattern) <= kMaxRegexExpandedSize) {
+        budget.regex_cost += RegexMatchCost(c.pattern);
+        if (budget.regex_cost > kMaxPolicyRegexCost) {
+          return Bad(op_path, "the policy's regular expressions cost more than " +
+                                  std::to_string(kMaxPolicyRegexCost) +
+                                  " in all (the per-policy budget: each element counts 1 and each "
+                                  "*, + or ? " + std::to_string(kQuantifierCost) +
+                                  ", after expanding counted repetitions such as {n,m})");
+        }
+      }
       auto re = CompileBoundedRegex(c.pattern, kMaxRegexLength, kMaxRegexExpandedSize);
       if (!re) return std::move(re).error().Wrap(op_path);
       c.regex = std::move(re).value();
@@ -125,7 +147,7 @@ Result<void> ParseOperand(const Json& v, const std::string& op_path, Condition& 
   return Bad(op_path, "unsupported operator");
 }
 
-Result<Condition> ParseClaimTest(const Json& j, const std::string& path) {
+Result<Condition> ParseClaimTest(const Json& j, const std::string& path, Budget& budget) {
   Condition c;
   c.kind = ConditionKind::kClaimTest;
   c.path = path;
@@ -159,7 +181,7 @@ Result<Condition> ParseClaimTest(const Json& j, const std::string& path) {
     return Bad(path, "claim test for " + Quote(c.claim) + " has no operator (expected one of " +
                          std::string(kTestOpList) + ")");
   }
-  SIGIL_RETURN_IF_ERROR(ParseOperand(*operand, path + "." + op_name, c));
+  SIGIL_RETURN_IF_ERROR(ParseOperand(*operand, path + "." + op_name, c, budget));
   return c;
 }
 
@@ -185,11 +207,22 @@ std::string JsonTypeName(const Json& j) {
   return "null";
 }
 
-Result<Condition> ParseCondition(const Json& j, const std::string& path, int depth) {
+namespace {
+
+Unexpected<Error> OverConditionBudget(const std::string& path) {
+  return Bad(path, "the policy has more than " + std::to_string(kMaxConditions) +
+                       " conditions in all (the per-policy budget)");
+}
+
+}  // namespace
+
+Result<Condition> ParseCondition(const Json& j, const std::string& path, int depth,
+                                 Budget& budget) {
   if (depth > kMaxConditionDepth) {
     return Bad(path,
                "conditions nested deeper than " + std::to_string(kMaxConditionDepth) + " levels");
   }
+  if (++budget.conditions > kMaxConditions) return OverConditionBudget(path);
   if (!j.is_object()) return Bad(path, "a condition must be an object, got " + JsonTypeName(j));
   if (j.empty()) {
     return Bad(path, "empty condition (expected one of " + std::string(kCombinatorList) + ")");
@@ -201,7 +234,7 @@ Result<Condition> ParseCondition(const Json& j, const std::string& path, int dep
                              " (wrap both in allOf or anyOf)");
       }
     }
-    return ParseClaimTest(j, path);
+    return ParseClaimTest(j, path, budget);
   }
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (!IsCombinator(it.key())) {
@@ -221,7 +254,7 @@ Result<Condition> ParseCondition(const Json& j, const std::string& path, int dep
   c.path = path;
   if (op == "not") {
     c.kind = ConditionKind::kNot;
-    SIGIL_ASSIGN_OR_RETURN(Condition child, ParseCondition(v, path + ".not", depth + 1));
+    SIGIL_ASSIGN_OR_RETURN(Condition child, ParseCondition(v, path + ".not", depth + 1, budget));
     c.children.push_back(std::move(child));
     return c;
   }
@@ -231,11 +264,13 @@ Result<Condition> ParseCondition(const Json& j, const std::string& path, int dep
     return Bad(list_path, "expected an array of conditions, got " + JsonTypeName(v));
   }
   if (v.empty()) return Bad(list_path, "must not be empty");
+  // Checked before reserving: a list of 100000 children is refused without building any.
+  if (budget.conditions + v.size() > kMaxConditions) return OverConditionBudget(list_path);
   c.children.reserve(v.size());
   for (std::size_t i = 0; i < v.size(); ++i) {
     SIGIL_ASSIGN_OR_RETURN(
         Condition child,
-        ParseCondition(v[i], list_path + "[" + std::to_string(i) + "]", depth + 1));
+        ParseCondition(v[i], list_path + "[" + std::to_string(i) + "]", depth + 1, budget));
     c.children.push_back(std::move(child));
   }
   return c;

@@ -67,7 +67,7 @@ std::size_t BracketEnd(std::string_view p, std::size_t i) {
 
 }  // namespace
 
-std::size_t RegexExpandedSize(std::string_view p) {
+std::size_t RegexWeightedSize(std::string_view p, std::size_t quantifier_weight) {
   std::vector<std::size_t> groups{0};  // running size of each open group; [0] is the whole
   std::size_t last = 0;                // size of the most recent atom or group
   auto add = [&](std::size_t n) {
@@ -86,6 +86,10 @@ std::size_t RegexExpandedSize(std::string_view p) {
     } else if (c == '(') {
       groups.push_back(0);
       last = 0;
+      // "(?:", "(?=", "(?!": the '?' is part of the group syntax, not a quantifier.
+      if (i + 2 < p.size() && p[i + 1] == '?' && (p[i + 2] == ':' || p[i + 2] == '=' || p[i + 2] == '!')) {
+        i += 2;
+      }
     } else if (c == ')' && groups.size() > 1) {
       const std::size_t g = groups.back();
       groups.pop_back();
@@ -96,7 +100,7 @@ std::size_t RegexExpandedSize(std::string_view p) {
       last = grown;
       i = end;
     } else if (c == '*' || c == '+' || c == '?') {
-      groups.back() = SatAdd(groups.back(), 1);
+      groups.back() = SatAdd(groups.back(), quantifier_weight);
     } else {
       add(1);
     }
@@ -105,6 +109,10 @@ std::size_t RegexExpandedSize(std::string_view p) {
   for (std::size_t g : groups) total = SatAdd(total, g);
   return total;
 }
+
+std::size_t RegexExpandedSize(std::string_view p) { return RegexWeightedSize(p, 1); }
+
+std::size_t RegexMatchCost(std::string_view p) { return RegexWeightedSize(p, kQuantifierCost); }
 
 Result<std::regex> CompileBoundedRegex(std::string_view pattern, std::size_t max_length,
                                        std::size_t max_expanded) {

@@ -23,7 +23,7 @@ using namespace std::string_literals;
 constexpr char kTwoRules[] = R"({"version":1,"rules":[
   {"name":"models","keys":["llama*","mistral-7b"],"when":{"allOf":[
      {"claim":"tee","equals":"sev-snp"},{"claim":"debug","equals":false}]}},
-  {"name":"data","keys":["datasets/*"],"when":{"claim":"measurement","in_reference":"trainers"}}]})";
+  {"name":"data","keys":["dataset-*"],"when":{"claim":"measurement","in_reference":"trainers"}}]})";
 
 Claims Snp(bool debug) { return MakeClaims({{"tee", "sev-snp"s}, {"debug", debug}}); }
 
@@ -55,7 +55,7 @@ TEST(Decision, OnlyRulesCoveringTheKeyAreConsidered) {
   d = Evaluate(p, c, "mistral-7b", refs);
   EXPECT_FALSE(d.allow);
   EXPECT_EQ(d.reason, "rule 'models': claim 'debug' is true, expected false");
-  d = Evaluate(p, c, "datasets/web", refs);
+  d = Evaluate(p, c, "dataset-web", refs);
   EXPECT_TRUE(d.allow);
   EXPECT_EQ(d.rule, "data");
   EXPECT_FALSE(Evaluate(p, c, "mistral-7b-instruct", refs).allow);
@@ -119,13 +119,19 @@ TEST(Decision, TraceIsPreOrderWithJsonPaths) {
                          "$.rules[0].when.allOf[2].anyOf[1].not"));
   EXPECT_FALSE(d.trace[0].result);
   EXPECT_EQ(d.trace[0].detail, "rule 'demo-engine' covers key 'k' (pattern 'k')");
-  EXPECT_EQ(d.trace[1].detail, "allOf: 2 of 3 hold");
+  // x and y are absent: both tests are errors, the `not` over y too (it used to hold), so the
+  // anyOf is an error; the allOf is false all the same, because the measurement test is false.
+  EXPECT_EQ(d.trace[1].detail, "allOf: 1 of 3 hold, 1 in error");
+  EXPECT_FALSE(d.trace[1].error);
   EXPECT_TRUE(d.trace[2].result);
   EXPECT_EQ(d.trace[3].detail,
             "claim 'measurement' = 'cd34' is not in reference set 'approved-engines'");
-  EXPECT_TRUE(d.trace[4].result);  // anyOf: the not holds because y is absent
-  EXPECT_TRUE(d.trace[6].result);
-  EXPECT_FALSE(d.trace[7].result);
+  EXPECT_FALSE(d.trace[4].result);
+  EXPECT_TRUE(d.trace[4].error);
+  EXPECT_TRUE(d.trace[5].error);
+  EXPECT_FALSE(d.trace[6].result);
+  EXPECT_TRUE(d.trace[6].error);
+  EXPECT_TRUE(d.trace[7].error);
   EXPECT_EQ(d.trace[7].detail, "claim 'y' is absent");
 }
 
@@ -178,32 +184,43 @@ TEST(Examples, DemoDevAdmitsTheDemoEngineOnly) {
   ASSERT_OK_AND_ASSIGN(Policy p, ParsePolicy(text, "demo-dev.json"));
   MapReferenceSets refs;
   refs.Add("demo-engines", "e1");
-  Claims c = MakeClaims({{"tee", "dev"s}, {"debug", false}, {"measurement", "e1"s}});
+  Claims c = MakeClaims({{"tee", "dev"s}, {"debug", false}, {"measurement", "e1"s},
+                         {"workload.mode", "sealed-memory"s}, {"workload.engine", "e1"s}});
   EXPECT_TRUE(Evaluate(p, c, "demo-tinyllama", refs).allow);
   EXPECT_EQ(Evaluate(p, c, "llama3", refs).reason, "no rule covers key 'llama3'");
+  c.Set("workload.mode", "stream"s);
+  EXPECT_EQ(Evaluate(p, c, "demo-tinyllama", refs).reason,
+            "rule 'demo-engine': claim 'workload.mode' is 'stream', which is not the listed value");
+  c.Set("workload.mode", "sealed-memory"s);
   c.Set("measurement", "e2"s);
   EXPECT_EQ(Evaluate(p, c, "demo-tinyllama", refs).reason,
             "rule 'demo-engine': claim 'measurement' is not in reference set 'demo-engines'");
 }
 
-TEST(Examples, StrictProductionRefusesDevAndStaleTcb) {
+TEST(Examples, StrictProductionAdmitsEachTeeWithItsOwnTcbStatusAndRefusesDev) {
   ASSERT_OK_AND_ASSIGN(std::string text,
                        ReadTextFile(SIGIL_SOURCE_DIR "/policies/examples/strict-production.json"));
   ASSERT_OK_AND_ASSIGN(Policy p, ParsePolicy(text, "strict-production.json"));
   MapReferenceSets refs;
+  refs.Add("approved-guests", "g1");
   refs.Add("approved-engines", "e1");
-  Claims c = MakeClaims(
-      {{"tee", "tdx"s}, {"debug", false}, {"measurement", "e1"s}, {"tcb.status", "UpToDate"s}});
+  Claims c = MakeClaims({{"tee", "tdx"s}, {"debug", false}, {"measurement", "g1"s},
+                         {"tcb.status", "UpToDate"s}, {"workload.mode", "sealed-memory"s},
+                         {"workload.engine", "e1"s}});
   EXPECT_TRUE(Evaluate(p, c, "llama3", refs).allow);
   c.Set("tcb.status", "OutOfDate"s);
-  EXPECT_EQ(
-      Evaluate(p, c, "llama3", refs).reason,
-      "rule 'prod-inference': claim 'tcb.status' is 'OutOfDate', which is not the listed value");
+  EXPECT_FALSE(Evaluate(p, c, "llama3", refs).allow);
+  // SEV-SNP's verifier says "Endorsed", never "UpToDate": the old example never admitted SNP.
+  c.Set("tee", "sev-snp"s);
+  c.Set("tcb.status", "Endorsed"s);
+  EXPECT_TRUE(Evaluate(p, c, "llama3", refs).allow) << Evaluate(p, c, "llama3", refs).reason;
   c.Set("tcb.status", "UpToDate"s);
+  EXPECT_FALSE(Evaluate(p, c, "llama3", refs).allow);
+  c.Set("tcb.status", "Endorsed"s);
   c.Set("tee", "dev"s);
   EXPECT_EQ(Evaluate(p, c, "llama3", refs).reason,
             "rule 'prod-inference' does not name the dev TEE explicitly");
-  EXPECT_EQ(Evaluate(p, c, "datasets/x", refs).reason,
+  EXPECT_EQ(Evaluate(p, c, "dataset-web", refs).reason,
             "rule 'prod-datasets' does not name the dev TEE explicitly");
 }
 

@@ -205,8 +205,9 @@ INSTANTIATE_TEST_SUITE_P(
         TruthCase{"NotFails", R"({"not":{"claim":"debug","equals":true}})",
                   MakeClaims({{"debug", true}}), false,
                   "rule 'r': forbidden: claim 'debug' is true"},
-        TruthCase{"NotOfAbsentIsTrue", R"({"not":{"claim":"y","equals":"z"}})", MakeClaims({}),
-                  true, "allows"},
+        // An absent claim is an error, not false, so `not` over it does not hold (it did).
+        TruthCase{"NotOfAbsentIsAnError", R"({"not":{"claim":"y","equals":"z"}})", MakeClaims({}),
+                  false, "rule 'r': claim 'y' is absent"},
         TruthCase{"DoubleNot", R"({"not":{"not":{"claim":"debug","equals":false}}})",
                   MakeClaims({{"debug", false}}), true, "allows"},
         TruthCase{"Nested",

@@ -129,7 +129,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{
             "NoOperator", WHEN(R"({"claim":"debug"})"),
             "acme.json: $.rules[0].when: claim test for 'debug' has no operator (expected one of "
-            "equals, in, gte, lte, in_reference, matches)"},
+            "equals, in, gte, lte, in_reference, matches, present)"},
         BadCase{"TwoOperators", WHEN(R"({"claim":"debug","equals":false,"in":[false]})"),
                 "acme.json: $.rules[0].when: claim test for 'debug' has more than one operator "
                 "('equals' and 'in')"},
@@ -172,7 +172,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"GteOutOfRange", WHEN(R"({"claim":"a","gte":9223372036854775808})"),
                 "acme.json: $.rules[0].when.gte: integer out of range"},
         BadCase{"InReferenceEmpty", WHEN(R"({"claim":"a","in_reference":""})"),
-                "acme.json: $.rules[0].when.in_reference: invalid reference set name ''"},
+                "acme.json: $.rules[0].when.in_reference: reference set name '' is invalid"},
         BadCase{
             "InReferenceArray", WHEN(R"({"claim":"a","in_reference":["s"]})"),
             "acme.json: $.rules[0].when.in_reference: expected a reference set name, got an array"},

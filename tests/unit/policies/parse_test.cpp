@@ -70,12 +70,12 @@ TEST(ParsePolicy, AcceptsInt64Extremes) {
   EXPECT_OK(OneRule(R"({"claim":"a","lte":9223372036854775807})"));
 }
 
-TEST(ParsePolicy, NestingLimitIsThirtyTwoLevels) {
+TEST(ParsePolicy, NestingLimitIsSixteenLevels) {
   const std::string leaf = R"({"claim":"a","equals":1})";
   EXPECT_OK(OneRule(Nested(kMaxConditionDepth, leaf)));
   auto r = OneRule(Nested(kMaxConditionDepth + 1, leaf));
   EXPECT_CODE(r, Code::kInvalidArgument);
-  EXPECT_THAT(r.error().message(), HasSubstr("conditions nested deeper than 32 levels"));
+  EXPECT_THAT(r.error().message(), HasSubstr("conditions nested deeper than 16 levels"));
   EXPECT_THAT(r.error().message(), HasSubstr("test.json: $.rules[0].when.allOf[0].allOf[0]"));
 }
 
@@ -85,11 +85,11 @@ TEST(ParsePolicy, DeepJsonIsRefusedBeforeItIsBuilt) {
   auto r = OneRule(deep);
   EXPECT_CODE(r, Code::kInvalidArgument);
   EXPECT_THAT(r.error().message(), HasSubstr("test.json: $.rules[0].when.equals"));
-  EXPECT_THAT(r.error().message(), HasSubstr("nested deeper than 80 levels"));
+  EXPECT_THAT(r.error().message(), HasSubstr("nested deeper than 40 levels"));
   std::string nots = R"({"claim":"a","equals":1})";
-  for (int i = 0; i < 40; ++i) nots = R"({"not":)" + nots + "}";
+  for (int i = 0; i < 20; ++i) nots = R"({"not":)" + nots + "}";
   EXPECT_THAT(OneRule(nots).error().message(),
-              HasSubstr("conditions nested deeper than 32 levels"));
+              HasSubstr("conditions nested deeper than 16 levels"));
 }
 
 TEST(ParsePolicy, RuleLimitIsOneThousand) {
