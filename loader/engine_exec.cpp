@@ -79,7 +79,8 @@ void CloseOnExecAboveStdio() {
     ::close(f);
   }
   if (p.new_netns && ::unshare(CLONE_NEWNET) != 0) ChildDie("unshare(CLONE_NEWNET)", errno, 126);
-  if (int err = DropDacOverrideEffective(); err != 0) ChildDie("capset", err, 126);
+  // After the namespace (CAP_SYS_ADMIN), before the filter: nothing below needs a capability.
+  if (int err = DropAllCapabilities(); err != 0) ChildDie("drop capabilities", err, 126);
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ChildDie("PR_SET_NO_NEW_PRIVS", errno, 126);
   if (int err = p.seccomp->Install(); err != 0) ChildDie("seccomp filter", err, 126);
   ::fexecve(p.binary_fd, p.argv.data(), environ);

@@ -5,6 +5,8 @@
 //   - RLIMIT_CORE 0 and coredump_filter 0;
 //   - a fresh network namespace if the configuration asks for it and sigil-load has
 //     CAP_SYS_ADMIN (SandboxNotes() says when it does not);
+//   - every capability dropped (bounding, ambient, effective, permitted, inheritable:
+//     sandbox_caps.h), so a root sigil-load starts an engine that holds none;
 //   - PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG(SIGKILL);
 //   - the seccomp filter of sandbox_seccomp.h (ptrace, process_vm_readv/writev, pidfd_getfd
 //     fail with EPERM; with no_network also socket() other than AF_UNIX, and io_uring);

@@ -66,7 +66,11 @@ Result<LockedMemfd> LockedMemfd::Create(std::uint64_t size, const MemfdOptions& 
     int err = errno;
     if (!IsLimitError(err)) return Errno("mlock2");
     m.lock_warning_ = MemlockWarning(size, err);
-    if (options.require_lock) return Fail(Code::kUnavailable, m.lock_warning_);
+    if (options.require_lock) {
+      return Fail(Code::kUnavailable,
+                  m.lock_warning_ + "; or accept swappable weights explicitly (sigil-load run --allow-unlocked, "
+                                    "or allow_unlocked in the C API), a choice that is part of what is attested");
+    }
   }
   return m;
 }

@@ -28,7 +28,7 @@ namespace sigil::loader {
 struct MemfdOptions {
   std::string name = "sigil-model";  // shown as /memfd:<name> in /proc/PID/fd and maps
   // If mlock is refused (RLIMIT_MEMLOCK), fail with kUnavailable instead of continuing with
-  // lock_warning() set.
+  // lock_warning() set. sigil-load run and the C API set it unless the operator opted out.
   bool require_lock = false;
 };
 

@@ -1,11 +1,11 @@
 #include "loader/sandbox_caps.h"
 
 #include <linux/capability.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <initializer_list>
 
 namespace sigil::loader {
 namespace {
@@ -18,19 +18,34 @@ struct Caps {
 
 bool Get(Caps& c) { return syscall(SYS_capget, &c.header, c.data) == 0; }
 
+bool Has(const Caps& c, int cap) { return (c.data[cap / 32].effective & (1u << (cap % 32))) != 0; }
+
+// More than any kernel defines (CAP_LAST_CAP is 40 in Linux 6.x); PR_CAPBSET_DROP answers
+// EINVAL past the last one, which ends the loop.
+constexpr int kCapLimit = 32 * _LINUX_CAPABILITY_U32S_3;
+
 }  // namespace
 
 bool HasEffectiveCapability(int cap) {
   Caps c;
-  if (cap < 0 || cap >= 32 * _LINUX_CAPABILITY_U32S_3 || !Get(c)) return false;
-  return (c.data[cap / 32].effective & (1u << (cap % 32))) != 0;
+  if (cap < 0 || cap >= kCapLimit || !Get(c)) return false;
+  return Has(c, cap);
 }
 
-int DropDacOverrideEffective() noexcept {
+int DropAllCapabilities() noexcept {
   Caps c;
   if (!Get(c)) return errno;
-  for (int cap : {CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH}) c.data[cap / 32].effective &= ~(1u << (cap % 32));
-  return syscall(SYS_capset, &c.header, c.data) == 0 ? 0 : errno;
+  if (Has(c, CAP_SETPCAP)) {
+    for (int cap = 0; cap < kCapLimit; ++cap) {
+      if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0) continue;
+      if (errno == EINVAL) break;  // past the last capability this kernel knows
+      return errno;
+    }
+  }
+  // EINVAL: a kernel before 4.3 has no ambient set, so there is nothing to clear.
+  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) return errno;
+  Caps none;  // every set zero
+  return syscall(SYS_capset, &none.header, none.data) == 0 ? 0 : errno;
 }
 
 }  // namespace sigil::loader

@@ -24,6 +24,8 @@ std::string CanonicalSandboxConfig(const SandboxConfig& config) {
   j["netns"] = config.private_netns ? "private_if_privileged" : "host";
   j["fds"] = "stdio+weights";
   j["core"] = "rlimit0,filter0,nondumpable";
+  j["caps"] = "none";  // bounding, ambient, effective, permitted, inheritable (sandbox_caps.h)
+  j["weights"] = config.allow_unlocked_weights ? "mlock_best_effort" : "mlock_required";
   return CanonicalJson(j);
 }
 

@@ -19,6 +19,11 @@ struct SandboxConfig {
   // otherwise the engine shares the host's and sigil-load prints a note. Filesystem AF_UNIX
   // sockets still work across namespaces, so an engine can serve on a socket path.
   bool private_netns = true;
+  // The weights memfd must be locked in memory (mlock): if RLIMIT_MEMLOCK refuses, the load
+  // fails. `sigil-load run --allow-unlocked` sets this to continue unlocked (swappable) with a
+  // warning instead; being part of the measured configuration, that choice changes the
+  // measurement, so a reference value approved without it does not admit it.
+  bool allow_unlocked_weights = false;
 };
 
 // Syscalls the filter makes fail with EPERM whatever their arguments (sorted, by name as
@@ -27,8 +32,11 @@ struct SandboxConfig {
 std::vector<std::string> DeniedSyscalls(const SandboxConfig& config);
 
 // Short canonical JSON (sorted keys, no whitespace), e.g.
-// {"core":"rlimit0,filter0,nondumpable","fds":"stdio+weights","netns":"private_if_privileged",
-//  "seccomp":{"deny_eperm":[...],"foreign_arch":"kill","socket":"any"},"v":1}
+// {"caps":"none","core":"rlimit0,filter0,nondumpable","fds":"stdio+weights",
+//  "netns":"private_if_privileged","seccomp":{"deny_eperm":[...],"foreign_arch":"kill",
+//  "socket":"any"},"v":1,"weights":"mlock_required"}
+// "caps":"none": the engine starts with no capability (engine_exec.h); "weights" is
+// "mlock_required", or "mlock_best_effort" with allow_unlocked_weights.
 std::string CanonicalSandboxConfig(const SandboxConfig& config);
 
 }  // namespace sigil::loader

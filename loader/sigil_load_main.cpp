@@ -54,6 +54,9 @@ int main(int argc, char** argv) {
     sub->add_flag("--no-network", sandbox.no_network, "engine sandbox: socket() only for AF_UNIX (seccomp)");
     sub->add_flag("--host-network{false}", sandbox.private_netns,
                   "engine sandbox: keep the host network namespace instead of a fresh one");
+    sub->add_flag("--allow-unlocked", sandbox.allow_unlocked_weights,
+                  "continue with a warning if the weights cannot be locked in memory (mlock) instead of "
+                  "failing; recorded in the measured sandbox configuration, so it needs its own approval");
   };
   add_sandbox_flags(measure);
   bool in_process = false;
@@ -99,7 +102,9 @@ int main(int argc, char** argv) {
   bool progress_json = false;
   run->add_flag("--json", progress_json, "decryption progress as JSON lines on stderr (docs/cli.md); "
                                          "default: a progress bar if stderr is a terminal");
-  run->add_flag("--require-mlock", o.require_lock, "refuse to run if the weights cannot be locked in memory");
+  bool require_mlock = false;
+  run->add_flag("--require-mlock", require_mlock, "the default: refuse to run if the weights cannot be locked in "
+                                                  "memory (see --allow-unlocked)");
   run->add_flag("--verify-digest", o.verify_digest,
                 "also check the plaintext SHA-256 recorded by the encryptor (the AEAD already authenticates "
                 "every byte; this only catches a faulty encryptor and costs one sequential hash pass)");
@@ -186,7 +191,7 @@ int main(int argc, char** argv) {
   if (measure->parsed()) {
     auto fd = loader::OpenEngineBinary(engine);
     if (!fd) return Die(fd.error());
-    if (in_process && (sandbox.no_network || !sandbox.private_netns)) {
+    if (in_process && (sandbox.no_network || !sandbox.private_netns || sandbox.allow_unlocked_weights)) {
       ::close(*fd);
       return Die(Error(Code::kInvalidArgument, "measure: --in-process takes no sandbox flags (a C API program is not sandboxed by sigil-load)"));
     }
@@ -213,6 +218,10 @@ int main(int argc, char** argv) {
   auto fd = loader::OpenEngineBinary(engine_argv[0]);
   if (!fd) return Die(fd.error());
   o.engine_binary_fd = *fd;
+  if (require_mlock && sandbox.allow_unlocked_weights) {
+    return Die(Error(Code::kInvalidArgument, "run: --require-mlock and --allow-unlocked contradict each other"));
+  }
+  o.require_lock = !sandbox.allow_unlocked_weights;  // a failed mlock is an error unless opted out
   o.sandbox_config = loader::CanonicalSandboxConfig(sandbox);
   for (const auto& note : loader::SandboxNotes(sandbox)) std::fprintf(stderr, "sigil-load: note: %s\n", note.c_str());
   loader::ProgressReporter progress("decrypt", progress_json ? loader::ProgressMode::kJson : loader::ProgressMode::kAuto,

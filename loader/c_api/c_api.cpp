@@ -79,7 +79,7 @@ int Load(const sigil_load_options* opts, int* out_fd, std::uint64_t* out_size, c
   o.dev_platform_key = opts->dev_platform_key != nullptr ? opts->dev_platform_key : "";
   o.model = opts->model;
   o.threads = opts->threads;
-  o.require_lock = opts->require_mlock != 0;
+  o.require_lock = opts->allow_unlocked == 0;
   o.debug = opts->debug != 0;
   o.engine_binary_fd = bin_fd.get();
   // The caller is its own engine and runs outside sigil-load's sandbox: the measurement says

@@ -28,7 +28,10 @@ typedef struct sigil_load_options {
   const char* measure_binary;   /* binary whose measurement the evidence reports; NULL means
                                    /proc/self/exe, the program calling this function */
   unsigned threads;             /* decryption threads; 0 = all cores */
-  int require_mlock;            /* non-zero: fail instead of warning when pages cannot be locked */
+  int allow_unlocked;           /* non-zero: if the pages cannot be locked (mlock, RLIMIT_MEMLOCK),
+                                   continue with them swappable; 0 (default): fail with
+                                   SIGIL_LOAD_UNAVAILABLE. The calling program is what is
+                                   measured, so this choice is part of its measurement. */
   int debug;                    /* non-zero: report a debug-enabled TEE (dev TEE only) */
 } sigil_load_options;
 

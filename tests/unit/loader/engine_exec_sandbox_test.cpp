@@ -30,6 +30,7 @@ namespace sigil::loader {
 namespace {
 
 constexpr int kCapSysAdmin = 21;  // CAP_SYS_ADMIN, linux/capability.h
+constexpr int kCapSetPcap = 8;    // CAP_SETPCAP
 constexpr uid_t kNobody = 65534;
 
 std::string Probe() { return sigil::testing::BinPath("sigil-sandbox-probe"); }
@@ -86,6 +87,13 @@ TEST(EngineSandbox, ForbiddenCallsFailWithEpermAndWeightsStayReadOnly) {
   EXPECT_EQ(r["socket_inet"], "OK") << "networking is allowed without --no-network";
   EXPECT_EQ(r["no_new_privs"], "1");
   EXPECT_EQ(r["seccomp"], "2");  // SECCOMP_MODE_FILTER
+  // No capability at all, even when the loader (this test, normally root) holds every one.
+  // The bounding set can only be emptied with CAP_SETPCAP, which an unprivileged run lacks
+  // (and then has nothing an execve could raise).
+  for (const char* set : {"CapInh", "CapPrm", "CapEff", "CapAmb"}) EXPECT_EQ(r[set], "0000000000000000") << set;
+  if (HasEffectiveCapability(kCapSetPcap)) {
+    EXPECT_EQ(r["CapBnd"], "0000000000000000");
+  }
   EXPECT_EQ(r["rlimit_core"], "0");
   EXPECT_EQ(r["coredump_filter"], "00000000");
   if (SuidDumpable() != 1) {

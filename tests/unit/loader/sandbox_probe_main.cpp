@@ -154,6 +154,9 @@ int main(int argc, char** argv) {
   r.push_back("dumpable=" + std::to_string(::prctl(PR_GET_DUMPABLE)));
   r.push_back("no_new_privs=" + std::to_string(::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0)));
   r.push_back("seccomp=" + StatusField("Seccomp"));
+  for (const char* set : {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"}) {
+    r.push_back(std::string(set) + "=" + StatusField(set));  // hex masks, as /proc/self/status shows them
+  }
   rlimit core{};
   ::getrlimit(RLIMIT_CORE, &core);
   r.push_back("rlimit_core=" + std::to_string(core.rlim_cur));

@@ -28,13 +28,18 @@ namespace {
 TEST(SandboxConfig, CanonicalFormIsStableJsonNamingTheRules) {
   SandboxConfig def;
   EXPECT_EQ(CanonicalSandboxConfig(def),
-            R"({"core":"rlimit0,filter0,nondumpable","fds":"stdio+weights","netns":"private_if_privileged",)"
+            R"({"caps":"none","core":"rlimit0,filter0,nondumpable","fds":"stdio+weights",)"
+            R"("netns":"private_if_privileged",)"
             R"("seccomp":{"deny_eperm":["pidfd_getfd","process_vm_readv","process_vm_writev","ptrace"],)"
-            R"("foreign_arch":"kill","socket":"any"},"v":1})");
+            R"("foreign_arch":"kill","socket":"any"},"v":1,"weights":"mlock_required"})");
   ASSERT_OK_AND_ASSIGN(Json j, ParseJson(CanonicalSandboxConfig({true, false}), "config"));
   EXPECT_EQ(j["seccomp"]["socket"], "af_unix_only");
   EXPECT_EQ(j["netns"], "host");
   EXPECT_EQ(j["seccomp"]["deny_eperm"].size(), 5u);  // + io_uring_setup
+  SandboxConfig unlocked;
+  unlocked.allow_unlocked_weights = true;
+  ASSERT_OK_AND_ASSIGN(Json u, ParseJson(CanonicalSandboxConfig(unlocked), "config"));
+  EXPECT_EQ(u["weights"], "mlock_best_effort");
 }
 
 TEST(SandboxConfig, EveryChangeOfBinaryOrConfigurationChangesTheMeasurement) {
@@ -45,14 +50,16 @@ TEST(SandboxConfig, EveryChangeOfBinaryOrConfigurationChangesTheMeasurement) {
   for (const char* bin : {"a", "b"}) {
     for (bool no_net : {false, true}) {
       for (bool netns : {false, true}) {
-        ASSERT_OK_AND_ASSIGN(std::string m, enclave::MeasureEngine(dir.File(bin), CanonicalSandboxConfig({no_net, netns})));
-        for (const auto& s : seen) EXPECT_NE(m, s);
-        seen.push_back(m);
+        for (bool unlocked : {false, true}) {
+          ASSERT_OK_AND_ASSIGN(std::string m, enclave::MeasureEngine(dir.File(bin), CanonicalSandboxConfig({no_net, netns, unlocked})));
+          for (const auto& s : seen) EXPECT_NE(m, s);
+          seen.push_back(m);
+        }
       }
     }
   }
   ASSERT_OK_AND_ASSIGN(std::string again, enclave::MeasureEngine(dir.File("a"), CanonicalSandboxConfig({})));
-  EXPECT_EQ(again, seen[1]);  // deterministic: ("a", no_network=false, private_netns=true)
+  EXPECT_EQ(again, seen[2]);  // deterministic: ("a", no_network=false, private_netns=true, locked)
 }
 
 // Runs `body` in a forked child after installing the program; returns the child's exit code.
