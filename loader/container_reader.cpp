@@ -15,6 +15,14 @@ namespace {
 using internal::ErrnoError;
 using internal::UniqueFd;
 
+// What the caller of a failed decryption already has: nothing, or a prefix of the plaintext.
+std::string ReleasedNote(std::uint64_t bytes_written, std::uint64_t chunks) {
+  if (bytes_written == 0) return "no plaintext was released";
+  return std::to_string(bytes_written) + " bytes of plaintext (chunks 0-" + std::to_string(chunks - 1) +
+         ") were already written to the output before the failure: the output is incomplete and "
+         "must be discarded";
+}
+
 std::string SizeMismatch(const std::string& path, const ChunkLayout& layout, std::uint64_t actual,
                          const ContainerHeader& h) {
   std::uint64_t want = layout.file_size();
@@ -34,13 +42,13 @@ std::string SizeMismatch(const std::string& path, const ChunkLayout& layout, std
 
 }  // namespace
 
-Error ChunkAuthError(const Container& c, std::uint64_t index) {
+Error ChunkAuthError(const Container& c, std::uint64_t index, std::uint64_t bytes_written) {
   std::string hint = index == 0 ? "the header was modified, the DEK is wrong, or the chunk was altered"
                                 : "the chunk was altered, reordered or taken from another file";
   return Error(Code::kVerificationFailed,
                c.path() + ": chunk " + std::to_string(index) + " of " + std::to_string(c.layout().count()) +
                    " (file offset " + std::to_string(c.layout().file_offset(index)) +
-                   ") failed authentication: " + hint + "; no plaintext was released");
+                   ") failed authentication: " + hint + "; " + ReleasedNote(bytes_written, index));
 }
 
 Result<Container> Container::Open(const std::string& path) {
@@ -95,7 +103,7 @@ Result<void> DecryptToStream(const Container& c, const SecretBytes& dek, int out
     SIGIL_RETURN_IF_ERROR(cipher.Update(buf.data(), n));
     auto verified = cipher.FinishDecrypt(tag);
     if (!verified) {
-      if (verified.error().code() == Code::kVerificationFailed) return ChunkAuthError(c, i);
+      if (verified.error().code() == Code::kVerificationFailed) return ChunkAuthError(c, i, layout.plain_offset(i));
       return verified;
     }
     if (h.plaintext_sha256 && EVP_DigestUpdate(md.get(), buf.data(), n) != 1) {
@@ -110,7 +118,8 @@ Result<void> DecryptToStream(const Container& c, const SecretBytes& dek, int out
     if (!ConstantTimeEqual(d, *h.plaintext_sha256)) {
       return Fail(Code::kVerificationFailed, c.path() + ": every chunk authenticated but the plaintext SHA-256 " +
                                                  HexEncode(d) + " differs from the header's " +
-                                                 HexEncode(*h.plaintext_sha256) + " (bad encryptor)");
+                                                 HexEncode(*h.plaintext_sha256) + " (bad encryptor); " +
+                                                 ReleasedNote(h.plaintext_size, layout.count()));
     }
   }
   return Ok();

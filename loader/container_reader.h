@@ -48,15 +48,19 @@ class Container {
 // Decrypts chunk by chunk into `out_fd` (e.g. stdout); a chunk is written only after its tag
 // verified, through one locked, non-dumpable buffer of one chunk that is wiped afterwards.
 // Verifies the plaintext SHA-256 if the header has one. Note: a container tampered with in chunk
-// k still yields chunks 0..k-1 (each authentic) before the error; size tampering is refused
-// before any output. kInvalidArgument (DEK size), kVerificationFailed (naming the first bad
+// k still yields chunks 0..k-1 (each authentic) before the error, which then says how many
+// bytes were written and that they must be discarded; size tampering is refused before any
+// output. kInvalidArgument (DEK size), kVerificationFailed (naming the first bad
 // chunk, or the digest), kUnavailable (I/O).
 Result<void> DecryptToStream(const Container& c, const SecretBytes& dek, int out_fd);
 
 // Opens the container (as Container::Open) and returns HeaderToJson(...) for it. No secrets.
 Result<Json> InspectContainer(const std::string& path);
 
-// The error for chunk `index` failing authentication, shared by both decryptors.
-Error ChunkAuthError(const Container& c, std::uint64_t index);
+// The error for chunk `index` failing authentication, shared by both decryptors. It ends with
+// "no plaintext was released" if `bytes_written` is 0; otherwise it says how many bytes of
+// (authentic) plaintext the stream decryptor had already written and that they must be
+// discarded, since the output is incomplete.
+Error ChunkAuthError(const Container& c, std::uint64_t index, std::uint64_t bytes_written = 0);
 
 }  // namespace sigil::loader

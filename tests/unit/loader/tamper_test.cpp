@@ -108,6 +108,37 @@ TEST_F(Tamper, FlippedCiphertextOrTagByteNamesTheChunk) {
   }
 }
 
+// The stream decryptor writes each chunk once it verifies, so a bad chunk k leaves chunks
+// 0..k-1 in the output: its error must say so (how many bytes, discard them), never claim that
+// nothing was released. The in-memory decryptor releases nothing and says that.
+TEST_F(Tamper, StreamErrorCountsTheBytesAlreadyWritten) {
+  for (std::size_t i = 0; i < 4; ++i) {
+    Bytes bad = file_;
+    bad[ChunkAt(i) + 1] ^= 0x40;
+    std::string path = dir_.File("t.sgl");
+    testing::WriteBytes(path, bad);
+    ASSERT_OK_AND_ASSIGN(Container c, Container::Open(path));
+    int out = ::open(dir_.File("out").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ASSERT_GE(out, 0);
+    auto s = DecryptToStream(c, dek_, out);
+    ::close(out);
+    ASSERT_FALSE(s.has_value());
+    const std::string& msg = s.error().message();
+    EXPECT_EQ(testing::ReadBytes(dir_.File("out")).size(), i * kChunk) << "chunk " << i;
+    if (i == 0) {
+      EXPECT_THAT(msg, HasSubstr("no plaintext was released"));
+    } else {
+      EXPECT_THAT(msg, ::testing::Not(HasSubstr("no plaintext was released"))) << msg;
+      EXPECT_THAT(msg, HasSubstr(std::to_string(i * kChunk) + " bytes of plaintext (chunks 0-" +
+                                 std::to_string(i - 1) + ") were already written"));
+      EXPECT_THAT(msg, HasSubstr("must be discarded"));
+    }
+    auto m = DecryptToMemfd(c, dek_);
+    ASSERT_FALSE(m.has_value());
+    EXPECT_THAT(m.error().message(), HasSubstr("no plaintext was released"));
+  }
+}
+
 TEST_F(Tamper, SwappedChunks) {
   Bytes bad = file_;
   std::swap_ranges(bad.begin() + static_cast<std::ptrdiff_t>(ChunkAt(1)),
