@@ -33,6 +33,9 @@ struct Argon2Params {
 };
 // libsodium's MODERATE limits (3 passes, 256 MiB): about a second on a server core.
 Argon2Params DefaultArgon2Params();
+// libsodium's INTERACTIVE limits (2 passes, 64 MiB): the weakest parameters CreateRootKey /
+// WritePassphraseRootKey accept and LoadRootKey reads from a file (kInvalidArgument below).
+Argon2Params MinimumArgon2Params();
 
 // Creates a fresh 32-byte root key and writes its protected form to `path` (0600, atomic).
 Result<SecretBytes> CreateRootKey(const std::string& path, RootKeyMode mode, const SecretBytes* passphrase,
@@ -50,10 +53,14 @@ Result<void> WritePassphraseRootKey(const std::string& path, const SecretBytes& 
 // Seals `root` to the TPM (TPM mode) and writes the file (0600, atomic).
 Result<void> WriteTpmRootKey(const std::string& path, const SecretBytes& root, const TpmSealSpec& spec);
 
-// Reads a passphrase from the environment variable SIGIL_ROOT_PASSPHRASE or from a file
-// (first line); kInvalidArgument if neither is set.
+// Reads a passphrase from a file (first line) or else from the environment variable
+// SIGIL_ROOT_PASSPHRASE; kInvalidArgument if neither is set. Either way the variable is then
+// overwritten in place and unset (so /proc/PID/environ and child processes no longer show it).
+// Not thread-safe (getenv/unsetenv): call before starting threads. Secrets are read straight
+// into SecretBytes, never through a std::string.
 Result<SecretBytes> ReadPassphrase(const std::string& passphrase_file);
 // The first line of `file` (no environment fallback): seal passwords, recovery passphrases.
+// At most 4096 bytes; kInvalidArgument if the first line is empty.
 Result<SecretBytes> ReadSecretLine(const std::string& file);
 
 }  // namespace sigil::broker

@@ -1,9 +1,32 @@
 #include "cli/admin_client.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
 #include "core/file_io.h"
 #include "net/broker_client.h"
 
 namespace sigil::cli {
+
+Result<void> CheckPrivateKeyPermissions(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return Fail(errno == ENOENT ? Code::kNotFound : Code::kUnavailable,
+                "cannot stat " + path + ": " + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) return Fail(Code::kInvalidArgument, path + ": the admin private key is not a regular file");
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return Fail(Code::kPermissionDenied,
+                path + ": permissions " + mode + " are too open: the admin private key must not be readable "
+                "or writable by group or others, so it was not used. Fix with: chmod 600 " + path);
+  }
+  return Ok();
+}
 
 Result<std::unique_ptr<AdminClient>> AdminClient::Connect(const AdminEndpoint& ep) {
   if (ep.admin_dir.empty()) {
@@ -16,6 +39,7 @@ Result<std::unique_ptr<AdminClient>> AdminClient::Connect(const AdminEndpoint& e
     SIGIL_ASSIGN_OR_RETURN(url, GetString(j, "url", ep.admin_dir + "/broker.json"));
   }
   net::ClientTlsConfig tls{ep.admin_dir + "/ca.pem", ep.admin_dir + "/admin.pem", ep.admin_dir + "/admin.key"};
+  SIGIL_RETURN_IF_ERROR(CheckPrivateKeyPermissions(*tls.key_file));
   SIGIL_ASSIGN_OR_RETURN(auto c, net::HttpsClient::Create(url, tls));
   return std::unique_ptr<AdminClient>(new AdminClient(std::move(c)));
 }

@@ -16,6 +16,11 @@ struct AdminEndpoint {
   std::string broker_url;  // overrides admin_dir/broker.json when set
 };
 
+// As ssh does for identity files: refuses (kPermissionDenied, naming the file and the fix,
+// `chmod 600`) a private key that group or others may read or write, and anything that is not
+// a regular file. Checked before every connection, so a leaked key is not used silently.
+Result<void> CheckPrivateKeyPermissions(const std::string& path);
+
 class AdminClient {
  public:
   static Result<std::unique_ptr<AdminClient>> Connect(const AdminEndpoint& ep);
