@@ -31,7 +31,7 @@ Result<X509Ptr> MakeCert(EVP_PKEY* subject_key, const std::string& cn, X509* iss
   if (!cert) return OpenSslError(Code::kInternal, "X509_new");
   X509_set_version(cert.get(), 2);
   unsigned char serial[16];
-  RAND_bytes(serial, sizeof serial);
+  if (RAND_bytes(serial, sizeof serial) != 1) return OpenSslError(Code::kInternal, "RAND_bytes(certificate serial)");
   serial[0] &= 0x7f;
   BignumPtr bn(BN_bin2bn(serial, sizeof serial, nullptr));
   BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(cert.get()));
