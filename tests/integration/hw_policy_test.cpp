@@ -52,6 +52,10 @@ TimePoint At(const char* rfc3339) {
 // Milan ARK/ASK and the virtee VCEK are valid then too, so one clock serves both TEEs.
 constexpr const char* kVectorTime = "2025-07-19T10:00:34Z";
 
+// The engine measurement the test-only verifier claims and the tenants approve.
+constexpr std::string_view kTestOnlyEngine =
+    "e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1";
+
 class TestOnlyVectorBindingVerifier final : public attestation::Verifier {
  public:
   TestOnlyVectorBindingVerifier(const attestation::Verifier* inner, Bytes vector_report_data)
@@ -61,7 +65,14 @@ class TestOnlyVectorBindingVerifier final : public attestation::Verifier {
     attestation::VerifyInput in = input;
     in.expected_binding = report_data_;  // NOT the broker's binding: see the file header
     auto claims = inner_->Verify(in);
-    if (claims) claims->Set("test_only.binding", std::string("vector report data, not the broker nonce"));
+    if (claims) {
+      claims->Set("test_only.binding", std::string("vector report data, not the broker nonce"));
+      // The vectors were captured without Sigil's loader, so they carry no workload purpose
+      // (attestation/purpose.h); the model-weights examples require it. Added here, test-only.
+      claims->Set("workload.mode", std::string("sealed-memory"));
+      claims->Set("workload.engine", std::string(kTestOnlyEngine));
+      claims->Set("workload.sandbox", std::string(64, '5'));
+    }
     return claims;
   }
 
@@ -126,6 +137,8 @@ void Provision(Broker& b, const std::string& tenant, const std::string& policy_f
   for (const auto& [set, value] : refs) {
     ASSERT_OK(broker::AdminAddReference(b.ctx(), b.admin, tenant, Json{{"set", set}, {"value", value}}));
   }
+  ASSERT_OK(broker::AdminAddReference(b.ctx(), b.admin, tenant,
+                                      Json{{"set", "approved-engines"}, {"value", std::string(kTestOnlyEngine)}}));
 }
 
 // challenge -> attest -> release of one artifact of tenant/llama v1; returns the DEK or the error.
