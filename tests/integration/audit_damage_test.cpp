@@ -219,6 +219,23 @@ TEST_F(AuditDamageBroker, OneFlippedByteIsNamedAndTheBrokerKeepsServing) {
   EXPECT_NE(offline.out.find("FAILED at seq 3: record is not valid UTF-8"), std::string::npos) << offline.out;
   EXPECT_NE(offline.out.find("tenant acme: 5 records checked, 1 bad"), std::string::npos) << offline.out;
   EXPECT_TRUE(Healthy());
+  {  // an export line that is no longer JSON (seq 1) is named in its place; checking goes on
+    auto text = ReadTextFile(out);
+    ASSERT_TRUE(text.has_value());
+    auto ls = Lines(*text);
+    ASSERT_EQ(ls.size(), n + 2);
+    ls[1] = ls[1].substr(0, ls[1].size() / 2);
+    std::string edited;
+    for (const auto& l : ls) edited += l + "\n";
+    ASSERT_TRUE(WriteFileAtomic(dir_.File("edited.jsonl"), AsBytes(edited), 0600).has_value());
+    auto v = Sigil({"audit", "verify", "--file", dir_.File("edited.jsonl")});
+    EXPECT_EQ(v.exit_code, 4) << v.out << v.err;
+    EXPECT_EQ(Count(v.out, "FAILED at seq"), 2u) << v.out;
+    EXPECT_NE(v.out.find("FAILED at seq 1: unreadable: line 2 of the export is not valid JSON"), std::string::npos)
+        << v.out;
+    EXPECT_NE(v.out.find("FAILED at seq 3: record is not valid UTF-8"), std::string::npos) << v.out;
+    EXPECT_NE(v.out.find("tenant acme: 5 records checked, 2 bad"), std::string::npos) << v.out;
+  }
 
   // The broker still writes audit records, chained after the damaged one.
   auto more = Sigil({"key", "create", "acme/k4"});
