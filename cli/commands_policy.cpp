@@ -41,8 +41,9 @@ Result<attestation::Claims> LoadClaimsFile(const std::string& path) {
 }
 
 // A reference file {"set": ["value", ...], ...}, held to the broker's rules for `refs add`: set
-// names by sigil::ValidateName, values non-empty strings of at most 512 bytes. Anything else is
-// refused rather than skipped, so the dry run never tests other sets than the broker would hold.
+// names by sigil::ValidateName, values strings of 1-512 bytes without control characters (as
+// AdminAddReference). Anything else is refused rather than skipped, so the dry run never tests
+// other sets than the broker would hold.
 Result<policy::MapReferenceSets> LoadReferenceFile(const std::string& path) {
   SIGIL_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path, kMaxInputFile));
   SIGIL_ASSIGN_OR_RETURN(Json j, ParseJson(text, path));
@@ -58,6 +59,9 @@ Result<policy::MapReferenceSets> LoadReferenceFile(const std::string& path) {
       const auto& value = v.get_ref<const std::string&>();
       if (value.empty() || value.size() > kMaxReferenceValue) {
         return Fail(Code::kInvalidArgument, where + ": values are 1 to 512 characters");
+      }
+      for (unsigned char c : value) {
+        if (c < 0x20 || c == 0x7f) return Fail(Code::kInvalidArgument, where + ": control characters are not allowed");
       }
       refs.Add(it.key(), value);
     }

@@ -238,5 +238,34 @@ TEST(HwPolicy, SnpReportGetsTheKeyOnlyWithAnApprovedMeasurement) {
   EXPECT_TRUE(HasRecord(AuditRecords(*b, "globex"), "release", "deny", ""));
 }
 
+// `policy set` names the reference sets the policy uses that do not exist yet (in_reference
+// over them is false, so `not in_reference` over one is true), and the policy it validated is
+// the one releases use: no request parses it again.
+TEST(HwPolicy, PolicySetWarnsAboutMissingSetsAndIsParsedOnce) {
+  auto b = StartBroker();
+  ASSERT_OK(broker::AdminCreateTenant(b->ctx(), b->admin, Json{{"name", "acme"}}));
+  ASSERT_OK(broker::AdminCreateKey(b->ctx(), b->admin, "acme", Json{{"name", "llama"}}));
+  ASSERT_OK_AND_ASSIGN(std::string text, ReadTextFile(std::string(SIGIL_SOURCE_DIR) + "/policies/examples/snp-production.json"));
+  ASSERT_OK_AND_ASSIGN(Json set, broker::AdminSetPolicy(b->ctx(), b->admin, "acme", Json{{"policy", text}}));
+  ASSERT_TRUE(set["warnings"].is_array());
+  ASSERT_EQ(set["warnings"].size(), 2u) << set.dump();
+  EXPECT_NE(set["warnings"][0].get<std::string>().find("reference set 'approved-engines' does not exist yet"),
+            std::string::npos);
+  EXPECT_NE(set["warnings"][1].get<std::string>().find("reference set 'approved-snp-guests' does not exist yet"),
+            std::string::npos);
+  const std::string measurement =
+      "7a1e5c266c0108dbc9bb94fa926951320940915d0aafb42464bd88b579ea158d3e1a0dc39b2c60bd95b9c480cd81841f";
+  ASSERT_OK(broker::AdminAddReference(b->ctx(), b->admin, "acme", Json{{"set", "approved-snp-guests"}, {"value", measurement}}));
+  ASSERT_OK(broker::AdminAddReference(b->ctx(), b->admin, "acme",
+                                      Json{{"set", "approved-engines"}, {"value", std::string(kTestOnlyEngine)}}));
+  ASSERT_OK_AND_ASSIGN(set, broker::AdminSetPolicy(b->ctx(), b->admin, "acme", Json{{"policy", text}}));
+  EXPECT_TRUE(set["warnings"].empty()) << set.dump();
+  auto virtee = HexDecode(ToString(Load("sev-snp/virtee-sev/report_milan.hex")));
+  ASSERT_TRUE(virtee.has_value());
+  EXPECT_OK(Flow(*b, "acme", "sev-snp", *virtee));
+  EXPECT_OK(Flow(*b, "acme", "sev-snp", *virtee));
+  EXPECT_EQ(b->ctx().policies->parses(), 0);
+}
+
 }  // namespace
 }  // namespace sigil

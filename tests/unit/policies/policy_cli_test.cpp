@@ -73,7 +73,8 @@ TEST_F(PolicyCli, ReferenceFilesFollowTheStoreRules) {
   // A set name `sigil refs add` refuses, and values that are not 1-512 byte strings, are errors
   // (they used to be accepted, or skipped silently).
   for (const char* bad : {R"({"Revoked-Hosts":["h1"]})", R"({"revoked-hosts":["h1", 7]})",
-                          R"({"revoked-hosts":[""]})", R"({"revoked-hosts":"h1"})"}) {
+                          R"({"revoked-hosts":[""]})", R"({"revoked-hosts":"h1"})",
+                          R"({"revoked-hosts":["h\u0001"]})"}) {
     SCOPED_TRACE(bad);
     auto r = Test(refs_policy, R"({"host":"h1"})", bad);
     EXPECT_NE(r.exit_code, 0);
