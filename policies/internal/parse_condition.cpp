@@ -2,7 +2,6 @@
 
 #include <array>
 #include <cctype>
-#include <limits>
 
 #include "core/names.h"
 #include "policies/internal/regex_guard.h"
@@ -46,17 +45,9 @@ const TestOp* FindTestOp(std::string_view k) {
   return nullptr;
 }
 
-// An integer from the policy, within the int64 range of integer claims.
-Result<std::int64_t> ToInt64(const Json& j, const std::string& path) {
-  if (j.is_number_unsigned()) {
-    const auto u = j.get<std::uint64_t>();
-    if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-      return Bad(path, "integer out of range (claims are signed 64-bit)");
-    }
-    return static_cast<std::int64_t>(u);
-  }
-  return j.get<std::int64_t>();
-}
+// An integer from the policy, within the int64 range of integer claims: the same reader
+// (core/json.h JsonToInt64) as every protocol message and claims file.
+Result<std::int64_t> ToInt64(const Json& j, const std::string& path) { return JsonToInt64(j, path); }
 
 // Appends a scalar from the policy to `out` as a claim value: string, boolean or integer.
 // (Built in place rather than returned as Result<ClaimValue>: GCC 12 reports a false
