@@ -112,6 +112,7 @@ void AddPolicyCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& ou
                      [](const Json& j) {
                        std::printf("policy version %lld installed\n",
                                    static_cast<long long>(j.value("policy_version", std::int64_t{0})));
+                       std::fflush(stdout);  // the warnings follow the line they qualify
                        // Older brokers send no warnings; each is escaped, it comes from the network.
                        if (auto w = j.find("warnings"); w != j.end() && w->is_array()) {
                          for (const Json& x : *w) {
