@@ -3,17 +3,17 @@
 #include <openssl/x509.h>
 
 #include <array>
+#include <cstdio>
 #include <optional>
+#include <string_view>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
 namespace sigil::net {
 namespace beast = boost::beast;
-namespace http = beast::http;
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
@@ -30,10 +30,6 @@ PeerIdentity IdentifyPeer(SSL* ssl) {
   return id;
 }
 
-std::string ErrorBody(const char* code, const char* message) {
-  return std::string("{\"error\":{\"code\":\"") + code + "\",\"message\":\"" + message + "\"}}";
-}
-
 // State every session shares with the listener; sessions keep it alive after Stop().
 struct Shared {
   std::shared_ptr<asio::ssl::context> tls;
@@ -44,14 +40,13 @@ struct Shared {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, std::shared_ptr<const Shared> shared)
-      : stream_(std::move(socket), *shared->tls), shared_(shared), limits_(shared->limits),
-        handler_(shared->handler) {}
+      : stream_(std::move(socket), *shared->tls), shared_(std::move(shared)) {}
 
   void Start() {
     boost::system::error_code ec;
     auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
     if (!ec) client_ = ep.address().to_string();
-    beast::get_lowest_layer(stream_).expires_after(limits_.read_timeout);
+    beast::get_lowest_layer(stream_).expires_after(shared_->limits.read_timeout);
     stream_.async_handshake(asio::ssl::stream_base::server,
                             beast::bind_front_handler(&Session::OnHandshake, shared_from_this()));
   }
@@ -59,71 +54,63 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void OnHandshake(beast::error_code ec) {
     if (ec) return;
-    peer_ = IdentifyPeer(stream_.native_handle());
-    DoRead(limits_.read_timeout);
+    conn_.emplace(shared_->limits, shared_->handler, client_, IdentifyPeer(stream_.native_handle()));
+    // The deadline set before the handshake covers the first request as well.
+    Process();
   }
 
-  void DoRead(std::chrono::seconds timeout) {
-    parser_.emplace();
-    parser_->body_limit(limits_.max_body_bytes);
-    parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
-    beast::get_lowest_layer(stream_).expires_after(timeout);
-    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::OnRead, shared_from_this()));
-  }
-
-  void OnRead(beast::error_code ec, std::size_t) {
-    if (ec == http::error::end_of_stream) return DoClose();
-    if (ec == http::error::body_limit || ec == http::error::header_limit) {
-      HttpResponse r{413, "application/json", ErrorBody("invalid_argument", "request too large")};
-      drain_ = true;
-      return Send(std::move(r), false);
+  // Answers every complete request already buffered (pipelining), one write at a time, then
+  // reads more. Nothing thrown here may reach the io_context: that would stop the server.
+  void Process() {
+    try {
+      if (auto out = conn_->Next()) return Send(std::move(*out));
+      stream_.async_read_some(asio::buffer(scratch_), beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+    } catch (...) {
+      std::fputs("sigild: internal error in a connection; dropped\n", stderr);
     }
-    if (ec) {
-      if (ec == beast::error::timeout || ec == asio::error::operation_aborted) return;
-      HttpResponse r{400, "application/json", ErrorBody("invalid_argument", "malformed HTTP request")};
-      return Send(std::move(r), false);
-    }
-    auto req = parser_->release();
-    HttpRequest in;
-    in.method = std::string(req.method_string());
-    in.target = std::string(req.target());
-    for (const auto& f : req) {
-      std::string name(f.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      in.headers[name] = std::string(f.value());
-    }
-    in.body = std::move(req.body());
-    in.client_address = client_;
-    in.peer = peer_;
-    HttpResponse out = handler_(in);
-    Send(std::move(out), req.keep_alive());
   }
 
-  void Send(HttpResponse r, bool keep_alive) {
-    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), 11);
-    res->set(http::field::server, "sigild");
-    res->set(http::field::content_type, r.content_type);
-    res->set(http::field::cache_control, "no-store");
-    res->keep_alive(keep_alive);
-    res->body() = std::move(r.body);
-    res->prepare_payload();
-    response_ = res;
-    http::async_write(stream_, *res, beast::bind_front_handler(&Session::OnWrite, shared_from_this(), keep_alive));
+  void OnRead(beast::error_code ec, std::size_t n) {
+    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) return DoClose();
+    if (ec) return;  // deadline (timeout), reset, TLS error: nothing more to say on this connection
+    try {
+      conn_->Receive(std::string_view(scratch_.data(), n));
+    } catch (...) {
+      std::fputs("sigild: internal error in a connection; dropped\n", stderr);
+      return;
+    }
+    Process();
   }
 
-  void OnWrite(bool keep_alive, beast::error_code ec, std::size_t) {
-    response_.reset();
+  void Send(HttpConnection::Output out) {
+    wire_ = std::move(out.wire);
+    asio::async_write(stream_, asio::buffer(wire_),
+                      beast::bind_front_handler(&Session::OnWrite, shared_from_this(), out.close, out.drain));
+  }
+
+  void OnWrite(bool close, bool linger, beast::error_code ec, std::size_t) {
+    wire_.clear();
     if (ec) return;
-    if (!keep_alive) return drain_ ? DoDrain() : DoClose();
-    DoRead(limits_.idle_timeout);
+    if (linger) return LingeringClose();
+    if (close) return DoClose();
+    beast::get_lowest_layer(stream_).expires_after(shared_->limits.idle_timeout);
+    Process();
   }
 
-  // After refusing an oversized request, read and discard what the client is still sending (up
-  // to a budget and a deadline) so that closing does not reset the connection and destroy the
-  // 413 answer before the client has read it.
-  void DoDrain() {
+  // After refusing a request, the client may still be sending (an oversized body, the bytes
+  // after an ambiguous message). Closing with unread input makes the kernel reset the
+  // connection, which can destroy the answer before the client has read it. So: end our
+  // direction (the client sees end of stream after the answer), then read and discard up to a
+  // budget and a deadline. Nothing read here is parsed.
+  void LingeringClose() {
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ignored);
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
-    stream_.async_read_some(asio::buffer(scratch_), beast::bind_front_handler(&Session::OnDrain, shared_from_this()));
+    DoDrain();
+  }
+  void DoDrain() {
+    beast::get_lowest_layer(stream_).async_read_some(
+        asio::buffer(scratch_), beast::bind_front_handler(&Session::OnDrain, shared_from_this()));
   }
   void OnDrain(beast::error_code ec, std::size_t n) {
     drain_budget_ = n > drain_budget_ ? 0 : drain_budget_ - n;
@@ -138,15 +125,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnShutdown(beast::error_code) {}
 
   beast::ssl_stream<beast::tcp_stream> stream_;
-  beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
-  std::shared_ptr<void> response_;
   std::shared_ptr<const Shared> shared_;
-  const ServerLimits& limits_;
-  const Handler& handler_;
+  std::optional<HttpConnection> conn_;
+  std::string wire_;
   std::string client_;
-  PeerIdentity peer_;
-  bool drain_ = false;
   std::size_t drain_budget_ = 16 << 20;
   std::array<char, 16384> scratch_{};
 };

@@ -1,6 +1,7 @@
 // HTTPS server on Boost.Beast/Asio (TLS 1.3): a Listener accepting connections and a Session per
-// connection (read with a deadline, body size limit, keep-alive), in the shape of Beast's async
-// server example. Business logic lives in the handler; this file knows only HTTP.
+// connection that moves bytes between TLS and an HttpConnection (net/http_pipeline.h: framing,
+// limits, the handler's last-resort guard, serialisation), with a deadline per request and
+// keep-alive. Business logic lives in the handler.
 // Thread-safety: Run() may be called from several threads; Stop() from any thread.
 #pragma once
 
@@ -12,18 +13,10 @@
 #include <string>
 
 #include "core/result.h"
+#include "net/http_pipeline.h"
 #include "net/http_types.h"
 
 namespace sigil::net {
-
-struct ServerLimits {
-  std::size_t max_body_bytes = 1 << 20;
-  std::size_t max_header_bytes = 16 << 10;
-  std::chrono::seconds read_timeout{10};   // whole request, including the TLS handshake
-  std::chrono::seconds idle_timeout{30};   // between keep-alive requests
-};
-
-using Handler = std::function<HttpResponse(const HttpRequest&)>;
 
 class HttpsServer {
  public:
