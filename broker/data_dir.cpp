@@ -9,6 +9,7 @@
 
 #include "attestation/dcap/verifier.h"
 #include "attestation/dev/verifier.h"
+#include "attestation/purpose_bound.h"
 #include "attestation/snp/verifier.h"
 #include "attestation/tpm/verifier.h"
 #include "attestation/dev/platform_key.h"
@@ -80,7 +81,8 @@ Result<void> AddHardwareVerifiers(const DataDir& d, Store& store, attestation::R
     cfg.anchors.roots = std::move(amd);
     cfg.cert_source = CollateralCache::SnpSource(collateral);
     SIGIL_ASSIGN_OR_RETURN(auto v, attestation::snp::SnpVerifier::Create(std::move(cfg)));
-    registry.Add(std::move(v));
+    // Takes evidence whose report data also binds the workload purpose (purpose_bound.h).
+    registry.Add(std::make_unique<attestation::PurposeBoundVerifier>(std::move(v)));
   }
   SIGIL_ASSIGN_OR_RETURN(std::vector<Bytes> intel, ReadTrustDir(d.Path("trust/intel")));
   if (!intel.empty()) {
@@ -89,7 +91,7 @@ Result<void> AddHardwareVerifiers(const DataDir& d, Store& store, attestation::R
     cfg.collateral_source = CollateralCache::DcapSource(collateral);
     SIGIL_ASSIGN_OR_RETURN(auto tdx, attestation::dcap::DcapVerifier::Create(attestation::dcap::DcapTee::kTdx, cfg));
     SIGIL_ASSIGN_OR_RETURN(auto sgx, attestation::dcap::DcapVerifier::Create(attestation::dcap::DcapTee::kSgx, cfg));
-    registry.Add(std::move(tdx));
+    registry.Add(std::make_unique<attestation::PurposeBoundVerifier>(std::move(tdx)));
     registry.Add(std::move(sgx));
   }
   // TPM: AKs from trust/tpm-aks/ are accepted for every tenant; per-tenant AKs come from the

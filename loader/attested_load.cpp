@@ -50,11 +50,12 @@ Result<enclave::AttesterPtr> MakeTpmAttester(const LoadOptions& o) {
 Result<enclave::AttesterPtr> MakeAttester(const LoadOptions& o) {
   if (o.tee == "tpm") return MakeTpmAttester(o);
   if (o.tee == "sev-snp" || o.tee == "tdx") {
-    // Hardware evidence measures the whole guest (SNP MEASUREMENT, TDX MRTD/RTMRs), not the engine,
-    // and carries no purpose yet (docs/threat-model.md): model-weights keys are refused to it.
+    // Hardware evidence measures the whole guest (SNP MEASUREMENT, TDX MRTD/RTMRs), not the engine;
+    // the purpose is bound into the report data (attestation/purpose_bound.h).
     enclave::tsm::TsmAttesterConfig c;
     c.tee = o.tee;
     c.configfs_root = o.tsm_root;
+    SIGIL_ASSIGN_OR_RETURN(c.purpose, LoadPurpose(o));
     return enclave::tsm::TsmAttester::Create(std::move(c));
   }
   if (o.tee != "dev") {

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include "attestation/purpose_bound.h"
+
 namespace sigil::enclave::tsm {
 namespace {
 
@@ -18,6 +20,7 @@ Result<AttesterPtr> TsmAttester::Create(TsmAttesterConfig config) {
   if (config.tee != "sev-snp" && config.tee != "tdx") {
     return Fail(Code::kInvalidArgument, "TSM attester: tee '" + config.tee + "' is not sev-snp or tdx");
   }
+  if (config.purpose) SIGIL_RETURN_IF_ERROR(attestation::ValidatePurpose(*config.purpose));
   return AttesterPtr(new TsmAttester(std::move(config)));
 }
 
@@ -25,6 +28,16 @@ Result<Bytes> TsmAttester::Evidence(ByteSpan binding) const {
   if (binding.size() != kBindingSize) {
     return Fail(Code::kInvalidArgument, "TSM attester: the binding must be 64 bytes");
   }
+  if (config_.purpose) {
+    // No runtime register here: the purpose goes into the report data with the binding.
+    Sha512Digest bound = attestation::PurposeBinding(binding, *config_.purpose);
+    SIGIL_ASSIGN_OR_RETURN(Bytes report, Report(bound));
+    return attestation::WrapPurposeBound(report, *config_.purpose);
+  }
+  return Report(binding);
+}
+
+Result<Bytes> TsmAttester::Report(ByteSpan binding) const {
   const bool snp = config_.tee == "sev-snp";
   if (Exists(config_.configfs_root)) {
     SIGIL_ASSIGN_OR_RETURN(TsmReport r, GetTsmReport(config_.configfs_root, binding,

@@ -7,8 +7,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
+#include "attestation/purpose.h"
 #include "enclave/attester.h"
 #include "enclave/tsm/guest_device.h"
 #include "enclave/tsm/tsm_report.h"
@@ -21,6 +23,9 @@ struct TsmAttesterConfig {
   std::string sev_guest_device = kSevGuestDevice;
   std::string tdx_guest_device = kTdxGuestDevice;
   std::uint32_t vmpl = 0;  // SNP ioctl fallback: VMPL written into the report request
+  // With a purpose, the report data is PurposeBinding(binding, purpose) and the evidence the
+  // sigil-purpose-bound/v1 envelope around the report (attestation/purpose_bound.h).
+  std::optional<attestation::WorkloadPurpose> purpose;
 };
 
 class TsmAttester final : public Attester {
@@ -37,6 +42,8 @@ class TsmAttester final : public Attester {
 
  private:
   explicit TsmAttester(TsmAttesterConfig config) : config_(std::move(config)) {}
+  // The raw report or quote with `binding` (64 bytes) as its report data.
+  Result<Bytes> Report(ByteSpan binding) const;
   TsmAttesterConfig config_;
 };
 

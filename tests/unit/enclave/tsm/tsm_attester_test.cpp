@@ -6,6 +6,7 @@
 
 #include <thread>
 
+#include "attestation/purpose_bound.h"
 #include "core/file_io.h"
 #include "tests/support/matchers.h"
 #include "tests/support/temp_dir.h"
@@ -50,6 +51,25 @@ TEST(TsmAttester, SnpReportThroughConfigfs) {
   EXPECT_EQ(evidence, report);
   ASSERT_EQ(kernel.inblobs().size(), 1u);
   EXPECT_EQ(kernel.inblobs()[0], Binding(1));  // the binding is the report data request
+}
+
+TEST(TsmAttester, PurposeIsBoundIntoTheReportData) {
+  sigil::testing::TempDir dir;
+  const std::string root = dir.File("report");
+  const Bytes report = Vector("sev-snp/go-sev-guest/attestation.bin");
+  FakeTsmKernel kernel(root, "sev_guest", report, {});
+  TsmAttesterConfig c;
+  c.tee = "sev-snp";
+  c.configfs_root = root;
+  c.purpose = attestation::WorkloadPurpose{"sealed-memory", std::string(96, 'a'), std::string(64, 'b')};
+  ASSERT_OK_AND_ASSIGN(AttesterPtr attester, TsmAttester::Create(c));
+  ASSERT_OK_AND_ASSIGN(Bytes evidence, attester->Evidence(Binding(3)));
+  EXPECT_EQ(evidence, attestation::WrapPurposeBound(report, *c.purpose));
+  ASSERT_EQ(kernel.inblobs().size(), 1u);
+  Sha512Digest bound = attestation::PurposeBinding(Binding(3), *c.purpose);
+  EXPECT_EQ(kernel.inblobs()[0], Bytes(bound.begin(), bound.end()));
+  c.purpose->mode = "copy";
+  EXPECT_CODE(TsmAttester::Create(c), Code::kInvalidArgument);
 }
 
 TEST(TsmAttester, TdxQuoteThroughConfigfs) {
