@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "attestation/dev/platform_key.h"
+#include "core/digest.h"
 #include "core/encoding.h"
 #include "core/file_io.h"
 #include "core/hpke.h"
@@ -60,8 +61,11 @@ struct Flow {
 Result<void> OneFlow(net::BrokerClient& c, const Flow& f, const SecretBytes& seed) {
   SIGIL_ASSIGN_OR_RETURN(hpke::KeyPair k, hpke::GenerateKeyPair(hpke::Kem::kX25519HkdfSha256));
   SIGIL_ASSIGN_OR_RETURN(Bytes nonce, c.Challenge("bench", "dev"));
+  // A sealed in-memory load, as sigil-load run states it: the broker releases model-weights keys
+  // to nothing else (broker/release_purpose.h).
+  const attestation::WorkloadPurpose purpose{"sealed-memory", kMeasurement, HexEncode(Sha256(AsBytes("")))};
   SIGIL_ASSIGN_OR_RETURN(Bytes ev, enclave::MakeDevEvidence(seed, protocol::Binding(nonce, k.public_key), kMeasurement,
-                                                            false, std::chrono::system_clock::now()));
+                                                            false, std::chrono::system_clock::now(), purpose));
   SIGIL_ASSIGN_OR_RETURN(std::string token, c.Attest("bench", "dev", nonce, ev, k.public_key));
   SIGIL_ASSIGN_OR_RETURN(auto rel, c.Release(token, k.public_key, {f.artifact}));
   SIGIL_ASSIGN_OR_RETURN(SecretBytes dek, hpke::OpenSecret(hpke::kSigilSuite, rel[0].enc, k.private_key,
