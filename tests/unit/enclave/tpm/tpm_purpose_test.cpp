@@ -5,7 +5,12 @@
 // the log's back are refused; `measurement` does not change from one load to the next.
 #include <gtest/gtest.h>
 
+#include <set>
+#include <thread>
+
 #include "attestation/purpose.h"
+#include "attestation/purpose_bound.h"
+#include "attestation/tpm/purpose_log.h"
 #include "attestation/tpm/evidence.h"
 #include "attestation/tpm/verifier.h"
 #include "core/digest.h"
@@ -147,6 +152,37 @@ TEST_F(TpmPurposeTest, ForeignExtendStartsANewSegmentThatStillVerifies) {
   auto parsed = att::ParseEvidence(ev);
   ASSERT_TRUE(parsed.has_value());
   EXPECT_NE(parsed->purpose_log->start, Bytes(32, 0));
+}
+
+TEST_F(TpmPurposeTest, ConcurrentLoadsSerialiseOnTheLogAndBothVerify) {
+  Result<Bytes> a = Fail(Code::kInternal, "not run"), b = a;
+  std::thread ta([&] { a = Evidence(Purpose("sealed-memory", 'a')); });
+  std::thread tb([&] { b = Evidence(Purpose("stream", 'b')); });
+  ta.join();
+  tb.join();
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  // The one that took the lock second quotes both events, its own last; neither log can be
+  // attributed to the other load.
+  ASSERT_OK_AND_ASSIGN(attestation::Claims ca, Verify(*a));
+  ASSERT_OK_AND_ASSIGN(attestation::Claims cb, Verify(*b));
+  EXPECT_EQ(ca.GetString("workload.mode"), "sealed-memory");
+  EXPECT_EQ(cb.GetString("workload.mode"), "stream");
+  std::set<std::int64_t> counts{*ca.GetInt("tpm.purpose.events"), *cb.GetInt("tpm.purpose.events")};
+  EXPECT_EQ(counts, (std::set<std::int64_t>{1, 2}));
+}
+
+// Known answers computed independently (Python hashlib), as docs/protocol.md lists them.
+TEST(PurposeKnownAnswers, EventDigestReplayAndReportDataBinding) {
+  const attestation::WorkloadPurpose p{"sealed-memory", std::string(96, 'a'), HexEncode(Sha256(AsBytes("")))};
+  EXPECT_EQ(HexEncode(attestation::PurposeEventDigest(p)),
+            "b9cadd7e2fa4c80b485e0bfaff93037efc278c8d99ab2ee1641ed18ab2fa2dfb");
+  att::PurposeLog log{13, Bytes(32, 0), {attestation::PurposeEvent(p)}};
+  EXPECT_EQ(HexEncode(att::ReplayPurposeLog(log)), "8977d95c407b7e0819e5435156c87bbe6eed3b5c47d7f4873ed6c610424c894c");
+  Sha512Digest binding = Sha512(AsBytes("sigil test binding"));
+  EXPECT_EQ(HexEncode(attestation::PurposeBinding(binding, p)),
+            "5680dccbecb0dfd14b2c5393dabcebc8eeb57a0e2abaa06be55c0d6bdf48f2e3"
+            "57dcdefabc3948ba9c61977f166a9c03d403b1dbbc0fa0ecfab904a56761f0bf");
 }
 
 }  // namespace
