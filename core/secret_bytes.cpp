@@ -8,6 +8,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "core/secret_arena.h"
+
 namespace sigil {
 
 void EnsureSodium() {
@@ -19,12 +21,9 @@ Result<SecretBytes> SecretBytes::Allocate(std::size_t n) {
   EnsureSodium();
   SecretBytes s;
   if (n == 0) return s;
-  // sodium_malloc places the buffer against a guard page, mlock()s it and marks it
-  // MADV_DONTDUMP, which is what we want for every key.
-  void* p = sodium_malloc(n);
-  if (p == nullptr) return Fail(Code::kUnavailable, "cannot allocate locked memory for a secret");
-  sodium_memzero(p, n);
-  s.data_ = static_cast<std::uint8_t*>(p);
+  // Locked, dump-excluded, zeroed memory from the secret pool (core/secret_arena.h); only
+  // secrets above a few KiB get their own sodium_malloc mapping.
+  SIGIL_ASSIGN_OR_RETURN(s.data_, secret_arena::Allocate(n));
   s.size_ = n;
   return s;
 }
@@ -60,7 +59,7 @@ SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
 SecretBytes::~SecretBytes() { Release(); }
 
 void SecretBytes::Release() noexcept {
-  if (data_ != nullptr) sodium_free(data_);  // zeroes, munlocks and unmaps
+  if (data_ != nullptr) secret_arena::Free(data_, size_);  // zeroes; the pages stay locked for reuse
   data_ = nullptr;
   size_ = 0;
 }
