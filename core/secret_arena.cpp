@@ -3,6 +3,7 @@
 #include <sodium.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -102,6 +103,10 @@ std::size_t ClassIndex(std::size_t n) {
   return i;
 }
 
+// mlock through the system call itself: AddressSanitizer's interceptor for mlock() does nothing
+// and reports success, which would leave an ASan build's secrets unlocked without a word.
+int LockPages(void* p, std::size_t bytes) { return static_cast<int>(syscall(SYS_mlock, p, bytes)); }
+
 std::string MlockError(int err, std::size_t bytes) {
   std::string msg = "cannot lock memory for secrets (mlock of " + std::to_string(bytes) +
                     " bytes: " + std::strerror(err) + ")";
@@ -136,7 +141,7 @@ Result<void> Grow(SizeClass& c, std::size_t page) {
   }
   // No MADV_WIPEONFORK: tests and tools fork children that go on using secrets made before
   // the fork (sodium_malloc memory did not have it either); HardenProcess covers dumps.
-  if (mlock(body, bytes) != 0) return undo(MlockError(errno, bytes));
+  if (LockPages(body, bytes) != 0) return undo(MlockError(errno, bytes));
   SIGIL_POISON(body, bytes);
 
   auto* rec = new RegionRec{body, bytes, std::vector<bool>(blocks, false)};
@@ -158,9 +163,15 @@ Result<std::uint8_t*> Allocate(std::size_t n) {
   if (n == 0) return Fail(Code::kInternal, "secret memory: zero-length allocation");
   Arena& arena = TheArena();
   if (!IsPooled(n)) {
-    // sodium_malloc: its own mapping between guard pages, a canary, mlock'd, MADV_DONTDUMP.
+    // sodium_malloc: its own mapping between guard pages, a canary, MADV_DONTDUMP. It ignores
+    // a failed mlock, so lock again here and fail the way the pool does.
     void* p = sodium_malloc(n);
     if (p == nullptr) return Fail(Code::kUnavailable, "cannot allocate locked memory for a secret");
+    if (LockPages(p, n) != 0) {
+      int err = errno;
+      sodium_free(p);
+      return Fail(Code::kUnavailable, MlockError(err, n));
+    }
     sodium_memzero(p, n);
     return static_cast<std::uint8_t*>(p);
   }

@@ -16,7 +16,7 @@
 // poisoned, so an out-of-bounds or use-after-free access is reported where it happens.
 //
 // Secrets larger than kMaxPooledSecret (rare: the 4 KiB read buffer of a root-key file, a large
-// AEAD plaintext) still get their own sodium_malloc mapping. SIGIL_SECRET_ARENA=off in the
+// AEAD plaintext) still get their own sodium_malloc mapping, locked the same strict way. SIGIL_SECRET_ARENA=off in the
 // environment sends every secret there (used to measure the difference; no weaker guarantees).
 #pragma once
 

@@ -273,7 +273,8 @@ TEST(SecretArena, FourThreadsAllocateAndReleaseWithoutSharingABlock) {
 }
 
 // Without CAP_IPC_LOCK and with RLIMIT_MEMLOCK at zero the pool cannot lock a region: the
-// allocation fails with kUnavailable naming the limit instead of handing out swappable memory.
+// allocation fails with kUnavailable naming the limit instead of handing out swappable memory,
+// pooled or not.
 // Runs in a death-test child; exits 0 when that is what happened.
 [[noreturn]] void AllocateWithoutMemlock() {
   __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
@@ -286,6 +287,9 @@ TEST(SecretArena, FourThreadsAllocateAndReleaseWithoutSharingABlock) {
   auto s = SecretBytes::Allocate(32);
   if (s) _exit(13);
   if (s.error().code() != Code::kUnavailable) _exit(14);
+  // sodium_malloc alone would hand this out unlocked; the large-secret path refuses too.
+  auto big = SecretBytes::Allocate(64 * 1024);
+  if (big || big.error().code() != Code::kUnavailable) _exit(15);
   std::fprintf(stderr, "%s\n", s.error().message().c_str());
   _exit(0);
 }
