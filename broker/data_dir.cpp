@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -119,6 +120,26 @@ Result<SecretBytes> LoadBrokerSigningKey(Store& store, const SecretBytes& root, 
   return UnwrapKey(root, wrapped, BrokerKeyIdentity(name));
 }
 
+// The public half of a broker signing key, derived from its seed (authenticated by the root
+// key's AEAD), never taken from the store: whoever can write the store could otherwise put in a
+// token key of their own and sign tokens that satisfy any policy. The stored copy (kept for
+// readers of the store) must agree; if it does not, the store was edited and the broker refuses.
+Result<Bytes> DerivePublicKey(Store& store, const SecretBytes& seed, const std::string& name, const std::string& path) {
+  SIGIL_ASSIGN_OR_RETURN(Ed25519KeyPair kp, Ed25519FromSeed(seed.Reveal(SecretAccess::Get())));
+  auto stored = store.GetMeta(name + ".public");
+  if (!stored && stored.error().code() != Code::kNotFound) return std::move(stored).error();
+  if (stored && *stored != kp.public_key) {
+    std::fprintf(stderr, "sigild: ALARM: %s.public in %s does not match the key its wrapped seed derives; the store "
+                         "was edited outside the broker\n", name.c_str(), path.c_str());
+    return Fail(Code::kVerificationFailed,
+                "ALARM: the store " + path + " holds a " + name + ".public that is not the public half of its " + name +
+                    " (derived from the wrapped seed): someone with write access to the store replaced it, e.g. to "
+                    "accept tokens they sign. Refusing to start; restore the store from a backup and find out who "
+                    "wrote to it");
+  }
+  return kp.public_key;
+}
+
 // TPM mode: a fresh root key sealed to the TPM, plus the opt-in passphrase-wrapped recovery copy.
 Result<SecretBytes> CreateTpmRootKey(const DataDir& d, const InitOptions& o) {
   std::unique_ptr<SecretBytes> password, recovery;
@@ -157,7 +178,7 @@ Result<void> InitDataDir(const InitOptions& o) {
   auto created = o.root_mode == RootKeyMode::kTpm ? CreateTpmRootKey(d, o) : CreateRootKey(d.root_key(), o.root_mode, pass.get());
   if (!created) return std::move(created).error();
   SecretBytes root = std::move(*created);
-  SIGIL_ASSIGN_OR_RETURN(auto store, OpenSqliteStore(d.store()));
+  SIGIL_ASSIGN_OR_RETURN(auto store, OpenSqliteStore(d.store(), StoreOpen::kCreate));  // init alone creates it
   SIGIL_RETURN_IF_ERROR(CreateBrokerSigningKey(*store, root, "token_key"));
   SIGIL_ASSIGN_OR_RETURN(Bytes audit_pub, CreateBrokerSigningKey(*store, root, "audit_key"));
   TlsFiles tls{d.tls("ca.pem"), d.tls("ca.key"), d.tls("server.pem"), d.tls("server.key"),
@@ -210,7 +231,8 @@ Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, con
   SIGIL_ASSIGN_OR_RETURN(b->store, OpenSqliteStore(d.store()));
   SIGIL_ASSIGN_OR_RETURN(b->token_seed, LoadBrokerSigningKey(*b->store, b->root_key, "token_key"));
   SIGIL_ASSIGN_OR_RETURN(SecretBytes audit_seed, LoadBrokerSigningKey(*b->store, b->root_key, "audit_key"));
-  SIGIL_ASSIGN_OR_RETURN(Bytes token_pub, b->store->GetMeta("token_key.public"));
+  SIGIL_ASSIGN_OR_RETURN(Bytes token_pub, DerivePublicKey(*b->store, b->token_seed, "token_key", d.store()));
+  SIGIL_RETURN_IF_ERROR(DerivePublicKey(*b->store, audit_seed, "audit_key", d.store()));
   b->audit = std::make_unique<AuditLog>(*b->store, std::move(audit_seed), [] {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   });

@@ -148,9 +148,12 @@ net::HttpResponse Route(const BrokerContext& ctx, const net::HttpRequest& req) {
   if (req.method == "GET" && p.size() == 1 && p[0] == "healthz") {
     res.body = R"({"status":"ok"})";
   } else if (req.method == "GET" && p.size() == 1 && p[0] == "readyz") {
-    auto t = ctx.store->ListTenants();
-    res = t ? net::HttpResponse{200, "application/json", R"({"status":"ready"})"}
-            : ErrorResponse(Error(Code::kUnavailable, "store unavailable"), meta.request_id);
+    // Ready means a release could be recorded now: the store is sound, its last write (or write
+    // probe) succeeded and it has room (Store::CheckReady). Answering a read is not enough: a
+    // store on a full or read-only disk reads fine while every release fails closed.
+    auto ready = ctx.store->CheckReady();
+    res = ready ? net::HttpResponse{200, "application/json", R"({"status":"ready"})"}
+                : ErrorResponse(ready.error(), meta.request_id);
   } else {
     // Last-resort guard: a handler that throws (a bug) answers 500; the broker stays up and the
     // failure is logged. Nothing is released on this path: a release returns only after its

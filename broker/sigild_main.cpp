@@ -116,6 +116,29 @@ int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::
     });
   };
   arm_summary_timer();
+  // A durable write probe every few seconds, so /readyz follows the store (disk full, read-only,
+  // damaged) and recovers by itself once writes succeed again; transitions are logged once.
+  boost::asio::steady_timer probe_timer(io);
+  std::string store_problem;
+  std::function<void()> arm_probe_timer = [&] {
+    probe_timer.expires_after(std::chrono::seconds(3));
+    probe_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      (void)b.store->ProbeWrite();
+      auto ready = b.store->CheckReady();
+      std::string problem = ready ? "" : ready.error().message();
+      if (problem != store_problem) {
+        if (problem.empty()) {
+          std::fprintf(stderr, "sigild: store writable again; ready\n");
+        } else {
+          std::fprintf(stderr, "sigild: NOT READY: %s\n", problem.c_str());
+        }
+        store_problem = problem;
+      }
+      arm_probe_timer();
+    });
+  };
+  arm_probe_timer();
   std::vector<std::thread> pool;
   for (int i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
   io.run();

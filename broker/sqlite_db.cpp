@@ -2,12 +2,69 @@
 
 namespace sigil::broker::sql {
 
-Result<Stmt> Stmt::Prepare(sqlite3* db, const char* sql) {
+bool IsCorruption(int rc) { return (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB; }
+
+bool IsWriteFailure(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string Health::Note(int rc, const std::string& sqlite_message) {
+  if (IsCorruption(rc)) {
+    {
+      std::lock_guard lock(mu_);
+      if (!corrupt_.load()) corrupt_detail_ = sqlite_message;
+      corrupt_.store(true);
+    }
+    return CorruptMessage();
+  }
+  std::lock_guard lock(mu_);
+  if (IsWriteFailure(rc)) {
+    write_failure_ = "store_unwritable: the store " + path_ + " cannot take writes (" + sqlite_message +
+                     "; disk full, read-only file system or I/O error?)";
+    return write_failure_;
+  }
+  return "store: " + sqlite_message;
+}
+
+void Health::WriteCommitted() {
+  std::lock_guard lock(mu_);
+  write_failure_.clear();
+}
+
+std::string Health::CorruptMessage() const {
+  std::lock_guard lock(mu_);
+  return "store_corrupt: the store " + path_ + " is damaged (" + corrupt_detail_ +
+         "); this broker refuses every release and change until it is restarted on a sound store. "
+         "Stop sigild, keep a copy of the damaged file, restore store.db from a backup (or salvage it with "
+         "`sqlite3 store.db .recover`) and start sigild again: it checks the file before serving";
+}
+
+std::string Health::Problem() const {
+  if (corrupt_.load()) return CorruptMessage();
+  std::lock_guard lock(mu_);
+  return write_failure_;
+}
+
+Result<Stmt> Stmt::Prepare(sqlite3* db, const char* sql, Health* health) {
   sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) != SQLITE_OK) {
+  int rc = sqlite3_prepare_v2(db, sql, -1, &s, nullptr);
+  if (rc != SQLITE_OK) {
+    // Preparing reads the schema: a damaged schema page shows up here first.
+    if (health && (IsCorruption(rc) || IsWriteFailure(rc))) {
+      return Fail(Code::kUnavailable, health->Note(rc, sqlite3_errmsg(db)));
+    }
     return Fail(Code::kInternal, std::string("sqlite prepare: ") + sqlite3_errmsg(db));
   }
-  return Stmt(db, s);
+  return Stmt(db, s, health);
 }
 
 Stmt& Stmt::Bind(int i, const std::string& v) {
@@ -30,7 +87,7 @@ Result<bool> Stmt::Step() {
   int rc = sqlite3_step(stmt_.get());
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  std::string msg = std::string("store: ") + sqlite3_errmsg(db_);
+  std::string msg = health_ ? health_->Note(rc, sqlite3_errmsg(db_)) : std::string("store: ") + sqlite3_errmsg(db_);
   if ((rc & 0xff) == SQLITE_CONSTRAINT) return Fail(Code::kAlreadyExists, msg);
   return Fail(Code::kUnavailable, msg);
 }
@@ -56,10 +113,12 @@ Bytes Stmt::Blob(int col) const {
 std::int64_t Stmt::Int(int col) const { return sqlite3_column_int64(stmt_.get(), col); }
 int Stmt::Type(int col) const { return sqlite3_column_type(stmt_.get(), col); }
 
-Result<void> Exec(sqlite3* db, const char* sql) {
+Result<void> Exec(sqlite3* db, const char* sql, Health* health) {
   char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = std::string("store: ") + (err ? err : "error");
+  int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string detail = err ? err : sqlite3_errstr(rc);
+    std::string msg = health ? health->Note(rc, detail) : "store: " + detail;
     sqlite3_free(err);
     return Fail(Code::kUnavailable, msg);
   }

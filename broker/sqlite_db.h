@@ -4,8 +4,10 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "core/bytes.h"
@@ -18,9 +20,38 @@ struct DbCloser {
 };
 using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
 
+// What the statements of one connection have learned about the file, for fail-closed behaviour
+// and readiness (sqlite_store.cpp). Corruption (SQLITE_CORRUPT, SQLITE_NOTADB) is sticky: a
+// damaged store is never trusted again by this process. A write failure (disk full, read-only
+// file system, I/O error) lasts until a later write commits. Thread-safe.
+class Health {
+ public:
+  explicit Health(std::string path) : path_(std::move(path)) {}
+  const std::string& path() const { return path_; }
+  // Classifies an SQLite result code; returns the message an error with it should carry.
+  std::string Note(int rc, const std::string& sqlite_message);
+  void WriteCommitted();
+  bool corrupt() const { return corrupt_.load(); }
+  // Empty if the store is usable; else why not (the corruption, or the last write failure).
+  std::string Problem() const;
+  // The message every operation refused because of corruption carries.
+  std::string CorruptMessage() const;
+
+ private:
+  const std::string path_;
+  std::atomic<bool> corrupt_{false};
+  mutable std::mutex mu_;
+  std::string corrupt_detail_;
+  std::string write_failure_;
+};
+
+bool IsCorruption(int rc);
+// Disk full, read-only, I/O error, locking protocol failure: the file cannot take writes now.
+bool IsWriteFailure(int rc);
+
 class Stmt {
  public:
-  static Result<Stmt> Prepare(sqlite3* db, const char* sql);
+  static Result<Stmt> Prepare(sqlite3* db, const char* sql, Health* health = nullptr);
   Stmt(Stmt&&) noexcept = default;
   Stmt& operator=(Stmt&&) noexcept = default;
 
@@ -41,12 +72,13 @@ class Stmt {
   struct Finalizer {
     void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
   };
-  Stmt(sqlite3* db, sqlite3_stmt* s) : db_(db), stmt_(s) {}
+  Stmt(sqlite3* db, sqlite3_stmt* s, Health* h) : db_(db), health_(h), stmt_(s) {}
   sqlite3* db_;
+  Health* health_;
   std::unique_ptr<sqlite3_stmt, Finalizer> stmt_;
   bool bind_failed_ = false;
 };
 
-Result<void> Exec(sqlite3* db, const char* sql);
+Result<void> Exec(sqlite3* db, const char* sql, Health* health = nullptr);
 
 }  // namespace sigil::broker::sql

@@ -1,5 +1,11 @@
 #include "broker/sqlite_store.h"
 
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <mutex>
 
 #include "broker/sqlite_db.h"
@@ -116,10 +122,11 @@ AuditRow ReadAuditRow(const Stmt& s) {
 
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(sql::DbPtr db) : db_(std::move(db)) {}
+  SqliteStore(sql::DbPtr db, std::unique_ptr<sql::Health> health) : health_(std::move(health)), db_(std::move(db)) {}
 
   Result<void> CreateTenant(const std::string& tenant, ByteSpan kek) override {
     std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
     SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("INSERT INTO tenants(name, kek, created_at) VALUES(?,?,?)"));
     auto r = s.Bind(1, tenant).Bind(2, kek).Bind(3, Seconds(std::chrono::system_clock::now())).Run();
     if (!r && r.error().code() == Code::kAlreadyExists) {
@@ -130,6 +137,7 @@ class SqliteStore final : public Store {
 
   Result<Bytes> GetTenantKek(const std::string& tenant) override {
     std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
     SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT kek FROM tenants WHERE name=?"));
     s.Bind(1, tenant);
     SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -139,6 +147,7 @@ class SqliteStore final : public Store {
 
   Result<std::vector<std::string>> ListTenants() override {
     std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
     SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT name FROM tenants ORDER BY name"));
     std::vector<std::string> out;
     for (;;) {
@@ -150,6 +159,7 @@ class SqliteStore final : public Store {
 
   Result<void> PutKeyVersion(const KeyVersionRow& k) override {
     std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
     SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare(
         "INSERT INTO key_versions(tenant,name,version,class,state,public_key,private_key,created_at) "
         "VALUES(?,?,?,?,?,?,?,?)"));
@@ -165,6 +175,7 @@ class SqliteStore final : public Store {
 
   Result<KeyVersionRow> GetKeyVersion(const std::string& tenant, const std::string& name, std::uint32_t v) override {
     std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
     SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare(std::string(kKeyColumns) + " WHERE tenant=? AND name=? AND version=?"));
     s.Bind(1, tenant).Bind(2, name).Bind(3, std::int64_t{v});
     SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -174,6 +185,7 @@ class SqliteStore final : public Store {
 
   Result<KeyVersionRow> LatestKeyVersion(const std::string& tenant, const std::string& name) override {
     std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
     SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare(std::string(kKeyColumns) +
                                            " WHERE tenant=? AND name=? ORDER BY version DESC LIMIT 1"));
     s.Bind(1, tenant).Bind(2, name);
@@ -184,6 +196,7 @@ class SqliteStore final : public Store {
 
   Result<std::vector<KeyVersionRow>> ListKeyVersions(const std::string& tenant) override {
     std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
     SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare(std::string(kKeyColumns) + " WHERE tenant=? ORDER BY name, version"));
     s.Bind(1, tenant);
     std::vector<KeyVersionRow> out;
@@ -197,6 +210,7 @@ class SqliteStore final : public Store {
   Result<int> SetKeyState(const std::string& tenant, const std::string& name, const std::string& from,
                           const std::string& to) override {
     std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
     SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("UPDATE key_versions SET state=? WHERE tenant=? AND name=? AND state=?"));
     SIGIL_RETURN_IF_ERROR(s.Bind(1, to).Bind(2, tenant).Bind(3, name).Bind(4, from).Run());
     return sqlite3_changes(db_.get());
@@ -205,16 +219,18 @@ class SqliteStore final : public Store {
   Result<int> DestroyKeyMaterial(const std::string& tenant, const std::string& name,
                                  std::optional<std::uint32_t> version, std::int64_t now) override {
     std::lock_guard lock(mu_);
-    SIGIL_RETURN_IF_ERROR(sql::Exec(db_.get(), "BEGIN IMMEDIATE"));
+    SIGIL_RETURN_IF_ERROR(Usable());
+    SIGIL_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
     auto r = DestroyLocked(tenant, name, version, now);
     if (!r) {
-      (void)sql::Exec(db_.get(), "ROLLBACK");
+      (void)Exec("ROLLBACK");
       return r;
     }
-    if (auto c = sql::Exec(db_.get(), "COMMIT"); !c) {
-      (void)sql::Exec(db_.get(), "ROLLBACK");
+    if (auto c = Exec("COMMIT"); !c) {
+      (void)Exec("ROLLBACK");
       return std::move(c).error();
     }
+    health_->WriteCommitted();
     // The WAL still holds images of the pages written before the erase; copy the current pages
     // back and truncate it (https://sqlite.org/pragma.html#pragma_wal_checkpoint). Another
     // reader can make the checkpoint partial; report that rather than claim erasure.
@@ -229,6 +245,7 @@ class SqliteStore final : public Store {
 
   Result<void> PutPolicy(const std::string& tenant, const std::string& text) override {
     std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
     SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare(
         "INSERT INTO policies(tenant,version,text,created_at) VALUES(?, "
         "(SELECT COALESCE(MAX(version),0)+1 FROM policies WHERE tenant=?), ?, ?)"));
@@ -237,6 +254,7 @@ class SqliteStore final : public Store {
 
   Result<std::pair<std::string, std::int64_t>> GetPolicy(const std::string& tenant) override {
     std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
     SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT text, version FROM policies WHERE tenant=? ORDER BY version DESC LIMIT 1"));
     s.Bind(1, tenant);
     SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -246,12 +264,14 @@ class SqliteStore final : public Store {
 
   Result<void> AddReference(const std::string& tenant, const std::string& set, const std::string& value) override {
     std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
     SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("INSERT OR IGNORE INTO refs(tenant,set_name,value) VALUES(?,?,?)"));
     return s.Bind(1, tenant).Bind(2, set).Bind(3, value).Run();
   }
 
   Result<std::map<std::string, std::set<std::string>>> ListReferences(const std::string& tenant) override {
     std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
     SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT set_name, value FROM refs WHERE tenant=?"));
     s.Bind(1, tenant);
     std::map<std::string, std::set<std::string>> out;
@@ -265,13 +285,16 @@ class SqliteStore final : public Store {
   Result<void> PutNonce(ByteSpan nonce, const std::string& tenant, const std::string& tee, TimePoint exp,
                         TimePoint now, std::size_t max_outstanding) override {
     std::lock_guard lock(mu_);
-    SIGIL_RETURN_IF_ERROR(sql::Exec(db_.get(), "BEGIN IMMEDIATE"));
+    SIGIL_RETURN_IF_ERROR(Usable());
+    SIGIL_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
     auto r = PutNonceLocked(nonce, tenant, tee, exp, now, max_outstanding);
     if (!r) {
-      (void)sql::Exec(db_.get(), "ROLLBACK");
+      (void)Exec("ROLLBACK");
       return r;
     }
-    return sql::Exec(db_.get(), "COMMIT");
+    SIGIL_RETURN_IF_ERROR(Exec("COMMIT"));
+    health_->WriteCommitted();
+    return Ok();
   }
 
   Result<void> PutNonceLocked(ByteSpan nonce, const std::string& tenant, const std::string& tee, TimePoint exp,
@@ -293,6 +316,7 @@ class SqliteStore final : public Store {
 
   Result<void> ConsumeNonce(ByteSpan nonce, const std::string& tenant, const std::string& tee, TimePoint now) override {
     std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
     SIGIL_ASSIGN_OR_RETURN(Stmt q, Prepare("SELECT tenant, tee, expires_at, used FROM nonces WHERE nonce=?"));
     q.Bind(1, nonce);
     SIGIL_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -312,21 +336,24 @@ class SqliteStore final : public Store {
 
   Result<AuditRow> AppendAudit(const std::string& tenant, const AuditMaker& make) override {
     std::lock_guard lock(mu_);
-    SIGIL_RETURN_IF_ERROR(sql::Exec(db_.get(), "BEGIN IMMEDIATE"));
+    SIGIL_RETURN_IF_ERROR(Usable());
+    SIGIL_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
     auto r = AppendLocked(tenant, make);
     if (!r) {
-      (void)sql::Exec(db_.get(), "ROLLBACK");
+      (void)Exec("ROLLBACK");
       return r;
     }
-    if (auto c = sql::Exec(db_.get(), "COMMIT"); !c) {
-      (void)sql::Exec(db_.get(), "ROLLBACK");
+    if (auto c = Exec("COMMIT"); !c) {
+      (void)Exec("ROLLBACK");
       return std::move(c).error();
     }
+    health_->WriteCommitted();
     return r;
   }
 
   Result<std::vector<AuditRow>> ListAudit(const std::string& tenant) override {
     std::lock_guard lock(mu_);
+    // Readable on a damaged store too: what is left of the audit trail stays exportable.
     SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT seq, record, hash FROM audit WHERE tenant=? ORDER BY rowid"));
     s.Bind(1, tenant);
     return ReadAuditRows(s);
@@ -334,6 +361,7 @@ class SqliteStore final : public Store {
 
   Result<std::vector<AuditRow>> QueryAudit(const std::string& tenant, const AuditQuery& q) override {
     std::lock_guard lock(mu_);
+    // Readable on a damaged store too: what is left of the audit trail stays exportable.
     std::vector<AuditRow> out;
     if (q.after_seq == 0) {
       // Rows whose seq is unreadable cannot be paginated by seq: the first page carries them
@@ -367,6 +395,7 @@ class SqliteStore final : public Store {
 
   Result<std::optional<Checkpoint>> GetCheckpoint(const std::string& tenant) override {
     std::lock_guard lock(mu_);
+    // Readable on a damaged store too: what is left of the audit trail stays exportable.
     SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT seq, head, time, signature FROM checkpoints WHERE tenant=?"));
     s.Bind(1, tenant);
     SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -376,6 +405,7 @@ class SqliteStore final : public Store {
 
   Result<void> PutTpmAk(const TpmAkRow& row) override {
     std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
     SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("INSERT INTO tpm_aks(tenant,id,name,spki,created_at,tpm_name) VALUES(?,?,?,?,?,?)"));
     auto r = s.Bind(1, row.tenant).Bind(2, row.id).Bind(3, row.name).Bind(4, row.spki).Bind(5, row.created_at)
                  .Bind(6, row.tpm_name).Run();
@@ -387,6 +417,7 @@ class SqliteStore final : public Store {
 
   Result<std::vector<TpmAkRow>> ListTpmAks(const std::string& tenant) override {
     std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
     SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT tenant,id,name,spki,created_at,tpm_name FROM tpm_aks WHERE tenant=? "
                                            "ORDER BY created_at, id"));
     s.Bind(1, tenant);
@@ -400,6 +431,7 @@ class SqliteStore final : public Store {
 
   Result<void> DeleteTpmAk(const std::string& tenant, const std::string& id) override {
     std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
     SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("DELETE FROM tpm_aks WHERE tenant=? AND id=? RETURNING id"));
     s.Bind(1, tenant).Bind(2, id);
     SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -409,6 +441,7 @@ class SqliteStore final : public Store {
 
   Result<void> AdvanceTpmClock(const std::string& ak, const TpmClockRow& st) override {
     std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
     // The clock is a uint64 of milliseconds; SQLite integers are int64. Values above 2^63 ms
     // (292 million years) cannot occur, and are refused rather than wrapped.
     if (st.clock > static_cast<std::uint64_t>(INT64_MAX)) return Fail(Code::kInvalidArgument, "TPM clock out of range");
@@ -428,14 +461,50 @@ class SqliteStore final : public Store {
     return s.Run();
   }
 
+  Result<void> ProbeWrite() override {
+    std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
+    const std::int64_t now = NowMillis();
+    last_probe_ms_.store(now);
+    // A committed, fsync'd write like an audit append (WAL frames appended, synchronous=FULL),
+    // not a transaction rolled back: in WAL mode a rolled-back write never touches the file,
+    // so it cannot notice a full disk.
+    SIGIL_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    auto w = [&]() -> Result<void> {
+      SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("INSERT OR REPLACE INTO meta(k, v) VALUES('store.probe', ?)"));
+      return s.Bind(1, now).Run();
+    }();
+    if (w) w = Exec("COMMIT");
+    if (!w) {
+      (void)Exec("ROLLBACK");
+      return w;
+    }
+    health_->WriteCommitted();
+    return Ok();
+  }
+
+  Result<void> CheckReady() override {
+    if (health_->corrupt()) return Fail(Code::kUnavailable, health_->CorruptMessage());
+    // The owner (sigild) probes periodically; a store nobody probes is probed here, at most once
+    // per kProbeStaleMillis, so /readyz requests cannot turn into a stream of fsyncs.
+    std::int64_t last = last_probe_ms_.load();
+    if (NowMillis() - last >= kProbeStaleMillis && last_probe_ms_.compare_exchange_strong(last, NowMillis())) {
+      (void)ProbeWrite();
+    }
+    if (std::string problem = health_->Problem(); !problem.empty()) return Fail(Code::kUnavailable, problem);
+    return CheckFreeSpace();
+  }
+
   Result<void> PutMeta(const std::string& key, ByteSpan value) override {
     std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
     SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("INSERT OR REPLACE INTO meta(k, v) VALUES(?, ?)"));
     return s.Bind(1, key).Bind(2, value).Run();
   }
 
   Result<Bytes> GetMeta(const std::string& key) override {
     std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
     SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT v FROM meta WHERE k=?"));
     s.Bind(1, key);
     SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -444,10 +513,44 @@ class SqliteStore final : public Store {
   }
 
  private:
+  static std::int64_t NowMillis() { return Millis(std::chrono::system_clock::now()); }
+
+  // A release appends a few pages to the WAL; below this much space for the broker's user the
+  // next one may not be recorded, so the broker reports itself not ready before writes fail.
+  static constexpr std::uint64_t kMinFreeBytes = 4ull << 20;
+  static constexpr std::int64_t kProbeStaleMillis = 10'000;
+
+  Result<void> CheckFreeSpace() const {
+    std::string dir = health_->path();
+    auto slash = dir.rfind('/');
+    dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : dir.substr(0, slash));
+    struct statvfs fs;
+    if (::statvfs(dir.c_str(), &fs) != 0) {
+      return Fail(Code::kUnavailable, "store_unwritable: cannot read the free space of " + dir + ": " + std::strerror(errno));
+    }
+    const std::uint64_t free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+    if (fs.f_flag & ST_RDONLY) {
+      return Fail(Code::kUnavailable, "store_unwritable: the file system holding " + health_->path() + " is read-only");
+    }
+    if (free_bytes < kMinFreeBytes) {
+      return Fail(Code::kUnavailable, "store_low_space: " + std::to_string(free_bytes / 1024) +
+                                          " KiB free on the file system holding " + health_->path() + " (readiness needs " +
+                                          std::to_string(kMinFreeBytes / 1024) + " KiB): the next release may not be recorded");
+    }
+    return Ok();
+  }
+
   static constexpr const char* kKeyColumns =
       "SELECT tenant,name,version,class,state,public_key,private_key,created_at,destroyed_at FROM key_versions";
 
-  Result<Stmt> Prepare(const std::string& q) { return Stmt::Prepare(db_.get(), q.c_str()); }
+  Result<Stmt> Prepare(const std::string& q) { return Stmt::Prepare(db_.get(), q.c_str(), health_.get()); }
+  Result<void> Exec(const char* q) { return sql::Exec(db_.get(), q, health_.get()); }
+  // Fail closed: once SQLite has reported the file damaged, nothing read from it or written to
+  // it is trusted again by this process (audit reads excepted, for forensics).
+  Result<void> Usable() const {
+    if (health_->corrupt()) return Fail(Code::kUnavailable, health_->CorruptMessage());
+    return Ok();
+  }
 
   static Result<std::vector<AuditRow>> ReadAuditRows(Stmt& s) {
     std::vector<AuditRow> out;
@@ -503,25 +606,87 @@ class SqliteStore final : public Store {
   }
 
   std::mutex mu_;
+  std::unique_ptr<sql::Health> health_;
   sql::DbPtr db_;
+  std::atomic<std::int64_t> last_probe_ms_{0};
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+namespace {
+
+// The recovery steps every refusal of a damaged store names.
+std::string RecoverySteps(const std::string& path) {
+  return "Recovery: keep a copy of the damaged file (with its -wal file, if any), restore " + path +
+         " from a backup, or salvage what is readable with `sqlite3 " + path + " .recover | sqlite3 NEW.db`, check NEW.db "
+         "with `sqlite3 NEW.db 'PRAGMA integrity_check'`, move it into place and start sigild again; then run "
+         "`sigil audit verify` for every tenant";
+}
+
+// PRAGMA integrity_check rather than quick_check: it also checks that every index matches its
+// table, and the nonce, audit and key lookups go through those indexes (an index out of step
+// with its table can hide a used nonce). Measured on a 43 MB store with 100,000 audit records:
+// integrity_check 0.23 s, quick_check 0.18 s with the file in the page cache, both 1.3-2.5 s
+// from a cold cache (I/O bound), against 2.5-6 s of Argon2id at start.
+Result<void> CheckIntegrity(sqlite3* db, const std::string& path) {
+  auto s = Stmt::Prepare(db, "PRAGMA integrity_check(8)");
+  std::string problems;
+  if (s) {
+    for (;;) {
+      auto row = s->Step();
+      if (!row) {
+        problems = row.error().message();
+        break;
+      }
+      if (!*row) break;
+      std::string line = s->Text(0);
+      if (line == "ok") return Ok();
+      problems += (problems.empty() ? "" : "; ") + line;
+    }
+  } else {
+    problems = s.error().message();
+  }
+  return Fail(Code::kUnavailable, "store " + path + " is damaged: SQLite's integrity check failed (" + problems +
+                                      "); refusing to serve from it. " + RecoverySteps(path));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, StoreOpen how) {
+  // Only `sigild init` creates a store: a missing file is an error, never a fresh empty store
+  // (which would then fail on a missing key and stay behind, looking like a data directory).
+  struct stat st;
+  if (how == StoreOpen::kExisting && ::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) {
+      return Fail(Code::kNotFound, "store " + path + " does not exist; was the data directory initialised (sigild init)?");
+    }
+    return Fail(Code::kUnavailable, "cannot open store " + path + ": " + std::strerror(errno));
+  }
+  const int create = how == StoreOpen::kCreate ? SQLITE_OPEN_CREATE : 0;
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | create | SQLITE_OPEN_FULLMUTEX, nullptr);
   sql::DbPtr db(raw);
   if (rc != SQLITE_OK) {
     return Fail(Code::kUnavailable, "cannot open store " + path + ": " + (raw ? sqlite3_errmsg(raw) : "out of memory"));
+  }
+  // SQLite falls back to a read-only connection when the file cannot be opened for writing; such
+  // a connection never becomes writable, so the broker could not record a single release.
+  if (sqlite3_db_readonly(db.get(), "main") == 1) {
+    return Fail(Code::kUnavailable, "store " + path + " can only be opened read-only (file permissions or a read-only "
+                                    "file system): the broker could not record any release; make it writable and start again");
   }
   sqlite3_busy_timeout(db.get(), 2000);
   // Zero the content of deleted records and freed pages, so erased key material (sigil key
   // destroy) does not linger in the file (https://sqlite.org/pragma.html#pragma_secure_delete).
   SIGIL_RETURN_IF_ERROR(sql::Exec(db.get(), "PRAGMA secure_delete=ON"));
-  SIGIL_RETURN_IF_ERROR(sql::Exec(db.get(), kSchema));
+  SIGIL_RETURN_IF_ERROR(CheckIntegrity(db.get(), path));
+  auto health = std::make_unique<sql::Health>(path);
+  if (auto r = sql::Exec(db.get(), kSchema, health.get()); !r) {
+    if (health->corrupt()) return Fail(Code::kUnavailable, "store " + path + " is damaged (" + r.error().message() + "). " + RecoverySteps(path));
+    return std::move(r).error();
+  }
   SIGIL_RETURN_IF_ERROR(Migrate(db.get()));
-  return std::unique_ptr<Store>(new SqliteStore(std::move(db)));
+  return std::unique_ptr<Store>(new SqliteStore(std::move(db), std::move(health)));
 }
 
 }  // namespace sigil::broker

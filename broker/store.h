@@ -147,6 +147,16 @@ class Store {
   // stored); otherwise kReplay and nothing changes. Atomic with respect to concurrent calls.
   virtual Result<void> AdvanceTpmClock(const std::string& ak, const TpmClockRow& state) = 0;
 
+  // Readiness (GET /readyz): Ok when a release could be recorded now; else kUnavailable saying
+  // why: the store is damaged (then nothing else works either: fail closed), the last write or
+  // write probe failed (disk full, read-only file system, I/O error, database unreachable) and
+  // no write has succeeded since, or the storage is nearly full. Cheap; probes itself when
+  // nobody has called ProbeWrite for a while.
+  virtual Result<void> CheckReady() = 0;
+  // One durable write of the same kind as an audit append (committed, not rolled back), whose
+  // outcome CheckReady reports until the next write. sigild calls it every few seconds.
+  virtual Result<void> ProbeWrite() = 0;
+
   virtual Result<void> PutMeta(const std::string& key, ByteSpan value) = 0;
   virtual Result<Bytes> GetMeta(const std::string& key) = 0;  // kNotFound
 };

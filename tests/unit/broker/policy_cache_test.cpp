@@ -19,7 +19,7 @@ constexpr char kPolicy[] = R"({"version":1,"rules":[{"name":"r","keys":["*"],
 
 TEST(PolicyCache, ConcurrentRequestsParseANewVersionOnce) {
   testing::TempDir dir;
-  ASSERT_OK_AND_ASSIGN(auto store, OpenSqliteStore(dir.File("s.db")));
+  ASSERT_OK_AND_ASSIGN(auto store, OpenSqliteStore(dir.File("s.db"), StoreOpen::kCreate));
   ASSERT_OK(store->CreateTenant("acme", Bytes(40, 7)));
   ASSERT_OK(store->PutPolicy("acme", kPolicy));
   PolicyCache cache;
@@ -46,7 +46,7 @@ TEST(PolicyCache, ConcurrentRequestsParseANewVersionOnce) {
 
 TEST(PolicyCache, PutSuppliesTheVersionPolicySetValidated) {
   testing::TempDir dir;
-  ASSERT_OK_AND_ASSIGN(auto store, OpenSqliteStore(dir.File("s.db")));
+  ASSERT_OK_AND_ASSIGN(auto store, OpenSqliteStore(dir.File("s.db"), StoreOpen::kCreate));
   ASSERT_OK(store->CreateTenant("acme", Bytes(40, 7)));
   ASSERT_OK(store->PutPolicy("acme", kPolicy));
   ASSERT_OK_AND_ASSIGN(auto stored, store->GetPolicy("acme"));

@@ -18,7 +18,7 @@ namespace {
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto s = OpenSqliteStore(dir_.File("store.db"));
+    auto s = OpenSqliteStore(dir_.File("store.db"), StoreOpen::kCreate);
     ASSERT_TRUE(s.has_value()) << s.error().message();
     store_ = std::move(*s);
     auto kp = Ed25519Generate();

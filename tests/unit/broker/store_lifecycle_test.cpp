@@ -57,7 +57,7 @@ TEST(StoreMigration, VersionOneFileUpgradesAndKeepsItsData) {
 
 TEST(StoreLifecycle, DestroyErasesOnlyTheChosenVersions) {
   testing::TempDir dir;
-  ASSERT_OK_AND_ASSIGN(auto store, OpenSqliteStore(dir.File("s.db")));
+  ASSERT_OK_AND_ASSIGN(auto store, OpenSqliteStore(dir.File("s.db"), StoreOpen::kCreate));
   ASSERT_OK(store->CreateTenant("t", Bytes{1}));
   for (std::uint32_t v = 1; v <= 3; ++v) {
     ASSERT_OK(store->PutKeyVersion(KeyVersionRow{"t", "k", "dataset", v, "enabled", Bytes{9}, Bytes(40, 0x5a), 1, 0}));
@@ -86,7 +86,7 @@ TEST(StoreLifecycle, DestroyErasesOnlyTheChosenVersions) {
 
 TEST(StoreLifecycle, QueryAuditFiltersOnRecordFields) {
   testing::TempDir dir;
-  ASSERT_OK_AND_ASSIGN(auto store, OpenSqliteStore(dir.File("s.db")));
+  ASSERT_OK_AND_ASSIGN(auto store, OpenSqliteStore(dir.File("s.db"), StoreOpen::kCreate));
   const char* recs[] = {R"({"decision":"ok","key":"a","seq":1,"time_ms":100})",
                         R"({"decision":"deny","key":"a","seq":2,"time_ms":200})",
                         R"({"decision":"allow","key":"b","seq":3,"time_ms":300})",

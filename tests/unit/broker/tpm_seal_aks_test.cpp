@@ -12,7 +12,7 @@ namespace {
 class TpmAkStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto s = OpenSqliteStore(dir_.File("store.db"));
+    auto s = OpenSqliteStore(dir_.File("store.db"), StoreOpen::kCreate);
     ASSERT_TRUE(s.has_value()) << s.error().message();
     store_ = std::move(*s);
     ASSERT_OK(store_->CreateTenant("acme", Bytes{1}));

@@ -19,7 +19,7 @@ using std::chrono::seconds;
 class UnauthActivityTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto s = OpenSqliteStore(dir_.File("store.db"));
+    auto s = OpenSqliteStore(dir_.File("store.db"), StoreOpen::kCreate);
     ASSERT_TRUE(s.has_value()) << s.error().message();
     store_ = std::move(*s);
     auto kp = Ed25519Generate();
