@@ -1,5 +1,6 @@
 #include "core/secret_arena.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -89,11 +90,25 @@ struct Arena {
     if (ps > 0) page = static_cast<std::size_t>(ps);
     for (std::size_t i = 0; i < kClassCount; ++i) classes[i].block = kMinClass << i;
   }
+  void LockAll() {
+    for (SizeClass& c : classes) c.mu.lock();
+  }
+  void UnlockAll() {
+    for (auto it = classes.rbegin(); it != classes.rend(); ++it) it->mu.unlock();
+  }
 };
 
+Arena* g_arena = nullptr;  // set once, under the function-local static's initialisation guard
+
 // Never destroyed: SecretBytes held by static objects may be released after main returns.
+// A fork while another thread holds a class mutex would leave the child unable to allocate a
+// secret: take every class lock around fork(), as glibc does for malloc.
 Arena& TheArena() {
-  static Arena* arena = new Arena();
+  static Arena* arena = [] {
+    g_arena = new Arena();
+    pthread_atfork([] { g_arena->LockAll(); }, [] { g_arena->UnlockAll(); }, [] { g_arena->UnlockAll(); });
+    return g_arena;
+  }();
   return *arena;
 }
 

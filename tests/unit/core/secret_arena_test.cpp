@@ -4,6 +4,7 @@
 #include <linux/capability.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -270,6 +271,32 @@ TEST(SecretArena, FourThreadsAllocateAndReleaseWithoutSharingABlock) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(failures.load(), 0);
+}
+
+// fork() while another thread is inside the pool: the child can still allocate (the pool's locks
+// are held across fork, not inherited mid-operation). A child that would deadlock is killed by
+// its alarm and counted.
+TEST(SecretArena, ChildForkedDuringPoolUseCanAllocate) {
+  std::atomic<bool> stop{false};
+  std::thread churn([&] {
+    while (!stop) (void)SecretBytes::Random(32);
+  });
+  int bad = 0;
+  for (int i = 0; i < 100; ++i) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      alarm(5);
+      auto s = SecretBytes::Random(32);
+      _exit(s && secret_arena::RegionOf(Ptr(*s)).has_value() ? 0 : 1);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++bad;
+  }
+  stop = true;
+  churn.join();
+  EXPECT_EQ(bad, 0);
 }
 
 // Without CAP_IPC_LOCK and with RLIMIT_MEMLOCK at zero the pool cannot lock a region: the
