@@ -4,7 +4,6 @@
 
 #include <cerrno>
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -129,8 +128,6 @@ Result<Bytes> DerivePublicKey(Store& store, const SecretBytes& seed, const std::
   auto stored = store.GetMeta(name + ".public");
   if (!stored && stored.error().code() != Code::kNotFound) return std::move(stored).error();
   if (stored && *stored != kp.public_key) {
-    std::fprintf(stderr, "sigild: ALARM: %s.public in %s does not match the key its wrapped seed derives; the store "
-                         "was edited outside the broker\n", name.c_str(), path.c_str());
     return Fail(Code::kVerificationFailed,
                 "ALARM: the store " + path + " holds a " + name + ".public that is not the public half of its " + name +
                     " (derived from the wrapped seed): someone with write access to the store replaced it, e.g. to "
@@ -224,11 +221,12 @@ Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, con
     SIGIL_ASSIGN_OR_RETURN(SecretBytes p, ReadSecretLine(options.seal_password_file));
     seal_password = std::make_unique<SecretBytes>(std::move(p));
   }
+  // The store first: a missing or damaged store is refused before seconds of Argon2id.
+  SIGIL_ASSIGN_OR_RETURN(b->store, OpenSqliteStore(d.store()));
   RootKeyMode root_mode = RootKeyMode::kPassphrase;
   SIGIL_ASSIGN_OR_RETURN(b->root_key, LoadRootKey(d.root_key(), RootKeyUnlock{pass.get(), options.tpm_tcti,
                                                                              seal_password.get()}, &root_mode));
   b->dev_root_key = root_mode == RootKeyMode::kDevPlaintext;
-  SIGIL_ASSIGN_OR_RETURN(b->store, OpenSqliteStore(d.store()));
   SIGIL_ASSIGN_OR_RETURN(b->token_seed, LoadBrokerSigningKey(*b->store, b->root_key, "token_key"));
   SIGIL_ASSIGN_OR_RETURN(SecretBytes audit_seed, LoadBrokerSigningKey(*b->store, b->root_key, "audit_key"));
   SIGIL_ASSIGN_OR_RETURN(Bytes token_pub, DerivePublicKey(*b->store, b->token_seed, "token_key", d.store()));
