@@ -16,7 +16,9 @@ namespace {
 Result<void> Audit(const BrokerContext& ctx, const RequestMeta& meta, const std::string& tenant,
                    const std::string& action, const std::string& key, std::int64_t version, const std::string& reason) {
   AuditEvent ev{meta.request_id, "admin:" + meta.admin_cn, action, key, version, "ok", reason, "", meta.client, "", ""};
-  return ctx.audit->Append(tenant, ev).has_value() ? Ok() : Result<void>(Error(Code::kUnavailable, "audit log unavailable"));
+  // The cause is kept (e.g. "store_unwritable: ..."): the operator learns why nothing changed.
+  if (auto r = ctx.audit->Append(tenant, ev); !r) return std::move(r).error();
+  return Ok();
 }
 
 Result<KeyVersionRow> MakeKeyVersion(const BrokerContext& ctx, const std::string& tenant, const std::string& name,

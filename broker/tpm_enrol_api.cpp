@@ -19,8 +19,8 @@ namespace {
 Result<void> AuditEnrol(const BrokerContext& ctx, const RequestMeta& meta, const std::string& tenant,
                         const std::string& action, const std::string& decision, const std::string& reason) {
   AuditEvent ev{meta.request_id, "anonymous", action, "", 0, decision, reason, "", meta.client, "tpm", ""};
-  return ctx.audit->Append(tenant, ev).has_value() ? Ok()
-                                                   : Result<void>(Error(Code::kUnavailable, "audit log unavailable"));
+  if (auto r = ctx.audit->Append(tenant, ev); !r) return std::move(r).error();  // keeps the store's reason
+  return Ok();
 }
 
 // Refusal with a deny record when the tenant exists (so unknown tenants cannot fill audit logs).
@@ -171,7 +171,7 @@ Result<Json> AdminRegisterTpmEk(const BrokerContext& ctx, const RequestMeta& met
                                         ByteSpan(reinterpret_cast<const std::uint8_t*>(pem), pem_len), 0644));
   AuditEvent ev{meta.request_id, "admin:" + meta.admin_cn, "admin.tpm.ek.register", "", 0, "ok",
                 "registered TPM EK " + id, "", meta.client, "", ""};
-  if (!ctx.audit->Append(tenant, ev)) return Fail(Code::kUnavailable, "audit log unavailable");
+  if (auto r = ctx.audit->Append(tenant, ev); !r) return std::move(r).error();
   return Json{{"tenant", tenant}, {"id", id}};
 }
 

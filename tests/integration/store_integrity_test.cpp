@@ -1,5 +1,7 @@
 // The store is not trusted by being there (issue 11), against the real sigild and sigil, each
-// test on its own data directory: a deleted store.db, a malformed page and a replaced
+// test on its own data directory: damage SQLite reports while the broker runs makes it refuse
+// every later change and challenge (and /readyz 503) while staying up; a deleted store.db, a
+// malformed page and a replaced
 // token_key.public row are refused at start with a message naming the file (and no store is
 // created), and so is a store on a read-only file system; a full disk under a running broker makes /readyz 503 and writes (challenges, admin
 // changes) fail closed with a clear error while the broker stays up, and it recovers by itself
@@ -135,6 +137,56 @@ TEST_F(StoreIntegrityBroker, AMalformedPageIsRefusedAtStartNamingTheFile) {
   EXPECT_NE(r.exit_code, 124) << "sigild served from a damaged store";
   EXPECT_NE(r.err.find("store " + Db() + " is damaged"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("Recovery:"), std::string::npos) << r.err;
+}
+
+TEST_F(StoreIntegrityBroker, DamageFoundAtRunTimeFailsClosedAndTheRestartIsRefused) {
+  ASSERT_NO_FATAL_FAILURE(Init());
+  ASSERT_NO_FATAL_FAILURE(Start());
+  for (auto args : std::vector<std::vector<std::string>>{{"tenant", "create", "acme"}, {"key", "create", "acme/k1"}}) {
+    auto r = Sigil(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  ASSERT_EQ(Curl("/readyz").first, 200);
+  // While the broker runs: its pages go into the file, the audit table's root page is smashed,
+  // and a commit by a second connection makes the broker drop its page cache and read the file.
+  Sql(Db(), "PRAGMA wal_checkpoint(TRUNCATE)");
+  std::int64_t root = 0;
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(Db().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT rootpage FROM sqlite_schema WHERE name='audit'", -1, &st, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    root = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+  }
+  ASSERT_GT(root, 1);
+  int fd = ::open(Db().c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  std::string junk(4096, '\x5a');
+  ASSERT_EQ(::pwrite(fd, junk.data(), junk.size(), (root - 1) * 4096), 4096);
+  ::close(fd);
+  Sql(Db(), "INSERT OR REPLACE INTO meta(k, v) VALUES('other-writer', x'01')");
+
+  // The next audited change meets the damage and is refused; so is everything after it, the
+  // challenge too (its table is intact), and readiness says why. The broker stays up.
+  auto create = Sigil({"key", "create", "acme/k2"});
+  EXPECT_NE(create.exit_code, 0);
+  EXPECT_NE(create.err.find("store_corrupt"), std::string::npos) << create.err;
+  auto [cs, cb] = Curl("/v1/challenge", R"({"tenant":"acme","tee":"dev"})");
+  EXPECT_EQ(cs, 503) << cb;
+  EXPECT_NE(cb.find("store_corrupt"), std::string::npos) << cb;
+  auto [rs, rb] = Curl("/readyz");
+  EXPECT_EQ(rs, 503) << rb;
+  EXPECT_NE(rb.find("store_corrupt"), std::string::npos) << rb;
+  EXPECT_NE(rb.find(Db()), std::string::npos) << rb;
+  EXPECT_EQ(Curl("/healthz").first, 200);
+  ASSERT_EQ(sigild_->Stop(), 0);
+  sigild_.reset();
+  auto r = ServeExpectingRefusal();
+  EXPECT_NE(r.exit_code, 124) << "sigild served from a damaged store after a restart";
+  EXPECT_NE(r.err.find("store " + Db() + " is damaged"), std::string::npos) << r.err;
 }
 
 TEST_F(StoreIntegrityBroker, AReplacedTokenKeyIsRefusedWithAnAlarm) {
