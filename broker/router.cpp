@@ -40,6 +40,18 @@ net::HttpResponse ErrorResponse(const Error& e, const std::string& request_id) {
   return net::HttpResponse{HttpStatusFor(e.code()), "application/json", DumpJson(body)};
 }
 
+// Store failures name files on the broker's disk; an anonymous caller learns only the stable tag
+// ("store_corrupt", "store_unwritable") and that nothing happened, the operator the rest (log).
+// Readiness probes pass log=false: sigild already logs each change of readiness once.
+Error ForCaller(const Error& e, const RequestMeta& meta, bool log = true) {
+  if (e.code() != Code::kUnavailable || !meta.admin_cn.empty() || e.message().rfind("store_", 0) != 0) return e;
+  const std::string tag = e.message().substr(0, e.message().find(':'));
+  if (log) std::fprintf(stderr, "sigild: request %s refused: %s\n", meta.request_id.c_str(),
+               EscapeForDisplay(e.message(), 400).c_str());
+  return Error(Code::kUnavailable, tag + ": the broker cannot record this request now, so nothing was done; "
+                                         "the operator has the details (request id in the broker log)");
+}
+
 Result<Json> RouteAdmin(const BrokerContext& ctx, const RequestMeta& meta, const std::string& method,
                         const std::vector<std::string>& p, const Json& body) {
   // p = ["v1","admin","tenants", ...]
@@ -153,14 +165,15 @@ net::HttpResponse Route(const BrokerContext& ctx, const net::HttpRequest& req) {
     // store on a full or read-only disk reads fine while every release fails closed.
     auto ready = ctx.store->CheckReady();
     res = ready ? net::HttpResponse{200, "application/json", R"({"status":"ready"})"}
-                : ErrorResponse(ready.error(), meta.request_id);
+                : ErrorResponse(ForCaller(ready.error(), meta, /*log=*/false), meta.request_id);
   } else {
     // Last-resort guard: a handler that throws (a bug) answers 500; the broker stays up and the
     // failure is logged. Nothing is released on this path: a release returns only after its
     // audit records are committed, and an exception means it did not return.
     try {
       auto r = Dispatch(ctx, meta, req, p);
-      res = r ? net::HttpResponse{200, "application/json", DumpJson(*r)} : ErrorResponse(r.error(), meta.request_id);
+      res = r ? net::HttpResponse{200, "application/json", DumpJson(*r)}
+              : ErrorResponse(ForCaller(r.error(), meta), meta.request_id);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "sigild: internal error id=%s: %s\n", meta.request_id.c_str(),
                    EscapeForDisplay(e.what(), 200).c_str());
