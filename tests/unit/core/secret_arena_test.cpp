@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
@@ -319,6 +320,21 @@ TEST(SecretArena, ChildForkedDuringPoolUseCanAllocate) {
   if (big || big.error().code() != Code::kUnavailable) _exit(15);
   std::fprintf(stderr, "%s\n", s.error().message().c_str());
   _exit(0);
+}
+
+// SIGIL_SECRET_ARENA=off (read once, at the first secret) sends every secret to sodium_malloc.
+[[noreturn]] void AllocateWithPoolOff() {
+  setenv("SIGIL_SECRET_ARENA", "off", 1);
+  auto s = SecretBytes::Random(32);
+  if (!s) _exit(10);
+  if (secret_arena::IsPooled(32) || secret_arena::RegionOf(Ptr(*s)).has_value()) _exit(11);
+  if (!SmapsFor(Ptr(*s)).found || !HasFlag(SmapsFor(Ptr(*s)).vmflags, "dd")) _exit(12);
+  *s = SecretBytes();
+  _exit(0);
+}
+
+TEST_F(SecretArenaDeath, PoolCanBeTurnedOffForMeasurement) {
+  EXPECT_EXIT(AllocateWithPoolOff(), ::testing::ExitedWithCode(0), "");
 }
 
 TEST_F(SecretArenaDeath, FailsClearlyWhenMemoryCannotBeLocked) {
