@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -98,18 +99,33 @@ struct Arena {
   }
 };
 
-Arena* g_arena = nullptr;  // set once, under the function-local static's initialisation guard
+// The arena is made at the first secret; fork() must not split that or any class operation.
+// g_init_mu serialises creation with fork, and the fork handlers, registered before main so no
+// thread can run before them, take every class lock (as glibc does for malloc) so a child never
+// starts with a lock held by a thread it does not have.
+std::mutex g_init_mu;
+std::atomic<Arena*> g_arena{nullptr};
+
+void BeforeFork() {
+  g_init_mu.lock();
+  if (Arena* a = g_arena.load(std::memory_order_acquire)) a->LockAll();
+}
+void AfterFork() {
+  if (Arena* a = g_arena.load(std::memory_order_acquire)) a->UnlockAll();
+  g_init_mu.unlock();
+}
+[[maybe_unused]] const int g_fork_handlers = pthread_atfork(BeforeFork, AfterFork, AfterFork);
 
 // Never destroyed: SecretBytes held by static objects may be released after main returns.
-// A fork while another thread holds a class mutex would leave the child unable to allocate a
-// secret: take every class lock around fork(), as glibc does for malloc.
 Arena& TheArena() {
-  static Arena* arena = [] {
-    g_arena = new Arena();
-    pthread_atfork([] { g_arena->LockAll(); }, [] { g_arena->UnlockAll(); }, [] { g_arena->UnlockAll(); });
-    return g_arena;
-  }();
-  return *arena;
+  if (Arena* a = g_arena.load(std::memory_order_acquire)) return *a;
+  std::lock_guard<std::mutex> lock(g_init_mu);
+  Arena* a = g_arena.load(std::memory_order_acquire);
+  if (a == nullptr) {
+    a = new Arena();
+    g_arena.store(a, std::memory_order_release);
+  }
+  return *a;
 }
 
 std::size_t ClassIndex(std::size_t n) {
