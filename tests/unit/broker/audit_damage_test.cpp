@@ -16,20 +16,15 @@
 #include "core/utf8.h"
 #include "tests/support/matchers.h"
 #include "tests/support/temp_dir.h"
+#include "tests/unit/broker/audited_store_fixture.h"
 
 namespace sigil::broker {
 namespace {
 
-class AuditDamage : public ::testing::Test {
+class AuditDamage : public AuditedStoreTest {
  protected:
   void SetUp() override {
-    auto s = OpenSqliteStore(dir_.File("store.db"), StoreOpen::kCreate);
-    ASSERT_TRUE(s.has_value()) << s.error().message();
-    store_ = std::move(*s);
-    auto kp = Ed25519Generate();
-    ASSERT_TRUE(kp.has_value());
-    pub_ = kp->public_key;
-    audit_ = std::make_unique<AuditLog>(*store_, std::move(kp->seed), [this] { return ++clock_; });
+    AuditedStoreTest::SetUp();
     for (int i = 0; i < 6; ++i) {
       AuditEvent ev{"req" + std::to_string(i), "admin:test", "admin.test", "k", 1, "ok", "reason", "", "127.0.0.1", "", ""};
       ASSERT_OK(audit_->Append("acme", ev));
@@ -89,11 +84,6 @@ class AuditDamage : public ::testing::Test {
     return out;
   }
 
-  testing::TempDir dir_;
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<AuditLog> audit_;
-  Bytes pub_;
-  std::int64_t clock_ = 1000;
 };
 
 TEST_F(AuditDamage, InvalidUtf8RecordTravelsExactlyAndIsNamedAlone) {

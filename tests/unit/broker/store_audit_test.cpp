@@ -11,22 +11,13 @@
 #include "core/ed25519.h"
 #include "tests/support/matchers.h"
 #include "tests/support/temp_dir.h"
+#include "tests/unit/broker/audited_store_fixture.h"
 
 namespace sigil::broker {
 namespace {
 
-class StoreTest : public ::testing::Test {
+class StoreTest : public AuditedStoreTest {
  protected:
-  void SetUp() override {
-    auto s = OpenSqliteStore(dir_.File("store.db"), StoreOpen::kCreate);
-    ASSERT_TRUE(s.has_value()) << s.error().message();
-    store_ = std::move(*s);
-    auto kp = Ed25519Generate();
-    ASSERT_TRUE(kp.has_value());
-    audit_pub_ = kp->public_key;
-    audit_ = std::make_unique<AuditLog>(*store_, std::move(kp->seed), [this] { return ++clock_; });
-  }
-
   void AppendN(const std::string& tenant, int n) {
     for (int i = 0; i < n; ++i) {
       AuditEvent ev{"req" + std::to_string(i), "admin:test", "admin.test", "k", 1, "ok", "reason", "", "127.0.0.1", "", ""};
@@ -38,7 +29,7 @@ class StoreTest : public ::testing::Test {
     auto rows = store_->ListAudit(tenant);
     auto cp = store_->GetCheckpoint(tenant);
     EXPECT_TRUE(rows.has_value() && cp.has_value());
-    return VerifyAuditChain(tenant, *rows, *cp, audit_pub_);
+    return VerifyAuditChain(tenant, *rows, *cp, pub_);
   }
 
   // Runs raw SQL on the store file through a second connection, as an attacker with file access would.
@@ -51,12 +42,6 @@ class StoreTest : public ::testing::Test {
     sqlite3_free(err);
     sqlite3_close(db);
   }
-
-  testing::TempDir dir_;
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<AuditLog> audit_;
-  Bytes audit_pub_;
-  std::int64_t clock_ = 1000;
 };
 
 TEST_F(StoreTest, TenantsKeysPoliciesRefs) {

@@ -10,23 +10,15 @@
 #include "core/json.h"
 #include "tests/support/matchers.h"
 #include "tests/support/temp_dir.h"
+#include "tests/unit/broker/audited_store_fixture.h"
 
 namespace sigil::broker {
 namespace {
 
 using std::chrono::seconds;
 
-class UnauthActivityTest : public ::testing::Test {
+class UnauthActivityTest : public AuditedStoreTest {
  protected:
-  void SetUp() override {
-    auto s = OpenSqliteStore(dir_.File("store.db"), StoreOpen::kCreate);
-    ASSERT_TRUE(s.has_value()) << s.error().message();
-    store_ = std::move(*s);
-    auto kp = Ed25519Generate();
-    ASSERT_TRUE(kp.has_value());
-    pub_ = kp->public_key;
-    audit_ = std::make_unique<AuditLog>(*store_, std::move(kp->seed), [this] { return ++clock_; });
-  }
   std::vector<Json> Records(const std::string& tenant) {
     std::vector<Json> out;
     auto rows = store_->ListAudit(tenant);
@@ -39,11 +31,6 @@ class UnauthActivityTest : public ::testing::Test {
     return out;
   }
 
-  testing::TempDir dir_;
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<AuditLog> audit_;
-  Bytes pub_;
-  std::int64_t clock_ = 1000;
 };
 
 TEST_F(UnauthActivityTest, ThousandsOfChallengesCostOneRecordPerInterval) {

@@ -1,0 +1,36 @@
+// A fresh SQLite store in a temporary directory with an audit log over it, signed by a new
+// Ed25519 key whose public half is pub_; the audit clock is a counter. Shared by the broker
+// tests that write and read audit records.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "broker/audit_log.h"
+#include "broker/sqlite_store.h"
+#include "core/ed25519.h"
+#include "tests/support/temp_dir.h"
+
+namespace sigil::broker {
+
+class AuditedStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = OpenSqliteStore(dir_.File("store.db"), StoreOpen::kCreate);
+    ASSERT_TRUE(s.has_value()) << s.error().message();
+    store_ = std::move(*s);
+    auto kp = Ed25519Generate();
+    ASSERT_TRUE(kp.has_value());
+    pub_ = kp->public_key;
+    audit_ = std::make_unique<AuditLog>(*store_, std::move(kp->seed), [this] { return ++clock_; });
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<AuditLog> audit_;
+  Bytes pub_;
+  std::int64_t clock_ = 1000;
+};
+
+}  // namespace sigil::broker
