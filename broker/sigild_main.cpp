@@ -13,6 +13,7 @@
 #include "broker/tpm_enrol_api.h"
 #include "broker/unauth_activity.h"
 #include "core/file_io.h"
+#include "core/text.h"
 #include "net/https_server.h"
 #include "net/tls.h"
 
@@ -140,8 +141,23 @@ int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::
   };
   arm_probe_timer();
   std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
-  io.run();
+  // Last resort for the I/O threads: handlers catch their own exceptions (net/http_pipeline.h),
+  // so one escaping here comes from Asio or Beast itself (e.g. bad_alloc); it is logged and the
+  // thread goes back to serving instead of terminating the broker.
+  auto serve_io = [&io] {
+    for (;;) {
+      try {
+        io.run();
+        return;
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "sigild: I/O thread recovered from an exception: %s\n", EscapeForDisplay(e.what(), 200).c_str());
+      } catch (...) {
+        std::fprintf(stderr, "sigild: I/O thread recovered from an unknown exception\n");
+      }
+    }
+  };
+  for (int i = 1; i < threads; ++i) pool.emplace_back(serve_io);
+  serve_io();
   for (auto& t : pool) t.join();
   // The open interval's summary of unauthenticated requests is written before exit.
   if (auto f = b.unauth->Flush(std::chrono::system_clock::now(), /*all=*/true); !f) {
