@@ -258,7 +258,7 @@ INSTANTIATE_TEST_SUITE_P(
         MalformedCase{"DuplicateKey",
                       R"({"binding":)" + kB + R"(,"debug":false,"debug":false,"insecure":true,)" +
                           R"("issued_at":1700000000,"measurement":)" + kM + R"(,"platform":"sigil-dev"})",
-                      "canonical"}),
+                      "duplicate key"}),
     [](const auto& p) { return std::string(p.param.name); });
 
 TEST_F(DevVerifierTest, HugeIssuedAtIsExpiredNotOverflowed) {

@@ -4,7 +4,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <string>
 
 #include "policies/policy.h"
@@ -32,22 +31,21 @@ std::string Policy(std::size_t rules, std::size_t per_rule, const std::string& l
 // The finding: a policy within the 1 MiB size limit made only of patterns each within the
 // per-regex cap ([a-z]{999} expands to 999 elements, under 1000). It is refused by the total
 // budget after a handful of patterns, so quickly and in little memory.
-TEST(PolicyBudget, ManyLargeRegexesAreRefusedQuickly) {
+TEST(PolicyBudget, ManyLargeRegexesAreRefusedAtTheFirstPatternOverBudget) {
   const std::string leaf = R"({"claim":"c","matches":"[a-z]{999}"})";
   const std::string text = Policy(1000, 25, leaf);
   ASSERT_LE(text.size(), kMaxPolicyBytes);
   ASSERT_GT(text.size(), kMaxPolicyBytes * 9 / 10);
   // Each pattern alone is acceptable.
   ASSERT_OK(OneRule(leaf));
-  const auto start = std::chrono::steady_clock::now();
+  // The refusal names the fifth pattern of the first rule: parsing stops there, before the
+  // thousands of patterns after it are compiled (what made this policy cost 49 s and 6.4 GB).
+  // Time is measured by hand in the closing note, not asserted here.
   auto r = ParsePolicy(text, "regex-bomb.json");
-  const auto elapsed = std::chrono::steady_clock::now() - start;
   EXPECT_CODE(r, Code::kInvalidArgument);
   EXPECT_THAT(r.error().message(),
               HasSubstr("regex-bomb.json: $.rules[0].when.allOf[4].matches: the policy's regular "
                         "expressions cost more than 4096 in all"));
-  // Milliseconds in practice (about 20 ms under ASan here); the bound leaves room for slow CI.
-  EXPECT_LT(elapsed, std::chrono::seconds(2));
 }
 
 TEST(PolicyBudget, RegexBudgetIsForTheWholePolicy) {
