@@ -1,5 +1,7 @@
-// SecretBytes: key material in libsodium guarded memory (guard pages, canary, mlock'd, excluded
-// from core dumps), zeroed and unlocked on destruction. Never copied implicitly, never printable.
+// SecretBytes: key material in locked, MADV_DONTDUMP memory: up to 4080 bytes from the secret
+// pool (core/secret_arena.h: regions mapped once with guard pages around each, blocks wiped on
+// release), larger ones in their own libsodium guarded mapping. Never swapped, never in a core
+// dump, zeroed when released. Never copied implicitly, never printable.
 // Reading the bytes requires SecretAccess::Get() so every raw read is greppable.
 #pragma once
 
