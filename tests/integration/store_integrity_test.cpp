@@ -95,6 +95,17 @@ class StoreIntegrityBroker : public ::testing::Test {
 
   testing::TempDir dir_;
   std::string root_ = dir_.path();
+  // A 24 MiB tmpfs of its own as the data directory's root (needs CAP_SYS_ADMIN); returns why
+  // not, empty on success. Unmounted in TearDown.
+  std::string MountSmallTmpfs() {
+    root_ = dir_.File("fs");
+    if (::mkdir(root_.c_str(), 0700) != 0) return "mkdir failed";
+    auto m = testing::Run({"/usr/bin/mount", "-t", "tmpfs", "-o", "size=24m,mode=0700", "tmpfs", root_});
+    if (m.exit_code != 0) return m.err.empty() ? "mount failed" : m.err;
+    mounted_ = true;
+    return "";
+  }
+
   bool mounted_ = false;
   std::unique_ptr<testing::BackgroundProcess> sigild_;
   std::string url_;
@@ -212,11 +223,7 @@ TEST_F(StoreIntegrityBroker, AReplacedAuditKeyIsRefusedWithAnAlarm) {
 
 TEST_F(StoreIntegrityBroker, AStoreOnAReadOnlyFileSystemIsRefusedAtStart) {
   // SQLite would quietly open it read-only, and the broker could then record no release at all.
-  root_ = dir_.File("fs");
-  ASSERT_EQ(::mkdir(root_.c_str(), 0700), 0);
-  auto m = testing::Run({"/usr/bin/mount", "-t", "tmpfs", "-o", "size=24m,mode=0700", "tmpfs", root_});
-  if (m.exit_code != 0) GTEST_SKIP() << "cannot mount a tmpfs here (" << m.err << ")";
-  mounted_ = true;
+  if (std::string why = MountSmallTmpfs(); !why.empty()) GTEST_SKIP() << "cannot mount a tmpfs here (" << why << ")";
   ASSERT_NO_FATAL_FAILURE(Init());
   auto ro = testing::Run({"/usr/bin/mount", "-o", "remount,ro", root_});
   ASSERT_EQ(ro.exit_code, 0) << ro.err;
@@ -228,11 +235,7 @@ TEST_F(StoreIntegrityBroker, AStoreOnAReadOnlyFileSystemIsRefusedAtStart) {
 
 TEST_F(StoreIntegrityBroker, AFullDiskMakesTheBrokerNotReadyAndWritesFailClosedUntilSpaceReturns) {
   // A small file system of its own for the data directory (needs CAP_SYS_ADMIN).
-  root_ = dir_.File("fs");
-  ASSERT_EQ(::mkdir(root_.c_str(), 0700), 0);
-  auto m = testing::Run({"/usr/bin/mount", "-t", "tmpfs", "-o", "size=24m,mode=0700", "tmpfs", root_});
-  if (m.exit_code != 0) GTEST_SKIP() << "cannot mount a tmpfs here (" << m.err << ")";
-  mounted_ = true;
+  if (std::string why = MountSmallTmpfs(); !why.empty()) GTEST_SKIP() << "cannot mount a tmpfs here (" << why << ")";
   ASSERT_NO_FATAL_FAILURE(Init());
   ASSERT_NO_FATAL_FAILURE(Start());
   ASSERT_EQ(Sigil({"tenant", "create", "acme"}).exit_code, 0);
