@@ -8,7 +8,7 @@ PKGS=(
   libboost-dev libboost-system-dev libcli11-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libcbor-dev libtss2-dev libpq-dev libseccomp-dev
-  swtpm swtpm-tools tpm2-tools age
+  swtpm swtpm-tools tpm2-tools age postgresql
   curl python3 procps time
 )
 SUDO=""
