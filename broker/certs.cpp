@@ -63,18 +63,21 @@ Result<void> WritePem(const std::string& path, X509* cert, EVP_PKEY* key) {
   return r;
 }
 
+Result<X509Ptr> MakeServerCert(EVP_PKEY* srv_key, X509* ca, EVP_PKEY* ca_key, const std::vector<std::string>& extra_names) {
+  std::string san = "DNS:localhost,IP:127.0.0.1,IP:::1";
+  for (const auto& n : extra_names) san += (n.find_first_not_of("0123456789.:") == std::string::npos ? ",IP:" : ",DNS:") + n;
+  return MakeCert(srv_key, "sigild", ca, ca_key, false,
+                  {{NID_subject_alt_name, san}, {NID_ext_key_usage, "serverAuth"}, {NID_key_usage, "critical,digitalSignature"}});
+}
+
 }  // namespace
 
 Result<void> GenerateTlsMaterial(const TlsFiles& out, const std::vector<std::string>& extra_names) {
   SIGIL_ASSIGN_OR_RETURN(EvpPkeyPtr ca_key, NewEcKey());
   SIGIL_ASSIGN_OR_RETURN(X509Ptr ca, MakeCert(ca_key.get(), "Sigil broker CA", nullptr, ca_key.get(), true,
                                               {{NID_key_usage, "critical,keyCertSign,cRLSign"}}));
-  std::string san = "DNS:localhost,IP:127.0.0.1,IP:::1";
-  for (const auto& n : extra_names) san += (n.find_first_not_of("0123456789.:") == std::string::npos ? ",IP:" : ",DNS:") + n;
   SIGIL_ASSIGN_OR_RETURN(EvpPkeyPtr srv_key, NewEcKey());
-  SIGIL_ASSIGN_OR_RETURN(X509Ptr srv, MakeCert(srv_key.get(), "sigild", ca.get(), ca_key.get(), false,
-                                               {{NID_subject_alt_name, san}, {NID_ext_key_usage, "serverAuth"},
-                                                {NID_key_usage, "critical,digitalSignature"}}));
+  SIGIL_ASSIGN_OR_RETURN(X509Ptr srv, MakeServerCert(srv_key.get(), ca.get(), ca_key.get(), extra_names));
   SIGIL_ASSIGN_OR_RETURN(EvpPkeyPtr adm_key, NewEcKey());
   SIGIL_ASSIGN_OR_RETURN(X509Ptr adm, MakeCert(adm_key.get(), "operator:admin", ca.get(), ca_key.get(), false,
                                                {{NID_ext_key_usage, "clientAuth"}, {NID_key_usage, "critical,digitalSignature"}}));
@@ -84,6 +87,24 @@ Result<void> GenerateTlsMaterial(const TlsFiles& out, const std::vector<std::str
   SIGIL_RETURN_IF_ERROR(WritePem(out.server_key, nullptr, srv_key.get()));
   SIGIL_RETURN_IF_ERROR(WritePem(out.admin_cert, adm.get(), nullptr));
   return WritePem(out.admin_key, nullptr, adm_key.get());
+}
+
+Result<void> IssueServerCertificate(ByteSpan ca_cert_pem, const SecretBytes& ca_key_pem, const std::string& server_cert,
+                                    const std::string& server_key, const std::vector<std::string>& extra_names) {
+  BioPtr cert_bio(BIO_new_mem_buf(ca_cert_pem.data(), static_cast<int>(ca_cert_pem.size())));
+  X509Ptr ca(cert_bio ? PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (!ca) return OpenSslError(Code::kInvalidArgument, "the broker CA certificate does not parse");
+  auto key_pem = ca_key_pem.Reveal(SecretAccess::Get());
+  BioPtr key_bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
+  EvpPkeyPtr ca_key(key_bio ? PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (!ca_key) return OpenSslError(Code::kInvalidArgument, "the broker CA key does not parse");
+  if (X509_check_private_key(ca.get(), ca_key.get()) != 1) {
+    return OpenSslError(Code::kVerificationFailed, "the broker CA key does not match its certificate");
+  }
+  SIGIL_ASSIGN_OR_RETURN(EvpPkeyPtr srv_key, NewEcKey());
+  SIGIL_ASSIGN_OR_RETURN(X509Ptr srv, MakeServerCert(srv_key.get(), ca.get(), ca_key.get(), extra_names));
+  SIGIL_RETURN_IF_ERROR(WritePem(server_cert, srv.get(), nullptr));
+  return WritePem(server_key, nullptr, srv_key.get());
 }
 
 }  // namespace sigil::broker

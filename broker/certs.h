@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "core/bytes.h"
 #include "core/result.h"
+#include "core/secret_bytes.h"
 
 namespace sigil::broker {
 
@@ -15,5 +17,10 @@ struct TlsFiles {
 };
 
 Result<void> GenerateTlsMaterial(const TlsFiles& out, const std::vector<std::string>& extra_names);
+
+// A new server key and certificate issued by the broker CA (PEM certificate and key): what a
+// broker joining a fleet (sigild join) serves with, so clients that trust the CA trust it too.
+Result<void> IssueServerCertificate(ByteSpan ca_cert_pem, const SecretBytes& ca_key_pem, const std::string& server_cert,
+                                    const std::string& server_key, const std::vector<std::string>& extra_names);
 
 }  // namespace sigil::broker

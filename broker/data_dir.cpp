@@ -7,6 +7,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include <openssl/crypto.h>
+
 #include "attestation/dcap/verifier.h"
 #include "attestation/dev/verifier.h"
 #include "attestation/purpose_bound.h"
@@ -16,7 +18,7 @@
 #include "broker/certs.h"
 #include "broker/collateral_cache.h"
 #include "broker/key_wrap.h"
-#include "broker/sqlite_store.h"
+#include "broker/store_open.h"
 #include "core/ed25519.h"
 #include "core/encoding.h"
 #include "core/file_io.h"
@@ -137,8 +139,8 @@ Result<Bytes> DerivePublicKey(Store& store, const SecretBytes& seed, const std::
   return kp.public_key;
 }
 
-// TPM mode: a fresh root key sealed to the TPM, plus the opt-in passphrase-wrapped recovery copy.
-Result<SecretBytes> CreateTpmRootKey(const DataDir& d, const InitOptions& o) {
+// TPM mode: `root` sealed to the TPM, plus the opt-in passphrase-wrapped recovery copy.
+Result<void> SealExistingTpmRootKey(const DataDir& d, const InitOptions& o, const SecretBytes& root) {
   std::unique_ptr<SecretBytes> password, recovery;
   if (!o.seal_password_file.empty()) {
     SIGIL_ASSIGN_OR_RETURN(SecretBytes p, ReadSecretLine(o.seal_password_file));
@@ -148,56 +150,163 @@ Result<SecretBytes> CreateTpmRootKey(const DataDir& d, const InitOptions& o) {
     SIGIL_ASSIGN_OR_RETURN(SecretBytes p, ReadSecretLine(o.recovery_passphrase_file));
     recovery = std::make_unique<SecretBytes>(std::move(p));
   }
-  SIGIL_ASSIGN_OR_RETURN(SecretBytes root, SecretBytes::Random(32));
   SIGIL_RETURN_IF_ERROR(WriteTpmRootKey(d.root_key(), root, TpmSealSpec{o.tpm_tcti, o.seal_pcrs, password.get()}));
   if (recovery) {
     SIGIL_RETURN_IF_ERROR(WritePassphraseRootKey(d.root_key_recovery(), root, *recovery));
   }
+  return Ok();
+}
+
+// TPM mode at init: a fresh root key, sealed.
+Result<SecretBytes> CreateTpmRootKey(const DataDir& d, const InitOptions& o) {
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes root, SecretBytes::Random(32));
+  SIGIL_RETURN_IF_ERROR(SealExistingTpmRootKey(d, o, root));
   return root;
 }
 
-}  // namespace
+std::string AsString(const Bytes& b) { return std::string(b.begin(), b.end()); }
 
-Result<void> InitDataDir(const InitOptions& o) {
-  DataDir d(o.data_dir);
-  struct stat st;
-  if (::stat(d.root_key().c_str(), &st) == 0) {
-    return Fail(Code::kAlreadyExists, o.data_dir + " is already initialised (root.key exists); refusing to overwrite");
+// Where this data directory's store lives, from sigild.json ("store", absent for store.db).
+Result<StoreLocation> ConfiguredStore(const DataDir& d, const Json& cfg) {
+  std::string location;
+  if (cfg.contains("store")) {
+    SIGIL_ASSIGN_OR_RETURN(location, GetString(cfg, "store", d.config()));
   }
-  SIGIL_RETURN_IF_ERROR(MakeDir(o.data_dir, 0700));
-  SIGIL_RETURN_IF_ERROR(MakeDir(d.Path("tls"), 0700));
-  SIGIL_RETURN_IF_ERROR(MakeDir(d.Path("admin"), 0700));
-  std::unique_ptr<SecretBytes> pass;
-  if (o.root_mode == RootKeyMode::kPassphrase) {
-    SIGIL_ASSIGN_OR_RETURN(SecretBytes p, ReadPassphrase(o.passphrase_file));
-    pass = std::make_unique<SecretBytes>(std::move(p));
-  }
-  auto created = o.root_mode == RootKeyMode::kTpm ? CreateTpmRootKey(d, o) : CreateRootKey(d.root_key(), o.root_mode, pass.get());
-  if (!created) return std::move(created).error();
-  SecretBytes root = std::move(*created);
-  SIGIL_ASSIGN_OR_RETURN(auto store, OpenSqliteStore(d.store(), StoreOpen::kCreate));  // init alone creates it
-  SIGIL_RETURN_IF_ERROR(CreateBrokerSigningKey(*store, root, "token_key"));
-  SIGIL_ASSIGN_OR_RETURN(Bytes audit_pub, CreateBrokerSigningKey(*store, root, "audit_key"));
-  TlsFiles tls{d.tls("ca.pem"), d.tls("ca.key"), d.tls("server.pem"), d.tls("server.key"),
-               d.admin("admin.pem"), d.admin("admin.key")};
-  SIGIL_RETURN_IF_ERROR(GenerateTlsMaterial(tls, o.tls_names));
-  SIGIL_ASSIGN_OR_RETURN(Bytes ca, ReadFile(d.tls("ca.pem")));
-  SIGIL_RETURN_IF_ERROR(WriteFileAtomic(d.admin("ca.pem"), ca, 0644));
+  std::string root = d.Path("");
+  root.pop_back();  // Path("") ends in '/'
+  return ResolveStoreLocation(location, root);
+}
+
+// The files every broker's data directory has besides its keys: admin/ca.pem, admin/audit.pub,
+// admin/broker.json and sigild.json.
+Result<void> WriteBrokerFiles(const DataDir& d, const InitOptions& o, ByteSpan ca_pem, ByteSpan audit_pub, bool dev_tee) {
+  SIGIL_RETURN_IF_ERROR(WriteFileAtomic(d.admin("ca.pem"), ca_pem, 0644));
   Json audit_key{{"type", "sigil-audit-public-key"}, {"public_key", Base64UrlEncode(audit_pub)}};
   SIGIL_RETURN_IF_ERROR(WriteFileAtomic(d.admin("audit.pub"), AsBytes(audit_key.dump(2) + "\n"), 0644));
   std::string host = o.listen.substr(0, o.listen.rfind(':'));
   if (host == "0.0.0.0" || host == "[::]") host = "127.0.0.1";
   Json broker{{"url", "https://" + host + o.listen.substr(o.listen.rfind(':'))}};
   SIGIL_RETURN_IF_ERROR(WriteFileAtomic(d.admin("broker.json"), AsBytes(broker.dump(2) + "\n"), 0644));
-  Json config{{"listen", o.listen}, {"dev_tee", o.dev_tee}, {"nonce_ttl_seconds", 60}, {"token_ttl_seconds", 300}};
-  SIGIL_RETURN_IF_ERROR(WriteFileAtomic(d.config(), AsBytes(config.dump(2) + "\n"), 0644));
+  Json config{{"listen", o.listen}, {"dev_tee", dev_tee}, {"nonce_ttl_seconds", 60}, {"token_ttl_seconds", 300}};
+  if (!o.store.empty()) config["store"] = o.store;
+  return WriteFileAtomic(d.config(), AsBytes(config.dump(2) + "\n"), 0644);
+}
+
+Result<void> RefuseInitialised(const DataDir& d, const std::string& dir) {
+  struct stat st;
+  if (::stat(d.root_key().c_str(), &st) == 0) {
+    return Fail(Code::kAlreadyExists, dir + " is already initialised (root.key exists); refusing to overwrite");
+  }
+  SIGIL_RETURN_IF_ERROR(MakeDir(dir, 0700));
+  SIGIL_RETURN_IF_ERROR(MakeDir(d.Path("tls"), 0700));
+  return MakeDir(d.Path("admin"), 0700);
+}
+
+}  // namespace
+
+Result<void> InitDataDir(const InitOptions& o) {
+  DataDir d(o.data_dir);
+  SIGIL_ASSIGN_OR_RETURN(StoreLocation where, ResolveStoreLocation(o.store, o.data_dir));
+  SIGIL_RETURN_IF_ERROR(RefuseInitialised(d, o.data_dir));
+  std::unique_ptr<SecretBytes> pass, join_pass;
+  if (o.root_mode == RootKeyMode::kPassphrase) {
+    SIGIL_ASSIGN_OR_RETURN(SecretBytes p, ReadPassphrase(o.passphrase_file));
+    pass = std::make_unique<SecretBytes>(std::move(p));
+  }
+  if (!o.join_passphrase_file.empty()) {
+    SIGIL_ASSIGN_OR_RETURN(SecretBytes p, ReadSecretLine(o.join_passphrase_file));
+    join_pass = std::make_unique<SecretBytes>(std::move(p));
+  }
+  // The store before the root key: a shared database that already serves a fleet is refused
+  // without leaving a root key behind (another broker joins it with `sigild join`).
+  SIGIL_ASSIGN_OR_RETURN(auto store, OpenStore(where, StoreOpen::kCreate));  // init alone creates it
+  if (store->GetMeta("token_key.wrapped")) {
+    return Fail(Code::kAlreadyExists, "the store " + where.shown + " already holds a broker's keys; to add a broker to "
+                                      "its fleet use `sigild join`, not init");
+  }
+  auto created = o.root_mode == RootKeyMode::kTpm ? CreateTpmRootKey(d, o) : CreateRootKey(d.root_key(), o.root_mode, pass.get());
+  if (!created) return std::move(created).error();
+  SecretBytes root = std::move(*created);
+  SIGIL_RETURN_IF_ERROR(CreateBrokerSigningKey(*store, root, "token_key"));
+  SIGIL_ASSIGN_OR_RETURN(Bytes audit_pub, CreateBrokerSigningKey(*store, root, "audit_key"));
+  TlsFiles tls{d.tls("ca.pem"), d.tls("ca.key"), d.tls("server.pem"), d.tls("server.key"),
+               d.admin("admin.pem"), d.admin("admin.key")};
+  SIGIL_RETURN_IF_ERROR(GenerateTlsMaterial(tls, o.tls_names));
+  SIGIL_ASSIGN_OR_RETURN(Bytes ca, ReadFile(d.tls("ca.pem")));
+  // The fleet's CA in the store (its key wrapped by the root key), so a joining broker can be
+  // issued a server certificate that clients already trust.
+  {
+    SIGIL_ASSIGN_OR_RETURN(Bytes ca_key_pem, ReadFile(d.tls("ca.key")));
+    auto ca_key = SecretBytes::CopyFrom(ca_key_pem);
+    OPENSSL_cleanse(ca_key_pem.data(), ca_key_pem.size());
+    if (!ca_key) return std::move(ca_key).error();
+    SIGIL_ASSIGN_OR_RETURN(Bytes wrapped, WrapKey(root, *ca_key, BrokerKeyIdentity("tls_ca_key")));
+    SIGIL_RETURN_IF_ERROR(store->PutMeta("tls_ca_key.wrapped", wrapped));
+    SIGIL_RETURN_IF_ERROR(store->PutMeta("tls_ca.pem", ca));
+  }
+  if (join_pass) {
+    SIGIL_ASSIGN_OR_RETURN(Bytes shared, EncodePassphraseRootKey(root, *join_pass));
+    SIGIL_RETURN_IF_ERROR(store->PutMeta("root_key.shared", shared));
+  }
   if (o.dev_tee) {
     SIGIL_RETURN_IF_ERROR(MakeDir(d.Path("dev"), 0700));
     SIGIL_ASSIGN_OR_RETURN(Ed25519KeyPair dev, attestation::dev::GenerateDevPlatformKey());
     SIGIL_RETURN_IF_ERROR(attestation::dev::SaveDevPlatformKey(d.dev("platform.key"), dev));
     SIGIL_RETURN_IF_ERROR(attestation::dev::SaveDevPlatformPublicKey(d.dev("platform.pub"), dev.public_key));
+    SIGIL_RETURN_IF_ERROR(store->PutMeta("dev.platform.public", dev.public_key));
   }
-  return Ok();
+  return WriteBrokerFiles(d, o, ca, audit_pub, o.dev_tee);
+}
+
+Result<void> JoinDataDir(const InitOptions& o) {
+  DataDir d(o.data_dir);
+  if (o.store.empty()) return Fail(Code::kInvalidArgument, "join needs --store: the fleet's shared store");
+  if (o.join_passphrase_file.empty()) return Fail(Code::kInvalidArgument, "join needs --join-passphrase-file");
+  SIGIL_ASSIGN_OR_RETURN(StoreLocation where, ResolveStoreLocation(o.store, o.data_dir));
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes join_pass, ReadSecretLine(o.join_passphrase_file));
+  std::unique_ptr<SecretBytes> pass;
+  if (o.root_mode == RootKeyMode::kPassphrase) {
+    SIGIL_ASSIGN_OR_RETURN(SecretBytes p, ReadPassphrase(o.passphrase_file));
+    pass = std::make_unique<SecretBytes>(std::move(p));
+  }
+  SIGIL_ASSIGN_OR_RETURN(auto store, OpenStore(where, StoreOpen::kExisting));
+  auto shared = store->GetMeta("root_key.shared");
+  if (!shared && shared.error().code() == Code::kNotFound) {
+    return Fail(Code::kNotFound, "the store " + where.shown + " keeps no shared root key copy: the first broker must be "
+                                 "initialised with --join-passphrase-file for others to join");
+  }
+  if (!shared) return std::move(shared).error();
+  RootKeyUnlock unlock;
+  unlock.passphrase = &join_pass;
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes root, DecodeRootKey(AsString(*shared), "the store's shared root key", unlock, nullptr));
+  // The copy must be the root key the store's keys are wrapped with (AEAD-checked), not merely
+  // a key that decrypts under the passphrase.
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes token_seed, LoadBrokerSigningKey(*store, root, "token_key"));
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes audit_seed, LoadBrokerSigningKey(*store, root, "audit_key"));
+  SIGIL_ASSIGN_OR_RETURN(Bytes audit_pub, DerivePublicKey(*store, audit_seed, "audit_key", where.shown));
+  SIGIL_ASSIGN_OR_RETURN(Bytes ca_pem, store->GetMeta("tls_ca.pem"));
+  SIGIL_ASSIGN_OR_RETURN(Bytes ca_key_wrapped, store->GetMeta("tls_ca_key.wrapped"));
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes ca_key, UnwrapKey(root, ca_key_wrapped, BrokerKeyIdentity("tls_ca_key")));
+  auto dev_pub = store->GetMeta("dev.platform.public");
+  if (!dev_pub && dev_pub.error().code() != Code::kNotFound) return std::move(dev_pub).error();
+
+  SIGIL_RETURN_IF_ERROR(RefuseInitialised(d, o.data_dir));
+  if (o.root_mode == RootKeyMode::kTpm) {
+    SIGIL_RETURN_IF_ERROR(SealExistingTpmRootKey(d, o, root));
+  } else {
+    SIGIL_RETURN_IF_ERROR(WriteRootKey(d.root_key(), root, o.root_mode, pass.get()));
+  }
+  SIGIL_RETURN_IF_ERROR(WriteFileAtomic(d.tls("ca.pem"), ca_pem, 0644));
+  SIGIL_RETURN_IF_ERROR(IssueServerCertificate(ca_pem, ca_key, d.tls("server.pem"), d.tls("server.key"), o.tls_names));
+  const bool dev_tee = o.dev_tee && static_cast<bool>(dev_pub);
+  if (o.dev_tee && !dev_pub) {
+    return Fail(Code::kNotFound, "--dev-tee: the fleet was not initialised with the development TEE");
+  }
+  if (dev_tee) {
+    SIGIL_RETURN_IF_ERROR(MakeDir(d.Path("dev"), 0700));
+    SIGIL_RETURN_IF_ERROR(attestation::dev::SaveDevPlatformPublicKey(d.dev("platform.pub"), *dev_pub));
+  }
+  return WriteBrokerFiles(d, o, ca_pem, audit_pub, dev_tee);
 }
 
 Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, const std::string& passphrase_file) {
@@ -222,15 +331,16 @@ Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, con
     seal_password = std::make_unique<SecretBytes>(std::move(p));
   }
   // The store first: a missing or damaged store is refused before seconds of Argon2id.
-  SIGIL_ASSIGN_OR_RETURN(b->store, OpenSqliteStore(d.store()));
+  SIGIL_ASSIGN_OR_RETURN(StoreLocation where, ConfiguredStore(d, cfg));
+  SIGIL_ASSIGN_OR_RETURN(b->store, OpenStore(where));
   RootKeyMode root_mode = RootKeyMode::kPassphrase;
   SIGIL_ASSIGN_OR_RETURN(b->root_key, LoadRootKey(d.root_key(), RootKeyUnlock{pass.get(), options.tpm_tcti,
                                                                              seal_password.get()}, &root_mode));
   b->dev_root_key = root_mode == RootKeyMode::kDevPlaintext;
   SIGIL_ASSIGN_OR_RETURN(b->token_seed, LoadBrokerSigningKey(*b->store, b->root_key, "token_key"));
   SIGIL_ASSIGN_OR_RETURN(SecretBytes audit_seed, LoadBrokerSigningKey(*b->store, b->root_key, "audit_key"));
-  SIGIL_ASSIGN_OR_RETURN(Bytes token_pub, DerivePublicKey(*b->store, b->token_seed, "token_key", d.store()));
-  SIGIL_RETURN_IF_ERROR(DerivePublicKey(*b->store, audit_seed, "audit_key", d.store()));
+  SIGIL_ASSIGN_OR_RETURN(Bytes token_pub, DerivePublicKey(*b->store, b->token_seed, "token_key", where.shown));
+  SIGIL_RETURN_IF_ERROR(DerivePublicKey(*b->store, audit_seed, "audit_key", where.shown));
   b->audit = std::make_unique<AuditLog>(*b->store, std::move(audit_seed), [] {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   });
@@ -291,7 +401,10 @@ Result<void> RecoverRootKey(const RecoverOptions& o) {
   }
   SIGIL_ASSIGN_OR_RETURN(SecretBytes root, LoadRootKey(d.root_key_recovery(), unlock, nullptr));
   {
-    SIGIL_ASSIGN_OR_RETURN(auto store, OpenSqliteStore(d.store()));
+    SIGIL_ASSIGN_OR_RETURN(std::string cfg_text, ReadTextFile(d.config()));
+    SIGIL_ASSIGN_OR_RETURN(Json cfg, ParseJson(cfg_text, d.config()));
+    SIGIL_ASSIGN_OR_RETURN(StoreLocation where, ConfiguredStore(d, cfg));
+    SIGIL_ASSIGN_OR_RETURN(auto store, OpenStore(where));
     auto check = LoadBrokerSigningKey(*store, root, "token_key");
     if (!check) {
       return Fail(Code::kVerificationFailed, d.root_key_recovery() + " holds a different root key than the one "

@@ -43,12 +43,25 @@ struct InitOptions {
   std::string listen = "127.0.0.1:8443";
   bool dev_tee = false;
   std::vector<std::string> tls_names;
+  // Where the store lives (store_open.h): empty for DATA/store.db, or a postgresql:// URL
+  // shared by a fleet of brokers.
+  std::string store;
+  // Init: if set, keeps a copy of the root key in the store wrapped by this passphrase
+  // (Argon2id), which `sigild join` needs. Join: the passphrase that unwraps that copy.
+  std::string join_passphrase_file;
 };
 
 // Creates the data directory (refusing to overwrite an existing one), the root key, the store
 // with the wrapped token and audit signing keys, TLS and admin credentials, and (with dev_tee)
 // the development TEE platform key.
 Result<void> InitDataDir(const InitOptions& options);
+
+// Makes a data directory for another broker of a fleet that shares `options.store`: unwraps
+// the store's shared root key copy with the join passphrase, checks it is the fleet's root key,
+// protects this broker's own copy the way `options.root_mode` says (passphrase, TPM seal or dev
+// plain text), issues this broker a server certificate from the fleet's CA (kept in the store,
+// wrapped by the root key) and writes the configuration. The store is only read.
+Result<void> JoinDataDir(const InitOptions& options);
 
 // A running broker's state: opened store, unwrapped keys, verifiers.
 struct OpenBroker {

@@ -107,6 +107,15 @@ Result<Json> PassphraseJson(const SecretBytes& root, const SecretBytes& passphra
   return j;
 }
 
+Json DevPlaintextJson(const SecretBytes& root) {
+  Json j;
+  j["type"] = "sigil-root-key";
+  j["mode"] = "dev-plaintext";
+  j["warning"] = "INSECURE: development mode, the root key is stored in plain text";
+  j["key"] = Base64UrlEncode(root.Reveal(SecretAccess::Get()));
+  return j;
+}
+
 Result<void> WriteJson(const std::string& path, const Json& j) {
   std::string text = j.dump(2) + "\n";
   auto w = WriteFileAtomic(path, AsBytes(text), 0600);
@@ -130,11 +139,8 @@ Result<SecretBytes> CreateRootKey(const std::string& path, RootKeyMode mode, con
   if (mode == RootKeyMode::kTpm) return Fail(Code::kInvalidArgument, "TPM mode: create the key, then WriteTpmRootKey");
   SIGIL_ASSIGN_OR_RETURN(SecretBytes root, SecretBytes::Random(32));
   Json j;
-  j["type"] = "sigil-root-key";
   if (mode == RootKeyMode::kDevPlaintext) {
-    j["mode"] = "dev-plaintext";
-    j["warning"] = "INSECURE: development mode, the root key is stored in plain text";
-    j["key"] = Base64UrlEncode(root.Reveal(SecretAccess::Get()));
+    j = DevPlaintextJson(root);
   } else {
     if (passphrase == nullptr || passphrase->empty()) return Fail(Code::kInvalidArgument, "a passphrase is required");
     SIGIL_ASSIGN_OR_RETURN(j, PassphraseJson(root, *passphrase, params));
@@ -147,6 +153,22 @@ Result<void> WritePassphraseRootKey(const std::string& path, const SecretBytes& 
                                     Argon2Params params) {
   SIGIL_ASSIGN_OR_RETURN(Json j, PassphraseJson(root, passphrase, params));
   return WriteJson(path, j);
+}
+
+Result<Bytes> EncodePassphraseRootKey(const SecretBytes& root, const SecretBytes& passphrase, Argon2Params params) {
+  SIGIL_ASSIGN_OR_RETURN(Json j, PassphraseJson(root, passphrase, params));
+  const std::string text = j.dump(2) + "\n";
+  return Bytes(text.begin(), text.end());  // the root key is AEAD-sealed inside; nothing secret
+}
+
+Result<void> WriteRootKey(const std::string& path, const SecretBytes& root, RootKeyMode mode,
+                          const SecretBytes* passphrase) {
+  if (mode == RootKeyMode::kTpm) return Fail(Code::kInvalidArgument, "TPM mode: use WriteTpmRootKey");
+  if (mode == RootKeyMode::kPassphrase) {
+    if (passphrase == nullptr || passphrase->empty()) return Fail(Code::kInvalidArgument, "a passphrase is required");
+    return WritePassphraseRootKey(path, root, *passphrase);
+  }
+  return WriteJson(path, DevPlaintextJson(root));
 }
 
 Result<void> WriteTpmRootKey(const std::string& path, const SecretBytes& root, const TpmSealSpec& spec) {
@@ -164,10 +186,16 @@ Result<SecretBytes> LoadRootKey(const std::string& path, const SecretBytes* pass
 }
 
 Result<SecretBytes> LoadRootKey(const std::string& path, const RootKeyUnlock& unlock, RootKeyMode* out_mode) {
-  const SecretBytes* passphrase = unlock.passphrase;
   SIGIL_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path, 1 << 16));
-  auto parsed = ParseJson(text, path);
+  auto key = DecodeRootKey(text, path, unlock, out_mode);
   sodium_memzero(text.data(), text.size());
+  return key;
+}
+
+Result<SecretBytes> DecodeRootKey(std::string_view text, const std::string& path, const RootKeyUnlock& unlock,
+                                  RootKeyMode* out_mode) {
+  const SecretBytes* passphrase = unlock.passphrase;
+  auto parsed = ParseJson(text, path);
   if (!parsed) return std::move(parsed).error();
   const Json& j = *parsed;
   SIGIL_ASSIGN_OR_RETURN(std::string mode, GetString(j, "mode", path));

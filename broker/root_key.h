@@ -5,7 +5,9 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
+#include "core/bytes.h"
 #include "core/result.h"
 #include "core/secret_bytes.h"
 
@@ -45,6 +47,18 @@ Result<SecretBytes> LoadRootKey(const std::string& path, const SecretBytes* pass
 // Any mode; `mode` (optional) receives the file's mode. TPM errors: see UnsealRootKey
 // (tpm_seal_root_key.h).
 Result<SecretBytes> LoadRootKey(const std::string& path, const RootKeyUnlock& unlock, RootKeyMode* mode);
+
+// The same, from the file's text (`path` names its origin in errors): the shared copy a joining
+// broker reads from the store (sigild join).
+Result<SecretBytes> DecodeRootKey(std::string_view text, const std::string& path, const RootKeyUnlock& unlock,
+                                  RootKeyMode* mode);
+// The passphrase mode's file content for `root`, without writing it anywhere: the copy kept in a
+// shared store for brokers that join the fleet.
+Result<Bytes> EncodePassphraseRootKey(const SecretBytes& root, const SecretBytes& passphrase,
+                                      Argon2Params params = DefaultArgon2Params());
+// Writes an existing root key (a joining broker's own copy) in passphrase or dev mode.
+Result<void> WriteRootKey(const std::string& path, const SecretBytes& root, RootKeyMode mode,
+                          const SecretBytes* passphrase);
 
 // Writes `root` wrapped by `passphrase` in the passphrase mode's format (0600, atomic). Also the
 // format of the TPM mode's opt-in recovery copy.

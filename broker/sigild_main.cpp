@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "broker/data_dir.h"
+#include "broker/pg_store.h"
 #include "broker/router.h"
 #include "broker/tpm_enrol_api.h"
 #include "broker/unauth_activity.h"
@@ -51,6 +52,15 @@ int RunInit(const InitOptions& o) {
   if (o.dev_tee) {
     std::printf("  INSECURE dev TEE platform key: %s/dev/platform.key (for demos and tests only)\n", o.data_dir.c_str());
   }
+  return 0;
+}
+
+int RunJoin(const InitOptions& o) {
+  if (auto h = HardenProcess(); !h) return Die(h.error());  // the root key is in memory here too
+  if (auto r = JoinDataDir(o); !r) return Die(r.error());
+  std::printf("joined the fleet of %s as %s\n  this broker's server certificate: %s/tls/server.pem (issued by the fleet CA)\n"
+              "  admin credentials: those of the fleet (any broker's admin/ directory)\n",
+              RedactStoreUrl(o.store).c_str(), o.data_dir.c_str(), o.data_dir.c_str());
   return 0;
 }
 
@@ -178,21 +188,35 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   InitOptions init;
   bool dev_root = false;
-  auto* ci = app.add_subcommand("init", "create a data directory: root key, store, TLS and admin credentials");
-  ci->add_option("--data-dir", init.data_dir, "directory to create")->required();
-  ci->add_flag("--dev-root-key", dev_root, "INSECURE: keep the root key in plain text (development only)");
-  ci->add_option("--passphrase-file", init.passphrase_file, "file whose first line is the root key passphrase (default: $SIGIL_ROOT_PASSPHRASE)");
   std::string seal;
-  ci->add_option("--seal", seal, "protect the root key with: 'tpm' (sealed to PCRs, tpm_seal.h) instead of a passphrase")
-      ->check(CLI::IsMember({"tpm"}));
-  ci->add_option("--tpm-tcti", init.tpm_tcti, "TPM TCTI, e.g. device:/dev/tpmrm0 or swtpm:host=127.0.0.1,port=2321");
-  ci->add_option("--seal-pcrs", init.seal_pcrs, "PCRs the sealed root key is bound to")->capture_default_str();
-  ci->add_option("--seal-password-file", init.seal_password_file, "optional seal password (first line)");
-  ci->add_option("--recovery-passphrase-file", init.recovery_passphrase_file,
-                 "opt-in: also write root.key.recovery, the root key wrapped by this passphrase (Argon2id)");
-  ci->add_option("--listen", init.listen, "address:port to serve on")->capture_default_str();
+  // init and join create a data directory the same way; join takes its keys from the fleet's
+  // shared store instead of making new ones.
+  auto data_dir_options = [&](CLI::App* c) {
+    c->add_option("--data-dir", init.data_dir, "directory to create")->required();
+    c->add_flag("--dev-root-key", dev_root, "INSECURE: keep the root key in plain text (development only)");
+    c->add_option("--passphrase-file", init.passphrase_file, "file whose first line is the root key passphrase (default: $SIGIL_ROOT_PASSPHRASE)");
+    c->add_option("--seal", seal, "protect the root key with: 'tpm' (sealed to PCRs, tpm_seal.h) instead of a passphrase")
+        ->check(CLI::IsMember({"tpm"}));
+    c->add_option("--tpm-tcti", init.tpm_tcti, "TPM TCTI, e.g. device:/dev/tpmrm0 or swtpm:host=127.0.0.1,port=2321");
+    c->add_option("--seal-pcrs", init.seal_pcrs, "PCRs the sealed root key is bound to")->capture_default_str();
+    c->add_option("--seal-password-file", init.seal_password_file, "optional seal password (first line)");
+    c->add_option("--recovery-passphrase-file", init.recovery_passphrase_file,
+                  "opt-in: also write root.key.recovery, the root key wrapped by this passphrase (Argon2id)");
+    c->add_option("--listen", init.listen, "address:port to serve on")->capture_default_str();
+    c->add_option("--tls-name", init.tls_names, "extra DNS name or IP for the server certificate");
+  };
+  auto* ci = app.add_subcommand("init", "create a data directory: root key, store, TLS and admin credentials");
+  data_dir_options(ci);
   ci->add_flag("--dev-tee", init.dev_tee, "enable the INSECURE development TEE (creates its platform key)");
-  ci->add_option("--tls-name", init.tls_names, "extra DNS name or IP for the server certificate");
+  ci->add_option("--store", init.store, "store location: sqlite:PATH, or postgresql://... shared by a fleet (default: DATA/store.db)");
+  ci->add_option("--join-passphrase-file", init.join_passphrase_file,
+                 "fleet: keep a copy of the root key in the store wrapped by this passphrase (Argon2id), for sigild join");
+  auto* cj = app.add_subcommand("join", "create a data directory for another broker of a fleet sharing a PostgreSQL store");
+  data_dir_options(cj);
+  cj->add_flag("--dev-tee", init.dev_tee, "serve the INSECURE development TEE too (if the fleet was initialised with it)");
+  cj->add_option("--store", init.store, "the fleet's store (postgresql://...)")->required();
+  cj->add_option("--join-passphrase-file", init.join_passphrase_file, "the passphrase given to init --join-passphrase-file")
+      ->required();
   std::string data_dir, listen, port_file;
   OpenOptions open_options;
   int nonce_ttl = 0, threads = 4;
@@ -215,13 +239,13 @@ int main(int argc, char** argv) {
   cr->add_option("--seal-pcrs", recover.seal_pcrs, "PCRs to seal to (default: those recorded in root.key)");
   cr->add_option("--seal-password-file", recover.seal_password_file, "seal password (needed if one was used)");
   CLI11_PARSE(app, argc, argv);
-  if (ci->parsed()) {
+  if (ci->parsed() || cj->parsed()) {
     if (dev_root && !seal.empty()) {
       return Die(Error(Code::kInvalidArgument, "--dev-root-key and --seal are mutually exclusive"));
     }
     init.root_mode = dev_root ? RootKeyMode::kDevPlaintext
                               : (seal == "tpm" ? RootKeyMode::kTpm : RootKeyMode::kPassphrase);
-    return RunInit(init);
+    return ci->parsed() ? RunInit(init) : RunJoin(init);
   }
   if (cr->parsed()) return RunRecover(recover);
   return RunServe(data_dir, open_options, listen, nonce_ttl, port_file, threads);

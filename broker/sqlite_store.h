@@ -9,11 +9,6 @@
 
 namespace sigil::broker {
 
-enum class StoreOpen {
-  kExisting,  // serve, recover-root-key and every other path: the file must exist
-  kCreate,    // sigild init (and tests): create the file if it does not exist
-};
-
 // Opens the database at `path` (creating it only with kCreate), refuses it if SQLite's integrity
 // check fails or it can only be opened read-only (messages name the file and the recovery
 // steps), applies the schema and its versioned migrations (PRAGMA user_version; older data

@@ -20,6 +20,13 @@ namespace sigil::broker {
 
 using TimePoint = std::chrono::system_clock::time_point;
 
+// Whether opening a store may create it. Only `sigild init` creates one: every other path
+// (serve, join, recover-root-key) refuses a missing store rather than start on an empty one.
+enum class StoreOpen {
+  kExisting,  // the store (SQLite file, PostgreSQL schema) must already exist
+  kCreate,    // sigild init (and tests): create it if it does not exist
+};
+
 struct KeyVersionRow {
   std::string tenant;
   std::string name;
@@ -106,10 +113,10 @@ class Store {
   virtual Result<int> SetKeyState(const std::string& tenant, const std::string& name, const std::string& from,
                                   const std::string& to) = 0;
   // Irreversibly erases the wrapped private key of `version` (or of every version): the blob is
-  // overwritten with zeros, then emptied, and the state set to "destroyed", in one transaction;
-  // freed pages are zeroed (secure_delete) and the WAL is checkpointed and truncated so no old
-  // page image keeps the blob. Name, version, class, public key and timestamps remain. Returns
-  // the number of versions destroyed (already destroyed ones are not counted).
+  // emptied and the state set to "destroyed" in one transaction, and the backend then removes
+  // the old copies it controls (docs/architecture.md says what each backend can and cannot
+  // erase). Name, version, class, public key and timestamps remain. Returns the number of
+  // versions destroyed (already destroyed ones are not counted).
   virtual Result<int> DestroyKeyMaterial(const std::string& tenant, const std::string& name,
                                          std::optional<std::uint32_t> version, std::int64_t now) = 0;
 
@@ -131,7 +138,7 @@ class Store {
                                     TimePoint now) = 0;
 
   // Appends one audit record atomically: `make` receives the current head (if any) and returns the
-  // new row plus the checkpoint to store with it. Durable (fsync'd) before return; on any failure
+  // new row plus the checkpoint to store with it. Durable (on stable storage) before return; on any failure
   // nothing is written.
   using AuditMaker = std::function<Result<std::pair<AuditRow, Checkpoint>>(const std::optional<AuditRow>& head)>;
   virtual Result<AuditRow> AppendAudit(const std::string& tenant, const AuditMaker& make) = 0;
