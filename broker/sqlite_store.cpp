@@ -317,6 +317,26 @@ class SqliteStore final : public Store {
   Result<void> ConsumeNonce(ByteSpan nonce, const std::string& tenant, const std::string& tee, TimePoint now) override {
     std::lock_guard lock(mu_);
     SIGIL_RETURN_IF_ERROR(Usable());
+    // One write transaction from the read on: a read transaction upgraded to a write after
+    // another connection committed fails with SQLITE_BUSY_SNAPSHOT (no busy wait), which a
+    // second process on the same file would see as "store unavailable" instead of "replay".
+    SIGIL_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    auto r = ConsumeNonceLocked(nonce, tenant, tee, now);
+    // A consumed nonce stays consumed even when the answer is kExpired: commit unless the
+    // store itself failed.
+    if (!r && r.error().code() == Code::kUnavailable) {
+      (void)Exec("ROLLBACK");
+      return r;
+    }
+    if (auto c = Exec("COMMIT"); !c) {
+      (void)Exec("ROLLBACK");
+      return std::move(c).error();
+    }
+    health_->WriteCommitted();
+    return r;
+  }
+
+  Result<void> ConsumeNonceLocked(ByteSpan nonce, const std::string& tenant, const std::string& tee, TimePoint now) {
     SIGIL_ASSIGN_OR_RETURN(Stmt q, Prepare("SELECT tenant, tee, expires_at, used FROM nonces WHERE nonce=?"));
     q.Bind(1, nonce);
     SIGIL_ASSIGN_OR_RETURN(bool row, q.Step());

@@ -34,7 +34,7 @@ class AuditDamage : public AuditedStoreTest {
   // Runs `sql` with `?1` bound to `bytes` (exact, as TEXT) on a second connection.
   void Exec(const std::string& sql, const std::string& bytes = "") {
     sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(dir_.File("store.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_open(harness_.location().target.c_str(), &db), SQLITE_OK);
     sqlite3_stmt* st = nullptr;
     ASSERT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
     if (sqlite3_bind_parameter_count(st) > 0) {

@@ -1,4 +1,4 @@
-// A fresh SQLite store in a temporary directory with an audit log over it, signed by a new
+// A fresh store of the backend under test (store_harness.h) with an audit log over it, signed by a new
 // Ed25519 key whose public half is pub_; the audit clock is a counter. Shared by the broker
 // tests that write and read audit records.
 #pragma once
@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "broker/audit_log.h"
-#include "broker/sqlite_store.h"
+#include "tests/unit/broker/store_harness.h"
 #include "core/ed25519.h"
 #include "tests/support/temp_dir.h"
 
@@ -17,7 +17,7 @@ namespace sigil::broker {
 class AuditedStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto s = OpenSqliteStore(dir_.File("store.db"), StoreOpen::kCreate);
+    auto s = harness_.Open(StoreOpen::kCreate);
     ASSERT_TRUE(s.has_value()) << s.error().message();
     store_ = std::move(*s);
     auto kp = Ed25519Generate();
@@ -27,6 +27,7 @@ class AuditedStoreTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  StoreHarness harness_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<AuditLog> audit_;
   Bytes pub_;

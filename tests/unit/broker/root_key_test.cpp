@@ -9,6 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "broker/key_wrap.h"
 #include "broker/root_key.h"
 #include "core/file_io.h"
 #include "core/json.h"
@@ -105,6 +106,32 @@ TEST(RootKey, SecretLinesAreBoundedAndNonEmpty) {
   ASSERT_OK(WriteFileAtomic(dir.File("empty"), AsBytes(std::string("\nsecond")), 0600));
   EXPECT_CODE(ReadSecretLine(dir.File("empty")), Code::kInvalidArgument);
   EXPECT_CODE(ReadSecretLine(dir.File("absent")), Code::kNotFound);
+}
+
+TEST(KeyWrap, BindsIdentity) {
+  ASSERT_OK_AND_ASSIGN(SecretBytes kek, SecretBytes::Random(32));
+  ASSERT_OK_AND_ASSIGN(SecretBytes key, SecretBytes::Random(32));
+  ASSERT_OK_AND_ASSIGN(Bytes blob, WrapKey(kek, key, KeyVersionIdentity("a", "k", 1)));
+  ASSERT_OK_AND_ASSIGN(SecretBytes back, UnwrapKey(kek, blob, KeyVersionIdentity("a", "k", 1)));
+  EXPECT_TRUE(ConstantTimeEquals(key, back));
+  EXPECT_CODE(UnwrapKey(kek, blob, KeyVersionIdentity("b", "k", 1)), Code::kVerificationFailed);
+  EXPECT_CODE(UnwrapKey(kek, blob, KeyVersionIdentity("a", "k", 2)), Code::kVerificationFailed);
+  blob[20] ^= 1;
+  EXPECT_CODE(UnwrapKey(kek, blob, KeyVersionIdentity("a", "k", 1)), Code::kVerificationFailed);
+}
+
+TEST(RootKey, PassphraseRoundTripAndWrongPassphrase) {
+  testing::TempDir dir;
+  ASSERT_OK_AND_ASSIGN(SecretBytes pass, SecretBytes::CopyFrom(AsBytes("correct horse")));
+  ASSERT_OK_AND_ASSIGN(SecretBytes wrong, SecretBytes::CopyFrom(AsBytes("wrong horse")));
+  Argon2Params fast = MinimumArgon2Params();  // the weakest accepted, to keep the test fast
+  ASSERT_OK_AND_ASSIGN(SecretBytes root, CreateRootKey(dir.File("root.key"), RootKeyMode::kPassphrase, &pass, fast));
+  bool dev = true;
+  ASSERT_OK_AND_ASSIGN(SecretBytes loaded, LoadRootKey(dir.File("root.key"), &pass, &dev));
+  EXPECT_FALSE(dev);
+  EXPECT_TRUE(ConstantTimeEquals(root, loaded));
+  EXPECT_CODE(LoadRootKey(dir.File("root.key"), &wrong, &dev), Code::kUnauthenticated);
+  EXPECT_CODE(LoadRootKey(dir.File("root.key"), nullptr, &dev), Code::kInvalidArgument);
 }
 
 }  // namespace

@@ -1,13 +1,11 @@
-// Store, key wrapping, root key and audit-chain tests against a real SQLite file.
-#include <sqlite3.h>
-
+// The store contract and the audit chain over it, against the backend under test (SQLite file
+// or PostgreSQL database: store_harness.h), with tampering done on the raw rows.
 #include <gtest/gtest.h>
 
 #include "broker/audit_chain.h"
 #include "broker/audit_log.h"
 #include "broker/key_wrap.h"
 #include "broker/root_key.h"
-#include "broker/sqlite_store.h"
 #include "core/ed25519.h"
 #include "tests/support/matchers.h"
 #include "tests/support/temp_dir.h"
@@ -32,16 +30,8 @@ class StoreTest : public AuditedStoreTest {
     return VerifyAuditChain(tenant, *rows, *cp, pub_);
   }
 
-  // Runs raw SQL on the store file through a second connection, as an attacker with file access would.
-  void Tamper(const std::string& sql) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(dir_.File("store.db").c_str(), &db), SQLITE_OK);
-    char* err = nullptr;
-    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-    EXPECT_EQ(rc, SQLITE_OK) << (err ? err : "");
-    sqlite3_free(err);
-    sqlite3_close(db);
-  }
+  // Raw SQL on the store's tables, as an attacker with write access to the file or database would.
+  void Tamper(const std::string& sql) { harness_.Tamper(sql); }
 };
 
 TEST_F(StoreTest, TenantsKeysPoliciesRefs) {
@@ -153,38 +143,17 @@ TEST_F(StoreTest, ForgedCheckpointIsRefused) {
 
 TEST_F(StoreTest, AppendFailsClosedWhenTheStoreRefusesWrites) {
   AppendN("acme", 1);
-  Tamper("CREATE TRIGGER fail_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(FAIL, 'disk full'); END;");
+  if (harness_.backend() == StoreBackend::kPostgres) {
+    Tamper("CREATE FUNCTION fail_audit() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full' USING ERRCODE = '53100'; END $$ "
+           "LANGUAGE plpgsql; CREATE TRIGGER fail_audit BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION fail_audit();");
+  } else {
+    Tamper("CREATE TRIGGER fail_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(FAIL, 'disk full'); END;");
+  }
   AuditEvent ev{"r", "a", "release", "k", 1, "allow", "x", "", "", "", ""};
   EXPECT_CODE(audit_->Append("acme", ev), Code::kUnavailable);
   auto r = VerifyNow("acme");
   EXPECT_TRUE(r.ok) << r.problem;  // nothing partial was written
   EXPECT_EQ(r.records, 1u);
-}
-
-TEST(KeyWrap, BindsIdentity) {
-  ASSERT_OK_AND_ASSIGN(SecretBytes kek, SecretBytes::Random(32));
-  ASSERT_OK_AND_ASSIGN(SecretBytes key, SecretBytes::Random(32));
-  ASSERT_OK_AND_ASSIGN(Bytes blob, WrapKey(kek, key, KeyVersionIdentity("a", "k", 1)));
-  ASSERT_OK_AND_ASSIGN(SecretBytes back, UnwrapKey(kek, blob, KeyVersionIdentity("a", "k", 1)));
-  EXPECT_TRUE(ConstantTimeEquals(key, back));
-  EXPECT_CODE(UnwrapKey(kek, blob, KeyVersionIdentity("b", "k", 1)), Code::kVerificationFailed);
-  EXPECT_CODE(UnwrapKey(kek, blob, KeyVersionIdentity("a", "k", 2)), Code::kVerificationFailed);
-  blob[20] ^= 1;
-  EXPECT_CODE(UnwrapKey(kek, blob, KeyVersionIdentity("a", "k", 1)), Code::kVerificationFailed);
-}
-
-TEST(RootKey, PassphraseRoundTripAndWrongPassphrase) {
-  testing::TempDir dir;
-  ASSERT_OK_AND_ASSIGN(SecretBytes pass, SecretBytes::CopyFrom(AsBytes("correct horse")));
-  ASSERT_OK_AND_ASSIGN(SecretBytes wrong, SecretBytes::CopyFrom(AsBytes("wrong horse")));
-  Argon2Params fast = MinimumArgon2Params();  // the weakest accepted, to keep the test fast
-  ASSERT_OK_AND_ASSIGN(SecretBytes root, CreateRootKey(dir.File("root.key"), RootKeyMode::kPassphrase, &pass, fast));
-  bool dev = true;
-  ASSERT_OK_AND_ASSIGN(SecretBytes loaded, LoadRootKey(dir.File("root.key"), &pass, &dev));
-  EXPECT_FALSE(dev);
-  EXPECT_TRUE(ConstantTimeEquals(root, loaded));
-  EXPECT_CODE(LoadRootKey(dir.File("root.key"), &wrong, &dev), Code::kUnauthenticated);
-  EXPECT_CODE(LoadRootKey(dir.File("root.key"), nullptr, &dev), Code::kInvalidArgument);
 }
 
 }  // namespace

@@ -1,10 +1,10 @@
 // The store's per-tenant TPM AK registry and the durable TPM replay state (store.h), on the real
-// SQLite store: round trip, tenant scoping, and a replay state that survives reopening the store.
+// backend under test (store_harness.h): round trip, tenant scoping, and a replay state that
+// survives reopening the store.
 #include <gtest/gtest.h>
 
-#include "broker/sqlite_store.h"
 #include "tests/support/matchers.h"
-#include "tests/support/temp_dir.h"
+#include "tests/unit/broker/store_harness.h"
 
 namespace sigil::broker {
 namespace {
@@ -12,7 +12,7 @@ namespace {
 class TpmAkStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto s = OpenSqliteStore(dir_.File("store.db"), StoreOpen::kCreate);
+    auto s = harness_.Open(StoreOpen::kCreate);
     ASSERT_TRUE(s.has_value()) << s.error().message();
     store_ = std::move(*s);
     ASSERT_OK(store_->CreateTenant("acme", Bytes{1}));
@@ -20,11 +20,11 @@ class TpmAkStoreTest : public ::testing::Test {
   }
   void Reopen() {
     store_.reset();
-    auto s = OpenSqliteStore(dir_.File("store.db"));
+    auto s = harness_.Open();
     ASSERT_TRUE(s.has_value()) << s.error().message();
     store_ = std::move(*s);
   }
-  sigil::testing::TempDir dir_;
+  StoreHarness harness_;
   std::unique_ptr<Store> store_;
 };
 

@@ -1,0 +1,40 @@
+// The store tests run against both backends from the same test code: each test binary is built
+// once per backend (SIGIL_STORE_BACKEND_POSTGRES selects PostgreSQL; CMakeLists.txt), and a
+// StoreHarness gives each test a fresh store of that backend: an SQLite file in a temporary
+// directory, or a fresh database on one real PostgreSQL server started for the test binary
+// (tests/support/postgres_server.h). Tamper() edits the backing rows directly, as someone with
+// write access to the file or the database would.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "broker/store.h"
+#include "broker/store_open.h"
+#include "tests/support/postgres_server.h"
+#include "tests/support/temp_dir.h"
+
+namespace sigil::broker {
+
+StoreBackend BackendUnderTest();
+const char* BackendName(StoreBackend b);
+
+class StoreHarness {
+ public:
+  StoreHarness();
+  // Another connection (or pool) to the same store: what a second broker of a fleet sees.
+  Result<std::unique_ptr<Store>> Open(StoreOpen how = StoreOpen::kExisting) const;
+  // Raw SQL on the store's own tables, outside the broker (fails the test on an SQL error).
+  void Tamper(const std::string& sql) const;
+  StoreBackend backend() const { return location_.backend; }
+  const StoreLocation& location() const { return location_; }
+  // PostgreSQL: the shared server (to stop and restart it); nullptr for SQLite.
+  static testing::PostgresServer* Server();
+
+ private:
+  testing::TempDir dir_;
+  StoreLocation location_;
+  std::string database_;
+};
+
+}  // namespace sigil::broker
