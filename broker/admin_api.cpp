@@ -1,5 +1,7 @@
 #include "broker/admin_api.h"
 
+#include <cstdio>
+
 #include "attestation/tpm/signature.h"
 #include "attestation/tpm/verifier.h"
 #include "broker/audit_wire.h"
@@ -244,6 +246,21 @@ Result<Json> AdminPublicKey(const BrokerContext& ctx, const std::string& tenant,
   SIGIL_ASSIGN_OR_RETURN(KeyVersionRow k, ctx.store->LatestKeyVersion(tenant, key));
   // Encrypting new artifacts to a destroyed version would make them undecryptable.
   if (k.state == "destroyed") return KeyUnusable(k);
+  // The public half model owners encrypt to is derived from the wrapped private key (AEAD-bound
+  // to the root key, tenant and version), never taken from its row alone: whoever can write the
+  // store (a shared database widens that circle) could otherwise hand owners a key of their own
+  // and decrypt every model encrypted afterwards.
+  SIGIL_ASSIGN_OR_RETURN(Bytes wrapped_kek, ctx.store->GetTenantKek(tenant));
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, UnwrapKey(*ctx.root_key, wrapped_kek, TenantKekIdentity(tenant)));
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes sk, UnwrapKey(kek, k.wrapped_private_key, KeyVersionIdentity(tenant, key, k.version)));
+  SIGIL_ASSIGN_OR_RETURN(Bytes derived, hpke::PublicKeyFromPrivate(hpke::Kem::kX25519HkdfSha256, sk));
+  if (derived != k.public_key) {
+    std::fprintf(stderr, "sigild: ALARM: the stored public key of %s/%s version %u is not the public half of its private "
+                         "key: someone with write access to the store replaced it\n", tenant.c_str(), key.c_str(), k.version);
+    return Fail(Code::kVerificationFailed, "ALARM: the stored public key of '" + tenant + "/" + key + "' version " +
+                                               std::to_string(k.version) + " does not match its private key (the store "
+                                               "was edited); refusing to hand it out");
+  }
   return Json{{"type", "sigil-public-key"}, {"tenant", tenant}, {"key", key}, {"version", k.version},
               {"suite", "X25519-HKDF-SHA256-AES-256-GCM"}, {"public_key", Base64UrlEncode(k.public_key)}};
 }

@@ -229,5 +229,21 @@ TEST_F(FleetTest, ConcurrentReleasesAtThreeBrokersLeaveOneChainThatVerifies) {
   }
 }
 
+// Whoever can write the shared database must not be able to make model owners encrypt to a key
+// of their own: the public half handed out is derived from the wrapped private key.
+TEST_F(FleetTest, APublicKeySwappedInTheDatabaseIsRefusedWithAnAlarm) {
+  ASSERT_EQ(Sigil(0, {"key", "create", "acme/swapped"}).exit_code, 0);
+  ASSERT_EQ(Sigil(1, {"key", "public", "acme/swapped"}).exit_code, 0);
+  auto attacker = hpke::GenerateKeyPair(hpke::Kem::kX25519HkdfSha256);
+  ASSERT_TRUE(attacker.has_value());
+  pg_->Psql("fleet", "UPDATE key_versions SET public_key='\\x" + HexEncode(attacker->public_key) +
+                         "' WHERE tenant='acme' AND name='swapped'");
+  for (int b = 0; b < 3; ++b) {
+    auto r = Sigil(b, {"key", "public", "acme/swapped"});
+    EXPECT_NE(r.exit_code, 0) << "broker " << b << " handed out the swapped key: " << r.out;
+    EXPECT_NE(r.err.find("ALARM"), std::string::npos) << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace sigil::integration
