@@ -275,8 +275,8 @@ Result<Json> AdminSetPolicy(const BrokerContext& ctx, const RequestMeta& meta, c
   SIGIL_RETURN_IF_ERROR(ctx.store->PutPolicy(tenant, text));
   SIGIL_ASSIGN_OR_RETURN(auto stored, ctx.store->GetPolicy(tenant));
   // The version just validated is the one releases will use: parsed once, here.
-  if (ctx.policies != nullptr) ctx.policies->Put(tenant, stored.second, shared);
-  SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, tenant, "admin.policy.set", "", stored.second, "policy version " + std::to_string(stored.second)));
+  if (ctx.policies != nullptr) ctx.policies->Put(tenant, stored.version, shared);
+  SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, tenant, "admin.policy.set", "", stored.version, "policy version " + std::to_string(stored.version)));
   // Sets named by the policy that do not exist yet: `in_reference` over them is false, so a
   // typo or a set not yet created silently changes what the policy admits.
   Json warnings = Json::array();
@@ -287,12 +287,12 @@ Result<Json> AdminSetPolicy(const BrokerContext& ctx, const RequestMeta& meta, c
                          " " + set + " VALUE`); until it does, in_reference over it is false");
     }
   }
-  return Json{{"tenant", tenant}, {"policy_version", stored.second}, {"warnings", warnings}};
+  return Json{{"tenant", tenant}, {"policy_version", stored.version}, {"warnings", warnings}};
 }
 
 Result<Json> AdminGetPolicy(const BrokerContext& ctx, const std::string& tenant) {
   SIGIL_ASSIGN_OR_RETURN(auto p, ctx.store->GetPolicy(tenant));
-  return Json{{"tenant", tenant}, {"policy_version", p.second}, {"policy", p.first}};
+  return Json{{"tenant", tenant}, {"policy_version", p.version}, {"policy", p.text}};
 }
 
 Result<Json> AdminAddReference(const BrokerContext& ctx, const RequestMeta& meta, const std::string& tenant, const Json& body) {

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include "broker/certs.h"
 #include "broker/collateral_cache.h"
 #include "broker/key_wrap.h"
+#include "broker/store_auth.h"
 #include "broker/store_open.h"
 #include "core/ed25519.h"
 #include "core/encoding.h"
@@ -310,7 +312,7 @@ Result<void> JoinDataDir(const InitOptions& o) {
 }
 
 Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, const std::string& passphrase_file) {
-  return OpenDataDir(data_dir, OpenOptions{passphrase_file, "", ""});
+  return OpenDataDir(data_dir, OpenOptions{passphrase_file, "", "", false});
 }
 
 Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, const OpenOptions& options) {
@@ -337,6 +339,12 @@ Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, con
   SIGIL_ASSIGN_OR_RETURN(b->root_key, LoadRootKey(d.root_key(), RootKeyUnlock{pass.get(), options.tpm_tcti,
                                                                              seal_password.get()}, &root_mode));
   b->dev_root_key = root_mode == RootKeyMode::kDevPlaintext;
+  if (options.tag_existing_rows) {
+    SIGIL_ASSIGN_OR_RETURN(int tagged, TagExistingRows(*b->store, b->root_key));
+    std::fprintf(stderr, "sigild: tagged %d existing store rows (--tag-existing-rows)\n", tagged);
+  }
+  // From here on every authority row read from the store is checked (store_auth.h).
+  SIGIL_ASSIGN_OR_RETURN(b->store, AuthenticateStore(std::move(b->store), b->root_key));
   SIGIL_ASSIGN_OR_RETURN(b->token_seed, LoadBrokerSigningKey(*b->store, b->root_key, "token_key"));
   SIGIL_ASSIGN_OR_RETURN(SecretBytes audit_seed, LoadBrokerSigningKey(*b->store, b->root_key, "audit_key"));
   SIGIL_ASSIGN_OR_RETURN(Bytes token_pub, DerivePublicKey(*b->store, b->token_seed, "token_key", where.shown));

@@ -85,6 +85,9 @@ struct OpenOptions {
   std::string passphrase_file;
   std::string tpm_tcti;
   std::string seal_password_file;
+  // Upgrade from a store written before rows were tagged (store_auth.h): tag every untagged
+  // authority row as it stands. Only after the operator has checked the store.
+  bool tag_existing_rows = false;
 };
 Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, const OpenOptions& options);
 

@@ -46,6 +46,12 @@ Params& Params::Blob(ByteSpan v) {
   return *this;
 }
 
+Params& Params::Append(const Params& more) {
+  values_.insert(values_.end(), more.values_.begin(), more.values_.end());
+  formats_.insert(formats_.end(), more.formats_.begin(), more.formats_.end());
+  return *this;
+}
+
 Params& Params::Null() {
   values_.emplace_back(std::nullopt);
   formats_.push_back(0);

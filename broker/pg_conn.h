@@ -41,6 +41,7 @@ class Params {
   Params& Int(std::int64_t v);
   Params& Blob(ByteSpan v);  // sent in binary format: no escaping, any bytes
   Params& Null();
+  Params& Append(const Params& more);
 
  private:
   friend class Conn;

@@ -30,13 +30,14 @@ CREATE TABLE IF NOT EXISTS tenants (name TEXT PRIMARY KEY, kek BYTEA NOT NULL, c
 CREATE TABLE IF NOT EXISTS key_versions (
   tenant TEXT NOT NULL REFERENCES tenants(name), name TEXT NOT NULL, version BIGINT NOT NULL,
   class TEXT NOT NULL, state TEXT NOT NULL, public_key BYTEA NOT NULL, private_key BYTEA NOT NULL,
-  created_at BIGINT NOT NULL, destroyed_at BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (tenant, name, version));
+  created_at BIGINT NOT NULL, destroyed_at BIGINT NOT NULL DEFAULT 0, mac BYTEA NOT NULL DEFAULT '\x',
+  PRIMARY KEY (tenant, name, version));
 CREATE TABLE IF NOT EXISTS policies (
   tenant TEXT NOT NULL REFERENCES tenants(name), version BIGINT NOT NULL, text TEXT NOT NULL,
-  created_at BIGINT NOT NULL, PRIMARY KEY (tenant, version));
+  created_at BIGINT NOT NULL, mac BYTEA NOT NULL DEFAULT '\x', PRIMARY KEY (tenant, version));
 CREATE TABLE IF NOT EXISTS refs (
   tenant TEXT NOT NULL REFERENCES tenants(name), set_name TEXT NOT NULL, value TEXT NOT NULL,
-  PRIMARY KEY (tenant, set_name, value));
+  mac BYTEA NOT NULL DEFAULT '\x', PRIMARY KEY (tenant, set_name, value));
 CREATE TABLE IF NOT EXISTS nonces (
   nonce BYTEA PRIMARY KEY, tenant TEXT NOT NULL, tee TEXT NOT NULL, expires_at BIGINT NOT NULL,
   used BOOLEAN NOT NULL DEFAULT false);
@@ -46,7 +47,7 @@ CREATE TABLE IF NOT EXISTS audit (
   PRIMARY KEY (tenant, seq));
 CREATE TABLE IF NOT EXISTS tpm_aks (
   tenant TEXT NOT NULL REFERENCES tenants(name), id TEXT NOT NULL, name TEXT NOT NULL, spki BYTEA NOT NULL,
-  created_at BIGINT NOT NULL, tpm_name BYTEA NOT NULL, PRIMARY KEY (tenant, id));
+  created_at BIGINT NOT NULL, tpm_name BYTEA NOT NULL, mac BYTEA NOT NULL DEFAULT '\x', PRIMARY KEY (tenant, id));
 CREATE TABLE IF NOT EXISTS tpm_clock (
   ak TEXT PRIMARY KEY, reset_count BIGINT NOT NULL, restart_count BIGINT NOT NULL, clock BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoints (
@@ -269,10 +270,10 @@ class PostgresStore final : public Store {
   Result<void> PutKeyVersion(const KeyVersionRow& k) override {
     return WithConn([&](Conn& c) -> Result<void> {
       Outcome o = c.Exec(
-          "INSERT INTO key_versions(tenant,name,version,class,state,public_key,private_key,created_at) "
-          "VALUES($1,$2,$3,$4,$5,$6,$7,$8)",
+          "INSERT INTO key_versions(tenant,name,version,class,state,public_key,private_key,created_at,mac) "
+          "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)",
           Params().Text(k.tenant).Text(k.name).Int(k.version).Text(k.key_class).Text(k.state).Blob(k.public_key)
-              .Blob(k.wrapped_private_key).Int(k.created_at));
+              .Blob(k.wrapped_private_key).Int(k.created_at).Blob(k.mac));
       if (o.failure == Failure::kDuplicate) {
         return Fail(Code::kAlreadyExists, "key '" + k.tenant + "/" + k.name + "' version " + std::to_string(k.version) +
                                               " already exists");
@@ -311,26 +312,31 @@ class PostgresStore final : public Store {
   }
 
   Result<int> SetKeyState(const std::string& tenant, const std::string& name, const std::string& from,
-                          const std::string& to) override {
-    return WithConn([&](Conn& c) -> Result<int> {
-      Outcome o = c.Exec("UPDATE key_versions SET state=$1 WHERE tenant=$2 AND name=$3 AND state=$4",
-                         Params().Text(to).Text(tenant).Text(name).Text(from));
-      SIGIL_RETURN_IF_ERROR(Committed(o));
-      return static_cast<int>(o.rows.Affected());
+                          const std::string& to, const KeyRowMac& mac_for) override {
+    return InTransaction([&](Conn& c) -> Result<int> {
+      SIGIL_ASSIGN_OR_RETURN(std::vector<KeyVersionRow> rows, LockKeyRows(c, tenant, name, "state=$3", Params().Text(from)));
+      for (KeyVersionRow& row : rows) {
+        row.state = to;
+        SIGIL_RETURN_IF_ERROR(UpdateKeyRow(c, row, mac_for));
+      }
+      return static_cast<int>(rows.size());
     });
   }
 
   Result<int> DestroyKeyMaterial(const std::string& tenant, const std::string& name,
-                                 std::optional<std::uint32_t> version, std::int64_t now) override {
-    SIGIL_ASSIGN_OR_RETURN(int destroyed, WithConn([&](Conn& c) -> Result<int> {
-      const std::string where = version ? " WHERE tenant=$1 AND name=$2 AND state<>'destroyed' AND version=$4"
-                                        : " WHERE tenant=$1 AND name=$2 AND state<>'destroyed'";
+                                 std::optional<std::uint32_t> version, std::int64_t now, const KeyRowMac& mac_for) override {
+    SIGIL_ASSIGN_OR_RETURN(int destroyed, InTransaction([&](Conn& c) -> Result<int> {
       Params p;
-      p.Text(tenant).Text(name).Int(now);
       if (version) p.Int(*version);
-      Outcome o = c.Exec("UPDATE key_versions SET private_key='\\x'::bytea, state='destroyed', destroyed_at=$3" + where, p);
-      SIGIL_RETURN_IF_ERROR(Committed(o));
-      return static_cast<int>(o.rows.Affected());
+      SIGIL_ASSIGN_OR_RETURN(std::vector<KeyVersionRow> rows,
+                             LockKeyRows(c, tenant, name, version ? "state<>'destroyed' AND version=$3" : "state<>'destroyed'", p));
+      for (KeyVersionRow& row : rows) {
+        row.state = "destroyed";
+        row.wrapped_private_key.clear();
+        row.destroyed_at = now;
+        SIGIL_RETURN_IF_ERROR(UpdateKeyRow(c, row, mac_for));
+      }
+      return static_cast<int>(rows.size());
     }));
     // The update left the old row version behind as a dead tuple; VACUUM removes it from the
     // table (its space is reused later; WAL segments and backups are the operator's to expire,
@@ -346,36 +352,42 @@ class PostgresStore final : public Store {
     return destroyed;
   }
 
-  Result<void> PutPolicy(const std::string& tenant, const std::string& text) override {
+  Result<void> PutPolicy(const std::string& tenant, const std::string& text, const PolicyRowMac& mac_for) override {
     return InTransaction([&](Conn& c) -> Result<void> {
       SIGIL_RETURN_IF_ERROR(Query(c, kLockPolicy, Params().Text(tenant)));
-      return Run(c, "INSERT INTO policies(tenant,version,text,created_at) VALUES($1, "
-                      "(SELECT COALESCE(MAX(version),0)+1 FROM policies WHERE tenant=$1), $2, $3)",
-                   Params().Text(tenant).Text(text).Int(Seconds(std::chrono::system_clock::now())));
+      SIGIL_ASSIGN_OR_RETURN(pg::Rows v, Query(c, "SELECT COALESCE(MAX(version),0)+1 FROM policies WHERE tenant=$1",
+                                               Params().Text(tenant)));
+      PolicyRow row{text, v.Int(0, 0), {}};
+      if (mac_for) row.mac = mac_for(tenant, row);
+      return Run(c, "INSERT INTO policies(tenant,version,text,created_at,mac) VALUES($1,$2,$3,$4,$5)",
+                 Params().Text(tenant).Int(row.version).Text(text).Int(Seconds(std::chrono::system_clock::now())).Blob(row.mac));
     });
   }
 
-  Result<std::pair<std::string, std::int64_t>> GetPolicy(const std::string& tenant) override {
-    return WithConn([&](Conn& c) -> Result<std::pair<std::string, std::int64_t>> {
-      SIGIL_ASSIGN_OR_RETURN(pg::Rows r, Query(c, "SELECT text, version FROM policies WHERE tenant=$1 "
+  Result<PolicyRow> GetPolicy(const std::string& tenant) override {
+    return WithConn([&](Conn& c) -> Result<PolicyRow> {
+      SIGIL_ASSIGN_OR_RETURN(pg::Rows r, Query(c, "SELECT text, version, mac FROM policies WHERE tenant=$1 "
                                                   "ORDER BY version DESC LIMIT 1", Params().Text(tenant)));
       if (r.size() == 0) return Fail(Code::kNotFound, "tenant '" + tenant + "' has no policy");
-      return std::make_pair(r.Text(0, 0), r.Int(0, 1));
+      return PolicyRow{r.Text(0, 0), r.Int(0, 1), r.Blob(0, 2)};
     });
   }
 
-  Result<void> AddReference(const std::string& tenant, const std::string& set, const std::string& value) override {
+  Result<void> AddReference(const std::string& tenant, const std::string& set, const std::string& value,
+                            ByteSpan mac) override {
     return WithConn([&](Conn& c) -> Result<void> {
-      return Committed(c.Exec("INSERT INTO refs(tenant,set_name,value) VALUES($1,$2,$3) ON CONFLICT DO NOTHING",
-                              Params().Text(tenant).Text(set).Text(value)));
+      return Committed(c.Exec("INSERT INTO refs(tenant,set_name,value,mac) VALUES($1,$2,$3,$4) "
+                              "ON CONFLICT (tenant,set_name,value) DO UPDATE SET mac=EXCLUDED.mac",
+                              Params().Text(tenant).Text(set).Text(value).Blob(mac)));
     });
   }
 
-  Result<std::map<std::string, std::set<std::string>>> ListReferences(const std::string& tenant) override {
-    return WithConn([&](Conn& c) -> Result<std::map<std::string, std::set<std::string>>> {
-      SIGIL_ASSIGN_OR_RETURN(pg::Rows r, Query(c, "SELECT set_name, value FROM refs WHERE tenant=$1", Params().Text(tenant)));
-      std::map<std::string, std::set<std::string>> out;
-      for (int i = 0; i < r.size(); ++i) out[r.Text(i, 0)].insert(r.Text(i, 1));
+  Result<std::vector<ReferenceRow>> ListReferenceRows(const std::string& tenant) override {
+    return WithConn([&](Conn& c) -> Result<std::vector<ReferenceRow>> {
+      SIGIL_ASSIGN_OR_RETURN(pg::Rows r, Query(c, "SELECT set_name, value, mac FROM refs WHERE tenant=$1 ORDER BY set_name, value",
+                                               Params().Text(tenant)));
+      std::vector<ReferenceRow> out;
+      for (int i = 0; i < r.size(); ++i) out.push_back(ReferenceRow{r.Text(i, 0), r.Text(i, 1), r.Blob(i, 2)});
       return out;
     });
   }
@@ -481,9 +493,9 @@ class PostgresStore final : public Store {
 
   Result<void> PutTpmAk(const TpmAkRow& row) override {
     return WithConn([&](Conn& c) -> Result<void> {
-      Outcome o = c.Exec("INSERT INTO tpm_aks(tenant,id,name,spki,created_at,tpm_name) VALUES($1,$2,$3,$4,$5,$6)",
+      Outcome o = c.Exec("INSERT INTO tpm_aks(tenant,id,name,spki,created_at,tpm_name,mac) VALUES($1,$2,$3,$4,$5,$6,$7)",
                          Params().Text(row.tenant).Text(row.id).Text(row.name).Blob(row.spki).Int(row.created_at)
-                             .Blob(row.tpm_name));
+                             .Blob(row.tpm_name).Blob(row.mac));
       if (o.failure == Failure::kDuplicate) {
         return Fail(Code::kAlreadyExists, "TPM AK " + row.id + " is already registered for tenant '" + row.tenant + "'");
       }
@@ -493,11 +505,11 @@ class PostgresStore final : public Store {
 
   Result<std::vector<TpmAkRow>> ListTpmAks(const std::string& tenant) override {
     return WithConn([&](Conn& c) -> Result<std::vector<TpmAkRow>> {
-      SIGIL_ASSIGN_OR_RETURN(pg::Rows r, Query(c, "SELECT tenant,id,name,spki,created_at,tpm_name FROM tpm_aks WHERE tenant=$1 "
+      SIGIL_ASSIGN_OR_RETURN(pg::Rows r, Query(c, "SELECT tenant,id,name,spki,created_at,tpm_name,mac FROM tpm_aks WHERE tenant=$1 "
                                                   "ORDER BY created_at, id", Params().Text(tenant)));
       std::vector<TpmAkRow> out;
       for (int i = 0; i < r.size(); ++i) {
-        out.push_back(TpmAkRow{r.Text(i, 0), r.Text(i, 1), r.Text(i, 2), r.Blob(i, 3), r.Int(i, 4), r.Blob(i, 5)});
+        out.push_back(TpmAkRow{r.Text(i, 0), r.Text(i, 1), r.Text(i, 2), r.Blob(i, 3), r.Int(i, 4), r.Blob(i, 5), r.Blob(i, 6)});
       }
       return out;
     });
@@ -595,7 +607,7 @@ class PostgresStore final : public Store {
  private:
   static constexpr std::int64_t kProbeStaleMillis = 10'000;
   static constexpr const char* kKeyColumns =
-      "SELECT tenant,name,version,class,state,public_key,private_key,created_at,destroyed_at FROM key_versions";
+      "SELECT tenant,name,version,class,state,public_key,private_key,created_at,destroyed_at,mac FROM key_versions";
 
   static std::string AsString(const Bytes& b) { return std::string(b.begin(), b.end()); }
 
@@ -677,7 +689,30 @@ class PostgresStore final : public Store {
   }
   static KeyVersionRow ReadKey(const pg::Rows& r, int i) {
     return KeyVersionRow{r.Text(i, 0), r.Text(i, 1), r.Text(i, 3), static_cast<std::uint32_t>(r.Int(i, 2)),
-                         r.Text(i, 4), r.Blob(i, 5), r.Blob(i, 6), r.Int(i, 7), r.Int(i, 8)};
+                         r.Text(i, 4), r.Blob(i, 5), r.Blob(i, 6), r.Int(i, 7), r.Int(i, 8), r.Blob(i, 9)};
+  }
+
+  // The versions of tenant/name matching `condition` (parameters from $3 on: `more`), locked
+  // for update until the transaction ends.
+  Result<std::vector<KeyVersionRow>> LockKeyRows(Conn& c, const std::string& tenant, const std::string& name,
+                                                 const std::string& condition, Params more) {
+    Params p;
+    p.Text(tenant).Text(name);
+    p.Append(more);
+    SIGIL_ASSIGN_OR_RETURN(pg::Rows r, Query(c, std::string(kKeyColumns) + " WHERE tenant=$1 AND name=$2 AND " + condition +
+                                                    " ORDER BY version FOR UPDATE", p));
+    std::vector<KeyVersionRow> rows;
+    for (int i = 0; i < r.size(); ++i) rows.push_back(ReadKey(r, i));
+    return rows;
+  }
+
+  // Writes state, private key, destroyed_at and the new tag of one version.
+  Result<void> UpdateKeyRow(Conn& c, KeyVersionRow& row, const KeyRowMac& mac_for) {
+    row.mac = mac_for ? mac_for(row) : Bytes{};
+    return Run(c, "UPDATE key_versions SET state=$1, private_key=$2, destroyed_at=$3, mac=$4 "
+                  "WHERE tenant=$5 AND name=$6 AND version=$7",
+               Params().Text(row.state).Blob(row.wrapped_private_key).Int(row.destroyed_at).Blob(row.mac).Text(row.tenant)
+                   .Text(row.name).Int(row.version));
   }
 
   ServerHealth health_;

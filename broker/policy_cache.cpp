@@ -14,15 +14,15 @@ Result<std::shared_ptr<const policy::Policy>> PolicyCache::Get(Store& store, con
   std::shared_ptr<Slot> slot = SlotFor(tenant);
   std::lock_guard lock(slot->mu);
   // Exact match: versions are not monotonic across a tenant deleted and created again.
-  if (slot->policy && slot->version == stored.second) return slot->policy;
+  if (slot->policy && slot->version == stored.version) return slot->policy;
   {
     std::lock_guard count(mu_);
     ++parses_;
   }
-  auto parsed = policy::ParsePolicy(stored.first, "policy v" + std::to_string(stored.second) + " of tenant " + tenant);
+  auto parsed = policy::ParsePolicy(stored.text, "policy v" + std::to_string(stored.version) + " of tenant " + tenant);
   if (!parsed) return Fail(Code::kInternal, "stored policy does not parse: " + parsed.error().message());
   slot->policy = std::make_shared<const policy::Policy>(std::move(*parsed));
-  slot->version = stored.second;
+  slot->version = stored.version;
   return slot->policy;
 }
 

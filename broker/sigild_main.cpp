@@ -229,6 +229,9 @@ int main(int argc, char** argv) {
   cs->add_option("--nonce-ttl", nonce_ttl, "nonce lifetime in seconds (default from config: 60)");
   cs->add_option("--port-file", port_file, "write the bound port to this file once listening");
   cs->add_option("--threads", threads, "I/O threads")->capture_default_str()->check(CLI::Range(1, 64));
+  cs->add_flag("--tag-existing-rows", open_options.tag_existing_rows,
+               "once, after upgrading a store written before rows were authenticated: tag its untagged policies, "
+               "references, keys and TPM AKs as they stand (check the store first)");
   RecoverOptions recover;
   auto* cr = app.add_subcommand("recover-root-key",
                                 "TPM mode: after a checked PCR change, re-seal the root key from its recovery copy");

@@ -59,6 +59,11 @@ struct Migration {
 constexpr Migration kMigrations[] = {
     // 2: key lifecycle (sigil key destroy) records when a version's key material was erased.
     {2, "ALTER TABLE key_versions ADD COLUMN destroyed_at INTEGER NOT NULL DEFAULT 0"},
+    // 3: rows that carry authority are authenticated (store_auth.h): each keeps its tag.
+    {3, "ALTER TABLE key_versions ADD COLUMN mac BLOB NOT NULL DEFAULT x'';"
+        "ALTER TABLE policies ADD COLUMN mac BLOB NOT NULL DEFAULT x'';"
+        "ALTER TABLE refs ADD COLUMN mac BLOB NOT NULL DEFAULT x'';"
+        "ALTER TABLE tpm_aks ADD COLUMN mac BLOB NOT NULL DEFAULT x''"},
 };
 
 Result<void> Migrate(sqlite3* db) {
@@ -161,11 +166,11 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mu_);
     SIGIL_RETURN_IF_ERROR(Usable());
     SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare(
-        "INSERT INTO key_versions(tenant,name,version,class,state,public_key,private_key,created_at) "
-        "VALUES(?,?,?,?,?,?,?,?)"));
+        "INSERT INTO key_versions(tenant,name,version,class,state,public_key,private_key,created_at,mac) "
+        "VALUES(?,?,?,?,?,?,?,?,?)"));
     auto r = s.Bind(1, k.tenant).Bind(2, k.name).Bind(3, std::int64_t{k.version}).Bind(4, k.key_class)
                  .Bind(5, k.state).Bind(6, ByteSpan(k.public_key)).Bind(7, ByteSpan(k.wrapped_private_key))
-                 .Bind(8, k.created_at).Run();
+                 .Bind(8, k.created_at).Bind(9, ByteSpan(k.mac)).Run();
     if (!r && r.error().code() == Code::kAlreadyExists) {
       return Fail(Code::kAlreadyExists, "key '" + k.tenant + "/" + k.name + "' version " +
                                             std::to_string(k.version) + " already exists");
@@ -208,29 +213,26 @@ class SqliteStore final : public Store {
   }
 
   Result<int> SetKeyState(const std::string& tenant, const std::string& name, const std::string& from,
-                          const std::string& to) override {
+                          const std::string& to, const KeyRowMac& mac_for) override {
     std::lock_guard lock(mu_);
     SIGIL_RETURN_IF_ERROR(Usable());
-    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("UPDATE key_versions SET state=? WHERE tenant=? AND name=? AND state=?"));
-    SIGIL_RETURN_IF_ERROR(s.Bind(1, to).Bind(2, tenant).Bind(3, name).Bind(4, from).Run());
-    return sqlite3_changes(db_.get());
+    return InWriteTransaction([&]() -> Result<int> {
+      SIGIL_ASSIGN_OR_RETURN(std::vector<KeyVersionRow> rows, KeyRowsLocked(tenant, name, "state=?3", from));
+      for (KeyVersionRow& row : rows) {
+        row.state = to;
+        SIGIL_RETURN_IF_ERROR(UpdateKeyRowLocked(row, mac_for));
+      }
+      return static_cast<int>(rows.size());
+    });
   }
 
   Result<int> DestroyKeyMaterial(const std::string& tenant, const std::string& name,
-                                 std::optional<std::uint32_t> version, std::int64_t now) override {
+                                 std::optional<std::uint32_t> version, std::int64_t now, const KeyRowMac& mac_for) override {
     std::lock_guard lock(mu_);
     SIGIL_RETURN_IF_ERROR(Usable());
-    SIGIL_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    auto r = DestroyLocked(tenant, name, version, now);
-    if (!r) {
-      (void)Exec("ROLLBACK");
-      return r;
-    }
-    if (auto c = Exec("COMMIT"); !c) {
-      (void)Exec("ROLLBACK");
-      return std::move(c).error();
-    }
-    health_->WriteCommitted();
+    SIGIL_ASSIGN_OR_RETURN(int destroyed, InWriteTransaction([&]() -> Result<int> {
+      return DestroyLocked(tenant, name, version, now, mac_for);
+    }));
     // The WAL still holds images of the pages written before the erase; copy the current pages
     // back and truncate it (https://sqlite.org/pragma.html#pragma_wal_checkpoint). Another
     // reader can make the checkpoint partial; report that rather than claim erasure.
@@ -240,45 +242,53 @@ class SqliteStore final : public Store {
       return Fail(Code::kUnavailable, "key material erased, but the WAL checkpoint was blocked by a reader; "
                                       "old page images may remain until the next checkpoint");
     }
-    return r;
+    return destroyed;
   }
 
-  Result<void> PutPolicy(const std::string& tenant, const std::string& text) override {
+  Result<void> PutPolicy(const std::string& tenant, const std::string& text, const PolicyRowMac& mac_for) override {
     std::lock_guard lock(mu_);
     SIGIL_RETURN_IF_ERROR(Usable());
-    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare(
-        "INSERT INTO policies(tenant,version,text,created_at) VALUES(?, "
-        "(SELECT COALESCE(MAX(version),0)+1 FROM policies WHERE tenant=?), ?, ?)"));
-    return s.Bind(1, tenant).Bind(2, tenant).Bind(3, text).Bind(4, Seconds(std::chrono::system_clock::now())).Run();
+    return InWriteTransaction([&]() -> Result<void> {
+      SIGIL_ASSIGN_OR_RETURN(Stmt v, Prepare("SELECT COALESCE(MAX(version),0)+1 FROM policies WHERE tenant=?"));
+      v.Bind(1, tenant);
+      SIGIL_RETURN_IF_ERROR(v.Step());
+      PolicyRow row{text, v.Int(0), {}};
+      if (mac_for) row.mac = mac_for(tenant, row);
+      SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("INSERT INTO policies(tenant,version,text,created_at,mac) VALUES(?,?,?,?,?)"));
+      return s.Bind(1, tenant).Bind(2, row.version).Bind(3, text).Bind(4, Seconds(std::chrono::system_clock::now()))
+          .Bind(5, ByteSpan(row.mac)).Run();
+    });
   }
 
-  Result<std::pair<std::string, std::int64_t>> GetPolicy(const std::string& tenant) override {
+  Result<PolicyRow> GetPolicy(const std::string& tenant) override {
     std::lock_guard lock(mu_);
     SIGIL_RETURN_IF_ERROR(Usable());
-    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT text, version FROM policies WHERE tenant=? ORDER BY version DESC LIMIT 1"));
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT text, version, mac FROM policies WHERE tenant=? ORDER BY version DESC LIMIT 1"));
     s.Bind(1, tenant);
     SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return Fail(Code::kNotFound, "tenant '" + tenant + "' has no policy");
-    return std::make_pair(s.Text(0), s.Int(1));
+    return PolicyRow{s.Text(0), s.Int(1), s.Blob(2)};
   }
 
-  Result<void> AddReference(const std::string& tenant, const std::string& set, const std::string& value) override {
+  Result<void> AddReference(const std::string& tenant, const std::string& set, const std::string& value,
+                            ByteSpan mac) override {
     std::lock_guard lock(mu_);
     SIGIL_RETURN_IF_ERROR(Usable());
-    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("INSERT OR IGNORE INTO refs(tenant,set_name,value) VALUES(?,?,?)"));
-    return s.Bind(1, tenant).Bind(2, set).Bind(3, value).Run();
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("INSERT INTO refs(tenant,set_name,value,mac) VALUES(?,?,?,?) "
+                                           "ON CONFLICT(tenant,set_name,value) DO UPDATE SET mac=excluded.mac"));
+    return s.Bind(1, tenant).Bind(2, set).Bind(3, value).Bind(4, mac).Run();
   }
 
-  Result<std::map<std::string, std::set<std::string>>> ListReferences(const std::string& tenant) override {
+  Result<std::vector<ReferenceRow>> ListReferenceRows(const std::string& tenant) override {
     std::lock_guard lock(mu_);
     SIGIL_RETURN_IF_ERROR(Usable());
-    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT set_name, value FROM refs WHERE tenant=?"));
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT set_name, value, mac FROM refs WHERE tenant=? ORDER BY set_name, value"));
     s.Bind(1, tenant);
-    std::map<std::string, std::set<std::string>> out;
+    std::vector<ReferenceRow> out;
     for (;;) {
       SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) return out;
-      out[s.Text(0)].insert(s.Text(1));
+      out.push_back(ReferenceRow{s.Text(0), s.Text(1), s.Blob(2)});
     }
   }
 
@@ -426,9 +436,9 @@ class SqliteStore final : public Store {
   Result<void> PutTpmAk(const TpmAkRow& row) override {
     std::lock_guard lock(mu_);
     SIGIL_RETURN_IF_ERROR(Usable());
-    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("INSERT INTO tpm_aks(tenant,id,name,spki,created_at,tpm_name) VALUES(?,?,?,?,?,?)"));
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("INSERT INTO tpm_aks(tenant,id,name,spki,created_at,tpm_name,mac) VALUES(?,?,?,?,?,?,?)"));
     auto r = s.Bind(1, row.tenant).Bind(2, row.id).Bind(3, row.name).Bind(4, row.spki).Bind(5, row.created_at)
-                 .Bind(6, row.tpm_name).Run();
+                 .Bind(6, row.tpm_name).Bind(7, ByteSpan(row.mac)).Run();
     if (!r && r.error().code() == Code::kAlreadyExists) {
       return Fail(Code::kAlreadyExists, "TPM AK " + row.id + " is already registered for tenant '" + row.tenant + "'");
     }
@@ -438,14 +448,14 @@ class SqliteStore final : public Store {
   Result<std::vector<TpmAkRow>> ListTpmAks(const std::string& tenant) override {
     std::lock_guard lock(mu_);
     SIGIL_RETURN_IF_ERROR(Usable());
-    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT tenant,id,name,spki,created_at,tpm_name FROM tpm_aks WHERE tenant=? "
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT tenant,id,name,spki,created_at,tpm_name,mac FROM tpm_aks WHERE tenant=? "
                                            "ORDER BY created_at, id"));
     s.Bind(1, tenant);
     std::vector<TpmAkRow> out;
     for (;;) {
       SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) return out;
-      out.push_back(TpmAkRow{s.Text(0), s.Text(1), s.Text(2), s.Blob(3), s.Int(4), s.Blob(5)});
+      out.push_back(TpmAkRow{s.Text(0), s.Text(1), s.Text(2), s.Blob(3), s.Int(4), s.Blob(5), s.Blob(6)});
     }
   }
 
@@ -561,7 +571,7 @@ class SqliteStore final : public Store {
   }
 
   static constexpr const char* kKeyColumns =
-      "SELECT tenant,name,version,class,state,public_key,private_key,created_at,destroyed_at FROM key_versions";
+      "SELECT tenant,name,version,class,state,public_key,private_key,created_at,destroyed_at,mac FROM key_versions";
 
   Result<Stmt> Prepare(const std::string& q) { return Stmt::Prepare(db_.get(), q.c_str(), health_.get()); }
   Result<void> Exec(const char* q) { return sql::Exec(db_.get(), q, health_.get()); }
@@ -583,26 +593,66 @@ class SqliteStore final : public Store {
 
   static KeyVersionRow ReadKey(const Stmt& s) {
     return KeyVersionRow{s.Text(0), s.Text(1), s.Text(3), static_cast<std::uint32_t>(s.Int(2)),
-                         s.Text(4), s.Blob(5), s.Blob(6), s.Int(7), s.Int(8)};
+                         s.Text(4), s.Blob(5), s.Blob(6), s.Int(7), s.Int(8), s.Blob(9)};
+  }
+
+  // Runs `fn` in one BEGIN IMMEDIATE transaction: committed if it succeeds, rolled back if not.
+  template <typename Fn>
+  auto InWriteTransaction(Fn&& fn) -> decltype(fn()) {
+    SIGIL_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    auto r = fn();
+    if (!r) {
+      (void)Exec("ROLLBACK");
+      return r;
+    }
+    if (auto c = Exec("COMMIT"); !c) {
+      (void)Exec("ROLLBACK");
+      return std::move(c).error();
+    }
+    health_->WriteCommitted();
+    return r;
+  }
+
+  // The versions of tenant/name matching `condition` (on ?3 = `arg`), for an update in place.
+  Result<std::vector<KeyVersionRow>> KeyRowsLocked(const std::string& tenant, const std::string& name,
+                                                   const std::string& condition, const std::string& arg) {
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare(std::string(kKeyColumns) + " WHERE tenant=?1 AND name=?2 AND " + condition +
+                                           " ORDER BY version"));
+    s.Bind(1, tenant).Bind(2, name).Bind(3, arg);
+    std::vector<KeyVersionRow> rows;
+    for (;;) {
+      SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return rows;
+      rows.push_back(ReadKey(s));
+    }
+  }
+
+  // Writes state, private key, destroyed_at and the new tag of one version.
+  Result<void> UpdateKeyRowLocked(KeyVersionRow& row, const KeyRowMac& mac_for) {
+    row.mac = mac_for ? mac_for(row) : Bytes{};
+    SIGIL_ASSIGN_OR_RETURN(Stmt u, Prepare("UPDATE key_versions SET state=?, private_key=?, destroyed_at=?, mac=? "
+                                           "WHERE tenant=? AND name=? AND version=?"));
+    return u.Bind(1, row.state).Bind(2, ByteSpan(row.wrapped_private_key)).Bind(3, row.destroyed_at).Bind(4, ByteSpan(row.mac))
+        .Bind(5, row.tenant).Bind(6, row.name).Bind(7, std::int64_t{row.version}).Run();
   }
 
   Result<int> DestroyLocked(const std::string& tenant, const std::string& name, std::optional<std::uint32_t> version,
-                            std::int64_t now) {
-    const char* where = version ? " WHERE tenant=?1 AND name=?2 AND state!='destroyed' AND version=?3"
-                                : " WHERE tenant=?1 AND name=?2 AND state!='destroyed'";
-    auto bind = [&](Stmt& st) -> Stmt& {
-      st.Bind(1, tenant).Bind(2, name);
-      if (version) st.Bind(3, static_cast<std::int64_t>(*version));
-      return st;
-    };
-    // Overwrite in place first, so even a copy of the record in a freed cell holds only zeros,
-    // then drop the blob and mark the version; secure_delete zeroes the freed space.
-    SIGIL_ASSIGN_OR_RETURN(Stmt zero, Prepare(std::string("UPDATE key_versions SET private_key=zeroblob(length(private_key))") + where));
-    SIGIL_RETURN_IF_ERROR(bind(zero).Run());
-    SIGIL_ASSIGN_OR_RETURN(Stmt drop, Prepare(std::string("UPDATE key_versions SET private_key=x'', state='destroyed', "
-                                                          "destroyed_at=?4") + where));
-    SIGIL_RETURN_IF_ERROR(bind(drop).Bind(4, now).Run());
-    return sqlite3_changes(db_.get());
+                            std::int64_t now, const KeyRowMac& mac_for) {
+    SIGIL_ASSIGN_OR_RETURN(std::vector<KeyVersionRow> rows,
+                           KeyRowsLocked(tenant, name, "state!='destroyed' AND (?3 = '' OR version = CAST(?3 AS INTEGER))",
+                                         version ? std::to_string(*version) : ""));
+    for (KeyVersionRow& row : rows) {
+      // Overwrite in place first, so even a copy of the record in a freed cell holds only zeros,
+      // then drop the blob and mark the version; secure_delete zeroes the freed space.
+      SIGIL_ASSIGN_OR_RETURN(Stmt zero, Prepare("UPDATE key_versions SET private_key=zeroblob(length(private_key)) "
+                                                "WHERE tenant=? AND name=? AND version=?"));
+      SIGIL_RETURN_IF_ERROR(zero.Bind(1, tenant).Bind(2, name).Bind(3, std::int64_t{row.version}).Run());
+      row.state = "destroyed";
+      row.wrapped_private_key.clear();
+      row.destroyed_at = now;
+      SIGIL_RETURN_IF_ERROR(UpdateKeyRowLocked(row, mac_for));
+    }
+    return static_cast<int>(rows.size());
   }
 
   Result<AuditRow> AppendLocked(const std::string& tenant, const AuditMaker& make) {

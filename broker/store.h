@@ -37,7 +37,27 @@ struct KeyVersionRow {
   Bytes wrapped_private_key;
   std::int64_t created_at = 0;
   std::int64_t destroyed_at = 0;  // unix seconds; 0 unless destroyed
+  Bytes mac;  // the row's authentication tag (store_auth.h); backends store it, never judge it
 };
+
+// One version of a tenant's policy.
+struct PolicyRow {
+  std::string text;
+  std::int64_t version = 0;
+  Bytes mac;
+};
+
+// One reference value of a tenant's named set.
+struct ReferenceRow {
+  std::string set;
+  std::string value;
+  Bytes mac;
+};
+
+// Computes the authentication tag of a row as it will be stored (store_auth.h). A backend calls
+// it inside the write's transaction, once the row's final content (version, state) is known.
+using KeyRowMac = std::function<Bytes(const KeyVersionRow&)>;
+using PolicyRowMac = std::function<Bytes(const std::string& tenant, const PolicyRow&)>;
 
 // One stored audit record, exactly as read back. The store never judges the bytes (a damaged
 // record must still be listed, exported and named by verification), except that a row it cannot
@@ -85,6 +105,7 @@ struct TpmAkRow {
   Bytes spki;        // DER SubjectPublicKeyInfo
   std::int64_t created_at = 0;
   Bytes tpm_name;    // the AK's TPM Name if registered by its TPM2B_PUBLIC, else empty
+  Bytes mac;         // the row's authentication tag (store_auth.h)
 };
 
 // The last accepted TPMS_CLOCK_INFO of one AK (attestation/tpm/replay_guard.h semantics).
@@ -108,24 +129,38 @@ class Store {
   // Highest version of a key; kNotFound if the key does not exist.
   virtual Result<KeyVersionRow> LatestKeyVersion(const std::string& tenant, const std::string& name) = 0;
   virtual Result<std::vector<KeyVersionRow>> ListKeyVersions(const std::string& tenant) = 0;
-  // Sets state `to` on every version of the key currently in state `from`; returns how many
-  // versions changed (0 is not an error: the caller decides).
+  // Sets state `to` on every version of the key currently in state `from` (with the tag
+  // `mac_for` gives the changed row, if set); returns how many versions changed (0 is not an
+  // error: the caller decides).
   virtual Result<int> SetKeyState(const std::string& tenant, const std::string& name, const std::string& from,
-                                  const std::string& to) = 0;
+                                  const std::string& to, const KeyRowMac& mac_for = nullptr) = 0;
   // Irreversibly erases the wrapped private key of `version` (or of every version): the blob is
   // emptied and the state set to "destroyed" in one transaction, and the backend then removes
   // the old copies it controls (docs/architecture.md says what each backend can and cannot
   // erase). Name, version, class, public key and timestamps remain. Returns the number of
   // versions destroyed (already destroyed ones are not counted).
   virtual Result<int> DestroyKeyMaterial(const std::string& tenant, const std::string& name,
-                                         std::optional<std::uint32_t> version, std::int64_t now) = 0;
+                                         std::optional<std::uint32_t> version, std::int64_t now,
+                                         const KeyRowMac& mac_for = nullptr) = 0;
 
-  virtual Result<void> PutPolicy(const std::string& tenant, const std::string& text) = 0;
-  // The newest policy text and its version number; kNotFound if the tenant has none.
-  virtual Result<std::pair<std::string, std::int64_t>> GetPolicy(const std::string& tenant) = 0;
+  // Stores `text` as the tenant's next policy version (tagged by `mac_for` once the version is
+  // known, if set).
+  virtual Result<void> PutPolicy(const std::string& tenant, const std::string& text,
+                                 const PolicyRowMac& mac_for = nullptr) = 0;
+  // The newest policy; kNotFound if the tenant has none.
+  virtual Result<PolicyRow> GetPolicy(const std::string& tenant) = 0;
 
-  virtual Result<void> AddReference(const std::string& tenant, const std::string& set, const std::string& value) = 0;
-  virtual Result<std::map<std::string, std::set<std::string>>> ListReferences(const std::string& tenant) = 0;
+  // Adds a value to a set (or re-tags it if present).
+  virtual Result<void> AddReference(const std::string& tenant, const std::string& set, const std::string& value,
+                                    ByteSpan mac = {}) = 0;
+  virtual Result<std::vector<ReferenceRow>> ListReferenceRows(const std::string& tenant) = 0;
+  // ListReferenceRows as sets by name.
+  Result<std::map<std::string, std::set<std::string>>> ListReferences(const std::string& tenant) {
+    SIGIL_ASSIGN_OR_RETURN(std::vector<ReferenceRow> rows, ListReferenceRows(tenant));
+    std::map<std::string, std::set<std::string>> out;
+    for (auto& r : rows) out[std::move(r.set)].insert(std::move(r.value));
+    return out;
+  }
 
   // Records a fresh challenge nonce. Prunes nonces expired more than a grace period before `now`,
   // and refuses (kUnavailable) when the tenant already has `max_outstanding` unused, unexpired

@@ -53,7 +53,7 @@ TEST(PolicyCache, PutSuppliesTheVersionPolicySetValidated) {
   ASSERT_OK_AND_ASSIGN(policy::Policy parsed, policy::ParsePolicy(kPolicy, "set"));
   auto shared = std::make_shared<const policy::Policy>(std::move(parsed));
   PolicyCache cache;
-  cache.Put("acme", stored.second, shared);
+  cache.Put("acme", stored.version, shared);
   ASSERT_OK_AND_ASSIGN(auto got, cache.Get(*store, "acme"));
   EXPECT_EQ(got, shared);
   EXPECT_EQ(cache.parses(), 0);

@@ -49,7 +49,7 @@ TEST_F(StoreTest, TenantsKeysPoliciesRefs) {
   EXPECT_OK(store_->PutPolicy("acme", "{}"));
   EXPECT_OK(store_->PutPolicy("acme", "{\"v\":2}"));
   ASSERT_OK_AND_ASSIGN(auto pol, store_->GetPolicy("acme"));
-  EXPECT_EQ(pol.second, 2);
+  EXPECT_EQ(pol.version, 2);
   EXPECT_OK(store_->AddReference("acme", "engines", "ab"));
   EXPECT_OK(store_->AddReference("acme", "engines", "ab"));
   ASSERT_OK_AND_ASSIGN(auto refs, store_->ListReferences("acme"));

@@ -92,8 +92,8 @@ TEST_F(StoreFleetTest, AChangeThroughOneIsWhatTheOtherReadsNext) {
   ASSERT_OK(a_->PutPolicy("acme", "{\"v\":1}"));
   ASSERT_OK(b_->PutPolicy("acme", "{\"v\":2}"));
   ASSERT_OK_AND_ASSIGN(auto policy, a_->GetPolicy("acme"));
-  EXPECT_EQ(policy.second, 2);
-  EXPECT_EQ(policy.first, "{\"v\":2}");
+  EXPECT_EQ(policy.version, 2);
+  EXPECT_EQ(policy.text, "{\"v\":2}");
   ASSERT_OK(a_->AddReference("acme", "engines", "aa"));
   ASSERT_OK_AND_ASSIGN(auto refs, b_->ListReferences("acme"));
   EXPECT_EQ(refs["engines"].count("aa"), 1u);
@@ -111,7 +111,7 @@ TEST_F(StoreFleetTest, PolicyVersionsStayDenseWhenBothWriteAtOnce) {
   ta.join();
   tb.join();
   ASSERT_OK_AND_ASSIGN(auto policy, b_->GetPolicy("acme"));
-  EXPECT_EQ(policy.second, 40);
+  EXPECT_EQ(policy.version, 40);
 }
 
 }  // namespace

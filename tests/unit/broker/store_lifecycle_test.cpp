@@ -48,8 +48,9 @@ TEST(StoreMigration, VersionOneFileUpgradesAndKeepsItsData) {
     EXPECT_EQ(k.state, "enabled");
     EXPECT_EQ(k.destroyed_at, 0);
     EXPECT_EQ(k.wrapped_private_key.size(), 12u);
+    EXPECT_TRUE(k.mac.empty());  // untagged: refused by store_auth.h until tagged (--tag-existing-rows)
   }
-  EXPECT_EQ(UserVersion(path), 2);
+  EXPECT_EQ(UserVersion(path), 3);
   ASSERT_OK_AND_ASSIGN(auto again, OpenSqliteStore(path));  // idempotent on an upgraded file
   EXPECT_OK(again->GetKeyVersion("old", "m", 1));
 }
