@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "broker/store.h"
@@ -29,6 +30,12 @@ class AuditLog {
  public:
   AuditLog(Store& store, SecretBytes signing_seed, std::function<std::int64_t()> now_millis);
   Result<AuditRow> Append(const std::string& tenant, const AuditEvent& event);
+  // Consumes a challenge nonce and appends the event `event_for` builds, in one transaction
+  // (Store::ConsumeNonceAndAppendAudit): `event_for` learns why the nonce was unusable, if it
+  // was, and so does `nonce_error`.
+  Result<AuditRow> AppendUsingNonce(const std::string& tenant, const Store::NonceUse& use,
+                                    const std::function<AuditEvent(const Error* nonce_error)>& event_for,
+                                    std::optional<Error>* nonce_error);
 
  private:
   Store& store_;

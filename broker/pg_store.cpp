@@ -411,44 +411,62 @@ class PostgresStore final : public Store {
   }
 
   Result<void> ConsumeNonce(ByteSpan nonce, const std::string& tenant, const std::string& tee, TimePoint now) override {
-    return WithConn([&](Conn& c) -> Result<void> {
-      // One statement marks it used, so of two brokers racing on the same nonce exactly one
-      // gets the row back (PostgreSQL's row lock serialises them; the loser sees used=true).
-      Outcome o = c.Exec("UPDATE nonces SET used=true WHERE nonce=$1 AND tenant=$2 AND tee=$3 AND NOT used RETURNING expires_at",
-                         Params().Blob(nonce).Text(tenant).Text(tee));
-      SIGIL_RETURN_IF_ERROR(Committed(o));
-      if (o.rows.size() == 0) {
-        SIGIL_ASSIGN_OR_RETURN(pg::Rows seen, Query(c, "SELECT 1 FROM nonces WHERE nonce=$1 AND tenant=$2 AND tee=$3",
-                                                    Params().Blob(nonce).Text(tenant).Text(tee)));
-        if (seen.size() == 0) return Fail(Code::kNotFound, "nonce was not issued by this broker for this tenant and TEE type");
-        return Fail(Code::kReplay, "nonce was already used (replay)");
-      }
-      if (Millis(now) > o.rows.Int(0, 0)) return Fail(Code::kExpired, "nonce has expired; request a new challenge");
-      return Ok();
+    return WithConn([&](Conn& c) -> Result<void> { return ConsumeOn(c, nonce, tenant, tee, now); });
+  }
+
+  Result<AuditRow> ConsumeNonceAndAppendAudit(const std::string& tenant, const NonceUse& use,
+                                              const ConsumingAuditMaker& make,
+                                              std::optional<Error>* consume_error) override {
+    return InTransaction([&](Conn& c) -> Result<AuditRow> {
+      auto used = ConsumeOn(c, use.nonce, tenant, use.tee, use.now);
+      if (!used && used.error().code() == Code::kUnavailable) return std::move(used).error();
+      const Error* why = used ? nullptr : &used.error();
+      if (consume_error) *consume_error = used ? std::nullopt : std::optional<Error>(used.error());
+      return AppendOn(c, tenant, [&](const std::optional<AuditRow>& head) { return make(head, why); });
     });
   }
 
+  // Marks the nonce used on `c` (in the caller's transaction, if any).
+  Result<void> ConsumeOn(Conn& c, ByteSpan nonce, const std::string& tenant, const std::string& tee, TimePoint now) {
+    // One statement marks it used, so of two brokers racing on the same nonce exactly one
+    // gets the row back (PostgreSQL's row lock serialises them; the loser sees used=true).
+    Outcome o = c.Exec("UPDATE nonces SET used=true WHERE nonce=$1 AND tenant=$2 AND tee=$3 AND NOT used RETURNING expires_at",
+                       Params().Blob(nonce).Text(tenant).Text(tee));
+    SIGIL_RETURN_IF_ERROR(Committed(o));
+    if (o.rows.size() == 0) {
+      SIGIL_ASSIGN_OR_RETURN(pg::Rows seen, Query(c, "SELECT 1 FROM nonces WHERE nonce=$1 AND tenant=$2 AND tee=$3",
+                                                  Params().Blob(nonce).Text(tenant).Text(tee)));
+      if (seen.size() == 0) return Fail(Code::kNotFound, "nonce was not issued by this broker for this tenant and TEE type");
+      return Fail(Code::kReplay, "nonce was already used (replay)");
+    }
+    if (Millis(now) > o.rows.Int(0, 0)) return Fail(Code::kExpired, "nonce has expired; request a new challenge");
+    return Ok();
+  }
+
   Result<AuditRow> AppendAudit(const std::string& tenant, const AuditMaker& make) override {
-    return InTransaction([&](Conn& c) -> Result<AuditRow> {
-      // Brokers appending to the same tenant's chain take turns: the head read, the record built
-      // on it and its insert are one step, so the chain stays linear. The primary key (tenant,
-      // seq) would refuse a fork even without the lock.
-      SIGIL_RETURN_IF_ERROR(Query(c, kLockAudit, Params().Text(tenant)));
-      SIGIL_ASSIGN_OR_RETURN(pg::Rows h, Query(c, "SELECT seq, record, hash FROM audit WHERE tenant=$1 ORDER BY seq DESC LIMIT 1",
-                                               Params().Text(tenant)));
-      std::optional<AuditRow> head;
-      if (h.size() == 1) head = ReadAuditRow(h, 0);
-      SIGIL_ASSIGN_OR_RETURN(auto made, make(head));
-      const auto& [rec, cp] = made;
-      SIGIL_RETURN_IF_ERROR(Query(c, "INSERT INTO audit(tenant, seq, record, hash) VALUES($1,$2,$3,$4)",
-                                  Params().Text(tenant).Int(static_cast<std::int64_t>(rec.seq)).Text(rec.record).Text(rec.hash)));
-      SIGIL_RETURN_IF_ERROR(Query(c, "INSERT INTO checkpoints(tenant,seq,head,time,signature) VALUES($1,$2,$3,$4,$5) "
-                                     "ON CONFLICT (tenant) DO UPDATE SET seq=EXCLUDED.seq, head=EXCLUDED.head, "
-                                     "time=EXCLUDED.time, signature=EXCLUDED.signature",
-                                  Params().Text(tenant).Int(static_cast<std::int64_t>(cp.seq)).Text(cp.head).Int(cp.time)
-                                      .Text(cp.signature)));
-      return rec;
-    });
+    return InTransaction([&](Conn& c) -> Result<AuditRow> { return AppendOn(c, tenant, make); });
+  }
+
+  // Appends on `c`, inside the caller's transaction.
+  Result<AuditRow> AppendOn(Conn& c, const std::string& tenant, const AuditMaker& make) {
+    // Brokers appending to the same tenant's chain take turns: the head read, the record built
+    // on it and its insert are one step, so the chain stays linear. The primary key (tenant,
+    // seq) would refuse a fork even without the lock.
+    SIGIL_RETURN_IF_ERROR(Query(c, kLockAudit, Params().Text(tenant)));
+    SIGIL_ASSIGN_OR_RETURN(pg::Rows h, Query(c, "SELECT seq, record, hash FROM audit WHERE tenant=$1 ORDER BY seq DESC LIMIT 1",
+                                             Params().Text(tenant)));
+    std::optional<AuditRow> head;
+    if (h.size() == 1) head = ReadAuditRow(h, 0);
+    SIGIL_ASSIGN_OR_RETURN(auto made, make(head));
+    const auto& [rec, cp] = made;
+    SIGIL_RETURN_IF_ERROR(Query(c, "INSERT INTO audit(tenant, seq, record, hash) VALUES($1,$2,$3,$4)",
+                                Params().Text(tenant).Int(static_cast<std::int64_t>(rec.seq)).Text(rec.record).Text(rec.hash)));
+    SIGIL_RETURN_IF_ERROR(Query(c, "INSERT INTO checkpoints(tenant,seq,head,time,signature) VALUES($1,$2,$3,$4,$5) "
+                                   "ON CONFLICT (tenant) DO UPDATE SET seq=EXCLUDED.seq, head=EXCLUDED.head, "
+                                   "time=EXCLUDED.time, signature=EXCLUDED.signature",
+                                Params().Text(tenant).Int(static_cast<std::int64_t>(cp.seq)).Text(cp.head).Int(cp.time)
+                                    .Text(cp.signature)));
+    return rec;
   }
 
   Result<std::vector<AuditRow>> ListAudit(const std::string& tenant) override {

@@ -381,6 +381,20 @@ class SqliteStore final : public Store {
     return r;
   }
 
+  Result<AuditRow> ConsumeNonceAndAppendAudit(const std::string& tenant, const NonceUse& use,
+                                              const ConsumingAuditMaker& make,
+                                              std::optional<Error>* consume_error) override {
+    std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
+    return InWriteTransaction([&]() -> Result<AuditRow> {
+      auto used = ConsumeNonceLocked(use.nonce, tenant, use.tee, use.now);
+      if (!used && used.error().code() == Code::kUnavailable) return std::move(used).error();
+      const Error* why = used ? nullptr : &used.error();
+      if (consume_error) *consume_error = used ? std::nullopt : std::optional<Error>(used.error());
+      return AppendLocked(tenant, [&](const std::optional<AuditRow>& head) { return make(head, why); });
+    });
+  }
+
   Result<std::vector<AuditRow>> ListAudit(const std::string& tenant) override {
     std::lock_guard lock(mu_);
     // Readable on a damaged store too: what is left of the audit trail stays exportable.

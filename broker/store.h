@@ -177,6 +177,21 @@ class Store {
   // nothing is written.
   using AuditMaker = std::function<Result<std::pair<AuditRow, Checkpoint>>(const std::optional<AuditRow>& head)>;
   virtual Result<AuditRow> AppendAudit(const std::string& tenant, const AuditMaker& make) = 0;
+  // Consumes a challenge nonce (ConsumeNonce's semantics) and appends the attest's audit record
+  // in one transaction, so a nonce is never used without its record nor recorded unused: of
+  // brokers racing on one nonce exactly one commits it as used. `make` is told why the nonce
+  // could not be used (kNotFound, kReplay, kExpired; nullptr if it was) and writes the record
+  // accordingly; `consume_error` receives that reason too. Store failures abort both.
+  struct NonceUse {
+    ByteSpan nonce;
+    std::string tee;
+    TimePoint now;
+  };
+  using ConsumingAuditMaker = std::function<Result<std::pair<AuditRow, Checkpoint>>(
+      const std::optional<AuditRow>& head, const Error* consume_error)>;
+  virtual Result<AuditRow> ConsumeNonceAndAppendAudit(const std::string& tenant, const NonceUse& use,
+                                                      const ConsumingAuditMaker& make,
+                                                      std::optional<Error>* consume_error) = 0;
   virtual Result<std::vector<AuditRow>> ListAudit(const std::string& tenant) = 0;
   virtual Result<std::vector<AuditRow>> QueryAudit(const std::string& tenant, const AuditQuery& q) = 0;
   virtual Result<std::optional<Checkpoint>> GetCheckpoint(const std::string& tenant) = 0;

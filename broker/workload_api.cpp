@@ -82,32 +82,48 @@ Result<Json> HandleAttest(const BrokerContext& ctx, const RequestMeta& meta, con
   SIGIL_RETURN_IF_ERROR(ctx.store->GetTenantKek(tenant));
   SIGIL_ASSIGN_OR_RETURN(const attestation::Verifier* verifier, ctx.verifiers->Find(tee));
   const std::string evidence_digest = HexEncode(Sha256(evidence));
-  AuditEvent ev{"", "anonymous", "attest", "", 0, "", "", evidence_digest, "", tee, ""};
-
-  if (auto used = ctx.store->ConsumeNonce(nonce, tenant, tee, ctx.now()); !used) {
-    return Refuse(ctx, meta, tenant, ev, std::move(used).error());
-  }
+  // The evidence is judged first; then the nonce is consumed and the outcome recorded in one
+  // transaction, so a nonce is never used without its record, and of several brokers racing on
+  // one nonce exactly one commits it (the others record a replay).
   auto binding = protocol::Binding(nonce, tee_pk);
   attestation::VerifyInput in{evidence, collateral, binding, ctx.now()};
   in.tenant = tenant;
   auto claims = verifier->Verify(in);
-  if (!claims) return Refuse(ctx, meta, tenant, ev, claims.error().Wrap("evidence rejected"));
-  if (auto policy = ctx.store->GetPolicy(tenant); !policy) {
-    return Refuse(ctx, meta, tenant, ev,
-                  Error(Code::kPolicyDenied, "tenant '" + tenant + "' has no policy, so no key can be released"));
+  std::optional<Error> refusal;
+  if (!claims) {
+    refusal = claims.error().Wrap("evidence rejected");
+  } else if (auto policy = ctx.store->GetPolicy(tenant); !policy) {
+    refusal = Error(Code::kPolicyDenied, "tenant '" + tenant + "' has no policy, so no key can be released");
   }
-  auto now = ctx.now();
-  SIGIL_ASSIGN_OR_RETURN(Bytes jti, RandomBytes(16));
-  TokenBody tb{tenant, tee, HexEncode(jti), UnixSeconds(now), UnixSeconds(now + ctx.settings.token_ttl),
-               tee_pk, evidence_digest, *claims};
-  SIGIL_ASSIGN_OR_RETURN(std::string token, SignToken(tb, *ctx.token_seed));
-  ev.request_id = meta.request_id;
-  ev.client = meta.client;
-  ev.actor = "workload:" + HexEncode(Sha256(AsBytes(CanonicalJson(claims->ToJson())))).substr(0, 16);
-  ev.decision = "allow";
-  ev.reason = "evidence verified; token " + tb.jti + " issued";
-  ev.detail = CanonicalJson(claims->ToJson());
-  SIGIL_RETURN_IF_ERROR(ctx.audit->Append(tenant, ev));
+  const auto now = ctx.now();
+  TokenBody tb;
+  std::string token;
+  if (!refusal) {
+    SIGIL_ASSIGN_OR_RETURN(Bytes jti, RandomBytes(16));
+    tb = TokenBody{tenant, tee, HexEncode(jti), UnixSeconds(now), UnixSeconds(now + ctx.settings.token_ttl),
+                   tee_pk, evidence_digest, *claims};
+    SIGIL_ASSIGN_OR_RETURN(token, SignToken(tb, *ctx.token_seed));
+  }
+  auto event_for = [&](const Error* nonce_error) {
+    AuditEvent ev{meta.request_id, "anonymous", "attest", "", 0, "", "", evidence_digest, meta.client, tee, ""};
+    const Error* why = nonce_error ? nonce_error : (refusal ? &*refusal : nullptr);
+    if (why != nullptr) {
+      ev.decision = "deny";
+      ev.reason = std::string(CodeName(why->code())) + ": " + why->message();
+      return ev;
+    }
+    ev.actor = "workload:" + HexEncode(Sha256(AsBytes(CanonicalJson(claims->ToJson())))).substr(0, 16);
+    ev.decision = "allow";
+    ev.reason = "evidence verified; token " + tb.jti + " issued";
+    ev.detail = CanonicalJson(claims->ToJson());
+    return ev;
+  };
+  std::optional<Error> nonce_error;
+  auto recorded = ctx.audit->AppendUsingNonce(tenant, Store::NonceUse{nonce, tee, now}, event_for, &nonce_error);
+  // A refusal stands even if its record could not be written (nothing is issued either way).
+  if (recorded && nonce_error) return *nonce_error;
+  if (refusal) return *refusal;
+  SIGIL_RETURN_IF_ERROR(recorded);
   return Json{{"token", token}, {"expires_at", Rfc3339(now + ctx.settings.token_ttl)}, {"claims", claims->ToJson()}};
 }
 

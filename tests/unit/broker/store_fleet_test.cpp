@@ -54,6 +54,59 @@ TEST_F(StoreFleetTest, ANonceIssuedByOneIsRedeemedExactlyOnceWhenBothRace) {
   }
 }
 
+// The attest path: the nonce consumed and the outcome recorded in one transaction. Both racers
+// get a record (one allow, one replay), and the nonce is used exactly once.
+TEST_F(StoreFleetTest, ConsumingANonceWithItsRecordIsAtomicAcrossBrokers) {
+  const auto now = std::chrono::system_clock::now();
+  ASSERT_OK_AND_ASSIGN(Ed25519KeyPair kp, Ed25519Generate());
+  ASSERT_OK_AND_ASSIGN(SecretBytes seed_b, SecretBytes::CopyFrom(kp.seed.Reveal(SecretAccess::Get())));
+  std::atomic<std::int64_t> clock{1000};
+  auto tick = [&] { return ++clock; };
+  AuditLog log_a(*a_, std::move(kp.seed), tick), log_b(*b_, std::move(seed_b), tick);
+  constexpr int kNonces = 20;
+  for (int i = 0; i < kNonces; ++i) {
+    ASSERT_OK(a_->PutNonce(Bytes(32, static_cast<std::uint8_t>(i)), "acme", "dev", now + std::chrono::seconds(60), now, 4096));
+  }
+  std::atomic<int> allowed{0}, replays{0};
+  auto race = [&](AuditLog& log) {
+    for (int i = 0; i < kNonces; ++i) {
+      Bytes nonce(32, static_cast<std::uint8_t>(i));
+      std::optional<Error> nonce_error;
+      auto event_for = [&](const Error* why) {
+        return AuditEvent{"r", "anonymous", "attest", "", 0, why ? "deny" : "allow", why ? why->message() : "", "", "", "dev", ""};
+      };
+      EXPECT_OK(log.AppendUsingNonce("acme", Store::NonceUse{nonce, "dev", now}, event_for, &nonce_error));
+      if (!nonce_error) ++allowed;
+      else if (nonce_error->code() == Code::kReplay) ++replays;
+      else ADD_FAILURE() << nonce_error->message();
+    }
+  };
+  std::thread ta(race, std::ref(log_a)), tb(race, std::ref(log_b));
+  ta.join();
+  tb.join();
+  EXPECT_EQ(allowed.load(), kNonces);
+  EXPECT_EQ(replays.load(), kNonces);
+  ASSERT_OK_AND_ASSIGN(auto rows, a_->ListAudit("acme"));
+  ASSERT_OK_AND_ASSIGN(auto cp, b_->GetCheckpoint("acme"));
+  AuditVerifyReport report = VerifyAuditChain("acme", rows, cp, kp.public_key);
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.records, 2u * kNonces);
+}
+
+// A record that cannot be written leaves the nonce unused: nothing was recorded, so nothing used it.
+TEST_F(StoreFleetTest, AFailedRecordLeavesTheNonceUnused) {
+  const auto now = std::chrono::system_clock::now();
+  const Bytes nonce(32, 0x42);
+  ASSERT_OK(a_->PutNonce(nonce, "acme", "dev", now + std::chrono::seconds(60), now, 16));
+  auto failing = [](const std::optional<AuditRow>&, const Error*) -> Result<std::pair<AuditRow, Checkpoint>> {
+    return Fail(Code::kInternal, "signing failed");
+  };
+  EXPECT_CODE(a_->ConsumeNonceAndAppendAudit("acme", Store::NonceUse{nonce, "dev", now}, failing, nullptr), Code::kInternal);
+  EXPECT_OK(b_->ConsumeNonce(nonce, "acme", "dev", now));
+  ASSERT_OK_AND_ASSIGN(auto rows, a_->ListAudit("acme"));
+  EXPECT_TRUE(rows.empty());
+}
+
 TEST_F(StoreFleetTest, AppendsFromBothStayOneLinearVerifiableChain) {
   ASSERT_OK_AND_ASSIGN(Ed25519KeyPair kp, Ed25519Generate());
   ASSERT_OK_AND_ASSIGN(SecretBytes seed_b, SecretBytes::CopyFrom(kp.seed.Reveal(SecretAccess::Get())));
