@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS refs (
 CREATE TABLE IF NOT EXISTS nonces (
   nonce BYTEA PRIMARY KEY, tenant TEXT NOT NULL, tee TEXT NOT NULL, expires_at BIGINT NOT NULL,
   used BOOLEAN NOT NULL DEFAULT false);
-CREATE INDEX IF NOT EXISTS nonces_by_tenant ON nonces(tenant, expires_at);
+CREATE INDEX IF NOT EXISTS nonces_by_expiry ON nonces(expires_at);
+CREATE INDEX IF NOT EXISTS nonces_outstanding ON nonces(tenant, expires_at) WHERE NOT used;
 CREATE TABLE IF NOT EXISTS audit (
   tenant TEXT NOT NULL, seq BIGINT NOT NULL, record TEXT NOT NULL, hash TEXT NOT NULL,
   PRIMARY KEY (tenant, seq));
@@ -398,7 +399,14 @@ class PostgresStore final : public Store {
       // The count and the insert under one per-tenant lock, so brokers sharing the database
       // cannot together exceed the cap.
       SIGIL_RETURN_IF_ERROR(Query(c, kLockNonces, Params().Text(tenant)));
-      SIGIL_RETURN_IF_ERROR(Query(c, "DELETE FROM nonces WHERE expires_at < $1", Params().Int(Millis(now) - kNonceGraceMillis)));
+      // A challenge need not survive a crash (a lost nonce is only ever "unknown" to its
+      // attest): no WAL flush wait for this commit. Every other write stays synchronous.
+      SIGIL_RETURN_IF_ERROR(Query(c, "SET LOCAL synchronous_commit = off"));
+      // Prune at most once a second per broker (indexed on expires_at).
+      std::int64_t last = last_prune_ms_.load();
+      if (Millis(now) - last >= 1000 && last_prune_ms_.compare_exchange_strong(last, Millis(now))) {
+        SIGIL_RETURN_IF_ERROR(Query(c, "DELETE FROM nonces WHERE expires_at < $1", Params().Int(Millis(now) - kNonceGraceMillis)));
+      }
       SIGIL_ASSIGN_OR_RETURN(pg::Rows n, Query(c, "SELECT COUNT(*) FROM nonces WHERE tenant=$1 AND NOT used AND expires_at >= $2",
                                                Params().Text(tenant).Int(Millis(now))));
       if (n.size() == 1 && static_cast<std::uint64_t>(n.Int(0, 0)) >= max_outstanding) {
@@ -736,6 +744,7 @@ class PostgresStore final : public Store {
   ServerHealth health_;
   Pool pool_;
   std::atomic<std::int64_t> last_probe_ms_{0};
+  std::atomic<std::int64_t> last_prune_ms_{0};
   // Set by the last Query on this thread's connection; read right after by InTransaction.
   static thread_local bool last_failure_retry_;
 };
