@@ -8,6 +8,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "broker/group_commit.h"
 #include "broker/sqlite_db.h"
 
 namespace sigil::broker {
@@ -131,7 +132,9 @@ AuditRow ReadAuditRow(const Stmt& s) {
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(sql::DbPtr db, std::unique_ptr<sql::Health> health) : health_(std::move(health)), db_(std::move(db)) {}
+  SqliteStore(sql::DbPtr db, std::unique_ptr<sql::Health> health)
+      : health_(std::move(health)), db_(std::move(db)),
+        group_([this](const std::vector<GroupCommit<SqliteStore>::Write*>& batch) { RunBatch(batch); }) {}
 
   Result<void> CreateTenant(const std::string& tenant, ByteSpan kek) override {
     std::lock_guard lock(mu_);
@@ -368,35 +371,33 @@ class SqliteStore final : public Store {
     return Ok();
   }
 
+  // Audit appends (every release and attest makes one) go through group commit: concurrent ones
+  // share one transaction and one fsync, each answered after the commit holding its record.
   Result<AuditRow> AppendAudit(const std::string& tenant, const AuditMaker& make) override {
-    std::lock_guard lock(mu_);
-    SIGIL_RETURN_IF_ERROR(Usable());
-    SIGIL_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    auto r = AppendLocked(tenant, make);
-    if (!r) {
-      (void)Exec("ROLLBACK");
-      return r;
-    }
-    if (auto c = Exec("COMMIT"); !c) {
-      (void)Exec("ROLLBACK");
-      return std::move(c).error();
-    }
-    health_->WriteCommitted();
-    return r;
+    std::optional<AuditRow> row;
+    SIGIL_RETURN_IF_ERROR(group_.Submit([&](SqliteStore&) -> Result<void> {
+      SIGIL_ASSIGN_OR_RETURN(row, AppendLocked(tenant, make));
+      return Ok();
+    }));
+    return std::move(*row);
   }
 
   Result<AuditRow> ConsumeNonceAndAppendAudit(const std::string& tenant, const NonceUse& use,
                                               const ConsumingAuditMaker& make,
                                               std::optional<Error>* consume_error) override {
-    std::lock_guard lock(mu_);
-    SIGIL_RETURN_IF_ERROR(Usable());
-    return InWriteTransaction([&]() -> Result<AuditRow> {
+    std::optional<AuditRow> row;
+    std::optional<Error> why;
+    SIGIL_RETURN_IF_ERROR(group_.Submit([&](SqliteStore&) -> Result<void> {
       auto used = ConsumeNonceLocked(use.nonce, tenant, use.tee, use.now);
       if (!used && used.error().code() == Code::kUnavailable) return std::move(used).error();
-      const Error* why = used ? nullptr : &used.error();
-      if (consume_error) *consume_error = used ? std::nullopt : std::optional<Error>(used.error());
-      return AppendLocked(tenant, [&](const std::optional<AuditRow>& head) { return make(head, why); });
-    });
+      why = used ? std::nullopt : std::optional<Error>(used.error());
+      SIGIL_ASSIGN_OR_RETURN(row, AppendLocked(tenant, [&](const std::optional<AuditRow>& head) {
+        return make(head, why ? &*why : nullptr);
+      }));
+      return Ok();
+    }));
+    if (consume_error) *consume_error = why;
+    return std::move(*row);
   }
 
   Result<std::vector<AuditRow>> ListAudit(const std::string& tenant) override {
@@ -614,6 +615,31 @@ class SqliteStore final : public Store {
                          s.Text(4), s.Blob(5), s.Blob(6), s.Int(7), s.Int(8), s.Blob(9)};
   }
 
+  // One group-commit batch (group_commit.h): one transaction, a savepoint per write, one commit.
+  void RunBatch(const std::vector<GroupCommit<SqliteStore>::Write*>& batch) {
+    std::lock_guard lock(mu_);
+    auto fail_all = [&](const Error& e) {
+      for (auto* w : batch) w->outcome = e;
+    };
+    if (auto u = Usable(); !u) return fail_all(u.error());
+    if (auto b = Exec("BEGIN IMMEDIATE"); !b) return fail_all(b.error());
+    for (auto* w : batch) {
+      auto sp = Exec("SAVEPOINT w");
+      Result<void> r = sp ? w->run(*this) : std::move(sp);
+      if (!r) (void)Exec("ROLLBACK TO w");
+      (void)Exec("RELEASE w");
+      w->outcome = std::move(r);
+    }
+    if (auto c = Exec("COMMIT"); !c) {
+      (void)Exec("ROLLBACK");
+      for (auto* w : batch) {
+        if (*w->outcome) w->outcome = c.error();
+      }
+      return;
+    }
+    health_->WriteCommitted();
+  }
+
   // Runs `fn` in one BEGIN IMMEDIATE transaction: committed if it succeeds, rolled back if not.
   template <typename Fn>
   auto InWriteTransaction(Fn&& fn) -> decltype(fn()) {
@@ -698,6 +724,7 @@ class SqliteStore final : public Store {
   sql::DbPtr db_;
   std::atomic<std::int64_t> last_probe_ms_{0};
   std::int64_t last_prune_ms_ = 0;  // guarded by mu_
+  GroupCommit<SqliteStore> group_;
   static constexpr std::int64_t kPruneEveryMillis = 1000;
 };
 

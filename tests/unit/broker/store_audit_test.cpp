@@ -2,6 +2,9 @@
 // or PostgreSQL database: store_harness.h), with tampering done on the raw rows.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "broker/audit_chain.h"
 #include "broker/audit_log.h"
 #include "broker/key_wrap.h"
@@ -139,6 +142,37 @@ TEST_F(StoreTest, ForgedCheckpointIsRefused) {
   auto r = VerifyNow("acme");
   EXPECT_FALSE(r.ok);
   EXPECT_NE(r.problem.find("signature"), std::string::npos);
+}
+
+// Concurrent appends share commits (group commit on SQLite): each caller's outcome is its own
+// (a record whose maker fails is absent, its neighbours in the batch are not) and the chain stays
+// one linear, verifiable sequence.
+TEST_F(StoreTest, ConcurrentAppendsEachGetTheirOwnOutcomeAndOneChain) {
+  constexpr int kThreads = 8, kEach = 25;
+  std::atomic<int> ok{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const bool fail = (t * kEach + i) % 5 == 0;
+        AuditEvent ev{"req", "admin:test", "admin.test", "k", 1, "ok", "", "", "", "", ""};
+        Result<AuditRow> r = fail ? store_->AppendAudit("acme", [](const std::optional<AuditRow>&)
+                                                                    -> Result<std::pair<AuditRow, Checkpoint>> {
+                                      return Fail(Code::kInternal, "this record cannot be made");
+                                    })
+                                  : audit_->Append("acme", ev);
+        if (r) ++ok;
+        else if (fail && r.error().code() == Code::kInternal) ++refused;
+        else ADD_FAILURE() << r.error().message();
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(refused.load(), kThreads * kEach / 5);
+  EXPECT_EQ(ok.load(), kThreads * kEach - refused.load());
+  auto r = VerifyNow("acme");
+  EXPECT_TRUE(r.ok) << r.problem;
+  EXPECT_EQ(r.records, static_cast<std::uint64_t>(ok.load()));
 }
 
 TEST_F(StoreTest, AppendFailsClosedWhenTheStoreRefusesWrites) {
