@@ -54,17 +54,55 @@ std::string Health::Problem() const {
   return write_failure_;
 }
 
-Result<Stmt> Stmt::Prepare(sqlite3* db, const char* sql, Health* health) {
+StmtCache::~StmtCache() {
+  for (auto& [sql, s] : idle_) sqlite3_finalize(s);
+}
+
+sqlite3_stmt* StmtCache::Take(const std::string& sql) {
+  std::lock_guard lock(mu_);
+  auto it = idle_.find(sql);
+  if (it == idle_.end()) return nullptr;
+  sqlite3_stmt* s = it->second;
+  idle_.erase(it);
+  return s;
+}
+
+void StmtCache::Put(const std::string& sql, sqlite3_stmt* s) {
+  std::lock_guard lock(mu_);
+  if (!idle_.emplace(sql, s).second) sqlite3_finalize(s);  // the same SQL was in use twice
+}
+
+void Stmt::Finalizer::operator()(sqlite3_stmt* s) const noexcept {
+  if (cache == nullptr) {
+    sqlite3_finalize(s);
+    return;
+  }
+  // Reset ends the statement's read or write on the database (its transaction, in autocommit);
+  // cleared bindings drop the copies of bound values, which may be wrapped key material.
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  try {
+    cache->Put(sql, s);
+  } catch (...) {
+    sqlite3_finalize(s);
+  }
+}
+
+Result<Stmt> Stmt::Prepare(sqlite3* db, const char* sql, Health* health, StmtCache* cache) {
+  if (cache != nullptr) {
+    if (sqlite3_stmt* idle = cache->Take(sql)) return Stmt(db, idle, health, Finalizer{cache, sql});
+  }
   sqlite3_stmt* s = nullptr;
   int rc = sqlite3_prepare_v2(db, sql, -1, &s, nullptr);
   if (rc != SQLITE_OK) {
+    sqlite3_finalize(s);
     // Preparing reads the schema: a damaged schema page shows up here first.
     if (health && (IsCorruption(rc) || IsWriteFailure(rc))) {
       return Fail(Code::kUnavailable, health->Note(rc, sqlite3_errmsg(db)));
     }
     return Fail(Code::kInternal, std::string("sqlite prepare: ") + sqlite3_errmsg(db));
   }
-  return Stmt(db, s, health);
+  return Stmt(db, s, health, Finalizer{cache, cache ? std::string(sql) : std::string()});
 }
 
 Stmt& Stmt::Bind(int i, const std::string& v) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "core/bytes.h"
 #include "core/result.h"
@@ -49,9 +50,28 @@ bool IsCorruption(int rc);
 // Disk full, read-only, I/O error, locking protocol failure: the file cannot take writes now.
 bool IsWriteFailure(int rc);
 
+// Prepared statements kept for reuse, per connection: preparing (parsing and planning) the same
+// SQL again for every call was about an eighth of the broker's CPU per release. A statement is
+// taken out while a Stmt uses it and put back reset, with its bindings cleared. Thread-safe;
+// destroy it before its connection.
+class StmtCache {
+ public:
+  StmtCache() = default;
+  ~StmtCache();
+  StmtCache(const StmtCache&) = delete;
+  StmtCache& operator=(const StmtCache&) = delete;
+  sqlite3_stmt* Take(const std::string& sql);  // nullptr if none is idle
+  void Put(const std::string& sql, sqlite3_stmt* s);
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, sqlite3_stmt*> idle_;
+};
+
 class Stmt {
  public:
-  static Result<Stmt> Prepare(sqlite3* db, const char* sql, Health* health = nullptr);
+  // With a cache, the statement comes from it when one is idle and goes back to it afterwards.
+  static Result<Stmt> Prepare(sqlite3* db, const char* sql, Health* health = nullptr, StmtCache* cache = nullptr);
   Stmt(Stmt&&) noexcept = default;
   Stmt& operator=(Stmt&&) noexcept = default;
 
@@ -70,9 +90,11 @@ class Stmt {
 
  private:
   struct Finalizer {
-    void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
+    StmtCache* cache = nullptr;
+    std::string sql;
+    void operator()(sqlite3_stmt* s) const noexcept;
   };
-  Stmt(sqlite3* db, sqlite3_stmt* s, Health* h) : db_(db), health_(h), stmt_(s) {}
+  Stmt(sqlite3* db, sqlite3_stmt* s, Health* h, Finalizer f) : db_(db), health_(h), stmt_(s, std::move(f)) {}
   sqlite3* db_;
   Health* health_;
   std::unique_ptr<sqlite3_stmt, Finalizer> stmt_;

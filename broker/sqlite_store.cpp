@@ -592,7 +592,7 @@ class SqliteStore final : public Store {
   static constexpr const char* kKeyColumns =
       "SELECT tenant,name,version,class,state,public_key,private_key,created_at,destroyed_at,mac FROM key_versions";
 
-  Result<Stmt> Prepare(const std::string& q) { return Stmt::Prepare(db_.get(), q.c_str(), health_.get()); }
+  Result<Stmt> Prepare(const std::string& q) { return Stmt::Prepare(db_.get(), q.c_str(), health_.get(), &statements_); }
   Result<void> Exec(const char* q) { return sql::Exec(db_.get(), q, health_.get()); }
   // Fail closed: once SQLite has reported the file damaged, nothing read from it or written to
   // it is trusted again by this process (audit reads excepted, for forensics).
@@ -722,6 +722,7 @@ class SqliteStore final : public Store {
   std::mutex mu_;
   std::unique_ptr<sql::Health> health_;
   sql::DbPtr db_;
+  sql::StmtCache statements_;  // after db_: finalized before the connection closes
   std::atomic<std::int64_t> last_probe_ms_{0};
   std::int64_t last_prune_ms_ = 0;  // guarded by mu_
   GroupCommit<SqliteStore> group_;
