@@ -321,11 +321,19 @@ Result<Json> AdminListReferences(const BrokerContext& ctx, const std::string& te
 
 Result<Json> AdminGetAudit(const BrokerContext& ctx, const std::string& tenant) {
   SIGIL_RETURN_IF_ERROR(ctx.store->GetTenantKek(tenant));
-  SIGIL_ASSIGN_OR_RETURN(auto rows, ctx.store->ListAudit(tenant));
+  // A consistent snapshot while others append (here or at other brokers of a fleet): the
+  // checkpoint first, then the records, of which those appended after that checkpoint are left
+  // for the next listing. Records only ever get added, so every record up to the checkpoint is
+  // there; read the other way round, a newer checkpoint could cover records not listed and
+  // `sigil audit verify` would fail on a sound log.
   SIGIL_ASSIGN_OR_RETURN(auto cp, ctx.store->GetCheckpoint(tenant));
+  SIGIL_ASSIGN_OR_RETURN(auto rows, ctx.store->ListAudit(tenant));
   // Rows travel byte-exact (broker/audit_wire.h): a damaged record is listed, not fatal.
   Json records = Json::array();
-  for (const auto& r : rows) records.push_back(AuditRowToJson(r));
+  for (const auto& r : rows) {
+    if (cp && r.seq > cp->seq) continue;  // newer than the snapshot (rows with an unreadable seq, 0, stay)
+    records.push_back(AuditRowToJson(r));
+  }
   Json out{{"tenant", tenant}, {"records", records}};
   if (cp) out["checkpoint"] = CheckpointToJson(*cp);
   return out;

@@ -7,11 +7,13 @@
 // Thread-safe; `Ctx` is what the store hands each write (its connection).
 #pragma once
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/result.h"
@@ -23,6 +25,7 @@ class GroupCommit {
  public:
   struct Write {
     std::function<Result<void>(Ctx&)> run;
+    std::string order;  // writes run in this order within a batch (locks taken in one global order)
     std::optional<Result<void>> outcome;  // set by the batch runner
   };
   // Runs `batch` in one transaction and sets every outcome (also when the commit fails).
@@ -31,8 +34,8 @@ class GroupCommit {
   explicit GroupCommit(BatchRunner runner) : runner_(std::move(runner)) {}
 
   // Queues `run`, waits until the commit holding it (or its failure), returns its outcome.
-  Result<void> Submit(std::function<Result<void>(Ctx&)> run) {
-    Write write{std::move(run), std::nullopt};
+  Result<void> Submit(std::function<Result<void>(Ctx&)> run, std::string order = {}) {
+    Write write{std::move(run), std::move(order), std::nullopt};
     std::unique_lock lock(mu_);
     queue_.push_back(&write);
     while (!write.outcome) {
@@ -43,6 +46,7 @@ class GroupCommit {
       leading_ = true;
       std::vector<Write*> batch(queue_.begin(), queue_.end());
       queue_.clear();
+      std::stable_sort(batch.begin(), batch.end(), [](const Write* a, const Write* b) { return a->order < b->order; });
       lock.unlock();
       runner_(batch);
       lock.lock();

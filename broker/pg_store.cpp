@@ -5,6 +5,7 @@
 #include <mutex>
 #include <regex>
 
+#include "broker/group_commit.h"
 #include "broker/pg_conn.h"
 #include "core/json.h"
 
@@ -240,7 +241,9 @@ bool MatchesQuery(const std::string& record, const AuditQuery& q) {
 
 class PostgresStore final : public Store {
  public:
-  PostgresStore(const std::string& url, std::string where) : health_(std::move(where)), pool_(url) {}
+  PostgresStore(const std::string& url, std::string where)
+      : health_(std::move(where)), pool_(url),
+        group_([this](const std::vector<GroupCommit<Conn>::Write*>& batch) { RunBatch(batch); }) {}
 
   Result<void> CreateTenant(const std::string& tenant, ByteSpan kek) override {
     return WithConn([&](Conn& c) -> Result<void> {
@@ -425,13 +428,22 @@ class PostgresStore final : public Store {
   Result<AuditRow> ConsumeNonceAndAppendAudit(const std::string& tenant, const NonceUse& use,
                                               const ConsumingAuditMaker& make,
                                               std::optional<Error>* consume_error) override {
-    return InTransaction([&](Conn& c) -> Result<AuditRow> {
+    std::optional<AuditRow> row;
+    std::optional<Error> why;
+    auto committed = group_.Submit([&](Conn& c) -> Result<void> {
+      // The tenant's chain lock before the nonce's row lock, the order every write takes them in.
+      SIGIL_RETURN_IF_ERROR(Query(c, kLockAudit, Params().Text(tenant)));
       auto used = ConsumeOn(c, use.nonce, tenant, use.tee, use.now);
       if (!used && used.error().code() == Code::kUnavailable) return std::move(used).error();
-      const Error* why = used ? nullptr : &used.error();
-      if (consume_error) *consume_error = used ? std::nullopt : std::optional<Error>(used.error());
-      return AppendOn(c, tenant, [&](const std::optional<AuditRow>& head) { return make(head, why); });
-    });
+      why = used ? std::nullopt : std::optional<Error>(used.error());
+      SIGIL_ASSIGN_OR_RETURN(row, AppendOn(c, tenant, [&](const std::optional<AuditRow>& head) {
+        return make(head, why ? &*why : nullptr);
+      }));
+      return Ok();
+    }, tenant);
+    if (!committed) return std::move(committed).error();
+    if (consume_error) *consume_error = why;
+    return std::move(*row);
   }
 
   // Marks the nonce used on `c` (in the caller's transaction, if any).
@@ -451,8 +463,17 @@ class PostgresStore final : public Store {
     return Ok();
   }
 
+  // Audit appends go through group commit (group_commit.h): this broker's concurrent appends share
+  // one transaction and one WAL flush. Writes run sorted by tenant, so the per-tenant locks are
+  // always taken in one order and two brokers' batches cannot deadlock on them.
   Result<AuditRow> AppendAudit(const std::string& tenant, const AuditMaker& make) override {
-    return InTransaction([&](Conn& c) -> Result<AuditRow> { return AppendOn(c, tenant, make); });
+    std::optional<AuditRow> row;
+    auto committed = group_.Submit([&](Conn& c) -> Result<void> {
+      SIGIL_ASSIGN_OR_RETURN(row, AppendOn(c, tenant, make));
+      return Ok();
+    }, tenant);
+    if (!committed) return std::move(committed).error();
+    return std::move(*row);
   }
 
   // Appends on `c`, inside the caller's transaction.
@@ -603,6 +624,38 @@ class PostgresStore final : public Store {
     });
   }
 
+  // One group-commit batch: one transaction on one connection, a savepoint per write, one commit.
+  void RunBatch(const std::vector<GroupCommit<Conn>::Write*>& batch) {
+    auto fail_all = [&](const Error& e) {
+      for (auto* w : batch) w->outcome = e;
+    };
+    if (health_.corrupt()) return fail_all(Error(Code::kUnavailable, health_.CorruptMessage()));
+    auto lease = pool_.Take();
+    if (!lease) {
+      health_.NoteUnreachable(lease.error().message());
+      return fail_all(lease.error());
+    }
+    Conn& c = **lease;
+    if (auto b = Committed(c.ExecScript("BEGIN")); !b) return fail_all(b.error());
+    for (auto* w : batch) {
+      Outcome sp = c.ExecScript("SAVEPOINT w");
+      Result<void> r = sp.ok() ? w->run(c) : Result<void>(Fail(Code::kUnavailable, health_.Note(sp)));
+      if (!r) (void)c.ExecScript("ROLLBACK TO SAVEPOINT w");
+      (void)c.ExecScript("RELEASE SAVEPOINT w");
+      w->outcome = std::move(r);
+    }
+    Outcome commit = c.ExecScript("COMMIT");
+    if (!commit.ok()) {
+      (void)c.ExecScript("ROLLBACK");
+      Error e(Code::kUnavailable, health_.Note(commit));
+      for (auto* w : batch) {
+        if (*w->outcome) w->outcome = e;
+      }
+      return;
+    }
+    health_.WriteCommitted();
+  }
+
   // Creates (kCreate) or checks the schema; run once by OpenPostgresStore.
   Result<void> Prepare(StoreOpen how) {
     return InTransaction([&](Conn& c) -> Result<void> {
@@ -743,6 +796,7 @@ class PostgresStore final : public Store {
 
   ServerHealth health_;
   Pool pool_;
+  GroupCommit<Conn> group_;
   std::atomic<std::int64_t> last_probe_ms_{0};
   std::atomic<std::int64_t> last_prune_ms_{0};
   // Set by the last Query on this thread's connection; read right after by InTransaction.

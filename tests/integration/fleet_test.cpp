@@ -218,10 +218,23 @@ TEST_F(FleetTest, ConcurrentReleasesAtThreeBrokersLeaveOneChainThatVerifies) {
       else ADD_FAILURE() << r.error().message();
     }
   };
+  std::atomic<bool> done{false};
+  std::atomic<int> verified{0};
+  // An auditor verifying while the brokers append: every listing must be a consistent snapshot.
+  std::thread auditor([&] {
+    for (int b = 0; !done.load(); b = (b + 1) % 3) {
+      auto verify = Sigil(b, {"audit", "verify", "acme"});
+      EXPECT_EQ(verify.exit_code, 0) << "during load, at broker " << b << ": " << verify.out << verify.err;
+      ++verified;
+    }
+  });
   std::thread t0(load, 0), t1(load, 1), t2(load, 2);
   t0.join();
   t1.join();
   t2.join();
+  done = true;
+  auditor.join();
+  EXPECT_GT(verified.load(), 0);
   EXPECT_EQ(ok.load(), 24);
   for (int b = 0; b < 3; ++b) {
     auto verify = Sigil(b, {"audit", "verify", "acme"});
