@@ -339,20 +339,16 @@ class SqliteStore final : public Store {
     // One write transaction from the read on: a read transaction upgraded to a write after
     // another connection committed fails with SQLITE_BUSY_SNAPSHOT (no busy wait), which a
     // second process on the same file would see as "store unavailable" instead of "replay".
-    SIGIL_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    auto r = ConsumeNonceLocked(nonce, tenant, tee, now);
     // A consumed nonce stays consumed even when the answer is kExpired: commit unless the
     // store itself failed.
-    if (!r && r.error().code() == Code::kUnavailable) {
-      (void)Exec("ROLLBACK");
-      return r;
-    }
-    if (auto c = Exec("COMMIT"); !c) {
-      (void)Exec("ROLLBACK");
-      return std::move(c).error();
-    }
-    health_->WriteCommitted();
-    return r;
+    SIGIL_ASSIGN_OR_RETURN(std::optional<Error> refused, InWriteTransaction([&]() -> Result<std::optional<Error>> {
+      auto r = ConsumeNonceLocked(nonce, tenant, tee, now);
+      if (r) return std::optional<Error>();
+      if (r.error().code() == Code::kUnavailable) return std::move(r).error();
+      return std::optional<Error>(r.error());
+    }));
+    if (refused) return *refused;
+    return Ok();
   }
 
   Result<void> ConsumeNonceLocked(ByteSpan nonce, const std::string& tenant, const std::string& tee, TimePoint now) {

@@ -4,6 +4,7 @@
 // other reads next. Runs on both backends (store_harness.h).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "broker/audit_chain.h"
@@ -26,8 +27,31 @@ class StoreFleetTest : public ::testing::Test {
     b_ = std::move(*b);
     ASSERT_OK(a_->CreateTenant("acme", Bytes{1}));
   }
+  // Audit logs over both stores, signing with one key (every broker of a fleet has the same).
+  void MakeLogs() {
+    auto kp = Ed25519Generate();
+    ASSERT_TRUE(kp.has_value());
+    auto seed_b = SecretBytes::CopyFrom(kp->seed.Reveal(SecretAccess::Get()));
+    ASSERT_TRUE(seed_b.has_value());
+    audit_pub_ = kp->public_key;
+    auto tick = [this] { return ++clock_; };
+    log_a_ = std::make_unique<AuditLog>(*a_, std::move(kp->seed), tick);
+    log_b_ = std::make_unique<AuditLog>(*b_, std::move(*seed_b), tick);
+  }
+  // The tenant's chain as one store lists it, against the other's checkpoint.
+  void ExpectOneChainOf(std::uint64_t records) {
+    ASSERT_OK_AND_ASSIGN(auto rows, a_->ListAudit("acme"));
+    ASSERT_OK_AND_ASSIGN(auto cp, b_->GetCheckpoint("acme"));
+    AuditVerifyReport report = VerifyAuditChain("acme", rows, cp, audit_pub_);
+    EXPECT_TRUE(report.ok) << report.problem;
+    EXPECT_EQ(report.records, records);
+  }
+
   StoreHarness harness_;
   std::unique_ptr<Store> a_, b_;
+  std::unique_ptr<AuditLog> log_a_, log_b_;
+  Bytes audit_pub_;
+  std::atomic<std::int64_t> clock_{1000};
 };
 
 TEST_F(StoreFleetTest, ANonceIssuedByOneIsRedeemedExactlyOnceWhenBothRace) {
@@ -58,11 +82,7 @@ TEST_F(StoreFleetTest, ANonceIssuedByOneIsRedeemedExactlyOnceWhenBothRace) {
 // get a record (one allow, one replay), and the nonce is used exactly once.
 TEST_F(StoreFleetTest, ConsumingANonceWithItsRecordIsAtomicAcrossBrokers) {
   const auto now = std::chrono::system_clock::now();
-  ASSERT_OK_AND_ASSIGN(Ed25519KeyPair kp, Ed25519Generate());
-  ASSERT_OK_AND_ASSIGN(SecretBytes seed_b, SecretBytes::CopyFrom(kp.seed.Reveal(SecretAccess::Get())));
-  std::atomic<std::int64_t> clock{1000};
-  auto tick = [&] { return ++clock; };
-  AuditLog log_a(*a_, std::move(kp.seed), tick), log_b(*b_, std::move(seed_b), tick);
+  MakeLogs();
   constexpr int kNonces = 20;
   for (int i = 0; i < kNonces; ++i) {
     ASSERT_OK(a_->PutNonce(Bytes(32, static_cast<std::uint8_t>(i)), "acme", "dev", now + std::chrono::seconds(60), now, 4096));
@@ -81,16 +101,12 @@ TEST_F(StoreFleetTest, ConsumingANonceWithItsRecordIsAtomicAcrossBrokers) {
       else ADD_FAILURE() << nonce_error->message();
     }
   };
-  std::thread ta(race, std::ref(log_a)), tb(race, std::ref(log_b));
+  std::thread ta(race, std::ref(*log_a_)), tb(race, std::ref(*log_b_));
   ta.join();
   tb.join();
   EXPECT_EQ(allowed.load(), kNonces);
   EXPECT_EQ(replays.load(), kNonces);
-  ASSERT_OK_AND_ASSIGN(auto rows, a_->ListAudit("acme"));
-  ASSERT_OK_AND_ASSIGN(auto cp, b_->GetCheckpoint("acme"));
-  AuditVerifyReport report = VerifyAuditChain("acme", rows, cp, kp.public_key);
-  EXPECT_TRUE(report.ok) << report.problem;
-  EXPECT_EQ(report.records, 2u * kNonces);
+  ExpectOneChainOf(2u * kNonces);
 }
 
 // A record that cannot be written leaves the nonce unused: nothing was recorded, so nothing used it.
@@ -108,11 +124,7 @@ TEST_F(StoreFleetTest, AFailedRecordLeavesTheNonceUnused) {
 }
 
 TEST_F(StoreFleetTest, AppendsFromBothStayOneLinearVerifiableChain) {
-  ASSERT_OK_AND_ASSIGN(Ed25519KeyPair kp, Ed25519Generate());
-  ASSERT_OK_AND_ASSIGN(SecretBytes seed_b, SecretBytes::CopyFrom(kp.seed.Reveal(SecretAccess::Get())));
-  std::atomic<std::int64_t> clock{1000};
-  auto now = [&] { return ++clock; };
-  AuditLog log_a(*a_, std::move(kp.seed), now), log_b(*b_, std::move(seed_b), now);
+  MakeLogs();
   constexpr int kEach = 40;
   auto append = [&](AuditLog& log, const char* who) {
     for (int i = 0; i < kEach; ++i) {
@@ -120,15 +132,11 @@ TEST_F(StoreFleetTest, AppendsFromBothStayOneLinearVerifiableChain) {
       EXPECT_OK(log.Append("acme", ev));
     }
   };
-  std::thread ta(append, std::ref(log_a), "a");
-  std::thread tb(append, std::ref(log_b), "b");
+  std::thread ta(append, std::ref(*log_a_), "a");
+  std::thread tb(append, std::ref(*log_b_), "b");
   ta.join();
   tb.join();
-  ASSERT_OK_AND_ASSIGN(auto rows, b_->ListAudit("acme"));
-  ASSERT_OK_AND_ASSIGN(auto cp, a_->GetCheckpoint("acme"));
-  AuditVerifyReport report = VerifyAuditChain("acme", rows, cp, kp.public_key);
-  EXPECT_TRUE(report.ok) << report.problem;
-  EXPECT_EQ(report.records, 2u * kEach);
+  ExpectOneChainOf(2u * kEach);
 }
 
 TEST_F(StoreFleetTest, AChangeThroughOneIsWhatTheOtherReadsNext) {
