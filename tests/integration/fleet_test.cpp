@@ -242,6 +242,38 @@ TEST_F(FleetTest, ConcurrentReleasesAtThreeBrokersLeaveOneChainThatVerifies) {
   }
 }
 
+// PostgreSQL goes away: nothing is released (a release is answered only after its record
+// commits) and the refusal says why; when it returns, every broker serves again by itself.
+TEST_F(FleetTest, WhilePostgresIsDownNothingIsReleasedAndTheBrokersRecoverWithoutARestart) {
+  Attested a = Challenge(0);
+  ASSERT_OK_AND_ASSIGN(std::string token, Attest(1, a));
+  pg_->Stop();
+  for (int b = 0; b < 3; ++b) {
+    auto refused = Release(b, token, a);
+    ASSERT_FALSE(refused.has_value()) << "broker " << b << " released with the database down";
+    EXPECT_EQ(refused.error().code(), Code::kUnavailable) << refused.error().message();
+    EXPECT_NE(refused.error().message().find("store_unavailable"), std::string::npos) << refused.error().message();
+    EXPECT_NE(refused.error().message().find("HTTP 503"), std::string::npos) << refused.error().message();
+  }
+  EXPECT_FALSE(Client(0)->Challenge("acme", "dev").has_value());
+  ASSERT_TRUE(pg_->Restart());
+  // No broker is restarted: each must serve again on its own once the database is back (polled
+  // for up to 30 s; in practice the next request reconnects).
+  for (int b = 0; b < 3; ++b) {
+    Result<void> released = Fail(Code::kUnavailable, "not tried");
+    for (int i = 0; i < 300 && !released; ++i) {
+      released = Release(b, token, a);
+      if (!released) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_TRUE(released.has_value()) << "broker " << b << " did not recover after PostgreSQL returned: "
+                                      << released.error().message();
+  }
+  for (int b = 0; b < 3; ++b) {
+    auto verify = Sigil(b, {"audit", "verify", "acme"});
+    EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  }
+}
+
 // Whoever can write the shared database must not be able to make model owners encrypt to a key
 // of their own: the public half handed out is derived from the wrapped private key.
 TEST_F(FleetTest, APublicKeySwappedInTheDatabaseIsRefusedWithAnAlarm) {
