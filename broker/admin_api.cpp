@@ -5,7 +5,7 @@
 #include "attestation/tpm/signature.h"
 #include "attestation/tpm/verifier.h"
 #include "broker/audit_wire.h"
-#include "broker/key_wrap.h"
+#include "broker/key_service.h"
 #include "broker/tpm_seal_ak_public.h"
 #include "core/encoding.h"
 #include "core/hpke.h"
@@ -25,11 +25,7 @@ Result<void> Audit(const BrokerContext& ctx, const RequestMeta& meta, const std:
 
 Result<KeyVersionRow> MakeKeyVersion(const BrokerContext& ctx, const std::string& tenant, const std::string& name,
                                      const std::string& key_class, std::uint32_t version) {
-  SIGIL_ASSIGN_OR_RETURN(Bytes wrapped_kek, ctx.store->GetTenantKek(tenant));
-  SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, UnwrapKey(*ctx.root_key, wrapped_kek, TenantKekIdentity(tenant)));
-  SIGIL_ASSIGN_OR_RETURN(hpke::KeyPair kp, hpke::GenerateKeyPair(hpke::Kem::kX25519HkdfSha256));
-  SIGIL_ASSIGN_OR_RETURN(Bytes wrapped, WrapKey(kek, kp.private_key, KeyVersionIdentity(tenant, name, version)));
-  return KeyVersionRow{tenant, name, key_class, version, "enabled", kp.public_key, wrapped, UnixSeconds(ctx.now()), 0};
+  return ctx.keys->NewKeyVersion(tenant, name, key_class, version, UnixSeconds(ctx.now()));
 }
 
 // A key is usable for rotate/enable unless every version is destroyed; rotate also needs it
@@ -113,8 +109,7 @@ Json KeyJson(const KeyVersionRow& k) {
 Result<Json> AdminCreateTenant(const BrokerContext& ctx, const RequestMeta& meta, const Json& body) {
   SIGIL_ASSIGN_OR_RETURN(std::string name, GetString(body, "name", "request"));
   SIGIL_RETURN_IF_ERROR(ValidateName(name, "tenant name"));
-  SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, SecretBytes::Random(32));
-  SIGIL_ASSIGN_OR_RETURN(Bytes wrapped, WrapKey(*ctx.root_key, kek, TenantKekIdentity(name)));
+  SIGIL_ASSIGN_OR_RETURN(Bytes wrapped, ctx.keys->NewWrappedTenantKek(name));
   SIGIL_RETURN_IF_ERROR(ctx.store->CreateTenant(name, wrapped));
   SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, name, "admin.tenant.create", "", 0, "tenant created with a fresh KEK"));
   return Json{{"tenant", name}};
@@ -208,7 +203,6 @@ Result<Json> AdminImportKey(const BrokerContext& ctx, const RequestMeta& meta, c
   OPENSSL_cleanse(sk_raw->data(), sk_raw->size());
   if (!sk_copy) return std::move(sk_copy).error();
   SecretBytes sk = std::move(*sk_copy);
-  SIGIL_ASSIGN_OR_RETURN(Bytes pk, hpke::PublicKeyFromPrivate(hpke::Kem::kX25519HkdfSha256, sk));
   std::string key_class = "model-weights";
   std::uint32_t version = 1;
   if (auto st = GetKeyStatus(ctx, tenant, name); st) {
@@ -224,13 +218,10 @@ Result<Json> AdminImportKey(const BrokerContext& ctx, const RequestMeta& meta, c
     if (version > 1 && c != key_class) return Fail(Code::kInvalidArgument, "request.class: key '" + name + "' is " + key_class);
     key_class = c;
   }
-  SIGIL_ASSIGN_OR_RETURN(Bytes wrapped_kek, ctx.store->GetTenantKek(tenant));
-  SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, UnwrapKey(*ctx.root_key, wrapped_kek, TenantKekIdentity(tenant)));
-  SIGIL_ASSIGN_OR_RETURN(Bytes wrapped, WrapKey(kek, sk, KeyVersionIdentity(tenant, name, version)));
-  KeyVersionRow row{tenant, name, key_class, version, "enabled", pk, wrapped, UnixSeconds(ctx.now()), 0};
+  SIGIL_ASSIGN_OR_RETURN(KeyVersionRow row, ctx.keys->NewKeyVersion(tenant, name, key_class, version, UnixSeconds(ctx.now()), &sk));
   SIGIL_RETURN_IF_ERROR(ctx.store->PutKeyVersion(row));
   SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, tenant, "admin.key.import", name, version,
-                              "operator-supplied key material imported (public key " + Base64UrlEncode(pk) + ")"));
+                              "operator-supplied key material imported (public key " + Base64UrlEncode(row.public_key) + ")"));
   return KeyJson(row);
 }
 
@@ -250,17 +241,7 @@ Result<Json> AdminPublicKey(const BrokerContext& ctx, const std::string& tenant,
   // to the root key, tenant and version), never taken from its row alone: whoever can write the
   // store (a shared database widens that circle) could otherwise hand owners a key of their own
   // and decrypt every model encrypted afterwards.
-  SIGIL_ASSIGN_OR_RETURN(Bytes wrapped_kek, ctx.store->GetTenantKek(tenant));
-  SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, UnwrapKey(*ctx.root_key, wrapped_kek, TenantKekIdentity(tenant)));
-  SIGIL_ASSIGN_OR_RETURN(SecretBytes sk, UnwrapKey(kek, k.wrapped_private_key, KeyVersionIdentity(tenant, key, k.version)));
-  SIGIL_ASSIGN_OR_RETURN(Bytes derived, hpke::PublicKeyFromPrivate(hpke::Kem::kX25519HkdfSha256, sk));
-  if (derived != k.public_key) {
-    std::fprintf(stderr, "sigild: ALARM: the stored public key of %s/%s version %u is not the public half of its private "
-                         "key: someone with write access to the store replaced it\n", tenant.c_str(), key.c_str(), k.version);
-    return Fail(Code::kVerificationFailed, "ALARM: the stored public key of '" + tenant + "/" + key + "' version " +
-                                               std::to_string(k.version) + " does not match its private key (the store "
-                                               "was edited); refusing to hand it out");
-  }
+  SIGIL_RETURN_IF_ERROR(ctx.keys->CheckedPublicKey(k));
   return Json{{"type", "sigil-public-key"}, {"tenant", tenant}, {"key", key}, {"version", k.version},
               {"suite", "X25519-HKDF-SHA256-AES-256-GCM"}, {"public_key", Base64UrlEncode(k.public_key)}};
 }

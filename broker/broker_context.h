@@ -30,11 +30,13 @@ struct BrokerSettings {
   std::chrono::seconds unauth_summary_interval{60};
 };
 
+class KeyService;
+
 struct BrokerContext {
   Store* store = nullptr;
   AuditLog* audit = nullptr;
   const attestation::Registry* verifiers = nullptr;
-  const SecretBytes* root_key = nullptr;
+  const KeyService* keys = nullptr;  // the only holder of the root key (broker/key_service.h)
   const SecretBytes* token_seed = nullptr;
   Bytes token_public_key;
   PolicyCache* policies = nullptr;

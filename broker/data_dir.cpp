@@ -18,6 +18,7 @@
 #include "attestation/dev/platform_key.h"
 #include "broker/certs.h"
 #include "broker/collateral_cache.h"
+#include "broker/key_service.h"
 #include "broker/key_wrap.h"
 #include "broker/store_auth.h"
 #include "broker/store_open.h"
@@ -366,7 +367,8 @@ Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, con
   c.unauth = b->unauth.get();
   c.verifiers = b->verifiers.get();
   c.policies = b->policies.get();
-  c.root_key = &b->root_key;
+  b->keys = std::make_unique<KeyService>(*b->store, b->root_key);
+  c.keys = b->keys.get();
   c.token_seed = &b->token_seed;
   c.token_public_key = token_pub;
   c.settings.nonce_ttl = std::chrono::seconds(nonce_ttl);

@@ -9,6 +9,7 @@
 #include "attestation/verifier.h"
 #include "broker/audit_log.h"
 #include "broker/broker_context.h"
+#include "broker/key_service.h"
 #include "broker/unauth_activity.h"
 #include "broker/root_key.h"
 #include "broker/store.h"
@@ -71,6 +72,7 @@ struct OpenBroker {
   std::unique_ptr<attestation::Registry> verifiers;
   std::unique_ptr<PolicyCache> policies = std::make_unique<PolicyCache>();
   SecretBytes root_key;
+  std::unique_ptr<KeyService> keys;  // over store and root_key
   SecretBytes token_seed;
   std::string listen;
   bool dev_root_key = false;

@@ -2,7 +2,7 @@
 
 #include <openssl/rand.h>
 
-#include "broker/key_wrap.h"
+#include "broker/key_service.h"
 #include "broker/release_purpose.h"
 #include "broker/token.h"
 #include "broker/unauth_activity.h"
@@ -161,26 +161,6 @@ Result<ArtifactRequest> ParseArtifact(const Json& a, std::size_t i) {
   return out;
 }
 
-// Opens the artifact's DEK with the key version's private half and seals it to the TEE key.
-Result<Json> Reseal(const BrokerContext& ctx, const ArtifactRequest& a, ByteSpan tee_pk) {
-  SIGIL_ASSIGN_OR_RETURN(KeyVersionRow row, ctx.store->GetKeyVersion(a.tenant, a.key, a.version));
-  if (row.state != "enabled") return KeyUnusable(row);  // disabled or destroyed: stable tag, audited as deny
-  SIGIL_ASSIGN_OR_RETURN(Bytes wrapped_kek, ctx.store->GetTenantKek(a.tenant));
-  SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, UnwrapKey(*ctx.root_key, wrapped_kek, TenantKekIdentity(a.tenant)));
-  SIGIL_ASSIGN_OR_RETURN(SecretBytes sk, UnwrapKey(kek, row.wrapped_private_key, KeyVersionIdentity(a.tenant, a.key, a.version)));
-  auto dek = hpke::OpenSecret(hpke::kSigilSuite, a.enc, sk, protocol::DekSealInfo(a.tenant, a.key, a.version), {}, a.sealed_dek);
-  if (!dek) {
-    return Fail(Code::kVerificationFailed, "the artifact's sealed DEK does not open with key '" + a.key + "' version " +
-                                               std::to_string(a.version) + " (wrong key, or altered header)");
-  }
-  std::string artifact_id = protocol::ArtifactId(a.enc, a.sealed_dek);
-  SIGIL_ASSIGN_OR_RETURN(hpke::Sealed out, hpke::Seal(hpke::kSigilSuite, tee_pk,
-                                                      protocol::ReleaseInfo(a.tenant, a.key, a.version, artifact_id), {},
-                                                      dek->Reveal(SecretAccess::Get())));
-  return Json{{"key", a.tenant + "/" + a.key}, {"version", a.version}, {"artifact_id", artifact_id},
-              {"enc", Base64UrlEncode(out.enc)}, {"sealed_dek", Base64UrlEncode(out.ciphertext)}};
-}
-
 }  // namespace
 
 Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, const std::string& bearer, const Json& body) {
@@ -235,13 +215,17 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
     if (!fit) return Refuse(ctx, meta, tok.tenant, ev, std::move(fit).error());
     purpose = std::move(*fit);
   }
+  // The tenant's KEK is unwrapped once for the whole batch (broker/key_service.h).
+  auto keys = ctx.keys->BeginRelease(tok.tenant);
+  if (!keys) return Refuse(ctx, meta, tok.tenant, ev, std::move(keys).error());
   Json released = Json::array();
   for (const auto& a : arts) {
     ev.key = a.key;
     ev.version = a.version;
-    auto r = Reseal(ctx, a, tee_pk);
+    auto r = keys->Reseal(SealedArtifact{a.key, a.version, a.enc, a.sealed_dek}, tee_pk);
     if (!r) return Refuse(ctx, meta, tok.tenant, ev, std::move(r).error());
-    released.push_back(std::move(*r));
+    released.push_back(Json{{"key", a.tenant + "/" + a.key}, {"version", a.version}, {"artifact_id", r->artifact_id},
+                            {"enc", Base64UrlEncode(r->enc)}, {"sealed_dek", Base64UrlEncode(r->sealed_dek)}});
   }
   // Durable audit records first; the response (and so the keys) only after they are committed.
   for (const auto& a : arts) {
