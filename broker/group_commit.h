@@ -27,7 +27,8 @@ class GroupCommit {
   struct Write {
     std::function<Result<void>(Ctx&)> run;
     std::string order;  // writes run in this order within a batch (locks taken in one global order)
-    std::optional<Result<void>> outcome;  // set by the batch runner
+    std::optional<Result<void>> outcome;  // set by the batch runner (read only once `done`)
+    bool done = false;  // set under the queue lock once the batch's commit has returned
   };
   // Runs `batch` in one transaction and sets every outcome (also when the commit fails).
   using BatchRunner = std::function<void(const std::vector<Write*>& batch)>;
@@ -36,10 +37,12 @@ class GroupCommit {
 
   // Queues `run`, waits until the commit holding it (or its failure), returns its outcome.
   Result<void> Submit(std::function<Result<void>(Ctx&)> run, std::string order = {}) {
-    Write write{std::move(run), std::move(order), std::nullopt};
+    Write write{std::move(run), std::move(order), std::nullopt, false};
     std::unique_lock lock(mu_);
     queue_.push_back(&write);
-    while (!write.outcome) {
+    // Waits for `done`, not for an outcome: the runner records each write's outcome as it runs,
+    // before the commit, and a caller answered then would answer for a record not yet durable.
+    while (!write.done) {
       if (leading_) {
         cv_.wait(lock);
         continue;
@@ -51,6 +54,7 @@ class GroupCommit {
       lock.unlock();
       runner_(batch);
       lock.lock();
+      for (Write* w : batch) w->done = true;
       leading_ = false;
       cv_.notify_all();  // the batch's writers return; one of the queued ones leads next
     }
