@@ -39,25 +39,32 @@ std::string Slurp(const std::string& path) {
 }
 
 // Starts argv in a child that first runs `prepare` (limits, credentials), with stdout/stderr
-// in files under `dir` and `env` added to the environment.
+// in files under `dir` and `env` added to the environment. Everything the child needs is built
+// before the fork: the test process has other threads, so between fork and exec the child may
+// only make async-signal-safe calls. An allocation there (a string built in the child, putenv)
+// could wait forever on an allocator lock another thread held at the fork.
 pid_t Spawn(const std::vector<std::string>& argv, const std::string& dir, const std::function<void()>& prepare,
             const std::vector<std::string>& env = {}) {
+  const std::string out_path = dir + "/out", err_path = dir + "/err";
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::vector<char*> envp;
+  for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
+  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
   pid_t pid = ::fork();
   if (pid != 0) return pid;
   prepare();
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // after prepare(): a change of uid clears it
   int in = ::open("/dev/null", O_RDONLY);
-  int out = ::open((dir + "/out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
-  int err = ::open((dir + "/err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
+  int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
+  int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
   if (in < 0 || out < 0 || err < 0) _exit(125);
   ::dup2(in, 0);
   ::dup2(out, 1);
   ::dup2(err, 2);
-  for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  ::execv(args[0], args.data());
+  ::execve(args[0], args.data(), envp.data());
   _exit(127);
 }
 
@@ -209,6 +216,19 @@ TEST(RootPassphrase, RemovedFromTheEnvironmentOnceRead) {
 // RLIMIT_CORE 0 and is not dumpable (the files in /proc/PID then belong to root, not to nobody).
 TEST(SigildInit, HardenedBeforeReadingThePassphrase) {
   constexpr uid_t kNobody = 65534;
+  // The child must start with core dumps allowed. An earlier test in the same process can have
+  // lowered this process's hard limit for good (the C API hardens the process that loads a
+  // model), and then the child cannot raise it: the precondition is gone, so say so rather than
+  // time out. CTest runs each test in its own process, where it holds.
+  struct rlimit core {};
+  ASSERT_EQ(::getrlimit(RLIMIT_CORE, &core), 0);
+  if (core.rlim_max != RLIM_INFINITY) {
+    struct rlimit raised {core.rlim_cur, RLIM_INFINITY};
+    if (::setrlimit(RLIMIT_CORE, &raised) != 0) {
+      GTEST_SKIP() << "this process's hard core limit was lowered by an earlier test and cannot be raised again; "
+                      "run this test on its own (as CTest does)";
+    }
+  }
   TempDir dir;
   ASSERT_EQ(::chmod(dir.path().c_str(), 0777), 0);
   const std::string fifo = dir.File("pass.fifo");
