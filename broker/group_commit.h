@@ -8,13 +8,11 @@
 // it (pg_store.cpp). Thread-safe; `Ctx` is what the store hands each write.
 #pragma once
 
-#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
-#include <string>
 #include <vector>
 
 #include "core/result.h"
@@ -26,7 +24,6 @@ class GroupCommit {
  public:
   struct Write {
     std::function<Result<void>(Ctx&)> run;
-    std::string order;  // writes run in this order within a batch (locks taken in one global order)
     std::optional<Result<void>> outcome;  // set by the batch runner (read only once `done`)
     bool done = false;  // set under the queue lock once the batch's commit has returned
   };
@@ -36,8 +33,8 @@ class GroupCommit {
   explicit GroupCommit(BatchRunner runner) : runner_(std::move(runner)) {}
 
   // Queues `run`, waits until the commit holding it (or its failure), returns its outcome.
-  Result<void> Submit(std::function<Result<void>(Ctx&)> run, std::string order = {}) {
-    Write write{std::move(run), std::move(order), std::nullopt, false};
+  Result<void> Submit(std::function<Result<void>(Ctx&)> run) {
+    Write write{std::move(run), std::nullopt, false};
     std::unique_lock lock(mu_);
     queue_.push_back(&write);
     // Waits for `done`, not for an outcome: the runner records each write's outcome as it runs,
@@ -50,7 +47,6 @@ class GroupCommit {
       leading_ = true;
       std::vector<Write*> batch(queue_.begin(), queue_.end());
       queue_.clear();
-      std::stable_sort(batch.begin(), batch.end(), [](const Write* a, const Write* b) { return a->order < b->order; });
       lock.unlock();
       runner_(batch);
       lock.lock();

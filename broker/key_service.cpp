@@ -55,8 +55,10 @@ Result<KeyService::Release> KeyService::BeginRelease(const std::string& tenant) 
   return Release(*this, tenant, std::move(kek));
 }
 
-Result<ResealedDek> KeyService::Release::Reseal(const SealedArtifact& a, ByteSpan tee_pk) const {
-  SIGIL_ASSIGN_OR_RETURN(KeyVersionRow row, service_.store_.GetKeyVersion(tenant_, a.key, a.version));
+Result<ResealedDek> KeyService::Release::Reseal(const KeyVersionRow& row, const SealedArtifact& a, ByteSpan tee_pk) const {
+  if (row.tenant != tenant_ || row.name != a.key || row.version != a.version) {
+    return Fail(Code::kInternal, "reseal: the key version row is not the artifact's");
+  }
   if (row.state != "enabled") return KeyUnusable(row);  // disabled or destroyed: stable tag, audited as deny
   SIGIL_ASSIGN_OR_RETURN(SecretBytes sk, UnwrapKey(kek_, row.wrapped_private_key, KeyVersionIdentity(tenant_, a.key, a.version)));
   auto dek = hpke::OpenSecret(hpke::kSigilSuite, a.enc, sk, protocol::DekSealInfo(tenant_, a.key, a.version), {}, a.sealed_dek);

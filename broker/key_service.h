@@ -44,7 +44,8 @@ class KeyService {
   // with its key version and sealed to `tee_public_key`.
   class Release {
    public:
-    Result<ResealedDek> Reseal(const SealedArtifact& a, ByteSpan tee_public_key) const;
+    // `row` is the artifact's key version as the caller read it (for the purpose check).
+    Result<ResealedDek> Reseal(const KeyVersionRow& row, const SealedArtifact& a, ByteSpan tee_public_key) const;
 
    private:
     friend class KeyService;

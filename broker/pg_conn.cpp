@@ -52,12 +52,6 @@ Params& Params::Append(const Params& more) {
   return *this;
 }
 
-Params& Params::Null() {
-  values_.emplace_back(std::nullopt);
-  formats_.push_back(0);
-  return *this;
-}
-
 std::string Rows::Text(int row, int col) const {
   return std::string(PQgetvalue(res_.get(), row, col), static_cast<std::size_t>(PQgetlength(res_.get(), row, col)));
 }

@@ -40,7 +40,6 @@ class Params {
   Params& Text(std::string v);
   Params& Int(std::int64_t v);
   Params& Blob(ByteSpan v);  // sent in binary format: no escaping, any bytes
-  Params& Null();
   Params& Append(const Params& more);
 
  private:

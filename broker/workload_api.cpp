@@ -195,6 +195,7 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
   policy::MapReferenceSets refs;
   for (const auto& [set, values] : refs_map) for (const auto& v : values) refs.Add(set, v);
   std::string purpose;  // the proven workload.mode, for the allow records
+  std::vector<KeyVersionRow> rows;  // read once per artifact, for the purpose check and the reseal
   for (const auto& a : arts) {
     ev.key = a.key;
     ev.version = a.version;
@@ -214,15 +215,17 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
     auto fit = CheckReleasePurpose(row->key_class, tok.claims);
     if (!fit) return Refuse(ctx, meta, tok.tenant, ev, std::move(fit).error());
     purpose = std::move(*fit);
+    rows.push_back(std::move(*row));
   }
   // The tenant's KEK is unwrapped once for the whole batch (broker/key_service.h).
   auto keys = ctx.keys->BeginRelease(tok.tenant);
   if (!keys) return Refuse(ctx, meta, tok.tenant, ev, std::move(keys).error());
   Json released = Json::array();
-  for (const auto& a : arts) {
+  for (std::size_t i = 0; i < arts.size(); ++i) {
+    const ArtifactRequest& a = arts[i];
     ev.key = a.key;
     ev.version = a.version;
-    auto r = keys->Reseal(SealedArtifact{a.key, a.version, a.enc, a.sealed_dek}, tee_pk);
+    auto r = keys->Reseal(rows[i], SealedArtifact{a.key, a.version, a.enc, a.sealed_dek}, tee_pk);
     if (!r) return Refuse(ctx, meta, tok.tenant, ev, std::move(r).error());
     released.push_back(Json{{"key", a.tenant + "/" + a.key}, {"version", a.version}, {"artifact_id", r->artifact_id},
                             {"enc", Base64UrlEncode(r->enc)}, {"sealed_dek", Base64UrlEncode(r->sealed_dek)}});

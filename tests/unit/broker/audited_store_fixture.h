@@ -26,7 +26,6 @@ class AuditedStoreTest : public ::testing::Test {
     audit_ = std::make_unique<AuditLog>(*store_, std::move(kp->seed), [this] { return ++clock_; });
   }
 
-  testing::TempDir dir_;
   StoreHarness harness_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<AuditLog> audit_;
