@@ -5,7 +5,7 @@
 //   workload.mode     "sealed-memory" (sigil-load run, C API) | "stream" (sigil-load cat)
 //   workload.engine   96 lowercase hex: MeasureEngine(engine, sandbox configuration)
 //   workload.sandbox  64 lowercase hex: SHA-256 of that canonical sandbox configuration
-// The broker's release check (broker/release_purpose.h) reads workload.mode.
+// The broker's release check (broker/api/release_purpose.h) reads workload.mode.
 // Thread-safety: pure functions.
 #pragma once
 

@@ -62,7 +62,7 @@ Result<void> OneFlow(net::BrokerClient& c, const Flow& f, const SecretBytes& see
   SIGIL_ASSIGN_OR_RETURN(hpke::KeyPair k, hpke::GenerateKeyPair(hpke::Kem::kX25519HkdfSha256));
   SIGIL_ASSIGN_OR_RETURN(Bytes nonce, c.Challenge("bench", "dev"));
   // A sealed in-memory load, as sigil-load run states it: the broker releases model-weights keys
-  // to nothing else (broker/release_purpose.h).
+  // to nothing else (broker/api/release_purpose.h).
   const attestation::WorkloadPurpose purpose{"sealed-memory", kMeasurement, HexEncode(Sha256(AsBytes("")))};
   SIGIL_ASSIGN_OR_RETURN(Bytes ev, enclave::MakeDevEvidence(seed, protocol::Binding(nonce, k.public_key), kMeasurement,
                                                             false, std::chrono::system_clock::now(), purpose));

@@ -7,9 +7,9 @@
 #include <string>
 
 #include "attestation/verifier.h"
-#include "broker/audit_log.h"
+#include "broker/audit/audit_log.h"
 #include "broker/policy_cache.h"
-#include "broker/store.h"
+#include "broker/store/store.h"
 #include "core/bytes.h"
 #include "core/json.h"
 #include "core/names.h"
@@ -17,8 +17,8 @@
 
 namespace sigil::broker {
 
-class TpmEnrolment;              // broker/tpm_enrol_api.h
-class UnauthenticatedActivity;   // broker/unauth_activity.h
+class TpmEnrolment;              // broker/tpm/tpm_enrol_api.h
+class UnauthenticatedActivity;   // broker/audit/unauth_activity.h
 
 struct BrokerSettings {
   std::chrono::seconds nonce_ttl{60};
@@ -36,7 +36,7 @@ struct BrokerContext {
   Store* store = nullptr;
   AuditLog* audit = nullptr;
   const attestation::Registry* verifiers = nullptr;
-  const KeyService* keys = nullptr;  // the only holder of the root key (broker/key_service.h)
+  const KeyService* keys = nullptr;  // the only holder of the root key (broker/keys/key_service.h)
   const SecretBytes* token_seed = nullptr;
   Bytes token_public_key;
   PolicyCache* policies = nullptr;

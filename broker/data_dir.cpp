@@ -11,17 +11,17 @@
 #include <openssl/crypto.h>
 
 #include "attestation/dcap/verifier.h"
+#include "attestation/dev/platform_key.h"
 #include "attestation/dev/verifier.h"
 #include "attestation/purpose_bound.h"
 #include "attestation/snp/verifier.h"
 #include "attestation/tpm/verifier.h"
-#include "attestation/dev/platform_key.h"
-#include "broker/certs.h"
-#include "broker/collateral_cache.h"
-#include "broker/key_service.h"
-#include "broker/key_wrap.h"
-#include "broker/store_auth.h"
-#include "broker/store_open.h"
+#include "broker/collateral/collateral_cache.h"
+#include "broker/keys/certs.h"
+#include "broker/keys/key_service.h"
+#include "broker/keys/key_wrap.h"
+#include "broker/store/store_auth.h"
+#include "broker/store/store_open.h"
 #include "core/ed25519.h"
 #include "core/encoding.h"
 #include "core/file_io.h"
@@ -66,7 +66,7 @@ Result<std::vector<Bytes>> ReadTrustDir(const std::string& dir) {
 // trust/sev-snp/ (AMD ARK certificates or KDS cert_chain files) and trust/intel/ (the Intel SGX
 // Root CA), trust/tpm-aks/ (TPM attestation keys for every tenant, PEM/DER SPKI). Collateral (VCEK, PCK
 // CRLs, TCB info, QE identity) comes with an attest request or, when the request has none, from
-// the collateral store (collateral/, written by `sigil collateral import`; broker/collateral_cache.h
+// the collateral store (collateral/, written by `sigil collateral import`; broker/collateral/collateral_cache.h
 // re-reads it when files change and warns "collateral_warn_days" (sigild.json, default 30) before
 // anything expires).
 Result<void> AddHardwareVerifiers(const DataDir& d, Store& store, attestation::Registry& registry) {

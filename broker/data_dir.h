@@ -7,12 +7,12 @@
 #include <vector>
 
 #include "attestation/verifier.h"
-#include "broker/audit_log.h"
+#include "broker/audit/audit_log.h"
+#include "broker/audit/unauth_activity.h"
 #include "broker/broker_context.h"
-#include "broker/key_service.h"
-#include "broker/unauth_activity.h"
-#include "broker/root_key.h"
-#include "broker/store.h"
+#include "broker/keys/key_service.h"
+#include "broker/keys/root_key.h"
+#include "broker/store/store.h"
 
 namespace sigil::broker {
 

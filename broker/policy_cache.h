@@ -11,7 +11,7 @@
 #include <mutex>
 #include <string>
 
-#include "broker/store.h"
+#include "broker/store/store.h"
 #include "policies/policy.h"
 
 namespace sigil::broker {

@@ -8,11 +8,11 @@
 #include <cstdlib>
 #include <thread>
 
+#include "broker/audit/unauth_activity.h"
 #include "broker/data_dir.h"
-#include "broker/pg_store.h"
-#include "broker/router.h"
-#include "broker/tpm_enrol_api.h"
-#include "broker/unauth_activity.h"
+#include "broker/http/router.h"
+#include "broker/store/pg_store.h"
+#include "broker/tpm/tpm_enrol_api.h"
 #include "core/file_io.h"
 #include "core/text.h"
 #include "net/https_server.h"
@@ -114,7 +114,7 @@ int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::
     io.stop();  // in-flight handlers finish first: each runs to completion on its thread
   });
   // Summaries of unauthenticated requests are written when their interval ends, also for tenants
-  // that have gone quiet (broker/unauth_activity.h).
+  // that have gone quiet (broker/audit/unauth_activity.h).
   boost::asio::steady_timer summary_timer(io);
   std::function<void()> arm_summary_timer = [&] {
     summary_timer.expires_after(std::chrono::seconds(5));

@@ -4,8 +4,8 @@
 #include <cctype>
 #include <ctime>
 
-#include "broker/audit_chain.h"
-#include "broker/audit_wire.h"
+#include "broker/audit/audit_chain.h"
+#include "broker/audit/audit_wire.h"
 #include "cli/commands.h"
 #include "core/encoding.h"
 #include "core/file_io.h"
@@ -20,7 +20,7 @@ void PrintRecords(const Json& j);
 // How much of a field `sigil audit list` shows (escaped; longer values end in "...").
 constexpr std::size_t kShowShort = 64, kShowKey = 128, kShowReason = 1000, kShowDamaged = 120;
 
-// The broker's records, each read through broker/audit_wire.h. An element that cannot be read
+// The broker's records, each read through broker/audit/audit_wire.h. An element that cannot be read
 // becomes a defective row (named by verification at its place in the chain), never an error for
 // the whole listing.
 Result<std::vector<broker::AuditRow>> RowsFrom(const Json& j) {
@@ -114,7 +114,7 @@ int Verify(const GlobalOptions& g, const std::string& tenant, const std::string&
 }
 
 // Export file (JSON lines): a header {"type":"sigil-audit-export","format":1,"tenant":T}, one
-// {"type":"record",...} per record in chain order (broker/audit_wire.h: "record" or, for stored
+// {"type":"record",...} per record in chain order (broker/audit/audit_wire.h: "record" or, for stored
 // bytes that are not UTF-8, "record_b64"), then the latest signed {"type":"checkpoint",...}.
 // Written atomically (temp file + rename). A damaged log exports too: that is how it is checked.
 int Export(const GlobalOptions& g, const std::string& tenant, const std::string& out_path) {

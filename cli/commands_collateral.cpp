@@ -1,5 +1,5 @@
 // sigil collateral import|list: the operator's offline TEE collateral store in the broker's data
-// directory (broker/collateral_store.h). Import writes the files directly (like the trust
+// directory (broker/collateral/collateral_store.h). Import writes the files directly (like the trust
 // anchors sigild reads from DATA/trust/), not through the admin API: collateral is not tenant
 // data, the broker re-reads the directory by itself, and the operator who can write the data
 // directory already controls every trust anchor (docs/cli.md "sigil collateral").
@@ -7,7 +7,7 @@
 #include <ctime>
 #include <memory>
 
-#include "broker/collateral_import.h"
+#include "broker/collateral/collateral_import.h"
 #include "cli/commands.h"
 #include "cli/terminal_text.h"
 #include "core/file_io.h"

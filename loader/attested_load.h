@@ -35,7 +35,7 @@ struct LoadOptions {
   std::string sandbox_config = CanonicalSandboxConfig({});
   // What the plaintext is for, attested with the engine and sandbox (attestation/purpose.h):
   // "sealed-memory" (run, C API) or "stream" (cat). The broker releases model-weights keys only
-  // to "sealed-memory" (broker/release_purpose.h).
+  // to "sealed-memory" (broker/api/release_purpose.h).
   std::string mode = "sealed-memory";
   // tee "tpm": the PCR (SHA-256 bank) the purpose event is extended into before the quote, and
   // the event log kept across loads since boot ("" = TpmPurposeLogPath(pcr), under /run).

@@ -23,7 +23,7 @@ namespace sigil::attestation::dcap {
 enum class DcapTee { kTdx, kSgx };
 
 // Supplies collateral (README.md container) for a quote that comes without any: the broker's
-// collateral store (broker/collateral_store.h) assembles it from the operator's imported files
+// collateral store (broker/collateral/collateral_store.h) assembles it from the operator's imported files
 // for the TEE, the PCK certificate's FMSPC and the PCK issuing CA's common name. nullopt if it
 // has none. Must be thread-safe. What it returns is verified like request collateral.
 using DcapCollateralSource = std::function<std::optional<Bytes>(

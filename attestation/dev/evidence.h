@@ -31,7 +31,7 @@ struct DevPayload {
   std::int64_t issued_at = 0;  // Unix seconds, >= 0
   // What the plaintext will be used for (attestation/purpose.h). Optional on the wire so that
   // evidence from older loaders still verifies; without it no workload.* claim is emitted and
-  // the broker releases no model-weights key (broker/release_purpose.h).
+  // the broker releases no model-weights key (broker/api/release_purpose.h).
   std::optional<WorkloadPurpose> workload;
   bool operator==(const DevPayload&) const = default;
 };

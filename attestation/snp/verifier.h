@@ -35,7 +35,7 @@ struct SnpConfig {
   // whose hwID/TCB match the report (and whose kind matches the report's signing_key) is used.
   std::vector<Bytes> vcek_cache;
   // Optional, thread-safe: VCEK/VLEK and ASK/ASVK certificates imported by the operator (the
-  // broker's collateral store, broker/collateral_store.h), read on each Verify whose collateral
+  // broker's collateral store, broker/collateral/collateral_store.h), read on each Verify whose collateral
   // lacks a VCEK/VLEK or an ASK/ASVK, after vcek_cache (the collateral's own VCEK comes first).
   // Trusted only through the chain to a configured ARK.
   std::function<std::vector<X509Ptr>()> cert_source;

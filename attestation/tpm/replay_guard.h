@@ -6,7 +6,7 @@
 // same quote again, never passes. This guard keeps its state in this process only (lost on
 // restart, not shared between processes); the verifier uses it only when no
 // TpmConfig::replay_check is set. sigild sets one (broker/data_dir.cpp), backed by the store's
-// tpm_clock table (Store::AdvanceTpmClock in broker/store.h, broker/sqlite_store.cpp), so the
+// tpm_clock table (Store::AdvanceTpmClock in broker/store/store.h, broker/store/sqlite_store.cpp), so the
 // broker's replay state survives restarts and is shared by everything using the same store.
 // Thread-safety: Observe() is safe to call concurrently.
 #pragma once

@@ -1,6 +1,6 @@
 // Unauthenticated work is bounded: a flood of challenges or of malformed TPM enrolment starts
 // does not add one permanent audit record each (they are summarised per interval,
-// broker/unauth_activity.h), and names that are not names never reach the store or the log.
+// broker/audit/unauth_activity.h), and names that are not names never reach the store or the log.
 #include "tests/integration/broker_fixture.h"
 #include "tests/support/matchers.h"
 

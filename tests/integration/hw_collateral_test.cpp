@@ -9,7 +9,7 @@
 
 #include "attestation/dcap/verifier.h"
 #include "attestation/snp/verifier.h"
-#include "broker/collateral_cache.h"
+#include "broker/collateral/collateral_cache.h"
 #include "core/file_io.h"
 #include "tests/support/matchers.h"
 #include "tests/support/process.h"

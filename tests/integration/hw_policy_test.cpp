@@ -16,9 +16,9 @@
 
 #include <ctime>
 
-#include "broker/admin_api.h"
+#include "broker/api/admin_api.h"
+#include "broker/api/workload_api.h"
 #include "broker/data_dir.h"
-#include "broker/workload_api.h"
 #include "core/encoding.h"
 #include "core/file_io.h"
 #include "core/hpke.h"

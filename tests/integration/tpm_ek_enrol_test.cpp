@@ -107,7 +107,7 @@ TEST_F(TpmEkEnrol, RegisteredEkEnrolsTheAkWhoseQuotesAreThenAccepted) {
 
   // bob has no EK registered and no EK CA certificate is presented: refused. Enrolment starts
   // are unauthenticated, so the refusal is counted in the tenant's per-interval summary
-  // (broker/unauth_activity.h), not written as a record of its own.
+  // (broker/audit/unauth_activity.h), not written as a record of its own.
   const std::size_t bob_before = Audit("bob").size();
   auto refused = Enrol("bob");
   EXPECT_NE(refused.exit_code, 0);

@@ -1,6 +1,6 @@
 // A damaged audit store (bytes altered in store.db, SQLite's integrity check does not notice)
 // must not stop listing, querying or verifying: every row is read back exactly, travels as JSON
-// that serialises (broker/audit_wire.h), and verification names each bad record and checks the
+// that serialises (broker/audit/audit_wire.h), and verification names each bad record and checks the
 // rest. Tampering goes through a second SQLite connection, as an attacker with the file would.
 #include <sqlite3.h>
 
@@ -8,10 +8,10 @@
 
 #include <set>
 
-#include "broker/audit_chain.h"
-#include "broker/audit_log.h"
-#include "broker/audit_wire.h"
-#include "broker/sqlite_store.h"
+#include "broker/audit/audit_chain.h"
+#include "broker/audit/audit_log.h"
+#include "broker/audit/audit_wire.h"
+#include "broker/store/sqlite_store.h"
 #include "core/ed25519.h"
 #include "core/utf8.h"
 #include "tests/support/matchers.h"

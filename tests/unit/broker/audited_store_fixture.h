@@ -7,10 +7,10 @@
 
 #include <memory>
 
-#include "broker/audit_log.h"
-#include "tests/unit/broker/store_harness.h"
+#include "broker/audit/audit_log.h"
 #include "core/ed25519.h"
 #include "tests/support/temp_dir.h"
+#include "tests/unit/broker/store_harness.h"
 
 namespace sigil::broker {
 

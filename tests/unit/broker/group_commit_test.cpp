@@ -1,4 +1,4 @@
-// Group commit (broker/group_commit.h) with a scripted batch runner standing in for the store:
+// Group commit (broker/store/group_commit.h) with a scripted batch runner standing in for the store:
 // every writer gets its own outcome, and none is answered before the commit holding its write
 // has returned. The second property is what a SIGKILL test caught: a writer of the next batch
 // woke up, saw the outcome the runner had already recorded, and answered before the commit.
@@ -9,7 +9,7 @@
 #include <future>
 #include <thread>
 
-#include "broker/group_commit.h"
+#include "broker/store/group_commit.h"
 #include "tests/support/matchers.h"
 
 namespace sigil::broker {

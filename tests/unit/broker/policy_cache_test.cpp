@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "broker/sqlite_store.h"
+#include "broker/store/sqlite_store.h"
 #include "tests/support/matchers.h"
 #include "tests/support/temp_dir.h"
 

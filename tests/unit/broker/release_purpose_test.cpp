@@ -1,6 +1,6 @@
 // CheckReleasePurpose: the key-class rule the broker applies before any DEK is resealed,
 // whatever the tenant policy says.
-#include "broker/release_purpose.h"
+#include "broker/api/release_purpose.h"
 
 #include <gtest/gtest.h>
 

@@ -9,8 +9,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "broker/key_wrap.h"
-#include "broker/root_key.h"
+#include "broker/keys/key_wrap.h"
+#include "broker/keys/root_key.h"
 #include "core/file_io.h"
 #include "core/json.h"
 #include "tests/support/matchers.h"

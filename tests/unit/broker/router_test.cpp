@@ -1,6 +1,6 @@
 // The router's own guarantees, without sockets: a handler that throws answers 500 and the caller
 // goes on; the access log and error bodies carry input only escaped and bounded.
-#include "broker/router.h"
+#include "broker/http/router.h"
 
 #include <gtest/gtest.h>
 

@@ -5,10 +5,10 @@
 #include <atomic>
 #include <thread>
 
-#include "broker/audit_chain.h"
-#include "broker/audit_log.h"
-#include "broker/key_wrap.h"
-#include "broker/root_key.h"
+#include "broker/audit/audit_chain.h"
+#include "broker/audit/audit_log.h"
+#include "broker/keys/key_wrap.h"
+#include "broker/keys/root_key.h"
 #include "core/ed25519.h"
 #include "tests/support/matchers.h"
 #include "tests/support/temp_dir.h"

@@ -4,7 +4,7 @@
 // the operator tags them.
 #include <gtest/gtest.h>
 
-#include "broker/store_auth.h"
+#include "broker/store/store_auth.h"
 #include "tests/support/matchers.h"
 #include "tests/unit/broker/store_harness.h"
 

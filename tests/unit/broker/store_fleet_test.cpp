@@ -7,8 +7,8 @@
 #include <atomic>
 #include <thread>
 
-#include "broker/audit_chain.h"
-#include "broker/audit_log.h"
+#include "broker/audit/audit_chain.h"
+#include "broker/audit/audit_log.h"
 #include "core/ed25519.h"
 #include "tests/support/matchers.h"
 #include "tests/unit/broker/store_harness.h"

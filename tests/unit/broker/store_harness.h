@@ -9,8 +9,8 @@
 #include <memory>
 #include <string>
 
-#include "broker/store.h"
-#include "broker/store_open.h"
+#include "broker/store/store.h"
+#include "broker/store/store_open.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/temp_dir.h"
 

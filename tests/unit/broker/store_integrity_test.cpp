@@ -13,7 +13,7 @@
 #include <csignal>
 #include <string>
 
-#include "broker/sqlite_store.h"
+#include "broker/store/sqlite_store.h"
 #include "tests/support/matchers.h"
 #include "tests/support/temp_dir.h"
 

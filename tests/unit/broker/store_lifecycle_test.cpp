@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "broker/sqlite_store.h"
+#include "broker/store/sqlite_store.h"
 #include "tests/support/matchers.h"
 #include "tests/support/temp_dir.h"
 

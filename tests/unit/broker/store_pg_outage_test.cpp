@@ -3,7 +3,7 @@
 // so; once it is back the same store object serves again, without being reopened.
 #include <gtest/gtest.h>
 
-#include "broker/audit_log.h"
+#include "broker/audit/audit_log.h"
 #include "core/ed25519.h"
 #include "tests/support/matchers.h"
 #include "tests/unit/broker/store_harness.h"

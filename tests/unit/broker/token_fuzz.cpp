@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string>
 
-#include "broker/token.h"
+#include "broker/keys/token.h"
 #include "core/ed25519.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,4 +1,4 @@
-#include "broker/token.h"
+#include "broker/keys/token.h"
 
 #include <gtest/gtest.h>
 

@@ -9,9 +9,9 @@
 
 #include <filesystem>
 
-#include "broker/tpm_credential.h"
-#include "broker/tpm_enrol.h"
-#include "broker/tpm_seal_ak_public.h"
+#include "broker/tpm/tpm_credential.h"
+#include "broker/tpm/tpm_enrol.h"
+#include "broker/tpm/tpm_seal_ak_public.h"
 #include "core/encoding.h"
 #include "core/file_io.h"
 #include "core/ossl.h"
@@ -203,7 +203,7 @@ TEST_F(TpmCredentialTest, NoTransientHandleLeftBehind) {
   EXPECT_EQ(TransientsInUse(), before);
 }
 
-// Broker-side enrolment (broker/tpm_enrol.h) end to end with the real TPM as the workload.
+// Broker-side enrolment (broker/tpm/tpm_enrol.h) end to end with the real TPM as the workload.
 class TpmEnrolTest : public TpmCredentialTest {
  protected:
   void SetUp() override {

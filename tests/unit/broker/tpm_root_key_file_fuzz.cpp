@@ -1,4 +1,4 @@
-// Fuzz target for the "tpm" root key file parser (broker/tpm_seal_root_key.h): the JSON sigild
+// Fuzz target for the "tpm" root key file parser (broker/tpm/tpm_seal_root_key.h): the JSON sigild
 // reads from its data directory before handing the sealed object to the TPM. Never crashes; an
 // accepted file has a PCR selection that formats back to something it parses again.
 // Corpus: tests/fuzz/corpus/tpm_root_key_file/.
@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "broker/tpm_seal_pcrs.h"
-#include "broker/tpm_seal_root_key.h"
+#include "broker/tpm/tpm_seal_pcrs.h"
+#include "broker/tpm/tpm_seal_root_key.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace sigil;

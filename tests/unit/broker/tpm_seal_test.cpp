@@ -6,18 +6,18 @@
 
 #include <filesystem>
 
+#include "attestation/tpm/signature.h"
 #include "broker/data_dir.h"
-#include "broker/root_key.h"
-#include "broker/tpm_seal_ak_public.h"
-#include "broker/tpm_seal.h"
-#include "broker/tpm_seal_pcrs.h"
+#include "broker/keys/root_key.h"
+#include "broker/tpm/tpm_seal.h"
+#include "broker/tpm/tpm_seal_ak_public.h"
+#include "broker/tpm/tpm_seal_pcrs.h"
 #include "core/encoding.h"
 #include "core/file_io.h"
 #include "core/json.h"
-#include "attestation/tpm/signature.h"
 #include "enclave/tpm/esys.h"
-#include "tests/support/process.h"
 #include "tests/support/matchers.h"
+#include "tests/support/process.h"
 #include "tests/support/swtpm.h"
 #include "tests/support/temp_dir.h"
 

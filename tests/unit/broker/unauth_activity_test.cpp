@@ -1,11 +1,11 @@
 // Unauthenticated requests are summarised per tenant and interval, with a bounded record, instead
 // of one permanent audit record each.
-#include "broker/unauth_activity.h"
+#include "broker/audit/unauth_activity.h"
 
 #include <gtest/gtest.h>
 
-#include "broker/audit_chain.h"
-#include "broker/sqlite_store.h"
+#include "broker/audit/audit_chain.h"
+#include "broker/store/sqlite_store.h"
 #include "core/ed25519.h"
 #include "core/json.h"
 #include "tests/support/matchers.h"

@@ -23,8 +23,8 @@
 #include <string>
 
 #include "broker/data_dir.h"
-#include "broker/router.h"
-#include "broker/tpm_enrol_api.h"
+#include "broker/http/router.h"
+#include "broker/tpm/tpm_enrol_api.h"
 #include "core/json.h"
 #include "net/http_pipeline.h"
 

@@ -112,7 +112,7 @@ TEST_F(PolicyCli, AgreesWithTheBrokerEvaluation) {
            R"({"tee":"sev-snp","platform.id":"h","svn":3})",        // snp.vmpl absent
            R"({"tee":"tdx","platform.id":"h","svn":1})"}) {
     SCOPED_TRACE(claims);
-    // The broker's reading of a token's claims (broker/token.cpp) and its evaluation.
+    // The broker's reading of a token's claims (broker/keys/token.cpp) and its evaluation.
     ASSERT_OK_AND_ASSIGN(Json j, ParseJson(claims, "token.claims"));
     ASSERT_OK_AND_ASSIGN(attestation::Claims c, attestation::Claims::FromJson(j, "token.claims"));
     ASSERT_OK_AND_ASSIGN(Policy p, ParsePolicy(policy, "p.json"));

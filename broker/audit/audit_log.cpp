@@ -1,0 +1,67 @@
+#include "broker/audit/audit_log.h"
+
+#include "broker/audit/audit_chain.h"
+#include "core/ed25519.h"
+#include "core/encoding.h"
+#include "core/json.h"
+
+namespace sigil::broker {
+
+AuditLog::AuditLog(Store& store, SecretBytes signing_seed, std::function<std::int64_t()> now_millis)
+    : store_(store), seed_(std::move(signing_seed)), now_millis_(std::move(now_millis)) {}
+
+namespace {
+
+// The record for `e` on top of `head`, and its signed checkpoint.
+Result<std::pair<AuditRow, Checkpoint>> MakeRecord(const SecretBytes& seed, const std::string& tenant, const AuditEvent& e,
+                                                   std::int64_t now, const std::optional<AuditRow>& head) {
+  Json j;
+  j["seq"] = head ? head->seq + 1 : 1;
+  j["time_ms"] = now;
+  j["tenant"] = tenant;
+  j["request_id"] = e.request_id;
+  j["actor"] = e.actor;
+  j["action"] = e.action;
+  j["decision"] = e.decision;
+  j["reason"] = e.reason;
+  j["client"] = e.client;
+  if (!e.key.empty()) j["key"] = e.key;
+  if (e.version != 0) j["version"] = e.version;
+  if (!e.evidence_digest.empty()) j["evidence_digest"] = e.evidence_digest;
+  if (!e.tee.empty()) j["tee"] = e.tee;
+  // The development TEE proves nothing; every record touching it says so.
+  if (e.tee == "dev") j["insecure_dev_tee"] = true;
+  if (!e.detail.empty()) j["detail"] = e.detail;
+  j["prev"] = head ? head->hash : ZeroHash();
+  AuditRow row;
+  row.seq = j["seq"].get<std::uint64_t>();
+  row.record = CanonicalJson(j);
+  row.hash = ChainHash(j["prev"].get<std::string>(), row.record);
+  Checkpoint cp{row.seq, row.hash, now, ""};
+  SIGIL_ASSIGN_OR_RETURN(Bytes sig, Ed25519Sign(seed, CheckpointMessage(tenant, cp.seq, cp.head, cp.time)));
+  cp.signature = Base64UrlEncode(sig);
+  return std::make_pair(std::move(row), std::move(cp));
+}
+
+}  // namespace
+
+Result<AuditRow> AuditLog::Append(const std::string& tenant, const AuditEvent& e) {
+  const std::int64_t now = now_millis_();
+  auto r = store_.AppendAudit(tenant, [&](const std::optional<AuditRow>& head) { return MakeRecord(seed_, tenant, e, now, head); });
+  if (!r) return Fail(Code::kUnavailable, "audit log unavailable: " + r.error().message());
+  return r;
+}
+
+Result<AuditRow> AuditLog::AppendUsingNonce(const std::string& tenant, const Store::NonceUse& use,
+                                            const std::function<AuditEvent(const Error* nonce_error)>& event_for,
+                                            std::optional<Error>* nonce_error) {
+  const std::int64_t now = now_millis_();
+  auto r = store_.ConsumeNonceAndAppendAudit(
+      tenant, use,
+      [&](const std::optional<AuditRow>& head, const Error* why) { return MakeRecord(seed_, tenant, event_for(why), now, head); },
+      nonce_error);
+  if (!r) return Fail(Code::kUnavailable, "audit log unavailable: " + r.error().message());
+  return r;
+}
+
+}  // namespace sigil::broker

@@ -1,0 +1,46 @@
+// Writes audit events to a tenant's chain. Append() returns only after the record and its signed
+// checkpoint are committed to the store; callers release nothing if it fails (fail closed).
+// Thread-safety: safe to call concurrently (the store serialises appends per database).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "broker/store/store.h"
+#include "core/secret_bytes.h"
+
+namespace sigil::broker {
+
+struct AuditEvent {
+  std::string request_id;
+  std::string actor;      // "admin:<cn>" or "workload:<claims digest>" or "anonymous"
+  std::string action;     // challenge | attest | release | admin.tenant.create | ...
+  std::string key;        // tenant-relative key name, if any
+  std::int64_t version = 0;
+  std::string decision;   // allow | deny | ok | error
+  std::string reason;     // why (for denials: the precise check, may name policy values)
+  std::string evidence_digest;
+  std::string client;
+  std::string tee;        // TEE type, if any ("dev" is flagged insecure in every record)
+  std::string detail;     // optional extra (policy trace, ...)
+};
+
+class AuditLog {
+ public:
+  AuditLog(Store& store, SecretBytes signing_seed, std::function<std::int64_t()> now_millis);
+  Result<AuditRow> Append(const std::string& tenant, const AuditEvent& event);
+  // Consumes a challenge nonce and appends the event `event_for` builds, in one transaction
+  // (Store::ConsumeNonceAndAppendAudit): `event_for` learns why the nonce was unusable, if it
+  // was, and so does `nonce_error`.
+  Result<AuditRow> AppendUsingNonce(const std::string& tenant, const Store::NonceUse& use,
+                                    const std::function<AuditEvent(const Error* nonce_error)>& event_for,
+                                    std::optional<Error>* nonce_error);
+
+ private:
+  Store& store_;
+  SecretBytes seed_;
+  std::function<std::int64_t()> now_millis_;
+};
+
+}  // namespace sigil::broker

@@ -1,0 +1,79 @@
+#include "broker/keys/key_service.h"
+
+#include <cstdio>
+
+#include "broker/keys/key_wrap.h"
+#include "core/hpke.h"
+#include "core/protocol.h"
+
+namespace sigil::broker {
+
+Result<SecretBytes> KeyService::TenantKek(const std::string& tenant) const {
+  SIGIL_ASSIGN_OR_RETURN(Bytes wrapped_kek, store_.GetTenantKek(tenant));
+  return UnwrapKey(root_, wrapped_kek, TenantKekIdentity(tenant));
+}
+
+Result<Bytes> KeyService::NewWrappedTenantKek(const std::string& tenant) const {
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, SecretBytes::Random(32));
+  return WrapKey(root_, kek, TenantKekIdentity(tenant));
+}
+
+Result<KeyVersionRow> KeyService::NewKeyVersion(const std::string& tenant, const std::string& name,
+                                                const std::string& key_class, std::uint32_t version, std::int64_t now,
+                                                const SecretBytes* imported) const {
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, TenantKek(tenant));
+  Bytes public_key;
+  Bytes wrapped;
+  if (imported != nullptr) {
+    SIGIL_ASSIGN_OR_RETURN(public_key, hpke::PublicKeyFromPrivate(hpke::Kem::kX25519HkdfSha256, *imported));
+    SIGIL_ASSIGN_OR_RETURN(wrapped, WrapKey(kek, *imported, KeyVersionIdentity(tenant, name, version)));
+  } else {
+    SIGIL_ASSIGN_OR_RETURN(hpke::KeyPair kp, hpke::GenerateKeyPair(hpke::Kem::kX25519HkdfSha256));
+    public_key = kp.public_key;
+    SIGIL_ASSIGN_OR_RETURN(wrapped, WrapKey(kek, kp.private_key, KeyVersionIdentity(tenant, name, version)));
+  }
+  return KeyVersionRow{tenant, name, key_class, version, "enabled", std::move(public_key), std::move(wrapped), now, 0};
+}
+
+Result<Bytes> KeyService::CheckedPublicKey(const KeyVersionRow& k) const {
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, TenantKek(k.tenant));
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes sk, UnwrapKey(kek, k.wrapped_private_key, KeyVersionIdentity(k.tenant, k.name, k.version)));
+  SIGIL_ASSIGN_OR_RETURN(Bytes derived, hpke::PublicKeyFromPrivate(hpke::Kem::kX25519HkdfSha256, sk));
+  if (derived != k.public_key) {
+    std::fprintf(stderr, "sigild: ALARM: the stored public key of %s/%s version %u is not the public half of its private "
+                         "key: someone with write access to the store replaced it\n",
+                 k.tenant.c_str(), k.name.c_str(), k.version);
+    return Fail(Code::kVerificationFailed, "ALARM: the stored public key of '" + k.tenant + "/" + k.name + "' version " +
+                                               std::to_string(k.version) + " does not match its private key (the store "
+                                               "was edited); refusing to hand it out");
+  }
+  return derived;
+}
+
+Result<KeyService::Release> KeyService::BeginRelease(const std::string& tenant) const {
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, TenantKek(tenant));
+  return Release(*this, tenant, std::move(kek));
+}
+
+Result<ResealedDek> KeyService::Release::Reseal(const KeyVersionRow& row, const SealedArtifact& a, ByteSpan tee_pk) const {
+  if (row.tenant != tenant_ || row.name != a.key || row.version != a.version) {
+    return Fail(Code::kInternal, "reseal: the key version row is not the artifact's");
+  }
+  if (row.state != "enabled") return KeyUnusable(row);  // disabled or destroyed: stable tag, audited as deny
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes sk, UnwrapKey(kek_, row.wrapped_private_key, KeyVersionIdentity(tenant_, a.key, a.version)));
+  auto dek = hpke::OpenSecret(hpke::kSigilSuite, a.enc, sk, protocol::DekSealInfo(tenant_, a.key, a.version), {}, a.sealed_dek);
+  if (!dek) {
+    return Fail(Code::kVerificationFailed, "the artifact's sealed DEK does not open with key '" + a.key + "' version " +
+                                               std::to_string(a.version) + " (wrong key, or altered header)");
+  }
+  ResealedDek out;
+  out.artifact_id = protocol::ArtifactId(a.enc, a.sealed_dek);
+  SIGIL_ASSIGN_OR_RETURN(hpke::Sealed sealed, hpke::Seal(hpke::kSigilSuite, tee_pk,
+                                                         protocol::ReleaseInfo(tenant_, a.key, a.version, out.artifact_id),
+                                                         {}, dek->Reveal(SecretAccess::Get())));
+  out.enc = std::move(sealed.enc);
+  out.sealed_dek = std::move(sealed.ciphertext);
+  return out;
+}
+
+}  // namespace sigil::broker

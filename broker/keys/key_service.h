@@ -1,0 +1,67 @@
+// The broker's key hierarchy behind one seam: the only code that touches the root key, tenant
+// KEKs and key versions' private halves (docs/architecture.md "Keys"). The HTTP handlers ask it
+// for what they need (a new tenant KEK, a new or imported key version, a checked public half,
+// DEKs resealed to a TEE) and never see a KEK or a private key.
+// Thread-safety: safe to share; each call works on its own copies of the secrets.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "broker/store/store.h"
+#include "core/secret_bytes.h"
+
+namespace sigil::broker {
+
+// One artifact of a release: its DEK sealed to tenant/key version (from the .sgl header).
+struct SealedArtifact {
+  std::string key;
+  std::uint32_t version = 0;
+  Bytes enc, sealed_dek;
+};
+
+// The DEK of one artifact, sealed to the workload's TEE key (protocol::ReleaseInfo).
+struct ResealedDek {
+  std::string artifact_id;
+  Bytes enc, sealed_dek;
+};
+
+class KeyService {
+ public:
+  KeyService(Store& store, const SecretBytes& root_key) : store_(store), root_(root_key) {}
+
+  // A fresh tenant KEK, wrapped by the root key, for Store::CreateTenant.
+  Result<Bytes> NewWrappedTenantKek(const std::string& tenant) const;
+  // A new X25519 key version (generated, or `imported` if given), its private half wrapped by
+  // the tenant's KEK; the row is not stored.
+  Result<KeyVersionRow> NewKeyVersion(const std::string& tenant, const std::string& name, const std::string& key_class,
+                                      std::uint32_t version, std::int64_t now, const SecretBytes* imported = nullptr) const;
+  // The public half of `row`, derived from its private half; kVerificationFailed (ALARM) if the
+  // stored public key differs: a writer of the store cannot hand owners a key of their own.
+  Result<Bytes> CheckedPublicKey(const KeyVersionRow& row) const;
+
+  // One release's unwrapping: the tenant KEK is opened once, then each artifact's DEK is opened
+  // with its key version and sealed to `tee_public_key`.
+  class Release {
+   public:
+    // `row` is the artifact's key version as the caller read it (for the purpose check).
+    Result<ResealedDek> Reseal(const KeyVersionRow& row, const SealedArtifact& a, ByteSpan tee_public_key) const;
+
+   private:
+    friend class KeyService;
+    Release(const KeyService& service, std::string tenant, SecretBytes kek)
+        : service_(service), tenant_(std::move(tenant)), kek_(std::move(kek)) {}
+    const KeyService& service_;
+    std::string tenant_;
+    SecretBytes kek_;
+  };
+  Result<Release> BeginRelease(const std::string& tenant) const;
+
+ private:
+  Result<SecretBytes> TenantKek(const std::string& tenant) const;
+
+  Store& store_;
+  const SecretBytes& root_;
+};
+
+}  // namespace sigil::broker

@@ -1,0 +1,58 @@
+#include "broker/keys/token.h"
+
+#include "core/ed25519.h"
+#include "core/encoding.h"
+#include "core/json.h"
+#include "core/jwk.h"
+
+namespace sigil::broker {
+namespace {
+constexpr std::string_view kHeader = R"({"alg":"EdDSA","typ":"JWT"})";
+}
+
+Result<std::string> SignToken(const TokenBody& b, const SecretBytes& seed) {
+  Json p;
+  p["iss"] = "sigild";
+  p["sub"] = b.tenant;
+  p["tee"] = b.tee;
+  p["jti"] = b.jti;
+  p["iat"] = b.iat;
+  p["exp"] = b.exp;
+  p["cnf"] = {{"jwk", X25519PublicKeyToJwk(b.tee_public_key)}};
+  p["evidence_digest"] = b.evidence_digest;
+  p["claims"] = b.claims.ToJson();
+  std::string signing_input = Base64UrlEncode(AsBytes(kHeader)) + "." + Base64UrlEncode(AsBytes(CanonicalJson(p)));
+  SIGIL_ASSIGN_OR_RETURN(Bytes sig, Ed25519Sign(seed, AsBytes(signing_input)));
+  return signing_input + "." + Base64UrlEncode(sig);
+}
+
+Result<TokenBody> VerifyToken(const std::string& token, ByteSpan pub, std::int64_t now) {
+  auto bad = [](const std::string& why) { return Fail(Code::kUnauthenticated, "attestation token " + why); };
+  auto d1 = token.find('.');
+  auto d2 = d1 == std::string::npos ? d1 : token.find('.', d1 + 1);
+  if (d2 == std::string::npos || token.find('.', d2 + 1) != std::string::npos) return bad("is not a compact JWS");
+  auto header = Base64UrlDecode(std::string_view(token).substr(0, d1));
+  if (!header || ToString(*header) != kHeader) return bad("has an unexpected header (only EdDSA is accepted)");
+  auto sig = Base64UrlDecode(std::string_view(token).substr(d2 + 1));
+  if (!sig || !Ed25519Verify(pub, AsBytes(std::string_view(token).substr(0, d2)), *sig)) {
+    return bad("signature does not verify (not issued by this broker, or altered)");
+  }
+  auto payload = Base64UrlDecode(std::string_view(token).substr(d1 + 1, d2 - d1 - 1));
+  if (!payload) return bad("payload is not base64url");
+  SIGIL_ASSIGN_OR_RETURN(Json p, ParseJson(ToString(*payload), "token"));
+  TokenBody b;
+  SIGIL_ASSIGN_OR_RETURN(b.tenant, GetString(p, "sub", "token"));
+  SIGIL_ASSIGN_OR_RETURN(b.tee, GetString(p, "tee", "token"));
+  SIGIL_ASSIGN_OR_RETURN(b.jti, GetString(p, "jti", "token"));
+  SIGIL_ASSIGN_OR_RETURN(b.iat, GetInt(p, "iat", "token"));
+  SIGIL_ASSIGN_OR_RETURN(b.exp, GetInt(p, "exp", "token"));
+  SIGIL_ASSIGN_OR_RETURN(b.evidence_digest, GetString(p, "evidence_digest", "token"));
+  if (!p.contains("cnf") || !p["cnf"].is_object() || !p["cnf"].contains("jwk")) return bad("has no cnf.jwk");
+  SIGIL_ASSIGN_OR_RETURN(b.tee_public_key, X25519PublicKeyFromJwk(p["cnf"]["jwk"], "token.cnf.jwk"));
+  if (!p.contains("claims")) return bad("has no claims");
+  SIGIL_ASSIGN_OR_RETURN(b.claims, attestation::Claims::FromJson(p["claims"], "token.claims"));
+  if (now >= b.exp) return Fail(Code::kExpired, "attestation token has expired; attest again");
+  return b;
+}
+
+}  // namespace sigil::broker

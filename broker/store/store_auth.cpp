@@ -1,0 +1,261 @@
+#include "broker/store/store_auth.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <cstdio>
+
+#include "core/hkdf.h"
+
+namespace sigil::broker {
+namespace {
+
+constexpr std::string_view kMacInfo = "sigil/store-row-mac/v1";
+constexpr std::string_view kMacSalt = "sigil store rows";
+
+// Length-prefixed fields (u32 big-endian length, then bytes), so no two rows share an encoding.
+class Encoder {
+ public:
+  explicit Encoder(std::string_view kind) { Add(kind); }
+  Encoder& Add(std::string_view s) { return Add(AsBytes(s)); }
+  Encoder& Add(ByteSpan b) {
+    const auto n = static_cast<std::uint32_t>(b.size());
+    for (int shift = 24; shift >= 0; shift -= 8) out_.push_back(static_cast<std::uint8_t>(n >> shift));
+    out_.insert(out_.end(), b.begin(), b.end());
+    return *this;
+  }
+  Encoder& Add(std::int64_t v) { return Add(std::to_string(v)); }
+  const Bytes& bytes() const { return out_; }
+
+ private:
+  Bytes out_;
+};
+
+Bytes KeyRowMessage(const KeyVersionRow& r) {
+  return Encoder("key_version").Add(r.tenant).Add(r.name).Add(std::int64_t{r.version}).Add(r.key_class).Add(r.state)
+      .Add(ByteSpan(r.public_key)).Add(ByteSpan(r.wrapped_private_key)).Add(r.created_at).Add(r.destroyed_at).bytes();
+}
+Bytes PolicyMessage(const std::string& tenant, const PolicyRow& r) {
+  return Encoder("policy").Add(tenant).Add(r.version).Add(r.text).bytes();
+}
+Bytes ReferenceMessage(const std::string& tenant, const std::string& set, const std::string& value) {
+  return Encoder("reference").Add(tenant).Add(set).Add(value).bytes();
+}
+Bytes AkMessage(const TpmAkRow& r) {
+  return Encoder("tpm_ak").Add(r.tenant).Add(r.id).Add(r.name).Add(ByteSpan(r.spki)).Add(r.created_at)
+      .Add(ByteSpan(r.tpm_name)).bytes();
+}
+
+class RowMac {
+ public:
+  static Result<RowMac> Derive(const SecretBytes& root) {
+    SIGIL_ASSIGN_OR_RETURN(SecretBytes prk, HkdfExtract(HkdfHash::kSha256, AsBytes(kMacSalt), root.Reveal(SecretAccess::Get())));
+    SIGIL_ASSIGN_OR_RETURN(SecretBytes key, HkdfExpand(HkdfHash::kSha256, prk.Reveal(SecretAccess::Get()), AsBytes(kMacInfo), 32));
+    return RowMac(std::move(key));
+  }
+  Bytes Tag(ByteSpan message) const {
+    Bytes out(32);
+    std::size_t n = 0;
+    auto key = key_.Reveal(SecretAccess::Get());
+    if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(), message.data(), message.size(),
+                  out.data(), out.size(), &n) == nullptr || n != out.size()) {
+      return {};  // never matches a stored tag: the row is refused, not trusted
+    }
+    return out;
+  }
+  bool Check(ByteSpan message, ByteSpan tag) const {
+    Bytes want = Tag(message);
+    return !want.empty() && tag.size() == want.size() && CRYPTO_memcmp(want.data(), tag.data(), want.size()) == 0;
+  }
+
+ private:
+  explicit RowMac(SecretBytes key) : key_(std::move(key)) {}
+  SecretBytes key_;
+};
+
+Error Alarm(const std::string& what) {
+  std::fprintf(stderr, "sigild: ALARM: %s failed its authentication: it was written or changed outside the broker "
+                       "(by someone with write access to the store); it is refused\n", what.c_str());
+  return Error(Code::kVerificationFailed, "ALARM: " + what + " failed its authentication (the store was edited outside "
+                                          "the broker); refusing to use it");
+}
+
+std::string KeyWhat(const KeyVersionRow& r) {
+  return "key '" + r.tenant + "/" + r.name + "' version " + std::to_string(r.version);
+}
+
+class AuthenticatedStore final : public Store {
+ public:
+  AuthenticatedStore(std::unique_ptr<Store> inner, RowMac mac) : inner_(std::move(inner)), mac_(std::move(mac)) {}
+
+  Result<void> CreateTenant(const std::string& t, ByteSpan kek) override { return inner_->CreateTenant(t, kek); }
+  Result<Bytes> GetTenantKek(const std::string& t) override { return inner_->GetTenantKek(t); }
+  Result<std::vector<std::string>> ListTenants() override { return inner_->ListTenants(); }
+
+  Result<void> PutKeyVersion(const KeyVersionRow& row) override {
+    KeyVersionRow tagged = row;
+    tagged.mac = mac_.Tag(KeyRowMessage(row));
+    return inner_->PutKeyVersion(tagged);
+  }
+  Result<KeyVersionRow> GetKeyVersion(const std::string& t, const std::string& n, std::uint32_t v) override {
+    SIGIL_ASSIGN_OR_RETURN(KeyVersionRow row, inner_->GetKeyVersion(t, n, v));
+    SIGIL_RETURN_IF_ERROR(CheckKey(row));
+    return row;
+  }
+  Result<KeyVersionRow> LatestKeyVersion(const std::string& t, const std::string& n) override {
+    SIGIL_ASSIGN_OR_RETURN(KeyVersionRow row, inner_->LatestKeyVersion(t, n));
+    SIGIL_RETURN_IF_ERROR(CheckKey(row));
+    return row;
+  }
+  Result<std::vector<KeyVersionRow>> ListKeyVersions(const std::string& t) override {
+    SIGIL_ASSIGN_OR_RETURN(auto rows, inner_->ListKeyVersions(t));
+    for (const auto& r : rows) SIGIL_RETURN_IF_ERROR(CheckKey(r));
+    return rows;
+  }
+  Result<int> SetKeyState(const std::string& t, const std::string& n, const std::string& from, const std::string& to,
+                          const KeyRowMac&) override {
+    // The rows are re-tagged as changed; each is checked first so a forged row is not blessed.
+    SIGIL_RETURN_IF_ERROR(CheckKeyRows(t, n));
+    return inner_->SetKeyState(t, n, from, to, TagKey());
+  }
+  Result<int> DestroyKeyMaterial(const std::string& t, const std::string& n, std::optional<std::uint32_t> v,
+                                 std::int64_t now, const KeyRowMac&) override {
+    SIGIL_RETURN_IF_ERROR(CheckKeyRows(t, n));
+    return inner_->DestroyKeyMaterial(t, n, v, now, TagKey());
+  }
+
+  Result<void> PutPolicy(const std::string& t, const std::string& text, const PolicyRowMac&) override {
+    return inner_->PutPolicy(t, text, [this](const std::string& tenant, const PolicyRow& row) {
+      return mac_.Tag(PolicyMessage(tenant, row));
+    });
+  }
+  Result<PolicyRow> GetPolicy(const std::string& t) override {
+    SIGIL_ASSIGN_OR_RETURN(PolicyRow row, inner_->GetPolicy(t));
+    if (!mac_.Check(PolicyMessage(t, row), row.mac)) {
+      return Alarm("policy version " + std::to_string(row.version) + " of tenant '" + t + "'");
+    }
+    return row;
+  }
+
+  Result<void> AddReference(const std::string& t, const std::string& set, const std::string& value, ByteSpan) override {
+    return inner_->AddReference(t, set, value, mac_.Tag(ReferenceMessage(t, set, value)));
+  }
+  Result<std::vector<ReferenceRow>> ListReferenceRows(const std::string& t) override {
+    SIGIL_ASSIGN_OR_RETURN(auto rows, inner_->ListReferenceRows(t));
+    for (const auto& r : rows) {
+      if (!mac_.Check(ReferenceMessage(t, r.set, r.value), r.mac)) {
+        return Alarm("reference value in set '" + r.set + "' of tenant '" + t + "'");
+      }
+    }
+    return rows;
+  }
+
+  Result<void> PutNonce(ByteSpan nonce, const std::string& t, const std::string& tee, TimePoint exp, TimePoint now,
+                        std::size_t max) override {
+    return inner_->PutNonce(nonce, t, tee, exp, now, max);
+  }
+  Result<void> ConsumeNonce(ByteSpan nonce, const std::string& t, const std::string& tee, TimePoint now) override {
+    return inner_->ConsumeNonce(nonce, t, tee, now);
+  }
+  // Audit records carry their own hash chain and signed checkpoint (audit_chain.h).
+  Result<AuditRow> AppendAudit(const std::string& t, const AuditMaker& make) override { return inner_->AppendAudit(t, make); }
+  Result<AuditRow> ConsumeNonceAndAppendAudit(const std::string& t, const NonceUse& use, const ConsumingAuditMaker& make,
+                                              std::optional<Error>* consume_error) override {
+    return inner_->ConsumeNonceAndAppendAudit(t, use, make, consume_error);
+  }
+  Result<std::vector<AuditRow>> ListAudit(const std::string& t) override { return inner_->ListAudit(t); }
+  Result<std::vector<AuditRow>> QueryAudit(const std::string& t, const AuditQuery& q) override {
+    return inner_->QueryAudit(t, q);
+  }
+  Result<std::optional<Checkpoint>> GetCheckpoint(const std::string& t) override { return inner_->GetCheckpoint(t); }
+
+  Result<void> PutTpmAk(const TpmAkRow& row) override {
+    TpmAkRow tagged = row;
+    tagged.mac = mac_.Tag(AkMessage(row));
+    return inner_->PutTpmAk(tagged);
+  }
+  Result<std::vector<TpmAkRow>> ListTpmAks(const std::string& t) override {
+    SIGIL_ASSIGN_OR_RETURN(auto rows, inner_->ListTpmAks(t));
+    for (const auto& r : rows) {
+      if (!mac_.Check(AkMessage(r), r.mac)) return Alarm("TPM AK " + r.id + " of tenant '" + t + "'");
+    }
+    return rows;
+  }
+  Result<void> DeleteTpmAk(const std::string& t, const std::string& id) override { return inner_->DeleteTpmAk(t, id); }
+  // Replay state: a writer could only make the broker refuse quotes (or accept a replayed one,
+  // which still needs a fresh nonce bound into the quote), not grant anything.
+  Result<void> AdvanceTpmClock(const std::string& ak, const TpmClockRow& s) override { return inner_->AdvanceTpmClock(ak, s); }
+
+  Result<void> CheckReady() override { return inner_->CheckReady(); }
+  Result<void> ProbeWrite() override { return inner_->ProbeWrite(); }
+  Result<void> PutMeta(const std::string& k, ByteSpan v) override { return inner_->PutMeta(k, v); }
+  Result<Bytes> GetMeta(const std::string& k) override { return inner_->GetMeta(k); }
+
+ private:
+  Result<void> CheckKey(const KeyVersionRow& r) const {
+    if (!mac_.Check(KeyRowMessage(r), r.mac)) return Alarm(KeyWhat(r));
+    return Ok();
+  }
+  Result<void> CheckKeyRows(const std::string& t, const std::string& n) {
+    SIGIL_ASSIGN_OR_RETURN(auto rows, inner_->ListKeyVersions(t));
+    for (const auto& r : rows) {
+      if (r.name == n) SIGIL_RETURN_IF_ERROR(CheckKey(r));
+    }
+    return Ok();
+  }
+  KeyRowMac TagKey() const {
+    return [this](const KeyVersionRow& row) { return mac_.Tag(KeyRowMessage(row)); };
+  }
+
+  std::unique_ptr<Store> inner_;
+  RowMac mac_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> AuthenticateStore(std::unique_ptr<Store> backend, const SecretBytes& root_key) {
+  SIGIL_ASSIGN_OR_RETURN(RowMac mac, RowMac::Derive(root_key));
+  return std::unique_ptr<Store>(new AuthenticatedStore(std::move(backend), std::move(mac)));
+}
+
+Result<int> TagExistingRows(Store& backend, const SecretBytes& root_key) {
+  SIGIL_ASSIGN_OR_RETURN(RowMac mac, RowMac::Derive(root_key));
+  int tagged = 0;
+  SIGIL_ASSIGN_OR_RETURN(std::vector<std::string> tenants, backend.ListTenants());
+  for (const std::string& t : tenants) {
+    SIGIL_ASSIGN_OR_RETURN(auto keys, backend.ListKeyVersions(t));
+    std::set<std::pair<std::string, std::string>> key_states;
+    for (const auto& k : keys) {
+      if (k.mac.empty()) key_states.insert({k.name, k.state});
+    }
+    auto tag_key = [&](const KeyVersionRow& row) { return mac.Tag(KeyRowMessage(row)); };
+    for (const auto& [name, state] : key_states) {
+      SIGIL_ASSIGN_OR_RETURN(int n, backend.SetKeyState(t, name, state, state, tag_key));
+      tagged += n;
+    }
+    if (auto policy = backend.GetPolicy(t); policy && policy->mac.empty()) {
+      // Re-stored as the next version, tagged: GetPolicy reads the newest only.
+      SIGIL_RETURN_IF_ERROR(backend.PutPolicy(t, policy->text, [&](const std::string& tenant, const PolicyRow& row) {
+        return mac.Tag(PolicyMessage(tenant, row));
+      }));
+      ++tagged;
+    }
+    SIGIL_ASSIGN_OR_RETURN(auto refs, backend.ListReferenceRows(t));
+    for (const auto& r : refs) {
+      if (!r.mac.empty()) continue;
+      SIGIL_RETURN_IF_ERROR(backend.AddReference(t, r.set, r.value, mac.Tag(ReferenceMessage(t, r.set, r.value))));
+      ++tagged;
+    }
+    SIGIL_ASSIGN_OR_RETURN(auto aks, backend.ListTpmAks(t));
+    for (auto ak : aks) {
+      if (!ak.mac.empty()) continue;
+      SIGIL_RETURN_IF_ERROR(backend.DeleteTpmAk(t, ak.id));
+      ak.mac = mac.Tag(AkMessage(ak));
+      SIGIL_RETURN_IF_ERROR(backend.PutTpmAk(ak));
+      ++tagged;
+    }
+  }
+  return tagged;
+}
+
+}  // namespace sigil::broker

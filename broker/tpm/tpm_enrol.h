@@ -1,0 +1,84 @@
+// EK-based AK enrolment, broker side, independent of HTTP and storage (TCG TPM 2.0 Library
+// Part 1 s.24 "Credential Protection"; the flow of the TCG "TPM 2.0 Keys for Device Identity and
+// Attestation" s.6 "Identity Provisioning" with the broker as the CA):
+//   Start:  the EK must be trusted for the tenant (a registered EK public key, or an EK
+//           certificate chaining to a configured EK CA); the AK public area must be a restricted
+//           signing key with fixedTPM | fixedParent | sensitiveDataOrigin | userWithAuth, not
+//           adminWithPolicy. A fresh
+//           32-byte secret is wrapped with MakeCredential(EK, AK Name) and kept as a pending
+//           enrolment: single use, expiring after `ttl`.
+//   Finish: the secret returned by the workload (TPM2_ActivateCredential output) is compared in
+//           constant time; the pending entry is consumed whatever the outcome. Success proves the
+//           AK is loaded in the TPM that holds the EK's private key.
+// Thread-safe.
+#pragma once
+
+#include <openssl/x509.h>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "broker/tpm/tpm_credential.h"
+#include "broker/tpm/tpm_seal_ak_public.h"
+#include "core/bytes.h"
+#include "core/ossl.h"
+#include "core/result.h"
+#include "core/secret_bytes.h"
+
+namespace sigil::broker {
+
+// The EK as the workload presents it: PEM or DER SubjectPublicKeyInfo, or PEM or DER X.509 EK
+// certificate. `registered` are the tenant's registered EK SPKIs (DER); `ek_cas` the configured
+// EK CA certificates (may be null). A certificate is accepted if it chains to `ek_cas` at `now`
+// (X509_verify_cert) or its key is registered; a bare key only if registered.
+// kPermissionDenied naming why otherwise; kInvalidArgument if `ek` does not parse.
+Result<EvpPkeyPtr> TrustedEk(ByteSpan ek, const std::vector<Bytes>& registered, X509_STORE* ek_cas,
+                             std::chrono::system_clock::time_point now);
+
+// Loads a directory of PEM CA certificates (DATA/trust/tpm-ek-ca/*.pem) into a store; an absent
+// directory gives an empty store. kInvalidArgument naming a file that does not parse.
+Result<X509StorePtr> LoadEkCaDir(const std::string& dir);
+
+// Parses `ak_public` (marshalled TPM2B_PUBLIC) with ParseAkPublic and additionally requires
+// userWithAuth and a clear adminWithPolicy (see the .cpp: a public-only object must not be able
+// to pass ActivateCredential's ADMIN authorisation).
+Result<AkPublic> EnrollableAk(ByteSpan ak_public);
+
+class PendingEnrolments {
+ public:
+  explicit PendingEnrolments(std::chrono::seconds ttl = std::chrono::minutes(5)) : ttl_(ttl) {}
+
+  struct Started {
+    std::string enrolment_id;  // 32 hex characters, random
+    MadeCredential credential;
+  };
+  // `ek` from TrustedEk, `ak` from EnrollableAk.
+  Result<Started> Start(const std::string& tenant, EVP_PKEY* ek, AkPublic ak,
+                        std::chrono::system_clock::time_point now);
+
+  struct Finished {
+    std::string tenant;
+    AkPublic ak;
+  };
+  // kNotFound for an unknown or already used id (the tenant is then unknown), kExpired after the
+  // ttl, kVerificationFailed for a wrong secret; the latter two report the tenant in `tenant_out`
+  // so the caller can write a deny audit record.
+  Result<Finished> Finish(const std::string& enrolment_id, ByteSpan secret, std::chrono::system_clock::time_point now,
+                          std::string* tenant_out);
+
+ private:
+  struct Pending {
+    std::string tenant;
+    AkPublic ak;
+    SecretBytes secret;
+    std::chrono::system_clock::time_point expires;
+  };
+  std::chrono::seconds ttl_;
+  std::mutex mu_;
+  std::map<std::string, Pending> pending_;
+};
+
+}  // namespace sigil::broker
