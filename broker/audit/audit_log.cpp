@@ -12,9 +12,9 @@ AuditLog::AuditLog(Store& store, SecretBytes signing_seed, std::function<std::in
 
 namespace {
 
-// The record for `e` on top of `head`, and its signed checkpoint.
-Result<std::pair<AuditRow, Checkpoint>> MakeRecord(const SecretBytes& seed, const std::string& tenant, const AuditEvent& e,
-                                                   std::int64_t now, const std::optional<AuditRow>& head) {
+// The record for `e` on top of `head`.
+Result<AuditRow> MakeRecord(const std::string& tenant, const AuditEvent& e, std::int64_t now,
+                            const std::optional<AuditRow>& head) {
   Json j;
   j["seq"] = head ? head->seq + 1 : 1;
   j["time_ms"] = now;
@@ -37,17 +37,25 @@ Result<std::pair<AuditRow, Checkpoint>> MakeRecord(const SecretBytes& seed, cons
   row.seq = j["seq"].get<std::uint64_t>();
   row.record = CanonicalJson(j);
   row.hash = ChainHash(j["prev"].get<std::string>(), row.record);
-  Checkpoint cp{row.seq, row.hash, now, ""};
+  return row;
+}
+
+// The signed checkpoint over `newest`, the tenant's newest record in a commit.
+Result<Checkpoint> SignCheckpoint(const SecretBytes& seed, const std::string& tenant, const AuditRow& newest,
+                                  std::int64_t now) {
+  Checkpoint cp{newest.seq, newest.hash, now, ""};
   SIGIL_ASSIGN_OR_RETURN(Bytes sig, Ed25519Sign(seed, CheckpointMessage(tenant, cp.seq, cp.head, cp.time)));
   cp.signature = Base64UrlEncode(sig);
-  return std::make_pair(std::move(row), std::move(cp));
+  return cp;
 }
 
 }  // namespace
 
 Result<AuditRow> AuditLog::Append(const std::string& tenant, const AuditEvent& e) {
   const std::int64_t now = now_millis_();
-  auto r = store_.AppendAudit(tenant, [&](const std::optional<AuditRow>& head) { return MakeRecord(seed_, tenant, e, now, head); });
+  auto r = store_.AppendAudit(
+      tenant, [&](const std::optional<AuditRow>& head) { return MakeRecord(tenant, e, now, head); },
+      [&](const AuditRow& newest) { return SignCheckpoint(seed_, tenant, newest, now); });
   if (!r) return Fail(Code::kUnavailable, "audit log unavailable: " + r.error().message());
   return r;
 }
@@ -58,8 +66,8 @@ Result<AuditRow> AuditLog::AppendUsingNonce(const std::string& tenant, const Sto
   const std::int64_t now = now_millis_();
   auto r = store_.ConsumeNonceAndAppendAudit(
       tenant, use,
-      [&](const std::optional<AuditRow>& head, const Error* why) { return MakeRecord(seed_, tenant, event_for(why), now, head); },
-      nonce_error);
+      [&](const std::optional<AuditRow>& head, const Error* why) { return MakeRecord(tenant, event_for(why), now, head); },
+      [&](const AuditRow& newest) { return SignCheckpoint(seed_, tenant, newest, now); }, nonce_error);
   if (!r) return Fail(Code::kUnavailable, "audit log unavailable: " + r.error().message());
   return r;
 }

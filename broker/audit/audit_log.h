@@ -1,5 +1,6 @@
-// Writes audit events to a tenant's chain. Append() returns only after the record and its signed
-// checkpoint are committed to the store; callers release nothing if it fails (fail closed).
+// Writes audit events to a tenant's chain. Append() returns only after the record and a signed
+// checkpoint covering it are committed to the store (one checkpoint per tenant per commit, over
+// its newest record: store.h); callers release nothing if it fails (fail closed).
 // Thread-safety: safe to call concurrently (the store serialises appends per database).
 #pragma once
 

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <mutex>
 
 #include "broker/store/group_commit.h"
@@ -369,17 +370,17 @@ class SqliteStore final : public Store {
 
   // Audit appends (every release and attest makes one) go through group commit: concurrent ones
   // share one transaction and one fsync, each answered after the commit holding its record.
-  Result<AuditRow> AppendAudit(const std::string& tenant, const AuditMaker& make) override {
+  Result<AuditRow> AppendAudit(const std::string& tenant, const AuditMaker& make, const CheckpointSigner& sign) override {
     std::optional<AuditRow> row;
     SIGIL_RETURN_IF_ERROR(group_.Submit([&](SqliteStore&) -> Result<void> {
-      SIGIL_ASSIGN_OR_RETURN(row, AppendLocked(tenant, make));
+      SIGIL_ASSIGN_OR_RETURN(row, AppendLocked(tenant, make, sign));
       return Ok();
     }));
     return std::move(*row);
   }
 
   Result<AuditRow> ConsumeNonceAndAppendAudit(const std::string& tenant, const NonceUse& use,
-                                              const ConsumingAuditMaker& make,
+                                              const ConsumingAuditMaker& make, const CheckpointSigner& sign,
                                               std::optional<Error>* consume_error) override {
     std::optional<AuditRow> row;
     std::optional<Error> why;
@@ -389,7 +390,7 @@ class SqliteStore final : public Store {
       why = used ? std::nullopt : std::optional<Error>(used.error());
       SIGIL_ASSIGN_OR_RETURN(row, AppendLocked(tenant, [&](const std::optional<AuditRow>& head) {
         return make(head, why ? &*why : nullptr);
-      }));
+      }, sign));
       return Ok();
     }));
     if (consume_error) *consume_error = why;
@@ -619,13 +620,28 @@ class SqliteStore final : public Store {
     };
     if (auto u = Usable(); !u) return fail_all(u.error());
     if (auto b = Exec("BEGIN IMMEDIATE"); !b) return fail_all(b.error());
+    batch_heads_.clear();
     for (auto* w : batch) {
+      write_head_.reset();
       auto sp = Exec("SAVEPOINT w");
       Result<void> r = sp ? w->run(*this) : std::move(sp);
       if (!r) (void)Exec("ROLLBACK TO w");
       (void)Exec("RELEASE w");
+      if (r && write_head_) {
+        std::string tenant = write_head_->tenant;
+        batch_heads_.insert_or_assign(std::move(tenant), std::move(*write_head_));
+      }
       w->outcome = std::move(r);
     }
+    // One signed checkpoint per tenant per commit, over its newest record. If one cannot be
+    // written, the batch is not committed: a head without its checkpoint would not verify.
+    for (auto& [tenant, newest] : batch_heads_) {
+      if (auto c = WriteCheckpointLocked(tenant, newest); !c) {
+        (void)Exec("ROLLBACK");
+        return fail_all(c.error());
+      }
+    }
+    batch_heads_.clear();
     if (auto c = Exec("COMMIT"); !c) {
       (void)Exec("ROLLBACK");
       for (auto* w : batch) {
@@ -695,7 +711,9 @@ class SqliteStore final : public Store {
     return static_cast<int>(rows.size());
   }
 
-  Result<AuditRow> AppendLocked(const std::string& tenant, const AuditMaker& make) {
+  // Inside a group-commit write: the record goes in now, its tenant's checkpoint once per batch
+  // (RunBatch).
+  Result<AuditRow> AppendLocked(const std::string& tenant, const AuditMaker& make, const CheckpointSigner& sign) {
     // The head is the highest readable seq: a damaged row (seq stored as text sorts above every
     // integer) must not make the next record reuse seq 1 and fail every append after it.
     SIGIL_ASSIGN_OR_RETURN(Stmt h, Prepare("SELECT seq, record, hash FROM audit WHERE tenant=? "
@@ -704,15 +722,26 @@ class SqliteStore final : public Store {
     SIGIL_ASSIGN_OR_RETURN(bool row, h.Step());
     std::optional<AuditRow> head;
     if (row) head = ReadAuditRow(h);
-    SIGIL_ASSIGN_OR_RETURN(auto made, make(head));
-    const auto& [rec, cp] = made;
+    SIGIL_ASSIGN_OR_RETURN(AuditRow rec, make(head));
     SIGIL_ASSIGN_OR_RETURN(Stmt ins, Prepare("INSERT INTO audit(tenant, seq, record, hash) VALUES(?,?,?,?)"));
     SIGIL_RETURN_IF_ERROR(ins.Bind(1, tenant).Bind(2, static_cast<std::int64_t>(rec.seq)).Bind(3, rec.record)
                               .Bind(4, rec.hash).Run());
-    SIGIL_ASSIGN_OR_RETURN(Stmt c, Prepare("INSERT OR REPLACE INTO checkpoints(tenant,seq,head,time,signature) VALUES(?,?,?,?,?)"));
-    SIGIL_RETURN_IF_ERROR(c.Bind(1, tenant).Bind(2, static_cast<std::int64_t>(cp.seq)).Bind(3, cp.head)
-                              .Bind(4, cp.time).Bind(5, cp.signature).Run());
+    write_head_ = BatchHead{tenant, rec, sign};
     return rec;
+  }
+
+  // A record appended in the running batch and how to sign its checkpoint (the signer is the
+  // appending caller's, alive until its write is answered).
+  struct BatchHead {
+    std::string tenant;
+    AuditRow row;
+    CheckpointSigner sign;
+  };
+  Result<void> WriteCheckpointLocked(const std::string& tenant, const BatchHead& newest) {
+    SIGIL_ASSIGN_OR_RETURN(Checkpoint cp, newest.sign(newest.row));
+    SIGIL_ASSIGN_OR_RETURN(Stmt c, Prepare("INSERT OR REPLACE INTO checkpoints(tenant,seq,head,time,signature) VALUES(?,?,?,?,?)"));
+    return c.Bind(1, tenant).Bind(2, static_cast<std::int64_t>(cp.seq)).Bind(3, cp.head).Bind(4, cp.time)
+        .Bind(5, cp.signature).Run();
   }
 
   std::mutex mu_;
@@ -722,6 +751,9 @@ class SqliteStore final : public Store {
   std::atomic<std::int64_t> last_probe_ms_{0};
   std::int64_t last_prune_ms_ = 0;  // guarded by mu_
   GroupCommit<SqliteStore> group_;
+  // The newest record each tenant got in the running batch (guarded by mu_).
+  std::optional<BatchHead> write_head_;
+  std::map<std::string, BatchHead> batch_heads_;
   static constexpr std::int64_t kPruneEveryMillis = 1000;
 };
 

@@ -173,10 +173,15 @@ class Store {
                                     TimePoint now) = 0;
 
   // Appends one audit record atomically: `make` receives the current head (if any) and returns the
-  // new row plus the checkpoint to store with it. Durable (on stable storage) before return; on any failure
-  // nothing is written.
-  using AuditMaker = std::function<Result<std::pair<AuditRow, Checkpoint>>(const std::optional<AuditRow>& head)>;
-  virtual Result<AuditRow> AppendAudit(const std::string& tenant, const AuditMaker& make) = 0;
+  // new row. Durable (on stable storage) before return; on any failure nothing is written.
+  // Checkpoints: each commit stores one checkpoint per tenant it appended to, signed by `sign`
+  // over that tenant's newest record in the commit (the SQLite store commits concurrent appends
+  // together, so one signature covers the batch), so the stored checkpoint always covers the
+  // stored head.
+  using AuditMaker = std::function<Result<AuditRow>(const std::optional<AuditRow>& head)>;
+  using CheckpointSigner = std::function<Result<Checkpoint>(const AuditRow& newest)>;
+  virtual Result<AuditRow> AppendAudit(const std::string& tenant, const AuditMaker& make,
+                                       const CheckpointSigner& sign) = 0;
   // Consumes a challenge nonce (ConsumeNonce's semantics) and appends the attest's audit record
   // in one transaction, so a nonce is never used without its record nor recorded unused: of
   // brokers racing on one nonce exactly one commits it as used. `make` is told why the nonce
@@ -187,10 +192,10 @@ class Store {
     std::string tee;
     TimePoint now;
   };
-  using ConsumingAuditMaker = std::function<Result<std::pair<AuditRow, Checkpoint>>(
-      const std::optional<AuditRow>& head, const Error* consume_error)>;
+  using ConsumingAuditMaker =
+      std::function<Result<AuditRow>(const std::optional<AuditRow>& head, const Error* consume_error)>;
   virtual Result<AuditRow> ConsumeNonceAndAppendAudit(const std::string& tenant, const NonceUse& use,
-                                                      const ConsumingAuditMaker& make,
+                                                      const ConsumingAuditMaker& make, const CheckpointSigner& sign,
                                                       std::optional<Error>* consume_error) = 0;
   virtual Result<std::vector<AuditRow>> ListAudit(const std::string& tenant) = 0;
   virtual Result<std::vector<AuditRow>> QueryAudit(const std::string& tenant, const AuditQuery& q) = 0;

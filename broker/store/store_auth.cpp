@@ -158,10 +158,12 @@ class AuthenticatedStore final : public Store {
     return inner_->ConsumeNonce(nonce, t, tee, now);
   }
   // Audit records carry their own hash chain and signed checkpoint (audit_chain.h).
-  Result<AuditRow> AppendAudit(const std::string& t, const AuditMaker& make) override { return inner_->AppendAudit(t, make); }
+  Result<AuditRow> AppendAudit(const std::string& t, const AuditMaker& make, const CheckpointSigner& sign) override {
+    return inner_->AppendAudit(t, make, sign);
+  }
   Result<AuditRow> ConsumeNonceAndAppendAudit(const std::string& t, const NonceUse& use, const ConsumingAuditMaker& make,
-                                              std::optional<Error>* consume_error) override {
-    return inner_->ConsumeNonceAndAppendAudit(t, use, make, consume_error);
+                                              const CheckpointSigner& sign, std::optional<Error>* consume_error) override {
+    return inner_->ConsumeNonceAndAppendAudit(t, use, make, sign, consume_error);
   }
   Result<std::vector<AuditRow>> ListAudit(const std::string& t) override { return inner_->ListAudit(t); }
   Result<std::vector<AuditRow>> QueryAudit(const std::string& t, const AuditQuery& q) override {

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "broker/audit/audit_chain.h"
@@ -157,9 +159,9 @@ TEST_F(StoreTest, ConcurrentAppendsEachGetTheirOwnOutcomeAndOneChain) {
         const bool fail = (t * kEach + i) % 5 == 0;
         AuditEvent ev{"req", "admin:test", "admin.test", "k", 1, "ok", "", "", "", "", ""};
         Result<AuditRow> r = fail ? store_->AppendAudit("acme", [](const std::optional<AuditRow>&)
-                                                                    -> Result<std::pair<AuditRow, Checkpoint>> {
+                                                                    -> Result<AuditRow> {
                                       return Fail(Code::kInternal, "this record cannot be made");
-                                    })
+                                    }, PlaceholderCheckpoints())
                                   : audit_->Append("acme", ev);
         if (r) ++ok;
         else if (fail && r.error().code() == Code::kInternal) ++refused;
@@ -173,6 +175,58 @@ TEST_F(StoreTest, ConcurrentAppendsEachGetTheirOwnOutcomeAndOneChain) {
   auto r = VerifyNow("acme");
   EXPECT_TRUE(r.ok) << r.problem;
   EXPECT_EQ(r.records, static_cast<std::uint64_t>(ok.load()));
+}
+
+// Appends that share a commit share one checkpoint signature (SQLite group commit: the first
+// append's signer holds its batch while seven more queue behind it, and they commit as one);
+// PostgreSQL commits each append alone and signs each. Either way the stored checkpoint covers
+// the newest record.
+TEST_F(StoreTest, OneCheckpointSignaturePerCommitCoveringTheNewestRecord) {
+  std::atomic<int> signatures{0};
+  std::mutex mu;
+  std::condition_variable cv;
+  bool first_signing = false, release = false;
+  auto make = [](const std::optional<AuditRow>& head) -> Result<AuditRow> {
+    const std::uint64_t seq = head ? head->seq + 1 : 1;
+    return AuditRow{seq, "{\"seq\":" + std::to_string(seq) + "}", std::string(63, '0') + std::to_string(seq % 10), ""};
+  };
+  auto counted = PlaceholderCheckpoints();
+  Store::CheckpointSigner sign = [&](const AuditRow& newest) -> Result<Checkpoint> {
+    if (signatures.fetch_add(1) == 0) {
+      std::unique_lock lock(mu);
+      first_signing = true;
+      cv.notify_all();
+      cv.wait(lock, [&] { return release; });
+    }
+    return counted(newest);
+  };
+  std::thread first([&] { EXPECT_OK(store_->AppendAudit("acme", make, sign)); });
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return first_signing; });
+  }
+  constexpr int kQueued = 7;
+  std::vector<std::thread> queued;
+  for (int i = 0; i < kQueued; ++i) queued.emplace_back([&] { EXPECT_OK(store_->AppendAudit("acme", make, sign)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // they queue (SQLite) or wait for the chain lock
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  first.join();
+  for (auto& t : queued) t.join();
+  ASSERT_OK_AND_ASSIGN(auto rows, store_->ListAudit("acme"));
+  ASSERT_EQ(rows.size(), 1u + kQueued);
+  ASSERT_OK_AND_ASSIGN(auto cp, store_->GetCheckpoint("acme"));
+  ASSERT_TRUE(cp.has_value());
+  EXPECT_EQ(cp->seq, rows.back().seq);
+  EXPECT_EQ(cp->head, rows.back().hash);
+  if (harness_.backend() == StoreBackend::kSqlite) {
+    EXPECT_EQ(signatures.load(), 2) << "the seven queued appends should have shared one commit and one signature";
+  } else {
+    EXPECT_EQ(signatures.load(), 1 + kQueued);
+  }
 }
 
 TEST_F(StoreTest, AppendFailsClosedWhenTheStoreRefusesWrites) {

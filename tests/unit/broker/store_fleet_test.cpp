@@ -114,10 +114,11 @@ TEST_F(StoreFleetTest, AFailedRecordLeavesTheNonceUnused) {
   const auto now = std::chrono::system_clock::now();
   const Bytes nonce(32, 0x42);
   ASSERT_OK(a_->PutNonce(nonce, "acme", "dev", now + std::chrono::seconds(60), now, 16));
-  auto failing = [](const std::optional<AuditRow>&, const Error*) -> Result<std::pair<AuditRow, Checkpoint>> {
-    return Fail(Code::kInternal, "signing failed");
+  auto failing = [](const std::optional<AuditRow>&, const Error*) -> Result<AuditRow> {
+    return Fail(Code::kInternal, "record not made");
   };
-  EXPECT_CODE(a_->ConsumeNonceAndAppendAudit("acme", Store::NonceUse{nonce, "dev", now}, failing, nullptr), Code::kInternal);
+  EXPECT_CODE(a_->ConsumeNonceAndAppendAudit("acme", Store::NonceUse{nonce, "dev", now}, failing, PlaceholderCheckpoints(),
+                                             nullptr), Code::kInternal);
   EXPECT_OK(b_->ConsumeNonce(nonce, "acme", "dev", now));
   ASSERT_OK_AND_ASSIGN(auto rows, a_->ListAudit("acme"));
   EXPECT_TRUE(rows.empty());

@@ -17,6 +17,10 @@
 namespace sigil::broker {
 
 StoreBackend BackendUnderTest();
+// For tests that append raw rows: a checkpoint over the newest record with a placeholder signature.
+inline Store::CheckpointSigner PlaceholderCheckpoints() {
+  return [](const AuditRow& newest) -> Result<Checkpoint> { return Checkpoint{newest.seq, newest.hash, 1, "sig"}; };
+}
 const char* BackendName(StoreBackend b);
 
 class StoreHarness {

@@ -25,14 +25,16 @@ bool Exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
+// These tests append raw rows; the checkpoint's signature is a placeholder.
+Result<Checkpoint> PlaceholderCheckpoint(const AuditRow& newest) { return Checkpoint{newest.seq, newest.hash, 1, "sig"}; }
+
 // Appends `n` audit records of ~600 bytes so the audit table spans many pages.
 void FillAudit(Store& store, const std::string& tenant, int n) {
   for (int i = 0; i < n; ++i) {
-    auto r = store.AppendAudit(tenant, [&](const std::optional<AuditRow>& head) -> Result<std::pair<AuditRow, Checkpoint>> {
+    auto r = store.AppendAudit(tenant, [&](const std::optional<AuditRow>& head) -> Result<AuditRow> {
       std::uint64_t seq = head ? head->seq + 1 : 1;
-      AuditRow row{seq, std::string(600, static_cast<char>('a' + seq % 26)), std::string(64, 'f'), ""};
-      return std::make_pair(row, Checkpoint{seq, row.hash, 1, "sig"});
-    });
+      return AuditRow{seq, std::string(600, static_cast<char>('a' + seq % 26)), std::string(64, 'f'), ""};
+    }, PlaceholderCheckpoint);
     ASSERT_TRUE(r.has_value()) << r.error().message();
   }
 }
@@ -116,9 +118,9 @@ TEST(StoreIntegrity, CorruptionReportedAtRunTimeFailsClosedForGood) {
   ASSERT_NO_FATAL_FAILURE(SmashPage(path, root, Sql(path, "PRAGMA page_size")));
   Sql(path, "INSERT OR REPLACE INTO meta(k, v) VALUES('other-writer', x'01')");
 
-  auto append = store->AppendAudit("acme", [](const std::optional<AuditRow>&) -> Result<std::pair<AuditRow, Checkpoint>> {
-    return std::make_pair(AuditRow{999, "{}", std::string(64, '0'), ""}, Checkpoint{999, "", 1, "sig"});
-  });
+  auto append = store->AppendAudit("acme", [](const std::optional<AuditRow>&) -> Result<AuditRow> {
+    return AuditRow{999, "{}", std::string(64, '0'), ""};
+  }, PlaceholderCheckpoint);
   ASSERT_FALSE(append.has_value()) << "an audit record was appended to a damaged table";
   EXPECT_EQ(append.error().code(), Code::kUnavailable);
   EXPECT_EQ(append.error().message().rfind("store_corrupt:", 0), 0u) << append.error().message();
@@ -169,10 +171,10 @@ TEST(StoreIntegrity, ReadinessFollowsTheLastWriteAndRecovers) {
     // The WAL must grow for these: they fail, and nothing reads as ready while they do.
     bool failed = false;
     for (int i = 0; i < 50 && !failed; ++i) {
-      auto r = store->AppendAudit("acme", [](const std::optional<AuditRow>& head) -> Result<std::pair<AuditRow, Checkpoint>> {
+      auto r = store->AppendAudit("acme", [](const std::optional<AuditRow>& head) -> Result<AuditRow> {
         std::uint64_t seq = head ? head->seq + 1 : 1;
-        return std::make_pair(AuditRow{seq, std::string(3000, 'x'), std::string(64, '0'), ""}, Checkpoint{seq, "", 1, "s"});
-      });
+        return AuditRow{seq, std::string(3000, 'x'), std::string(64, '0'), ""};
+      }, PlaceholderCheckpoint);
       if (!r) {
         failed = true;
         EXPECT_EQ(r.error().code(), Code::kUnavailable);

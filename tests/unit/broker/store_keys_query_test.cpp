@@ -45,9 +45,9 @@ TEST(StoreKeysAndQueries, QueryAuditFiltersOnRecordFields) {
                         R"({"decision":"allow","key":"b","seq":3,"time_ms":300})",
                         R"({"decision":"deny","seq":4,"time_ms":400})"};
   for (std::uint64_t i = 0; i < 4; ++i) {
-    ASSERT_OK(store->AppendAudit("t", [&](const std::optional<AuditRow>&) -> Result<std::pair<AuditRow, Checkpoint>> {
-      return std::make_pair(AuditRow{i + 1, recs[i], "h"}, Checkpoint{i + 1, "h", 0, "s"});
-    }));
+    ASSERT_OK(store->AppendAudit("t", [&](const std::optional<AuditRow>&) -> Result<AuditRow> {
+      return AuditRow{i + 1, recs[i], "h"};
+    }, PlaceholderCheckpoints()));
   }
   auto seqs = [&](const AuditQuery& q) {
     std::vector<std::uint64_t> out;
