@@ -3,9 +3,12 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <thread>
 
 #include "broker/audit/unauth_activity.h"
@@ -72,7 +75,7 @@ int RunRecover(const RecoverOptions& o) {
 }
 
 int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::string listen,
-             int nonce_ttl, const std::string& port_file, int threads) {
+             int nonce_ttl, const std::string& port_file, int threads, int handler_threads) {
   if (auto h = HardenProcess(); !h) return Die(h.error());
   auto opened = OpenDataDir(data_dir, open_options);
   if (!opened) return Die(opened.error());
@@ -98,7 +101,9 @@ int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::
   if (!tls) return Die(tls.error());
   boost::asio::io_context io;
   const BrokerContext& ctx = b.context;
-  auto server = net::HttpsServer::Create(io, *tls, host, static_cast<unsigned short>(port), net::ServerLimits{},
+  net::ServerLimits limits;
+  limits.handler_threads = static_cast<std::size_t>(handler_threads);
+  auto server = net::HttpsServer::Create(io, *tls, host, static_cast<unsigned short>(port), limits,
                                          [&ctx](const net::HttpRequest& r) { return Route(ctx, r); });
   if (!server) return Die(server.error());
   std::string url_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
@@ -113,43 +118,46 @@ int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::
     (*server)->Stop();
     io.stop();  // in-flight handlers finish first: each runs to completion on its thread
   });
-  // Summaries of unauthenticated requests are written when their interval ends, also for tenants
-  // that have gone quiet (broker/audit/unauth_activity.h).
-  boost::asio::steady_timer summary_timer(io);
-  std::function<void()> arm_summary_timer = [&] {
-    summary_timer.expires_after(std::chrono::seconds(5));
-    summary_timer.async_wait([&](const boost::system::error_code& ec) {
-      if (ec) return;
-      if (auto f = b.unauth->Flush(std::chrono::system_clock::now(), /*all=*/false); !f) {
-        std::fprintf(stderr, "sigild: unauthenticated-activity summary not written: %s\n", f.error().message().c_str());
-      }
-      arm_summary_timer();
-    });
-  };
-  arm_summary_timer();
-  // A durable write probe every few seconds, so /readyz follows the store (disk full, read-only,
-  // damaged) and recovers by itself once writes succeed again; transitions are logged once.
-  boost::asio::steady_timer probe_timer(io);
-  std::string store_problem;
-  std::function<void()> arm_probe_timer = [&] {
-    probe_timer.expires_after(std::chrono::seconds(3));
-    probe_timer.async_wait([&](const boost::system::error_code& ec) {
-      if (ec) return;
-      (void)b.store->ProbeWrite();
-      auto ready = b.store->CheckReady();
-      std::string problem = ready ? "" : ready.error().message();
-      if (problem != store_problem) {
-        if (problem.empty()) {
-          std::fprintf(stderr, "sigild: store writable again; ready\n");
-        } else {
-          std::fprintf(stderr, "sigild: NOT READY: %s\n", problem.c_str());
+  // Periodic work that touches the store runs on a thread of its own, never on an I/O thread: a
+  // store that blocks (a lock held, a stalled disk) must not stall TLS or /healthz.
+  //  - every 5 s: summaries of unauthenticated requests whose interval ended, also for tenants
+  //    that have gone quiet (broker/audit/unauth_activity.h);
+  //  - every 3 s: a durable write probe, so /readyz follows the store (disk full, read-only,
+  //    damaged) and recovers by itself once writes succeed again; transitions are logged once.
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  bool stopping = false;
+  std::thread maintenance([&] {
+    using Clock = std::chrono::steady_clock;
+    auto next_summary = Clock::now() + std::chrono::seconds(5);
+    auto next_probe = Clock::now() + std::chrono::seconds(3);
+    std::string store_problem;
+    std::unique_lock lock(stop_mu);
+    while (!stop_cv.wait_until(lock, std::min(next_summary, next_probe), [&] { return stopping; })) {
+      lock.unlock();
+      if (Clock::now() >= next_summary) {
+        if (auto f = b.unauth->Flush(std::chrono::system_clock::now(), /*all=*/false); !f) {
+          std::fprintf(stderr, "sigild: unauthenticated-activity summary not written: %s\n", f.error().message().c_str());
         }
-        store_problem = problem;
+        next_summary = Clock::now() + std::chrono::seconds(5);
       }
-      arm_probe_timer();
-    });
-  };
-  arm_probe_timer();
+      if (Clock::now() >= next_probe) {
+        (void)b.store->ProbeWrite();
+        auto ready = b.store->CheckReady();
+        std::string problem = ready ? "" : ready.error().message();
+        if (problem != store_problem) {
+          if (problem.empty()) {
+            std::fprintf(stderr, "sigild: store writable again; ready\n");
+          } else {
+            std::fprintf(stderr, "sigild: NOT READY: %s\n", problem.c_str());
+          }
+          store_problem = problem;
+        }
+        next_probe = Clock::now() + std::chrono::seconds(3);
+      }
+      lock.lock();
+    }
+  });
   std::vector<std::thread> pool;
   // Last resort for the I/O threads: handlers catch their own exceptions (net/http_pipeline.h),
   // so one escaping here comes from Asio or Beast itself (e.g. bad_alloc); it is logged and the
@@ -169,6 +177,12 @@ int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::
   for (int i = 1; i < threads; ++i) pool.emplace_back(serve_io);
   serve_io();
   for (auto& t : pool) t.join();
+  {
+    std::lock_guard lock(stop_mu);
+    stopping = true;
+  }
+  stop_cv.notify_all();
+  maintenance.join();
   // The open interval's summary of unauthenticated requests is written before exit.
   if (auto f = b.unauth->Flush(std::chrono::system_clock::now(), /*all=*/true); !f) {
     std::fprintf(stderr, "sigild: unauthenticated-activity summary not written: %s\n", f.error().message().c_str());
@@ -219,7 +233,7 @@ int main(int argc, char** argv) {
       ->required();
   std::string data_dir, listen, port_file;
   OpenOptions open_options;
-  int nonce_ttl = 0, threads = 4;
+  int nonce_ttl = 0, threads = 4, handler_threads = 16;
   auto* cs = app.add_subcommand("serve", "run the broker");
   cs->add_option("--data-dir", data_dir, "data directory made by init")->required();
   cs->add_option("--passphrase-file", open_options.passphrase_file, "root key passphrase file (default: $SIGIL_ROOT_PASSPHRASE)");
@@ -228,7 +242,10 @@ int main(int argc, char** argv) {
   cs->add_option("--listen", listen, "override the configured address:port (port 0 picks one)");
   cs->add_option("--nonce-ttl", nonce_ttl, "nonce lifetime in seconds (default from config: 60)");
   cs->add_option("--port-file", port_file, "write the bound port to this file once listening");
-  cs->add_option("--threads", threads, "I/O threads")->capture_default_str()->check(CLI::Range(1, 64));
+  cs->add_option("--threads", threads, "I/O threads (TLS, reads, writes)")->capture_default_str()->check(CLI::Range(1, 64));
+  cs->add_option("--handler-threads", handler_threads,
+                 "threads that verify evidence and answer requests (they also wait on the store, so more than cores)")
+      ->capture_default_str()->check(CLI::Range(1, 256));
   cs->add_flag("--tag-existing-rows", open_options.tag_existing_rows,
                "once, after upgrading a store written before rows were authenticated: tag its untagged policies, "
                "references, keys and TPM AKs as they stand (check the store first)");
@@ -251,5 +268,5 @@ int main(int argc, char** argv) {
     return ci->parsed() ? RunInit(init) : RunJoin(init);
   }
   if (cr->parsed()) return RunRecover(recover);
-  return RunServe(data_dir, open_options, listen, nonce_ttl, port_file, threads);
+  return RunServe(data_dir, open_options, listen, nonce_ttl, port_file, threads, handler_threads);
 }

@@ -31,6 +31,10 @@ struct ServerLimits {
   std::size_t max_header_bytes = 16 << 10;
   std::chrono::seconds read_timeout{10};   // whole request, including the TLS handshake
   std::chrono::seconds idle_timeout{30};   // between keep-alive requests
+  // Threads that run the handler (and frame the request before it), so verification, key
+  // agreement, signing and waits on the store never hold an I/O thread: TLS handshakes, reads and
+  // writes of every other connection go on meanwhile. 0 runs the handler on the I/O thread.
+  std::size_t handler_threads = 0;
 };
 
 using Handler = std::function<HttpResponse(const HttpRequest&)>;
@@ -68,6 +72,9 @@ class HttpConnection {
   // nullopt if more bytes are needed. Never throws; after an Output with close set, returns
   // nullopt forever.
   std::optional<Output> Next() noexcept;
+  // Whether Next() could produce anything: false when nothing is buffered (it would return
+  // nullopt), so the server need not hand the connection to a handler thread just to learn that.
+  bool HasInput() const { return !closed_ && !in_.empty(); }
 
 
  private:

@@ -9,6 +9,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 
@@ -35,6 +36,9 @@ struct Shared {
   std::shared_ptr<asio::ssl::context> tls;
   ServerLimits limits;
   Handler handler;
+  // Runs handlers when limits.handler_threads > 0. Stopped and joined by ~HttpsServer; sessions
+  // that outlive it can still post, and what they post is dropped unrun.
+  std::shared_ptr<asio::thread_pool> handler_pool;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -61,9 +65,32 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Answers every complete request already buffered (pipelining), one write at a time, then
   // reads more. Nothing thrown here may reach the io_context: that would stop the server.
+  // With a handler pool, the request is framed and handled there and the answer comes back to
+  // this session's strand; nothing else touches the connection meanwhile (no read or write is
+  // outstanding), so conn_ needs no lock.
   void Process() {
     try {
-      if (auto out = conn_->Next()) return Send(std::move(*out));
+      if (shared_->handler_pool && conn_->HasInput()) {
+        asio::post(*shared_->handler_pool, [self = shared_from_this()] {
+          std::optional<HttpConnection::Output> out = self->conn_->Next();
+          try {
+            asio::post(self->stream_.get_executor(),
+                       [self, out = std::move(out)]() mutable { self->Continue(std::move(out)); });
+          } catch (...) {
+            std::fputs("sigild: internal error in a connection; dropped\n", stderr);
+          }
+        });
+        return;
+      }
+      Continue(conn_->Next());
+    } catch (...) {
+      std::fputs("sigild: internal error in a connection; dropped\n", stderr);
+    }
+  }
+
+  void Continue(std::optional<HttpConnection::Output> out) {
+    try {
+      if (out) return Send(std::move(*out));
       stream_.async_read_some(asio::buffer(scratch_), beast::bind_front_handler(&Session::OnRead, shared_from_this()));
     } catch (...) {
       std::fputs("sigild: internal error in a connection; dropped\n", stderr);
@@ -139,7 +166,9 @@ class HttpsServer::Impl : public std::enable_shared_from_this<HttpsServer::Impl>
  public:
   Impl(asio::io_context& io, std::shared_ptr<asio::ssl::context> tls, ServerLimits limits, Handler handler)
       : io_(io), acceptor_(asio::make_strand(io)),
-        shared_(std::make_shared<Shared>(Shared{std::move(tls), limits, std::move(handler)})) {}
+        shared_(std::make_shared<Shared>(Shared{
+            std::move(tls), limits, std::move(handler),
+            limits.handler_threads > 0 ? std::make_shared<asio::thread_pool>(limits.handler_threads) : nullptr})) {}
 
   Result<void> Listen(const std::string& address, unsigned short port) {
     beast::error_code ec;
@@ -172,6 +201,14 @@ class HttpsServer::Impl : public std::enable_shared_from_this<HttpsServer::Impl>
     });
   }
 
+  // Handlers already running finish; queued ones are dropped. Joined here, on the thread that
+  // destroys the server, never on a pool thread.
+  void StopHandlers() {
+    if (!shared_->handler_pool) return;
+    shared_->handler_pool->stop();
+    shared_->handler_pool->join();
+  }
+
   unsigned short port_ = 0;
 
  private:
@@ -189,7 +226,10 @@ Result<std::unique_ptr<HttpsServer>> HttpsServer::Create(asio::io_context& io, s
   return std::unique_ptr<HttpsServer>(new HttpsServer(std::move(impl)));
 }
 
-HttpsServer::~HttpsServer() { Stop(); }
+HttpsServer::~HttpsServer() {
+  Stop();
+  impl_->StopHandlers();
+}
 unsigned short HttpsServer::port() const { return impl_->port_; }
 void HttpsServer::Stop() { impl_->Stop(); }
 

@@ -313,5 +313,31 @@ TEST_F(StoreIntegrityBroker, AStoreElsewhereAndRowsFromBeforeTaggingTaggedOnceBy
   EXPECT_EQ(after.out, before.out);
 }
 
+// Requests are answered on handler threads, not on the I/O threads (`sigild serve --threads N
+// --handler-threads N`): while a challenge waits on a store someone else holds locked, /healthz
+// on another connection is answered at once. With the handler on the one I/O thread it waited
+// for the store's busy timeout (2 s).
+TEST_F(StoreIntegrityBroker, AStoreThatBlocksStallsNoOtherConnection) {
+  Init();
+  Start({"--threads", "1", "--handler-threads", "2"});
+  ASSERT_EQ(Sigil({"tenant", "create", "acme"}).exit_code, 0);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(Db().c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  int challenge_status = 0;
+  std::thread challenge([&] { challenge_status = Curl("/v1/challenge", R"({"tenant":"acme","tee":"dev"})").first; });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto start = std::chrono::steady_clock::now();
+  auto health = Curl("/healthz");
+  const auto took = std::chrono::steady_clock::now() - start;
+  challenge.join();
+  sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  EXPECT_EQ(health.first, 200) << health.second;
+  EXPECT_LT(took, std::chrono::milliseconds(1000)) << "/healthz waited for the store";
+  EXPECT_EQ(challenge_status, 503) << "the challenge should have failed closed on the locked store";
+  EXPECT_EQ(Curl("/v1/challenge", R"({"tenant":"acme","tee":"dev"})").first, 200);
+}
+
 }  // namespace
 }  // namespace sigil::integration
