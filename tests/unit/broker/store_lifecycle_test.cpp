@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "broker/store/sqlite_store.h"
+#include "broker/store/store_open.h"
+#include "core/text.h"
 #include "tests/support/matchers.h"
 #include "tests/support/temp_dir.h"
 
@@ -53,6 +55,45 @@ TEST(StoreMigration, VersionOneFileUpgradesAndKeepsItsData) {
   EXPECT_EQ(UserVersion(path), 4);
   ASSERT_OK_AND_ASSIGN(auto again, OpenSqliteStore(path));  // idempotent on an upgraded file
   EXPECT_OK(again->GetKeyVersion("old", "m", 1));
+}
+
+// The store location (sigild init --store, sigild.json): the three accepted forms, and text that
+// cannot be a location refused with a message that quotes none of its bytes.
+TEST(StoreLocation, AcceptedFormsAndTheirDisplay) {
+  ASSERT_OK_AND_ASSIGN(auto def, ResolveStoreLocation("", "/d"));
+  EXPECT_EQ(def.backend, StoreBackend::kSqlite);
+  EXPECT_EQ(def.target, "/d/store.db");
+  ASSERT_OK_AND_ASSIGN(auto rel, ResolveStoreLocation("sqlite:sub/s.db", "/d"));
+  EXPECT_EQ(rel.target, "/d/sub/s.db");
+  ASSERT_OK_AND_ASSIGN(auto abs, ResolveStoreLocation("sqlite:/var/lib/s.db", "/d"));
+  EXPECT_EQ(abs.target, "/var/lib/s.db");
+  ASSERT_OK_AND_ASSIGN(auto pg, ResolveStoreLocation("postgresql://u:hunter2@db.example/sigil?password=hunter2", "/d"));
+  EXPECT_EQ(pg.backend, StoreBackend::kPostgres);
+  EXPECT_EQ(pg.target, "postgresql://u:hunter2@db.example/sigil?password=hunter2");
+  EXPECT_EQ(pg.shown.find("hunter2"), std::string::npos) << pg.shown;
+  EXPECT_CODE(ResolveStoreLocation("sqlite:", "/d"), Code::kInvalidArgument);
+  EXPECT_CODE(ResolveStoreLocation("mysql://x", "/d"), Code::kInvalidArgument);
+}
+
+TEST(StoreLocation, HostileTextIsRefusedWithoutEchoingIt) {
+  const std::string cases[] = {
+      std::string("sqlite:/tmp/a\nFAKE LOG LINE"),  // newline
+      std::string("sqlite:/tmp/\x1b[2Jx"),          // terminal escape
+      std::string("sqlite:/tmp/a\0b", 15),          // NUL
+      std::string("postgresql://h/\x7f"),           // DEL
+      std::string("sqlite:/tmp/\xff\xfe"),          // not UTF-8
+      std::string("sqlite:/tmp/\xc0\xaf"),          // overlong encoding
+      "postgresql://h/" + std::string(5000, 'a'),   // oversized (the redaction runs a regex)
+  };
+  for (const auto& text : cases) {
+    auto r = ResolveStoreLocation(text, "/d");
+    ASSERT_FALSE(r.has_value()) << EscapeForDisplay(text);
+    EXPECT_EQ(r.error().code(), Code::kInvalidArgument);
+    for (char c : r.error().message()) {
+      EXPECT_TRUE(c >= 0x20 && c < 0x7f) << "message carries a raw byte: " << EscapeForDisplay(r.error().message());
+    }
+    EXPECT_EQ(r.error().message().find("FAKE"), std::string::npos);
+  }
 }
 
 }  // namespace
