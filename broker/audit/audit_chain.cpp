@@ -131,6 +131,11 @@ AuditVerifyReport VerifyAuditChain(const std::string& tenant, const std::vector<
   } else if (last > 0 && (!prev || *prev != checkpoint->head)) {
     add(std::nullopt, "chain head differs from the signed checkpoint (log rewritten)");
   }
+  // Creating a tenant writes its first record (admin.tenant.create), so a tenant's log is never
+  // empty: an empty one was emptied (with its checkpoint), and must not pass as "nothing happened".
+  if (rows.empty() && rep.ok) {
+    add(std::nullopt, "empty log: a tenant's log starts with the record of its creation, so this one was emptied");
+  }
   return rep;
 }
 

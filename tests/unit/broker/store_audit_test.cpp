@@ -138,6 +138,23 @@ TEST_F(StoreTest, TruncationIsDetectedByTheSignedHead) {
   EXPECT_EQ(*r.first_bad_seq, 4u) << r.problem;
 }
 
+// A tenant's log starts with the record of its creation: a log emptied together with its
+// checkpoint (or one never written) does not verify as "nothing happened"; emptied without the
+// checkpoint, it is named as truncated.
+TEST_F(StoreTest, AnEmptiedLogDoesNotVerify) {
+  AppendN("acme", 3);
+  Tamper("DELETE FROM audit WHERE tenant='acme'");
+  auto truncated = VerifyNow("acme");
+  EXPECT_FALSE(truncated.ok);
+  EXPECT_NE(truncated.problem.find("truncated"), std::string::npos) << truncated.problem;
+  Tamper("DELETE FROM checkpoints WHERE tenant='acme'");
+  auto emptied = VerifyNow("acme");
+  EXPECT_FALSE(emptied.ok);
+  EXPECT_NE(emptied.problem.find("empty log"), std::string::npos) << emptied.problem;
+  auto never_written = VerifyNow("nobody");
+  EXPECT_FALSE(never_written.ok);
+}
+
 TEST_F(StoreTest, ForgedCheckpointIsRefused) {
   AppendN("acme", 3);
   Tamper("UPDATE checkpoints SET time=time+1 WHERE tenant='acme'");
