@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/admin_client.h"
+#include "core/bytes.h"
 #include "core/json.h"
 
 namespace sigil::cli {
@@ -25,6 +26,10 @@ void AddTenantCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& ou
 void AddKeyCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
 void AddPolicyCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
 void AddAuditCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
+// `sigil audit proof` (cli/commands_audit_proof.cpp), registered under `audit`.
+void AddAuditProofCommand(CLI::App& audit, GlobalOptions& g, std::vector<Command>& out);
+// The pinned audit public key: `key_file`, default ADMIN_DIR/audit.pub ({"public_key": b64url}).
+Result<Bytes> LoadAuditKey(const GlobalOptions& g, std::string key_file);
 void AddModelCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
 void AddAttestCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
 void AddTpmCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);

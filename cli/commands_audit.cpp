@@ -39,13 +39,6 @@ Result<std::vector<broker::AuditRow>> RowsFrom(const Json& j) {
   return rows;
 }
 
-Result<Bytes> LoadAuditKey(const GlobalOptions& g, std::string key_file) {
-  if (key_file.empty()) key_file = g.endpoint.admin_dir + "/audit.pub";
-  SIGIL_ASSIGN_OR_RETURN(std::string kt, ReadTextFile(key_file));
-  SIGIL_ASSIGN_OR_RETURN(Json kj, ParseJson(kt, key_file));
-  SIGIL_ASSIGN_OR_RETURN(std::string ks, GetString(kj, "public_key", key_file));
-  return Base64UrlDecode(ks);
-}
 
 // Every problem is printed, one line each, then a summary; exit 4 if there was any.
 int PrintReport(const GlobalOptions& g, const std::string& tenant, const broker::AuditVerifyReport& report) {
@@ -318,6 +311,14 @@ void PrintRecords(const Json& j) {
 
 }  // namespace
 
+Result<Bytes> LoadAuditKey(const GlobalOptions& g, std::string key_file) {
+  if (key_file.empty()) key_file = g.endpoint.admin_dir + "/audit.pub";
+  SIGIL_ASSIGN_OR_RETURN(std::string kt, ReadTextFile(key_file));
+  SIGIL_ASSIGN_OR_RETURN(Json kj, ParseJson(kt, key_file));
+  SIGIL_ASSIGN_OR_RETURN(std::string ks, GetString(kj, "public_key", key_file));
+  return Base64UrlDecode(ks);
+}
+
 void AddAuditCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out) {
   auto* audit = app.add_subcommand("audit", "review and verify a tenant's audit log");
   audit->require_subcommand(1);
@@ -357,6 +358,7 @@ void AddAuditCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out
   exp->add_option("--tenant", *export_tenant, "tenant")->required();
   exp->add_option("--out", *out_path, "output file (JSON lines, written atomically)")->required();
   out.push_back({exp, [&g, export_tenant, out_path] { return Export(g, *export_tenant, *out_path); }});
+  AddAuditProofCommand(*audit, g, out);
 }
 
 }  // namespace sigil::cli

@@ -1,6 +1,8 @@
 #include "broker/audit/audit_log.h"
 
 #include "broker/audit/audit_chain.h"
+#include "broker/audit/audit_tree.h"
+#include "broker/audit/checkpoint_note.h"
 #include "core/ed25519.h"
 #include "core/encoding.h"
 #include "core/json.h"
@@ -70,6 +72,12 @@ Result<AuditRow> AuditLog::AppendUsingNonce(const std::string& tenant, const Sto
       [&](const AuditRow& newest) { return SignCheckpoint(seed_, tenant, newest, now); }, nonce_error);
   if (!r) return Fail(Code::kUnavailable, "audit log unavailable: " + r.error().message());
   return r;
+}
+
+Result<std::string> AuditLog::SignTreeHead(const std::string& tenant, std::uint64_t size, const merkle::Hash& root) const {
+  const std::string origin = AuditTreeOrigin(tenant);
+  SIGIL_ASSIGN_OR_RETURN(std::string text, tlog::CheckpointText(tlog::Checkpoint{origin, size, root, now_millis_()}));
+  return tlog::SignNote(text, origin, seed_);
 }
 
 }  // namespace sigil::broker

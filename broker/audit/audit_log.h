@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "broker/audit/merkle.h"
 #include "broker/store/store.h"
 #include "core/secret_bytes.h"
 
@@ -37,6 +38,10 @@ class AuditLog {
   Result<AuditRow> AppendUsingNonce(const std::string& tenant, const Store::NonceUse& use,
                                     const std::function<AuditEvent(const Error* nonce_error)>& event_for,
                                     std::optional<Error>* nonce_error);
+  // A C2SP signed checkpoint (broker/audit/checkpoint_note.h) of the tenant's Merkle tree
+  // (broker/audit/audit_tree.h) at `size` with `root`, signed with the audit key under
+  // AuditTreeOrigin(tenant), dated now.
+  Result<std::string> SignTreeHead(const std::string& tenant, std::uint64_t size, const merkle::Hash& root) const;
 
  private:
   Store& store_;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "broker/api/admin_api.h"
+#include "broker/api/audit_proof_api.h"
 #include "broker/api/workload_api.h"
 #include "broker/tpm/tpm_enrol_api.h"
 #include "core/encoding.h"
@@ -75,6 +76,7 @@ Result<Json> RouteAdmin(const BrokerContext& ctx, const RequestMeta& meta, const
     if (what == "refs" && n == 5 && method == "GET") return AdminListReferences(ctx, t);
     if (what == "audit" && n == 5 && method == "GET") return AdminGetAudit(ctx, t);
     if (what == "audit" && n == 6 && p[5] == "query" && method == "POST") return AdminQueryAudit(ctx, t, body);
+    if (what == "audit" && n == 6 && p[5] == "proof" && method == "POST") return AdminAuditProof(ctx, t, body);
     if (what == "tpm-aks" && n == 5 && method == "POST") return AdminRegisterTpmAk(ctx, meta, t, body);
     if (what == "tpm-aks" && n == 5 && method == "GET") return AdminListTpmAks(ctx, t);
     if (what == "tpm-aks" && n == 6 && method == "DELETE") return AdminRemoveTpmAk(ctx, meta, t, p[5]);

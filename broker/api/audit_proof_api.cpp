@@ -1,0 +1,82 @@
+#include "broker/api/audit_proof_api.h"
+
+#include "broker/audit/audit_tree.h"
+#include "broker/audit/audit_wire.h"
+#include "core/encoding.h"
+
+namespace sigil::broker {
+namespace {
+
+Json HashList(const std::vector<merkle::Hash>& hashes) {
+  Json out = Json::array();
+  for (const auto& h : hashes) out.push_back(Base64Encode(ByteSpan(h.data(), h.size())));
+  return out;
+}
+
+// A positive integer field of the request, or `fallback` if absent.
+Result<std::uint64_t> Size(const Json& body, const char* field, std::uint64_t fallback) {
+  if (!body.contains(field)) return fallback;
+  SIGIL_ASSIGN_OR_RETURN(std::int64_t v, GetInt(body, field, "request"));
+  if (v < 1) return Fail(Code::kInvalidArgument, std::string("request: '") + field + "' must be at least 1");
+  return static_cast<std::uint64_t>(v);
+}
+
+Result<std::string> SignedHead(const BrokerContext& ctx, const std::string& tenant,
+                               const std::vector<merkle::Hash>& leaves, std::uint64_t size) {
+  return ctx.audit->SignTreeHead(tenant, size, merkle::Root(std::span(leaves).first(static_cast<std::size_t>(size))));
+}
+
+}  // namespace
+
+Result<Json> AdminAuditProof(const BrokerContext& ctx, const std::string& tenant, const Json& body) {
+  if (!body.is_object()) return Fail(Code::kInvalidArgument, "request: body must be a JSON object");
+  for (const auto& [field, value] : body.items()) {
+    if (field != "seq" && field != "size" && field != "from" && field != "to") {
+      return Fail(Code::kInvalidArgument, "request: unknown field (expected seq and size, or from and to)");
+    }
+  }
+  const bool inclusion = body.contains("seq");
+  if (inclusion == body.contains("from") || (inclusion && body.contains("to")) || (!inclusion && body.contains("size"))) {
+    return Fail(Code::kInvalidArgument, "request: give either seq (and size) or from (and to)");
+  }
+  SIGIL_RETURN_IF_ERROR(ctx.store->GetTenantKek(tenant));
+  // The same consistent snapshot as the listing: the signed chain head first, then the records
+  // it covers (records appended meanwhile are left for the next request).
+  SIGIL_ASSIGN_OR_RETURN(auto head, ctx.store->GetCheckpoint(tenant));
+  if (!head) return Fail(Code::kNotFound, "tenant has no audit records");
+  SIGIL_ASSIGN_OR_RETURN(auto rows, ctx.store->ListAudit(tenant));
+  const std::uint64_t current = head->seq;
+  SIGIL_ASSIGN_OR_RETURN(auto leaves, AuditLeafHashes(rows, current));
+  Json out{{"tenant", tenant}};
+  if (inclusion) {
+    SIGIL_ASSIGN_OR_RETURN(std::uint64_t seq, Size(body, "seq", 0));
+    SIGIL_ASSIGN_OR_RETURN(std::uint64_t size, Size(body, "size", current));
+    if (size > current) return Fail(Code::kInvalidArgument, "size is beyond the log (" + std::to_string(current) + " records)");
+    if (seq > size) return Fail(Code::kInvalidArgument, "seq is beyond the tree size " + std::to_string(size));
+    auto tree = std::span(leaves).first(static_cast<std::size_t>(size));
+    SIGIL_ASSIGN_OR_RETURN(auto proof, merkle::InclusionProof(tree, seq - 1));
+    SIGIL_ASSIGN_OR_RETURN(std::string note, SignedHead(ctx, tenant, leaves, size));
+    out["tree_size"] = size;
+    out["checkpoint"] = note;
+    out["seq"] = seq;
+    out["leaf_index"] = seq - 1;
+    out["record"] = AuditRowToJson(rows[static_cast<std::size_t>(seq - 1)]);
+    out["proof"] = HashList(proof);
+    return out;
+  }
+  SIGIL_ASSIGN_OR_RETURN(std::uint64_t from, Size(body, "from", 0));
+  SIGIL_ASSIGN_OR_RETURN(std::uint64_t to, Size(body, "to", current));
+  if (to > current) return Fail(Code::kInvalidArgument, "to is beyond the log (" + std::to_string(current) + " records)");
+  if (from > to) return Fail(Code::kInvalidArgument, "from must not exceed to");
+  SIGIL_ASSIGN_OR_RETURN(auto proof, merkle::ConsistencyProof(std::span(leaves).first(static_cast<std::size_t>(to)), from));
+  SIGIL_ASSIGN_OR_RETURN(std::string from_note, SignedHead(ctx, tenant, leaves, from));
+  SIGIL_ASSIGN_OR_RETURN(std::string to_note, SignedHead(ctx, tenant, leaves, to));
+  out["from"] = from;
+  out["to"] = to;
+  out["from_checkpoint"] = from_note;
+  out["checkpoint"] = to_note;
+  out["proof"] = HashList(proof);
+  return out;
+}
+
+}  // namespace sigil::broker
