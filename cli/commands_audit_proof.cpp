@@ -3,6 +3,8 @@
 // the pinned audit key, before printing anything as proven (docs/protocol.md "Audit proofs").
 #include <cstdio>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "broker/audit/audit_tree.h"
 #include "broker/audit/audit_wire.h"
@@ -18,10 +20,12 @@ namespace {
 namespace merkle = broker::merkle;
 namespace tlog = broker::tlog;
 
+// A size or seq of 0 means "not given"; given ones are checked to be at least 1 in Proof().
 struct ProofOptions {
   std::string tenant;
   std::uint64_t seq = 0, size = 0, from = 0, to = 0;
   std::string key_file;
+  std::vector<std::string> zero;  // options given as 0
 };
 
 Result<std::vector<merkle::Hash>> ProofHashes(const Json& response) {
@@ -89,6 +93,7 @@ Result<std::string> Check(const ProofOptions& o, const Json& r, const tlog::Note
 }
 
 int Proof(const GlobalOptions& g, const ProofOptions& o) {
+  if (!o.zero.empty()) return ReportError(Error(Code::kInvalidArgument, o.zero.front() + " must be at least 1 (sizes and seq count from 1)"));
   if ((o.seq != 0) == (o.from != 0) || (o.seq != 0 && o.to != 0) || (o.from != 0 && o.size != 0)) {
     return ReportError(Error(Code::kInvalidArgument, "give --seq N [--size S] or --from A [--to B]"));
   }
@@ -125,13 +130,17 @@ void AddAuditProofCommand(CLI::App& audit, GlobalOptions& g, std::vector<Command
   auto* proof = audit.add_subcommand(
       "proof", "prove that a record is in a tenant's log (--seq) or that the log only grew (--from/--to), verified here");
   proof->add_option("--tenant", o->tenant, "tenant")->required();
-  proof->add_option("--seq", o->seq, "record to prove included")->check(CLI::Range(std::uint64_t{1}, UINT64_MAX));
-  proof->add_option("--size", o->size, "tree size to prove it in (default: the log now)")
-      ->check(CLI::Range(std::uint64_t{1}, UINT64_MAX));
-  proof->add_option("--from", o->from, "earlier tree size")->check(CLI::Range(std::uint64_t{1}, UINT64_MAX));
-  proof->add_option("--to", o->to, "later tree size (default: the log now)")->check(CLI::Range(std::uint64_t{1}, UINT64_MAX));
+  auto* seq = proof->add_option("--seq", o->seq, "record to prove included");
+  auto* size = proof->add_option("--size", o->size, "tree size to prove it in (default: the log now)");
+  auto* from = proof->add_option("--from", o->from, "earlier tree size");
+  auto* to = proof->add_option("--to", o->to, "later tree size (default: the log now)");
   proof->add_option("--audit-key", o->key_file, "pinned audit public key (default ADMIN_DIR/audit.pub)");
-  out.push_back({proof, [&g, o] { return Proof(g, *o); }});
+  out.push_back({proof, [&g, o, seq, size, from, to] {
+    for (auto [opt, value] : {std::pair{seq, o->seq}, {size, o->size}, {from, o->from}, {to, o->to}}) {
+      if (opt->count() > 0 && value == 0) o->zero.push_back(opt->get_name());
+    }
+    return Proof(g, *o);
+  }});
 }
 
 }  // namespace sigil::cli

@@ -51,8 +51,13 @@ Result<Json> AdminAuditProof(const BrokerContext& ctx, const std::string& tenant
   if (inclusion) {
     SIGIL_ASSIGN_OR_RETURN(std::uint64_t seq, Size(body, "seq", 0));
     SIGIL_ASSIGN_OR_RETURN(std::uint64_t size, Size(body, "size", current));
-    if (size > current) return Fail(Code::kInvalidArgument, "size is beyond the log (" + std::to_string(current) + " records)");
-    if (seq > size) return Fail(Code::kInvalidArgument, "seq is beyond the tree size " + std::to_string(size));
+    if (size > current) {
+      return Fail(Code::kInvalidArgument, "'size' " + std::to_string(size) + " is beyond the tree size of the log (" +
+                                              std::to_string(current) + " records)");
+    }
+    if (seq > size) {
+      return Fail(Code::kInvalidArgument, "'seq' " + std::to_string(seq) + " is beyond the tree size " + std::to_string(size));
+    }
     auto tree = std::span(leaves).first(static_cast<std::size_t>(size));
     SIGIL_ASSIGN_OR_RETURN(auto proof, merkle::InclusionProof(tree, seq - 1));
     SIGIL_ASSIGN_OR_RETURN(std::string note, SignedHead(ctx, tenant, leaves, size));
@@ -66,8 +71,11 @@ Result<Json> AdminAuditProof(const BrokerContext& ctx, const std::string& tenant
   }
   SIGIL_ASSIGN_OR_RETURN(std::uint64_t from, Size(body, "from", 0));
   SIGIL_ASSIGN_OR_RETURN(std::uint64_t to, Size(body, "to", current));
-  if (to > current) return Fail(Code::kInvalidArgument, "to is beyond the log (" + std::to_string(current) + " records)");
-  if (from > to) return Fail(Code::kInvalidArgument, "from must not exceed to");
+  if (to > current) {
+    return Fail(Code::kInvalidArgument, "'to' " + std::to_string(to) + " is beyond the tree size of the log (" +
+                                            std::to_string(current) + " records)");
+  }
+  if (from > to) return Fail(Code::kInvalidArgument, "'from' must not exceed 'to' (sizes " + std::to_string(from) + ", " + std::to_string(to) + ")");
   SIGIL_ASSIGN_OR_RETURN(auto proof, merkle::ConsistencyProof(std::span(leaves).first(static_cast<std::size_t>(to)), from));
   SIGIL_ASSIGN_OR_RETURN(std::string from_note, SignedHead(ctx, tenant, leaves, from));
   SIGIL_ASSIGN_OR_RETURN(std::string to_note, SignedHead(ctx, tenant, leaves, to));
