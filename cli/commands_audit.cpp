@@ -6,6 +6,7 @@
 
 #include "broker/audit/audit_chain.h"
 #include "broker/audit/audit_wire.h"
+#include "cli/audit_memory.h"
 #include "cli/commands.h"
 #include "core/encoding.h"
 #include "core/file_io.h"
@@ -41,9 +42,11 @@ Result<std::vector<broker::AuditRow>> RowsFrom(const Json& j) {
 
 
 // Every problem is printed, one line each, then a summary; exit 4 if there was any.
-int PrintReport(const GlobalOptions& g, const std::string& tenant, const broker::AuditVerifyReport& report) {
+int PrintReport(const GlobalOptions& g, const std::string& tenant, const broker::AuditVerifyReport& report,
+                const std::string& history) {
   if (g.json) {
     Json out{{"tenant", tenant}, {"ok", report.ok}, {"records", report.records}};
+    if (!history.empty()) out["history"] = history;
     if (!report.ok) {
       out["bad_records"] = report.bad_records;
       Json problems = Json::array();
@@ -59,6 +62,7 @@ int PrintReport(const GlobalOptions& g, const std::string& tenant, const broker:
     std::printf("%s\n", out.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
   } else if (report.ok) {
     std::printf("audit verify: OK (%llu records, signed head verified)\n", static_cast<unsigned long long>(report.records));
+    if (!history.empty()) std::printf("audit verify: %s\n", history.c_str());
   } else {
     for (const auto& p : report.problems) {
       const std::string text = EscapeForDisplay(p.problem, kShowReason);
@@ -83,12 +87,19 @@ std::optional<broker::Checkpoint> CheckpointFrom(const Json& c, std::vector<brok
   return std::nullopt;
 }
 
-broker::AuditVerifyReport VerifyWithExtra(const std::string& tenant, const std::vector<broker::AuditRow>& rows,
-                                          const std::optional<broker::Checkpoint>& cp, ByteSpan pub,
-                                          std::vector<broker::AuditProblem> extra) {
+// The chain check, then (if it passed) the check against the log this user accepted before
+// (cli/audit_memory.h), then the report.
+int VerifyAndReport(const GlobalOptions& g, const std::string& tenant, const std::vector<broker::AuditRow>& rows,
+                    const std::optional<broker::Checkpoint>& cp, ByteSpan pub, std::vector<broker::AuditProblem> extra) {
   auto report = broker::VerifyAuditChain(tenant, rows, cp, pub);
   for (auto& p : extra) broker::AddProblem(report, std::move(p));
-  return report;
+  std::string history;
+  if (report.ok) {
+    if (auto m = CheckAgainstMemory(pub, tenant, rows, report, &history); !m) {
+      return ReportError(m.error().Wrap("audit verify: the record of logs accepted before"));
+    }
+  }
+  return PrintReport(g, tenant, report, history);
 }
 
 int Verify(const GlobalOptions& g, const std::string& tenant, const std::string& key_file) {
@@ -103,7 +114,7 @@ int Verify(const GlobalOptions& g, const std::string& tenant, const std::string&
   std::vector<broker::AuditProblem> extra;
   std::optional<broker::Checkpoint> cp;
   if (r->contains("checkpoint")) cp = CheckpointFrom((*r)["checkpoint"], extra);
-  return PrintReport(g, tenant, VerifyWithExtra(tenant, *rows, cp, *pub, std::move(extra)));
+  return VerifyAndReport(g, tenant, *rows, cp, *pub, std::move(extra));
 }
 
 // Export file (JSON lines): a header {"type":"sigil-audit-export","format":1,"tenant":T}, one
@@ -196,7 +207,7 @@ int VerifyFile(const GlobalOptions& g, const std::string& path, const std::strin
     }
   }
   if (tenant.empty()) return ReportError(Error(Code::kInvalidArgument, path + ": empty export"));
-  return PrintReport(g, tenant, VerifyWithExtra(tenant, rows, cp, *pub, std::move(extra)));
+  return VerifyAndReport(g, tenant, rows, cp, *pub, std::move(extra));
 }
 
 // RFC 3339 date-time (e.g. 2026-11-22T08:00:00Z, 2026-11-22T09:00:00.250+01:00) -> Unix ms.

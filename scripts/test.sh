@@ -5,6 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export CTEST_OUTPUT_ON_FAILURE=1
+# `sigil audit verify` remembers the logs it accepted in $XDG_STATE_HOME/sigil: keep what the
+# tests' brokers leave there out of the user's own state directory.
+XDG_STATE_HOME="$(mktemp -d)"
+export XDG_STATE_HOME
+trap 'rm -rf "$XDG_STATE_HOME"' EXIT
 echo "== release build"
 bash scripts/build.sh build -DSIGIL_BUILD_BENCH=OFF
 (cd build && ctest --timeout 600 -j 2)

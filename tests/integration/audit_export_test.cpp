@@ -202,5 +202,56 @@ TEST_F(AuditExport, ExportVerifiesOfflineAndNamesTheFirstTamperedRecord) {
   }
 }
 
+// `sigil audit verify` remembers the last log it accepted per audit key and tenant
+// ($XDG_STATE_HOME/sigil) and refuses one that does not extend it: an older export after a newer
+// one (what restoring an older store shows), and a history that differs from what was accepted.
+TEST_F(AuditExport, VerifyRemembersTheLogItAcceptedAndRefusesOneThatDoesNotExtendIt) {
+  testing::TempDir dir, state;
+  const std::string env = "XDG_STATE_HOME=" + state.path();
+  auto sigil = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {testing::BinPath("sigil"), "--admin-dir", BrokerEnv::Get().admin_dir(), "--broker",
+                               BrokerEnv::Get().url()});
+    return testing::Run(args, {env});
+  };
+  const std::string older = dir.File("older.jsonl"), newer = dir.File("newer.jsonl");
+  ASSERT_EQ(sigil({"audit", "export", "--tenant", kTenant, "--out", older}).exit_code, 0);
+  auto first = sigil({"audit", "verify", "--file", older});
+  EXPECT_EQ(first.exit_code, 0) << first.out << first.err;
+  EXPECT_NE(first.out.find("first verification of this log here"), std::string::npos) << first.out;
+
+  ASSERT_EQ(sigil({"key", "create", "auditx/memory-k"}).exit_code, 0);
+  ASSERT_EQ(sigil({"audit", "export", "--tenant", kTenant, "--out", newer}).exit_code, 0);
+  auto grown = sigil({"audit", "verify", "--file", newer});
+  EXPECT_EQ(grown.exit_code, 0) << grown.out << grown.err;
+  EXPECT_NE(grown.out.find("extends the log verified here before"), std::string::npos) << grown.out;
+  auto live = sigil({"audit", "verify", kTenant});
+  EXPECT_EQ(live.exit_code, 0) << live.out << live.err;
+
+  // The older export verifies on its own (chain and signed head), but not after the newer one.
+  auto rolled_back = sigil({"audit", "verify", "--file", older});
+  EXPECT_EQ(rolled_back.exit_code, 4) << rolled_back.out << rolled_back.err;
+  EXPECT_NE(rolled_back.out.find("log shrank"), std::string::npos) << rolled_back.out;
+  auto elsewhere = testing::Run({testing::BinPath("sigil"), "--admin-dir", BrokerEnv::Get().admin_dir(), "audit", "verify",
+                                 "--file", older},
+                                {"XDG_STATE_HOME=" + dir.File("fresh-state")});
+  EXPECT_EQ(elsewhere.exit_code, 0) << "a verifier that never saw the newer log accepts the older one: " << elsewhere.out;
+
+  // What was accepted is a root over the first N records: a different history of the same length
+  // is refused. (Forging one needs the audit key; here the remembered root is changed instead.)
+  std::string memory_file;
+  for (const auto& d : {state.path() + "/sigil/audit"}) {
+    auto ls = testing::Run({"/usr/bin/find", d, "-name", std::string(kTenant) + ".json"});
+    memory_file = ls.out.substr(0, ls.out.find('\n'));
+  }
+  ASSERT_FALSE(memory_file.empty());
+  auto memory = ParseJson(ReadTextFile(memory_file).value_or(""), "memory");
+  ASSERT_TRUE(memory.has_value());
+  (*memory)["root"] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+  ASSERT_TRUE(WriteFileAtomic(memory_file, AsBytes(memory->dump()), 0600).has_value());
+  auto rewritten = sigil({"audit", "verify", "--file", newer});
+  EXPECT_EQ(rewritten.exit_code, 4) << rewritten.out;
+  EXPECT_NE(rewritten.out.find("history rewritten"), std::string::npos) << rewritten.out;
+}
+
 }  // namespace
 }  // namespace sigil::integration

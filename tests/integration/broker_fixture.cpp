@@ -1,5 +1,6 @@
 #include "tests/integration/broker_fixture.h"
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "attestation/dev/platform_key.h"
@@ -35,6 +36,9 @@ testing::CommandResult BrokerEnv::Sigil(std::vector<std::string> args) const {
 void BrokerEnv::SetUp() {
   g_env = this;
   dir_ = std::make_unique<testing::TempDir>();
+  // `sigil audit verify` remembers the logs it accepted in the user's state directory
+  // (cli/audit_memory.h): the tests' memory stays in their own directory.
+  ::setenv("XDG_STATE_HOME", dir_->File("state").c_str(), 1);
   auto init = testing::Run({testing::BinPath("sigild"), "init", "--data-dir", data_dir(), "--dev-root-key", "--dev-tee",
                             "--listen", "127.0.0.1:0"});
   ASSERT_EQ(init.exit_code, 0) << init.err;

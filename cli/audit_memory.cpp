@@ -1,0 +1,90 @@
+#include "cli/audit_memory.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "broker/audit/audit_tree.h"
+#include "core/digest.h"
+#include "core/encoding.h"
+#include "core/file_io.h"
+#include "core/json.h"
+#include "core/names.h"
+
+namespace sigil::cli {
+namespace {
+
+Result<void> MakeDirs(const std::string& path) {
+  for (std::size_t i = 1; i <= path.size(); ++i) {
+    if (i != path.size() && path[i] != '/') continue;
+    const std::string prefix = path.substr(0, i);
+    if (::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) {
+      return Fail(Code::kUnavailable, "cannot create " + prefix + ": " + std::strerror(errno));
+    }
+  }
+  return Ok();
+}
+
+// One file per audit key and tenant; the key is named by a prefix of its SHA-256.
+std::string MemoryFile(const std::string& state_dir, ByteSpan audit_key, const std::string& tenant) {
+  const auto digest = Sha256(audit_key);
+  return state_dir + "/audit/" + HexEncode(ByteSpan(digest.data(), 16)) + "/" + tenant + ".json";
+}
+
+std::string RootText(const broker::merkle::Hash& root) { return Base64Encode(ByteSpan(root.data(), root.size())); }
+
+}  // namespace
+
+Result<std::string> SigilStateDir() {
+  const char* xdg = std::getenv("XDG_STATE_HOME");
+  if (xdg != nullptr && xdg[0] == '/') return std::string(xdg) + "/sigil";
+  const char* home = std::getenv("HOME");
+  if (home != nullptr && home[0] == '/') return std::string(home) + "/.local/state/sigil";
+  return Fail(Code::kUnavailable, "no state directory: set XDG_STATE_HOME or HOME to an absolute path");
+}
+
+Result<void> CheckAgainstMemory(ByteSpan audit_key, const std::string& tenant, const std::vector<broker::AuditRow>& rows,
+                                broker::AuditVerifyReport& report, std::string* said) {
+  // The tenant names a file: from an export it is untrusted text.
+  SIGIL_RETURN_IF_ERROR(ValidateName(tenant, "tenant"));
+  SIGIL_ASSIGN_OR_RETURN(std::string dir, SigilStateDir());
+  const std::string file = MemoryFile(dir, audit_key, tenant);
+  SIGIL_ASSIGN_OR_RETURN(auto leaves, broker::AuditLeafHashes(rows, rows.size()));
+  const auto root = broker::merkle::Root(leaves);
+
+  struct stat st;
+  if (::stat(file.c_str(), &st) == 0) {
+    SIGIL_ASSIGN_OR_RETURN(std::string text, ReadTextFile(file, 4096));
+    SIGIL_ASSIGN_OR_RETURN(Json j, ParseJson(text, file));
+    SIGIL_ASSIGN_OR_RETURN(std::int64_t size, GetInt(j, "size", file));
+    SIGIL_ASSIGN_OR_RETURN(std::string remembered, GetString(j, "root", file));
+    if (size < 1) return Fail(Code::kInvalidArgument, file + ": size must be at least 1");
+    const auto m = static_cast<std::uint64_t>(size);
+    if (m > rows.size()) {
+      broker::AddProblem(report, {m, "log shrank: " + std::to_string(rows.size()) + " records, but this user accepted " +
+                                        std::to_string(m) + " before (" + file + "); an older store or export?"});
+      return Ok();
+    }
+    const auto prefix = broker::merkle::Root(std::span(leaves).first(static_cast<std::size_t>(m)));
+    if (RootText(prefix) != remembered) {
+      broker::AddProblem(report, {std::nullopt, "history rewritten: the first " + std::to_string(m) +
+                                                    " records differ from the log this user accepted before (" + file +
+                                                    ")"});
+      return Ok();
+    }
+    if (said) {
+      *said = m == rows.size() ? "unchanged since last verified here"
+                               : "extends the log verified here before (" + std::to_string(m) + " -> " +
+                                     std::to_string(rows.size()) + " records)";
+    }
+  } else if (said) {
+    *said = "first verification of this log here; remembered in " + file;
+  }
+  SIGIL_RETURN_IF_ERROR(MakeDirs(file.substr(0, file.rfind('/'))));
+  const Json memory{{"tenant", tenant}, {"size", rows.size()}, {"root", RootText(root)}};
+  return WriteFileAtomic(file, AsBytes(memory.dump() + "\n"), 0600);
+}
+
+}  // namespace sigil::cli
