@@ -10,6 +10,7 @@
 # under flock FILE), SIGIL_FLEET_TMP (/var/tmp: keep it on a real disk, fsync must mean something),
 # SIGIL_FLEET_SWEEP (1,2,4,8,16,32), SIGIL_FLEET_SECONDS (6 per step), SIGIL_FLEET_LATENCY_SECONDS
 # (10), SIGIL_FLEET_WORKERS (32, open loop), SIGIL_FLEET_THREADS (sigild --threads, 4),
+# SIGIL_FLEET_HANDLER_THREADS (sigild --handler-threads, its default 16),
 # SIGIL_FLEET_PERF=1 (perf record -g the SQLite broker during one more closed step; prints the top),
 # SIGIL_FLEET_KEEP=1 (keep the work directory), SIGIL_PG_BINDIR (/usr/lib/postgresql/<newest>/bin).
 # Last line: fleet: sqlite_flows_per_s=N pg1_flows_per_s=N pg2_flows_per_s=N p99_ms_half_load=X cpu_us_per_flow=Y
@@ -23,6 +24,7 @@ STEP_S="${SIGIL_FLEET_SECONDS:-6}"
 LAT_S="${SIGIL_FLEET_LATENCY_SECONDS:-10}"
 WORKERS="${SIGIL_FLEET_WORKERS:-32}"
 THREADS="${SIGIL_FLEET_THREADS:-4}"
+HANDLER_THREADS="${SIGIL_FLEET_HANDLER_THREADS:-16}"
 lock=()
 [[ -n "${SIGIL_BUILD_LOCK:-}" ]] && lock=(flock "$SIGIL_BUILD_LOCK")
 
@@ -110,7 +112,7 @@ create_db() {  # NAME -> prints the store URL
 serve() {  # DATA_DIR -> sets SERVED_PID, SERVED_URL
   local d="$1" i
   rm -f "$d.port"
-  "$BIN/sigild" serve --data-dir "$d" --listen 127.0.0.1:0 --port-file "$d.port" --threads "$THREADS" \
+  "$BIN/sigild" serve --data-dir "$d" --listen 127.0.0.1:0 --port-file "$d.port" --threads "$THREADS" --handler-threads "$HANDLER_THREADS" \
     >"$d.log" 2>&1 &
   SERVED_PID=$!
   BROKERS+=("$SERVED_PID")
