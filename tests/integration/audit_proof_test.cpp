@@ -324,6 +324,34 @@ TEST_F(AuditProof, IndependentVerifierRefusesTamperedResponses) {
   }
 }
 
+// The documented options not exercised above: --size (a proof in an earlier tree), --from alone
+// (up to the log now), and --audit-key: a checkpoint is only believed under the pinned key, so
+// another key makes the same answer fail verification (exit 4) and nothing is printed as proven.
+TEST_F(AuditProof, SizeFromAloneAndThePinnedKeyDecide) {
+  auto at_size = Sigil({"audit", "proof", "--tenant", kTenant, "--seq", "1", "--size", "2"});
+  EXPECT_EQ(at_size.exit_code, 0) << at_size.err;
+  EXPECT_TRUE(StartsWith(at_size.out, "audit proof: record 1 is in the log of acme at size 2 ")) << at_size.out;
+  auto from_alone = Sigil({"audit", "proof", "--tenant", kTenant, "--from", "2"});
+  EXPECT_EQ(from_alone.exit_code, 0) << from_alone.err;
+  EXPECT_TRUE(StartsWith(from_alone.out, "audit proof: the log of acme at size 2 is a prefix of the log at size "))
+      << from_alone.out;
+  auto pinned = Sigil({"audit", "proof", "--tenant", kTenant, "--seq", "1", "--audit-key",
+                       BrokerEnv::Get().admin_dir() + "/audit.pub"});
+  EXPECT_EQ(pinned.exit_code, 0) << pinned.err;
+
+  testing::TempDir dir;
+  const std::string other = dir.File("other.pub");
+  ASSERT_TRUE(WriteFileAtomic(other, AsBytes(Json{{"public_key", Base64UrlEncode(Bytes(32, 0x42))}}.dump()), 0600)
+                  .has_value());
+  for (std::vector<std::string> args : {std::vector<std::string>{"--seq", "1"}, {"--from", "1", "--to", "2"}}) {
+    args.insert(args.begin(), {"audit", "proof", "--tenant", kTenant, "--audit-key", other});
+    auto r = Sigil(args);
+    EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+    EXPECT_EQ(r.out.find("audit proof:"), std::string::npos) << r.out;
+    EXPECT_NE(r.err.find("NOT verified"), std::string::npos) << r.err;
+  }
+}
+
 TEST_F(AuditProof, CliRefusesRequestsOutsideTheLog) {
   const std::uint64_t n = Rows(kTenant).size();
   ASSERT_GE(n, 3u);
