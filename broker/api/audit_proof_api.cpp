@@ -13,11 +13,11 @@ Json HashList(const std::vector<merkle::Hash>& hashes) {
   return out;
 }
 
-// A positive integer field of the request, or `fallback` if absent.
-Result<std::uint64_t> Size(const Json& body, const char* field, std::uint64_t fallback) {
+// A positive integer field of the request (a seq or a tree size), or `fallback` if absent.
+Result<std::uint64_t> PositiveField(const Json& body, const char* field, std::uint64_t fallback) {
   if (!body.contains(field)) return fallback;
   SIGIL_ASSIGN_OR_RETURN(std::int64_t v, GetInt(body, field, "request"));
-  if (v < 1) return Fail(Code::kInvalidArgument, std::string("request: '") + field + "' must be at least 1");
+  if (v < 1) return Fail(Code::kInvalidArgument, std::string("request.") + field + ": must be at least 1");
   return static_cast<std::uint64_t>(v);
 }
 
@@ -49,8 +49,8 @@ Result<Json> AdminAuditProof(const BrokerContext& ctx, const std::string& tenant
   SIGIL_ASSIGN_OR_RETURN(auto leaves, AuditLeafHashes(rows, current));
   Json out{{"tenant", tenant}};
   if (inclusion) {
-    SIGIL_ASSIGN_OR_RETURN(std::uint64_t seq, Size(body, "seq", 0));
-    SIGIL_ASSIGN_OR_RETURN(std::uint64_t size, Size(body, "size", current));
+    SIGIL_ASSIGN_OR_RETURN(std::uint64_t seq, PositiveField(body, "seq", 0));
+    SIGIL_ASSIGN_OR_RETURN(std::uint64_t size, PositiveField(body, "size", current));
     if (size > current) {
       return Fail(Code::kInvalidArgument, "'size' " + std::to_string(size) + " is beyond the tree size of the log (" +
                                               std::to_string(current) + " records)");
@@ -69,8 +69,8 @@ Result<Json> AdminAuditProof(const BrokerContext& ctx, const std::string& tenant
     out["proof"] = HashList(proof);
     return out;
   }
-  SIGIL_ASSIGN_OR_RETURN(std::uint64_t from, Size(body, "from", 0));
-  SIGIL_ASSIGN_OR_RETURN(std::uint64_t to, Size(body, "to", current));
+  SIGIL_ASSIGN_OR_RETURN(std::uint64_t from, PositiveField(body, "from", 0));
+  SIGIL_ASSIGN_OR_RETURN(std::uint64_t to, PositiveField(body, "to", current));
   if (to > current) {
     return Fail(Code::kInvalidArgument, "'to' " + std::to_string(to) + " is beyond the tree size of the log (" +
                                             std::to_string(current) + " records)");

@@ -262,6 +262,15 @@ TEST_F(KeyLifecycle, BadAdminBodiesAreRefusedPrecisely) {
       {t + "/audit/query", Json{{"limit", 5000}}, "request.limit"},
       {t + "/audit/query", Json{{"since_ms", "yesterday"}}, "request.since_ms"},
       {t + "/audit/query", Json{{"after_seq", -1}}, "request.after_seq"},
+      {t + "/audit/proof", Json{{"seq", "one"}}, "request.seq"},
+      {t + "/audit/proof", Json{{"seq", 0}}, "request.seq"},
+      {t + "/audit/proof", Json{{"seq", -5}}, "request.seq"},
+      {t + "/audit/proof", Json{{"seq", 1}, {"size", 9223372036854775807LL}}, "'size'"},
+      {t + "/audit/proof", Json{{"seq", 9223372036854775807LL}}, "'seq'"},
+      {t + "/audit/proof", Json{{"from", 1}, {"to", Json{{"deep", Json::array({1, 2})}}}}, "request.to"},
+      {t + "/audit/proof", Json{{"seq", 1}, {"from", 1}}, "either seq"},
+      {t + "/audit/proof", Json{{"seq", 1}, {"extra", true}}, "unknown field"},
+      {t + "/audit/proof", Json::object(), "either seq"},
   };
   for (const auto& c : cases) {
     auto r = admin->Call("POST", c.path, c.body);

@@ -16,6 +16,7 @@
 #include "broker/store/sqlite_store.h"
 #include "tests/support/matchers.h"
 #include "tests/support/temp_dir.h"
+#include "tests/unit/broker/store_harness.h"
 
 namespace sigil::broker {
 namespace {
@@ -25,16 +26,13 @@ bool Exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-// These tests append raw rows; the checkpoint's signature is a placeholder.
-Result<Checkpoint> PlaceholderCheckpoint(const AuditRow& newest) { return Checkpoint{newest.seq, newest.hash, 1, "sig"}; }
-
 // Appends `n` audit records of ~600 bytes so the audit table spans many pages.
 void FillAudit(Store& store, const std::string& tenant, int n) {
   for (int i = 0; i < n; ++i) {
     auto r = store.AppendAudit(tenant, [&](const std::optional<AuditRow>& head) -> Result<AuditRow> {
       std::uint64_t seq = head ? head->seq + 1 : 1;
       return AuditRow{seq, std::string(600, static_cast<char>('a' + seq % 26)), std::string(64, 'f'), ""};
-    }, PlaceholderCheckpoint);
+    }, PlaceholderCheckpoints());
     ASSERT_TRUE(r.has_value()) << r.error().message();
   }
 }
@@ -120,7 +118,7 @@ TEST(StoreIntegrity, CorruptionReportedAtRunTimeFailsClosedForGood) {
 
   auto append = store->AppendAudit("acme", [](const std::optional<AuditRow>&) -> Result<AuditRow> {
     return AuditRow{999, "{}", std::string(64, '0'), ""};
-  }, PlaceholderCheckpoint);
+  }, PlaceholderCheckpoints());
   ASSERT_FALSE(append.has_value()) << "an audit record was appended to a damaged table";
   EXPECT_EQ(append.error().code(), Code::kUnavailable);
   EXPECT_EQ(append.error().message().rfind("store_corrupt:", 0), 0u) << append.error().message();
@@ -174,7 +172,7 @@ TEST(StoreIntegrity, ReadinessFollowsTheLastWriteAndRecovers) {
       auto r = store->AppendAudit("acme", [](const std::optional<AuditRow>& head) -> Result<AuditRow> {
         std::uint64_t seq = head ? head->seq + 1 : 1;
         return AuditRow{seq, std::string(3000, 'x'), std::string(64, '0'), ""};
-      }, PlaceholderCheckpoint);
+      }, PlaceholderCheckpoints());
       if (!r) {
         failed = true;
         EXPECT_EQ(r.error().code(), Code::kUnavailable);
