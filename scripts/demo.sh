@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-bash scripts/build.sh build -DSIGIL_BUILD_TESTS=OFF -DSIGIL_BUILD_BENCH=OFF
+bash scripts/build.sh build -DSIGIL_BUILD_TESTS=OFF -DSIGIL_BUILD_BENCH=OFF -DSIGIL_SANITIZE=OFF -DSIGIL_FUZZ=OFF \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo
 BIN="$PWD/build/bin"
 WORK="$(mktemp -d /tmp/sigil-demo.XXXXXX)"
 BROKER_PID=""
