@@ -7,7 +7,9 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http.hpp>
+#include <openssl/rand.h>
 
+#include "core/encoding.h"
 #include "core/text.h"
 
 namespace sigil::net {
@@ -89,9 +91,10 @@ HttpRequest ToRequest(http::request<http::string_body>&& req, const std::string&
   return in;
 }
 
-void LogEscaped(const char* what, const HttpRequest& request, const char* detail) noexcept {
+void LogEscaped(const char* what, const std::string& id, const HttpRequest& request, const char* detail) noexcept {
   try {
-    std::fprintf(stderr, "sigild: %s: %s %s %s: %s\n", what, EscapeForDisplay(request.client_address, 64).c_str(),
+    std::fprintf(stderr, "sigild: request %s %s: %s %s %s: %s\n", id.c_str(), what,
+                 EscapeForDisplay(request.client_address, 64).c_str(),
                  EscapeForDisplay(request.method, 16).c_str(), EscapeForDisplay(request.target, 120).c_str(),
                  EscapeForDisplay(detail, 200).c_str());
   } catch (...) {
@@ -103,24 +106,35 @@ bool HasNoBody(int status) { return status < 200 || status == 204 || status == 3
 
 }  // namespace
 
-std::string FixedErrorBody(std::string_view code, std::string_view message) {
+std::optional<std::string> NewRequestId() {
+  std::uint8_t id[8];
+  if (RAND_bytes(id, sizeof id) != 1) return std::nullopt;
+  return HexEncode(ByteSpan(id, sizeof id));
+}
+
+std::string FixedErrorBody(std::string_view code, std::string_view message, std::string_view request_id) {
   std::string s = "{\"error\":{\"code\":\"";
   s += code;
   s += "\",\"message\":\"";
   s += message;
+  s += "\",\"request_id\":\"";
+  s += request_id;
   s += "\"}}";
   return s;
 }
 
 HttpResponse CallHandlerGuarded(const Handler& handler, const HttpRequest& request) noexcept {
+  std::string id = "none";
   try {
     return handler(request);
   } catch (const std::exception& e) {
-    LogEscaped("internal error (exception) handling", request, e.what());
+    id = NewRequestId().value_or("none");
+    LogEscaped("internal error (exception) handling", id, request, e.what());
   } catch (...) {
-    LogEscaped("internal error (exception) handling", request, "unknown exception");
+    id = NewRequestId().value_or("none");
+    LogEscaped("internal error (exception) handling", id, request, "unknown exception");
   }
-  return HttpResponse{500, "application/json", FixedErrorBody("internal", "internal error")};
+  return HttpResponse{500, "application/json", FixedErrorBody("internal", "internal error", id)};
 }
 
 std::string SerializeResponse(const HttpResponse& response, bool keep_alive, bool head) {
@@ -165,7 +179,11 @@ HttpConnection::Output HttpConnection::Reject(int status, const char* message, b
   closed_ = true;
   parser_.reset();
   in_.clear();
-  HttpResponse r{status, "application/json", FixedErrorBody("invalid_argument", message)};
+  // Refused before the router saw it, so logged here, under an id the client also gets.
+  const std::string id = NewRequestId().value_or("none");
+  std::fprintf(stderr, "sigild: request %s refused before routing (%d): %s; from %s\n", id.c_str(), status, message,
+               EscapeForDisplay(client_, 64).c_str());
+  HttpResponse r{status, "application/json", FixedErrorBody("invalid_argument", message, id)};
   return Output{SerializeResponse(r, false), true, drain};
 }
 
@@ -174,9 +192,10 @@ std::optional<HttpConnection::Output> HttpConnection::Next() noexcept {
     return NextUnguarded();
   } catch (...) {
     closed_ = true;
-    std::fputs("sigild: internal error framing a request; connection closed\n", stderr);
     try {
-      HttpResponse r{500, "application/json", FixedErrorBody("internal", "internal error")};
+      const std::string id = NewRequestId().value_or("none");
+      std::fprintf(stderr, "sigild: request %s: internal error framing a request; connection closed\n", id.c_str());
+      HttpResponse r{500, "application/json", FixedErrorBody("internal", "internal error", id)};
       return Output{SerializeResponse(r, false), true, true};
     } catch (...) {
       return std::nullopt;

@@ -39,11 +39,18 @@ struct ServerLimits {
 
 using Handler = std::function<HttpResponse(const HttpRequest&)>;
 
-// {"error":{"code":CODE,"message":MESSAGE}}; both arguments are fixed strings, never input.
-std::string FixedErrorBody(std::string_view code, std::string_view message);
+// A fresh request id: 16 lowercase hex digits from the CSPRNG, or nullopt if it failed (then
+// the caller must not hand out nonces or keys either). Every answer, error or not, carries one
+// and every refusal is logged under it, so an operator can find the line a client reports.
+std::optional<std::string> NewRequestId();
 
-// Calls handler(request). Any exception becomes a 500 with a fixed JSON body and one log line
-// on stderr, with the method and target escaped (core/text.h), so input cannot forge log lines.
+// {"error":{"code":CODE,"message":MESSAGE,"request_id":ID}}; all three are fixed strings or
+// NewRequestId() output, never input ("none" when no id could be made).
+std::string FixedErrorBody(std::string_view code, std::string_view message, std::string_view request_id);
+
+// Calls handler(request). Any exception becomes a 500 with a fixed JSON body (and a request id)
+// and one log line on stderr under that id, with the method and target escaped (core/text.h), so
+// input cannot forge log lines.
 // (noexcept: only running out of memory while building the 500 itself would terminate.)
 HttpResponse CallHandlerGuarded(const Handler& handler, const HttpRequest& request) noexcept;
 

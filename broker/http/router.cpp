@@ -1,7 +1,5 @@
 #include "broker/http/router.h"
 
-#include <openssl/rand.h>
-
 #include <cstdio>
 #include <vector>
 
@@ -9,8 +7,8 @@
 #include "broker/api/audit_proof_api.h"
 #include "broker/api/workload_api.h"
 #include "broker/tpm/tpm_enrol_api.h"
-#include "core/encoding.h"
 #include "core/text.h"
+#include "net/http_pipeline.h"
 
 namespace sigil::broker {
 namespace {
@@ -152,11 +150,11 @@ int HttpStatusFor(Code code) {
 }
 
 net::HttpResponse Route(const BrokerContext& ctx, const net::HttpRequest& req) {
-  std::uint8_t id[8];
-  if (RAND_bytes(id, sizeof id) != 1) {  // no request id, and no nonce or key either: refuse
+  auto id = net::NewRequestId();
+  if (!id) {  // no request id, and no nonce or key either: refuse
     return ErrorResponse(Error(Code::kUnavailable, "random number generator failed"), "none");
   }
-  RequestMeta meta{HexEncode(id), req.client_address, req.peer.has_client_certificate ? req.peer.subject_cn : ""};
+  RequestMeta meta{*id, req.client_address, req.peer.has_client_certificate ? req.peer.subject_cn : ""};
   auto p = Split(req.target);
   net::HttpResponse res;
   if (req.method == "GET" && p.size() == 1 && p[0] == "healthz") {

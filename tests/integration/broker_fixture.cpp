@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include "attestation/dev/platform_key.h"
 #include "core/digest.h"
@@ -68,6 +69,11 @@ void BrokerEnv::SetUp() {
     auto r = Sigil({"policy", "set", t, dir_->File("acme.json")});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
+}
+
+std::string BrokerEnv::log() const {
+  std::ifstream in(dir_->File("sigild.log"), std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 void BrokerEnv::TearDown() {

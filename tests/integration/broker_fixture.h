@@ -33,6 +33,8 @@ class BrokerEnv : public ::testing::Environment {
   std::string data_dir() const { return dir_->File("broker"); }
   std::string admin_dir() const { return data_dir() + "/admin"; }
   std::string ca() const { return admin_dir() + "/ca.pem"; }
+  // sigild's stderr (its log) so far.
+  std::string log() const;
   // Runs `sigil ARGS...` against this broker.
   testing::CommandResult Sigil(std::vector<std::string> args) const;
   std::unique_ptr<net::BrokerClient> Client() const;

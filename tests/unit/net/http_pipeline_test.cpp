@@ -163,6 +163,8 @@ TEST(HttpPipeline, OversizedBodyAndHeaderAre413) {
   Served header = Serve("GET / HTTP/1.1\r\nX-A: " + std::string(300, 'a') + "\r\n\r\n", 5, small);
   EXPECT_EQ(header.wire.rfind("HTTP/1.1 413 ", 0), 0u) << header.wire;
   EXPECT_TRUE(header.closed);
+  // Refused before any handler ran, and still with a request id, like every error.
+  EXPECT_NE(body.wire.find(R"("request_id":")"), std::string::npos) << body.wire;
 }
 
 TEST(HttpPipeline, EndlessChunkExtensionIsRefusedNotBuffered) {
@@ -185,7 +187,8 @@ TEST(HttpPipeline, HandlerExceptionIsA500WithAFixedBodyAndTheConnectionGoesOn) {
   auto first = conn.Next();
   ASSERT_TRUE(first.has_value());
   EXPECT_EQ(first->wire.rfind("HTTP/1.1 500 ", 0), 0u);
-  EXPECT_NE(first->wire.find(R"({"error":{"code":"internal","message":"internal error"}})"), std::string::npos);
+  EXPECT_NE(first->wire.find(R"({"error":{"code":"internal","message":"internal error","request_id":")"),
+            std::string::npos);
   EXPECT_EQ(first->wire.find("boom"), std::string::npos);
   EXPECT_FALSE(first->close);
   auto second = conn.Next();
