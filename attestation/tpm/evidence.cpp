@@ -3,6 +3,7 @@
 #include <string>
 #include <string_view>
 
+#include "attestation/tpm/pcr_file.h"
 #include "attestation/tpm/signature.h"
 #include "core/encoding.h"
 #include "core/json.h"
@@ -77,19 +78,6 @@ Result<PcrValues> ParsePcrs(const Json& pcrs) {
     }
   }
   return out;
-}
-
-bool IsHexText(ByteSpan b) {
-  bool any = false;
-  for (std::uint8_t c : b) {
-    const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-    const bool space = c == '\n' || c == '\r' || c == ' ' || c == '\t';
-    if (!hex && !space) {
-      return false;
-    }
-    any = any || hex;
-  }
-  return any;
 }
 
 }  // namespace
@@ -187,43 +175,10 @@ Bytes SerializeEvidence(const Evidence& e) {
 Result<Bytes> EvidenceFromTpm2Tools(ByteSpan message, ByteSpan signature, ByteSpan pcrs_file,
                                     ByteSpan ak_spki) {
   SIGIL_ASSIGN_OR_RETURN(Quote quote, ParseQuote(message));
-  Bytes raw;
-  if (IsHexText(pcrs_file)) {
-    std::string hex;
-    for (std::uint8_t c : pcrs_file) {
-      if (c != '\n' && c != '\r' && c != ' ' && c != '\t') {
-        hex.push_back(static_cast<char>(c));
-      }
-    }
-    auto decoded = HexDecode(hex);
-    if (!decoded) {
-      return Error(Code::kMalformedEvidence, decoded.error().message()).Wrap("PCR text file");
-    }
-    raw = std::move(decoded).value();
-  } else {
-    raw.assign(pcrs_file.begin(), pcrs_file.end());
-  }
   Evidence e;
   e.attest.assign(message.begin(), message.end());
   e.signature.assign(signature.begin(), signature.end());
-  std::size_t off = 0;
-  for (const PcrBankSelection& sel : quote.pcr_select) {
-    const std::size_t size = HashSize(sel.hash_alg);
-    if (size == 0) {
-      return Fail(Code::kMalformedEvidence, "the quote selects an unsupported PCR bank");
-    }
-    for (std::uint32_t pcr : sel.pcrs) {
-      if (raw.size() - off < size) {
-        return Fail(Code::kMalformedEvidence, "PCR file is shorter than the quote's selection");
-      }
-      e.pcrs[sel.hash_alg][pcr] = Bytes(raw.begin() + static_cast<std::ptrdiff_t>(off),
-                                        raw.begin() + static_cast<std::ptrdiff_t>(off + size));
-      off += size;
-    }
-  }
-  if (off != raw.size()) {
-    return Fail(Code::kMalformedEvidence, "PCR file is longer than the quote's selection");
-  }
+  SIGIL_ASSIGN_OR_RETURN(e.pcrs, ReadTpm2ToolsPcrFile(quote, pcrs_file));
   if (!ak_spki.empty()) {
     SIGIL_ASSIGN_OR_RETURN(EvpPkeyPtr key, LoadAk(ak_spki, Code::kInvalidArgument));
     SIGIL_ASSIGN_OR_RETURN(e.ak, AkDer(*key));

@@ -69,12 +69,9 @@ Bytes SerializeEvidence(const Evidence& e);
 //  - `message`: --message, the marshalled TPMS_ATTEST;
 //  - `signature`: --signature, a marshalled TPMT_SIGNATURE (tpm2-tools' default "tss" format;
 //    a raw "plain" RSASSA signature is accepted too, see signature.h);
-//  - `pcrs_file`: --pcr output in tpm2-tools "values" format, i.e. the selected PCR digests
-//    concatenated in the quote's selection order (banks as listed, PCRs ascending), OR a text
-//    file of hex PCR values, one per line in the same order (as the shared vectors'
-//    derived_pcrs_sha256.txt). A file made only of hex digits and whitespace is read as text.
-//    The values are assigned to PCRs using the selection in `message`; the total size must
-//    match exactly. The tpm2-tools "serialized" format is not supported.
+//  - `pcrs_file`: the -o/--pcr output, in tpm2-tools' default "serialized" form, the "values"
+//    form (-F values) or hex text lines; read against the quote's selection by
+//    ReadTpm2ToolsPcrFile (pcr_file.h), which also names what is wrong with a bad file.
 //  - `ak_spki`: the AK public key (PEM or DER SPKI), converted to DER; empty = omit "ak".
 // kMalformedEvidence / kInvalidArgument on inconsistent inputs.
 Result<Bytes> EvidenceFromTpm2Tools(ByteSpan message, ByteSpan signature, ByteSpan pcrs_file,

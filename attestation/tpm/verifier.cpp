@@ -185,4 +185,21 @@ Result<Claims> TpmVerifier::Verify(const VerifyInput& input) const {
   return claims;
 }
 
+Result<void> CheckQualifyingData(ByteSpan evidence, ByteSpan expected) {
+  if (expected.empty() || expected.size() > kMaxQualifyingData) {
+    return Fail(Code::kInvalidArgument, "expected qualifying data must be 1.." +
+                                            std::to_string(kMaxQualifyingData) + " bytes (TPM2B_DATA), not " +
+                                            std::to_string(expected.size()));
+  }
+  SIGIL_ASSIGN_OR_RETURN(Evidence e, ParseEvidence(evidence));
+  SIGIL_ASSIGN_OR_RETURN(Quote quote, ParseQuote(e.attest));
+  if (!ConstantTimeEqual(quote.extra_data, expected)) {
+    return Fail(Code::kVerificationFailed, "qualifying data (extraData, " +
+                                               std::to_string(quote.extra_data.size()) +
+                                               " bytes) does not match the expected value (" +
+                                               std::to_string(expected.size()) + " bytes)");
+  }
+  return Ok();
+}
+
 }  // namespace sigil::attestation::tpm

@@ -48,6 +48,19 @@ struct TpmConfig {
 // Hex SHA-256 of the AK's DER SubjectPublicKeyInfo: how the broker names a registered AK.
 std::string AkFingerprint(ByteSpan spki_der);
 
+// The largest extraData (TPM2B_DATA, TCG TPM 2.0 Library Part 2 section 10.4.3) a quote can
+// carry here: tpm2-tss declares its buffer as sizeof(TPMU_HA) = 64 bytes (the largest digest,
+// SHA-512; tss2_tpm2_types.h), and ParseQuote unmarshals with tss2-mu, which refuses more.
+inline constexpr std::size_t kMaxQualifyingData = 64;
+
+// For offline tools (sigil attest verify --expect-qualifying-data): the extraData of the quote
+// in `evidence` ("sigil-tpm-quote/v1") equals `expected` exactly, compared in constant time, for
+// quotes whose nonce is not Sigil's 64-byte binding (other systems use 9, 20, 32 or 64 bytes).
+// `expected` must be 1..kMaxQualifyingData bytes (kInvalidArgument); kMalformedEvidence if the
+// evidence does not parse; kVerificationFailed on a mismatch. This authenticates nothing by
+// itself: call it only on evidence that TpmVerifier::Verify accepted.
+Result<void> CheckQualifyingData(ByteSpan evidence, ByteSpan expected);
+
 class TpmVerifier final : public Verifier {
  public:
   // kInvalidArgument if there is no AK source (neither registered_aks nor tenant_aks) or an AK
