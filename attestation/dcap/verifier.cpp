@@ -92,8 +92,12 @@ Result<std::unique_ptr<Verifier>> DcapVerifier::Create(DcapTee tee, const DcapCo
     SIGIL_ASSIGN_OR_RETURN(X509Ptr root, ParseCert(der));
     roots.push_back(std::move(root));
   }
+  if (config.signature_and_chain_only && (config.default_collateral || config.collateral_source)) {
+    return Fail(Code::kInvalidArgument, "a signature-and-chain-only DCAP verifier takes no collateral");
+  }
   return std::unique_ptr<Verifier>(new DcapVerifier(tee, std::move(roots), config.default_collateral,
-                                                    config.collateral_source));
+                                                    config.collateral_source,
+                                                    config.signature_and_chain_only));
 }
 
 Result<Bytes> DcapVerifier::CollateralFromSource(ByteSpan quote_bytes) const {
@@ -125,6 +129,13 @@ Result<std::shared_ptr<const VerifiedCollateral>> DcapVerifier::Verified(ByteSpa
 Result<Claims> DcapVerifier::Verify(const VerifyInput& input) const {
   SIGIL_ASSIGN_OR_RETURN(Quote quote, ParseQuote(input.evidence));
   SIGIL_RETURN_IF_ERROR(CheckTee(tee_, quote));
+  if (chain_only_) {
+    if (!input.collateral.empty()) {
+      return Fail(Code::kInvalidArgument,
+                  "collateral given to a signature-and-chain-only DCAP verification");
+    }
+    return VerifyDcapQuote(tee_, input.evidence, roots_, nullptr, input.expected_binding, input.now);
+  }
   ByteSpan collateral_bytes = input.collateral;
   if (collateral_bytes.empty() && default_collateral_) collateral_bytes = *default_collateral_;
   Bytes from_source;

@@ -36,6 +36,12 @@ struct DcapConfig {
   std::optional<Bytes> default_collateral;
   // Consulted after default_collateral (optional).
   DcapCollateralSource collateral_source;
+  // Explicit opt-in for offline tools (sigil attest verify --no-collateral), never the broker:
+  // Verify checks only the quote signature, the QE report signature and binding of the
+  // attestation key, and the PCK chain to the roots (without CRLs); no TCB status (tcb.status
+  // "NotEvaluated"), no revocation, no QE identity. Collateral must not be given then
+  // (kInvalidArgument), so that a caller cannot believe it was checked.
+  bool signature_and_chain_only = false;
 };
 
 class DcapVerifier final : public Verifier {
@@ -46,7 +52,8 @@ class DcapVerifier final : public Verifier {
 
   std::string_view tee() const override { return tee_ == DcapTee::kTdx ? "tdx" : "sgx"; }
 
-  // Checks, in order: quote parse and TEE/version match (kMalformedEvidence); collateral
+  // With signature_and_chain_only: VerifyDcapQuote without collateral (see DcapConfig).
+  // Otherwise checks, in order: quote parse and TEE/version match (kMalformedEvidence); collateral
   // present (input.collateral, else the default, else the collateral source; kInvalidArgument
   // if none) and verified (VerifyCollateral, memoised by the collateral bytes' SHA-256 while
   // `now` stays in its validity window); then VerifyDcapQuote. Claims: see VerifyDcapQuote.
@@ -57,11 +64,12 @@ class DcapVerifier final : public Verifier {
 
  private:
   DcapVerifier(DcapTee tee, std::vector<X509Ptr> roots, std::optional<Bytes> collateral,
-               DcapCollateralSource source)
+               DcapCollateralSource source, bool chain_only)
       : tee_(tee),
         roots_(std::move(roots)),
         default_collateral_(std::move(collateral)),
-        source_(std::move(source)) {}
+        source_(std::move(source)),
+        chain_only_(chain_only) {}
   Result<Bytes> CollateralFromSource(ByteSpan quote) const;
   Result<std::shared_ptr<const VerifiedCollateral>> Verified(ByteSpan bytes, TimePoint now) const;
 
@@ -69,6 +77,7 @@ class DcapVerifier final : public Verifier {
   std::vector<X509Ptr> roots_;
   std::optional<Bytes> default_collateral_;
   DcapCollateralSource source_;
+  bool chain_only_ = false;
   mutable VerifiedCache<VerifiedCollateral> collateral_cache_{64};
 };
 

@@ -74,7 +74,8 @@ Result<void> VerifyChain(const ChainInput& in, const std::vector<X509Ptr>& trust
   }
   const std::string product(ProductName(in.product));
   if (SubjectCommonName(*in.ark) != "ARK-" + product) {
-    return Fail(Code::kVerificationFailed, "VCEK product " + product + " does not match ARK '" +
+    return Fail(Code::kVerificationFailed, std::string(in.vlek ? "VLEK" : "VCEK") + " product " +
+                                               product + " does not match ARK '" +
                                                SubjectCommonName(*in.ark) + "'");
   }
   const std::string ask_cn = SubjectCommonName(*in.ask);
@@ -83,12 +84,16 @@ Result<void> VerifyChain(const ChainInput& in, const std::vector<X509Ptr>& trust
                 "signing key (" + std::string(in.vlek ? "VLEK" : "VCEK") + ", " + product +
                     ") does not match ASK '" + ask_cn + "'");
   }
+  // Name each certificate as pub. 57230 does, so that an error points at the right one: a
+  // VLEK chain is VLEK -> ASVK -> ARK.
+  const char* leaf_name = in.vlek ? "VLEK" : "VCEK";
+  const char* ask_name = in.vlek ? "ASVK" : "ASK";
   SIGIL_RETURN_IF_ERROR(VerifySignedBy(*in.ark, *in.ark, "ARK (self-signed)"));
-  SIGIL_RETURN_IF_ERROR(VerifySignedBy(*in.ask, *in.ark, "ASK"));
-  SIGIL_RETURN_IF_ERROR(VerifySignedBy(*in.leaf, *in.ask, "VCEK"));
+  SIGIL_RETURN_IF_ERROR(VerifySignedBy(*in.ask, *in.ark, ask_name));
+  SIGIL_RETURN_IF_ERROR(VerifySignedBy(*in.leaf, *in.ask, leaf_name));
   SIGIL_RETURN_IF_ERROR(CheckValidity(*in.ark, "ARK", in.now));
-  SIGIL_RETURN_IF_ERROR(CheckValidity(*in.ask, "ASK", in.now));
-  return CheckValidity(*in.leaf, "VCEK", in.now);
+  SIGIL_RETURN_IF_ERROR(CheckValidity(*in.ask, ask_name, in.now));
+  return CheckValidity(*in.leaf, leaf_name, in.now);
 }
 
 }  // namespace sigil::attestation::snp

@@ -32,4 +32,12 @@ Result<SortedCerts> SortCertificates(std::vector<X509Ptr> certs, Code code);
 // Parses VerifyInput::collateral in the formats above. Errors are kMalformedEvidence.
 Result<SortedCerts> ParseCollateral(ByteSpan collateral);
 
+// Joins several separately given collateral inputs (each in one of the encodings above: a DER
+// or PEM certificate, a PEM bundle, or the JSON object), e.g. the VCEK as served by AMD KDS and
+// the KDS cert_chain file, into one PEM bundle for VerifyInput::collateral. The certificates'
+// roles are decided by what they are (see above), never by the order of the inputs.
+// kInvalidArgument naming the input ("SEV-SNP collateral #2: ...") if one is empty or does not
+// parse, or if the inputs together hold more than one VCEK/VLEK.
+Result<Bytes> CombineCollateral(const std::vector<Bytes>& parts);
+
 }  // namespace sigil::attestation::snp
