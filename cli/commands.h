@@ -35,7 +35,10 @@ void AddAttestCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& ou
 void AddTpmCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
 void AddCollateralCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
 
-// Prints "sigil: error: ..." and returns the exit code for the error's Code.
+// The exit code for an error's Code (docs/cli.md): 2 invalid argument, 3 unavailable,
+// 4 verification failed, else 1.
+int ExitCodeFor(Code code);
+// Prints "sigil: error: ..." and returns ExitCodeFor(e.code()).
 int ReportError(const Error& e);
 // Runs one admin call and prints its result (JSON with --json, else via `human`).
 int AdminCall(const GlobalOptions& g, const std::string& method, const std::string& path, const Json& body,

@@ -18,7 +18,31 @@ struct AttestArgs {
   std::string tee, evidence, at, expect_report_data, expect_qualifying_data;
   std::string message, signature, pcrs;  // tpm2_quote's three output files
   std::vector<std::string> collateral, trust_anchors, aks;
+  bool no_collateral = false;  // tdx/sgx: quote signature and PCK chain only
 };
+
+// Every failure of `attest verify` with --json: {"ok": false, "error": {"code", "message"}} on
+// stdout, the shape of the broker's error bodies (docs/protocol.md) plus "ok" as in the success
+// output. `exit_code` is the same as without --json.
+int JsonFailure(const Error& e, int exit_code) {
+  Json out{{"ok", false},
+           {"error", {{"code", std::string(CodeName(e.code()))}, {"message", e.message()}}}};
+  std::printf("%s\n", out.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
+  return exit_code;
+}
+
+// A usage or input error (exit code by Code, as ReportError).
+int UsageError(const GlobalOptions& g, const Error& e) {
+  return g.json ? JsonFailure(e, ExitCodeFor(e.code())) : ReportError(e);
+}
+
+// The evidence was read but did not verify: exit 4.
+int Refused(const GlobalOptions& g, const Error& e) {
+  if (g.json) return JsonFailure(e, 4);
+  std::printf("attest verify: REFUSED (%s): %s\n", std::string(CodeName(e.code())).c_str(),
+              ForTerminal(e.message()).c_str());
+  return 4;
+}
 
 // Evidence files come raw, as hex, or as base64 (the forms vendors' tools produce).
 Result<Bytes> ReadEvidence(const std::string& path) {
@@ -54,11 +78,19 @@ Result<std::vector<Bytes>> ReadAll(const std::vector<std::string>& files) {
 }
 
 Result<std::unique_ptr<attestation::Verifier>> MakeVerifier(const AttestArgs& a) {
+  const bool dcap = a.tee == "tdx" || a.tee == "sgx";
+  if (a.no_collateral && !dcap) return Fail(Code::kInvalidArgument, "--no-collateral is for --tee tdx or sgx");
+  if (a.no_collateral && !a.collateral.empty()) {
+    return Fail(Code::kInvalidArgument, "--no-collateral and --collateral exclude each other");
+  }
   if (a.tee == "tpm") {
     attestation::tpm::TpmConfig cfg;
     SIGIL_ASSIGN_OR_RETURN(cfg.registered_aks, ReadAll(a.aks));
     if (cfg.registered_aks.empty()) return Fail(Code::kInvalidArgument, "--tee tpm needs --ak AK.pem (the attestation key)");
     return attestation::tpm::TpmVerifier::Create(std::move(cfg));
+  }
+  if (a.tee != "sev-snp" && !dcap) {
+    return Fail(Code::kInvalidArgument, "--tee '" + a.tee + "': supported: sev-snp, tdx, sgx, tpm");
   }
   SIGIL_ASSIGN_OR_RETURN(std::vector<Bytes> roots, ReadAll(a.trust_anchors));
   if (roots.empty()) {
@@ -70,13 +102,16 @@ Result<std::unique_ptr<attestation::Verifier>> MakeVerifier(const AttestArgs& a)
     cfg.anchors.roots = std::move(roots);
     return attestation::snp::SnpVerifier::Create(std::move(cfg));
   }
-  if (a.tee == "tdx" || a.tee == "sgx") {
-    attestation::dcap::DcapConfig cfg;
-    cfg.trusted_root_certs = std::move(roots);
-    return attestation::dcap::DcapVerifier::Create(
-        a.tee == "tdx" ? attestation::dcap::DcapTee::kTdx : attestation::dcap::DcapTee::kSgx, cfg);
+  if (a.collateral.empty() && !a.no_collateral) {
+    return Fail(Code::kInvalidArgument, "--tee " + a.tee + " needs --collateral FILE (TCB info, QE identity, CRLs: "
+                                        "attestation/dcap/README.md), or --no-collateral to check the quote "
+                                        "signature and PCK chain only");
   }
-  return Fail(Code::kInvalidArgument, "--tee '" + a.tee + "': supported: sev-snp, tdx, sgx, tpm");
+  attestation::dcap::DcapConfig cfg;
+  cfg.trusted_root_certs = std::move(roots);
+  cfg.signature_and_chain_only = a.no_collateral;
+  return attestation::dcap::DcapVerifier::Create(
+      a.tee == "tdx" ? attestation::dcap::DcapTee::kTdx : attestation::dcap::DcapTee::kSgx, cfg);
 }
 
 // TPM evidence: Sigil's JSON document, or built from the files tpm2_quote writes.
@@ -89,59 +124,101 @@ Result<Bytes> TpmEvidence(const AttestArgs& a) {
   SIGIL_ASSIGN_OR_RETURN(Bytes signature, ReadFile(a.signature));
   SIGIL_ASSIGN_OR_RETURN(Bytes pcrs, ReadFile(a.pcrs));
   SIGIL_ASSIGN_OR_RETURN(Bytes ak, ReadFile(a.aks.front()));
-  return attestation::tpm::EvidenceFromTpm2Tools(message, signature, pcrs, ak);
+  auto evidence = attestation::tpm::EvidenceFromTpm2Tools(message, signature, pcrs, ak);
+  if (!evidence) return std::move(evidence).error().Wrap("--message/--signature/--pcrs");
+  return evidence;
+}
+
+// The --collateral files as VerifyInput::collateral: one file as it is; for sev-snp several
+// files (e.g. the VCEK and the KDS cert_chain) joined by what their certificates are.
+Result<Bytes> Collateral(const AttestArgs& a) {
+  SIGIL_ASSIGN_OR_RETURN(std::vector<Bytes> files, ReadAll(a.collateral));
+  if (files.empty()) return Bytes{};
+  if (files.size() == 1) return std::move(files.front());
+  if (a.tee == "sev-snp") return attestation::snp::CombineCollateral(files);
+  return Fail(Code::kInvalidArgument, "--tee " + a.tee + " takes one --collateral file");
+}
+
+// The expected values: --expect-report-data (the 64-byte binding, every TEE) and, for tpm,
+// --expect-qualifying-data (the quote's extraData exactly, 1..64 bytes).
+struct Expected {
+  Bytes binding;
+  Bytes qualifying_data;
+};
+
+Result<Expected> ParseExpected(const AttestArgs& a) {
+  Expected out;
+  if (!a.expect_report_data.empty()) {
+    auto h = HexDecode(a.expect_report_data);
+    if (!h) return h.error().Wrap("--expect-report-data");
+    out.binding = std::move(*h);
+  }
+  if (!a.expect_qualifying_data.empty()) {
+    if (a.tee != "tpm") return Fail(Code::kInvalidArgument, "--expect-qualifying-data is for --tee tpm");
+    auto h = HexDecode(a.expect_qualifying_data);
+    if (!h || h->empty() || h->size() > attestation::tpm::kMaxQualifyingData) {
+      return Fail(Code::kInvalidArgument, "--expect-qualifying-data: expected 1.." +
+                                              std::to_string(attestation::tpm::kMaxQualifyingData) +
+                                              " bytes of hex (a TPM2B_DATA)");
+    }
+    out.qualifying_data = std::move(*h);
+  }
+  return out;
+}
+
+// What this run did not check, as JSON names and one human sentence each.
+std::vector<std::pair<std::string, std::string>> NotChecked(const AttestArgs& a, const Expected& x) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (x.binding.empty() && x.qualifying_data.empty()) {
+    out.emplace_back("report_data", a.tee == "tpm" ? "qualifying data (extraData): no --expect-qualifying-data "
+                                                     "or --expect-report-data"
+                                                   : "report data: no --expect-report-data");
+  }
+  if (a.no_collateral) {
+    const char* why = " (--no-collateral: quote signature and PCK chain only)";
+    out.emplace_back("tcb_status", std::string("TCB status") + why);
+    out.emplace_back("revocation", std::string("revocation (PCK and root CRLs)") + why);
+    out.emplace_back("qe_identity", std::string("QE identity") + why);
+  }
+  return out;
+}
+
+int PrintOk(const GlobalOptions& g, const attestation::Claims& claims,
+            const std::vector<std::pair<std::string, std::string>>& not_checked) {
+  if (g.json) {
+    Json names = Json::array();
+    for (const auto& n : not_checked) names.push_back(n.first);
+    Json out{{"ok", true}, {"not_checked", std::move(names)}, {"claims", claims.ToJson()}};
+    std::printf("%s\n", out.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
+    return 0;
+  }
+  std::printf("attest verify: OK%s\n", not_checked.empty() ? "" : " (partial: see NOT checked)");
+  for (const auto& n : not_checked) std::printf("  NOT checked: %s\n", n.second.c_str());
+  for (const auto& [k, v] : claims.values()) {
+    std::printf("  %s = %s\n", ForTerminal(k).c_str(), ForTerminal(attestation::ClaimToString(v)).c_str());
+  }
+  return 0;
 }
 
 int Verify(const GlobalOptions& g, const AttestArgs& a) {
   auto verifier = MakeVerifier(a);
-  if (!verifier) return ReportError(verifier.error());
-  if (a.tee != "tpm" && a.evidence.empty()) return ReportError(Error(Code::kInvalidArgument, "--evidence is required"));
-  auto evidence = a.tee == "tpm" ? TpmEvidence(a) : ReadEvidence(a.evidence);
-  if (!evidence) return ReportError(evidence.error());
-  Bytes collateral;
-  for (const auto& f : a.collateral) {
-    auto b = ReadFile(f);
-    if (!b) return ReportError(b.error());
-    if (a.collateral.size() == 1) {
-      collateral = std::move(*b);
-    } else {
-      collateral.insert(collateral.end(), b->begin(), b->end());  // concatenated PEM
-      collateral.push_back('\n');
-    }
-  }
-  Bytes expected;
-  if (!a.expect_report_data.empty()) {
-    auto h = HexDecode(a.expect_report_data);
-    if (!h) return ReportError(h.error().Wrap("--expect-report-data"));
-    expected = std::move(*h);
-  }
-  if (!a.expect_qualifying_data.empty()) {
-    // A TPM quote's qualifying data holds the first 32 bytes of the 64-byte binding.
-    auto h = HexDecode(a.expect_qualifying_data);
-    if (!h || h->size() != 32) return ReportError(Error(Code::kInvalidArgument, "--expect-qualifying-data: expected 32 bytes of hex"));
-    expected = std::move(*h);
-    expected.resize(64, 0);
-  }
+  if (!verifier) return UsageError(g, verifier.error());
+  if (a.tee != "tpm" && a.evidence.empty()) return UsageError(g, Error(Code::kInvalidArgument, "--evidence is required"));
+  auto expected = ParseExpected(a);
+  if (!expected) return UsageError(g, expected.error());
   auto now = ParseTime(a.at);
-  if (!now) return ReportError(now.error());
-  auto claims = (*verifier)->Verify({*evidence, collateral, expected, *now});
-  if (!claims) {
-    if (g.json) {
-      Json out{{"ok", false}, {"code", std::string(CodeName(claims.error().code()))}, {"message", claims.error().message()}};
-      std::printf("%s\n", out.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
-    } else {
-      std::printf("attest verify: REFUSED (%s): %s\n", std::string(CodeName(claims.error().code())).c_str(),
-                  ForTerminal(claims.error().message()).c_str());
-    }
-    return 4;
+  if (!now) return UsageError(g, now.error());
+  auto evidence = a.tee == "tpm" ? TpmEvidence(a) : ReadEvidence(a.evidence);
+  if (!evidence) return UsageError(g, evidence.error());
+  auto collateral = Collateral(a);
+  if (!collateral) return UsageError(g, collateral.error());
+  auto claims = (*verifier)->Verify({*evidence, *collateral, expected->binding, *now});
+  if (!claims) return Refused(g, claims.error());
+  if (!expected->qualifying_data.empty()) {
+    auto qd = attestation::tpm::CheckQualifyingData(*evidence, expected->qualifying_data);
+    if (!qd) return Refused(g, qd.error());
   }
-  if (g.json) {
-    std::printf("%s\n", Json{{"ok", true}, {"claims", claims->ToJson()}}.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
-  } else {
-    std::printf("attest verify: OK%s\n", expected.empty() ? " (report data not checked: no --expect-report-data)" : "");
-    for (const auto& [k, v] : claims->values()) std::printf("  %s = %s\n", ForTerminal(k).c_str(), ForTerminal(attestation::ClaimToString(v)).c_str());
-  }
-  return 0;
+  return PrintOk(g, *claims, NotChecked(a, *expected));
 }
 
 }  // namespace
@@ -151,15 +228,26 @@ void AddAttestCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& ou
   attest->require_subcommand(1);
   auto a = std::make_shared<AttestArgs>();
   auto* verify = attest->add_subcommand("verify", "verify one piece of evidence and print its claims");
+  // Files are not checked by CLI11 (ExistingFile) so that a missing file is reported like any
+  // other error (as JSON with --json).
   verify->add_option("--tee", a->tee, "sev-snp, tdx, sgx or tpm")->required();
-  verify->add_option("--evidence", a->evidence, "evidence file (raw, hex or base64; tpm: sigil-tpm-quote/v1 JSON)")->check(CLI::ExistingFile);
-  verify->add_option("--ak", a->aks, "tpm: registered attestation key (PEM/DER SPKI)")->check(CLI::ExistingFile);
-  verify->add_option("--message", a->message, "tpm: TPMS_ATTEST written by tpm2_quote --message")->check(CLI::ExistingFile);
-  verify->add_option("--signature", a->signature, "tpm: TPMT_SIGNATURE written by tpm2_quote --signature")->check(CLI::ExistingFile);
-  verify->add_option("--pcrs", a->pcrs, "tpm: PCR values written by tpm2_quote --pcr (values format) or hex lines")->check(CLI::ExistingFile);
-  verify->add_option("--expect-qualifying-data", a->expect_qualifying_data, "tpm: expected qualifying data, hex (32 bytes)");
-  verify->add_option("--collateral", a->collateral, "sev-snp: VCEK (DER/PEM), ASK/ARK chain PEM or JSON; tdx/sgx: collateral JSON (attestation/dcap/README.md)")->check(CLI::ExistingFile);
-  verify->add_option("--trust-anchor", a->trust_anchors, "trusted root certificate(s): AMD ARK / KDS cert_chain, or the Intel SGX Root CA")->check(CLI::ExistingFile);
+  verify->add_option("--evidence", a->evidence, "evidence file (raw, hex or base64; tpm: sigil-tpm-quote/v1 JSON)");
+  verify->add_option("--ak", a->aks, "tpm: registered attestation key (PEM/DER SPKI)");
+  verify->add_option("--message", a->message, "tpm: TPMS_ATTEST written by tpm2_quote -m/--message");
+  verify->add_option("--signature", a->signature, "tpm: TPMT_SIGNATURE written by tpm2_quote -s/--signature");
+  verify->add_option("--pcrs", a->pcrs,
+                     "tpm: PCR values written by tpm2_quote -o/--pcr (its default serialized form, or -F values), "
+                     "or hex lines");
+  verify->add_option("--expect-qualifying-data", a->expect_qualifying_data,
+                     "tpm: the quote's expected qualifying data (extraData, the nonce given to tpm2_quote -q), "
+                     "hex, 1..64 bytes, compared exactly");
+  verify->add_option("--collateral", a->collateral,
+                     "sev-snp: VCEK/VLEK (DER/PEM), ASK/ARK chain PEM or JSON, repeatable in any order; "
+                     "tdx/sgx: one collateral JSON (attestation/dcap/README.md)");
+  verify->add_flag("--no-collateral", a->no_collateral,
+                   "tdx/sgx: check only the quote signature and PCK chain (NOT TCB status, revocation or QE "
+                   "identity); say so in the output");
+  verify->add_option("--trust-anchor", a->trust_anchors, "trusted root certificate(s): AMD ARK / KDS cert_chain, or the Intel SGX Root CA");
   verify->add_option("--at", a->at, "verification time, RFC 3339 UTC (default: now)");
   verify->add_option("--expect-report-data", a->expect_report_data, "expected report data / binding, hex (64 bytes)");
   out.push_back({verify, [&g, a] { return Verify(g, *a); }});

@@ -3,14 +3,18 @@
 
 namespace sigil::cli {
 
-int ReportError(const Error& e) {
-  std::fprintf(stderr, "sigil: error: %s\n", ForTerminal(e.message()).c_str());
-  switch (e.code()) {
+int ExitCodeFor(Code code) {
+  switch (code) {
     case Code::kInvalidArgument: return 2;
     case Code::kUnavailable: return 3;
     case Code::kVerificationFailed: return 4;
     default: return 1;
   }
+}
+
+int ReportError(const Error& e) {
+  std::fprintf(stderr, "sigil: error: %s\n", ForTerminal(e.message()).c_str());
+  return ExitCodeFor(e.code());
 }
 
 int AdminCall(const GlobalOptions& g, const std::string& method, const std::string& path, const Json& body,
