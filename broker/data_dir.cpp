@@ -27,6 +27,14 @@
 #include "core/file_io.h"
 
 namespace sigil::broker {
+
+Result<void> WriteAdminBrokerUrl(const DataDir& d, const std::string& listen) {
+  std::string host = listen.substr(0, listen.rfind(':'));
+  if (host == "0.0.0.0" || host == "[::]") host = "127.0.0.1";
+  Json broker{{"url", "https://" + host + listen.substr(listen.rfind(':'))}};
+  return WriteFileAtomic(d.admin("broker.json"), AsBytes(broker.dump(2) + "\n"), 0644);
+}
+
 namespace {
 
 Result<void> MakeDir(const std::string& path, mode_t mode) {
@@ -186,10 +194,7 @@ Result<void> WriteBrokerFiles(const DataDir& d, const InitOptions& o, ByteSpan c
   SIGIL_RETURN_IF_ERROR(WriteFileAtomic(d.admin("ca.pem"), ca_pem, 0644));
   Json audit_key{{"type", "sigil-audit-public-key"}, {"public_key", Base64UrlEncode(audit_pub)}};
   SIGIL_RETURN_IF_ERROR(WriteFileAtomic(d.admin("audit.pub"), AsBytes(audit_key.dump(2) + "\n"), 0644));
-  std::string host = o.listen.substr(0, o.listen.rfind(':'));
-  if (host == "0.0.0.0" || host == "[::]") host = "127.0.0.1";
-  Json broker{{"url", "https://" + host + o.listen.substr(o.listen.rfind(':'))}};
-  SIGIL_RETURN_IF_ERROR(WriteFileAtomic(d.admin("broker.json"), AsBytes(broker.dump(2) + "\n"), 0644));
+  SIGIL_RETURN_IF_ERROR(WriteAdminBrokerUrl(d, o.listen));
   Json config{{"listen", o.listen}, {"dev_tee", dev_tee}, {"nonce_ttl_seconds", 60}, {"token_ttl_seconds", 300}};
   if (!o.store.empty()) config["store"] = o.store;
   return WriteFileAtomic(d.config(), AsBytes(config.dump(2) + "\n"), 0644);

@@ -64,6 +64,11 @@ Result<void> InitDataDir(const InitOptions& options);
 // wrapped by the root key) and writes the configuration. The store is only read.
 Result<void> JoinDataDir(const InitOptions& options);
 
+// Writes DATA/admin/broker.json, the URL the admin CLI connects to, for `listen` (ADDRESS:PORT;
+// a wildcard address becomes 127.0.0.1). `sigild serve` calls it again with the port it bound
+// when the configured port is 0, so the CLI never sees port 0.
+Result<void> WriteAdminBrokerUrl(const DataDir& d, const std::string& listen);
+
 // A running broker's state: opened store, unwrapped keys, verifiers.
 struct OpenBroker {
   std::unique_ptr<Store> store;

@@ -108,6 +108,15 @@ int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::
   if (!server) return Die(server.error());
   std::string url_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   std::fprintf(stderr, "sigild: listening on https://%s:%u\n", url_host.c_str(), (*server)->port());
+  if (port == 0) {
+    // Port 0 picked a port now: record it where the admin CLI looks, or say what to do instead.
+    const std::string bound = url_host + ":" + std::to_string((*server)->port());
+    if (auto w = WriteAdminBrokerUrl(d, bound); !w) {
+      std::fprintf(stderr, "sigild: WARNING: could not record the port in %s (%s); admins must pass "
+                   "--broker https://%s or set SIGIL_BROKER_URL\n", d.admin("broker.json").c_str(),
+                   w.error().message().c_str(), bound.c_str());
+    }
+  }
   if (!port_file.empty()) {
     std::string p = std::to_string((*server)->port()) + "\n";
     if (auto w = WriteFileAtomic(port_file, AsBytes(p), 0644); !w) return Die(w.error());

@@ -37,6 +37,11 @@ Result<std::unique_ptr<AdminClient>> AdminClient::Connect(const AdminEndpoint& e
     SIGIL_ASSIGN_OR_RETURN(std::string text, ReadTextFile(ep.admin_dir + "/broker.json"));
     SIGIL_ASSIGN_OR_RETURN(Json j, ParseJson(text, ep.admin_dir + "/broker.json"));
     SIGIL_ASSIGN_OR_RETURN(url, GetString(j, "url", ep.admin_dir + "/broker.json"));
+    if (url.size() > 2 && url.compare(url.size() - 2, 2, ":0") == 0) {
+      return Fail(Code::kInvalidArgument, ep.admin_dir + "/broker.json names port 0 (the broker was initialised "
+                  "with --listen ADDRESS:0, which picks a port when sigild serve starts and records it there); "
+                  "start sigild serve first, or pass --broker https://HOST:PORT or set SIGIL_BROKER_URL");
+    }
   }
   net::ClientTlsConfig tls{ep.admin_dir + "/ca.pem", ep.admin_dir + "/admin.pem", ep.admin_dir + "/admin.key"};
   SIGIL_RETURN_IF_ERROR(CheckPrivateKeyPermissions(*tls.key_file));

@@ -41,7 +41,17 @@ class HttpsClient::Impl {
  public:
   Impl(Url url, std::shared_ptr<asio::ssl::context> tls) : url_(std::move(url)), tls_(std::move(tls)) {}
 
+  bool connected() const { return stream_.has_value(); }
+
+  // On failure no stream is kept: a half-built one (TCP refused, handshake failed) must not be
+  // mistaken for an open connection by the next call.
   Result<void> Connect() {
+    auto r = ConnectOnce();
+    if (!r) stream_.reset();
+    return r;
+  }
+
+  Result<void> ConnectOnce() {
     stream_.reset();
     stream_.emplace(io_, *tls_);
     beast::error_code ec;
@@ -50,7 +60,10 @@ class HttpsClient::Impl {
     if (ec) return Fail(Code::kUnavailable, "cannot resolve " + url_.host + ": " + ec.message());
     beast::get_lowest_layer(*stream_).expires_after(std::chrono::seconds(30));
     beast::get_lowest_layer(*stream_).connect(results, ec);
-    if (ec) return Fail(Code::kUnavailable, "cannot connect to " + url_.host + ":" + url_.port + ": " + ec.message());
+    if (ec) {
+      return Fail(Code::kUnavailable, "cannot connect to the broker at " + url_.host + ":" + url_.port + ": " +
+                                          ec.message() + " (is sigild running and listening there?)");
+    }
     SSL_set_tlsext_host_name(stream_->native_handle(), url_.host.c_str());
     stream_->set_verify_callback(asio::ssl::host_name_verification(url_.host), ec);
     stream_->handshake(asio::ssl::stream_base::client, ec);
@@ -111,9 +124,11 @@ HttpsClient::~HttpsClient() = default;
 
 Result<HttpResponse> HttpsClient::Send(const std::string& method, const std::string& target, const std::string& body,
                                        const std::string& bearer_token) {
+  const bool reused = impl_->connected();
   auto r = impl_->Once(method, target, body, bearer_token);
-  if (!r && r.error().code() == Code::kUnavailable) {
-    // The broker may have closed an idle keep-alive connection: retry once on a new one.
+  if (!r && reused && r.error().code() == Code::kUnavailable) {
+    // The broker may have closed an idle keep-alive connection: retry once on a new one. (A
+    // fresh connection that failed is not retried: its error, e.g. refused, is the answer.)
     return impl_->Once(method, target, body, bearer_token);
   }
   return r;
