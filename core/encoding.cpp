@@ -36,14 +36,20 @@ std::string Encode64(ByteSpan in, const char* alphabet, bool pad) {
   return out;
 }
 
-Result<Bytes> Decode64(std::string_view text, const char* alphabet, const char* name) {
+enum class Padding { kForbidden, kRequired };
+
+// One strict decoder for both alphabets: every value has exactly one accepted spelling.
+Result<Bytes> Decode64(std::string_view text, const char* alphabet, Padding padding, const char* name) {
+  auto bad = [name](const std::string& why) { return Fail(Code::kInvalidArgument, std::string(name) + ": " + why); };
   std::array<int, 256> table;
   table.fill(-1);
   for (int k = 0; k < 64; ++k) table[static_cast<unsigned char>(alphabet[k])] = k;
   std::size_t len = text.size();
-  while (len > 0 && text[len - 1] == '=') --len;
-  if (text.size() - len > 2) return Fail(Code::kInvalidArgument, std::string(name) + ": too much padding");
-  if (len % 4 == 1) return Fail(Code::kInvalidArgument, std::string(name) + ": impossible length");
+  if (padding == Padding::kRequired) {
+    if (len % 4 != 0) return bad("length " + std::to_string(len) + " is not a multiple of 4 (padding is required)");
+    if (len > 0 && text[len - 1] == '=') --len;
+    if (len > 0 && text[len - 1] == '=') --len;
+  }
   Bytes out;
   out.reserve(len * 3 / 4);
   std::uint32_t acc = 0;
@@ -51,8 +57,11 @@ Result<Bytes> Decode64(std::string_view text, const char* alphabet, const char* 
   for (std::size_t i = 0; i < len; ++i) {
     int v = table[static_cast<unsigned char>(text[i])];
     if (v < 0) {
-      return Fail(Code::kInvalidArgument,
-                  std::string(name) + ": invalid character at offset " + std::to_string(i));
+      if (text[i] == '=' && padding == Padding::kForbidden) {
+        return bad("'=' padding at offset " + std::to_string(i) +
+                   " is not allowed (unpadded base64url, RFC 7515 section 2)");
+      }
+      return bad("invalid character at offset " + std::to_string(i));
     }
     acc = (acc << 6) | static_cast<std::uint32_t>(v);
     bits += 6;
@@ -61,10 +70,9 @@ Result<Bytes> Decode64(std::string_view text, const char* alphabet, const char* 
       out.push_back(static_cast<std::uint8_t>(acc >> bits));
     }
   }
+  if (len % 4 == 1) return bad("impossible length " + std::to_string(len));
   // Non-canonical encodings (stray low bits) are refused so every value has one encoding.
-  if ((acc & ((1u << bits) - 1)) != 0) {
-    return Fail(Code::kInvalidArgument, std::string(name) + ": non-zero trailing bits");
-  }
+  if ((acc & ((1u << bits) - 1)) != 0) return bad("non-zero trailing bits (not the canonical encoding)");
   return out;
 }
 
@@ -95,8 +103,8 @@ Result<Bytes> HexDecode(std::string_view hex) {
 }
 
 std::string Base64UrlEncode(ByteSpan bytes) { return Encode64(bytes, kB64Url, false); }
-Result<Bytes> Base64UrlDecode(std::string_view text) { return Decode64(text, kB64Url, "base64url"); }
+Result<Bytes> Base64UrlDecode(std::string_view text) { return Decode64(text, kB64Url, Padding::kForbidden, "base64url"); }
 std::string Base64Encode(ByteSpan bytes) { return Encode64(bytes, kB64Std, true); }
-Result<Bytes> Base64Decode(std::string_view text) { return Decode64(text, kB64Std, "base64"); }
+Result<Bytes> Base64Decode(std::string_view text) { return Decode64(text, kB64Std, Padding::kRequired, "base64"); }
 
 }  // namespace sigil

@@ -59,7 +59,6 @@ Result<RecipientKey> ParseRecipientKey(std::string_view json_text, std::string_v
     return Bad(source, "suite", "is '" + suite.substr(0, 64) + "', expected 'X25519-HKDF-SHA256-AES-256-GCM'");
   }
   SIGIL_ASSIGN_OR_RETURN(std::string pk, GetString(j, "public_key", where));
-  if (pk.find('=') != std::string::npos) return Bad(source, "public_key", "base64url must be unpadded");
   auto decoded = Base64UrlDecode(pk);
   if (!decoded) return Bad(source, "public_key", decoded.error().message());
   key.public_key = std::move(decoded).value();

@@ -92,7 +92,7 @@ Result<Json> RegisterTpmAkPublic(const BrokerContext& ctx, const RequestMeta& me
   SIGIL_ASSIGN_OR_RETURN(std::string text, GetString(body, "ak_public", "request"));
   SIGIL_ASSIGN_OR_RETURN(std::string name, AkLabel(body));
   auto blob = Base64UrlDecode(text);
-  if (!blob) return Fail(Code::kInvalidArgument, "request.ak_public: expected base64url of a TPM2B_PUBLIC");
+  if (!blob) return blob.error().Wrap("request.ak_public: expected base64url of a TPM2B_PUBLIC");
   auto ak = ParseAkPublic(*blob);
   if (!ak) return std::move(ak).error().Wrap("request.ak_public");
   return PutTpmAk(ctx, meta, TpmAkRow{tenant, attestation::tpm::AkFingerprint(ak->spki_der), name, ak->spki_der,
@@ -195,9 +195,11 @@ Result<Json> AdminImportKey(const BrokerContext& ctx, const RequestMeta& meta, c
   SIGIL_RETURN_IF_ERROR(ValidateName(name, "key name"));
   SIGIL_ASSIGN_OR_RETURN(std::string sk_text, GetString(body, "private_key", "request"));
   auto sk_raw = Base64UrlDecode(sk_text);
-  if (!sk_raw || sk_raw->size() != 32) {
-    if (sk_raw) OPENSSL_cleanse(sk_raw->data(), sk_raw->size());
-    return Fail(Code::kInvalidArgument, "request.private_key: expected base64url of a 32-byte X25519 private key");
+  if (!sk_raw) return sk_raw.error().Wrap("request.private_key: expected base64url of a 32-byte X25519 private key");
+  if (sk_raw->size() != 32) {
+    OPENSSL_cleanse(sk_raw->data(), sk_raw->size());
+    return Fail(Code::kInvalidArgument, "request.private_key: expected base64url of a 32-byte X25519 private key, got " +
+                                            std::to_string(sk_raw->size()) + " bytes");
   }
   auto sk_copy = SecretBytes::CopyFrom(*sk_raw);
   OPENSSL_cleanse(sk_raw->data(), sk_raw->size());
@@ -371,7 +373,9 @@ Result<Json> AdminRegisterTpmAk(const BrokerContext& ctx, const RequestMeta& met
     spki = Bytes(ak_text.begin(), ak_text.end());
   } else {
     auto der = Base64UrlDecode(ak_text);
-    if (!der) return Fail(Code::kInvalidArgument, "request.ak: expected PEM or base64url DER SubjectPublicKeyInfo");
+    if (!der) {
+      return der.error().Wrap("request.ak: expected PEM or base64url DER SubjectPublicKeyInfo");
+    }
     spki = std::move(*der);
   }
   // The verifier's own loader: only keys it would accept (RSA >= 2048, EC P-256/P-384).

@@ -36,7 +36,7 @@ Result<Json> Deny(const BrokerContext& ctx, const RequestMeta& meta, const std::
 Result<Bytes> KeyOrCertBytes(const std::string& text, const std::string& where) {
   if (text.rfind("-----BEGIN", 0) == 0) return Bytes(text.begin(), text.end());
   auto der = Base64UrlDecode(text);
-  if (!der) return Fail(Code::kInvalidArgument, where + ": expected PEM, or base64url DER");
+  if (!der) return Fail(Code::kInvalidArgument, where + ": expected PEM, or base64url DER (" + der.error().message() + ")");
   return std::move(*der);
 }
 
@@ -80,7 +80,7 @@ Result<Json> StartEnrolment(const BrokerContext& ctx, TpmEnrolment& e, const std
   SIGIL_ASSIGN_OR_RETURN(Bytes ek_bytes, KeyOrCertBytes(ek_text, "request.ek"));
   SIGIL_ASSIGN_OR_RETURN(std::string ak_text, GetString(body, "ak_public", "request"));
   auto ak_blob = Base64UrlDecode(ak_text);
-  if (!ak_blob) return Fail(Code::kInvalidArgument, "request.ak_public: expected base64url of a TPM2B_PUBLIC");
+  if (!ak_blob) return ak_blob.error().Wrap("request.ak_public: expected base64url of a TPM2B_PUBLIC");
   SIGIL_ASSIGN_OR_RETURN(std::vector<Bytes> registered, RegisteredEks(e, tenant));
   SIGIL_ASSIGN_OR_RETURN(auto ek, TrustedEk(ek_bytes, registered, e.ek_cas(), ctx.now()));
   auto ak = EnrollableAk(*ak_blob);
@@ -113,7 +113,7 @@ Result<Json> HandleTpmEnrolFinish(const BrokerContext& ctx, const RequestMeta& m
   SIGIL_ASSIGN_OR_RETURN(std::string id, GetString(body, "enrolment_id", "request"));
   SIGIL_ASSIGN_OR_RETURN(std::string secret_text, GetString(body, "secret", "request"));
   auto secret = Base64UrlDecode(secret_text);
-  if (!secret) return Fail(Code::kInvalidArgument, "request.secret: expected base64url");
+  if (!secret) return secret.error().Wrap("request.secret");
   std::string tenant;
   const std::string action = "tpm.enrol.finish";
   auto done = e->pending().Finish(id, *secret, ctx.now(), &tenant);

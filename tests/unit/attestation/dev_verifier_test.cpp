@@ -190,7 +190,7 @@ INSTANTIATE_TEST_SUITE_P(
         MalformedCase{"FormatNotString", Env("1", "\"\"", kSig), "evidence.format: expected a string"},
         MalformedCase{"PayloadNotString", Env(kFmt, "{}", kSig), "evidence.payload: expected a string"},
         MalformedCase{"PayloadBadBase64", Env(kFmt, "\"ab+/\"", kSig), "evidence.payload: base64url"},
-        MalformedCase{"PayloadPadded", Env(kFmt, "\"YQ==\"", kSig), "evidence.payload: padding"},
+        MalformedCase{"PayloadPadded", Env(kFmt, "\"YQ==\"", kSig), "evidence.payload: base64url: '=' padding"},
         MalformedCase{"SignatureShort", Env(kFmt, "\"\"", "\"AAAA\""), "evidence.signature: expected 64 bytes"},
         MalformedCase{"SignatureNotString", Env(kFmt, "\"\"", "null"), "evidence.signature: expected a string"}),
     [](const auto& p) { return std::string(p.param.name); });
