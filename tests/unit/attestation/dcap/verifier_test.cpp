@@ -47,6 +47,25 @@ TEST(DcapVerifier, CollateralRequiredOrDefault) {
               Code::kVerificationFailed);
 }
 
+// The explicit opt-in (sigil attest verify --no-collateral): quote, QE report and PCK chain
+// only, tcb.status NotEvaluated; collateral is refused rather than silently ignored.
+TEST(DcapVerifier, SignatureAndChainOnlyIsExplicit) {
+  DcapConfig cfg{{Load(kRootDer)}, {}};
+  cfg.signature_and_chain_only = true;
+  ASSERT_OK_AND_ASSIGN(auto v, DcapVerifier::Create(DcapTee::kTdx, cfg));
+  ASSERT_OK_AND_ASSIGN(Claims c, v->Verify({Load(kTdx3), {}, {}, Unix(kTdx3Now)}));
+  EXPECT_EQ(c.GetString("tcb.status").value_or(""), "NotEvaluated");
+  // Outside the collateral's 30-day window, where full verification fails, the chain still holds.
+  EXPECT_OK(v->Verify({Load(kTdx3), {}, {}, At(2026, 1, 1, 0, 0, 0)}));
+  EXPECT_CODE(v->Verify({Load(kTdx3), Load(kTdx3Collateral), {}, Unix(kTdx3Now)}),
+              Code::kInvalidArgument);
+  Bytes flipped = Load(kTdx3);
+  flipped[0x3C] ^= 0x01;  // a TD quote body byte: the quote signature fails
+  EXPECT_CODE(v->Verify({flipped, {}, {}, Unix(kTdx3Now)}), Code::kVerificationFailed);
+  cfg.default_collateral = Load(kTdx3Collateral);
+  EXPECT_CODE(DcapVerifier::Create(DcapTee::kTdx, cfg), Code::kInvalidArgument);
+}
+
 TEST(DcapVerifier, WrongTeeRefused) {
   EXPECT_CODE(Make(DcapTee::kTdx)->Verify({Load(kSgx1), Load(kSgx1Collateral), {}, Unix(kSgx1Now)}),
               Code::kMalformedEvidence);
