@@ -18,7 +18,8 @@ using internal::UniqueFd;
 // What the caller of a failed decryption already has: nothing, or a prefix of the plaintext.
 std::string ReleasedNote(std::uint64_t bytes_written, std::uint64_t chunks) {
   if (bytes_written == 0) return "no plaintext was released";
-  return std::to_string(bytes_written) + " bytes of plaintext (chunks 0-" + std::to_string(chunks - 1) +
+  return std::to_string(bytes_written) + " bytes of authenticated plaintext (chunks 0-" +
+         std::to_string(chunks - 1) +
          ") were already written to the output before the failure: the output is incomplete and "
          "must be discarded";
 }

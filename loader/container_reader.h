@@ -59,8 +59,9 @@ Result<Json> InspectContainer(const std::string& path);
 
 // The error for chunk `index` failing authentication, shared by both decryptors. It ends with
 // "no plaintext was released" if `bytes_written` is 0; otherwise it says how many bytes of
-// (authentic) plaintext the stream decryptor had already written and that they must be
-// discarded, since the output is incomplete.
+// authenticated plaintext the stream decryptor had already written and that they must be
+// discarded, since the output is incomplete. (DecryptHeldToStream, memfd_decrypt.h, writes
+// nothing before the whole container authenticates.)
 Error ChunkAuthError(const Container& c, std::uint64_t index, std::uint64_t bytes_written = 0);
 
 }  // namespace sigil::loader

@@ -18,6 +18,7 @@
 #include "core/encoding.h"
 #include "core/ossl.h"
 #include "loader/chunk_crypto.h"
+#include "loader/fd_util.h"
 #include "loader/locked_buffer.h"
 
 namespace sigil::loader {
@@ -245,6 +246,26 @@ Result<LockedMemfd> DecryptToMemfd(const Container& c, const SecretBytes& dek, c
   SIGIL_RETURN_IF_ERROR(memfd.Seal());
   if (options.progress) options.progress(h.plaintext_size, h.plaintext_size);
   return memfd;
+}
+
+Result<void> DecryptHeldToStream(const Container& c, const SecretBytes& dek, int out_fd,
+                                 const DecryptOptions& options, std::string* lock_warning) {
+  DecryptOptions held = options;
+  held.verify_digest = true;
+  SIGIL_ASSIGN_OR_RETURN(LockedMemfd memfd, DecryptToMemfd(c, dek, held));
+  if (!memfd.locked() && lock_warning != nullptr) *lock_warning = memfd.lock_warning();
+  // Written in slices so that a failed write can say how much of the plaintext got out.
+  constexpr std::size_t kSlice = 1 << 20;
+  std::span<const std::uint8_t> all = memfd.ReadOnlyView();
+  for (std::size_t done = 0; done < all.size();) {
+    const std::size_t n = std::min(kSlice, all.size() - done);
+    if (auto w = internal::WriteFull(out_fd, all.data() + done, n, "decrypted output"); !w) {
+      return w.error().Wrap(c.path() + ": every chunk authenticated, but writing the output failed after at least " +
+                            std::to_string(done) + " of " + std::to_string(all.size()) + " bytes");
+    }
+    done += n;
+  }
+  return Ok();
 }
 
 }  // namespace sigil::loader

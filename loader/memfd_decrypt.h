@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "core/result.h"
 #include "core/secret_bytes.h"
@@ -46,5 +47,15 @@ unsigned UsableCpus();
 // kVerificationFailed, kUnavailable (I/O, memfd/mmap/mlock), kInternal. Thread-safe.
 Result<LockedMemfd> DecryptToMemfd(const Container& c, const SecretBytes& dek,
                                    const DecryptOptions& options = {});
+
+// `sigil-load cat --hold`: DecryptToMemfd (with verify_digest forced on, as DecryptToStream
+// checks the digest too), then writes the whole plaintext to `out_fd`. Nothing is written unless
+// every chunk (and the digest, if the header has one) authenticated, so a refusal's "no
+// plaintext was released" is true; the price is memory for the whole plaintext (locked if
+// RLIMIT_MEMLOCK allows, else `*lock_warning` says why not, unless options.require_lock). Codes
+// as DecryptToMemfd, plus kUnavailable if writing `out_fd` fails (then the output holds a
+// prefix of the authenticated plaintext, and the error says how many bytes). Thread-safe.
+Result<void> DecryptHeldToStream(const Container& c, const SecretBytes& dek, int out_fd,
+                                 const DecryptOptions& options = {}, std::string* lock_warning = nullptr);
 
 }  // namespace sigil::loader

@@ -14,6 +14,7 @@
 #include "enclave/tpm/tpm_attester.h"
 #include "loader/attested_load.h"
 #include "loader/engine_exec.h"
+#include "loader/memfd_decrypt.h"
 #include "loader/model_set_load.h"
 #include "loader/progress.h"
 #include "net/broker_client.h"
@@ -133,6 +134,11 @@ int main(int argc, char** argv) {
   cat->add_option("--tsm-root", co.tsm_root, "--tee sev-snp|tdx: configfs-tsm report directory")->capture_default_str();
   cat->add_option("--measure", engine, "binary whose measurement the evidence reports (the consumer; it is not "
                                       "sandboxed, so this is `sigil-load measure --in-process` of it)")->required();
+  bool hold = false;
+  cat->add_flag("--hold", hold,
+                "write nothing until the whole container has authenticated (every chunk, and the plaintext "
+                "SHA-256 if recorded): holds the whole plaintext in locked memory, so a tampered or "
+                "truncated file releases no plaintext at all");
   cat->add_option("MODEL", co.model, ".sgl file")->required()->check(CLI::ExistingFile);
   add_tpm_flags(cat, co);
   add_purpose_flags(cat, co);
@@ -212,7 +218,20 @@ int main(int argc, char** argv) {
     auto released = loader::AttestAndRelease(co);
     if (!released) return Die(released.error());
     // Truncation or tampering fails loudly with a non-zero exit; no unverified byte is written.
-    if (auto r = loader::DecryptToStream(released->container, released->dek, STDOUT_FILENO); !r) return Die(r.error());
+    // Streaming writes each chunk once it authenticates, so a bad chunk k leaves chunks 0..k-1
+    // in the output (the error says how many bytes); --hold writes nothing until all verified.
+    if (hold) {
+      std::string lock_warning;
+      auto r = loader::DecryptHeldToStream(released->container, released->dek, STDOUT_FILENO, {}, &lock_warning);
+      if (!lock_warning.empty()) std::fprintf(stderr, "sigil-load: WARNING: %s\n", lock_warning.c_str());
+      if (!r) return Die(r.error());
+      return 0;
+    }
+    if (auto r = loader::DecryptToStream(released->container, released->dek, STDOUT_FILENO); !r) {
+      if (r.error().code() != Code::kVerificationFailed) return Die(r.error());
+      return Die(Error(Code::kVerificationFailed,
+                       r.error().message() + " (with --hold, cat writes nothing unless the whole file authenticates)"));
+    }
     return 0;
   }
   auto fd = loader::OpenEngineBinary(engine_argv[0]);

@@ -1,7 +1,7 @@
 // `sigil-load cat` on datasets: verified plaintext streams through a pipe chunk by chunk; a
 // truncated container (at a chunk boundary or mid-chunk) yields no output and a non-zero exit;
 // a container tampered with in chunk k yields exactly the whole chunks 0..k-1 and then fails
-// (never a partial or unverified chunk); a consumer that closes the pipe early makes sigil-load
+// (never a partial or unverified chunk), or nothing at all with --hold; a consumer that closes the pipe early makes sigil-load
 // stop with a non-zero status instead of hanging; and the loader's memory stays far below the
 // dataset's size (bounded by a chunk, not by the file).
 #include <cstdlib>
@@ -81,6 +81,42 @@ TEST_F(DatasetStream, TamperedChunkStopsTheStreamAtTheLastVerifiedChunk) {
   ASSERT_EQ(r.out.size(), kChunk) << "exactly chunk 0, nothing of chunk 1";
   EXPECT_TRUE(r.out == std::string(data_.begin(), data_.begin() + static_cast<std::ptrdiff_t>(kChunk)));
   EXPECT_NE(r.err.find("chunk 1"), std::string::npos) << r.err;
+}
+
+// The last chunk tampered with: plain cat has already written chunks 0 and 1 and says how many
+// authenticated bytes went out and that the output is incomplete (never "no plaintext was
+// released"); cat --hold writes nothing and says exactly that. Both exit 4.
+TEST_F(DatasetStream, TamperedLastChunkStreamedSaysWhatWasWrittenHeldWritesNothing) {
+  Bytes t = sgl_;
+  t[header_ + 2 * (kChunk + kTag) + 10] ^= 0x40;  // inside chunk 2, the last (4321 bytes)
+  auto streamed = CatWith(t);
+  EXPECT_EQ(streamed.exit_code, 4) << streamed.err;
+  ASSERT_EQ(streamed.out.size(), 2 * kChunk);
+  EXPECT_TRUE(streamed.out == std::string(data_.begin(), data_.begin() + static_cast<std::ptrdiff_t>(2 * kChunk)));
+  EXPECT_NE(streamed.err.find("chunk 2 of 3"), std::string::npos) << streamed.err;
+  EXPECT_NE(streamed.err.find(std::to_string(2 * kChunk) + " bytes of authenticated plaintext (chunks 0-1) were "
+                                                           "already written to the output before the failure: the "
+                                                           "output is incomplete"),
+            std::string::npos)
+      << streamed.err;
+  EXPECT_EQ(streamed.err.find("no plaintext was released"), std::string::npos) << streamed.err;
+  EXPECT_NE(streamed.err.find("--hold"), std::string::npos) << streamed.err;
+
+  auto args = Cat(dir_.File("t.sgl"));
+  args.insert(args.end() - 1, "--hold");
+  auto held = sigil::testing::Run(args);
+  EXPECT_EQ(held.exit_code, 4) << held.err;
+  EXPECT_TRUE(held.out.empty()) << held.out.size() << " bytes written";
+  EXPECT_NE(held.err.find("chunk 2 of 3"), std::string::npos) << held.err;
+  EXPECT_NE(held.err.find("no plaintext was released"), std::string::npos) << held.err;
+}
+
+TEST_F(DatasetStream, HeldCatStreamsTheExactPlaintext) {
+  auto args = Cat(dir_.File("data.sgl"));
+  args.insert(args.end() - 1, "--hold");
+  auto ok = sigil::testing::Run(args);
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_TRUE(ok.out == std::string(data_.begin(), data_.end()));
 }
 
 TEST_F(DatasetStream, ConsumerClosingThePipeStopsTheLoader) {

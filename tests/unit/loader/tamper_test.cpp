@@ -129,7 +129,7 @@ TEST_F(Tamper, StreamErrorCountsTheBytesAlreadyWritten) {
       EXPECT_THAT(msg, HasSubstr("no plaintext was released"));
     } else {
       EXPECT_THAT(msg, ::testing::Not(HasSubstr("no plaintext was released"))) << msg;
-      EXPECT_THAT(msg, HasSubstr(std::to_string(i * kChunk) + " bytes of plaintext (chunks 0-" +
+      EXPECT_THAT(msg, HasSubstr(std::to_string(i * kChunk) + " bytes of authenticated plaintext (chunks 0-" +
                                  std::to_string(i - 1) + ") were already written"));
       EXPECT_THAT(msg, HasSubstr("must be discarded"));
     }
@@ -137,6 +137,43 @@ TEST_F(Tamper, StreamErrorCountsTheBytesAlreadyWritten) {
     ASSERT_FALSE(m.has_value());
     EXPECT_THAT(m.error().message(), HasSubstr("no plaintext was released"));
   }
+}
+
+// A tampered last chunk: the stream decryptor has written every chunk before it and says so (how
+// many bytes, incomplete); DecryptHeldToStream (sigil-load cat --hold) writes nothing, so its
+// "no plaintext was released" is true. An intact file goes through it unchanged.
+TEST_F(Tamper, HeldStreamReleasesNothingWhenTheLastChunkIsTampered) {
+  auto run = [&](const Bytes& file, bool held) {
+    std::string path = dir_.File("h.sgl");
+    testing::WriteBytes(path, file);
+    auto c = Container::Open(path);
+    EXPECT_TRUE(c.has_value());
+    int out = ::open(dir_.File("held-out").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    EXPECT_GE(out, 0);
+    Result<void> r = held ? DecryptHeldToStream(*c, dek_, out) : DecryptToStream(*c, dek_, out);
+    ::close(out);
+    return std::pair{std::move(r), testing::ReadBytes(dir_.File("held-out"))};
+  };
+  auto [ok, all] = run(file_, true);
+  EXPECT_TRUE(ok.has_value()) << ok.error().message();
+  EXPECT_EQ(all, pt_);
+
+  Bytes bad = file_;
+  bad[ChunkAt(3) + 2] ^= 0x01;  // the last chunk (7 bytes of plaintext)
+  auto [streamed, prefix] = run(bad, false);
+  ASSERT_FALSE(streamed.has_value());
+  EXPECT_EQ(prefix.size(), 3u * kChunk);
+  EXPECT_THAT(streamed.error().message(),
+              HasSubstr(std::to_string(3 * kChunk) + " bytes of authenticated plaintext (chunks 0-2) were already "
+                        "written to the output before the failure: the output is incomplete"));
+  EXPECT_THAT(streamed.error().message(), ::testing::Not(HasSubstr("no plaintext was released")));
+
+  auto [held, nothing] = run(bad, true);
+  ASSERT_FALSE(held.has_value());
+  EXPECT_EQ(held.error().code(), Code::kVerificationFailed);
+  EXPECT_TRUE(nothing.empty()) << nothing.size() << " bytes written";
+  EXPECT_THAT(held.error().message(), HasSubstr("chunk 3 of 4"));
+  EXPECT_THAT(held.error().message(), HasSubstr("no plaintext was released"));
 }
 
 TEST_F(Tamper, SwappedChunks) {
