@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
 
 #include "cli/admin_client.h"
 #include "cli/commands.h"
@@ -27,7 +28,20 @@ int main(int argc, char** argv) {
   AddAttestCommands(app, g, commands);
   AddTpmCommands(app, g, commands);
   AddCollateralCommands(app, g, commands);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // With --json an argument error is JSON on stdout too (docs/cli.md), same exit code. The
+    // flag is looked for in argv: CLI11 may not have stored it when parsing stopped.
+    bool json = false;
+    for (int i = 1; i < argc && std::string_view(argv[i]) != "--"; ++i) {
+      json = json || std::string_view(argv[i]) == "--json";
+    }
+    if (!json || e.get_exit_code() == 0) return app.exit(e);  // --help prints text
+    sigil::Json out{{"ok", false}, {"error", {{"code", "invalid_argument"}, {"message", e.what()}}}};
+    std::printf("%s\n", out.dump(2, ' ', false, sigil::Json::error_handler_t::replace).c_str());
+    return e.get_exit_code();
+  }
   for (auto& c : commands) {
     if (c.sub->parsed()) return c.run();
   }

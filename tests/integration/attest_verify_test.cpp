@@ -263,6 +263,20 @@ TEST_F(AttestVerifyTpm, JsonErrorsAreJsonWithTheSameExitCodes) {
   auto too_long = Verify(q, {"--expect-qualifying-data", std::string(130, 'a')}, true);
   EXPECT_EQ(too_long.exit_code, 2);
   EXPECT_EQ(JsonOut(too_long)["error"]["code"], "invalid_argument");
+  // Argument errors found by the option parser (no --tee, an unknown option): JSON as well, with
+  // the parser's own exit code.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"attest", "verify", "--evidence", q.message},
+        std::vector<std::string>{"attest", "verify", "--tee", "tpm", "--bogus"}}) {
+    auto text = Sigil(args);
+    auto with_json = args;
+    with_json.insert(with_json.begin(), "--json");
+    auto json = Sigil(with_json);
+    EXPECT_NE(text.exit_code, 0);
+    EXPECT_EQ(json.exit_code, text.exit_code);
+    EXPECT_EQ(JsonOut(json)["error"]["code"], "invalid_argument");
+    EXPECT_TRUE(json.err.empty()) << json.err;
+  }
 }
 
 // MANIFEST TPM-2 (Azure vTPM): a 9-byte nonce "challenge", PCRs as hex lines.
