@@ -9,7 +9,7 @@ PKGS=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libcbor-dev libtss2-dev libpq-dev libseccomp-dev
   swtpm swtpm-tools tpm2-tools age postgresql
-  curl python3 python3-cryptography procps time
+  curl python3 python3-cryptography python3-jwcrypto procps time
 )
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

@@ -102,7 +102,7 @@ Result<Json> HandleAttest(const BrokerContext& ctx, const RequestMeta& meta, con
     SIGIL_ASSIGN_OR_RETURN(Bytes jti, RandomBytes(16));
     tb = TokenBody{tenant, tee, HexEncode(jti), UnixSeconds(now), UnixSeconds(now + ctx.settings.token_ttl),
                    tee_pk, evidence_digest, *claims};
-    SIGIL_ASSIGN_OR_RETURN(token, SignToken(tb, *ctx.token_seed));
+    SIGIL_ASSIGN_OR_RETURN(token, SignToken(tb, *ctx.token_seed, ctx.token_public_key));
   }
   auto event_for = [&](const Error* nonce_error) {
     AuditEvent ev{meta.request_id, "anonymous", "attest", "", 0, "", "", evidence_digest, meta.client, tee, ""};

@@ -1,5 +1,6 @@
 #include "broker/keys/token.h"
 
+#include "core/digest.h"
 #include "core/ed25519.h"
 #include "core/encoding.h"
 #include "core/json.h"
@@ -7,10 +8,26 @@
 
 namespace sigil::broker {
 namespace {
-constexpr std::string_view kHeader = R"({"alg":"EdDSA","typ":"JWT"})";
+
+std::string Header(ByteSpan public_key) {
+  return R"({"alg":"EdDSA","kid":")" + TokenKeyId(public_key) + R"(","typ":"JWT"})";
 }
 
-Result<std::string> SignToken(const TokenBody& b, const SecretBytes& seed) {
+}  // namespace
+
+std::string TokenKeyId(ByteSpan public_key) {
+  const std::string members = R"({"crv":"Ed25519","kty":"OKP","x":")" + Base64UrlEncode(public_key) + R"("})";
+  const Sha256Digest d = Sha256(AsBytes(members));
+  return Base64UrlEncode(ByteSpan(d.data(), d.size()));
+}
+
+Json TokenKeySet(ByteSpan public_key) {
+  Json key{{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", Base64UrlEncode(public_key)},
+           {"kid", TokenKeyId(public_key)}, {"use", "sig"}, {"alg", "EdDSA"}};
+  return Json{{"keys", Json::array({key})}};
+}
+
+Result<std::string> SignToken(const TokenBody& b, const SecretBytes& seed, ByteSpan public_key) {
   Json p;
   p["iss"] = "sigild";
   p["sub"] = b.tenant;
@@ -21,7 +38,7 @@ Result<std::string> SignToken(const TokenBody& b, const SecretBytes& seed) {
   p["cnf"] = {{"jwk", X25519PublicKeyToJwk(b.tee_public_key)}};
   p["evidence_digest"] = b.evidence_digest;
   p["claims"] = b.claims.ToJson();
-  std::string signing_input = Base64UrlEncode(AsBytes(kHeader)) + "." + Base64UrlEncode(AsBytes(CanonicalJson(p)));
+  std::string signing_input = Base64UrlEncode(AsBytes(Header(public_key))) + "." + Base64UrlEncode(AsBytes(CanonicalJson(p)));
   SIGIL_ASSIGN_OR_RETURN(Bytes sig, Ed25519Sign(seed, AsBytes(signing_input)));
   return signing_input + "." + Base64UrlEncode(sig);
 }
@@ -32,7 +49,9 @@ Result<TokenBody> VerifyToken(const std::string& token, ByteSpan pub, std::int64
   auto d2 = d1 == std::string::npos ? d1 : token.find('.', d1 + 1);
   if (d2 == std::string::npos || token.find('.', d2 + 1) != std::string::npos) return bad("is not a compact JWS");
   auto header = Base64UrlDecode(std::string_view(token).substr(0, d1));
-  if (!header || ToString(*header) != kHeader) return bad("has an unexpected header (only EdDSA is accepted)");
+  if (!header || ToString(*header) != Header(pub)) {
+    return bad("has an unexpected header (only EdDSA under this broker's token key id is accepted)");
+  }
   auto sig = Base64UrlDecode(std::string_view(token).substr(d2 + 1));
   if (!sig || !Ed25519Verify(pub, AsBytes(std::string_view(token).substr(0, d2)), *sig)) {
     return bad("signature does not verify (not issued by this broker, or altered)");

@@ -8,6 +8,7 @@
 
 #include "attestation/claims.h"
 #include "core/bytes.h"
+#include "core/json.h"
 #include "core/result.h"
 #include "core/secret_bytes.h"
 
@@ -24,8 +25,18 @@ struct TokenBody {
   attestation::Claims claims;
 };
 
-Result<std::string> SignToken(const TokenBody& body, const SecretBytes& signing_seed);
+// Header {"alg":"EdDSA","kid":TokenKeyId(public key),"typ":"JWT"}; signing_public_key is the
+// seed's public half (it names the key, so relying parties pick it from the key set).
+Result<std::string> SignToken(const TokenBody& body, const SecretBytes& signing_seed, ByteSpan signing_public_key);
 // kUnauthenticated for a malformed or badly signed token, kExpired past exp.
 Result<TokenBody> VerifyToken(const std::string& token, ByteSpan signing_public_key, std::int64_t now_seconds);
+
+// The token key's id: its RFC 7638 JWK thumbprint, base64url(SHA-256(
+// {"crv":"Ed25519","kty":"OKP","x":base64url(public key)})), so anyone can recompute it.
+std::string TokenKeyId(ByteSpan signing_public_key);
+
+// The token keys as a JWK Set (RFC 7517 section 5), served at /.well-known/jwks.json:
+// {"keys":[{"kty":"OKP","crv":"Ed25519","x","kid","use":"sig","alg":"EdDSA"}]}.
+Json TokenKeySet(ByteSpan signing_public_key);
 
 }  // namespace sigil::broker

@@ -7,6 +7,11 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "broker/http/route_table.h"
 #include "core/json.h"
 #include "core/utf8.h"
 
@@ -56,6 +61,95 @@ TEST(Route, AccessLogAndErrorsEscapeTheTarget) {
   EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 1) << log;
   EXPECT_NE(log.find("\\x1b[2K\\x0asigild"), std::string::npos) << log;
   EXPECT_LT(log.size(), 400u);
+}
+
+TEST(RouteTable, MatchesLiteralsAndParametersAndIgnoresTheQuery) {
+  auto m = MatchRoute("POST", "/v1/admin/tenants/acme/keys/model/rotate?x=1");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->entry->pattern, "/v1/admin/tenants/{tenant}/keys/{key}/rotate");
+  EXPECT_EQ(m->params, (std::vector<std::string>{"acme", "model"}));
+  m = MatchRoute("POST", "/v1/admin/tenants/acme/keys/import");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->entry->pattern, "/v1/admin/tenants/{tenant}/keys/import");
+  EXPECT_FALSE(MatchRoute("GET", "/v1/admin/tenants/acme/keys/model/rotate").has_value()) << "wrong method";
+  EXPECT_FALSE(MatchRoute("POST", "/v1/admin/tenants/acme/keys/model/rotate/x").has_value()) << "too long";
+  EXPECT_FALSE(MatchRoute("POST", "/v1/challengeX").has_value());
+  // Names from the path go through the name rule before any handler.
+  m = MatchRoute("GET", "/v1/admin/tenants/%2e%2e/keys");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_FALSE(CheckPathParams(*m).has_value());
+}
+
+// Every admin route, walked from the table: without a client certificate 401, with a
+// certificate that has no operator role 403, before any handler runs (this context has no
+// store, so a handler that ran would throw and answer 500). Unmatched admin paths too.
+TEST(RouteTable, EveryAdminRouteNeedsAnOperatorCertificate) {
+  BrokerContext ctx;
+  int admin_routes = 0;
+  for (const RouteEntry& e : RouteTable()) {
+    if (e.caller != Caller::kAdmin) continue;  // (those would run their handlers on this empty context)
+    ++admin_routes;
+    std::string target(e.pattern);
+    for (auto [from, to] : {std::pair{"{tenant}", "acme"}, {"{key}", "model"}, {"{ak}", "ak1"}}) {
+      if (auto at = target.find(from); at != std::string::npos) target.replace(at, std::string(from).size(), to);
+    }
+    net::HttpRequest req = Request(std::string(e.method), target, "{}");
+    testing::internal::CaptureStderr();
+    const int anonymous = Route(ctx, req).status;
+    req.peer.has_client_certificate = true;
+    req.peer.subject_cn = "tenant-admin:acme";
+    const int no_role = Route(ctx, req).status;
+    testing::internal::GetCapturedStderr();
+    EXPECT_EQ(anonymous, 401) << e.method << " " << e.pattern;
+    EXPECT_EQ(no_role, 403) << e.method << " " << e.pattern;
+  }
+  EXPECT_GE(admin_routes, 20);
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(Route(ctx, Request("GET", "/v1/admin/nothing/here")).status, 401);
+  testing::internal::GetCapturedStderr();
+}
+
+// docs/openapi.json describes exactly the routes the server registers: a route added to the
+// table without its description (or a described route the server lacks) fails here.
+TEST(RouteTable, OpenApiDescribesExactlyTheRegisteredRoutes) {
+  std::ifstream in(std::string(SIGIL_SOURCE_DIR) + "/docs/openapi.json");
+  ASSERT_TRUE(in.good()) << "docs/openapi.json is missing";
+  std::stringstream text;
+  text << in.rdbuf();
+  auto doc = ParseJson(text.str(), "docs/openapi.json");
+  ASSERT_TRUE(doc.has_value()) << doc.error().message();
+  ASSERT_TRUE(doc->contains("openapi") && (*doc)["openapi"].is_string());
+  EXPECT_EQ((*doc)["openapi"].get<std::string>().rfind("3.1.", 0), 0u);
+  std::set<std::string> described, served;
+  for (const auto& [path, item] : (*doc)["paths"].items()) {
+    for (const auto& [method, op] : item.items()) {
+      if (method == "parameters" || method == "summary" || method == "description") continue;
+      std::string upper = method;
+      for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      described.insert(upper + " " + path);
+      EXPECT_TRUE(op.contains("responses") && op["responses"].contains("200")) << upper << " " << path;
+      // Every {parameter} of the path is declared, on the operation or the path item.
+      std::size_t at = 0;
+      while ((at = path.find('{', at)) != std::string::npos) {
+        const std::string name = path.substr(at + 1, path.find('}', at) - at - 1);
+        bool declared = false;
+        for (const Json* params : {&op, &item}) {
+          if (!params->contains("parameters")) continue;
+          for (Json p : (*params)["parameters"]) {
+            // "#/components/parameters/NAME" references resolve within the document.
+            const std::string ref = p.value("$ref", "");
+            if (ref.rfind("#/components/parameters/", 0) == 0) p = (*doc)["components"]["parameters"][ref.substr(24)];
+            declared |= p.value("name", "") == name && p.value("in", "") == "path" && p.value("required", false);
+          }
+        }
+        EXPECT_TRUE(declared) << upper << " " << path << ": path parameter " << name << " not declared";
+        ++at;
+      }
+    }
+  }
+  for (const RouteEntry& e : RouteTable()) served.insert(std::string(e.method) + " " + std::string(e.pattern));
+  for (const auto& r : served) EXPECT_TRUE(described.count(r)) << r << " is served but not in docs/openapi.json";
+  for (const auto& r : described) EXPECT_TRUE(served.count(r)) << r << " is in docs/openapi.json but not served";
 }
 
 }  // namespace

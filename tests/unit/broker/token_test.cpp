@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/ed25519.h"
+#include "core/encoding.h"
 #include "tests/support/matchers.h"
 
 namespace sigil::broker {
@@ -14,7 +15,7 @@ TEST(Token, SignVerifyAndRefusals) {
   TokenBody b{"acme", "dev", "jti1", 100, 400, Bytes(32, 9), "ab", {}};
   b.claims.Set("tee", std::string("dev"));
   b.claims.Set("debug", false);
-  ASSERT_OK_AND_ASSIGN(std::string tok, SignToken(b, kp.seed));
+  ASSERT_OK_AND_ASSIGN(std::string tok, SignToken(b, kp.seed, kp.public_key));
   ASSERT_OK_AND_ASSIGN(TokenBody back, VerifyToken(tok, kp.public_key, 200));
   EXPECT_EQ(back.tenant, "acme");
   EXPECT_EQ(back.tee_public_key, b.tee_public_key);
@@ -26,6 +27,24 @@ TEST(Token, SignVerifyAndRefusals) {
   EXPECT_CODE(VerifyToken(tampered, kp.public_key, 200), Code::kUnauthenticated);
   EXPECT_CODE(VerifyToken("a.b", kp.public_key, 200), Code::kUnauthenticated);
   EXPECT_CODE(VerifyToken("", kp.public_key, 200), Code::kUnauthenticated);
+}
+
+// RFC 8037 appendix A.3: the thumbprint of the Ed25519 key of appendix A.1 is
+// kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k (a worked example in the RFC, so the key id
+// relying parties recompute is the one the broker sends).
+TEST(Token, KeyIdIsTheRfc7638ThumbprintAndNamedInTheHeaderAndKeySet) {
+  ASSERT_OK_AND_ASSIGN(Bytes x, Base64UrlDecode("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"));
+  EXPECT_EQ(TokenKeyId(x), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+  ASSERT_OK_AND_ASSIGN(Ed25519KeyPair kp, Ed25519Generate());
+  TokenBody b{"acme", "dev", "jti1", 100, 400, Bytes(32, 9), "ab", {}};
+  ASSERT_OK_AND_ASSIGN(std::string tok, SignToken(b, kp.seed, kp.public_key));
+  ASSERT_OK_AND_ASSIGN(Bytes header, Base64UrlDecode(tok.substr(0, tok.find('.'))));
+  EXPECT_EQ(ToString(header), R"({"alg":"EdDSA","kid":")" + TokenKeyId(kp.public_key) + R"(","typ":"JWT"})");
+  const Json set = TokenKeySet(kp.public_key);
+  ASSERT_EQ(set["keys"].size(), 1u);
+  EXPECT_EQ(set["keys"][0]["kid"], TokenKeyId(kp.public_key));
+  EXPECT_EQ(set["keys"][0]["x"], Base64UrlEncode(kp.public_key));
+  EXPECT_EQ(set["keys"][0]["crv"], "Ed25519");
 }
 
 }  // namespace

@@ -1,0 +1,134 @@
+#include "broker/http/route_table.h"
+
+#include "broker/api/admin_api.h"
+#include "broker/api/audit_proof_api.h"
+#include "broker/api/workload_api.h"
+#include "broker/keys/token.h"
+#include "broker/tpm/tpm_enrol_api.h"
+#include "core/names.h"
+
+namespace sigil::broker {
+namespace {
+
+// Path segments, empty ones dropped ("//v1/" is "/v1"); the query is not part of the path.
+std::vector<std::string_view> Segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  while (i < path.size()) {
+    const std::size_t j = path.find('/', i);
+    const std::size_t end = j == std::string_view::npos ? path.size() : j;
+    if (end > i) out.push_back(path.substr(i, end - i));
+    i = end + 1;
+  }
+  return out;
+}
+
+std::string BearerToken(const net::HttpRequest& req) {
+  auto it = req.headers.find("authorization");
+  if (it == req.headers.end() || it->second.rfind("Bearer ", 0) != 0) return "";
+  return it->second.substr(7);
+}
+
+using C = const RouteCall&;
+const auto& P(C c, std::size_t i) { return c.params[i]; }
+
+constexpr RouteEntry kRoutes[] = {
+    // Probes and published keys.
+    {"GET", "/healthz", Caller::kAnyone, [](C) -> Result<Json> { return Json{{"status", "ok"}}; }},
+    // Ready means a release could be recorded now: the store is sound, its last write (or write
+    // probe) succeeded and it has room (Store::CheckReady). Answering a read is not enough: a
+    // store on a full or read-only disk reads fine while every release fails closed.
+    {"GET", "/readyz", Caller::kAnyone,
+     [](C c) -> Result<Json> {
+       SIGIL_RETURN_IF_ERROR(c.ctx.store->CheckReady());
+       return Json{{"status", "ready"}};
+     },
+     /*log_refusals=*/false},
+    {"GET", "/.well-known/jwks.json", Caller::kAnyone,
+     [](C c) -> Result<Json> { return TokenKeySet(c.ctx.token_public_key); }},
+
+    // The attestation protocol (docs/protocol.md).
+    {"POST", "/v1/challenge", Caller::kWorkload, [](C c) { return HandleChallenge(c.ctx, c.meta, c.body); }},
+    {"POST", "/v1/attest", Caller::kWorkload, [](C c) { return HandleAttest(c.ctx, c.meta, c.body); }},
+    {"POST", "/v1/release", Caller::kWorkload,
+     [](C c) { return HandleRelease(c.ctx, c.meta, BearerToken(c.req), c.body); }},
+    // EK-based TPM AK enrolment: no admin certificate, the proof is the EK (broker/tpm/tpm_enrol_api.h).
+    {"POST", "/v1/tpm/enrol/start", Caller::kWorkload, [](C c) { return HandleTpmEnrolStart(c.ctx, c.meta, c.body); }},
+    {"POST", "/v1/tpm/enrol/finish", Caller::kWorkload, [](C c) { return HandleTpmEnrolFinish(c.ctx, c.meta, c.body); }},
+
+    // The admin API (docs/protocol.md, "Admin API").
+    {"POST", "/v1/admin/tenants", Caller::kAdmin, [](C c) { return AdminCreateTenant(c.ctx, c.meta, c.body); }},
+    {"GET", "/v1/admin/tenants", Caller::kAdmin, [](C c) { return AdminListTenants(c.ctx); }},
+    {"POST", "/v1/admin/tenants/{tenant}/keys", Caller::kAdmin,
+     [](C c) { return AdminCreateKey(c.ctx, c.meta, P(c, 0), c.body); }},
+    {"GET", "/v1/admin/tenants/{tenant}/keys", Caller::kAdmin, [](C c) { return AdminListKeys(c.ctx, P(c, 0)); }},
+    {"POST", "/v1/admin/tenants/{tenant}/keys/import", Caller::kAdmin,
+     [](C c) { return AdminImportKey(c.ctx, c.meta, P(c, 0), c.body); }},
+    {"GET", "/v1/admin/tenants/{tenant}/keys/{key}/public", Caller::kAdmin,
+     [](C c) { return AdminPublicKey(c.ctx, P(c, 0), P(c, 1)); }},
+    {"POST", "/v1/admin/tenants/{tenant}/keys/{key}/rotate", Caller::kAdmin,
+     [](C c) { return AdminRotateKey(c.ctx, c.meta, P(c, 0), P(c, 1)); }},
+    {"POST", "/v1/admin/tenants/{tenant}/keys/{key}/disable", Caller::kAdmin,
+     [](C c) { return AdminSetKeyEnabled(c.ctx, c.meta, P(c, 0), P(c, 1), false); }},
+    {"POST", "/v1/admin/tenants/{tenant}/keys/{key}/enable", Caller::kAdmin,
+     [](C c) { return AdminSetKeyEnabled(c.ctx, c.meta, P(c, 0), P(c, 1), true); }},
+    {"POST", "/v1/admin/tenants/{tenant}/keys/{key}/destroy", Caller::kAdmin,
+     [](C c) { return AdminDestroyKey(c.ctx, c.meta, P(c, 0), P(c, 1), c.body); }},
+    {"PUT", "/v1/admin/tenants/{tenant}/policy", Caller::kAdmin,
+     [](C c) { return AdminSetPolicy(c.ctx, c.meta, P(c, 0), c.body); }},
+    {"GET", "/v1/admin/tenants/{tenant}/policy", Caller::kAdmin, [](C c) { return AdminGetPolicy(c.ctx, P(c, 0)); }},
+    {"POST", "/v1/admin/tenants/{tenant}/refs", Caller::kAdmin,
+     [](C c) { return AdminAddReference(c.ctx, c.meta, P(c, 0), c.body); }},
+    {"GET", "/v1/admin/tenants/{tenant}/refs", Caller::kAdmin, [](C c) { return AdminListReferences(c.ctx, P(c, 0)); }},
+    {"GET", "/v1/admin/tenants/{tenant}/audit", Caller::kAdmin, [](C c) { return AdminGetAudit(c.ctx, P(c, 0)); }},
+    {"POST", "/v1/admin/tenants/{tenant}/audit/query", Caller::kAdmin,
+     [](C c) { return AdminQueryAudit(c.ctx, P(c, 0), c.body); }},
+    {"POST", "/v1/admin/tenants/{tenant}/audit/proof", Caller::kAdmin,
+     [](C c) { return AdminAuditProof(c.ctx, P(c, 0), c.body); }},
+    {"POST", "/v1/admin/tenants/{tenant}/tpm-aks", Caller::kAdmin,
+     [](C c) { return AdminRegisterTpmAk(c.ctx, c.meta, P(c, 0), c.body); }},
+    {"GET", "/v1/admin/tenants/{tenant}/tpm-aks", Caller::kAdmin, [](C c) { return AdminListTpmAks(c.ctx, P(c, 0)); }},
+    {"DELETE", "/v1/admin/tenants/{tenant}/tpm-aks/{ak}", Caller::kAdmin,
+     [](C c) { return AdminRemoveTpmAk(c.ctx, c.meta, P(c, 0), P(c, 1)); }},
+    {"POST", "/v1/admin/tenants/{tenant}/tpm-eks", Caller::kAdmin,
+     [](C c) { return AdminRegisterTpmEk(c.ctx, c.meta, P(c, 0), c.body); }},
+    {"GET", "/v1/admin/tenants/{tenant}/tpm-eks", Caller::kAdmin, [](C c) { return AdminListTpmEks(c.ctx, P(c, 0)); }},
+};
+
+}  // namespace
+
+std::span<const RouteEntry> RouteTable() { return kRoutes; }
+
+std::optional<RouteMatch> MatchRoute(std::string_view method, std::string_view path) {
+  const auto got = Segments(path.substr(0, path.find('?')));
+  for (const RouteEntry& e : kRoutes) {
+    if (e.method != method) continue;
+    const auto want = Segments(e.pattern);
+    if (want.size() != got.size()) continue;
+    RouteMatch m{&e, {}};
+    bool same = true;
+    for (std::size_t i = 0; i < want.size() && same; ++i) {
+      if (want[i].front() == '{') {
+        m.params.emplace_back(got[i]);
+      } else {
+        same = want[i] == got[i];
+      }
+    }
+    // A literal segment wins over a parameter: the table lists literal routes before any
+    // parameterised route they could collide with, so the first match is the right one.
+    if (same) return m;
+  }
+  return std::nullopt;
+}
+
+Result<void> CheckPathParams(const RouteMatch& match) {
+  std::size_t i = 0;
+  for (std::string_view seg : Segments(match.entry->pattern)) {
+    if (seg.front() != '{') continue;
+    const std::string what = seg == "{tenant}" ? "tenant in path" : seg == "{key}" ? "key name in path" : "TPM AK id in path";
+    SIGIL_RETURN_IF_ERROR(ValidateName(match.params.at(i++), what));
+  }
+  return Ok();
+}
+
+}  // namespace sigil::broker

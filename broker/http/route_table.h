@@ -1,0 +1,56 @@
+// Every HTTP endpoint of sigild, declared once: method, path pattern, who may call it and the
+// handler. The router matches requests against this table and nothing else; docs/openapi.json is
+// checked against it by a test, so the description and the server cannot drift apart.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "broker/broker_context.h"
+#include "core/json.h"
+#include "net/http_types.h"
+
+namespace sigil::broker {
+
+enum class Caller {
+  kAnyone,    // probes and published public keys: no authentication at all
+  kWorkload,  // the attestation protocol: the proof is in the request (nonce + evidence, the
+              // bearer token, or the TPM EK credential), checked by the handler
+  kAdmin,     // a client certificate from the broker's admin CA with the operator role
+};
+
+// What a handler gets: the request, its parsed JSON body ({} when empty) and the values of the
+// pattern's {parameters}, in order, each already checked with ValidateName.
+struct RouteCall {
+  const BrokerContext& ctx;
+  const RequestMeta& meta;
+  const net::HttpRequest& req;
+  const Json& body;
+  const std::vector<std::string>& params;
+};
+
+struct RouteEntry {
+  std::string_view method;
+  std::string_view pattern;  // "/v1/admin/tenants/{tenant}/keys/{key}/rotate"
+  Caller caller;
+  Result<Json> (*handle)(const RouteCall&);
+  bool log_refusals = true;  // false for readiness probes: sigild logs each change of readiness once
+};
+
+std::span<const RouteEntry> RouteTable();
+
+struct RouteMatch {
+  const RouteEntry* entry = nullptr;
+  std::vector<std::string> params;  // not yet validated
+};
+// The entry whose method and pattern match `path` (the target without query), if any.
+std::optional<RouteMatch> MatchRoute(std::string_view method, std::string_view path);
+
+// Each {parameter} of the match through the one name rule (core/names.h) before any handler sees
+// it, so nothing else (store, audit, logs) ever holds an unchecked name from a path.
+Result<void> CheckPathParams(const RouteMatch& match);
+
+}  // namespace sigil::broker
