@@ -98,7 +98,7 @@ Result<const X509*> SelectVek(const SortedCerts& collateral, const std::vector<X
 // Collateral ARKs are only used if they equal a configured anchor (VerifyChain checks it);
 // otherwise the configured ARK for the VCEK's product is used.
 Result<const X509*> SelectArk(const SortedCerts& collateral, const std::vector<X509Ptr>& arks,
-                              Product product) {
+                              Product product, bool vlek) {
   const std::string ark_cn = "ARK-" + std::string(ProductName(product));
   const X509* ark = nullptr;
   const std::vector<X509Ptr>* ark_lists[] = {&collateral.arks, &arks};
@@ -114,7 +114,8 @@ Result<const X509*> SelectArk(const SortedCerts& collateral, const std::vector<X
   }
   if (ark == nullptr) {
     return Fail(Code::kVerificationFailed, "no configured trust anchor " + ark_cn + " for this " +
-                                               std::string(ProductName(product)) + " VCEK");
+                                               std::string(ProductName(product)) +
+                                               (vlek ? " VLEK" : " VCEK"));
   }
   return ark;
 }
@@ -207,7 +208,7 @@ Result<Claims> SnpVerifier::VerifyImpl(const VerifyInput& input, bool check_sign
   SIGIL_ASSIGN_OR_RETURN(const VcekExtensions ext, ReadVcekExtensions(*vek));
   const Product product = *ProductFromName(ext.product_name);
 
-  SIGIL_ASSIGN_OR_RETURN(const X509* ark, SelectArk(collateral, arks_, product));
+  SIGIL_ASSIGN_OR_RETURN(const X509* ark, SelectArk(collateral, arks_, product, report.signing_key == 1));
   const X509* ask = FindBySubjectOf(*vek, {&collateral.asks, &asks_, &imported_asks});
   ChainInput chain{vek, ask, ark, product, report.signing_key == 1, input.now};
   SIGIL_RETURN_IF_ERROR(CheckChain(chain));
