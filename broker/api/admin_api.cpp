@@ -110,8 +110,9 @@ Result<Json> AdminCreateTenant(const BrokerContext& ctx, const RequestMeta& meta
   SIGIL_ASSIGN_OR_RETURN(std::string name, GetString(body, "name", "request"));
   SIGIL_RETURN_IF_ERROR(ValidateName(name, "tenant name"));
   SIGIL_ASSIGN_OR_RETURN(Bytes wrapped, ctx.keys->NewWrappedTenantKek(name));
-  SIGIL_RETURN_IF_ERROR(ctx.store->CreateTenant(name, wrapped));
-  SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, name, "admin.tenant.create", "", 0, "tenant created with a fresh KEK"));
+  // The tenant and its log's genesis record are one store transaction: no tenant without it.
+  SIGIL_RETURN_IF_ERROR(ctx.audit->CreateTenant(
+      name, wrapped, GenesisEvent{meta.request_id, "admin:" + meta.admin_cn, "tenant created with a fresh KEK", meta.client}));
   return Json{{"tenant", name}};
 }
 

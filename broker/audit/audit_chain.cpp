@@ -19,6 +19,8 @@ std::string ChainHash(const std::string& prev_hash_hex, const std::string& canon
   return HexEncode(Sha256(buf));
 }
 
+std::string AuditKeyId(ByteSpan audit_public_key) { return HexEncode(Sha256(audit_public_key)); }
+
 Bytes CheckpointMessage(const std::string& tenant, std::uint64_t seq, const std::string& head, std::int64_t time) {
   std::string m = "sigil/v1/checkpoint";
   m.push_back('\0');
@@ -42,12 +44,33 @@ bool IsHashHex(const std::string& h) {
   return true;
 }
 
+// Record 1 must be the tenant's genesis record, under the pinned audit key; no other may be one.
+std::string CheckGenesis(const Json& record, std::uint64_t seq, const std::string& key_id) {
+  auto action = GetString(record, "action", "record");
+  const bool genesis = action && *action == kGenesisAction;
+  if (seq != 1) {
+    return genesis ? "a second genesis record (the log restarts here: records spliced or the tenant re-created)" : "";
+  }
+  if (!genesis) {
+    const std::string what = action ? "'" + *action + "'" : "no action";
+    std::string problem = "record 1 is not a genesis record (" + what +
+                          "): a tenant's log starts with tenant.genesis, written with the tenant";
+    if (action && *action == "admin.tenant.create") {
+      problem += "; this log was started before genesis records existed and cannot be verified as complete";
+    }
+    return problem;
+  }
+  auto key = GetString(record, "audit_key_id", "record");
+  if (!key || *key != key_id) return "genesis record names another audit key than the pinned one";
+  return "";
+}
+
 // Checks one record at chain position `seq`. `prev` is the stored hash of the record before it,
 // or nullopt when that is unknown (records missing before it, or an unreadable row): then only
 // the record's own content and hash are checked. Returns the problem or "". The problem never
 // quotes record bytes: it is printed to terminals and carried in JSON.
 std::string CheckRecord(const AuditRow& row, std::uint64_t seq, const std::optional<std::string>& prev,
-                        const std::string& tenant) {
+                        const std::string& tenant, const std::string& key_id) {
   if (!row.defect.empty()) return "unreadable: " + row.defect;
   if (auto bad = FindInvalidUtf8(row.record)) {
     return "record is not valid UTF-8 (byte " + std::to_string(*bad) + " of " + std::to_string(row.record.size()) +
@@ -68,7 +91,7 @@ std::string CheckRecord(const AuditRow& row, std::uint64_t seq, const std::optio
   if (prev && *rec_prev != *prev) return "previous-hash link broken (record deleted or reordered)";
   if (!IsHashHex(row.hash)) return "stored hash is not 64 lowercase hex digits (damaged)";
   if (ChainHash(*rec_prev, row.record) != row.hash) return "record hash mismatch (record edited)";
-  return "";
+  return CheckGenesis(j, seq, key_id);
 }
 
 }  // namespace
@@ -87,6 +110,7 @@ void AddProblem(AuditVerifyReport& report, AuditProblem problem) {
 AuditVerifyReport VerifyAuditChain(const std::string& tenant, const std::vector<AuditRow>& rows,
                                    const std::optional<Checkpoint>& checkpoint, ByteSpan audit_public_key) {
   AuditVerifyReport rep;
+  const std::string key_id = AuditKeyId(audit_public_key);
   rep.records = rows.size();
   rep.ok = true;
   auto add = [&](std::optional<std::uint64_t> seq, std::string problem) {
@@ -110,7 +134,7 @@ AuditVerifyReport VerifyAuditChain(const std::string& tenant, const std::vector<
       expected = row.seq;
       prev.reset();
     }
-    std::string problem = CheckRecord(row, expected, prev, tenant);
+    std::string problem = CheckRecord(row, expected, prev, tenant, key_id);
     if (!problem.empty()) add(expected, std::move(problem));
     prev = IsHashHex(row.hash) ? std::optional<std::string>(row.hash) : std::nullopt;
     ++expected;
@@ -131,10 +155,11 @@ AuditVerifyReport VerifyAuditChain(const std::string& tenant, const std::vector<
   } else if (last > 0 && (!prev || *prev != checkpoint->head)) {
     add(std::nullopt, "chain head differs from the signed checkpoint (log rewritten)");
   }
-  // Creating a tenant writes its first record (admin.tenant.create), so a tenant's log is never
-  // empty: an empty one was emptied (with its checkpoint), and must not pass as "nothing happened".
+  // Creating a tenant writes its genesis record in the same transaction, so a tenant's log is
+  // never empty: an empty one was emptied (with its checkpoint), and must not pass as "nothing
+  // happened".
   if (rows.empty() && rep.ok) {
-    add(std::nullopt, "empty log: a tenant's log starts with the record of its creation, so this one was emptied");
+    add(std::nullopt, "empty log: a tenant's log starts with its genesis record, so this one was emptied");
   }
   return rep;
 }

@@ -15,6 +15,15 @@
 namespace sigil::broker {
 
 std::string ZeroHash();  // 64 hex zeros
+
+// Record 1 of every tenant's log: written with the tenant, in the same store transaction
+// (Store::CreateTenant), with its signed checkpoint. Verification requires it, so a log that
+// does not start at the tenant's creation (or was started under another audit key) never
+// verifies. Its fields are those of every record plus "audit_key_id" (AuditKeyId of the key
+// that signs the log); docs/protocol.md "Audit chain".
+inline constexpr char kGenesisAction[] = "tenant.genesis";
+// hex SHA-256 of the raw 32-byte Ed25519 audit public key.
+std::string AuditKeyId(ByteSpan audit_public_key);
 // hex SHA-256(unhex(prev_hash) || record)
 std::string ChainHash(const std::string& prev_hash_hex, const std::string& canonical_record);
 Bytes CheckpointMessage(const std::string& tenant, std::uint64_t seq, const std::string& head, std::int64_t time);

@@ -53,6 +53,32 @@ Result<Checkpoint> SignCheckpoint(const SecretBytes& seed, const std::string& te
 
 }  // namespace
 
+Result<AuditRow> AuditLog::CreateTenant(const std::string& tenant, ByteSpan wrapped_kek, const GenesisEvent& e) {
+  SIGIL_ASSIGN_OR_RETURN(Ed25519KeyPair key, Ed25519FromSeed(seed_.Reveal(SecretAccess::Get())));
+  const std::string key_id = AuditKeyId(key.public_key);
+  const std::int64_t now = now_millis_();
+  auto genesis = [&](const std::optional<AuditRow>& head) -> Result<AuditRow> {
+    // A log left behind by an earlier tenant of this name would put genesis after other records.
+    if (head) {
+      return Fail(Code::kAlreadyExists, "tenant '" + tenant + "' already has audit records; a genesis record must be the first");
+    }
+    Json j{{"seq", 1}, {"time_ms", now}, {"tenant", tenant}, {"request_id", e.request_id}, {"actor", e.actor},
+           {"action", kGenesisAction}, {"decision", "ok"}, {"reason", e.reason}, {"client", e.client},
+           {"audit_key_id", key_id}, {"prev", ZeroHash()}};
+    AuditRow row;
+    row.seq = 1;
+    row.record = CanonicalJson(j);
+    row.hash = ChainHash(ZeroHash(), row.record);
+    return row;
+  };
+  auto r = store_.CreateTenant(tenant, wrapped_kek, genesis,
+                               [&](const AuditRow& newest) { return SignCheckpoint(seed_, tenant, newest, now); });
+  if (!r && r.error().code() != Code::kAlreadyExists) {
+    return Fail(Code::kUnavailable, "audit log unavailable: " + r.error().message());
+  }
+  return r;
+}
+
 Result<AuditRow> AuditLog::Append(const std::string& tenant, const AuditEvent& e) {
   const std::int64_t now = now_millis_();
   auto r = store_.AppendAudit(

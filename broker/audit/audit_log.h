@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "broker/audit/audit_tree.h"
 #include "broker/audit/merkle.h"
 #include "broker/store/store.h"
 #include "core/secret_bytes.h"
@@ -28,9 +29,22 @@ struct AuditEvent {
   std::string detail;     // optional extra (policy trace, ...)
 };
 
+// Who created a tenant, for its genesis record (record 1 of its log).
+struct GenesisEvent {
+  std::string request_id;
+  std::string actor;   // "admin:<cn>"
+  std::string reason;  // e.g. "tenant created with a fresh KEK"
+  std::string client;
+};
+
 class AuditLog {
  public:
   AuditLog(Store& store, SecretBytes signing_seed, std::function<std::int64_t()> now_millis);
+  // Creates the tenant (its wrapped KEK) and its log's genesis record (action tenant.genesis,
+  // seq 1, naming the audit key: audit_chain.h) with the signed checkpoint over it, in one store
+  // transaction (Store::CreateTenant). kAlreadyExists if the tenant exists; kUnavailable (with
+  // the store's reason) if it cannot be written, and then neither exists.
+  Result<AuditRow> CreateTenant(const std::string& tenant, ByteSpan wrapped_kek, const GenesisEvent& event);
   Result<AuditRow> Append(const std::string& tenant, const AuditEvent& event);
   // Consumes a challenge nonce and appends the event `event_for` builds, in one transaction
   // (Store::ConsumeNonceAndAppendAudit): `event_for` learns why the nonce was unusable, if it
@@ -42,11 +56,14 @@ class AuditLog {
   // (broker/audit/audit_tree.h) at `size` with `root`, signed with the audit key under
   // AuditTreeOrigin(tenant), dated now.
   Result<std::string> SignTreeHead(const std::string& tenant, std::uint64_t size, const merkle::Hash& root) const;
+  // The tenants' Merkle trees kept between proofs (audit_tree.h), over this log's store.
+  AuditTreeCache& trees() { return trees_; }
 
  private:
   Store& store_;
   SecretBytes seed_;
   std::function<std::int64_t()> now_millis_;
+  AuditTreeCache trees_{store_};
 };
 
 }  // namespace sigil::broker

@@ -1,5 +1,8 @@
 #include "broker/audit/audit_tree.h"
 
+#include <algorithm>
+#include <cstdint>
+
 namespace sigil::broker {
 
 std::string AuditTreeOrigin(const std::string& tenant) { return "sigil-audit/" + tenant; }
@@ -20,6 +23,82 @@ Result<std::vector<merkle::Hash>> AuditLeafHashes(const std::vector<AuditRow>& r
     leaves.push_back(merkle::LeafHash(AsBytes(row.record)));
   }
   return leaves;
+}
+
+namespace {
+
+Unexpected<Error> Damaged(std::uint64_t seq) {
+  return Fail(Code::kVerificationFailed, "the audit log is damaged at position " + std::to_string(seq) +
+                                             "; no proof can be made over it (run sigil audit verify)");
+}
+
+// Records after_seq+1 .. after_seq+count as the store returns them (seq order).
+Result<std::vector<AuditRow>> ReadRecords(Store& store, const std::string& tenant, std::uint64_t after_seq,
+                                          std::uint64_t count) {
+  AuditQuery q;
+  q.after_seq = after_seq;
+  q.limit = static_cast<std::uint32_t>(std::min<std::uint64_t>(count, UINT32_MAX));
+  return store.QueryAudit(tenant, q);
+}
+
+}  // namespace
+
+Result<const merkle::Tree*> AuditTreeCache::GrownTo(const std::string& tenant, std::uint64_t head) {
+  merkle::Tree& tree = trees_[tenant];
+  if (tree.size() > 0) {
+    // The newest record the tree holds (or record `head`, if the log is now shorter) must still be
+    // the bytes the tree was built from; if not, the store changed under us: start over.
+    const std::uint64_t check = std::min(tree.size(), head);
+    SIGIL_ASSIGN_OR_RETURN(auto rows, ReadRecords(store_, tenant, check - 1, 1));
+    if (rows.size() != 1 || rows[0].seq != check || !rows[0].defect.empty() ||
+        merkle::LeafHash(AsBytes(rows[0].record)) != tree.Leaf(check - 1)) {
+      tree = merkle::Tree();
+    }
+  }
+  while (tree.size() < head) {
+    constexpr std::uint64_t kBatch = 65536;
+    const std::uint64_t from = tree.size();
+    SIGIL_ASSIGN_OR_RETURN(auto rows, ReadRecords(store_, tenant, from, std::min(kBatch, head - from)));
+    if (rows.empty()) return Damaged(from + 1);
+    for (const AuditRow& row : rows) {
+      if (row.seq != tree.size() + 1 || !row.defect.empty()) {
+        tree = merkle::Tree();  // never keep a tree over a log with a hole
+        return Damaged(from + 1);
+      }
+      tree.Append(merkle::LeafHash(AsBytes(row.record)));
+      if (tree.size() == head) break;
+    }
+  }
+  return &tree;
+}
+
+Result<AuditTreeCache::Inclusion> AuditTreeCache::InclusionProof(const std::string& tenant, std::uint64_t head,
+                                                                 std::uint64_t seq, std::uint64_t size) {
+  std::lock_guard lock(mu_);
+  SIGIL_ASSIGN_OR_RETURN(const merkle::Tree* tree, GrownTo(tenant, head));
+  Inclusion out;
+  SIGIL_ASSIGN_OR_RETURN(out.proof, tree->InclusionProof(seq - 1, size));
+  SIGIL_ASSIGN_OR_RETURN(out.root, tree->Root(size));
+  SIGIL_ASSIGN_OR_RETURN(auto rows, ReadRecords(store_, tenant, seq - 1, 1));
+  if (rows.size() != 1 || rows[0].seq != seq) return Damaged(seq);
+  out.record = std::move(rows[0]);
+  return out;
+}
+
+Result<AuditTreeCache::Consistency> AuditTreeCache::ConsistencyProof(const std::string& tenant, std::uint64_t head,
+                                                                     std::uint64_t size1, std::uint64_t size2) {
+  std::lock_guard lock(mu_);
+  SIGIL_ASSIGN_OR_RETURN(const merkle::Tree* tree, GrownTo(tenant, head));
+  Consistency out;
+  SIGIL_ASSIGN_OR_RETURN(out.proof, tree->ConsistencyProof(size1, size2));
+  SIGIL_ASSIGN_OR_RETURN(out.root1, tree->Root(size1));
+  SIGIL_ASSIGN_OR_RETURN(out.root2, tree->Root(size2));
+  return out;
+}
+
+void AuditTreeCache::ClearForTest() {
+  std::lock_guard lock(mu_);
+  trees_.clear();
 }
 
 }  // namespace sigil::broker

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -23,5 +25,48 @@ std::string AuditTreeOrigin(const std::string& tenant);
 // 1..size in order with readable contents (a damaged log has no trustworthy tree: `sigil audit
 // verify` names the damage); kInvalidArgument if size exceeds the rows.
 Result<std::vector<merkle::Hash>> AuditLeafHashes(const std::vector<AuditRow>& rows, std::uint64_t size);
+
+// The tenants' trees kept between proofs (merkle::Tree per tenant), so that a proof over a log of
+// n records costs O(log^2 n) hashes and reads from the store only the record it proves and the
+// records appended since the last proof, instead of every record and O(n) hashes.
+//
+// Built from the store's own records (the first use of a tenant reads them all once) and
+// extended from them; every use re-reads the newest record the tree already holds and starts
+// over from the store if its bytes are no longer those the tree was built from (the store was
+// restored or rewritten under the broker). A record altered in storage after it entered the tree
+// keeps its original leaf hash here: its proof then fails at the verifier, which hashes the
+// stored record it is given (damage is shown, never re-proved). The same refusals as
+// AuditLeafHashes: records not exactly seq 1..size, or unreadable, give kVerificationFailed.
+// Thread-safe: one mutex; proofs of one broker are serialised (each is O(log^2 n) hashes).
+class AuditTreeCache {
+ public:
+  explicit AuditTreeCache(Store& store) : store_(store) {}
+
+  struct Inclusion {
+    AuditRow record;                   // record `seq` as stored
+    merkle::Hash root;                 // of the tree of `size` records
+    std::vector<merkle::Hash> proof;   // PATH(seq - 1, D[size])
+  };
+  // The inclusion proof of record `seq` in the tree of the first `size` records, with the tree
+  // grown to `head` records (the signed chain head's seq; size <= head).
+  Result<Inclusion> InclusionProof(const std::string& tenant, std::uint64_t head, std::uint64_t seq,
+                                   std::uint64_t size);
+  struct Consistency {
+    merkle::Hash root1, root2;
+    std::vector<merkle::Hash> proof;   // PROOF(size1, D[size2])
+  };
+  Result<Consistency> ConsistencyProof(const std::string& tenant, std::uint64_t head, std::uint64_t size1,
+                                       std::uint64_t size2);
+  // Drops every tree (tests; a broker never needs to).
+  void ClearForTest();
+
+ private:
+  // The tenant's tree, holding at least `head` records. Called with mu_ held.
+  Result<const merkle::Tree*> GrownTo(const std::string& tenant, std::uint64_t head);
+
+  Store& store_;
+  std::mutex mu_;
+  std::map<std::string, merkle::Tree> trees_;
+};
 
 }  // namespace sigil::broker

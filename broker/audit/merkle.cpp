@@ -279,4 +279,79 @@ Hash Frontier::Root() const {
   return r;
 }
 
+void Tree::Append(const Hash& leaf_hash) {
+  if (levels_.empty()) levels_.emplace_back();
+  levels_[0].push_back(leaf_hash);
+  // A level that just got an even count completed a pair: its parent goes one level up.
+  for (std::size_t l = 0; levels_[l].size() % 2 == 0; ++l) {
+    if (levels_.size() == l + 1) levels_.emplace_back();
+    const auto& level = levels_[l];
+    levels_[l + 1].push_back(NodeHash(level[level.size() - 2], level[level.size() - 1]));
+  }
+}
+
+// MTH(D[begin:begin+n]). The RFC's recursion only ever asks for a subtree whose size is a power
+// of two at an offset aligned to it (a stored node) or splits it at k, the largest power of two
+// below n: only subtrees on the right edge are hashed here.
+Hash Tree::Mth(std::uint64_t begin, std::uint64_t n) const {
+  if (n == 0) return EmptyRoot();
+  if (std::has_single_bit(n) && begin % n == 0) {
+    const auto level = static_cast<std::size_t>(std::countr_zero(n));
+    return levels_[level][static_cast<std::size_t>(begin >> level)];
+  }
+  const std::uint64_t k = std::bit_floor(n - 1);
+  return NodeHash(Mth(begin, k), Mth(begin + k, n - k));
+}
+
+void Tree::Path(std::uint64_t m, std::uint64_t begin, std::uint64_t n, std::vector<Hash>& out) const {
+  if (n <= 1) return;
+  const std::uint64_t k = std::bit_floor(n - 1);
+  if (m < k) {
+    Path(m, begin, k, out);
+    out.push_back(Mth(begin + k, n - k));
+  } else {
+    Path(m - k, begin + k, n - k, out);
+    out.push_back(Mth(begin, k));
+  }
+}
+
+void Tree::Subproof(std::uint64_t m, std::uint64_t begin, std::uint64_t n, bool b, std::vector<Hash>& out) const {
+  if (m == n) {
+    if (!b) out.push_back(Mth(begin, n));
+    return;
+  }
+  const std::uint64_t k = std::bit_floor(n - 1);
+  if (m <= k) {
+    Subproof(m, begin, k, b, out);
+    out.push_back(Mth(begin + k, n - k));
+  } else {
+    Subproof(m - k, begin + k, n - k, false, out);
+    out.push_back(Mth(begin, k));
+  }
+}
+
+Result<Hash> Tree::Root(std::uint64_t n) const {
+  if (n > size()) return Fail(Code::kInvalidArgument, "no tree of " + Num(n) + " leaves in one of " + Num(size()));
+  return Mth(0, n);
+}
+
+Result<std::vector<Hash>> Tree::InclusionProof(std::uint64_t index, std::uint64_t n) const {
+  if (n > size()) return Fail(Code::kInvalidArgument, "no tree of " + Num(n) + " leaves in one of " + Num(size()));
+  if (index >= n) return Fail(Code::kInvalidArgument, "no leaf " + Num(index) + " in a tree of " + Num(n) + " leaves");
+  std::vector<Hash> proof;
+  Path(index, 0, n, proof);
+  return proof;
+}
+
+Result<std::vector<Hash>> Tree::ConsistencyProof(std::uint64_t size1, std::uint64_t size2) const {
+  if (size2 > size()) return Fail(Code::kInvalidArgument, "no tree of " + Num(size2) + " leaves in one of " + Num(size()));
+  if (size1 == 0 || size1 > size2) {
+    return Fail(Code::kInvalidArgument, "no consistency proof from size " + Num(size1) + " to a tree of " + Num(size2) +
+                                            " leaves (RFC 9162 section 2.1.4 needs 0 < m <= n)");
+  }
+  std::vector<Hash> proof;
+  Subproof(size1, 0, size2, true, proof);
+  return proof;
+}
+
 }  // namespace sigil::broker::merkle

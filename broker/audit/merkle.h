@@ -8,7 +8,7 @@
 // take the size and the root from the same signed tree head (a proof for leaf 0 of a 5-leaf tree
 // also verifies as leaf 0 of 6, 7 or 8 leaves against the 5-leaf root).
 //
-// Everything but Frontier is a pure function of its arguments and thread-safe.
+// Everything but Frontier and Tree is a pure function of its arguments and thread-safe.
 #pragma once
 
 #include <cstddef>
@@ -101,6 +101,38 @@ class Frontier {
 
   std::uint64_t size_ = 0;
   std::vector<Hash> nodes_;
+};
+
+// Every node hash of a growing tree: level 0 holds the leaf hashes, level k the roots of its
+// complete perfect subtrees of 2^k leaves (2 hashes of memory per leaf). With them the root, an
+// inclusion proof or a consistency proof over the first `size` leaves, for any size up to
+// size(), costs O(log^2 n) hashes at worst (a perfect subtree is looked up; only the subtrees
+// along the right edge of a tree of that size are hashed), instead of the O(n) of the
+// functions above, with which the results are identical.
+// Not thread-safe: the caller serialises (AuditTreeCache does).
+class Tree {
+ public:
+  Tree() = default;
+
+  // Appends a leaf; amortised one node hash.
+  void Append(const Hash& leaf_hash);
+  std::uint64_t size() const { return levels_.empty() ? 0 : levels_[0].size(); }
+  // Leaf hash `index` (< size()).
+  const Hash& Leaf(std::uint64_t index) const { return levels_[0][static_cast<std::size_t>(index)]; }
+
+  // MTH of the first `size` leaves. kInvalidArgument if size > size().
+  Result<Hash> Root(std::uint64_t size) const;
+  // PATH(index, D[size]): as InclusionProof over the first `size` leaves.
+  Result<std::vector<Hash>> InclusionProof(std::uint64_t index, std::uint64_t size) const;
+  // PROOF(size1, D[size2]): as ConsistencyProof over the first `size2` leaves.
+  Result<std::vector<Hash>> ConsistencyProof(std::uint64_t size1, std::uint64_t size2) const;
+
+ private:
+  Hash Mth(std::uint64_t begin, std::uint64_t n) const;
+  void Path(std::uint64_t m, std::uint64_t begin, std::uint64_t n, std::vector<Hash>& out) const;
+  void Subproof(std::uint64_t m, std::uint64_t begin, std::uint64_t n, bool b, std::vector<Hash>& out) const;
+
+  std::vector<std::vector<Hash>> levels_;
 };
 
 }  // namespace sigil::broker::merkle

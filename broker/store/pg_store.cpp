@@ -242,12 +242,19 @@ class PostgresStore final : public Store {
  public:
   PostgresStore(const std::string& url, std::string where) : health_(std::move(where)), pool_(url) {}
 
-  Result<void> CreateTenant(const std::string& tenant, ByteSpan kek) override {
-    return WithConn([&](Conn& c) -> Result<void> {
+  // The tenant row, record 1 and its checkpoint in one transaction (AppendOn takes the tenant's
+  // chain lock, as every append does).
+  Result<AuditRow> CreateTenant(const std::string& tenant, ByteSpan kek, const AuditMaker& genesis,
+                                const CheckpointSigner& sign) override {
+    return InTransaction([&](Conn& c) -> Result<AuditRow> {
       Outcome o = c.Exec("INSERT INTO tenants(name, kek, created_at) VALUES($1,$2,$3)",
                          Params().Text(tenant).Blob(kek).Int(Seconds(std::chrono::system_clock::now())));
+      last_failure_retry_ = o.failure == Failure::kRetry;
       if (o.failure == Failure::kDuplicate) return Fail(Code::kAlreadyExists, "tenant '" + tenant + "' already exists");
-      return Committed(o);
+      if (!o.ok()) return Fail(Code::kUnavailable, health_.Note(o));
+      auto g = AppendOn(c, tenant, genesis, sign);
+      if (!g) return GenesisNotWritten(g.error());
+      return g;
     });
   }
 

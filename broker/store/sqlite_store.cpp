@@ -137,15 +137,24 @@ class SqliteStore final : public Store {
       : health_(std::move(health)), db_(std::move(db)),
         group_([this](const std::vector<GroupCommit<SqliteStore>::Write*>& batch) { RunBatch(batch); }) {}
 
-  Result<void> CreateTenant(const std::string& tenant, ByteSpan kek) override {
-    std::lock_guard lock(mu_);
-    SIGIL_RETURN_IF_ERROR(Usable());
-    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("INSERT INTO tenants(name, kek, created_at) VALUES(?,?,?)"));
-    auto r = s.Bind(1, tenant).Bind(2, kek).Bind(3, Seconds(std::chrono::system_clock::now())).Run();
-    if (!r && r.error().code() == Code::kAlreadyExists) {
-      return Fail(Code::kAlreadyExists, "tenant '" + tenant + "' already exists");
-    }
-    return r;
+  // Through group commit like every append: the tenant row, record 1 and the checkpoint over it
+  // are written in the batch's transaction (the checkpoint at its end), so they commit together.
+  Result<AuditRow> CreateTenant(const std::string& tenant, ByteSpan kek, const AuditMaker& genesis,
+                                const CheckpointSigner& sign) override {
+    std::optional<AuditRow> row;
+    SIGIL_RETURN_IF_ERROR(group_.Submit([&](SqliteStore&) -> Result<void> {
+      SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("INSERT INTO tenants(name, kek, created_at) VALUES(?,?,?)"));
+      auto r = s.Bind(1, tenant).Bind(2, kek).Bind(3, Seconds(std::chrono::system_clock::now())).Run();
+      if (!r && r.error().code() == Code::kAlreadyExists) {
+        return Fail(Code::kAlreadyExists, "tenant '" + tenant + "' already exists");
+      }
+      if (!r) return std::move(r).error();
+      auto g = AppendLocked(tenant, genesis, sign);
+      if (!g) return GenesisNotWritten(g.error());
+      row = std::move(*g);
+      return Ok();
+    }));
+    return std::move(*row);
   }
 
   Result<Bytes> GetTenantKek(const std::string& tenant) override {

@@ -69,6 +69,14 @@ struct AuditRow {
   std::string defect;     // empty, or why the row is not as the broker wrote it
 };
 
+// A tenant's genesis record could not be written (Store::CreateTenant): kAlreadyExists is kept
+// for the tenant itself, so a conflict on the audit rows (records left under the name, a
+// constraint) says "unavailable" with its cause.
+inline Error GenesisNotWritten(const Error& e) {
+  if (e.code() != Code::kAlreadyExists) return e;
+  return Error(Code::kUnavailable, "genesis record not written: " + e.message());
+}
+
 // Why a key version cannot be used, for release (workload_api) and admin refusals alike. The
 // message starts with a stable tag, "key_disabled:" or "key_destroyed:", that clients, tests and
 // audit readers match on (docs/protocol.md); the code is kPermissionDenied for both.
@@ -119,7 +127,18 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  virtual Result<void> CreateTenant(const std::string& tenant, ByteSpan wrapped_kek) = 0;  // kAlreadyExists
+  // Builds an audit record on the tenant's current head (none for an empty log).
+  using AuditMaker = std::function<Result<AuditRow>(const std::optional<AuditRow>& head)>;
+  // Signs the checkpoint over the newest record a commit appended to a tenant's log.
+  using CheckpointSigner = std::function<Result<Checkpoint>(const AuditRow& newest)>;
+
+  // Creates the tenant and starts its audit log, in one transaction: the tenant row, record 1
+  // (`genesis` is called with no head and must build it; AuditLog::CreateTenant writes the
+  // tenant.genesis record) and the checkpoint `sign` makes over it. Either all three are
+  // committed or none is, so no tenant exists without the record that starts its log.
+  // kAlreadyExists if the tenant exists; a `genesis` or `sign` failure writes nothing.
+  virtual Result<AuditRow> CreateTenant(const std::string& tenant, ByteSpan wrapped_kek,
+                                        const AuditMaker& genesis, const CheckpointSigner& sign) = 0;
   virtual Result<Bytes> GetTenantKek(const std::string& tenant) = 0;                      // kNotFound
   virtual Result<std::vector<std::string>> ListTenants() = 0;
 
@@ -178,8 +197,6 @@ class Store {
   // over that tenant's newest record in the commit (the SQLite store commits concurrent appends
   // together, so one signature covers the batch), so the stored checkpoint always covers the
   // stored head.
-  using AuditMaker = std::function<Result<AuditRow>(const std::optional<AuditRow>& head)>;
-  using CheckpointSigner = std::function<Result<Checkpoint>(const AuditRow& newest)>;
   virtual Result<AuditRow> AppendAudit(const std::string& tenant, const AuditMaker& make,
                                        const CheckpointSigner& sign) = 0;
   // Consumes a challenge nonce (ConsumeNonce's semantics) and appends the attest's audit record

@@ -88,7 +88,10 @@ class AuthenticatedStore final : public Store {
  public:
   AuthenticatedStore(std::unique_ptr<Store> inner, RowMac mac) : inner_(std::move(inner)), mac_(std::move(mac)) {}
 
-  Result<void> CreateTenant(const std::string& t, ByteSpan kek) override { return inner_->CreateTenant(t, kek); }
+  Result<AuditRow> CreateTenant(const std::string& t, ByteSpan kek, const AuditMaker& genesis,
+                                const CheckpointSigner& sign) override {
+    return inner_->CreateTenant(t, kek, genesis, sign);
+  }
   Result<Bytes> GetTenantKek(const std::string& t) override { return inner_->GetTenantKek(t); }
   Result<std::vector<std::string>> ListTenants() override { return inner_->ListTenants(); }
 

@@ -25,7 +25,8 @@ class AuditDamage : public AuditedStoreTest {
  protected:
   void SetUp() override {
     AuditedStoreTest::SetUp();
-    for (int i = 0; i < 6; ++i) {
+    StartLog("acme");  // record 1
+    for (int i = 1; i < 6; ++i) {
       AuditEvent ev{"req" + std::to_string(i), "admin:test", "admin.test", "k", 1, "ok", "reason", "", "127.0.0.1", "", ""};
       ASSERT_OK(audit_->Append("acme", ev));
     }

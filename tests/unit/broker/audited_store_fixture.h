@@ -26,6 +26,12 @@ class AuditedStoreTest : public ::testing::Test {
     audit_ = std::make_unique<AuditLog>(*store_, std::move(kp->seed), [this] { return ++clock_; });
   }
 
+  // Creates `tenant` with its genesis record, as the admin API does (AuditLog::CreateTenant).
+  void StartLog(const std::string& tenant) {
+    auto r = audit_->CreateTenant(tenant, Bytes{1}, GenesisEvent{"genesis", "admin:test", "tenant created", "127.0.0.1"});
+    ASSERT_TRUE(r.has_value()) << r.error().message();
+  }
+
   StoreHarness harness_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<AuditLog> audit_;

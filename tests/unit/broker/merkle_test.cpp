@@ -581,5 +581,57 @@ TEST(MerkleFrontier, CreateRefusesANodeCountThatDoesNotMatchTheSize) {
   EXPECT_EQ(full.nodes().size(), 64u);
 }
 
+// The stored-node Tree gives exactly what the O(n) functions give, for every tree size up to
+// 100, every leaf and every consistency pair, and for random queries on a tree of 5000 leaves.
+TEST(MerkleTree, EqualsTheLinearComputationForEverySizeLeafAndPair) {
+  std::vector<Hash> leaves;
+  Tree tree;
+  for (std::uint64_t n = 1; n <= 100; ++n) {
+    leaves.push_back(LeafHash(AsBytes("leaf " + std::to_string(n))));
+    tree.Append(leaves.back());
+    ASSERT_EQ(tree.size(), n);
+    for (std::uint64_t size = 1; size <= n; ++size) {
+      const auto prefix = std::span<const Hash>(leaves).first(static_cast<std::size_t>(size));
+      ASSERT_OK_AND_ASSIGN(Hash root, tree.Root(size));
+      ASSERT_EQ(root, Root(prefix)) << "size " << size;
+      for (std::uint64_t i = 0; i < size; ++i) {
+        ASSERT_OK_AND_ASSIGN(auto fast, tree.InclusionProof(i, size));
+        ASSERT_OK_AND_ASSIGN(auto slow, InclusionProof(prefix, i));
+        ASSERT_EQ(fast, slow) << "leaf " << i << " size " << size;
+        ASSERT_OK_AND_ASSIGN(auto fast_c, tree.ConsistencyProof(i + 1, size));
+        ASSERT_OK_AND_ASSIGN(auto slow_c, ConsistencyProof(prefix, i + 1));
+        ASSERT_EQ(fast_c, slow_c) << "from " << i + 1 << " to " << size;
+      }
+    }
+  }
+  EXPECT_CODE(tree.Root(101), Code::kInvalidArgument);
+  EXPECT_CODE(tree.InclusionProof(100, 100), Code::kInvalidArgument);
+  EXPECT_CODE(tree.InclusionProof(0, 101), Code::kInvalidArgument);
+  EXPECT_CODE(tree.ConsistencyProof(0, 10), Code::kInvalidArgument);
+  EXPECT_CODE(tree.ConsistencyProof(11, 10), Code::kInvalidArgument);
+  for (std::uint64_t n = 101; n <= 5000; ++n) {
+    leaves.push_back(LeafHash(AsBytes("leaf " + std::to_string(n))));
+    tree.Append(leaves.back());
+  }
+  std::uint64_t x = 12345;
+  auto next = [&](std::uint64_t below) {  // a fixed LCG: reproducible queries
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (x >> 33) % below;
+  };
+  for (int q = 0; q < 300; ++q) {
+    const std::uint64_t size = 1 + next(5000);
+    const std::uint64_t i = next(size);
+    const auto prefix = std::span<const Hash>(leaves).first(static_cast<std::size_t>(size));
+    ASSERT_OK_AND_ASSIGN(auto fast, tree.InclusionProof(i, size));
+    ASSERT_OK_AND_ASSIGN(auto slow, InclusionProof(prefix, i));
+    ASSERT_EQ(fast, slow);
+    ASSERT_OK_AND_ASSIGN(Hash root, tree.Root(size));
+    EXPECT_OK(VerifyInclusion(i, size, leaves[static_cast<std::size_t>(i)], fast, root));
+    ASSERT_OK_AND_ASSIGN(auto fast_c, tree.ConsistencyProof(i + 1, size));
+    ASSERT_OK_AND_ASSIGN(auto slow_c, ConsistencyProof(prefix, i + 1));
+    ASSERT_EQ(fast_c, slow_c);
+  }
+}
+
 }  // namespace
 }  // namespace sigil::broker::merkle

@@ -10,6 +10,7 @@
 #include "broker/store/sqlite_store.h"
 #include "tests/support/matchers.h"
 #include "tests/support/temp_dir.h"
+#include "tests/unit/broker/store_harness.h"
 
 namespace sigil::broker {
 namespace {
@@ -20,7 +21,7 @@ constexpr char kPolicy[] = R"({"version":1,"rules":[{"name":"r","keys":["*"],
 TEST(PolicyCache, ConcurrentRequestsParseANewVersionOnce) {
   testing::TempDir dir;
   ASSERT_OK_AND_ASSIGN(auto store, OpenSqliteStore(dir.File("s.db"), StoreOpen::kCreate));
-  ASSERT_OK(store->CreateTenant("acme", Bytes(40, 7)));
+  ASSERT_OK(CreateTenantForTest(*store, "acme", Bytes(40, 7)));
   ASSERT_OK(store->PutPolicy("acme", kPolicy));
   PolicyCache cache;
   std::vector<std::thread> threads;
@@ -47,7 +48,7 @@ TEST(PolicyCache, ConcurrentRequestsParseANewVersionOnce) {
 TEST(PolicyCache, PutSuppliesTheVersionPolicySetValidated) {
   testing::TempDir dir;
   ASSERT_OK_AND_ASSIGN(auto store, OpenSqliteStore(dir.File("s.db"), StoreOpen::kCreate));
-  ASSERT_OK(store->CreateTenant("acme", Bytes(40, 7)));
+  ASSERT_OK(CreateTenantForTest(*store, "acme", Bytes(40, 7)));
   ASSERT_OK(store->PutPolicy("acme", kPolicy));
   ASSERT_OK_AND_ASSIGN(auto stored, store->GetPolicy("acme"));
   ASSERT_OK_AND_ASSIGN(policy::Policy parsed, policy::ParsePolicy(kPolicy, "set"));

@@ -9,9 +9,11 @@
 
 #include "broker/audit/audit_chain.h"
 #include "broker/audit/audit_log.h"
+#include "broker/audit/audit_tree.h"
 #include "broker/keys/key_wrap.h"
 #include "broker/keys/root_key.h"
 #include "core/ed25519.h"
+#include "core/json.h"
 #include "tests/support/matchers.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/broker/audited_store_fixture.h"
@@ -21,7 +23,9 @@ namespace {
 
 class StoreTest : public AuditedStoreTest {
  protected:
+  // n records after the tenant's genesis record (written first if the log has none).
   void AppendN(const std::string& tenant, int n) {
+    if (auto rows = store_->ListAudit(tenant); rows && rows->empty()) StartLog(tenant);
     for (int i = 0; i < n; ++i) {
       AuditEvent ev{"req" + std::to_string(i), "admin:test", "admin.test", "k", 1, "ok", "reason", "", "127.0.0.1", "", ""};
       ASSERT_OK(audit_->Append(tenant, ev));
@@ -40,8 +44,11 @@ class StoreTest : public AuditedStoreTest {
 };
 
 TEST_F(StoreTest, TenantsKeysPoliciesRefs) {
-  EXPECT_OK(store_->CreateTenant("acme", Bytes{1, 2, 3}));
-  EXPECT_CODE(store_->CreateTenant("acme", Bytes{1}), Code::kAlreadyExists);
+  const GenesisEvent by{"r1", "admin:test", "tenant created", "127.0.0.1"};
+  EXPECT_OK(audit_->CreateTenant("acme", Bytes{1, 2, 3}, by));
+  EXPECT_CODE(audit_->CreateTenant("acme", Bytes{1}, by), Code::kAlreadyExists);
+  ASSERT_OK_AND_ASSIGN(Bytes kek, store_->GetTenantKek("acme"));
+  EXPECT_EQ(kek, (Bytes{1, 2, 3}));
   EXPECT_CODE(store_->GetTenantKek("nope"), Code::kNotFound);
   KeyVersionRow k{"acme", "m", "model-weights", 1, "enabled", Bytes(32, 1), Bytes(60, 2), 5};
   EXPECT_OK(store_->PutKeyVersion(k));
@@ -97,7 +104,7 @@ TEST_F(StoreTest, AuditChainVerifies) {
   AppendN("other", 2);
   auto r = VerifyNow("acme");
   EXPECT_TRUE(r.ok) << r.problem;
-  EXPECT_EQ(r.records, 5u);
+  EXPECT_EQ(r.records, 6u);  // genesis and five
 }
 
 TEST_F(StoreTest, EditedRecordIsNamed) {
@@ -168,6 +175,7 @@ TEST_F(StoreTest, ForgedCheckpointIsRefused) {
 // one linear, verifiable sequence.
 TEST_F(StoreTest, ConcurrentAppendsEachGetTheirOwnOutcomeAndOneChain) {
   constexpr int kThreads = 8, kEach = 25;
+  StartLog("acme");
   std::atomic<int> ok{0}, refused{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
@@ -191,7 +199,7 @@ TEST_F(StoreTest, ConcurrentAppendsEachGetTheirOwnOutcomeAndOneChain) {
   EXPECT_EQ(ok.load(), kThreads * kEach - refused.load());
   auto r = VerifyNow("acme");
   EXPECT_TRUE(r.ok) << r.problem;
-  EXPECT_EQ(r.records, static_cast<std::uint64_t>(ok.load()));
+  EXPECT_EQ(r.records, 1u + static_cast<std::uint64_t>(ok.load()));
 }
 
 // Appends that share a commit share one checkpoint signature (SQLite group commit: the first
@@ -258,7 +266,126 @@ TEST_F(StoreTest, AppendFailsClosedWhenTheStoreRefusesWrites) {
   EXPECT_CODE(audit_->Append("acme", ev), Code::kUnavailable);
   auto r = VerifyNow("acme");
   EXPECT_TRUE(r.ok) << r.problem;  // nothing partial was written
+  EXPECT_EQ(r.records, 2u);
+  // Nor is a tenant created without its genesis record: the tenant row goes back with it.
+  EXPECT_CODE(audit_->CreateTenant("bob", Bytes{2}, GenesisEvent{"r", "admin:test", "created", ""}), Code::kUnavailable);
+  EXPECT_CODE(store_->GetTenantKek("bob"), Code::kNotFound);
+  ASSERT_OK_AND_ASSIGN(auto bob, store_->ListAudit("bob"));
+  EXPECT_TRUE(bob.empty());
+}
+
+// Record 1 of a tenant's log is its genesis record, written with the tenant row and the signed
+// checkpoint over it in one transaction.
+TEST_F(StoreTest, CreatingATenantWritesItsSignedGenesisRecord) {
+  ASSERT_OK_AND_ASSIGN(AuditRow g, audit_->CreateTenant("acme", Bytes{7}, GenesisEvent{"req-1", "admin:alice", "tenant created", "10.0.0.1"}));
+  EXPECT_EQ(g.seq, 1u);
+  ASSERT_OK_AND_ASSIGN(Json j, ParseJson(g.record, "record"));
+  EXPECT_EQ(j["action"], "tenant.genesis");
+  EXPECT_EQ(j["tenant"], "acme");
+  EXPECT_EQ(j["actor"], "admin:alice");
+  EXPECT_EQ(j["audit_key_id"], AuditKeyId(pub_));
+  EXPECT_EQ(j["prev"], ZeroHash());
+  EXPECT_EQ(j["time_ms"], clock_);
+  ASSERT_OK_AND_ASSIGN(auto cp, store_->GetCheckpoint("acme"));
+  ASSERT_TRUE(cp.has_value());
+  EXPECT_EQ(cp->seq, 1u);
+  EXPECT_EQ(cp->head, g.hash);
+  auto r = VerifyNow("acme");
+  EXPECT_TRUE(r.ok) << r.problem;
   EXPECT_EQ(r.records, 1u);
+}
+
+// Whatever part fails (the record, its checkpoint's signature, or the tenant row itself),
+// neither the tenant nor any record is left behind: no tenant without a genesis record.
+TEST_F(StoreTest, TenantAndGenesisAreOneTransaction) {
+  auto good = [](const std::optional<AuditRow>&) -> Result<AuditRow> {
+    return AuditRow{1, R"({"action":"tenant.genesis"})", std::string(64, '0'), ""};
+  };
+  auto bad_record = [](const std::optional<AuditRow>&) -> Result<AuditRow> {
+    return Fail(Code::kInternal, "no record");
+  };
+  Store::CheckpointSigner bad_sign = [](const AuditRow&) -> Result<Checkpoint> {
+    return Fail(Code::kInternal, "no signature");
+  };
+  EXPECT_CODE(store_->CreateTenant("t1", Bytes{1}, bad_record, PlaceholderCheckpoints()), Code::kInternal);
+  EXPECT_CODE(store_->CreateTenant("t1", Bytes{1}, good, bad_sign), Code::kInternal);
+  EXPECT_CODE(store_->GetTenantKek("t1"), Code::kNotFound);
+  ASSERT_OK_AND_ASSIGN(auto rows, store_->ListAudit("t1"));
+  EXPECT_TRUE(rows.empty());
+  ASSERT_OK_AND_ASSIGN(auto cp, store_->GetCheckpoint("t1"));
+  EXPECT_FALSE(cp.has_value());
+  // A second creation of an existing tenant writes no record either.
+  ASSERT_OK(store_->CreateTenant("t1", Bytes{1}, good, PlaceholderCheckpoints()));
+  EXPECT_CODE(store_->CreateTenant("t1", Bytes{2}, good, PlaceholderCheckpoints()), Code::kAlreadyExists);
+  ASSERT_OK_AND_ASSIGN(rows, store_->ListAudit("t1"));
+  EXPECT_EQ(rows.size(), 1u);
+  // Records left under a tenant name (no tenant row) are not silently continued by a genesis.
+  AuditEvent ev{"r", "admin:test", "admin.test", "", 0, "ok", "", "", "", "", ""};
+  ASSERT_OK(audit_->Append("t2", ev));
+  EXPECT_CODE(audit_->CreateTenant("t2", Bytes{1}, GenesisEvent{"r", "admin:test", "created", ""}), Code::kUnavailable);
+  EXPECT_CODE(store_->GetTenantKek("t2"), Code::kNotFound);
+}
+
+// A log that does not start with the tenant's genesis record does not verify, whatever else is
+// intact: one written without it, and one started before genesis records existed.
+TEST_F(StoreTest, ALogWithoutGenesisDoesNotVerify) {
+  AuditEvent ev{"r", "admin:test", "admin.test", "k", 1, "ok", "", "", "", "", ""};
+  ASSERT_OK(audit_->Append("nogenesis", ev));
+  ASSERT_OK(audit_->Append("nogenesis", ev));
+  auto r = VerifyNow("nogenesis");
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.first_bad_seq, std::optional<std::uint64_t>(1));
+  EXPECT_NE(r.problem.find("not a genesis record"), std::string::npos) << r.problem;
+  AuditEvent legacy{"r", "admin:alice", "admin.tenant.create", "", 0, "ok", "tenant created", "", "", "", ""};
+  ASSERT_OK(audit_->Append("legacy", legacy));
+  r = VerifyNow("legacy");
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.problem.find("started before genesis records"), std::string::npos) << r.problem;
+  // A genesis record further down the log (a log spliced onto another) is named too.
+  StartLog("acme");
+  AuditEvent again{"r", "admin:test", "tenant.genesis", "", 0, "ok", "", "", "", "", ""};
+  ASSERT_OK(audit_->Append("acme", again));
+  r = VerifyNow("acme");
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.first_bad_seq, std::optional<std::uint64_t>(2));
+  EXPECT_NE(r.problem.find("second genesis"), std::string::npos) << r.problem;
+}
+
+// The cached trees (audit_tree.h) prove what the O(n) computation over all stored records
+// proves, as the log grows, and start over when the records they were built from change.
+TEST_F(StoreTest, CachedTreeProofsEqualTheLinearOnesAndFollowTheStore) {
+  AppendN("acme", 20);
+  AuditTreeCache cache(*store_);
+  auto check_all = [&](std::uint64_t head) {
+    ASSERT_OK_AND_ASSIGN(auto rows, store_->ListAudit("acme"));
+    ASSERT_OK_AND_ASSIGN(auto leaves, AuditLeafHashes(rows, head));
+    for (std::uint64_t size = 1; size <= head; ++size) {
+      const auto prefix = std::span<const merkle::Hash>(leaves).first(static_cast<std::size_t>(size));
+      for (std::uint64_t seq = 1; seq <= size; ++seq) {
+        ASSERT_OK_AND_ASSIGN(auto got, cache.InclusionProof("acme", head, seq, size));
+        ASSERT_OK_AND_ASSIGN(auto want, merkle::InclusionProof(prefix, seq - 1));
+        ASSERT_EQ(got.proof, want) << seq << " in " << size;
+        ASSERT_EQ(got.root, merkle::Root(prefix));
+        ASSERT_EQ(got.record.record, rows[static_cast<std::size_t>(seq - 1)].record);
+        ASSERT_OK_AND_ASSIGN(auto c, cache.ConsistencyProof("acme", head, seq, size));
+        ASSERT_OK_AND_ASSIGN(auto want_c, merkle::ConsistencyProof(prefix, seq));
+        ASSERT_EQ(c.proof, want_c);
+      }
+    }
+  };
+  check_all(21);
+  AppendN("acme", 13);
+  check_all(34);
+  // The newest record the tree holds is rewritten under it: the tree is rebuilt from the store.
+  Tamper("UPDATE audit SET record='{\"edited\":1}' WHERE tenant='acme' AND seq=34");
+  check_all(34);
+  // A hole in the log: the deleted record has no proof; a tree built now (a restarted broker)
+  // gives none at all, as over the full listing. A tree built before keeps the leaves it read
+  // (the records the signed roots cover): `sigil audit verify` names the hole.
+  Tamper("DELETE FROM audit WHERE tenant='acme' AND seq=5");
+  EXPECT_CODE(cache.InclusionProof("acme", 34, 5, 34), Code::kVerificationFailed);
+  AuditTreeCache fresh(*store_);
+  EXPECT_CODE(fresh.InclusionProof("acme", 34, 1, 34), Code::kVerificationFailed);
 }
 
 }  // namespace

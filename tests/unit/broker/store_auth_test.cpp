@@ -22,7 +22,7 @@ class StoreAuthTest : public ::testing::Test {
     auto store = AuthenticateStore(std::move(*backend), *root_);
     ASSERT_TRUE(store.has_value());
     store_ = std::move(*store);
-    ASSERT_OK(store_->CreateTenant("acme", Bytes{1}));
+    ASSERT_OK(CreateTenantForTest(*store_, "acme", Bytes{1}));
     ASSERT_OK(store_->PutKeyVersion(KeyVersionRow{"acme", "m", "model-weights", 1, "enabled", Bytes(32, 7), Bytes(60, 2), 5}));
     ASSERT_OK(store_->PutPolicy("acme", "{\"v\":1}"));
     ASSERT_OK(store_->AddReference("acme", "engines", "aa"));

@@ -22,6 +22,17 @@ inline Store::CheckpointSigner PlaceholderCheckpoints() {
   return [](const AuditRow& newest) -> Result<Checkpoint> { return Checkpoint{newest.seq, newest.hash, 1, "sig"}; };
 }
 const char* BackendName(StoreBackend b);
+// Store::CreateTenant with a placeholder genesis record (not a real AuditLog one) and the
+// placeholder checkpoint over it, for tests about other rows; AuditLog::CreateTenant writes the
+// real one.
+inline Result<AuditRow> CreateTenantForTest(Store& store, const std::string& tenant, ByteSpan kek) {
+  return store.CreateTenant(
+      tenant, kek,
+      [&](const std::optional<AuditRow>&) -> Result<AuditRow> {
+        return AuditRow{1, R"({"action":"tenant.genesis","seq":1,"tenant":")" + tenant + "\"}", std::string(64, 'a'), ""};
+      },
+      PlaceholderCheckpoints());
+}
 
 class StoreHarness {
  public:

@@ -84,7 +84,7 @@ TEST(StoreIntegrity, ADamagedPageIsRefusedAtOpenNamingTheFileAndTheRecovery) {
   const std::string path = dir.File("store.db");
   {
     ASSERT_OK_AND_ASSIGN(auto store, OpenSqliteStore(path, StoreOpen::kCreate));
-    ASSERT_OK(store->CreateTenant("acme", Bytes{1}));
+    ASSERT_OK(CreateTenantForTest(*store, "acme", Bytes{1}));
     ASSERT_NO_FATAL_FAILURE(FillAudit(*store, "acme", 200));
   }  // closed: WAL checkpointed into the file and removed
   ASSERT_OK(OpenSqliteStore(path));  // sound before the damage
@@ -105,7 +105,7 @@ TEST(StoreIntegrity, CorruptionReportedAtRunTimeFailsClosedForGood) {
   testing::TempDir dir;
   const std::string path = dir.File("store.db");
   ASSERT_OK_AND_ASSIGN(auto store, OpenSqliteStore(path, StoreOpen::kCreate));
-  ASSERT_OK(store->CreateTenant("acme", Bytes{1}));
+  ASSERT_OK(CreateTenantForTest(*store, "acme", Bytes{1}));
   ASSERT_NO_FATAL_FAILURE(FillAudit(*store, "acme", 200));
   ASSERT_OK(store->CheckReady());
   // Someone damages the audit table's root page in the file while the broker runs; a commit by
@@ -123,7 +123,7 @@ TEST(StoreIntegrity, CorruptionReportedAtRunTimeFailsClosedForGood) {
   EXPECT_EQ(append.error().code(), Code::kUnavailable);
   EXPECT_EQ(append.error().message().rfind("store_corrupt:", 0), 0u) << append.error().message();
   // Sticky: tables that still read fine are refused too, and readiness says why.
-  auto tenant = store->CreateTenant("bob", Bytes{2});
+  auto tenant = CreateTenantForTest(*store, "bob", Bytes{2});
   ASSERT_FALSE(tenant.has_value());
   EXPECT_NE(tenant.error().message().find("store_corrupt: the store " + path + " is damaged"), std::string::npos)
       << tenant.error().message();
@@ -159,7 +159,7 @@ TEST(StoreIntegrity, ReadinessFollowsTheLastWriteAndRecovers) {
   testing::TempDir dir;
   const std::string path = dir.File("store.db");
   ASSERT_OK_AND_ASSIGN(auto store, OpenSqliteStore(path, StoreOpen::kCreate));
-  ASSERT_OK(store->CreateTenant("acme", Bytes{1}));
+  ASSERT_OK(CreateTenantForTest(*store, "acme", Bytes{1}));
   ASSERT_OK(store->ProbeWrite());
   ASSERT_OK(store->CheckReady());
   {
@@ -189,7 +189,7 @@ TEST(StoreIntegrity, ReadinessFollowsTheLastWriteAndRecovers) {
   // Space is back: the next probe succeeds and readiness follows; the store was never damaged.
   ASSERT_OK(store->ProbeWrite());
   EXPECT_OK(store->CheckReady());
-  EXPECT_OK(store->CreateTenant("bob", Bytes{2}));
+  EXPECT_OK(CreateTenantForTest(*store, "bob", Bytes{2}));
 }
 
 }  // namespace

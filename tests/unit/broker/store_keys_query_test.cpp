@@ -11,7 +11,7 @@ namespace {
 TEST(StoreKeysAndQueries, DestroyErasesOnlyTheChosenVersions) {
   StoreHarness harness;
   ASSERT_OK_AND_ASSIGN(auto store, harness.Open(StoreOpen::kCreate));
-  ASSERT_OK(store->CreateTenant("t", Bytes{1}));
+  ASSERT_OK(CreateTenantForTest(*store, "t", Bytes{1}));
   for (std::uint32_t v = 1; v <= 3; ++v) {
     ASSERT_OK(store->PutKeyVersion(KeyVersionRow{"t", "k", "dataset", v, "enabled", Bytes{9}, Bytes(40, 0x5a), 1, 0}));
   }

@@ -15,8 +15,8 @@ class TpmAkStoreTest : public ::testing::Test {
     auto s = harness_.Open(StoreOpen::kCreate);
     ASSERT_TRUE(s.has_value()) << s.error().message();
     store_ = std::move(*s);
-    ASSERT_OK(store_->CreateTenant("acme", Bytes{1}));
-    ASSERT_OK(store_->CreateTenant("bob", Bytes{2}));
+    ASSERT_OK(CreateTenantForTest(*store_, "acme", Bytes{1}));
+    ASSERT_OK(CreateTenantForTest(*store_, "bob", Bytes{2}));
   }
   void Reopen() {
     store_.reset();

@@ -26,6 +26,7 @@ class UnauthActivityTest : public AuditedStoreTest {
     for (const auto& r : *rows) {
       auto j = ParseJson(r.record, "record");
       EXPECT_TRUE(j.has_value());
+      if (j && (*j)["action"] == "tenant.genesis") continue;  // record 1, written with the tenant
       out.push_back(*j);
     }
     return out;
@@ -34,6 +35,7 @@ class UnauthActivityTest : public AuditedStoreTest {
 };
 
 TEST_F(UnauthActivityTest, ThousandsOfChallengesCostOneRecordPerInterval) {
+  StartLog("acme");
   UnauthenticatedActivity a(*audit_, seconds(60));
   const auto t0 = std::chrono::system_clock::now();
   for (int i = 0; i < 5000; ++i) {

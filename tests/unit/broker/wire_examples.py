@@ -37,14 +37,17 @@ info = b"\x00".join([b"sigil/v1/release", b"acme", b"model", b"1", artifact_id.e
 show("release info", info)
 show("dek seal info", b"\x00".join([b"sigil/v1/dek", b"acme", b"model", b"1"]))
 
-# 2. Audit chain: two records of tenant acme, then the chain checkpoint over the second.
+# 2. Audit chain: the genesis record of tenant acme and one more, then the chain checkpoint over the second.
 seed = bytes([0x01] * 32)
 sk = Ed25519PrivateKey.from_private_bytes(seed)
 pub = sk.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 print("audit public key:", pub.hex(), "=", b64url(pub))
+audit_key_id = hashlib.sha256(pub).hexdigest()
+print("audit key id:", audit_key_id)
 r1 = canonical({"seq": 1, "time_ms": 1700000000000, "tenant": "acme", "request_id": "0000000000000001",
-                "actor": "admin:alice", "action": "admin.tenant.create", "decision": "ok",
-                "reason": "tenant created", "client": "127.0.0.1", "prev": "0" * 64})
+                "actor": "admin:alice", "action": "tenant.genesis", "decision": "ok",
+                "reason": "tenant created", "client": "127.0.0.1", "audit_key_id": audit_key_id,
+                "prev": "0" * 64})
 h0 = bytes(32)
 h1 = hashlib.sha256(h0 + r1).digest()
 print("record 1:", r1.decode())

@@ -48,23 +48,25 @@ class WireExamplesAudit : public AuditedStoreTest {
     ASSERT_OK_AND_ASSIGN(SecretBytes seed, SecretBytes::CopyFrom(Bytes(32, 0x01)));
     clock_ = 1699999999999;
     audit_ = std::make_unique<AuditLog>(*store_, std::move(seed), [this] { return ++clock_; });
-    ASSERT_OK(audit_->Append("acme", AuditEvent{"0000000000000001", "admin:alice", "admin.tenant.create", "", 0,
-                                                "ok", "tenant created", "", "127.0.0.1", "", ""}));
+    ASSERT_OK(audit_->CreateTenant("acme", Bytes{1},
+                                   GenesisEvent{"0000000000000001", "admin:alice", "tenant created", "127.0.0.1"}));
     ASSERT_OK(audit_->Append("acme", AuditEvent{"0000000000000002", "admin:alice", "admin.key.create", "model", 1,
                                                 "ok", "key created", "", "127.0.0.1", "", ""}));
   }
 };
 
 constexpr const char* kRecord1 =
-    R"({"action":"admin.tenant.create","actor":"admin:alice","client":"127.0.0.1","decision":"ok",)"
+    R"({"action":"tenant.genesis","actor":"admin:alice",)"
+    R"("audit_key_id":"34750f98bd59fcfc946da45aaabe933be154a4b5094e1c4abf42866505f3c97e",)"
+    R"("client":"127.0.0.1","decision":"ok",)"
     R"("prev":"0000000000000000000000000000000000000000000000000000000000000000","reason":"tenant created",)"
     R"("request_id":"0000000000000001","seq":1,"tenant":"acme","time_ms":1700000000000})";
-constexpr const char* kHash1 = "e383fb9248edc4da5eabfd20fa88bcdcc77f2ffbb77b38167759a5de2a346dee";
+constexpr const char* kHash1 = "d3e8198e461ff76381481702e14d5b3bfceb570791123dd206f0e20974abad6a";
 constexpr const char* kRecord2 =
     R"({"action":"admin.key.create","actor":"admin:alice","client":"127.0.0.1","decision":"ok","key":"model",)"
-    R"("prev":"e383fb9248edc4da5eabfd20fa88bcdcc77f2ffbb77b38167759a5de2a346dee","reason":"key created",)"
+    R"("prev":"d3e8198e461ff76381481702e14d5b3bfceb570791123dd206f0e20974abad6a","reason":"key created",)"
     R"("request_id":"0000000000000002","seq":2,"tenant":"acme","time_ms":1700000000001,"version":1})";
-constexpr const char* kHash2 = "5507b68566e4dbedd1369f04f4426c42f0a12836abb8cc176577c3b4df60864c";
+constexpr const char* kHash2 = "75468939010ff35ba5901f8a9e3f6e9a8d2b025e255a5aa0312c08737b5652ea";
 
 TEST_F(WireExamplesAudit, ChainFromItsInitialValue) {
   ASSERT_OK_AND_ASSIGN(auto rows, store_->ListAudit("acme"));
@@ -86,11 +88,11 @@ TEST_F(WireExamplesAudit, ChainCheckpointMessageAndSignature) {
   EXPECT_EQ(cp->head, kHash2);
   EXPECT_EQ(cp->time, 1700000000001);
   EXPECT_EQ(HexEncode(CheckpointMessage("acme", cp->seq, cp->head, cp->time)),
-            "736967696c2f76312f636865636b706f696e740061636d65003200353530376236383536366534646265646431"
-            "333639663034663434323663343266306131323833366162623863633137363537376333623464663630383634"
-            "630031373030303030303030303031");
+            "736967696c2f76312f636865636b706f696e740061636d65003200373534363839333930313066663335626135"
+            "393031663861396533663665396138643262303235653235356135616130333132633038373337623536353265"
+            "610031373030303030303030303031");
   EXPECT_EQ(cp->signature,
-            "Wtlz12nInLuvdW346puhi4nTdGoiAZjkCBnVztpthC6Rr4VWMVodFlZAD_cauDSx80NC835hXSDqqj8mf854Cw");
+            "9WXoDUhnLhzXhy46LNx_M26MYmV_hX6k1a5prZdBFpg2ObkxeRmTkXfavswRpeKVN67KXk_sDyALX2cxQbGnCQ");
   ASSERT_OK_AND_ASSIGN(Ed25519KeyPair pair, Ed25519FromSeed(Bytes(32, 0x01)));
   EXPECT_EQ(Base64UrlEncode(pair.public_key), "iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w");
 }
@@ -99,15 +101,15 @@ TEST_F(WireExamplesAudit, C2spCheckpointNote) {
   ASSERT_OK_AND_ASSIGN(auto rows, store_->ListAudit("acme"));
   ASSERT_OK_AND_ASSIGN(auto leaves, AuditLeafHashes(rows, 2));
   const merkle::Hash root = merkle::Root(leaves);
-  EXPECT_EQ(HexEncode(root), "14cd2aacfc977a7fa1acd2f669214664595a40eda6386836a5cb061f82f81025");
+  EXPECT_EQ(HexEncode(root), "80ffb2c7f0682803a33d966fcf5838441e4c814d65a6fb6635d1d22a70aca0bd");
   ASSERT_OK_AND_ASSIGN(std::string note, audit_->SignTreeHead("acme", 2, root));
   const std::string text =
-      "sigil-audit/acme\n2\nFM0qrPyXen+hrNL2aSFGZFlaQO2mOGg2pcsGH4L4ECU=\ntime 1700000000002\n";
+      "sigil-audit/acme\n2\ngP+yx/BoKAOjPZZvz1g4RB5MgU1lpvtmNdHSKnCsoL0=\ntime 1700000000002\n";
   EXPECT_EQ(HexEncode(AsBytes(text)),
-            "736967696c2d61756469742f61636d650a320a464d307172507958656e2b68724e4c32615346475a466c6151"
-            "4f326d4f4767327063734748344c344543553d0a74696d6520313730303030303030303030320a");
-  EXPECT_EQ(note, text + "\n\xe2\x80\x94 sigil-audit/acme tJo40Ri9li6y6LIwat0qjWDnp8O/Id7xPRoqyGUO/LH8GSJP0dFwwamHcQSb"
-                         "A+hxlWukvJiUuiIj7XcC1NjIv4z8mwc=\n");
+            "736967696c2d61756469742f61636d650a320a67502b79782f426f4b414f6a505a5a767a3167345242354d67"
+            "55316c7076746d4e6448534b6e43736f4c303d0a74696d6520313730303030303030303030320a");
+  EXPECT_EQ(note, text + "\n\xe2\x80\x94 sigil-audit/acme tJo40UilyrkY6L7qIdEkoZLY9H08+4rbQYKTxCb8KGeMqWuJLK5D1kCu"
+                         "Jg/m+5lD6fSIc6nJ9wji3Qqu6v2U3sFlhwM=\n");
   ASSERT_OK_AND_ASSIGN(Ed25519KeyPair pair, Ed25519FromSeed(Bytes(32, 0x01)));
   ASSERT_OK_AND_ASSIGN(tlog::NoteVerifierKey key, tlog::MakeVerifierKey("sigil-audit/acme", pair.public_key));
   EXPECT_EQ(tlog::FormatVerifierKey(key), "sigil-audit/acme+b49a38d1+AYqI4910CfGV/VLbLTy6XXLKZwm/HZQSG/N0iAG0D29c");
