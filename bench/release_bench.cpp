@@ -97,8 +97,10 @@ int main(int argc, char** argv) {
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     FILE* log = std::fopen((dir + "/sigild.log").c_str(), "w");
     if (log) dup2(fileno(log), 2);
+    // Every flow comes from 127.0.0.1: the per-address limits (for many real clients) are off.
     execl((g_bin + "/sigild").c_str(), "sigild", "serve", "--data-dir", data.c_str(), "--port-file",
-          (dir + "/port").c_str(), static_cast<char*>(nullptr));
+          (dir + "/port").c_str(), "--unauth-rate-per-address", "0", "--unauth-rate-per-tenant", "0",
+          static_cast<char*>(nullptr));
     _exit(127);
   }
   std::string port;

@@ -19,6 +19,8 @@ namespace sigil::broker {
 
 class TpmEnrolment;              // broker/tpm/tpm_enrol_api.h
 class UnauthenticatedActivity;   // broker/audit/unauth_activity.h
+class BrokerMetrics;             // broker/broker_metrics.h
+class RateLimiter;               // broker/http/rate_limiter.h
 
 struct BrokerSettings {
   std::chrono::seconds nonce_ttl{60};
@@ -43,6 +45,12 @@ struct BrokerContext {
   TpmEnrolment* tpm_enrol = nullptr;  // EK-based TPM AK enrolment (null: endpoints unavailable)
   // Aggregated audit of challenges and enrolment starts (null: they are not audited at all).
   UnauthenticatedActivity* unauth = nullptr;
+  // Prometheus metrics (null: not collected; GET /metrics answers 503).
+  BrokerMetrics* metrics = nullptr;
+  // Token buckets for the endpoints anyone may call (challenge, attest, TPM enrolment start):
+  // per client address and per tenant named in the body (null: not limited).
+  RateLimiter* rate_by_address = nullptr;
+  RateLimiter* rate_by_tenant = nullptr;
   BrokerSettings settings;
   std::function<std::chrono::system_clock::time_point()> now = [] { return std::chrono::system_clock::now(); };
 };

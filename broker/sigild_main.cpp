@@ -13,6 +13,7 @@
 
 #include "broker/audit/unauth_activity.h"
 #include "broker/data_dir.h"
+#include "broker/http/rate_limiter.h"
 #include "broker/http/router.h"
 #include "broker/store/pg_store.h"
 #include "broker/tpm/tpm_enrol_api.h"
@@ -74,8 +75,18 @@ int RunRecover(const RecoverOptions& o) {
   return 0;
 }
 
+// Self-defence of `sigild serve` (docs/threat-model.md, "Floods"): token buckets on the endpoints
+// anyone may call, and bounds on open connections.
+struct ServeProtection {
+  double rate_per_address = 50;  // requests per second, burst twice that; 0: unlimited
+  double rate_per_tenant = 200;
+  std::size_t max_connections = 1024;
+  std::size_t max_connections_per_address = 64;
+};
+
 int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::string listen,
-             int nonce_ttl, const std::string& port_file, int threads, int handler_threads) {
+             int nonce_ttl, const std::string& port_file, int threads, int handler_threads,
+             const ServeProtection& protection) {
   if (auto h = HardenProcess(); !h) return Die(h.error());
   auto opened = OpenDataDir(data_dir, open_options);
   if (!opened) return Die(opened.error());
@@ -103,9 +114,21 @@ int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::
   const BrokerContext& ctx = b.context;
   net::ServerLimits limits;
   limits.handler_threads = static_cast<std::size_t>(handler_threads);
+  limits.max_connections = protection.max_connections;
+  limits.max_connections_per_address = protection.max_connections_per_address;
+  // At most 65,536 buckets each (a few MiB): a flood of distinct addresses or tenant names is
+  // refused, not remembered (broker/http/rate_limiter.h).
+  RateLimiter by_address({protection.rate_per_address, 2 * protection.rate_per_address}, 65536);
+  RateLimiter by_tenant({protection.rate_per_tenant, 2 * protection.rate_per_tenant}, 65536);
+  b.context.rate_by_address = &by_address;
+  b.context.rate_by_tenant = &by_tenant;
   auto server = net::HttpsServer::Create(io, *tls, host, static_cast<unsigned short>(port), limits,
                                          [&ctx](const net::HttpRequest& r) { return Route(ctx, r); });
   if (!server) return Die(server.error());
+  // GET /metrics reads the open connections at scrape time (set before io.run() serves anything).
+  if (b.metrics) {
+    b.metrics->SetConnectionSource([s = server->get()] { return static_cast<double>(s->open_connections()); });
+  }
   std::string url_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   std::fprintf(stderr, "sigild: listening on https://%s:%u\n", url_host.c_str(), (*server)->port());
   if (port == 0) {
@@ -243,6 +266,7 @@ int main(int argc, char** argv) {
   std::string data_dir, listen, port_file;
   OpenOptions open_options;
   int nonce_ttl = 0, threads = 4, handler_threads = 16;
+  ServeProtection protection;
   auto* cs = app.add_subcommand("serve", "run the broker");
   cs->add_option("--data-dir", data_dir, "data directory made by init")->required();
   cs->add_option("--passphrase-file", open_options.passphrase_file, "root key passphrase file (default: $SIGIL_ROOT_PASSPHRASE)");
@@ -255,6 +279,18 @@ int main(int argc, char** argv) {
   cs->add_option("--handler-threads", handler_threads,
                  "threads that verify evidence and answer requests (they also wait on the store, so more than cores)")
       ->capture_default_str()->check(CLI::Range(1, 256));
+  cs->add_option("--unauth-rate-per-address", protection.rate_per_address,
+                 "challenges, attests and TPM enrolment starts per second from one client address (burst: twice "
+                 "that; 0: unlimited, e.g. behind a proxy that limits)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1e6));
+  cs->add_option("--unauth-rate-per-tenant", protection.rate_per_tenant,
+                 "the same, per tenant named in the request (0: unlimited)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1e6));
+  cs->add_option("--max-connections", protection.max_connections, "open connections in all")
+      ->capture_default_str()->check(CLI::Range(1, 1000000));
+  cs->add_option("--max-connections-per-address", protection.max_connections_per_address,
+                 "open connections from one client address")
+      ->capture_default_str()->check(CLI::Range(1, 1000000));
   cs->add_flag("--tag-existing-rows", open_options.tag_existing_rows,
                "once, after upgrading a store written before rows were authenticated: tag its untagged policies, "
                "references, keys and TPM AKs as they stand (check the store first)");
@@ -277,5 +313,5 @@ int main(int argc, char** argv) {
     return ci->parsed() ? RunInit(init) : RunJoin(init);
   }
   if (cr->parsed()) return RunRecover(recover);
-  return RunServe(data_dir, open_options, listen, nonce_ttl, port_file, threads, handler_threads);
+  return RunServe(data_dir, open_options, listen, nonce_ttl, port_file, threads, handler_threads, protection);
 }

@@ -6,7 +6,8 @@ namespace sigil::cli {
 int ExitCodeFor(Code code) {
   switch (code) {
     case Code::kInvalidArgument: return 2;
-    case Code::kUnavailable: return 3;
+    case Code::kUnavailable:
+    case Code::kRateLimited: return 3;
     case Code::kVerificationFailed: return 4;
     default: return 1;
   }

@@ -17,6 +17,7 @@ std::string_view CodeName(Code code) {
     case Code::kExpired: return "expired";
     case Code::kReplay: return "replay";
     case Code::kUnavailable: return "unavailable";
+    case Code::kRateLimited: return "rate_limited";
     case Code::kInternal: return "internal";
   }
   return "internal";

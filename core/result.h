@@ -24,6 +24,7 @@ enum class Code : std::uint8_t {
   kExpired,             // nonce, token or certificate outside its validity
   kReplay,              // a single-use value was used again
   kUnavailable,         // a dependency (store, audit log, TEE) cannot be reached or written
+  kRateLimited,         // too many requests from this client or for this tenant: retry later
   kInternal,
 };
 

@@ -26,7 +26,8 @@ int Die(const Error& e) {
   std::fprintf(stderr, "sigil-load: error: %s\n", e.message().c_str());
   switch (e.code()) {
     case Code::kInvalidArgument: return 2;
-    case Code::kUnavailable: return 3;
+    case Code::kUnavailable:
+    case Code::kRateLimited: return 3;
     case Code::kPolicyDenied:
     case Code::kPermissionDenied:
     case Code::kVerificationFailed:

@@ -154,6 +154,10 @@ std::string SerializeResponse(const HttpResponse& response, bool keep_alive, boo
   out.append(reason.data(), reason.size());
   out += "\r\nServer: sigild\r\nContent-Type: ";
   out += printable ? std::string_view(response.content_type) : std::string_view("application/octet-stream");
+  if (response.retry_after_seconds > 0) {
+    out += "\r\nRetry-After: ";
+    out += std::to_string(response.retry_after_seconds);
+  }
   out += "\r\nCache-Control: no-store\r\nContent-Length: ";
   out += std::to_string(response.body.size());
   out += keep_alive ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n";

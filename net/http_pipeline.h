@@ -35,6 +35,11 @@ struct ServerLimits {
   // agreement, signing and waits on the store never hold an I/O thread: TLS handshakes, reads and
   // writes of every other connection go on meanwhile. 0 runs the handler on the I/O thread.
   std::size_t handler_threads = 0;
+  // Open connections (TLS handshake included) at once, in all and from one client address; a
+  // connection over either bound is closed as soon as it is accepted, before any TLS work, so
+  // thousands of idle or slow connections cannot take the broker's memory or starve others.
+  std::size_t max_connections = 1024;
+  std::size_t max_connections_per_address = 64;
 };
 
 using Handler = std::function<HttpResponse(const HttpRequest&)>;

@@ -25,6 +25,7 @@ struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  int retry_after_seconds = 0;  // > 0: sent as Retry-After (with 429 and 503)
 };
 
 }  // namespace sigil::net

@@ -39,7 +39,8 @@ Result<Url> ParseHttpsUrl(const std::string& url) {
 
 class HttpsClient::Impl {
  public:
-  Impl(Url url, std::shared_ptr<asio::ssl::context> tls) : url_(std::move(url)), tls_(std::move(tls)) {}
+  Impl(Url url, std::shared_ptr<asio::ssl::context> tls, std::string local_address)
+      : url_(std::move(url)), tls_(std::move(tls)), local_address_(std::move(local_address)) {}
 
   bool connected() const { return stream_.has_value(); }
 
@@ -59,7 +60,22 @@ class HttpsClient::Impl {
     auto results = resolver.resolve(url_.host, url_.port, ec);
     if (ec) return Fail(Code::kUnavailable, "cannot resolve " + url_.host + ": " + ec.message());
     beast::get_lowest_layer(*stream_).expires_after(std::chrono::seconds(30));
-    beast::get_lowest_layer(*stream_).connect(results, ec);
+    if (local_address_.empty()) {
+      beast::get_lowest_layer(*stream_).connect(results, ec);
+    } else {
+      const auto local = asio::ip::make_address(local_address_, ec);
+      if (ec) return Fail(Code::kInvalidArgument, "local address '" + local_address_ + "': " + ec.message());
+      auto& socket = beast::get_lowest_layer(*stream_).socket();
+      ec = asio::error::host_not_found;
+      for (const auto& entry : results) {
+        if (entry.endpoint().protocol() != tcp::endpoint(local, 0).protocol()) continue;
+        socket.close(ec);
+        socket.open(entry.endpoint().protocol(), ec);
+        if (!ec) socket.bind(tcp::endpoint(local, 0), ec);
+        if (!ec) socket.connect(entry.endpoint(), ec);
+        if (!ec) break;
+      }
+    }
     if (ec) {
       return Fail(Code::kUnavailable, "cannot connect to the broker at " + url_.host + ":" + url_.port + ": " +
                                           ec.message() + " (is sigild running and listening there?)");
@@ -100,6 +116,11 @@ class HttpsClient::Impl {
     HttpResponse out;
     out.status = static_cast<int>(res.result_int());
     out.content_type = std::string(res[http::field::content_type]);
+    const auto retry_after = res[http::field::retry_after];
+    if (!retry_after.empty() && retry_after.size() <= 6 &&
+        retry_after.find_first_not_of("0123456789") == beast::string_view::npos) {
+      out.retry_after_seconds = std::stoi(std::string(retry_after));
+    }
     out.body = std::move(res.body());
     if (!res.keep_alive() || write_ec) stream_.reset();
     return out;
@@ -108,6 +129,7 @@ class HttpsClient::Impl {
  private:
   Url url_;
   std::shared_ptr<asio::ssl::context> tls_;
+  std::string local_address_;
   asio::io_context io_;
   std::optional<beast::ssl_stream<beast::tcp_stream>> stream_;
   beast::flat_buffer buffer_;
@@ -116,7 +138,7 @@ class HttpsClient::Impl {
 Result<std::unique_ptr<HttpsClient>> HttpsClient::Create(const std::string& url, const ClientTlsConfig& tls) {
   SIGIL_ASSIGN_OR_RETURN(Url u, ParseHttpsUrl(url));
   SIGIL_ASSIGN_OR_RETURN(auto ctx, MakeClientTlsContext(tls));
-  return std::unique_ptr<HttpsClient>(new HttpsClient(std::make_unique<Impl>(std::move(u), std::move(ctx))));
+  return std::unique_ptr<HttpsClient>(new HttpsClient(std::make_unique<Impl>(std::move(u), std::move(ctx), tls.local_address)));
 }
 
 HttpsClient::HttpsClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -4,6 +4,8 @@
 
 #include <array>
 #include <cstdio>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string_view>
 
@@ -31,25 +33,66 @@ PeerIdentity IdentifyPeer(SSL* ssl) {
   return id;
 }
 
+// Open connections, in all and per client address (ServerLimits::max_connections*).
+class ConnectionCount {
+ public:
+  // False (and nothing counted) when `address` or the total is at its bound.
+  bool Open(const std::string& address, const ServerLimits& limits) {
+    std::lock_guard lock(mu_);
+    auto& n = by_address_[address];
+    if (total_ >= limits.max_connections || n >= limits.max_connections_per_address) {
+      if (n == 0) by_address_.erase(address);
+      ++refused_;
+      return false;
+    }
+    ++n;
+    ++total_;
+    return true;
+  }
+  void Close(const std::string& address) {
+    std::lock_guard lock(mu_);
+    auto it = by_address_.find(address);
+    if (it == by_address_.end()) return;
+    if (--it->second == 0) by_address_.erase(it);
+    --total_;
+  }
+  std::size_t open() const {
+    std::lock_guard lock(mu_);
+    return total_;
+  }
+  std::uint64_t refused() const {
+    std::lock_guard lock(mu_);
+    return refused_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::size_t> by_address_;
+  std::size_t total_ = 0;
+  std::uint64_t refused_ = 0;
+};
+
 // State every session shares with the listener; sessions keep it alive after Stop().
 struct Shared {
+  Shared(std::shared_ptr<asio::ssl::context> t, ServerLimits l, Handler h, std::shared_ptr<asio::thread_pool> pool)
+      : tls(std::move(t)), limits(l), handler(std::move(h)), handler_pool(std::move(pool)) {}
   std::shared_ptr<asio::ssl::context> tls;
   ServerLimits limits;
   Handler handler;
   // Runs handlers when limits.handler_threads > 0. Stopped and joined by ~HttpsServer; sessions
   // that outlive it can still post, and what they post is dropped unrun.
   std::shared_ptr<asio::thread_pool> handler_pool;
+  mutable ConnectionCount connections;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<const Shared> shared)
-      : stream_(std::move(socket), *shared->tls), shared_(std::move(shared)) {}
+  // `client` was counted in shared->connections by the acceptor; the session gives it back.
+  Session(tcp::socket socket, std::shared_ptr<const Shared> shared, std::string client)
+      : stream_(std::move(socket), *shared->tls), shared_(std::move(shared)), client_(std::move(client)) {}
+  ~Session() { shared_->connections.Close(client_); }
 
   void Start() {
-    boost::system::error_code ec;
-    auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
-    if (!ec) client_ = ep.address().to_string();
     beast::get_lowest_layer(stream_).expires_after(shared_->limits.read_timeout);
     stream_.async_handshake(asio::ssl::stream_base::server,
                             beast::bind_front_handler(&Session::OnHandshake, shared_from_this()));
@@ -155,7 +198,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<const Shared> shared_;
   std::optional<HttpConnection> conn_;
   std::string wire_;
-  std::string client_;
+  const std::string client_;
   std::size_t drain_budget_ = 16 << 20;
   std::array<char, 16384> scratch_{};
 };
@@ -166,9 +209,9 @@ class HttpsServer::Impl : public std::enable_shared_from_this<HttpsServer::Impl>
  public:
   Impl(asio::io_context& io, std::shared_ptr<asio::ssl::context> tls, ServerLimits limits, Handler handler)
       : io_(io), acceptor_(asio::make_strand(io)),
-        shared_(std::make_shared<Shared>(Shared{
+        shared_(std::make_shared<Shared>(
             std::move(tls), limits, std::move(handler),
-            limits.handler_threads > 0 ? std::make_shared<asio::thread_pool>(limits.handler_threads) : nullptr})) {}
+            limits.handler_threads > 0 ? std::make_shared<asio::thread_pool>(limits.handler_threads) : nullptr)) {}
 
   Result<void> Listen(const std::string& address, unsigned short port) {
     beast::error_code ec;
@@ -190,7 +233,16 @@ class HttpsServer::Impl : public std::enable_shared_from_this<HttpsServer::Impl>
 
   void OnAccept(beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-    if (!ec) std::make_shared<Session>(std::move(socket), shared_)->Start();
+    if (!ec) {
+      boost::system::error_code ep_ec;
+      auto ep = socket.remote_endpoint(ep_ec);
+      std::string client = ep_ec ? std::string("unknown") : ep.address().to_string();
+      if (shared_->connections.Open(client, shared_->limits)) {
+        std::make_shared<Session>(std::move(socket), shared_, std::move(client))->Start();
+      } else {
+        socket.close(ep_ec);  // over the bound: closed before any TLS work
+      }
+    }
     Accept();
   }
 
@@ -210,6 +262,8 @@ class HttpsServer::Impl : public std::enable_shared_from_this<HttpsServer::Impl>
   }
 
   unsigned short port_ = 0;
+  std::size_t open_connections() const { return shared_->connections.open(); }
+  std::uint64_t refused_connections() const { return shared_->connections.refused(); }
 
  private:
   asio::io_context& io_;
@@ -231,6 +285,8 @@ HttpsServer::~HttpsServer() {
   impl_->StopHandlers();
 }
 unsigned short HttpsServer::port() const { return impl_->port_; }
+std::size_t HttpsServer::open_connections() const { return impl_->open_connections(); }
+std::uint64_t HttpsServer::refused_connections() const { return impl_->refused_connections(); }
 void HttpsServer::Stop() { impl_->Stop(); }
 
 }  // namespace sigil::net

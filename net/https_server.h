@@ -28,6 +28,9 @@ class HttpsServer {
                                                      ServerLimits limits, Handler handler);
   ~HttpsServer();
   unsigned short port() const;
+  // Connections open now, and connections closed at accept for being over a bound (since start).
+  std::size_t open_connections() const;
+  std::uint64_t refused_connections() const;
   // Stops accepting; open sessions finish on their own deadlines.
   void Stop();
 

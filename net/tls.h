@@ -23,6 +23,8 @@ struct ClientTlsConfig {
   std::string ca_file;                    // PEM trust anchor for the broker's certificate
   std::optional<std::string> cert_file;   // client certificate (admin mTLS)
   std::optional<std::string> key_file;
+  // Source address to connect from (empty: the system's choice), for multi-homed hosts.
+  std::string local_address;
 };
 
 Result<std::shared_ptr<boost::asio::ssl::context>> MakeClientTlsContext(const ClientTlsConfig& config);

@@ -10,6 +10,7 @@ PKGS=(
   libcbor-dev libtss2-dev libpq-dev libseccomp-dev
   swtpm swtpm-tools tpm2-tools age postgresql
   curl python3 python3-cryptography python3-jwcrypto procps time
+  prometheus  # promtool check metrics: tests of GET /metrics
 )
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

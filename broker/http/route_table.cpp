@@ -2,9 +2,11 @@
 
 #include "broker/api/admin_api.h"
 #include "broker/api/audit_proof_api.h"
+#include "broker/api/metrics_api.h"
 #include "broker/api/workload_api.h"
 #include "broker/keys/token.h"
 #include "broker/tpm/tpm_enrol_api.h"
+#include "core/metrics_text.h"
 #include "core/names.h"
 
 namespace sigil::broker {
@@ -46,14 +48,18 @@ constexpr RouteEntry kRoutes[] = {
      /*log_refusals=*/false},
     {"GET", "/.well-known/jwks.json", Caller::kAnyone,
      [](C c) -> Result<Json> { return TokenKeySet(c.ctx.token_public_key); }},
+    // Prometheus scrape: text, and only with a certificate from the admin CA (broker/api/metrics_api.h).
+    {.method = "GET", .pattern = "/metrics", .caller = Caller::kAnyone,
+     .handle = [](C c) { return HandleMetrics(c.ctx, c.meta); }, .content_type = metrics::kTextContentType},
 
     // The attestation protocol (docs/protocol.md).
-    {"POST", "/v1/challenge", Caller::kWorkload, [](C c) { return HandleChallenge(c.ctx, c.meta, c.body); }},
-    {"POST", "/v1/attest", Caller::kWorkload, [](C c) { return HandleAttest(c.ctx, c.meta, c.body); }},
+    {"POST", "/v1/challenge", Caller::kWorkload, [](C c) { return HandleChallenge(c.ctx, c.meta, c.body); }, true, true},
+    {"POST", "/v1/attest", Caller::kWorkload, [](C c) { return HandleAttest(c.ctx, c.meta, c.body); }, true, true},
     {"POST", "/v1/release", Caller::kWorkload,
      [](C c) { return HandleRelease(c.ctx, c.meta, BearerToken(c.req), c.body); }},
     // EK-based TPM AK enrolment: no admin certificate, the proof is the EK (broker/tpm/tpm_enrol_api.h).
-    {"POST", "/v1/tpm/enrol/start", Caller::kWorkload, [](C c) { return HandleTpmEnrolStart(c.ctx, c.meta, c.body); }},
+    {"POST", "/v1/tpm/enrol/start", Caller::kWorkload, [](C c) { return HandleTpmEnrolStart(c.ctx, c.meta, c.body); },
+     true, true},
     {"POST", "/v1/tpm/enrol/finish", Caller::kWorkload, [](C c) { return HandleTpmEnrolFinish(c.ctx, c.meta, c.body); }},
 
     // The admin API (docs/protocol.md, "Admin API").

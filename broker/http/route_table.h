@@ -38,6 +38,12 @@ struct RouteEntry {
   Caller caller;
   Result<Json> (*handle)(const RouteCall&);
   bool log_refusals = true;  // false for readiness probes: sigild logs each change of readiness once
+  // Anyone may call it and it costs the broker work or state (a nonce, a verification, an
+  // enrolment): rate-limited per client address and per tenant (BrokerContext::rate_by_*).
+  bool rate_limited = false;
+  // Of a successful answer. For anything but JSON the handler returns the body as a JSON
+  // string, sent as is (the Prometheus text of /metrics).
+  std::string_view content_type = "application/json";
 };
 
 std::span<const RouteEntry> RouteTable();

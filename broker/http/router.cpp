@@ -3,7 +3,10 @@
 #include <cstdio>
 #include <vector>
 
+#include "broker/broker_metrics.h"
+#include "broker/http/rate_limiter.h"
 #include "broker/http/route_table.h"
+#include "core/names.h"
 #include "core/text.h"
 #include "net/http_pipeline.h"
 
@@ -19,6 +22,14 @@ net::HttpResponse ErrorResponse(const Error& e, const std::string& request_id) {
   if (message.size() > kMaxErrorMessage) message = message.substr(0, kMaxErrorMessage) + "... (truncated)";
   Json body{{"error", {{"code", std::string(CodeName(e.code()))}, {"message", message}, {"request_id", request_id}}}};
   return net::HttpResponse{HttpStatusFor(e.code()), "application/json", DumpJson(body)};
+}
+
+// A handler's answer: JSON, or for a text route (RouteEntry::content_type) the string it returned.
+net::HttpResponse Success(const RouteEntry* entry, const Json& body) {
+  if (entry != nullptr && entry->content_type != "application/json" && body.is_string()) {
+    return net::HttpResponse{200, std::string(entry->content_type), body.get<std::string>()};
+  }
+  return net::HttpResponse{200, "application/json", DumpJson(body)};
 }
 
 // Store failures name files on the broker's disk; an anonymous caller learns only the stable tag
@@ -44,10 +55,25 @@ Result<void> CheckAdmin(const RequestMeta& meta) {
   return Ok();
 }
 
+// The token buckets of a rate-limited route: the client's address, then the tenant the body
+// names (if it is a name at all; the handler refuses it otherwise). 0, or seconds to wait.
+int RateLimitWait(const BrokerContext& ctx, const RequestMeta& meta, const Json& body) {
+  const auto now = RateLimiter::Clock::now();
+  if (ctx.rate_by_address) {
+    if (int wait = ctx.rate_by_address->Take(meta.client, now)) return wait;
+  }
+  if (ctx.rate_by_tenant && body.contains("tenant") && body["tenant"].is_string()) {
+    const std::string& tenant = body["tenant"].get_ref<const std::string&>();
+    if (ValidateName(tenant, "tenant")) return ctx.rate_by_tenant->Take(tenant, now);
+  }
+  return 0;
+}
+
 Result<Json> Dispatch(const BrokerContext& ctx, const RequestMeta& meta, const net::HttpRequest& req,
-                      const RouteEntry*& entry) {
+                      const RouteEntry*& entry, int& retry_after) {
   const std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
   auto match = MatchRoute(req.method, path);
+  if (match) entry = match->entry;  // named in the metrics even if refused before its handler
   // The body is parsed (strict JSON, valid UTF-8, bounded depth) before anything else looks at the
   // request, so bad bytes get the same 400 whatever the route or credentials; only the
   // unauthenticated GETs (probes, key set) never read one.
@@ -60,9 +86,14 @@ Result<Json> Dispatch(const BrokerContext& ctx, const RequestMeta& meta, const n
   if (!match) {
     return Fail(Code::kNotFound, "no endpoint " + EscapeForDisplay(req.method, 16) + " " + EscapeForDisplay(req.target, 120));
   }
-  entry = match->entry;
   if (entry->caller == Caller::kAdmin) SIGIL_RETURN_IF_ERROR(CheckAdmin(meta));
   SIGIL_RETURN_IF_ERROR(CheckPathParams(*match));
+  if (entry->rate_limited) {
+    if ((retry_after = RateLimitWait(ctx, meta, body)) > 0) {
+      return Fail(Code::kRateLimited, "too many requests from this address or for this tenant; retry after " +
+                                          std::to_string(retry_after) + " s (Retry-After)");
+    }
+  }
   return entry->handle(RouteCall{ctx, meta, req, body, match->params});
 }
 
@@ -81,6 +112,7 @@ int HttpStatusFor(Code code) {
     case Code::kExpired: return 403;
     case Code::kReplay: return 403;
     case Code::kUnavailable: return 503;
+    case Code::kRateLimited: return 429;
     case Code::kInternal: return 500;
   }
   return 500;
@@ -96,11 +128,13 @@ net::HttpResponse Route(const BrokerContext& ctx, const net::HttpRequest& req) {
   // Last-resort guard: a handler that throws (a bug) answers 500; the broker stays up and the
   // failure is logged. Nothing is released on this path: a release returns only after its audit
   // records are committed, and an exception means it did not return.
+  const RouteEntry* entry = nullptr;
   try {
-    const RouteEntry* entry = nullptr;
-    auto r = Dispatch(ctx, meta, req, entry);
-    res = r ? net::HttpResponse{200, "application/json", DumpJson(*r)}
+    int retry_after = 0;
+    auto r = Dispatch(ctx, meta, req, entry, retry_after);
+    res = r ? Success(entry, *r)
             : ErrorResponse(ForCaller(r.error(), meta, entry == nullptr || entry->log_refusals), meta.request_id);
+    res.retry_after_seconds = retry_after;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sigild: internal error id=%s: %s\n", meta.request_id.c_str(),
                  EscapeForDisplay(e.what(), 200).c_str());
@@ -114,6 +148,9 @@ net::HttpResponse Route(const BrokerContext& ctx, const net::HttpRequest& req) {
   std::fprintf(stderr, "sigild: %s %s %s -> %d id=%s\n", req.client_address.c_str(),
                EscapeForDisplay(req.method, 16).c_str(), EscapeForDisplay(req.target, 120).c_str(), res.status,
                meta.request_id.c_str());
+  if (ctx.metrics != nullptr) {
+    ctx.metrics->CountRequest(entry ? entry->method : "other", entry ? entry->pattern : "unmatched", res.status);
+  }
   return res;
 }
 

@@ -30,7 +30,8 @@ int CodeOf(Code c) {
   switch (c) {
     case Code::kInvalidArgument:
     case Code::kNotFound: return SIGIL_LOAD_INVALID_ARGUMENT;
-    case Code::kUnavailable: return SIGIL_LOAD_UNAVAILABLE;
+    case Code::kUnavailable:
+    case Code::kRateLimited: return SIGIL_LOAD_UNAVAILABLE;
     case Code::kPolicyDenied:
     case Code::kPermissionDenied:
     case Code::kVerificationFailed:

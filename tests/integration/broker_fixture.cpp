@@ -16,15 +16,6 @@ namespace sigil::integration {
 namespace {
 BrokerEnv* g_env = nullptr;
 
-constexpr const char* kAcmePolicy = R"({
-  // acme admits the dev TEE, non-debug, approved engines, for keys "model" (model-weights) and
-  // "data" (a dataset) only
-  "version": 1,
-  "rules": [{"name": "approved-engines", "keys": ["model", "data"],
-             "when": {"allOf": [{"claim": "tee", "equals": "dev"},
-                                {"claim": "debug", "equals": false},
-                                {"claim": "measurement", "in_reference": "engines"}]}}]
-})";
 }  // namespace
 
 BrokerEnv& BrokerEnv::Get() { return *g_env; }
@@ -48,8 +39,11 @@ void BrokerEnv::SetUp() {
   std::filesystem::copy_file(std::string(SIGIL_SHARED_DIR) + "/vectors/sev-snp/go-sev-guest/ask_ark_milan.pem",
                              data_dir() + "/trust/sev-snp/ask_ark_milan.pem");
   sigild_ = std::make_unique<testing::BackgroundProcess>(
+      // The functional tests send bursts from one address (127.0.0.1) faster than the default
+      // limits allow; the limits themselves are tested on a broker of their own (flood_test.cpp).
       std::vector<std::string>{testing::BinPath("sigild"), "serve", "--data-dir", data_dir(), "--nonce-ttl", "2",
-                               "--port-file", dir_->File("port")},
+                               "--port-file", dir_->File("port"), "--unauth-rate-per-address", "0",
+                               "--unauth-rate-per-tenant", "0"},
       dir_->File("sigild.log"));
   std::string port = testing::WaitForFile(dir_->File("port"), 20);
   ASSERT_FALSE(port.empty()) << "sigild did not start";
@@ -109,10 +103,15 @@ Workload Workload::Make() {
 Bytes Workload::Evidence(ByteSpan nonce, const std::string& measurement, bool debug, ByteSpan bound_key) const {
   auto seed = BrokerEnv::Get().PlatformSeed();
   SIGIL_CHECK(seed.has_value());
+  return EvidenceFor(*seed, nonce, measurement, debug, bound_key);
+}
+
+Bytes Workload::EvidenceFor(const SecretBytes& seed, ByteSpan nonce, const std::string& measurement, bool debug,
+                            ByteSpan bound_key) const {
   auto binding = protocol::Binding(nonce, bound_key.empty() ? ByteSpan(key.public_key) : bound_key);
   std::optional<attestation::WorkloadPurpose> purpose;
   if (!mode.empty()) purpose = attestation::WorkloadPurpose{mode, measurement, HexEncode(Sha256(AsBytes("")))};
-  auto ev = enclave::MakeDevEvidence(*seed, binding, measurement, debug, std::chrono::system_clock::now(), purpose);
+  auto ev = enclave::MakeDevEvidence(seed, binding, measurement, debug, std::chrono::system_clock::now(), purpose);
   SIGIL_CHECK(ev.has_value());
   return *ev;
 }

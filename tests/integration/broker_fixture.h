@@ -20,6 +20,15 @@ namespace sigil::integration {
 
 inline constexpr const char* kMeasurementA =
     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+inline constexpr const char* kAcmePolicy = R"({
+  // acme admits the dev TEE, non-debug, approved engines, for keys "model" (model-weights) and
+  // "data" (a dataset) only
+  "version": 1,
+  "rules": [{"name": "approved-engines", "keys": ["model", "data"],
+             "when": {"allOf": [{"claim": "tee", "equals": "dev"},
+                                {"claim": "debug", "equals": false},
+                                {"claim": "measurement", "in_reference": "engines"}]}}]
+})";
 inline constexpr const char* kMeasurementB =
     "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
@@ -57,6 +66,9 @@ struct Workload {
   static Workload Make();
   // Dev evidence over Binding(nonce, bound_key) (defaults to this workload's key).
   Bytes Evidence(ByteSpan nonce, const std::string& measurement, bool debug, ByteSpan bound_key = {}) const;
+  // The same, signed with another broker's dev platform key.
+  Bytes EvidenceFor(const SecretBytes& platform_seed, ByteSpan nonce, const std::string& measurement, bool debug,
+                    ByteSpan bound_key = {}) const;
 };
 
 // An artifact sealed to tenant/key version 1 with a random DEK (returned for comparison).

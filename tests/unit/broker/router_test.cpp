@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "broker/broker_metrics.h"
 #include "broker/http/route_table.h"
 #include "core/json.h"
 #include "core/utf8.h"
@@ -45,6 +46,34 @@ TEST(Route, AHandlerThatThrowsIsA500AndTheRouterKeepsServing) {
   EXPECT_EQ(log.find('\x1b'), std::string::npos) << log;
   // Same context, next request: still answered.
   EXPECT_EQ(Route(ctx, Request("GET", "/healthz")).status, 200);
+}
+
+// /metrics: text for any certificate from the admin CA (the TLS layer verified it; the role does
+// not matter), 401 without one; every answered request is counted by route pattern and status.
+TEST(Route, MetricsAreTextForAnAdminCaCertificateAndRequestsAreCounted) {
+  BrokerMetrics metrics;
+  BrokerContext ctx;  // no store: not ready
+  ctx.metrics = &metrics;
+  auto scrape = Request("GET", "/metrics");
+  scrape.peer.has_client_certificate = true;
+  scrape.peer.subject_cn = "auditor:prometheus";
+  testing::internal::CaptureStderr();
+  const auto anonymous = Route(ctx, Request("GET", "/metrics"));
+  const auto first = Route(ctx, scrape);
+  (void)Route(ctx, Request("BREW", "/nothing"));
+  const auto second = Route(ctx, scrape);
+  testing::internal::GetCapturedStderr();
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_EQ(anonymous.content_type, "application/json");
+  EXPECT_EQ(anonymous.body.find("sigil_"), std::string::npos);
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.content_type, "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(first.body.find("\nsigil_store_ready 0\n"), std::string::npos) << first.body;
+  for (const char* line : {R"(sigil_http_requests_total{method="GET",route="/metrics",code="401"} 1)",
+                           R"(sigil_http_requests_total{method="GET",route="/metrics",code="200"} 1)",
+                           R"(sigil_http_requests_total{method="other",route="unmatched",code="404"} 1)"}) {
+    EXPECT_NE(second.body.find(std::string(line) + "\n"), std::string::npos) << line << "\n" << second.body;
+  }
 }
 
 TEST(Route, AccessLogAndErrorsEscapeTheTarget) {
