@@ -16,6 +16,7 @@
 #include "attestation/purpose_bound.h"
 #include "attestation/snp/verifier.h"
 #include "attestation/tpm/verifier.h"
+#include "broker/broker_metrics.h"
 #include "broker/collateral/collateral_cache.h"
 #include "broker/keys/certs.h"
 #include "broker/keys/key_service.h"
@@ -76,8 +77,9 @@ Result<std::vector<Bytes>> ReadTrustDir(const std::string& dir) {
 // CRLs, TCB info, QE identity) comes with an attest request or, when the request has none, from
 // the collateral store (collateral/, written by `sigil collateral import`; broker/collateral/collateral_cache.h
 // re-reads it when files change and warns "collateral_warn_days" (sigild.json, default 30) before
-// anything expires).
-Result<void> AddHardwareVerifiers(const DataDir& d, Store& store, attestation::Registry& registry) {
+// anything expires). Returns that cache (for the collateral expiry metric).
+Result<std::shared_ptr<CollateralCache>> AddHardwareVerifiers(const DataDir& d, Store& store,
+                                                               attestation::Registry& registry) {
   CollateralCacheOptions cache_options{d.Path(""), std::chrono::hours(24 * 30)};
   cache_options.data_dir.pop_back();  // Path("") ends in '/'
   if (auto text = ReadTextFile(d.config()); text) {
@@ -124,7 +126,7 @@ Result<void> AddHardwareVerifiers(const DataDir& d, Store& store, attestation::R
   };
   SIGIL_ASSIGN_OR_RETURN(auto tpm, attestation::tpm::TpmVerifier::Create(std::move(cfg)));
   registry.Add(std::move(tpm));
-  return Ok();
+  return collateral;
 }
 
 Result<SecretBytes> LoadBrokerSigningKey(Store& store, const SecretBytes& root, const std::string& name) {
@@ -364,7 +366,9 @@ Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, con
     SIGIL_ASSIGN_OR_RETURN(auto dev_verifier, attestation::dev::DevVerifier::Create(dev_pub));
     b->verifiers->Add(std::move(dev_verifier));
   }
-  SIGIL_RETURN_IF_ERROR(AddHardwareVerifiers(d, *b->store, *b->verifiers));
+  SIGIL_ASSIGN_OR_RETURN(auto collateral, AddHardwareVerifiers(d, *b->store, *b->verifiers));
+  b->metrics = std::make_unique<BrokerMetrics>();
+  b->metrics->SetCollateralSource(std::move(collateral));
   BrokerContext& c = b->context;
   c.store = b->store.get();
   c.audit = b->audit.get();
@@ -372,6 +376,7 @@ Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, con
   c.unauth = b->unauth.get();
   c.verifiers = b->verifiers.get();
   c.policies = b->policies.get();
+  c.metrics = b->metrics.get();
   b->keys = std::make_unique<KeyService>(*b->store, b->root_key);
   c.keys = b->keys.get();
   c.token_seed = &b->token_seed;

@@ -10,6 +10,7 @@
 #include "broker/audit/audit_log.h"
 #include "broker/audit/unauth_activity.h"
 #include "broker/broker_context.h"
+#include "broker/broker_metrics.h"
 #include "broker/keys/key_service.h"
 #include "broker/keys/root_key.h"
 #include "broker/store/store.h"
@@ -76,6 +77,7 @@ struct OpenBroker {
   std::unique_ptr<UnauthenticatedActivity> unauth;
   std::unique_ptr<attestation::Registry> verifiers;
   std::unique_ptr<PolicyCache> policies = std::make_unique<PolicyCache>();
+  std::unique_ptr<BrokerMetrics> metrics;  // broker/broker_metrics.h (its collateral source set)
   SecretBytes root_key;
   std::unique_ptr<KeyService> keys;  // over store and root_key
   SecretBytes token_seed;

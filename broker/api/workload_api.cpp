@@ -4,6 +4,7 @@
 
 #include "broker/api/release_purpose.h"
 #include "broker/audit/unauth_activity.h"
+#include "broker/broker_metrics.h"
 #include "broker/keys/key_service.h"
 #include "broker/keys/token.h"
 #include "core/digest.h"
@@ -17,9 +18,18 @@
 namespace sigil::broker {
 namespace {
 
+// Counts a refusal of an attest or release in the metrics (if collected) and returns it. Only
+// for tenants known to exist and registered TEE types, so the labels stay bounded.
+Error Counted(const BrokerContext& ctx, const std::string& tenant, const std::string& tee, std::string_view action,
+              Error err) {
+  if (ctx.metrics != nullptr) ctx.metrics->CountRefusal(tenant, tee, action, err.code());
+  return err;
+}
+
 // Writes a refusal to the tenant's audit log and returns the refusal. If the log itself cannot be
 // written, the refusal still stands (nothing is released either way).
 Error Refuse(const BrokerContext& ctx, const RequestMeta& meta, const std::string& tenant, AuditEvent ev, Error err) {
+  err = Counted(ctx, tenant, ev.tee, ev.action, std::move(err));
   ev.request_id = meta.request_id;
   ev.client = meta.client;
   ev.decision = "deny";
@@ -88,7 +98,9 @@ Result<Json> HandleAttest(const BrokerContext& ctx, const RequestMeta& meta, con
   auto binding = protocol::Binding(nonce, tee_pk);
   attestation::VerifyInput in{evidence, collateral, binding, ctx.now()};
   in.tenant = tenant;
+  const auto verify_start = BrokerMetrics::Now();
   auto claims = verifier->Verify(in);
+  if (ctx.metrics != nullptr) ctx.metrics->ObserveVerification(tee, verify_start);
   std::optional<Error> refusal;
   if (!claims) {
     refusal = claims.error().Wrap("evidence rejected");
@@ -119,11 +131,14 @@ Result<Json> HandleAttest(const BrokerContext& ctx, const RequestMeta& meta, con
     return ev;
   };
   std::optional<Error> nonce_error;
+  const auto commit_start = BrokerMetrics::Now();
   auto recorded = ctx.audit->AppendUsingNonce(tenant, Store::NonceUse{nonce, tee, now}, event_for, &nonce_error);
+  if (ctx.metrics != nullptr) ctx.metrics->ObserveAuditCommit("attest", commit_start);
   // A refusal stands even if its record could not be written (nothing is issued either way).
-  if (recorded && nonce_error) return *nonce_error;
-  if (refusal) return *refusal;
-  SIGIL_RETURN_IF_ERROR(recorded);
+  if (recorded && nonce_error) return Counted(ctx, tenant, tee, "attest", *nonce_error);
+  if (refusal) return Counted(ctx, tenant, tee, "attest", *refusal);
+  if (!recorded) return Counted(ctx, tenant, tee, "attest", recorded.error());
+  if (ctx.metrics != nullptr) ctx.metrics->CountAttestation(tenant, tee);
   return Json{{"token", token}, {"expires_at", Rfc3339(now + ctx.settings.token_ttl)}, {"claims", claims->ToJson()}};
 }
 
@@ -203,7 +218,9 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
       return Refuse(ctx, meta, tok.tenant, ev, Error(Code::kPermissionDenied,
                     "the token was issued to tenant '" + tok.tenant + "', not to '" + a.tenant + "'"));
     }
+    const auto policy_start = BrokerMetrics::Now();
     policy::Decision d = policy::Evaluate(**policy, tok.claims, a.key, refs);
+    if (ctx.metrics != nullptr) ctx.metrics->ObservePolicyEvaluation(policy_start);
     if (!d.allow) {
       ev.detail = policy::Explain(d);
       return Refuse(ctx, meta, tok.tenant, ev, Error(Code::kPolicyDenied, d.reason));
@@ -231,6 +248,7 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
                             {"enc", Base64UrlEncode(r->enc)}, {"sealed_dek", Base64UrlEncode(r->sealed_dek)}});
   }
   // Durable audit records first; the response (and so the keys) only after they are committed.
+  const auto commit_start = BrokerMetrics::Now();
   for (const auto& a : arts) {
     AuditEvent ok = ev;
     ok.request_id = meta.request_id;
@@ -240,8 +258,13 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
     ok.decision = "allow";
     ok.reason = "policy allowed; DEK sealed to the attested TEE key (" + purpose + ")";
     if (auto w = ctx.audit->Append(tok.tenant, ok); !w) {
-      return Fail(Code::kUnavailable, "release refused: the audit record could not be written (" + w.error().message() + ")");
+      return Counted(ctx, tok.tenant, tok.tee, "release",
+                     Error(Code::kUnavailable, "release refused: the audit record could not be written (" + w.error().message() + ")"));
     }
+  }
+  if (ctx.metrics != nullptr) {
+    ctx.metrics->ObserveAuditCommit("release", commit_start);
+    ctx.metrics->CountReleases(tok.tenant, tok.tee, arts.size());
   }
   return Json{{"artifacts", released}};
 }
