@@ -4,12 +4,15 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "broker/audit/unauth_activity.h"
 #include "broker/data_dir.h"
@@ -223,6 +226,34 @@ int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::
   return 0;
 }
 
+// SIGILD_<OPTION> (upper case, '-' as '_'; e.g. SIGILD_HANDLER_THREADS=32) for every option of
+// `sigild serve` that the command line does not give: appended to the arguments, so the
+// environment beats the config file and loses to the command line. A flag's variable is true
+// when set to 1, true or yes. (CLI11 2.1 lets a config file beat the environment, the opposite
+// of what operators expect from containers and systemd's Environment=.)
+std::vector<std::string> WithEnvironment(const CLI::App& serve, std::vector<std::string> args) {
+  if (std::find(args.begin(), args.end(), "serve") == args.end()) return args;
+  for (const CLI::Option* opt : serve.get_options()) {
+    if (opt->get_lnames().empty() || opt->get_lnames()[0] == "help") continue;
+    const std::string name = opt->get_lnames()[0];
+    std::string env = "SIGILD_" + name;
+    for (char& c : env) c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    const char* value = std::getenv(env.c_str());
+    if (value == nullptr) continue;
+    const bool given = std::any_of(args.begin(), args.end(), [&](const std::string& a) {
+      return a == "--" + name || a.rfind("--" + name + "=", 0) == 0;
+    });
+    if (given) continue;
+    if (opt->get_type_size() == 0) {  // a flag
+      const std::string v = value;
+      if (v == "1" || v == "true" || v == "yes") args.push_back("--" + name);
+    } else {
+      args.push_back("--" + name + "=" + value);
+    }
+  }
+  return args;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -232,6 +263,10 @@ int main(int argc, char** argv) {
   ::setenv("TSS2_LOG", "all+ERROR", 0);
   CLI::App app{"sigild: the Sigil attested key broker"};
   app.require_subcommand(1);
+  // Everything `sigild serve` takes can live in a TOML file, section [serve], keys named like the
+  // long options (docs/cli.md); unknown keys are refused rather than silently ignored.
+  app.set_config("--config", "", "TOML file with the options of the subcommand, in a section named after it");
+  app.allow_config_extras(false);
   InitOptions init;
   bool dev_root = false;
   std::string seal;
@@ -303,7 +338,13 @@ int main(int argc, char** argv) {
   cr->add_option("--tpm-tcti", recover.tpm_tcti, "TCTI (default: the one recorded in root.key)");
   cr->add_option("--seal-pcrs", recover.seal_pcrs, "PCRs to seal to (default: those recorded in root.key)");
   cr->add_option("--seal-password-file", recover.seal_password_file, "seal password (needed if one was used)");
-  CLI11_PARSE(app, argc, argv);
+  std::vector<std::string> args = WithEnvironment(*cs, std::vector<std::string>(argv + 1, argv + argc));
+  std::reverse(args.begin(), args.end());  // CLI11's parse(vector) takes the arguments last first
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
   if (ci->parsed() || cj->parsed()) {
     if (dev_root && !seal.empty()) {
       return Die(Error(Code::kInvalidArgument, "--dev-root-key and --seal are mutually exclusive"));
