@@ -9,6 +9,12 @@ void Registry::Add(std::unique_ptr<Verifier> v) {
   verifiers_[name] = std::move(v);
 }
 
+std::vector<std::string> Registry::Types() const {
+  std::vector<std::string> out;
+  for (const auto& [type, verifier] : verifiers_) out.push_back(type);
+  return out;
+}
+
 Result<const Verifier*> Registry::Find(std::string_view tee) const {
   auto it = verifiers_.find(tee);
   if (it == verifiers_.end()) {

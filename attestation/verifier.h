@@ -41,6 +41,8 @@ class Registry {
   void Add(std::unique_ptr<Verifier> v);
   // kInvalidArgument naming the unknown type if none is registered.
   Result<const Verifier*> Find(std::string_view tee) const;
+  // The registered TEE types, sorted.
+  std::vector<std::string> Types() const;
 
  private:
   std::map<std::string, std::unique_ptr<Verifier>, std::less<>> verifiers_;

@@ -107,22 +107,41 @@ std::string BrokerMetrics::Scrape(Store* store, std::chrono::system_clock::time_
   if (connections) open_connections_.Set({}, connections());
   store_ready_.Set({}, store != nullptr && store->CheckReady() ? 1 : 0);
   if (collateral) {
-    auto snapshot = collateral->Current();
-    std::map<std::string_view, std::chrono::system_clock::time_point> soonest;
-    for (const auto* items : {&snapshot->items(), &snapshot->anchors()}) {
-      for (const CollateralItem& item : *items) {
-        for (std::string_view tee : TeesOf(item)) {
-          auto [it, fresh] = soonest.emplace(tee, item.not_after);
-          if (!fresh && item.not_after < it->second) it->second = item.not_after;
-        }
-      }
-    }
     collateral_expiry_.Clear();
-    for (const auto& [tee, when] : soonest) {
-      collateral_expiry_.Set({std::string(tee)}, std::chrono::duration<double>(when - now).count());
+    for (const auto& [tee, when] : SoonestCollateralExpiry()) {
+      collateral_expiry_.Set({tee}, std::chrono::duration<double>(when - now).count());
     }
   }
   return metrics::RenderText(registry_.Snapshot());
+}
+
+double BrokerMetrics::OpenConnections() const {
+  std::function<double()> connections;
+  {
+    std::lock_guard lock(sources_mu_);
+    connections = connections_source_;
+  }
+  return connections ? connections() : -1;
+}
+
+std::map<std::string, std::chrono::system_clock::time_point> BrokerMetrics::SoonestCollateralExpiry() const {
+  std::shared_ptr<CollateralCache> collateral;
+  {
+    std::lock_guard lock(sources_mu_);
+    collateral = collateral_;
+  }
+  std::map<std::string, std::chrono::system_clock::time_point> soonest;
+  if (!collateral) return soonest;
+  auto snapshot = collateral->Current();
+  for (const auto* items : {&snapshot->items(), &snapshot->anchors()}) {
+    for (const CollateralItem& item : *items) {
+      for (std::string_view tee : TeesOf(item)) {
+        auto [it, fresh] = soonest.emplace(std::string(tee), item.not_after);
+        if (!fresh && item.not_after < it->second) it->second = item.not_after;
+      }
+    }
+  }
+  return soonest;
 }
 
 }  // namespace sigil::broker

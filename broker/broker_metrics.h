@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -54,6 +55,12 @@ class BrokerMetrics {
   // gauges: store readiness from `store` (null: not ready) and collateral expiry at `now`.
   std::string Scrape(Store* store, std::chrono::system_clock::time_point now);
 
+  // Per TEE type, the soonest not-after among the stored collateral and trust anchors (empty
+  // without a collateral source). Also shown by `sigil status`.
+  std::map<std::string, std::chrono::system_clock::time_point> SoonestCollateralExpiry() const;
+  // Open connections now (-1 without a connection source).
+  double OpenConnections() const;
+
  private:
   metrics::Registry registry_;
   metrics::Family& requests_;
@@ -68,7 +75,7 @@ class BrokerMetrics {
   metrics::Family& collateral_expiry_;
 
   std::mutex scrape_mu_;  // one scrape at a time: the gauges are cleared and refilled
-  std::mutex sources_mu_;
+  mutable std::mutex sources_mu_;
   std::function<double()> connections_source_;
   std::shared_ptr<CollateralCache> collateral_;
 };

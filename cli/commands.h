@@ -23,6 +23,7 @@ struct Command {
 };
 
 void AddTenantCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
+void AddStatusCommand(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
 void AddKeyCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
 void AddPolicyCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
 void AddAuditCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);

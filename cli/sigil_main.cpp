@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   app.add_flag("--json", g.json, "machine-readable output");
   std::vector<Command> commands;
   AddTenantCommands(app, g, commands);
+  AddStatusCommand(app, g, commands);
   AddKeyCommands(app, g, commands);
   AddPolicyCommands(app, g, commands);
   AddAuditCommands(app, g, commands);

@@ -2,6 +2,7 @@
 
 #include "broker/api/admin_api.h"
 #include "broker/api/audit_proof_api.h"
+#include "broker/api/status_api.h"
 #include "broker/api/metrics_api.h"
 #include "broker/api/workload_api.h"
 #include "broker/keys/token.h"
@@ -65,6 +66,7 @@ constexpr RouteEntry kRoutes[] = {
     // The admin API (docs/protocol.md, "Admin API").
     {"POST", "/v1/admin/tenants", Caller::kAdmin, [](C c) { return AdminCreateTenant(c.ctx, c.meta, c.body); }},
     {"GET", "/v1/admin/tenants", Caller::kAdmin, [](C c) { return AdminListTenants(c.ctx); }},
+    {"GET", "/v1/admin/status", Caller::kAdmin, [](C c) { return AdminStatus(c.ctx); }},
     {"POST", "/v1/admin/tenants/{tenant}/keys", Caller::kAdmin,
      [](C c) { return AdminCreateKey(c.ctx, c.meta, P(c, 0), c.body); }},
     {"GET", "/v1/admin/tenants/{tenant}/keys", Caller::kAdmin, [](C c) { return AdminListKeys(c.ctx, P(c, 0)); }},
