@@ -1,5 +1,8 @@
 #include "net/broker_client.h"
 
+#include <chrono>
+#include <thread>
+
 #include "core/encoding.h"
 #include "core/jwk.h"
 
@@ -26,6 +29,13 @@ Result<std::unique_ptr<BrokerClient>> BrokerClient::Connect(const std::string& u
 
 Result<Json> BrokerClient::Post(const std::string& path, const std::string& body, const std::string& bearer) {
   SIGIL_ASSIGN_OR_RETURN(HttpResponse r, http_->Send("POST", path, body, bearer));
+  // Rate limited (429): the broker refused before doing anything, so the same request may be
+  // sent again; wait what Retry-After asks, a few times, as long as the wait stays short.
+  for (int attempt = 0; r.status == 429 && attempt < 3 && r.retry_after_seconds >= 1 && r.retry_after_seconds <= 10;
+       ++attempt) {
+    std::this_thread::sleep_for(std::chrono::seconds(r.retry_after_seconds));
+    SIGIL_ASSIGN_OR_RETURN(r, http_->Send("POST", path, body, bearer));
+  }
   if (r.status < 200 || r.status >= 300) return BrokerError(r.status, r.body);
   return ParseJson(r.body, "broker response");
 }

@@ -1,6 +1,7 @@
 // `sigild serve` configured as operators do: a TOML file (--config, section [serve]) with
 // environment overrides (SIGILD_<OPTION>) and the command line above both; unknown keys are
 // refused; and the shipped systemd unit (packaging/sigild.service) passes systemd-analyze verify.
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -58,6 +59,26 @@ TEST_F(ServeConfig, FileThenEnvironmentThenCommandLine) {
   EXPECT_EQ(Limited({"SIGILD_UNAUTH_RATE_PER_ADDRESS=0"}), 0) << "the environment did not override the file";
   EXPECT_GE(Limited({"SIGILD_UNAUTH_RATE_PER_ADDRESS=0"}, {"--unauth-rate-per-address", "1"}), 3)
       << "the command line did not override the environment";
+}
+
+// The workload client (net::BrokerClient, used by sigil-load and the C API) waits what a 429's
+// Retry-After asks and sends again, so a short burst over the limit costs time, not a failure.
+TEST_F(ServeConfig, TheWorkloadClientWaitsOutA429) {
+  testing::BackgroundProcess sigild({testing::BinPath("sigild"), "--config", dir_.File("sigild.toml"), "serve"},
+                                    dir_.File("sigild.log"));
+  std::string port = testing::WaitForFile(dir_.File("port"), 20);
+  ASSERT_FALSE(port.empty());
+  auto client = net::BrokerClient::Connect("https://127.0.0.1:" + port.substr(0, port.find('\n')),
+                                           dir_.File("d") + "/admin/ca.pem");
+  ASSERT_TRUE(client.has_value());
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 4; ++i) {  // burst 2 at 1/s: the third and fourth wait
+    auto r = (*client)->Challenge("nobody", "dev");
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code(), Code::kNotFound) << i << ": " << r.error().message();
+  }
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
+  EXPECT_EQ(sigild.Stop(), 0);
 }
 
 TEST_F(ServeConfig, UnknownKeysAndBadValuesAreRefusedNamingThem) {
