@@ -5,7 +5,7 @@
 // cut at the per-address bound without touching anyone else. sigild's memory stays bounded.
 // Bounds asserted: every victim flow succeeds, the slowest takes under 2 s (typically tens of
 // milliseconds; the 2 s leaves room for ASan on a loaded 2-core CI), and sigild's resident
-// memory grows by less than 64 MiB over both floods.
+// memory grows by less than 64 MiB over both floods (under ASan, plus its quarantine).
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -31,6 +31,15 @@ namespace sigil::integration {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// How much sigild's resident memory may grow over a flood. Under AddressSanitizer freed memory
+// is held in a quarantine (256 MiB by default) before reuse, so growth there says nothing about
+// what the broker keeps; the bound is the same 64 MiB plus that quarantine.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr std::size_t kMaxGrowthKib = (64 + 256) * 1024;
+#else
+constexpr std::size_t kMaxGrowthKib = 64 * 1024;
+#endif
 
 // A broker of its own, default limits, tenants "victim" and "flooded" with the fixture's policy.
 class DefaultLimitsBroker {
@@ -172,7 +181,7 @@ TEST(Flood, UnauthenticatedEndpointsAre429FromTheFlooderWhileOtherTenantsRelease
   // 50/s with a burst of 100 from one address: what got through is bounded by the time flooded.
   EXPECT_LT(ok.load(), 100 + 50 * 30) << "let through far more than the per-address limit allows";
   EXPECT_LT(flooded.back(), 2000.0) << "a victim flow took too long under the flood";
-  EXPECT_LT(b.RssKib(), rss_before + 64 * 1024) << "sigild grew by more than 64 MiB under the flood";
+  EXPECT_LT(b.RssKib(), rss_before + kMaxGrowthKib) << "sigild grew by more than the bound under the flood";
 }
 
 TEST(Flood, IdleConnectionsFromOneAddressAreCutAtTheBoundAndOthersStillConnect) {
@@ -206,7 +215,7 @@ TEST(Flood, IdleConnectionsFromOneAddressAreCutAtTheBoundAndOthersStillConnect) 
   EXPECT_GE(closed_by_broker, 300 - 64) << "more than the per-address bound were kept open";
   EXPECT_LE(closed_by_broker, 300 - 64 + 5);
   for (int fd : fds) ::close(fd);
-  EXPECT_LT(b.RssKib(), rss_before + 64 * 1024);
+  EXPECT_LT(b.RssKib(), rss_before + kMaxGrowthKib);
 }
 
 }  // namespace

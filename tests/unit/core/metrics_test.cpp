@@ -138,8 +138,10 @@ TEST(Metrics, ConcurrentUpdatesAreAllCounted) {
   for (auto& t : threads) t.join();
   double total = 0;
   std::uint64_t observed = 0;
-  for (const auto& s : r.Snapshot()[1].series) total += s.value;
-  for (const auto& s : r.Snapshot()[2].series) observed += s.count;
+  // (One snapshot kept alive: a range-for over a member of a temporary reads freed memory.)
+  const auto snapshot = r.Snapshot();
+  for (const auto& s : snapshot[1].series) total += s.value;
+  for (const auto& s : snapshot[2].series) observed += s.count;
   EXPECT_EQ(total, 40000);
   EXPECT_EQ(observed, 40000u);
 }
