@@ -97,20 +97,11 @@ void BrokerMetrics::SetCollateralSource(std::shared_ptr<CollateralCache> collate
 
 std::string BrokerMetrics::Scrape(Store* store, std::chrono::system_clock::time_point now) {
   std::lock_guard scrape(scrape_mu_);
-  std::function<double()> connections;
-  std::shared_ptr<CollateralCache> collateral;
-  {
-    std::lock_guard lock(sources_mu_);
-    connections = connections_source_;
-    collateral = collateral_;
-  }
-  if (connections) open_connections_.Set({}, connections());
+  if (const double open = OpenConnections(); open >= 0) open_connections_.Set({}, open);
   store_ready_.Set({}, store != nullptr && store->CheckReady() ? 1 : 0);
-  if (collateral) {
-    collateral_expiry_.Clear();
-    for (const auto& [tee, when] : SoonestCollateralExpiry()) {
-      collateral_expiry_.Set({tee}, std::chrono::duration<double>(when - now).count());
-    }
+  collateral_expiry_.Clear();  // refilled from the collateral source (none: the gauge is left out)
+  for (const auto& [tee, when] : SoonestCollateralExpiry()) {
+    collateral_expiry_.Set({tee}, std::chrono::duration<double>(when - now).count());
   }
   return metrics::RenderText(registry_.Snapshot());
 }

@@ -133,7 +133,10 @@ Result<void> CheckPathParams(const RouteMatch& match) {
   std::size_t i = 0;
   for (std::string_view seg : Segments(match.entry->pattern)) {
     if (seg.front() != '{') continue;
-    const std::string what = seg == "{tenant}" ? "tenant in path" : seg == "{key}" ? "key name in path" : "TPM AK id in path";
+    const std::string what = seg == "{tenant}" ? "tenant in path"
+                             : seg == "{key}"  ? "key name in path"
+                             : seg == "{ak}"   ? "TPM AK id in path"
+                                               : std::string(seg) + " in path";
     SIGIL_RETURN_IF_ERROR(ValidateName(match.params.at(i++), what));
   }
   return Ok();
