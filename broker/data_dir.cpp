@@ -7,15 +7,14 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <map>
 
 #include <openssl/crypto.h>
 
-#include "attestation/dcap/verifier.h"
 #include "attestation/dev/platform_key.h"
 #include "attestation/dev/verifier.h"
 #include "attestation/purpose_bound.h"
-#include "attestation/snp/verifier.h"
-#include "attestation/tpm/verifier.h"
+#include "attestation/tee_catalog.h"
 #include "broker/broker_metrics.h"
 #include "broker/collateral/collateral_cache.h"
 #include "broker/keys/certs.h"
@@ -71,9 +70,10 @@ Result<std::vector<Bytes>> ReadTrustDir(const std::string& dir) {
   return out;
 }
 
-// Hardware verifiers are enabled by the operator placing trust anchors in the data directory:
-// trust/sev-snp/ (AMD ARK certificates or KDS cert_chain files) and trust/intel/ (the Intel SGX
-// Root CA), trust/tpm-aks/ (TPM attestation keys for every tenant, PEM/DER SPKI). Collateral (VCEK, PCK
+// Hardware verifiers are enabled by the operator placing trust anchors in the data directory,
+// trust/<dir>/ per TEE as attestation/tee_catalog.cpp lists them: trust/sev-snp/ (AMD ARK
+// certificates or KDS cert_chain files), trust/intel/ (the Intel SGX Root CA), trust/tpm-aks/
+// (TPM attestation keys for every tenant, PEM/DER SPKI). Collateral (VCEK, PCK
 // CRLs, TCB info, QE identity) comes with an attest request or, when the request has none, from
 // the collateral store (collateral/, written by `sigil collateral import`; broker/collateral/collateral_cache.h
 // re-reads it when files change and warns "collateral_warn_days" (sigild.json, default 30) before
@@ -90,42 +90,39 @@ Result<std::shared_ptr<CollateralCache>> AddHardwareVerifiers(const DataDir& d, 
     }
   }
   auto collateral = std::make_shared<CollateralCache>(std::move(cache_options));
-  SIGIL_ASSIGN_OR_RETURN(std::vector<Bytes> amd, ReadTrustDir(d.Path("trust/sev-snp")));
-  if (!amd.empty()) {
-    attestation::snp::SnpConfig cfg;
-    cfg.anchors.roots = std::move(amd);
-    cfg.cert_source = CollateralCache::SnpSource(collateral);
-    SIGIL_ASSIGN_OR_RETURN(auto v, attestation::snp::SnpVerifier::Create(std::move(cfg)));
-    // Takes evidence whose report data also binds the workload purpose (purpose_bound.h).
-    registry.Add(std::make_unique<attestation::PurposeBoundVerifier>(std::move(v)));
+  // Every TEE of the catalog (attestation/tee_catalog.h) whose trust directory has anchors; the
+  // TPM also without them, since tenants register their own AKs in the store (`sigil tpm
+  // register-ak`), where the replay state per AK is kept too, so a restart does not forget it.
+  std::map<std::string_view, std::vector<Bytes>> anchors_by_dir;
+  for (const auto& kind : attestation::TeeKinds()) {
+    if (anchors_by_dir.contains(kind.trust_dir)) continue;
+    SIGIL_ASSIGN_OR_RETURN(anchors_by_dir[kind.trust_dir], ReadTrustDir(d.Path("trust/" + std::string(kind.trust_dir))));
   }
-  SIGIL_ASSIGN_OR_RETURN(std::vector<Bytes> intel, ReadTrustDir(d.Path("trust/intel")));
-  if (!intel.empty()) {
-    attestation::dcap::DcapConfig cfg;
-    cfg.trusted_root_certs = std::move(intel);
-    cfg.collateral_source = CollateralCache::DcapSource(collateral);
-    SIGIL_ASSIGN_OR_RETURN(auto tdx, attestation::dcap::DcapVerifier::Create(attestation::dcap::DcapTee::kTdx, cfg));
-    SIGIL_ASSIGN_OR_RETURN(auto sgx, attestation::dcap::DcapVerifier::Create(attestation::dcap::DcapTee::kSgx, cfg));
-    registry.Add(std::make_unique<attestation::PurposeBoundVerifier>(std::move(tdx)));
-    registry.Add(std::move(sgx));
+  for (const auto& kind : attestation::TeeKinds()) {
+    const std::vector<Bytes>& anchors = anchors_by_dir[kind.trust_dir];
+    if (anchors.empty() && !kind.enabled_without_anchors) continue;
+    attestation::VerifierSetup setup;
+    setup.trust_anchors = anchors;
+    setup.snp_cert_source = CollateralCache::SnpSource(collateral);
+    setup.dcap_collateral_source = CollateralCache::DcapSource(collateral);
+    setup.tpm_tenant_aks = [&store](std::string_view tenant) -> Result<std::vector<attestation::tpm::RegisteredAk>> {
+      SIGIL_ASSIGN_OR_RETURN(std::vector<TpmAkRow> rows, store.ListTpmAks(std::string(tenant)));
+      std::vector<attestation::tpm::RegisteredAk> out;
+      for (auto& r : rows) out.push_back({std::move(r.spki), std::move(r.tpm_name)});
+      return out;
+    };
+    setup.tpm_replay_check = [&store](const std::string& ak, const attestation::tpm::ClockState& c) {
+      return store.AdvanceTpmClock(ak, TpmClockRow{c.reset_count, c.restart_count, c.clock});
+    };
+    auto v = kind.build(std::move(setup));
+    if (!v) return std::move(v).error().Wrap("trust/" + std::string(kind.trust_dir) + " (" + std::string(kind.tee) + ")");
+    if (kind.purpose_bound) {
+      // Takes evidence whose report data also binds the workload purpose (purpose_bound.h).
+      registry.Add(std::make_unique<attestation::PurposeBoundVerifier>(std::move(*v)));
+    } else {
+      registry.Add(std::move(*v));
+    }
   }
-  // TPM: AKs from trust/tpm-aks/ are accepted for every tenant; per-tenant AKs come from the
-  // store (`sigil tpm register-ak`), and the replay state per AK is kept there too, so a restart
-  // does not forget it.
-  SIGIL_ASSIGN_OR_RETURN(std::vector<Bytes> aks, ReadTrustDir(d.Path("trust/tpm-aks")));
-  attestation::tpm::TpmConfig cfg;
-  cfg.registered_aks = std::move(aks);
-  cfg.tenant_aks = [&store](std::string_view tenant) -> Result<std::vector<attestation::tpm::RegisteredAk>> {
-    SIGIL_ASSIGN_OR_RETURN(std::vector<TpmAkRow> rows, store.ListTpmAks(std::string(tenant)));
-    std::vector<attestation::tpm::RegisteredAk> out;
-    for (auto& r : rows) out.push_back({std::move(r.spki), std::move(r.tpm_name)});
-    return out;
-  };
-  cfg.replay_check = [&store](const std::string& ak, const attestation::tpm::ClockState& c) {
-    return store.AdvanceTpmClock(ak, TpmClockRow{c.reset_count, c.restart_count, c.clock});
-  };
-  SIGIL_ASSIGN_OR_RETURN(auto tpm, attestation::tpm::TpmVerifier::Create(std::move(cfg)));
-  registry.Add(std::move(tpm));
   return collateral;
 }
 

@@ -2,8 +2,7 @@
 // the broker uses, and prints the normalised claims or the precise refusal (exit 4).
 #include <ctime>
 
-#include "attestation/dcap/verifier.h"
-#include "attestation/snp/verifier.h"
+#include "attestation/tee_catalog.h"
 #include "attestation/tpm/evidence.h"
 #include "attestation/tpm/verifier.h"
 #include "cli/commands.h"
@@ -77,41 +76,30 @@ Result<std::vector<Bytes>> ReadAll(const std::vector<std::string>& files) {
   return out;
 }
 
+// Through the one registration point (attestation/tee_catalog.h), as the broker does; the TPM's
+// anchors are its --ak keys, every other TEE's its --trust-anchor files.
 Result<std::unique_ptr<attestation::Verifier>> MakeVerifier(const AttestArgs& a) {
+  SIGIL_ASSIGN_OR_RETURN(const attestation::TeeKind* kind, attestation::FindTeeKind(a.tee));
   const bool dcap = a.tee == "tdx" || a.tee == "sgx";
   if (a.no_collateral && !dcap) return Fail(Code::kInvalidArgument, "--no-collateral is for --tee tdx or sgx");
   if (a.no_collateral && !a.collateral.empty()) {
     return Fail(Code::kInvalidArgument, "--no-collateral and --collateral exclude each other");
   }
-  if (a.tee == "tpm") {
-    attestation::tpm::TpmConfig cfg;
-    SIGIL_ASSIGN_OR_RETURN(cfg.registered_aks, ReadAll(a.aks));
-    if (cfg.registered_aks.empty()) return Fail(Code::kInvalidArgument, "--tee tpm needs --ak AK.pem (the attestation key)");
-    return attestation::tpm::TpmVerifier::Create(std::move(cfg));
+  attestation::VerifierSetup setup;
+  setup.signature_and_chain_only = a.no_collateral;
+  const bool tpm = a.tee == "tpm";
+  SIGIL_ASSIGN_OR_RETURN(setup.trust_anchors, ReadAll(tpm ? a.aks : a.trust_anchors));
+  if (setup.trust_anchors.empty()) {
+    return Fail(Code::kInvalidArgument, tpm ? "--tee tpm needs --ak AK.pem (the attestation key)"
+                                            : "--trust-anchor: at least one is required for --tee " + a.tee + " (" +
+                                                  std::string(kind->anchors) + ")");
   }
-  if (a.tee != "sev-snp" && !dcap) {
-    return Fail(Code::kInvalidArgument, "--tee '" + a.tee + "': supported: sev-snp, tdx, sgx, tpm");
-  }
-  SIGIL_ASSIGN_OR_RETURN(std::vector<Bytes> roots, ReadAll(a.trust_anchors));
-  if (roots.empty()) {
-    return Fail(Code::kInvalidArgument, "--trust-anchor: at least one root certificate is required "
-                                        "(AMD ARK or KDS cert_chain for sev-snp; Intel SGX Root CA for tdx/sgx)");
-  }
-  if (a.tee == "sev-snp") {
-    attestation::snp::SnpConfig cfg;
-    cfg.anchors.roots = std::move(roots);
-    return attestation::snp::SnpVerifier::Create(std::move(cfg));
-  }
-  if (a.collateral.empty() && !a.no_collateral) {
+  if (dcap && a.collateral.empty() && !a.no_collateral) {
     return Fail(Code::kInvalidArgument, "--tee " + a.tee + " needs --collateral FILE (TCB info, QE identity, CRLs: "
                                         "attestation/dcap/README.md), or --no-collateral to check the quote "
                                         "signature and PCK chain only");
   }
-  attestation::dcap::DcapConfig cfg;
-  cfg.trusted_root_certs = std::move(roots);
-  cfg.signature_and_chain_only = a.no_collateral;
-  return attestation::dcap::DcapVerifier::Create(
-      a.tee == "tdx" ? attestation::dcap::DcapTee::kTdx : attestation::dcap::DcapTee::kSgx, cfg);
+  return kind->build(std::move(setup));
 }
 
 // TPM evidence: Sigil's JSON document, or built from the files tpm2_quote writes.
@@ -135,7 +123,8 @@ Result<Bytes> Collateral(const AttestArgs& a) {
   SIGIL_ASSIGN_OR_RETURN(std::vector<Bytes> files, ReadAll(a.collateral));
   if (files.empty()) return Bytes{};
   if (files.size() == 1) return std::move(files.front());
-  if (a.tee == "sev-snp") return attestation::snp::CombineCollateral(files);
+  SIGIL_ASSIGN_OR_RETURN(const attestation::TeeKind* kind, attestation::FindTeeKind(a.tee));
+  if (kind->combine_collateral != nullptr) return kind->combine_collateral(files);
   return Fail(Code::kInvalidArgument, "--tee " + a.tee + " takes one --collateral file");
 }
 

@@ -1,13 +1,12 @@
 #include "loader/attested_load.h"
 
-#include "attestation/dev/platform_key.h"
+#include "loader/attester_factory.h"
+
 #include "core/digest.h"
 #include "core/encoding.h"
 #include "core/hpke.h"
 #include "core/protocol.h"
-#include "enclave/dev_attester.h"
-#include "enclave/tpm/tpm_attester.h"
-#include "enclave/tsm/tsm_attester.h"
+#include "enclave/measurement.h"
 #include "loader/container_reader.h"
 #include "loader/memfd_decrypt.h"
 #include "net/broker_client.h"
@@ -27,47 +26,6 @@ Result<attestation::WorkloadPurpose> LoadPurpose(const LoadOptions& o) {
   SIGIL_RETURN_IF_ERROR(attestation::ValidatePurpose(p));
   return p;
 }
-
-namespace {
-// The TPM attester reports PCRs: the platform's boot chain (and whatever the operator extends
-// into PCRs) is what the tenant policy judges, plus the purpose event it extends itself.
-Result<enclave::AttesterPtr> MakeTpmAttester(const LoadOptions& o) {
-  enclave::tpm::TpmAttesterConfig c;
-  c.tcti = o.tpm_tcti;
-  c.pcrs = o.tpm_pcrs;
-  enclave::tpm::TpmPurposeConfig purpose;
-  SIGIL_ASSIGN_OR_RETURN(purpose.event, LoadPurpose(o));
-  purpose.pcr = o.tpm_purpose_pcr;
-  purpose.log_path = o.tpm_purpose_log.empty() ? enclave::tpm::TpmPurposeLogPath(o.tpm_purpose_pcr) : o.tpm_purpose_log;
-  c.purpose = std::move(purpose);
-  SIGIL_ASSIGN_OR_RETURN(c.ak_kind, enclave::tpm::ParseAkKind(o.tpm_ak_kind));
-  if (!o.tpm_ak_handle.empty()) {
-    SIGIL_ASSIGN_OR_RETURN(c.ak_handle, enclave::tpm::ParsePersistentHandle(o.tpm_ak_handle));
-  }
-  return enclave::tpm::TpmAttester::Create(std::move(c));
-}
-
-Result<enclave::AttesterPtr> MakeAttester(const LoadOptions& o) {
-  if (o.tee == "tpm") return MakeTpmAttester(o);
-  if (o.tee == "sev-snp" || o.tee == "tdx") {
-    // Hardware evidence measures the whole guest (SNP MEASUREMENT, TDX MRTD/RTMRs), not the engine;
-    // the purpose is bound into the report data (attestation/purpose_bound.h).
-    enclave::tsm::TsmAttesterConfig c;
-    c.tee = o.tee;
-    c.configfs_root = o.tsm_root;
-    SIGIL_ASSIGN_OR_RETURN(c.purpose, LoadPurpose(o));
-    return enclave::tsm::TsmAttester::Create(std::move(c));
-  }
-  if (o.tee != "dev") {
-    return Fail(Code::kInvalidArgument, "tee '" + o.tee + "' has no attester in sigil-load (supported: dev, tpm, sev-snp, tdx)");
-  }
-  if (o.dev_platform_key.empty()) return Fail(Code::kInvalidArgument, "--tee dev needs --dev-platform-key");
-  SIGIL_ASSIGN_OR_RETURN(attestation::WorkloadPurpose purpose, LoadPurpose(o));
-  SIGIL_ASSIGN_OR_RETURN(Ed25519KeyPair kp, attestation::dev::LoadDevPlatformKey(o.dev_platform_key));
-  std::string measurement = purpose.engine;  // the dev measurement is the engine's
-  return enclave::DevAttester::Create(std::move(kp.seed), std::move(measurement), o.debug, {}, std::move(purpose));
-}
-}  // namespace
 
 Result<std::vector<SecretBytes>> AttestAndReleaseAll(const LoadOptions& o,
                                                      const std::vector<const Container*>& containers) {

@@ -1,0 +1,64 @@
+// The one registration point for TEE types on the verifying side. Each entry says how to build
+// the TEE's verifier from what an operator configured (trust anchors and, in the broker, the
+// collateral store and per-tenant TPM keys); sigild (broker/data_dir.cpp) and `sigil attest
+// verify` (cli/commands_attest.cpp) both build verifiers only through this table, so adding a
+// TEE is its folder under attestation/ plus one entry in tee_catalog.cpp. The workload side has
+// the matching table of attesters (loader/attester_factory.cpp).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "attestation/dcap/verifier.h"
+#include "attestation/tpm/verifier.h"
+#include "attestation/verifier.h"
+#include "core/ossl.h"
+
+namespace sigil::attestation {
+
+// Everything a verifier may be configured with. Offline tools fill `trust_anchors` (and the
+// explicit opt-outs); the broker also fills the hooks into its store. A TEE reads what it needs.
+struct VerifierSetup {
+  // Trust anchors as the operator supplied them (PEM or DER files): the AMD ARKs, the Intel SGX
+  // Root CA, TPM AKs, ... (TeeKind::anchors says which).
+  std::vector<Bytes> trust_anchors;
+  // Offline only (`sigil attest verify --no-collateral`, tdx and sgx): check signatures and
+  // chains and nothing that needs collateral, and say so in the claims.
+  bool signature_and_chain_only = false;
+  // Broker only: certificates and collateral imported with `sigil collateral import`.
+  std::function<std::vector<X509Ptr>()> snp_cert_source;
+  dcap::DcapCollateralSource dcap_collateral_source;
+  // Broker only: per-tenant TPM attestation keys and the durable replay state (the store).
+  std::function<Result<std::vector<tpm::RegisteredAk>>(std::string_view tenant)> tpm_tenant_aks;
+  std::function<Result<void>(const std::string& ak, const tpm::ClockState& clock)> tpm_replay_check;
+};
+
+struct TeeKind {
+  std::string_view tee;  // Verifier::tee(), the "tee" of the wire protocol
+  // The broker's DATA/trust/<trust_dir>/ holds this TEE's anchors (several TEEs may share one).
+  std::string_view trust_dir;
+  // What the anchors are, for messages and help: "AMD ARK certificates or KDS cert_chain".
+  std::string_view anchors;
+  // True if the TEE can be used with store-held trust alone (TPM AKs registered per tenant), so
+  // the broker enables it even with an empty trust directory.
+  bool enabled_without_anchors = false;
+  // The broker wraps the verifier in PurposeBoundVerifier (purpose_bound.h): hardware reports
+  // with 64 bytes of report data and no runtime measurement of the engine.
+  bool purpose_bound = false;
+  // Joins several --collateral files into the one VerifyInput::collateral (null: one file only).
+  Result<Bytes> (*combine_collateral)(const std::vector<Bytes>& files) = nullptr;
+  Result<std::unique_ptr<Verifier>> (*build)(VerifierSetup setup) = nullptr;
+};
+
+// Every TEE with a verifier, in a fixed order. The dev TEE is not here: it is enabled only by
+// `sigild init --dev-tee`, from its own key file (attestation/dev/README.md).
+std::span<const TeeKind> TeeKinds();
+
+// The entry for `tee`, or kInvalidArgument listing the supported types.
+Result<const TeeKind*> FindTeeKind(std::string_view tee);
+
+}  // namespace sigil::attestation
