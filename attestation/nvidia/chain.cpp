@@ -1,0 +1,180 @@
+#include "attestation/nvidia/chain.h"
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include <string>
+
+#include "core/digest.h"
+
+namespace sigil::attestation::nvidia {
+namespace {
+
+using X509StoreCtxPtr = CPtr<X509_STORE_CTX, X509_STORE_CTX_free>;
+void FreeX509Stack(STACK_OF(X509) * s) noexcept { sk_X509_free(s); }
+void FreeX509StackAndCerts(STACK_OF(X509) * s) noexcept { sk_X509_pop_free(s, X509_free); }
+using X509StackPtr = CPtr<STACK_OF(X509), FreeX509Stack>;
+using X509OwningStackPtr = CPtr<STACK_OF(X509), FreeX509StackAndCerts>;
+using Asn1ObjectPtr = CPtr<ASN1_OBJECT, ASN1_OBJECT_free>;
+
+constexpr char kTcbInfoOid[] = "2.23.133.5.4.1";
+
+bool IsTimeError(int err) {
+  return err == X509_V_ERR_CERT_HAS_EXPIRED || err == X509_V_ERR_CERT_NOT_YET_VALID;
+}
+
+std::string CommonName(const X509* cert) {
+  char buf[256] = {0};
+  const int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, buf,
+                                          sizeof(buf));
+  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string("?");
+}
+
+// Seconds since the epoch of an ASN1_TIME, via ASN1_TIME_diff against the epoch.
+Result<std::int64_t> ToUnix(const ASN1_TIME* t) {
+  if (t == nullptr) return Fail(Code::kVerificationFailed, "CRL time missing");
+  CPtr<ASN1_TIME, ASN1_TIME_free> epoch(ASN1_TIME_set(nullptr, 0));
+  int days = 0;
+  int secs = 0;
+  if (!epoch || ASN1_TIME_diff(&days, &secs, epoch.get(), t) != 1) {
+    return OpenSslError(Code::kVerificationFailed, "CRL time does not parse");
+  }
+  return static_cast<std::int64_t>(days) * 86400 + secs;
+}
+
+// Applies the CRLs issued by `issuer` to `cert`. Returns true if at least one covered it.
+Result<bool> CheckCrls(X509* cert, X509* issuer, const std::vector<X509CrlPtr>& crls,
+                       std::int64_t now) {
+  bool covered = false;
+  for (const X509CrlPtr& crl : crls) {
+    if (X509_NAME_cmp(X509_CRL_get_issuer(crl.get()), X509_get_subject_name(issuer)) != 0) {
+      continue;
+    }
+    const std::string who = "CRL of '" + CommonName(issuer) + "'";
+    // A CRL that names this issuer but is not signed by it is forged or misdirected.
+    if (X509_CRL_verify(crl.get(), X509_get0_pubkey(issuer)) != 1) {
+      return OpenSslError(Code::kVerificationFailed, who + " signature does not verify");
+    }
+    SIGIL_ASSIGN_OR_RETURN(std::int64_t this_update, ToUnix(X509_CRL_get0_lastUpdate(crl.get())));
+    const ASN1_TIME* next = X509_CRL_get0_nextUpdate(crl.get());
+    if (this_update > now) return Fail(Code::kExpired, who + " is not yet valid");
+    if (next != nullptr) {
+      SIGIL_ASSIGN_OR_RETURN(std::int64_t next_update, ToUnix(next));
+      if (next_update <= now) return Fail(Code::kExpired, who + " is past its nextUpdate");
+    }
+    X509_REVOKED* revoked = nullptr;
+    if (X509_CRL_get0_by_cert(crl.get(), &revoked, cert) == 1) {
+      return Fail(Code::kVerificationFailed,
+                  "certificate '" + CommonName(cert) + "' is revoked by the " + who);
+    }
+    covered = true;
+  }
+  return covered;
+}
+
+}  // namespace
+
+std::string_view RevocationName(Revocation r) {
+  switch (r) {
+    case Revocation::kGood:
+      return "good";
+    case Revocation::kPartial:
+      return "partial";
+    case Revocation::kNotChecked:
+      break;
+  }
+  return "not-checked";
+}
+
+Result<Revocation> VerifyDeviceChain(const std::vector<X509Ptr>& chain,
+                                     const std::vector<X509Ptr>& roots,
+                                     const std::vector<X509CrlPtr>& crls,
+                                     std::chrono::system_clock::time_point now) {
+  if (chain.size() < 2) {
+    return Fail(Code::kVerificationFailed,
+                "NVIDIA device certificate chain needs at least 2 certificates, got " +
+                    std::to_string(chain.size()));
+  }
+  X509StorePtr store(X509_STORE_new());
+  X509StackPtr untrusted(sk_X509_new_null());
+  X509StoreCtxPtr ctx(X509_STORE_CTX_new());
+  if (!store || !untrusted || !ctx) return OpenSslError(Code::kInternal, "allocating X509 store");
+  for (const X509Ptr& root : roots) {
+    if (X509_STORE_add_cert(store.get(), root.get()) != 1) {
+      return OpenSslError(Code::kInternal, "adding NVIDIA trust anchor");
+    }
+  }
+  for (std::size_t i = 1; i < chain.size(); ++i) {
+    if (sk_X509_push(untrusted.get(), chain[i].get()) <= 0) {
+      return OpenSslError(Code::kInternal, "sk_X509_push");
+    }
+  }
+  if (X509_STORE_CTX_init(ctx.get(), store.get(), chain[0].get(), untrusted.get()) != 1) {
+    return OpenSslError(Code::kInternal, "initialising chain verification");
+  }
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx.get()), t);
+  if (X509_verify_cert(ctx.get()) != 1) {
+    const int err = X509_STORE_CTX_get_error(ctx.get());
+    ERR_clear_error();
+    return Fail(IsTimeError(err) ? Code::kExpired : Code::kVerificationFailed,
+                "NVIDIA device certificate chain does not verify to a configured root at depth " +
+                    std::to_string(X509_STORE_CTX_get_error_depth(ctx.get())) + ": " +
+                    X509_verify_cert_error_string(err));
+  }
+  X509OwningStackPtr built(X509_STORE_CTX_get1_chain(ctx.get()));
+  const int n = built ? sk_X509_num(built.get()) : 0;
+  if (n < 2) return Fail(Code::kVerificationFailed, "NVIDIA chain is shorter than 2 certificates");
+  std::size_t covered = 0;
+  for (int i = 0; i + 1 < n; ++i) {
+    SIGIL_ASSIGN_OR_RETURN(bool c, CheckCrls(sk_X509_value(built.get(), i),
+                                             sk_X509_value(built.get(), i + 1), crls, t));
+    covered += c ? 1 : 0;
+  }
+  if (covered == 0) return Revocation::kNotChecked;
+  return covered == static_cast<std::size_t>(n - 1) ? Revocation::kGood : Revocation::kPartial;
+}
+
+Result<std::array<std::uint8_t, kFwidSize>> LeafFwid(const X509& leaf) {
+  Asn1ObjectPtr oid(OBJ_txt2obj(kTcbInfoOid, /*no_name=*/1));
+  if (!oid) return OpenSslError(Code::kInternal, "OBJ_txt2obj");
+  const int pos = X509_get_ext_by_OBJ(&leaf, oid.get(), -1);
+  if (pos < 0) {
+    return Fail(Code::kVerificationFailed,
+                "NVIDIA leaf certificate has no TCG DICE TcbInfo extension (2.23.133.5.4.1)");
+  }
+  if (X509_get_ext_by_OBJ(&leaf, oid.get(), pos) >= 0) {
+    return Fail(Code::kVerificationFailed, "NVIDIA leaf certificate has two TcbInfo extensions");
+  }
+  const ASN1_OCTET_STRING* data = X509_EXTENSION_get_data(X509_get_ext(&leaf, pos));
+  const int len = data == nullptr ? 0 : ASN1_STRING_length(data);
+  if (len < static_cast<int>(kFwidSize) + 2) {
+    return Fail(Code::kVerificationFailed, "NVIDIA leaf TcbInfo extension is too short");
+  }
+  const std::uint8_t* bytes = ASN1_STRING_get0_data(data);
+  const std::uint8_t* fwid = bytes + (len - static_cast<int>(kFwidSize));
+  // The FWID digest is the last field of the last FWID: OCTET STRING (0x04) of length 48.
+  if (fwid[-2] != 0x04 || fwid[-1] != kFwidSize) {
+    return Fail(Code::kVerificationFailed,
+                "NVIDIA leaf TcbInfo extension does not end with a 48-byte FWID digest");
+  }
+  std::array<std::uint8_t, kFwidSize> out{};
+  std::copy(fwid, fwid + kFwidSize, out.begin());
+  return out;
+}
+
+Result<void> CheckFwid(const X509& leaf, const Report& report) {
+  if (!report.fwid) {
+    return Fail(Code::kVerificationFailed, "NVIDIA report has no FWID (opaque type 20)");
+  }
+  SIGIL_ASSIGN_OR_RETURN(const auto cert_fwid, LeafFwid(leaf));
+  // The leaf key is certified for one firmware image; a report whose FWID differs was signed
+  // by a key the chain does not vouch for in this state (nvtrust: "FWID mismatch").
+  if (!ConstantTimeEqual(cert_fwid, *report.fwid)) {
+    return Fail(Code::kVerificationFailed,
+                "NVIDIA report FWID (opaque type 20) differs from the leaf certificate's FWID");
+  }
+  return Ok();
+}
+
+}  // namespace sigil::attestation::nvidia

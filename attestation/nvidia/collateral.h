@@ -1,0 +1,35 @@
+// NVIDIA GPU collateral carried in VerifyInput::collateral: a concatenation of PEM blocks,
+//   "CERTIFICATE": the device certificate chain, LEAF FIRST (the key that signed the report),
+//                  then its issuers in any order (nvtrust's hopperCertChain: FMC LF -> BROM ->
+//                  Provisioner ICA -> GH100 Identity -> NVIDIA Device Identity CA); the root
+//                  may be included but is only trusted if it equals a configured anchor;
+//   "X509 CRL":    optional revocation lists, each applied to the chain certificates issued by
+//                  its issuer (see chain.h).
+// Any other PEM label (keys, OCSP responses) is refused, text between blocks is ignored.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <vector>
+
+#include "core/bytes.h"
+#include "core/ossl.h"
+#include "core/result.h"
+
+namespace sigil::attestation::nvidia {
+
+using X509CrlPtr = CPtr<X509_CRL, X509_CRL_free>;
+
+struct Collateral {
+  std::vector<X509Ptr> chain;    // in the given order, leaf first
+  std::vector<X509CrlPtr> crls;
+};
+
+// Parses the PEM bundle above. Empty input gives an empty Collateral. kMalformedEvidence
+// naming the block number if a block is corrupt, has another label, or does not parse.
+Result<Collateral> ParseCollateral(ByteSpan pem);
+
+// Parses trust anchors: each entry one DER certificate or a PEM bundle of certificates.
+// kInvalidArgument if an entry does not parse.
+Result<std::vector<X509Ptr>> ParseAnchors(const std::vector<Bytes>& entries);
+
+}  // namespace sigil::attestation::nvidia
