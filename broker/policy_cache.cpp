@@ -10,11 +10,16 @@ std::shared_ptr<PolicyCache::Slot> PolicyCache::SlotFor(const std::string& tenan
 }
 
 Result<std::shared_ptr<const policy::Policy>> PolicyCache::Get(Store& store, const std::string& tenant) {
+  SIGIL_ASSIGN_OR_RETURN(Versioned v, GetVersioned(store, tenant));
+  return std::move(v.policy);
+}
+
+Result<PolicyCache::Versioned> PolicyCache::GetVersioned(Store& store, const std::string& tenant) {
   SIGIL_ASSIGN_OR_RETURN(auto stored, store.GetPolicy(tenant));
   std::shared_ptr<Slot> slot = SlotFor(tenant);
   std::lock_guard lock(slot->mu);
   // Exact match: versions are not monotonic across a tenant deleted and created again.
-  if (slot->policy && slot->version == stored.version) return slot->policy;
+  if (slot->policy && slot->version == stored.version) return Versioned{stored.version, slot->policy};
   {
     std::lock_guard count(mu_);
     ++parses_;
@@ -23,7 +28,7 @@ Result<std::shared_ptr<const policy::Policy>> PolicyCache::Get(Store& store, con
   if (!parsed) return Fail(Code::kInternal, "stored policy does not parse: " + parsed.error().message());
   slot->policy = std::make_shared<const policy::Policy>(std::move(*parsed));
   slot->version = stored.version;
-  return slot->policy;
+  return Versioned{stored.version, slot->policy};
 }
 
 void PolicyCache::Put(const std::string& tenant, std::int64_t version, std::shared_ptr<const policy::Policy> parsed) {

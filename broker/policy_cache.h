@@ -21,6 +21,12 @@ class PolicyCache {
   // kNotFound if the tenant has no policy; kInternal if the stored text no longer parses (for
   // example a policy stored before a budget was lowered): such a tenant gets nothing released.
   Result<std::shared_ptr<const policy::Policy>> Get(Store& store, const std::string& tenant);
+  // The same, with the stored version it was parsed from (a release records which version decided).
+  struct Versioned {
+    std::int64_t version = 0;
+    std::shared_ptr<const policy::Policy> policy;
+  };
+  Result<Versioned> GetVersioned(Store& store, const std::string& tenant);
 
   // Records `parsed` as the policy of `tenant` at `version` (what `policy set` just stored).
   void Put(const std::string& tenant, std::int64_t version, std::shared_ptr<const policy::Policy> parsed);

@@ -26,9 +26,15 @@ void AddTenantCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& ou
 void AddStatusCommand(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
 void AddKeyCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
 void AddPolicyCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
+// `sigil policy diff`, under the `policy` subcommand (cli/commands_policy_diff.cpp).
+void AddPolicyDiffCommand(CLI::App& policy_app, GlobalOptions& g, std::vector<Command>& out);
 void AddAuditCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
 // `sigil audit proof` (cli/commands_audit_proof.cpp), registered under `audit`.
 void AddAuditProofCommand(CLI::App& audit, GlobalOptions& g, std::vector<Command>& out);
+// sigil audit receipts | verify-receipt (cli/commands_audit_receipts.cpp).
+void AddAuditReceiptCommands(CLI::App& audit, GlobalOptions& g, std::vector<Command>& out);
+// RFC 3339 date-time -> Unix ms; `flag` names the option in the error.
+Result<std::int64_t> ParseRfc3339Ms(const std::string& s, const char* flag);
 // The pinned audit public key: `key_file`, default ADMIN_DIR/audit.pub ({"public_key": b64url}).
 Result<Bytes> LoadAuditKey(const GlobalOptions& g, std::string key_file);
 void AddModelCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);

@@ -210,6 +210,8 @@ int VerifyFile(const GlobalOptions& g, const std::string& path, const std::strin
   return VerifyAndReport(g, tenant, rows, cp, *pub, std::move(extra));
 }
 
+}  // namespace
+
 // RFC 3339 date-time (e.g. 2026-11-22T08:00:00Z, 2026-11-22T09:00:00.250+01:00) -> Unix ms.
 Result<std::int64_t> ParseRfc3339Ms(const std::string& s, const char* flag) {
   auto fail = [&] {
@@ -248,6 +250,8 @@ Result<std::int64_t> ParseRfc3339Ms(const std::string& s, const char* flag) {
   }
   return (static_cast<std::int64_t>(timegm(&tm)) - offset_s) * 1000 + ms;
 }
+
+namespace {
 
 struct QueryOptions {
   std::string tenant, since, until, decision, key;
@@ -370,6 +374,7 @@ void AddAuditCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out
   exp->add_option("--out", *out_path, "output file (JSON lines, written atomically)")->required();
   out.push_back({exp, [&g, export_tenant, out_path] { return Export(g, *export_tenant, *out_path); }});
   AddAuditProofCommand(*audit, g, out);
+  AddAuditReceiptCommands(*audit, g, out);
 }
 
 }  // namespace sigil::cli

@@ -2,6 +2,7 @@
 
 #include "broker/audit/audit_tree.h"
 #include "broker/audit/audit_wire.h"
+#include "broker/audit/release_receipt.h"
 #include "core/encoding.h"
 
 namespace sigil::broker {
@@ -78,6 +79,75 @@ Result<Json> AdminAuditProof(const BrokerContext& ctx, const std::string& tenant
   out["from_checkpoint"] = from_note;
   out["checkpoint"] = to_note;
   out["proof"] = HashList(proved.proof);
+  return out;
+}
+
+Result<Json> AdminAuditReceipts(const BrokerContext& ctx, const std::string& tenant, const Json& body) {
+  if (!body.is_object()) return Fail(Code::kInvalidArgument, "request: body must be a JSON object");
+  for (const auto& [field, value] : body.items()) {
+    if (field != "key" && field != "since_ms" && field != "after_seq" && field != "size" && field != "limit") {
+      return Fail(Code::kInvalidArgument, "request: unknown field (expected key, since_ms, after_seq, size, limit)");
+    }
+  }
+  AuditQuery q;
+  q.decision = "allow";
+  if (body.contains("key")) {
+    SIGIL_ASSIGN_OR_RETURN(q.key, GetString(body, "key", "request"));
+    SIGIL_RETURN_IF_ERROR(ValidateName(q.key, "request.key"));
+  }
+  if (body.contains("since_ms")) {
+    SIGIL_ASSIGN_OR_RETURN(std::int64_t since, GetInt(body, "since_ms", "request"));
+    q.since_ms = since;
+  }
+  if (body.contains("after_seq")) {
+    SIGIL_ASSIGN_OR_RETURN(std::int64_t after, GetInt(body, "after_seq", "request"));
+    if (after < 0) return Fail(Code::kInvalidArgument, "request.after_seq: must not be negative");
+    q.after_seq = static_cast<std::uint64_t>(after);
+  }
+  SIGIL_ASSIGN_OR_RETURN(std::uint64_t limit, PositiveField(body, "limit", 1000));
+  if (limit > 1000) return Fail(Code::kInvalidArgument, "request.limit: at most 1000");
+  SIGIL_RETURN_IF_ERROR(ctx.store->GetTenantKek(tenant));
+  // One signed head for the whole answer: every proof is in the tree of `size` records.
+  SIGIL_ASSIGN_OR_RETURN(auto head, ctx.store->GetCheckpoint(tenant));
+  if (!head) return Fail(Code::kNotFound, "tenant has no audit records");
+  const std::uint64_t current = head->seq;
+  SIGIL_ASSIGN_OR_RETURN(std::uint64_t size, PositiveField(body, "size", current));
+  if (size > current) {
+    return Fail(Code::kInvalidArgument, "'size' " + std::to_string(size) + " is beyond the tree size of the log (" +
+                                            std::to_string(current) + " records)");
+  }
+  Json receipts = Json::array();
+  std::uint64_t unreceipted = 0;  // allowed releases recorded before receipts existed
+  bool more = false;
+  while (!more) {
+    q.limit = 1000;
+    SIGIL_ASSIGN_OR_RETURN(auto rows, ctx.store->QueryAudit(tenant, q));
+    for (const AuditRow& row : rows) {
+      if (row.seq > size) break;
+      q.after_seq = row.seq;
+      auto derived = receipt::FromRecord(row);
+      if (!derived) {
+        // Only releases are receipted; a release record without the receipt fields predates them.
+        auto j = ParseJson(row.record, "record");
+        if (j && j->is_object() && j->value("action", "") == "release") ++unreceipted;
+        continue;
+      }
+      SIGIL_ASSIGN_OR_RETURN(auto proved, ctx.audit->trees().InclusionProof(tenant, current, row.seq, size));
+      SIGIL_ASSIGN_OR_RETURN(std::string note, ctx.audit->SignReceipt(proved.record));
+      receipts.push_back(Json{{"seq", row.seq}, {"leaf_index", row.seq - 1}, {"receipt", note},
+                              {"record", AuditRowToJson(proved.record)}, {"proof", HashList(proved.proof)}});
+      if (receipts.size() == limit) {
+        more = true;
+        break;
+      }
+    }
+    if (rows.size() < q.limit || (!rows.empty() && rows.back().seq >= size)) break;
+  }
+  SIGIL_ASSIGN_OR_RETURN(auto root, ctx.audit->trees().InclusionProof(tenant, current, 1, size));
+  SIGIL_ASSIGN_OR_RETURN(std::string checkpoint, ctx.audit->SignTreeHead(tenant, size, root.root));
+  Json out{{"format", "sigil-release-receipts/v1"}, {"tenant", tenant}, {"tree_size", size},
+           {"checkpoint", checkpoint}, {"receipts", std::move(receipts)}, {"unreceipted", unreceipted}};
+  if (more) out["next_after_seq"] = q.after_seq;
   return out;
 }
 

@@ -13,4 +13,13 @@ namespace sigil::broker {
 // size) or {"from": A, "to"?: B} (consistency of size A with size B, default the current size).
 Result<Json> AdminAuditProof(const BrokerContext& ctx, const std::string& tenant, const Json& body);
 
+// The tenant's release receipts (broker/audit/release_receipt.h), re-derived from its allowed
+// release records, each with the record and its inclusion proof in the tree of `tree_size`
+// records, under one signed checkpoint of that size (docs/protocol.md "Release receipts").
+// Body (all optional): {"key": name, "since_ms": T, "after_seq": N, "size": S, "limit": L}:
+// releases of that key, at or after T, with seq > N, proved in the tree of size S (default the
+// current size; later pages pass the first page's tree_size), at most L (1..1000, default 1000)
+// per answer; "next_after_seq" is set when more may follow.
+Result<Json> AdminAuditReceipts(const BrokerContext& ctx, const std::string& tenant, const Json& body);
+
 }  // namespace sigil::broker

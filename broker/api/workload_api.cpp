@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include "broker/api/release_purpose.h"
+#include "broker/audit/release_receipt.h"
 #include "broker/audit/unauth_activity.h"
 #include "broker/broker_metrics.h"
 #include "broker/keys/key_service.h"
@@ -199,7 +200,7 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
     arts.push_back(std::move(a));
   }
   // Decide for the whole batch before releasing anything: all or nothing.
-  auto policy = ctx.policies->Get(*ctx.store, tok.tenant);
+  auto policy = ctx.policies->GetVersioned(*ctx.store, tok.tenant);
   if (!policy) {
     Error e = policy.error().code() == Code::kNotFound
                   ? Error(Code::kPolicyDenied, "tenant '" + tok.tenant + "' has no policy")
@@ -219,7 +220,7 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
                     "the token was issued to tenant '" + tok.tenant + "', not to '" + a.tenant + "'"));
     }
     const auto policy_start = BrokerMetrics::Now();
-    policy::Decision d = policy::Evaluate(**policy, tok.claims, a.key, refs);
+    policy::Decision d = policy::Evaluate(*policy->policy, tok.claims, a.key, refs);
     if (ctx.metrics != nullptr) ctx.metrics->ObservePolicyEvaluation(policy_start);
     if (!d.allow) {
       ev.detail = policy::Explain(d);
@@ -234,22 +235,36 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
     purpose = std::move(*fit);
     rows.push_back(std::move(*row));
   }
+  // Each release record states what its receipt will (broker/audit/release_receipt.h): checked
+  // before any DEK is resealed, so a claim a receipt cannot carry refuses the release up front.
+  const std::string measurement = tok.claims.GetString("measurement").value_or("");
+  if (measurement == receipt::kNoMeasurement ||
+      (!measurement.empty() && !receipt::Text(receipt::Receipt{.tenant = "t", .key = "k", .version = 1, .artifact_id = "a",
+                                                               .tee = "t", .measurement = measurement,
+                                                               .evidence_digest = "e", .request_id = "r", .seq = 1})
+                                    .has_value())) {
+    return Refuse(ctx, meta, tok.tenant, ev, Error(Code::kInvalidArgument,
+                  "the workload's measurement claim cannot be stated in a release receipt (not printable ASCII)"));
+  }
   // The tenant's KEK is unwrapped once for the whole batch (broker/keys/key_service.h).
   auto keys = ctx.keys->BeginRelease(tok.tenant);
   if (!keys) return Refuse(ctx, meta, tok.tenant, ev, std::move(keys).error());
   Json released = Json::array();
+  std::vector<std::string> artifact_ids;
   for (std::size_t i = 0; i < arts.size(); ++i) {
     const ArtifactRequest& a = arts[i];
     ev.key = a.key;
     ev.version = a.version;
     auto r = keys->Reseal(rows[i], SealedArtifact{a.key, a.version, a.enc, a.sealed_dek}, tee_pk);
     if (!r) return Refuse(ctx, meta, tok.tenant, ev, std::move(r).error());
+    artifact_ids.push_back(r->artifact_id);
     released.push_back(Json{{"key", a.tenant + "/" + a.key}, {"version", a.version}, {"artifact_id", r->artifact_id},
                             {"enc", Base64UrlEncode(r->enc)}, {"sealed_dek", Base64UrlEncode(r->sealed_dek)}});
   }
   // Durable audit records first; the response (and so the keys) only after they are committed.
   const auto commit_start = BrokerMetrics::Now();
-  for (const auto& a : arts) {
+  for (std::size_t i = 0; i < arts.size(); ++i) {
+    const ArtifactRequest& a = arts[i];
     AuditEvent ok = ev;
     ok.request_id = meta.request_id;
     ok.client = meta.client;
@@ -257,10 +272,22 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
     ok.version = a.version;
     ok.decision = "allow";
     ok.reason = "policy allowed; DEK sealed to the attested TEE key (" + purpose + ")";
-    if (auto w = ctx.audit->Append(tok.tenant, ok); !w) {
+    ok.artifact_id = artifact_ids[i];
+    ok.measurement = measurement;
+    ok.policy_version = policy->version;
+    auto w = ctx.audit->Append(tok.tenant, ok);
+    if (!w) {
       return Counted(ctx, tok.tenant, tok.tee, "release",
                      Error(Code::kUnavailable, "release refused: the audit record could not be written (" + w.error().message() + ")"));
     }
+    // Signed only now that its record is committed: a receipt names a record that exists.
+    auto signed_receipt = ctx.audit->SignReceipt(*w);
+    if (!signed_receipt) {
+      return Counted(ctx, tok.tenant, tok.tee, "release",
+                     Error(Code::kInternal, "release refused: its receipt could not be signed (" +
+                                                signed_receipt.error().message() + ")"));
+    }
+    released[i]["receipt"] = std::move(*signed_receipt);
   }
   if (ctx.metrics != nullptr) {
     ctx.metrics->ObserveAuditCommit("release", commit_start);

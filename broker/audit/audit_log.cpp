@@ -3,6 +3,7 @@
 #include "broker/audit/audit_chain.h"
 #include "broker/audit/audit_tree.h"
 #include "broker/audit/checkpoint_note.h"
+#include "broker/audit/release_receipt.h"
 #include "core/ed25519.h"
 #include "core/encoding.h"
 #include "core/json.h"
@@ -34,6 +35,9 @@ Result<AuditRow> MakeRecord(const std::string& tenant, const AuditEvent& e, std:
   // The development TEE proves nothing; every record touching it says so.
   if (e.tee == "dev") j["insecure_dev_tee"] = true;
   if (!e.detail.empty()) j["detail"] = e.detail;
+  if (!e.artifact_id.empty()) j["artifact_id"] = e.artifact_id;
+  if (!e.measurement.empty()) j["measurement"] = e.measurement;
+  if (e.policy_version != 0) j["policy_version"] = e.policy_version;
   j["prev"] = head ? head->hash : ZeroHash();
   AuditRow row;
   row.seq = j["seq"].get<std::uint64_t>();
@@ -104,6 +108,11 @@ Result<std::string> AuditLog::SignTreeHead(const std::string& tenant, std::uint6
   const std::string origin = AuditTreeOrigin(tenant);
   SIGIL_ASSIGN_OR_RETURN(std::string text, tlog::CheckpointText(tlog::Checkpoint{origin, size, root, now_millis_()}));
   return tlog::SignNote(text, origin, seed_);
+}
+
+Result<std::string> AuditLog::SignReceipt(const AuditRow& release_record) const {
+  SIGIL_ASSIGN_OR_RETURN(receipt::Receipt r, receipt::FromRecord(release_record));
+  return receipt::Sign(r, seed_);
 }
 
 }  // namespace sigil::broker

@@ -27,6 +27,11 @@ struct AuditEvent {
   std::string client;
   std::string tee;        // TEE type, if any ("dev" is flagged insecure in every record)
   std::string detail;     // optional extra (policy trace, ...)
+  // Allowed releases only: what the release receipt states beyond the fields above, so that a
+  // receipt is re-derived from its record alone (broker/audit/release_receipt.h).
+  std::string artifact_id;
+  std::string measurement;        // the workload's "measurement" claim, if it has one
+  std::int64_t policy_version = 0;
 };
 
 // Who created a tenant, for its genesis record (record 1 of its log).
@@ -56,6 +61,11 @@ class AuditLog {
   // (broker/audit/audit_tree.h) at `size` with `root`, signed with the audit key under
   // AuditTreeOrigin(tenant), dated now.
   Result<std::string> SignTreeHead(const std::string& tenant, std::uint64_t size, const merkle::Hash& root) const;
+  // The release receipt of `release_record` (an allowed release record as committed: Append's
+  // result), a signed note under the audit key (broker/audit/release_receipt.h). Deterministic:
+  // the same record always gives the same bytes, so a receipt fetched later equals the one sent
+  // with the release.
+  Result<std::string> SignReceipt(const AuditRow& release_record) const;
   // The tenants' Merkle trees kept between proofs (audit_tree.h), over this log's store.
   AuditTreeCache& trees() { return trees_; }
 
