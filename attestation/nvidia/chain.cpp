@@ -51,6 +51,10 @@ Result<bool> CheckCrls(X509* cert, X509* issuer, const std::vector<X509CrlPtr>& 
       continue;
     }
     const std::string who = "CRL of '" + CommonName(issuer) + "'";
+    // RFC 5280 6.3.3 (f): the CRL issuer's key usage, if stated, must allow cRLSign.
+    if ((X509_get_key_usage(issuer) & KU_CRL_SIGN) == 0) {
+      return Fail(Code::kVerificationFailed, who + ": issuer key usage does not allow cRLSign");
+    }
     // A CRL that names this issuer but is not signed by it is forged or misdirected.
     if (X509_CRL_verify(crl.get(), X509_get0_pubkey(issuer)) != 1) {
       return OpenSslError(Code::kVerificationFailed, who + " signature does not verify");
