@@ -1,0 +1,36 @@
+// Sigil's Azure vTPM evidence format "sigil-azure-vtpm/v1": a JSON object (UTF-8) with exactly
+//   {"format":"sigil-azure-vtpm/v1",
+//    "hcl_report": base64url (unpadded) of the HCL report as read from vTPM NV index 0x01400001
+//                  (the NV index's zero padding may be kept or cut),
+//    "quote": a "sigil-tpm-quote/v1" object (attestation/tpm/README.md) made by HCLAkPub
+//             with the broker's binding as qualifying data}
+// "quote" may be absent only for tools that check the HCL report alone. Parsing is structural:
+// nothing here is authenticated.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <optional>
+
+#include "core/bytes.h"
+#include "core/result.h"
+
+namespace sigil::attestation::azure {
+
+inline constexpr char kAzureEvidenceFormat[] = "sigil-azure-vtpm/v1";
+
+struct AzureEvidence {
+  Bytes hcl_report;
+  std::optional<Bytes> quote;  // the "quote" object re-serialised as canonical JSON
+};
+
+// kMalformedEvidence naming the member: not a JSON object (core/json rules: UTF-8, no duplicate
+// keys), unknown members, wrong format string, hcl_report not canonical unpadded base64url or
+// empty, quote not an object.
+Result<AzureEvidence> ParseAzureEvidence(ByteSpan json);
+
+// Builds the evidence from the HCL report bytes and, if not empty, "sigil-tpm-quote/v1"
+// evidence bytes (e.g. from tpm::EvidenceFromTpm2Tools). kInvalidArgument if the HCL report is
+// empty or the quote is not a JSON object.
+Result<Bytes> MakeAzureEvidence(ByteSpan hcl_report, ByteSpan tpm_quote_evidence);
+
+}  // namespace sigil::attestation::azure
