@@ -1,5 +1,6 @@
-// sigil policy set|get|validate|test.
+// sigil policy set|get|validate|test (diff: commands_policy_diff.cpp).
 #include "cli/commands.h"
+#include "cli/policy_files.h"
 #include "core/file_io.h"
 #include "core/names.h"
 #include "core/text.h"
@@ -7,12 +8,6 @@
 
 namespace sigil::cli {
 namespace {
-
-Result<std::pair<std::string, policy::Policy>> LoadPolicyFile(const std::string& path) {
-  SIGIL_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path, 1 << 20));
-  SIGIL_ASSIGN_OR_RETURN(policy::Policy p, policy::ParsePolicy(text, path));
-  return std::make_pair(std::move(text), std::move(p));
-}
 
 int Validate(const std::vector<std::string>& files) {
   int rc = 0;
@@ -28,45 +23,12 @@ int Validate(const std::vector<std::string>& files) {
   return rc;
 }
 
-// Claims and reference files are small; the cap keeps a wrong path from reading a disk image.
-constexpr std::size_t kMaxInputFile = std::size_t{1} << 20;
-constexpr std::size_t kMaxReferenceValue = 512;  // as the broker's `refs add` (admin API)
-
 // A claims file, read exactly as the broker reads the claims of a token: ParseJson (duplicate
 // keys, invalid UTF-8 refused) then Claims::FromJson (int64 only).
 Result<attestation::Claims> LoadClaimsFile(const std::string& path) {
   SIGIL_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path, kMaxInputFile));
   SIGIL_ASSIGN_OR_RETURN(Json j, ParseJson(text, path));
   return attestation::Claims::FromJson(j, path);
-}
-
-// A reference file {"set": ["value", ...], ...}, held to the broker's rules for `refs add`: set
-// names by sigil::ValidateName, values strings of 1-512 bytes without control characters (as
-// AdminAddReference). Anything else is refused rather than skipped, so the dry run never tests
-// other sets than the broker would hold.
-Result<policy::MapReferenceSets> LoadReferenceFile(const std::string& path) {
-  SIGIL_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path, kMaxInputFile));
-  SIGIL_ASSIGN_OR_RETURN(Json j, ParseJson(text, path));
-  if (!j.is_object()) return Fail(Code::kInvalidArgument, path + ": expected {\"set\": [values]}");
-  policy::MapReferenceSets refs;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    SIGIL_RETURN_IF_ERROR(ValidateName(it.key(), path + ": reference set name"));
-    const std::string where = path + ": set '" + it.key() + "'";
-    if (!it.value().is_array()) return Fail(Code::kInvalidArgument, where + ": expected an array of strings");
-    refs.AddSet(it.key());
-    for (const Json& v : it.value()) {
-      if (!v.is_string()) return Fail(Code::kInvalidArgument, where + ": every value must be a string");
-      const auto& value = v.get_ref<const std::string&>();
-      if (value.empty() || value.size() > kMaxReferenceValue) {
-        return Fail(Code::kInvalidArgument, where + ": values are 1 to 512 characters");
-      }
-      for (unsigned char c : value) {
-        if (c < 0x20 || c == 0x7f) return Fail(Code::kInvalidArgument, where + ": control characters are not allowed");
-      }
-      refs.Add(it.key(), value);
-    }
-  }
-  return refs;
 }
 
 // Evaluates a policy file offline against a claims file (flat JSON object) and prints each
@@ -143,6 +105,7 @@ void AddPolicyCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& ou
   test->add_option("--key", *key, "key name within the tenant")->required();
   test->add_option("--refs", *refs, "JSON object of reference sets {\"set\": [values]}");
   out.push_back({test, [file, claims, key, refs] { return Test(*file, *claims, *key, *refs); }});
+  AddPolicyDiffCommand(*pol, g, out);
 }
 
 }  // namespace sigil::cli
