@@ -21,6 +21,7 @@ class TpmEnrolment;              // broker/tpm/tpm_enrol_api.h
 class UnauthenticatedActivity;   // broker/audit/unauth_activity.h
 class BrokerMetrics;             // broker/broker_metrics.h
 class RateLimiter;               // broker/http/rate_limiter.h
+class KbsSessions;               // broker/kbs/kbs_sessions.h
 
 struct BrokerSettings {
   std::chrono::seconds nonce_ttl{60};
@@ -51,6 +52,8 @@ struct BrokerContext {
   // per client address and per tenant named in the body (null: not limited).
   RateLimiter* rate_by_address = nullptr;
   RateLimiter* rate_by_tenant = nullptr;
+  // Sessions of the KBS front end, /kbs/v0 (null: those endpoints answer 503).
+  KbsSessions* kbs = nullptr;
   BrokerSettings settings;
   std::function<std::chrono::system_clock::time_point()> now = [] { return std::chrono::system_clock::now(); };
 };

@@ -18,6 +18,7 @@
 #include "broker/data_dir.h"
 #include "broker/http/rate_limiter.h"
 #include "broker/http/router.h"
+#include "broker/kbs/kbs_sessions.h"
 #include "broker/store/pg_store.h"
 #include "broker/tpm/tpm_enrol_api.h"
 #include "core/file_io.h"
@@ -125,6 +126,8 @@ int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::
   RateLimiter by_tenant({protection.rate_per_tenant, 2 * protection.rate_per_tenant}, 65536);
   b.context.rate_by_address = &by_address;
   b.context.rate_by_tenant = &by_tenant;
+  KbsSessions kbs_sessions;  // the KBS front end's cookies, in memory (broker/kbs/kbs_sessions.h)
+  b.context.kbs = &kbs_sessions;
   auto server = net::HttpsServer::Create(io, *tls, host, static_cast<unsigned short>(port), limits,
                                          [&ctx](const net::HttpRequest& r) { return Route(ctx, r); });
   if (!server) return Die(server.error());

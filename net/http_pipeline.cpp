@@ -1,6 +1,7 @@
 #include "net/http_pipeline.h"
 
 #include <cstdio>
+#include <algorithm>
 #include <exception>
 #include <utility>
 
@@ -157,6 +158,11 @@ std::string SerializeResponse(const HttpResponse& response, bool keep_alive, boo
   if (response.retry_after_seconds > 0) {
     out += "\r\nRetry-After: ";
     out += std::to_string(response.retry_after_seconds);
+  }
+  if (!response.set_cookie.empty() &&
+      std::all_of(response.set_cookie.begin(), response.set_cookie.end(), [](char c) { return c >= 0x20 && c <= 0x7e; })) {
+    out += "\r\nSet-Cookie: ";
+    out += response.set_cookie;
   }
   out += "\r\nCache-Control: no-store\r\nContent-Length: ";
   out += std::to_string(response.body.size());

@@ -26,6 +26,9 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   int retry_after_seconds = 0;  // > 0: sent as Retry-After (with 429 and 503)
+  // Non-empty: sent as one Set-Cookie header (the KBS session, broker/kbs/). Built by the broker
+  // from its own values; CR, LF and other control characters make it dropped, never sent.
+  std::string set_cookie;
 };
 
 }  // namespace sigil::net

@@ -5,6 +5,7 @@
 #include "broker/api/status_api.h"
 #include "broker/api/metrics_api.h"
 #include "broker/api/workload_api.h"
+#include "broker/kbs/kbs_api.h"
 #include "broker/keys/token.h"
 #include "broker/tpm/tpm_enrol_api.h"
 #include "core/metrics_text.h"
@@ -30,6 +31,16 @@ std::string BearerToken(const net::HttpRequest& req) {
   auto it = req.headers.find("authorization");
   if (it == req.headers.end() || it->second.rfind("Bearer ", 0) != 0) return "";
   return it->second.substr(7);
+}
+
+std::string KbsSession(const net::HttpRequest& req) {
+  auto it = req.headers.find("cookie");
+  return it == req.headers.end() ? "" : KbsSessionFromCookieHeader(it->second);
+}
+
+std::string& CookieOut(const RouteCall& c) {
+  static thread_local std::string unused;  // a caller that does not want the cookie
+  return c.set_cookie != nullptr ? *c.set_cookie : unused;
 }
 
 using C = const RouteCall&;
@@ -58,6 +69,17 @@ constexpr RouteEntry kRoutes[] = {
     {"POST", "/v1/attest", Caller::kWorkload, [](C c) { return HandleAttest(c.ctx, c.meta, c.body); }, true, true},
     {"POST", "/v1/release", Caller::kWorkload,
      [](C c) { return HandleRelease(c.ctx, c.meta, BearerToken(c.req), c.body); }},
+    // The KBS protocol for Confidential Containers guests (docs/protocol.md "KBS front end"):
+    // RFC 7807 errors with KBS kinds. Only these three: Sigil's admin API manages policy and keys.
+    {.method = "POST", .pattern = "/kbs/v0/auth", .caller = Caller::kWorkload,
+     .handle = [](C c) { return KbsAuth(c.ctx, c.meta, c.body, CookieOut(c)); }, .rate_limited = true,
+     .kbs_errors = true},
+    {.method = "POST", .pattern = "/kbs/v0/attest", .caller = Caller::kWorkload,
+     .handle = [](C c) { return KbsAttest(c.ctx, c.meta, c.body, KbsSession(c.req), CookieOut(c)); },
+     .rate_limited = true, .kbs_errors = true},
+    {.method = "GET", .pattern = "/kbs/v0/resource/{repository}/{type}/{tag}", .caller = Caller::kWorkload,
+     .handle = [](C c) { return KbsResource(c.ctx, c.meta, P(c, 0), P(c, 1), P(c, 2), KbsSession(c.req), BearerToken(c.req)); },
+     .kbs_errors = true},
     // EK-based TPM AK enrolment: no admin certificate, the proof is the EK (broker/tpm/tpm_enrol_api.h).
     {"POST", "/v1/tpm/enrol/start", Caller::kWorkload, [](C c) { return HandleTpmEnrolStart(c.ctx, c.meta, c.body); },
      true, true},

@@ -30,6 +30,8 @@ struct RouteCall {
   const net::HttpRequest& req;
   const Json& body;
   const std::vector<std::string>& params;
+  // Out: a Set-Cookie value for the response (the KBS session cookie); null where unused.
+  std::string* set_cookie = nullptr;
 };
 
 struct RouteEntry {
@@ -44,6 +46,9 @@ struct RouteEntry {
   // Of a successful answer. For anything but JSON the handler returns the body as a JSON
   // string, sent as is (the Prometheus text of /metrics).
   std::string_view content_type = "application/json";
+  // Errors as the KBS protocol has them, RFC 7807 problem details with KBS error kinds
+  // (broker/kbs/kbs_errors.h), instead of Sigil's {"error":{...}} shape.
+  bool kbs_errors = false;
 };
 
 std::span<const RouteEntry> RouteTable();

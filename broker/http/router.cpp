@@ -6,6 +6,7 @@
 #include "broker/broker_metrics.h"
 #include "broker/http/rate_limiter.h"
 #include "broker/http/route_table.h"
+#include "broker/kbs/kbs_errors.h"
 #include "core/names.h"
 #include "core/text.h"
 #include "net/http_pipeline.h"
@@ -70,7 +71,7 @@ int RateLimitWait(const BrokerContext& ctx, const RequestMeta& meta, const Json&
 }
 
 Result<Json> Dispatch(const BrokerContext& ctx, const RequestMeta& meta, const net::HttpRequest& req,
-                      const RouteEntry*& entry, int& retry_after) {
+                      const RouteEntry*& entry, int& retry_after, std::string& set_cookie) {
   const std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
   auto match = MatchRoute(req.method, path);
   if (match) entry = match->entry;  // named in the metrics even if refused before its handler
@@ -87,14 +88,17 @@ Result<Json> Dispatch(const BrokerContext& ctx, const RequestMeta& meta, const n
     return Fail(Code::kNotFound, "no endpoint " + EscapeForDisplay(req.method, 16) + " " + EscapeForDisplay(req.target, 120));
   }
   if (entry->caller == Caller::kAdmin) SIGIL_RETURN_IF_ERROR(CheckAdmin(meta));
-  SIGIL_RETURN_IF_ERROR(CheckPathParams(*match));
+  if (auto names = CheckPathParams(*match); !names) {
+    if (!entry->kbs_errors) return std::move(names).error();
+    return KbsError(KbsKind::kInvalidRequestPath, Error(Code::kNotFound, names.error().message()));
+  }
   if (entry->rate_limited) {
     if ((retry_after = RateLimitWait(ctx, meta, body)) > 0) {
       return Fail(Code::kRateLimited, "too many requests from this address or for this tenant; retry after " +
                                           std::to_string(retry_after) + " s (Retry-After)");
     }
   }
-  return entry->handle(RouteCall{ctx, meta, req, body, match->params});
+  return entry->handle(RouteCall{ctx, meta, req, body, match->params, &set_cookie});
 }
 
 }  // namespace
@@ -131,9 +135,13 @@ net::HttpResponse Route(const BrokerContext& ctx, const net::HttpRequest& req) {
   const RouteEntry* entry = nullptr;
   try {
     int retry_after = 0;
-    auto r = Dispatch(ctx, meta, req, entry, retry_after);
-    res = r ? Success(entry, *r)
-            : ErrorResponse(ForCaller(r.error(), meta, entry == nullptr || entry->log_refusals), meta.request_id);
+    std::string set_cookie;
+    auto r = Dispatch(ctx, meta, req, entry, retry_after, set_cookie);
+    const bool kbs = entry != nullptr && entry->kbs_errors;
+    res = r     ? Success(entry, *r)
+          : kbs ? KbsErrorResponse(ForCaller(r.error(), meta), meta.request_id)
+                : ErrorResponse(ForCaller(r.error(), meta, entry == nullptr || entry->log_refusals), meta.request_id);
+    res.set_cookie = std::move(set_cookie);
     res.retry_after_seconds = retry_after;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sigild: internal error id=%s: %s\n", meta.request_id.c_str(),

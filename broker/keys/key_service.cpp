@@ -76,4 +76,10 @@ Result<ResealedDek> KeyService::Release::Reseal(const KeyVersionRow& row, const 
   return out;
 }
 
+Result<SecretBytes> KeyService::Release::PrivateKey(const KeyVersionRow& row) const {
+  if (row.tenant != tenant_) return Fail(Code::kInternal, "private key: the key version row is not this tenant's");
+  if (row.state != "enabled") return KeyUnusable(row);
+  return UnwrapKey(kek_, row.wrapped_private_key, KeyVersionIdentity(tenant_, row.name, row.version));
+}
+
 }  // namespace sigil::broker

@@ -46,6 +46,9 @@ class KeyService {
    public:
     // `row` is the artifact's key version as the caller read it (for the purpose check).
     Result<ResealedDek> Reseal(const KeyVersionRow& row, const SealedArtifact& a, ByteSpan tee_public_key) const;
+    // The version's private half itself, for a KBS resource (broker/kbs/kbs_api.h): whoever gets
+    // it opens every artifact sealed to this version. Only for an enabled version of this tenant.
+    Result<SecretBytes> PrivateKey(const KeyVersionRow& row) const;
 
    private:
     friend class KeyService;

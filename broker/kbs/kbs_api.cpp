@@ -1,0 +1,311 @@
+#include "broker/kbs/kbs_api.h"
+
+#include <openssl/rand.h>
+
+#include "broker/api/release_purpose.h"
+#include "broker/broker_metrics.h"
+#include "broker/kbs/ear_token.h"
+#include "broker/kbs/kbs_errors.h"
+#include "broker/kbs/kbs_sessions.h"
+#include "broker/keys/key_service.h"
+#include "core/digest.h"
+#include "core/encoding.h"
+#include "core/jcs.h"
+#include "core/jwe.h"
+#include "core/ossl.h"
+#include "core/protocol.h"
+#include "core/text.h"
+#include "policies/policy.h"
+
+namespace sigil::broker {
+namespace {
+
+// Largest evidence the front end accepts, in bytes as received: far above any real report or
+// quote with its certificates, far below what could hurt the broker.
+constexpr std::size_t kMaxEvidenceBytes = 256 * 1024;
+
+Error Attestation(Error e) { return KbsError(KbsKind::kAttestationError, std::move(e)); }
+Error Invalid(const std::string& m) { return Attestation(Error(Code::kInvalidArgument, m)); }
+
+std::string Cookie(const std::string& id, std::chrono::seconds max_age) {
+  // HttpOnly and Secure: the session is a bearer credential and sigild speaks only HTTPS.
+  return std::string(kKbsCookieName) + "=" + id + "; Max-Age=" + std::to_string(max_age.count()) +
+         "; Path=/kbs; HttpOnly; Secure; SameSite=Strict";
+}
+
+Result<std::string> StringMember(const Json& obj, const char* name, const char* where) {
+  if (!obj.is_object() || !obj.contains(name) || !obj[name].is_string()) {
+    return Invalid(std::string(where) + "." + name + ": expected a string");
+  }
+  return obj[name].get<std::string>();
+}
+
+// The evidence bytes a Sigil verifier takes, from the KBS primary evidence: a JSON object is the
+// evidence itself as JSON (the dev TEE's sigil-dev-evidence/v1 envelope), taken in canonical
+// form; a string is base64 (standard or URL alphabet, as Sigil's raw reports and quotes).
+Result<Bytes> PrimaryEvidence(const Json& tee_evidence) {
+  if (!tee_evidence.is_object() || !tee_evidence.contains("primary_evidence")) {
+    return Invalid("tee-evidence.primary_evidence: missing");
+  }
+  const Json& p = tee_evidence["primary_evidence"];
+  Bytes out;
+  if (p.is_object()) {
+    const std::string text = CanonicalJson(p);
+    out.assign(text.begin(), text.end());
+  } else if (p.is_string()) {
+    const std::string& s = p.get_ref<const std::string&>();
+    auto b = s.find_first_of("-_") != std::string::npos ? Base64UrlDecode(s) : Base64Decode(s);
+    if (!b) return Invalid("tee-evidence.primary_evidence: " + b.error().message());
+    out = std::move(*b);
+  } else {
+    return Invalid("tee-evidence.primary_evidence: expected a JSON object or a base64 string");
+  }
+  if (out.size() > kMaxEvidenceBytes) return Invalid("tee-evidence.primary_evidence: too large");
+  return out;
+}
+
+Result<Bytes> Random(std::size_t n) {
+  Bytes b(n);
+  if (RAND_bytes(b.data(), static_cast<int>(n)) != 1) return OpenSslError(Code::kInternal, "RAND_bytes");
+  return b;
+}
+
+std::string ClaimsActor(const attestation::Claims& claims) {
+  return "workload:" + HexEncode(Sha256(AsBytes(CanonicalJson(claims.ToJson())))).substr(0, 16);
+}
+
+}  // namespace
+
+std::string SigilTeeForKbs(std::string_view kbs_tee) {
+  if (kbs_tee == "snp") return "sev-snp";
+  if (kbs_tee == "tdx" || kbs_tee == "sgx" || kbs_tee == "tpm" || kbs_tee == "dev") return std::string(kbs_tee);
+  return "";
+}
+
+std::string KbsSessionFromCookieHeader(std::string_view header) {
+  const std::string_view want = kKbsCookieName;
+  std::size_t i = 0;
+  while (i < header.size()) {
+    std::size_t end = header.find(';', i);
+    if (end == std::string_view::npos) end = header.size();
+    std::string_view pair = header.substr(i, end - i);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    if (pair.size() > want.size() && pair.substr(0, want.size()) == want && pair[want.size()] == '=') {
+      return std::string(pair.substr(want.size() + 1));
+    }
+    i = end + 1;
+  }
+  return "";
+}
+
+Result<Json> KbsAuth(const BrokerContext& ctx, const RequestMeta&, const Json& body, std::string& set_cookie) {
+  if (ctx.kbs == nullptr) return Attestation(Error(Code::kUnavailable, "the KBS front end is not enabled on this broker"));
+  SIGIL_ASSIGN_OR_RETURN(std::string version, StringMember(body, "version", "request"));
+  // Trustee checks semver "=0.4.0": an exact match, nothing older or newer.
+  if (version != kKbsVersion) {
+    return Invalid("KBS Client Protocol Version Mismatch: expect =" + std::string(kKbsVersion) + " while the request is " +
+                   EscapeForDisplay(version, 32));
+  }
+  SIGIL_ASSIGN_OR_RETURN(std::string tee, StringMember(body, "tee", "request"));
+  const std::string sigil_tee = SigilTeeForKbs(tee);
+  if (sigil_tee.empty() || !ctx.verifiers->Find(sigil_tee)) {
+    return Invalid("tee '" + EscapeForDisplay(tee, 32) + "' is not verified by this broker (enabled: " +
+                   [&] {
+                     std::string all;
+                     for (const auto& t : ctx.verifiers->Types()) all += (all.empty() ? "" : ", ") + t;
+                     return all;
+                   }() + "; KBS names: snp, tdx, sgx, tpm, dev)");
+  }
+  const auto now = ctx.now();
+  auto created = ctx.kbs->Create(sigil_tee, now, now + ctx.settings.nonce_ttl);
+  if (!created) return Attestation(std::move(created).error());
+  set_cookie = Cookie(created->id, ctx.settings.nonce_ttl);
+  // Standard base64 with padding, as Trustee sends it; the guest echoes it back as a string.
+  return Json{{"nonce", Base64Encode(created->nonce)}, {"extra-params", Json::object()}};
+}
+
+Result<Json> KbsAttest(const BrokerContext& ctx, const RequestMeta& meta, const Json& body, const std::string& session_id,
+                       std::string& set_cookie) {
+  if (ctx.kbs == nullptr) return Attestation(Error(Code::kUnavailable, "the KBS front end is not enabled on this broker"));
+  if (session_id.empty()) return Attestation(Error(Code::kUnauthenticated, "cookie kbs-session-id not found; call /kbs/v0/auth first"));
+  const auto now = ctx.now();
+  // The nonce is taken (and so used up) before anything else is looked at: whatever happens
+  // next, this session cannot attest again.
+  auto challenge = ctx.kbs->TakeNonce(session_id, now);
+  if (!challenge) return Attestation(std::move(challenge).error());
+  if (body.contains("init-data") && !body["init-data"].is_null()) {
+    return Invalid("init-data is not supported by this broker yet (nothing in the evidence would be checked against "
+                   "it); send the request without it");
+  }
+  if (!body.contains("runtime-data") || !body["runtime-data"].is_object()) return Invalid("runtime-data: expected an object");
+  const Json& rd = body["runtime-data"];
+  SIGIL_ASSIGN_OR_RETURN(std::string nonce, StringMember(rd, "nonce", "runtime-data"));
+  if (nonce != Base64Encode(challenge->nonce)) {
+    return Attestation(Error(Code::kVerificationFailed, "runtime-data.nonce is not this session's nonce"));
+  }
+  if (!rd.contains("tee-pubkey")) return Invalid("runtime-data.tee-pubkey: missing");
+  auto tee_key = jwe::ParseRecipientJwk(rd["tee-pubkey"], "runtime-data.tee-pubkey");
+  if (!tee_key) return Attestation(std::move(tee_key).error());
+  if (!body.contains("tee-evidence")) return Invalid("tee-evidence: missing");
+  const Json& te = body["tee-evidence"];
+  std::string additional;
+  if (te.is_object() && te.contains("additional_evidence")) {
+    if (!te["additional_evidence"].is_string()) return Invalid("tee-evidence.additional_evidence: expected a string");
+    additional = te["additional_evidence"].get<std::string>();
+  }
+  // Devices' evidence (GPUs) is not verified by this front end: refused, never ignored, so a
+  // policy cannot believe a GPU was checked.
+  if (!additional.empty()) return Invalid("tee-evidence.additional_evidence: additional (device) evidence is not supported");
+  SIGIL_ASSIGN_OR_RETURN(Bytes evidence, PrimaryEvidence(te));
+  // The report data: SHA-384 over the RFC 8785 form of the runtime data as Trustee's attestation
+  // service builds it for the primary evidence, zero-padded to the 64 bytes Sigil's verifiers
+  // compare (SNP REPORT_DATA and TDX REPORTDATA hold all 64; a TPM quote's qualifying data the
+  // first 32).
+  Json runtime{{"tee-pubkey", rd["tee-pubkey"]}, {"nonce", nonce}, {"additional-evidence", additional}};
+  auto canonical = Jcs(runtime);
+  if (!canonical) return Invalid("runtime-data: " + canonical.error().message());
+  const Sha384Digest digest = Sha384(AsBytes(*canonical));
+  Bytes binding(protocol::kBindingSize, 0);
+  std::copy(digest.begin(), digest.end(), binding.begin());
+  auto verifier = ctx.verifiers->Find(challenge->tee);
+  if (!verifier) return Attestation(std::move(verifier).error());
+  attestation::VerifyInput in{evidence, {}, binding, now};
+  const auto verify_start = BrokerMetrics::Now();
+  auto claims = (*verifier)->Verify(in);
+  if (ctx.metrics != nullptr) ctx.metrics->ObserveVerification(challenge->tee, verify_start);
+  if (!claims) return Attestation(claims.error().Wrap("evidence rejected"));
+  SIGIL_ASSIGN_OR_RETURN(Bytes jti, Random(16));
+  EarBody ear;
+  ear.jti = HexEncode(jti);
+  ear.iat = UnixSeconds(now);
+  ear.exp = UnixSeconds(now + ctx.settings.token_ttl);
+  ear.evidence_digest = HexEncode(Sha256(evidence));
+  ear.tee_pubkey = rd["tee-pubkey"];
+  ear.claims = *claims;
+  auto token = SignEar(ear, *ctx.token_seed, ctx.token_public_key);
+  if (!token) return KbsError(KbsKind::kPluginInternalError, std::move(token).error());
+  ctx.kbs->MarkAttested(session_id,
+                        KbsAttested{*token, ear.jti, challenge->tee, ear.evidence_digest, ear.tee_pubkey, *claims},
+                        now + ctx.settings.token_ttl);
+  set_cookie = Cookie(session_id, ctx.settings.token_ttl);
+  (void)meta;
+  return Json{{"token", *token}};
+}
+
+Result<Json> KbsResource(const BrokerContext& ctx, const RequestMeta& meta, const std::string& repository,
+                         const std::string& type, const std::string& tag, const std::string& session_id,
+                         const std::string& bearer) {
+  const auto now = ctx.now();
+  // Who is asking: the bearer token wins over the cookie when both are sent (as in Trustee).
+  KbsAttested who;
+  std::string via;
+  if (!bearer.empty()) {
+    auto ear = VerifyEar(bearer, ctx.token_public_key, UnixSeconds(now));
+    if (!ear) return KbsError(KbsKind::kTokenVerifierError, std::move(ear).error());
+    auto tee = ear->claims.GetString("tee");
+    who = KbsAttested{bearer, ear->jti, tee.value_or(""), ear->evidence_digest, ear->tee_pubkey, ear->claims};
+    via = "bearer token";
+  } else if (!session_id.empty() && ctx.kbs != nullptr) {
+    auto s = ctx.kbs->Attested(session_id, now);
+    if (!s) return KbsError(KbsKind::kTokenNotFound, std::move(s).error());
+    who = std::move(*s);
+    via = "session cookie";
+  } else {
+    return KbsError(KbsKind::kTokenNotFound,
+                    Error(Code::kUnauthenticated, "no attested kbs-session-id cookie and no 'Authorization: Bearer' token"));
+  }
+  // The resource: repository = tenant, type = key name, tag = "latest" or a version number.
+  const std::string& tenant = repository;
+  std::uint32_t version = 0;
+  if (tag != "latest") {
+    if (tag.empty() || tag.size() > 9 || tag.find_first_not_of("0123456789") != std::string::npos || tag[0] == '0') {
+      return KbsError(KbsKind::kInvalidRequestPath,
+                      Error(Code::kNotFound, "tag: expected 'latest' or a key version number"));
+    }
+    version = static_cast<std::uint32_t>(std::stoul(tag));
+  }
+  if (auto t = ctx.store->GetTenantKek(tenant); !t) {
+    return KbsError(t.error().code() == Code::kNotFound ? KbsKind::kInvalidRequestPath : KbsKind::kPluginInternalError,
+                    t.error().code() == Code::kNotFound ? Error(Code::kNotFound, "no repository '" + tenant + "'")
+                                                        : t.error());
+  }
+  const std::string resource = repository + "/" + type + "/" + tag;
+  AuditEvent ev;
+  ev.request_id = meta.request_id;
+  ev.client = meta.client;
+  ev.actor = ClaimsActor(who.claims);
+  ev.action = "release";
+  ev.key = type;
+  ev.version = version;
+  ev.evidence_digest = who.evidence_digest;
+  ev.tee = who.tee;
+  ev.measurement = who.claims.GetString("measurement").value_or("");
+  // Every record of a KBS release says so: the path asked for, the credential and the token.
+  Json kbs_detail{{"via", "kbs"}, {"resource", resource}, {"credential", via}, {"token", who.token_id}};
+  auto refuse = [&](KbsKind kind, Error err, const std::string& trace = "") {
+    AuditEvent deny = ev;
+    deny.decision = "deny";
+    deny.reason = "kbs: " + std::string(CodeName(err.code())) + ": " + err.message();
+    Json d = kbs_detail;
+    if (!trace.empty()) d["policy"] = trace;
+    deny.detail = CanonicalJson(d);
+    (void)ctx.audit->Append(tenant, deny);
+    if (ctx.metrics != nullptr) ctx.metrics->CountRefusal(tenant, who.tee, "release", err.code());
+    return KbsError(kind, std::move(err));
+  };
+  auto row = version == 0 ? ctx.store->LatestKeyVersion(tenant, type) : ctx.store->GetKeyVersion(tenant, type, version);
+  if (!row) {
+    if (row.error().code() == Code::kNotFound) {
+      return refuse(KbsKind::kInvalidRequestPath, Error(Code::kNotFound, "no resource '" + resource + "'"));
+    }
+    return refuse(KbsKind::kPluginInternalError, std::move(row).error());
+  }
+  ev.version = row->version;
+  auto policy = ctx.policies->Get(*ctx.store, tenant);
+  if (!policy) {
+    return refuse(KbsKind::kPolicyDeny, policy.error().code() == Code::kNotFound
+                                            ? Error(Code::kPolicyDenied, "tenant '" + tenant + "' has no policy")
+                                            : policy.error());
+  }
+  auto refs_map = ctx.store->ListReferences(tenant);
+  if (!refs_map) return refuse(KbsKind::kPluginInternalError, std::move(refs_map).error());
+  policy::MapReferenceSets refs;
+  for (const auto& [set, values] : *refs_map) {
+    for (const auto& v : values) refs.Add(set, v);
+  }
+  const auto policy_start = BrokerMetrics::Now();
+  policy::Decision d = policy::Evaluate(**policy, who.claims, type, refs);
+  if (ctx.metrics != nullptr) ctx.metrics->ObservePolicyEvaluation(policy_start);
+  if (!d.allow) return refuse(KbsKind::kPolicyDeny, Error(Code::kPolicyDenied, d.reason), policy::Explain(d));
+  if (row->state != "enabled") return refuse(KbsKind::kPolicyDeny, KeyUnusable(*row));
+  auto purpose = CheckReleasePurpose(row->key_class, who.claims);
+  if (!purpose) return refuse(KbsKind::kPolicyDeny, std::move(purpose).error());
+  auto tee_key = jwe::ParseRecipientJwk(who.tee_pubkey, "tee-pubkey");
+  if (!tee_key) return refuse(KbsKind::kJweError, std::move(tee_key).error());
+  auto keys = ctx.keys->BeginRelease(tenant);
+  if (!keys) return refuse(KbsKind::kPluginInternalError, std::move(keys).error());
+  auto secret = keys->PrivateKey(*row);
+  if (!secret) return refuse(KbsKind::kPolicyDeny, std::move(secret).error());
+  auto jwe = jwe::Encrypt(*tee_key, secret->Reveal(SecretAccess::Get()));
+  if (!jwe) return refuse(KbsKind::kJweError, std::move(jwe).error());
+  // The audit record is durable before the response leaves (fail closed).
+  AuditEvent ok = ev;
+  ok.decision = "allow";
+  ok.reason = "kbs: policy allowed; the private half of the key version wrapped to the TEE key (" +
+              std::string(tee_key->kind == jwe::RecipientKey::Kind::kRsa ? "RSA-OAEP-256" : "ECDH-ES+A256KW") +
+              ", A256GCM) (" + *purpose + ")";
+  ok.detail = CanonicalJson(kbs_detail);
+  const auto commit_start = BrokerMetrics::Now();
+  if (auto w = ctx.audit->Append(tenant, ok); !w) {
+    return KbsError(KbsKind::kPluginInternalError,
+                    Error(Code::kUnavailable, "release refused: the audit record could not be written (" +
+                                                  w.error().message() + ")"));
+  }
+  if (ctx.metrics != nullptr) {
+    ctx.metrics->ObserveAuditCommit("release", commit_start);
+    ctx.metrics->CountReleases(tenant, who.tee, 1);
+  }
+  return *jwe;
+}
+
+}  // namespace sigil::broker

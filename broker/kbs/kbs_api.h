@@ -1,0 +1,37 @@
+// The KBS attestation protocol (Confidential Containers RCAR, version 0.4.0 as Trustee implements
+// it) as a front end to Sigil's verifiers, policies, keys and audit log; HTTP-free like
+// broker/api/workload_api.h (the route table passes the cookie and bearer token in and the new
+// cookie out). docs/protocol.md "KBS front end" is the contract.
+//   KbsAuth:     {"version":"0.4.0","tee","extra-params"} -> {"nonce","extra-params":{}} + session
+//   KbsAttest:   {"runtime-data":{"nonce","tee-pubkey"},"tee-evidence":{...}} -> {"token": EAR}
+//   KbsResource: repository/type/tag = tenant/key/("latest" | version) -> flattened JWE of the
+//                key version's 32-byte private half, after the tenant's policy and an audit record.
+// Errors are KbsError-kinded (broker/kbs/kbs_errors.h).
+#pragma once
+
+#include <string>
+
+#include "broker/broker_context.h"
+#include "core/json.h"
+
+namespace sigil::broker {
+
+inline constexpr const char* kKbsVersion = "0.4.0";
+inline constexpr const char* kKbsCookieName = "kbs-session-id";
+
+// The Sigil verifier name for a KBS tee name (snp, tdx, sgx, tpm, and "dev" for Sigil's insecure
+// development TEE); empty if Sigil has none. "sample" is never accepted.
+std::string SigilTeeForKbs(std::string_view kbs_tee);
+
+// `set_cookie` receives the Set-Cookie header value for the new session.
+Result<Json> KbsAuth(const BrokerContext& ctx, const RequestMeta& meta, const Json& body, std::string& set_cookie);
+Result<Json> KbsAttest(const BrokerContext& ctx, const RequestMeta& meta, const Json& body,
+                       const std::string& session_id, std::string& set_cookie);
+Result<Json> KbsResource(const BrokerContext& ctx, const RequestMeta& meta, const std::string& repository,
+                         const std::string& type, const std::string& tag, const std::string& session_id,
+                         const std::string& bearer_token);
+
+// The value of the kbs-session-id cookie in a Cookie header ("" if absent).
+std::string KbsSessionFromCookieHeader(std::string_view cookie_header);
+
+}  // namespace sigil::broker

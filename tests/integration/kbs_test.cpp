@@ -1,0 +1,86 @@
+// The KBS front end against a real sigild, driven by an independent CoCo guest
+// (tests/integration/kbs_guest.py: Debian's jwcrypto and cryptography, written from the protocol
+// text): auth, attest with dev-TEE evidence bound to the JCS runtime data, resources by cookie
+// and by bearer token for RSA, P-256 and P-384 TEE keys, the EAR token checked with the published
+// JWKS, and the refusals. Then the tenant's audit log: every KBS release and refusal is an
+// ordinary release record that says it came through KBS.
+#include <string>
+
+#include "core/encoding.h"
+#include "core/file_io.h"
+#include "core/json.h"
+#include "tests/integration/broker_fixture.h"
+#include "tests/support/matchers.h"
+
+namespace sigil::integration {
+namespace {
+
+constexpr char kPython[] = "/usr/bin/python3";  // Debian's, with python3-jwcrypto
+
+constexpr const char* kKbsPolicy = R"({
+  "version": 1,
+  "rules": [{"name": "coco-guests", "keys": ["secret", "off"],
+             "when": {"allOf": [{"claim": "tee", "equals": "dev"},
+                                {"claim": "debug", "equals": false},
+                                {"claim": "measurement", "in_reference": "engines"}]}}]
+})";
+
+TEST(Kbs, IndependentCocoGuestGetsTheResourceAndIsRefusedOtherwise) {
+  auto& env = BrokerEnv::Get();
+  testing::TempDir dir;
+  // Tenant "kbsrepo": key "secret" with known key material (imported), "denied" outside the
+  // policy, "off" inside it but disabled.
+  Bytes secret(32);
+  for (std::size_t i = 0; i < secret.size(); ++i) secret[i] = static_cast<std::uint8_t>(0xa0 + i);
+  ASSERT_OK(WriteFileAtomic(dir.File("secret.key"), secret, 0600));
+  ASSERT_OK(WriteFileAtomic(dir.File("policy.json"), AsBytes(kKbsPolicy), 0644));
+  for (auto args : std::vector<std::vector<std::string>>{
+           {"tenant", "create", "kbsrepo"},
+           {"key", "import", "kbsrepo/secret", "--from", dir.File("secret.key"), "--class", "dataset"},
+           {"key", "create", "kbsrepo/denied", "--class", "dataset"},
+           {"key", "create", "kbsrepo/off", "--class", "dataset"},
+           {"key", "disable", "kbsrepo/off"},
+           {"refs", "add", "kbsrepo", "engines", kMeasurementA},
+           {"policy", "set", "kbsrepo", dir.File("policy.json")}}) {
+    auto r = env.Sigil(args);
+    ASSERT_EQ(r.exit_code, 0) << args[0] << " " << args[1] << ": " << r.err;
+  }
+  const std::string script = std::string(SIGIL_SOURCE_DIR) + "/tests/integration/kbs_guest.py";
+  auto run = testing::Run({kPython, script, env.url(), env.ca(), env.data_dir() + "/dev/platform.key", kMeasurementA,
+                           HexEncode(secret), "kbsrepo"});
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find("checks passed"), std::string::npos) << run.out << run.err;
+  std::printf("%s", run.out.c_str());
+
+  // The audit log: 6 releases allowed (3 key types x cookie and bearer), each saying KBS, and
+  // the policy, key-state and unknown-key refusals recorded as release denials.
+  int allowed = 0, denied_policy = 0, denied_disabled = 0, denied_unknown = 0;
+  for (const Json& rec : AuditRecords("kbsrepo")) {
+    if (rec.value("action", "") != "release") continue;
+    const std::string detail = rec.value("detail", "");
+    EXPECT_NE(detail.find(R"("via":"kbs")"), std::string::npos) << rec.dump();
+    EXPECT_EQ(rec.value("tee", ""), "dev") << rec.dump();
+    if (rec.value("decision", "") == "allow") {
+      ++allowed;
+      EXPECT_EQ(rec.value("key", ""), "secret") << rec.dump();
+      EXPECT_EQ(rec.value("version", 0), 1) << rec.dump();
+    } else if (rec.value("key", "") == "denied") {
+      ++denied_policy;
+    } else if (rec.value("key", "") == "off") {
+      ++denied_disabled;
+      EXPECT_NE(rec.value("reason", "").find("key_disabled"), std::string::npos) << rec.dump();
+    } else {
+      ++denied_unknown;
+    }
+  }
+  EXPECT_EQ(allowed, 6);
+  EXPECT_EQ(denied_policy, 1);
+  EXPECT_EQ(denied_disabled, 1);
+  EXPECT_EQ(denied_unknown, 2);  // nosuch key, version 7 of secret
+  // The log still verifies as a chain.
+  auto verify = env.Sigil({"audit", "verify", "kbsrepo"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
+}  // namespace
+}  // namespace sigil::integration
