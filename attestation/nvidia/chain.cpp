@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "attestation/nvidia/revocation.h"
 #include "core/digest.h"
 
 namespace sigil::attestation::nvidia {
@@ -21,59 +22,6 @@ constexpr char kTcbInfoOid[] = "2.23.133.5.4.1";
 
 bool IsTimeError(int err) {
   return err == X509_V_ERR_CERT_HAS_EXPIRED || err == X509_V_ERR_CERT_NOT_YET_VALID;
-}
-
-std::string CommonName(const X509* cert) {
-  char buf[256] = {0};
-  const int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, buf,
-                                          sizeof(buf));
-  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string("?");
-}
-
-// Seconds since the epoch of an ASN1_TIME, via ASN1_TIME_diff against the epoch.
-Result<std::int64_t> ToUnix(const ASN1_TIME* t) {
-  if (t == nullptr) return Fail(Code::kVerificationFailed, "CRL time missing");
-  CPtr<ASN1_TIME, ASN1_TIME_free> epoch(ASN1_TIME_set(nullptr, 0));
-  int days = 0;
-  int secs = 0;
-  if (!epoch || ASN1_TIME_diff(&days, &secs, epoch.get(), t) != 1) {
-    return OpenSslError(Code::kVerificationFailed, "CRL time does not parse");
-  }
-  return static_cast<std::int64_t>(days) * 86400 + secs;
-}
-
-// Applies the CRLs issued by `issuer` to `cert`. Returns true if at least one covered it.
-Result<bool> CheckCrls(X509* cert, X509* issuer, const std::vector<X509CrlPtr>& crls,
-                       std::int64_t now) {
-  bool covered = false;
-  for (const X509CrlPtr& crl : crls) {
-    if (X509_NAME_cmp(X509_CRL_get_issuer(crl.get()), X509_get_subject_name(issuer)) != 0) {
-      continue;
-    }
-    const std::string who = "CRL of '" + CommonName(issuer) + "'";
-    // RFC 5280 6.3.3 (f): the CRL issuer's key usage, if stated, must allow cRLSign.
-    if ((X509_get_key_usage(issuer) & KU_CRL_SIGN) == 0) {
-      return Fail(Code::kVerificationFailed, who + ": issuer key usage does not allow cRLSign");
-    }
-    // A CRL that names this issuer but is not signed by it is forged or misdirected.
-    if (X509_CRL_verify(crl.get(), X509_get0_pubkey(issuer)) != 1) {
-      return OpenSslError(Code::kVerificationFailed, who + " signature does not verify");
-    }
-    SIGIL_ASSIGN_OR_RETURN(std::int64_t this_update, ToUnix(X509_CRL_get0_lastUpdate(crl.get())));
-    const ASN1_TIME* next = X509_CRL_get0_nextUpdate(crl.get());
-    if (this_update > now) return Fail(Code::kExpired, who + " is not yet valid");
-    if (next != nullptr) {
-      SIGIL_ASSIGN_OR_RETURN(std::int64_t next_update, ToUnix(next));
-      if (next_update <= now) return Fail(Code::kExpired, who + " is past its nextUpdate");
-    }
-    X509_REVOKED* revoked = nullptr;
-    if (X509_CRL_get0_by_cert(crl.get(), &revoked, cert) == 1) {
-      return Fail(Code::kVerificationFailed,
-                  "certificate '" + CommonName(cert) + "' is revoked by the " + who);
-    }
-    covered = true;
-  }
-  return covered;
 }
 
 }  // namespace
@@ -93,6 +41,7 @@ std::string_view RevocationName(Revocation r) {
 Result<Revocation> VerifyDeviceChain(const std::vector<X509Ptr>& chain,
                                      const std::vector<X509Ptr>& roots,
                                      const std::vector<X509CrlPtr>& crls,
+                                     const std::vector<OcspResponsePtr>& ocsp,
                                      std::chrono::system_clock::time_point now) {
   if (chain.size() < 2) {
     return Fail(Code::kVerificationFailed,
@@ -118,6 +67,8 @@ Result<Revocation> VerifyDeviceChain(const std::vector<X509Ptr>& chain,
   }
   const std::time_t t = std::chrono::system_clock::to_time_t(now);
   X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx.get()), t);
+  // OCSP responder chains are validated against the same roots at the same time.
+  X509_VERIFY_PARAM_set_time(X509_STORE_get0_param(store.get()), t);
   if (X509_verify_cert(ctx.get()) != 1) {
     const int err = X509_STORE_CTX_get_error(ctx.get());
     ERR_clear_error();
@@ -129,10 +80,21 @@ Result<Revocation> VerifyDeviceChain(const std::vector<X509Ptr>& chain,
   X509OwningStackPtr built(X509_STORE_CTX_get1_chain(ctx.get()));
   const int n = built ? sk_X509_num(built.get()) : 0;
   if (n < 2) return Fail(Code::kVerificationFailed, "NVIDIA chain is shorter than 2 certificates");
+  // OCSP_basic_verify looks for the responder only among these certificates (not in the
+  // store): the chain and the pinned roots. Trust still comes from the store alone.
+  X509StackPtr responders(sk_X509_dup(untrusted.get()));
+  if (!responders) return OpenSslError(Code::kInternal, "sk_X509_dup");
+  for (const X509Ptr& root : roots) {
+    if (sk_X509_push(responders.get(), root.get()) <= 0) {
+      return OpenSslError(Code::kInternal, "sk_X509_push");
+    }
+  }
+  const RevocationData data{&crls, &ocsp, store.get(), responders.get(),
+                            static_cast<std::int64_t>(t)};
   std::size_t covered = 0;
   for (int i = 0; i + 1 < n; ++i) {
-    SIGIL_ASSIGN_OR_RETURN(bool c, CheckCrls(sk_X509_value(built.get(), i),
-                                             sk_X509_value(built.get(), i + 1), crls, t));
+    SIGIL_ASSIGN_OR_RETURN(bool c, CheckRevocation(sk_X509_value(built.get(), i),
+                                                   sk_X509_value(built.get(), i + 1), data));
     covered += c ? 1 : 0;
   }
   if (covered == 0) return Revocation::kNotChecked;

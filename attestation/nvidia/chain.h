@@ -12,28 +12,29 @@
 
 #include "attestation/nvidia/collateral.h"
 #include "attestation/nvidia/report.h"
+#include "attestation/nvidia/revocation.h"
 #include "core/ossl.h"
 #include "core/result.h"
 
 namespace sigil::attestation::nvidia {
 
 enum class Revocation {
-  kNotChecked,  // no CRL was given for any certificate of the chain
-  kPartial,     // CRLs covered some certificates, none revoked
-  kGood,        // every certificate below the root is covered by a current CRL, none revoked
+  kNotChecked,  // no CRL or OCSP response covered any certificate of the chain
+  kPartial,     // some certificates covered, none revoked
+  kGood,        // every certificate below the root covered (current CRL/OCSP), none revoked
 };
 std::string_view RevocationName(Revocation r);  // "not-checked", "partial", "good"
 
 // Validates `chain` (leaf first, at least 2 certificates) to one of `roots` (the only trust
 // anchors) at `now` with OpenSSL's path validation (RFC 5280 section 6: signatures, names,
-// basicConstraints/keyUsage of issuers, validity), then applies `crls` (RFC 5280 section 6.3):
-// each CRL whose issuer name matches a chain certificate's issuer must be signed by that issuer
-// and current at `now` (thisUpdate <= now < nextUpdate), and must not list the certificate.
+// basicConstraints/keyUsage of issuers, validity), then applies `crls` and `ocsp` to every
+// certificate below the root (revocation.h).
 // kVerificationFailed naming the depth and OpenSSL's reason, or the revoked certificate;
-// kExpired when a certificate or a CRL is outside its validity at `now`.
+// kExpired when a certificate, CRL or OCSP response is outside its validity at `now`.
 Result<Revocation> VerifyDeviceChain(const std::vector<X509Ptr>& chain,
                                      const std::vector<X509Ptr>& roots,
                                      const std::vector<X509CrlPtr>& crls,
+                                     const std::vector<OcspResponsePtr>& ocsp,
                                      std::chrono::system_clock::time_point now);
 
 // The FWID in the leaf's tcg-dice-TcbInfo extension: the last 48 bytes of the extension value,

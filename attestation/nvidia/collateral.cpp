@@ -64,13 +64,20 @@ Result<Collateral> ParseCollateral(ByteSpan pem) {
         return BadBlock(n, "CRL does not parse", Code::kMalformedEvidence);
       }
       out.crls.push_back(std::move(crl));
+    } else if (std::strcmp(block.name, "OCSP RESPONSE") == 0) {
+      OcspResponsePtr resp(d2i_OCSP_RESPONSE(nullptr, &p, block.len));
+      if (!resp || p != block.data + block.len) {
+        ERR_clear_error();
+        return BadBlock(n, "OCSP response does not parse", Code::kMalformedEvidence);
+      }
+      out.ocsp.push_back(std::move(resp));
     } else {
       return BadBlock(n, "unsupported label '" + std::string(block.name) +
-                             "' (only CERTIFICATE and X509 CRL)",
+                             "' (only CERTIFICATE, X509 CRL, OCSP RESPONSE)",
                       Code::kMalformedEvidence);
     }
   }
-  if (out.chain.empty() && out.crls.empty()) {
+  if (out.chain.empty() && out.crls.empty() && out.ocsp.empty()) {
     return Fail(Code::kMalformedEvidence, "NVIDIA collateral holds no PEM block");
   }
   return out;
@@ -88,7 +95,7 @@ Result<std::vector<X509Ptr>> ParseAnchors(const std::vector<Bytes>& entries) {
     }
     ERR_clear_error();
     auto parsed = ParseCollateral(e);
-    if (!parsed || parsed->chain.empty() || !parsed->crls.empty()) {
+    if (!parsed || parsed->chain.empty() || !parsed->crls.empty() || !parsed->ocsp.empty()) {
       return Fail(Code::kInvalidArgument, "NVIDIA trust anchor #" + std::to_string(i + 1) +
                                               " is not a DER or PEM certificate");
     }

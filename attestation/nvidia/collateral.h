@@ -4,24 +4,26 @@
 //                  Provisioner ICA -> GH100 Identity -> NVIDIA Device Identity CA); the root
 //                  may be included but is only trusted if it equals a configured anchor;
 //   "X509 CRL":    optional revocation lists, each applied to the chain certificates issued by
-//                  its issuer (see chain.h).
-// Any other PEM label (keys, OCSP responses) is refused, text between blocks is ignored.
+//                  its issuer (revocation.h);
+//   "OCSP RESPONSE": optional DER OCSPResponse (RFC 6960 4.2.1, e.g. `openssl ocsp -respout`
+//                  wrapped in PEM), applied to the chain certificates it answers for.
+// Any other PEM label (keys, ...) is refused, text between blocks is ignored.
 // Thread-safety: pure functions.
 #pragma once
 
 #include <vector>
 
+#include "attestation/nvidia/revocation.h"
 #include "core/bytes.h"
 #include "core/ossl.h"
 #include "core/result.h"
 
 namespace sigil::attestation::nvidia {
 
-using X509CrlPtr = CPtr<X509_CRL, X509_CRL_free>;
-
 struct Collateral {
   std::vector<X509Ptr> chain;    // in the given order, leaf first
   std::vector<X509CrlPtr> crls;
+  std::vector<OcspResponsePtr> ocsp;
 };
 
 // Parses the PEM bundle above. Empty input gives an empty Collateral. kMalformedEvidence

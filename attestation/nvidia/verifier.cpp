@@ -49,7 +49,8 @@ Result<Claims> NvidiaVerifier::Verify(const VerifyInput& input) const {
     collateral.chain = std::move(fallback.chain);
   }
   SIGIL_ASSIGN_OR_RETURN(const Revocation revocation,
-                         VerifyDeviceChain(collateral.chain, roots_, collateral.crls, input.now));
+                         VerifyDeviceChain(collateral.chain, roots_, collateral.crls,
+                                           collateral.ocsp, input.now));
   const X509& leaf = *collateral.chain.front();
   const EVP_PKEY* key = X509_get0_pubkey(&leaf);
   if (key == nullptr) {

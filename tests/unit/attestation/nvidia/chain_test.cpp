@@ -3,6 +3,7 @@
 // revocation, stale and forged CRLs, a leaf certifying another FWID, and a duplicated block or
 // opaque record that is correctly signed.
 #include <gtest/gtest.h>
+#include <openssl/ocsp.h>
 
 #include "attestation/nvidia/chain.h"
 #include "attestation/nvidia/verifier.h"
@@ -88,6 +89,43 @@ TEST_F(NvidiaTestPkiTest, CrlOfAnotherIssuerDoesNotCount) {
   // Issued by a name no chain certificate has as its issuer.
   const std::string crl = CrlPem(*pki_.leaf, *pki_.leaf_key, k20241201, k20250201, nullptr);
   ASSERT_OK_AND_ASSIGN(const Claims c, Verify(SignReport(report_, *pki_.leaf_key), crl));
+  EXPECT_EQ(c.GetString("nvidia.revocation"), "not-checked");
+}
+
+TEST_F(NvidiaTestPkiTest, GoodOcspResponseGivesGood) {
+  const std::string ocsp = OcspPem(*pki_.leaf, *pki_.root, *pki_.root, *pki_.root_key,
+                                   V_OCSP_CERTSTATUS_GOOD, k20241201, k20250201);
+  ASSERT_OK_AND_ASSIGN(const Claims c, Verify(SignReport(report_, *pki_.leaf_key), ocsp));
+  EXPECT_EQ(c.GetString("nvidia.revocation"), "good");
+}
+
+TEST_F(NvidiaTestPkiTest, OcspRevokedOrUnknownIsRefused) {
+  const Bytes evidence = SignReport(report_, *pki_.leaf_key);
+  auto revoked = Verify(evidence, OcspPem(*pki_.leaf, *pki_.root, *pki_.root, *pki_.root_key,
+                                          V_OCSP_CERTSTATUS_REVOKED, k20241201, k20250201));
+  ASSERT_FALSE(revoked.has_value());
+  EXPECT_EQ(revoked.error().code(), Code::kVerificationFailed);
+  EXPECT_NE(revoked.error().message().find("is revoked (OCSP"), std::string::npos)
+      << revoked.error().message();
+  EXPECT_CODE(Verify(evidence, OcspPem(*pki_.leaf, *pki_.root, *pki_.root, *pki_.root_key,
+                                       V_OCSP_CERTSTATUS_UNKNOWN, k20241201, k20250201)),
+              Code::kVerificationFailed);
+}
+
+TEST_F(NvidiaTestPkiTest, StaleOrForgedOcspIsRefused) {
+  const Bytes evidence = SignReport(report_, *pki_.leaf_key);
+  EXPECT_CODE(Verify(evidence, OcspPem(*pki_.leaf, *pki_.root, *pki_.root, *pki_.root_key,
+                                       V_OCSP_CERTSTATUS_GOOD, k20241201, k20241215)),
+              Code::kExpired);
+  // Signed by an unrelated root (not the issuer, not delegated by it).
+  const TestPki other = MakePki(VectorFwid());
+  EXPECT_CODE(Verify(evidence, OcspPem(*pki_.leaf, *pki_.root, *other.root, *other.root_key,
+                                       V_OCSP_CERTSTATUS_GOOD, k20241201, k20250201)),
+              Code::kVerificationFailed);
+  // An OCSP response about another certificate does not count.
+  const std::string elsewhere = OcspPem(*other.leaf, *other.root, *other.root, *other.root_key,
+                                        V_OCSP_CERTSTATUS_REVOKED, k20241201, k20250201);
+  ASSERT_OK_AND_ASSIGN(const Claims c, Verify(evidence, elsewhere));
   EXPECT_EQ(c.GetString("nvidia.revocation"), "not-checked");
 }
 

@@ -1,6 +1,7 @@
 #include "tests/unit/attestation/nvidia/nvidia_test_util.h"
 
 #include <openssl/ecdsa.h>
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
@@ -143,6 +144,32 @@ std::string CrlPem(const X509& issuer, EVP_PKEY& key, std::int64_t this_update,
   SIGIL_CHECK(X509_CRL_sort(crl.get()) == 1 && X509_CRL_sign(crl.get(), &key, EVP_sha384()) > 0);
   BioPtr bio(BIO_new(BIO_s_mem()));
   SIGIL_CHECK(bio && PEM_write_bio_X509_CRL(bio.get(), crl.get()) == 1);
+  return BioText(*bio);
+}
+
+std::string OcspPem(const X509& cert, const X509& issuer, const X509& signer, EVP_PKEY& signer_key,
+                    int status, std::int64_t this_update, std::int64_t next_update) {
+  using BasicPtr = CPtr<OCSP_BASICRESP, OCSP_BASICRESP_free>;
+  using CertIdPtr = CPtr<OCSP_CERTID, OCSP_CERTID_free>;
+  using RespPtr = CPtr<OCSP_RESPONSE, OCSP_RESPONSE_free>;
+  BasicPtr basic(OCSP_BASICRESP_new());
+  CertIdPtr id(OCSP_cert_to_id(EVP_sha1(), &cert, &issuer));
+  Asn1TimePtr t1(ASN1_TIME_set(nullptr, this_update));
+  Asn1TimePtr t2(ASN1_TIME_set(nullptr, next_update));
+  SIGIL_CHECK(basic && id && t1 && t2);
+  SIGIL_CHECK(OCSP_basic_add1_status(basic.get(), id.get(), status, 0, t1.get(), t1.get(),
+                                     t2.get()) != nullptr);
+  SIGIL_CHECK(OCSP_basic_sign(basic.get(), const_cast<X509*>(&signer), &signer_key, EVP_sha384(),
+                              nullptr, 0) == 1);
+  RespPtr resp(OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, basic.get()));
+  SIGIL_CHECK(resp != nullptr);
+  unsigned char* der = nullptr;
+  const int len = i2d_OCSP_RESPONSE(resp.get(), &der);
+  SIGIL_CHECK(len > 0);
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  const int ok = PEM_write_bio(bio.get(), "OCSP RESPONSE", "", der, len);
+  OPENSSL_free(der);
+  SIGIL_CHECK(bio && ok > 0);
   return BioText(*bio);
 }
 

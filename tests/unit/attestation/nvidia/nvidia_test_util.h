@@ -46,6 +46,10 @@ std::string Pem(const X509& cert);
 // A CRL from `issuer`, this/next update as given, listing `revoked` if non-null.
 std::string CrlPem(const X509& issuer, EVP_PKEY& key, std::int64_t this_update,
                    std::int64_t next_update, const X509* revoked);
+// A DER OCSP response wrapped in PEM ("OCSP RESPONSE") for `cert` issued by `issuer`, signed
+// by `signer`/`signer_key`, status V_OCSP_CERTSTATUS_*.
+std::string OcspPem(const X509& cert, const X509& issuer, const X509& signer, EVP_PKEY& signer_key,
+                    int status, std::int64_t this_update, std::int64_t next_update);
 // Serializes `report` and signs it with `key` (raw r||s over the signed part).
 Bytes SignReport(attestation::nvidia::Report report, EVP_PKEY& key);
 
