@@ -51,15 +51,27 @@ BrokerMetrics::BrokerMetrics()
                                                 "Time to commit the audit records of an attest or a release durably",
                                                 {"action"}, metrics::LatencyBuckets())),
       open_connections_(registry_.Gauge("sigil_open_connections", "Client connections open now")),
+      refused_connections_(registry_.Counter("sigil_refused_connections_total",
+                                             "Connections closed at accept, before TLS, for being over a bound: "
+                                             "open connections in all (max_connections) or from one address "
+                                             "(per_address)",
+                                             {"reason"})),
       store_ready_(registry_.Gauge("sigil_store_ready",
                                    "1 if a release could be recorded now (the /readyz check), else 0")),
       collateral_expiry_(registry_.Gauge("sigil_collateral_expiry_seconds",
                                          "Seconds until the soonest expiry among the stored collateral and trust "
                                          "anchors of a TEE type (negative: already expired)",
-                                         {"tee"})) {}
+                                         {"tee"})) {
+  // Both reasons from the start, at 0: a dashboard's rate() sees the first refusal as one.
+  for (const char* reason : {"max_connections", "per_address"}) refused_connections_.Add({reason}, 0);
+}
 
 void BrokerMetrics::CountRequest(std::string_view method, std::string_view route, int status) {
   requests_.Add({std::string(method), std::string(route), std::to_string(status)});
+}
+
+void BrokerMetrics::CountRefusedConnection(std::string_view reason) {
+  refused_connections_.Add({std::string(reason)});
 }
 
 void BrokerMetrics::CountAttestation(const std::string& tenant, const std::string& tee) {

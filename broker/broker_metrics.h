@@ -37,6 +37,8 @@ class BrokerMetrics {
   void CountAttestation(const std::string& tenant, const std::string& tee);
   // DEKs released (one per artifact of an allowed release).
   void CountReleases(const std::string& tenant, const std::string& tee, std::size_t artifacts);
+  // A connection closed at accept for being over a bound ("max_connections", "per_address").
+  void CountRefusedConnection(std::string_view reason);
   // A refused attest or release, by the code of the refusal ("policy_denied", ...).
   void CountRefusal(const std::string& tenant, const std::string& tee, std::string_view action, Code code);
 
@@ -71,6 +73,7 @@ class BrokerMetrics {
   metrics::Family& policy_seconds_;
   metrics::Family& audit_commit_seconds_;
   metrics::Family& open_connections_;
+  metrics::Family& refused_connections_;
   metrics::Family& store_ready_;
   metrics::Family& collateral_expiry_;
 

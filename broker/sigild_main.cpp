@@ -22,6 +22,7 @@
 #include "broker/store/pg_store.h"
 #include "broker/tpm/tpm_enrol_api.h"
 #include "core/file_io.h"
+#include "core/log.h"
 #include "core/text.h"
 #include "net/https_server.h"
 #include "net/tls.h"
@@ -31,7 +32,7 @@ using namespace sigil;
 using namespace sigil::broker;
 
 int Die(const Error& e) {
-  std::fprintf(stderr, "sigild: error: %s\n", e.message().c_str());
+  log::Error(e.message());
   return e.code() == Code::kInvalidArgument ? 2 : 1;
 }
 
@@ -41,8 +42,7 @@ int RunInit(const InitOptions& o) {
   // anything secret is read.
   if (auto h = HardenProcess(); !h) return Die(h.error());
   if (o.root_mode == RootKeyMode::kDevPlaintext) {
-    std::fprintf(stderr, "sigild: WARNING: --dev-root-key stores the root key IN PLAIN TEXT in %s/root.key. "
-                         "Development only.\n", o.data_dir.c_str());
+    log::Warning("--dev-root-key stores the root key IN PLAIN TEXT in " + o.data_dir + "/root.key. Development only.");
   }
   if (auto r = InitDataDir(o); !r) return Die(r.error());
   std::printf("initialised %s\n  admin credentials: %s/admin/\n  broker CA: %s/admin/ca.pem\n", o.data_dir.c_str(),
@@ -51,8 +51,8 @@ int RunInit(const InitOptions& o) {
     std::printf("  root key sealed to the TPM (%s), PCRs %s%s\n", o.tpm_tcti.empty() ? "default TCTI" : o.tpm_tcti.c_str(),
                 o.seal_pcrs.c_str(), o.seal_password_file.empty() ? "" : " and a password");
     if (o.recovery_passphrase_file.empty()) {
-      std::fprintf(stderr, "sigild: WARNING: no recovery copy (--recovery-passphrase-file): if these PCRs change, "
-                           "the root key and everything it wraps is lost\n");
+      log::Warning("no recovery copy (--recovery-passphrase-file): if these PCRs change, the root key and everything "
+                   "it wraps is lost");
     } else {
       std::printf("  recovery copy (passphrase-wrapped): %s/root.key.recovery\n", o.data_dir.c_str());
     }
@@ -95,10 +95,10 @@ int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::
   auto opened = OpenDataDir(data_dir, open_options);
   if (!opened) return Die(opened.error());
   OpenBroker& b = **opened;
-  if (b.dev_root_key) std::fprintf(stderr, "sigild: WARNING: the root key is stored in plain text (dev mode)\n");
+  if (b.dev_root_key) log::Warning("the root key is stored in plain text (dev mode)");
   if (b.verifiers->Find("dev")) {
-    std::fprintf(stderr, "sigild: WARNING: the INSECURE development TEE is enabled; only tenants whose policy names "
-                         "tee 'dev' accept it, and every such record is flagged in the audit log\n");
+    log::Warning("the INSECURE development TEE is enabled; only tenants whose policy names tee 'dev' accept it, and "
+                 "every such record is flagged in the audit log");
   }
   if (nonce_ttl > 0) b.context.settings.nonce_ttl = std::chrono::seconds(nonce_ttl);
   auto tpm_enrol = TpmEnrolment::Open(data_dir);  // EK CAs from DATA/trust/tpm-ek-ca
@@ -134,16 +134,17 @@ int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::
   // GET /metrics reads the open connections at scrape time (set before io.run() serves anything).
   if (b.metrics) {
     b.metrics->SetConnectionSource([s = server->get()] { return static_cast<double>(s->open_connections()); });
+    (*server)->SetRefusalObserver([m = b.metrics.get()](std::string_view reason) { m->CountRefusedConnection(reason); });
   }
   std::string url_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  std::fprintf(stderr, "sigild: listening on https://%s:%u\n", url_host.c_str(), (*server)->port());
+  log::Info("listening on https://" + url_host + ":" + std::to_string((*server)->port()),
+            {{"port", static_cast<int>((*server)->port())}});
   if (port == 0) {
     // Port 0 picked a port now: record it where the admin CLI looks, or say what to do instead.
     const std::string bound = url_host + ":" + std::to_string((*server)->port());
     if (auto w = WriteAdminBrokerUrl(d, bound); !w) {
-      std::fprintf(stderr, "sigild: WARNING: could not record the port in %s (%s); admins must pass "
-                   "--broker https://%s or set SIGIL_BROKER_URL\n", d.admin("broker.json").c_str(),
-                   w.error().message().c_str(), bound.c_str());
+      log::Warning("could not record the port in " + d.admin("broker.json") + " (" + w.error().message() +
+                   "); admins must pass --broker https://" + bound + " or set SIGIL_BROKER_URL");
     }
   }
   if (!port_file.empty()) {
@@ -152,7 +153,7 @@ int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::
   }
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int sig) {
-    std::fprintf(stderr, "sigild: signal %d, shutting down\n", sig);
+    log::Info("signal " + std::to_string(sig) + ", shutting down");
     (*server)->Stop();
     io.stop();  // in-flight handlers finish first: each runs to completion on its thread
   });
@@ -175,7 +176,7 @@ int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::
       lock.unlock();
       if (Clock::now() >= next_summary) {
         if (auto f = b.unauth->Flush(std::chrono::system_clock::now(), /*all=*/false); !f) {
-          std::fprintf(stderr, "sigild: unauthenticated-activity summary not written: %s\n", f.error().message().c_str());
+          log::Error("unauthenticated-activity summary not written: " + f.error().message());
         }
         next_summary = Clock::now() + std::chrono::seconds(5);
       }
@@ -185,9 +186,9 @@ int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::
         std::string problem = ready ? "" : ready.error().message();
         if (problem != store_problem) {
           if (problem.empty()) {
-            std::fprintf(stderr, "sigild: store writable again; ready\n");
+            log::Info("store writable again; ready");
           } else {
-            std::fprintf(stderr, "sigild: NOT READY: %s\n", problem.c_str());
+            log::Error("NOT READY: " + problem);
           }
           store_problem = problem;
         }
@@ -206,9 +207,9 @@ int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::
         io.run();
         return;
       } catch (const std::exception& e) {
-        std::fprintf(stderr, "sigild: I/O thread recovered from an exception: %s\n", EscapeForDisplay(e.what(), 200).c_str());
+        log::Error(std::string("I/O thread recovered from an exception: ") + e.what());
       } catch (...) {
-        std::fprintf(stderr, "sigild: I/O thread recovered from an unknown exception\n");
+        log::Error("I/O thread recovered from an unknown exception");
       }
     }
   };
@@ -223,9 +224,9 @@ int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::
   maintenance.join();
   // The open interval's summary of unauthenticated requests is written before exit.
   if (auto f = b.unauth->Flush(std::chrono::system_clock::now(), /*all=*/true); !f) {
-    std::fprintf(stderr, "sigild: unauthenticated-activity summary not written: %s\n", f.error().message().c_str());
+    log::Error("unauthenticated-activity summary not written: " + f.error().message());
   }
-  std::fprintf(stderr, "sigild: stopped\n");
+  log::Info("stopped");
   return 0;
 }
 
@@ -329,6 +330,11 @@ int main(int argc, char** argv) {
   cs->add_option("--max-connections-per-address", protection.max_connections_per_address,
                  "open connections from one client address")
       ->capture_default_str()->check(CLI::Range(1, 1000000));
+  std::string log_format = "text";
+  cs->add_option("--log-format", log_format,
+                 "log records on stderr: 'text' (one line each) or 'json' (one JSON object per line: time, level, "
+                 "msg, and request_id, tenant, code, route, method, status when known)")
+      ->capture_default_str()->check(CLI::IsMember({"text", "json"}));
   cs->add_flag("--tag-existing-rows", open_options.tag_existing_rows,
                "once, after upgrading a store written before rows were authenticated: tag its untagged policies, "
                "references, keys and TPM AKs as they stand (check the store first)");
@@ -357,5 +363,6 @@ int main(int argc, char** argv) {
     return ci->parsed() ? RunInit(init) : RunJoin(init);
   }
   if (cr->parsed()) return RunRecover(recover);
+  log::SetFormat(log::ParseFormat(log_format).value_or(log::Format::kText));  // checked by the parser
   return RunServe(data_dir, open_options, listen, nonce_ttl, port_file, threads, handler_threads, protection);
 }

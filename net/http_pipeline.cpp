@@ -1,6 +1,5 @@
 #include "net/http_pipeline.h"
 
-#include <cstdio>
 #include <algorithm>
 #include <exception>
 #include <utility>
@@ -11,7 +10,7 @@
 #include <openssl/rand.h>
 
 #include "core/encoding.h"
-#include "core/text.h"
+#include "core/log.h"
 
 namespace sigil::net {
 namespace beast = boost::beast;
@@ -92,14 +91,13 @@ HttpRequest ToRequest(http::request<http::string_body>&& req, const std::string&
   return in;
 }
 
-void LogEscaped(const char* what, const std::string& id, const HttpRequest& request, const char* detail) noexcept {
+void LogInternalError(const std::string& id, const HttpRequest& request, const char* detail) noexcept {
   try {
-    std::fprintf(stderr, "sigild: request %s %s: %s %s %s: %s\n", id.c_str(), what,
-                 EscapeForDisplay(request.client_address, 64).c_str(),
-                 EscapeForDisplay(request.method, 16).c_str(), EscapeForDisplay(request.target, 120).c_str(),
-                 EscapeForDisplay(detail, 200).c_str());
+    log::Error(std::string("internal error (exception) handling a request: ") + detail,
+               {{"request_id", id}, {"client", request.client_address}, {"method", request.method},
+                {"target", request.target}});
   } catch (...) {
-    std::fputs("sigild: internal error (and logging it failed)\n", stderr);
+    log::Error("internal error (and describing it failed)", {{"request_id", id}});
   }
 }
 
@@ -130,10 +128,10 @@ HttpResponse CallHandlerGuarded(const Handler& handler, const HttpRequest& reque
     return handler(request);
   } catch (const std::exception& e) {
     id = NewRequestId().value_or("none");
-    LogEscaped("internal error (exception) handling", id, request, e.what());
+    LogInternalError(id, request, e.what());
   } catch (...) {
     id = NewRequestId().value_or("none");
-    LogEscaped("internal error (exception) handling", id, request, "unknown exception");
+    LogInternalError(id, request, "unknown exception");
   }
   return HttpResponse{500, "application/json", FixedErrorBody("internal", "internal error", id)};
 }
@@ -191,8 +189,8 @@ HttpConnection::Output HttpConnection::Reject(int status, const char* message, b
   in_.clear();
   // Refused before the router saw it, so logged here, under an id the client also gets.
   const std::string id = NewRequestId().value_or("none");
-  std::fprintf(stderr, "sigild: request %s refused before routing (%d): %s; from %s\n", id.c_str(), status, message,
-               EscapeForDisplay(client_, 64).c_str());
+  log::Info(std::string("request refused before routing: ") + message,
+            {{"request_id", id}, {"client", client_}, {"status", status}, {"code", "invalid_argument"}});
   HttpResponse r{status, "application/json", FixedErrorBody("invalid_argument", message, id)};
   return Output{SerializeResponse(r, false), true, drain};
 }
@@ -204,7 +202,7 @@ std::optional<HttpConnection::Output> HttpConnection::Next() noexcept {
     closed_ = true;
     try {
       const std::string id = NewRequestId().value_or("none");
-      std::fprintf(stderr, "sigild: request %s: internal error framing a request; connection closed\n", id.c_str());
+      log::Error("internal error framing a request; connection closed", {{"request_id", id}, {"client", client_}});
       HttpResponse r{500, "application/json", FixedErrorBody("internal", "internal error", id)};
       return Output{SerializeResponse(r, false), true, true};
     } catch (...) {

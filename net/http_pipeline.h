@@ -54,7 +54,7 @@ std::optional<std::string> NewRequestId();
 std::string FixedErrorBody(std::string_view code, std::string_view message, std::string_view request_id);
 
 // Calls handler(request). Any exception becomes a 500 with a fixed JSON body (and a request id)
-// and one log line on stderr under that id, with the method and target escaped (core/text.h), so
+// and one log record under that id, with the method and target escaped (core/log.h), so
 // input cannot forge log lines.
 // (noexcept: only running out of memory while building the 500 itself would terminate.)
 HttpResponse CallHandlerGuarded(const Handler& handler, const HttpRequest& request) noexcept;

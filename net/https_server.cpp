@@ -3,7 +3,6 @@
 #include <openssl/x509.h>
 
 #include <array>
-#include <cstdio>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -14,6 +13,8 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
+
+#include "core/log.h"
 
 namespace sigil::net {
 namespace beast = boost::beast;
@@ -36,18 +37,22 @@ PeerIdentity IdentifyPeer(SSL* ssl) {
 // Open connections, in all and per client address (ServerLimits::max_connections*).
 class ConnectionCount {
  public:
-  // False (and nothing counted) when `address` or the total is at its bound.
-  bool Open(const std::string& address, const ServerLimits& limits) {
+  // nullptr (and the connection counted), or the bound that refuses it ("max_connections",
+  // "per_address"; nothing counted but the refusal). The total is checked first.
+  const char* Open(const std::string& address, const ServerLimits& limits) {
     std::lock_guard lock(mu_);
     auto& n = by_address_[address];
-    if (total_ >= limits.max_connections || n >= limits.max_connections_per_address) {
+    const char* over = total_ >= limits.max_connections                ? "max_connections"
+                       : n >= limits.max_connections_per_address ? "per_address"
+                                                                       : nullptr;
+    if (over != nullptr) {
       if (n == 0) by_address_.erase(address);
       ++refused_;
-      return false;
+      return over;
     }
     ++n;
     ++total_;
-    return true;
+    return nullptr;
   }
   void Close(const std::string& address) {
     std::lock_guard lock(mu_);
@@ -120,14 +125,14 @@ class Session : public std::enable_shared_from_this<Session> {
             asio::post(self->stream_.get_executor(),
                        [self, out = std::move(out)]() mutable { self->Continue(std::move(out)); });
           } catch (...) {
-            std::fputs("sigild: internal error in a connection; dropped\n", stderr);
+            log::Error("internal error in a connection; dropped");
           }
         });
         return;
       }
       Continue(conn_->Next());
     } catch (...) {
-      std::fputs("sigild: internal error in a connection; dropped\n", stderr);
+      log::Error("internal error in a connection; dropped");
     }
   }
 
@@ -136,7 +141,7 @@ class Session : public std::enable_shared_from_this<Session> {
       if (out) return Send(std::move(*out));
       stream_.async_read_some(asio::buffer(scratch_), beast::bind_front_handler(&Session::OnRead, shared_from_this()));
     } catch (...) {
-      std::fputs("sigild: internal error in a connection; dropped\n", stderr);
+      log::Error("internal error in a connection; dropped");
     }
   }
 
@@ -146,7 +151,7 @@ class Session : public std::enable_shared_from_this<Session> {
     try {
       conn_->Receive(std::string_view(scratch_.data(), n));
     } catch (...) {
-      std::fputs("sigild: internal error in a connection; dropped\n", stderr);
+      log::Error("internal error in a connection; dropped");
       return;
     }
     Process();
@@ -237,10 +242,16 @@ class HttpsServer::Impl : public std::enable_shared_from_this<HttpsServer::Impl>
       boost::system::error_code ep_ec;
       auto ep = socket.remote_endpoint(ep_ec);
       std::string client = ep_ec ? std::string("unknown") : ep.address().to_string();
-      if (shared_->connections.Open(client, shared_->limits)) {
+      if (const char* over = shared_->connections.Open(client, shared_->limits); over == nullptr) {
         std::make_shared<Session>(std::move(socket), shared_, std::move(client))->Start();
       } else {
         socket.close(ep_ec);  // over the bound: closed before any TLS work
+        if (on_refused_) {
+          try {
+            on_refused_(over);
+          } catch (...) {  // (counting must not stop the acceptor)
+          }
+        }
       }
     }
     Accept();
@@ -262,6 +273,7 @@ class HttpsServer::Impl : public std::enable_shared_from_this<HttpsServer::Impl>
   }
 
   unsigned short port_ = 0;
+  HttpsServer::RefusalObserver on_refused_;  // set before the io_context runs, read by OnAccept
   std::size_t open_connections() const { return shared_->connections.open(); }
   std::uint64_t refused_connections() const { return shared_->connections.refused(); }
 
@@ -287,6 +299,7 @@ HttpsServer::~HttpsServer() {
 unsigned short HttpsServer::port() const { return impl_->port_; }
 std::size_t HttpsServer::open_connections() const { return impl_->open_connections(); }
 std::uint64_t HttpsServer::refused_connections() const { return impl_->refused_connections(); }
+void HttpsServer::SetRefusalObserver(RefusalObserver observer) { impl_->on_refused_ = std::move(observer); }
 void HttpsServer::Stop() { impl_->Stop(); }
 
 }  // namespace sigil::net

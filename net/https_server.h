@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/result.h"
 #include "net/http_pipeline.h"
@@ -31,6 +32,10 @@ class HttpsServer {
   // Connections open now, and connections closed at accept for being over a bound (since start).
   std::size_t open_connections() const;
   std::uint64_t refused_connections() const;
+  // Called on an I/O thread for every connection closed at accept, with the bound it was over:
+  // "max_connections" (all open connections) or "per_address". Set before the io_context runs.
+  using RefusalObserver = std::function<void(std::string_view reason)>;
+  void SetRefusalObserver(RefusalObserver observer);
   // Stops accepting; open sessions finish on their own deadlines.
   void Stop();
 

@@ -4,13 +4,14 @@
 #include <ctime>
 #include <filesystem>
 
+#include "core/log.h"
 #include "core/rfc3339.h"
 
 namespace sigil::broker {
 
 CollateralCache::CollateralCache(CollateralCacheOptions options) : options_(std::move(options)) {
   if (!options_.warn) {
-    options_.warn = [](const std::string& m) { std::fprintf(stderr, "sigild: WARNING: %s\n", m.c_str()); };
+    options_.warn = [](const std::string& m) { log::Warning(m); };
   }
   Reload();
 }

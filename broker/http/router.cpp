@@ -1,12 +1,13 @@
 #include "broker/http/router.h"
 
-#include <cstdio>
+#include <optional>
 #include <vector>
 
 #include "broker/broker_metrics.h"
 #include "broker/http/rate_limiter.h"
 #include "broker/http/route_table.h"
 #include "broker/kbs/kbs_errors.h"
+#include "core/log.h"
 #include "core/names.h"
 #include "core/text.h"
 #include "net/http_pipeline.h"
@@ -39,8 +40,7 @@ net::HttpResponse Success(const RouteEntry* entry, const Json& body) {
 Error ForCaller(const Error& e, const RequestMeta& meta, bool log = true) {
   if (e.code() != Code::kUnavailable || !meta.admin_cn.empty() || e.message().rfind("store_", 0) != 0) return e;
   const std::string tag = e.message().substr(0, e.message().find(':'));
-  if (log) std::fprintf(stderr, "sigild: request %s refused: %s\n", meta.request_id.c_str(),
-               EscapeForDisplay(e.message(), 400).c_str());
+  if (log) log::Warning("request refused: " + e.message(), {{"request_id", meta.request_id}});
   return Error(Code::kUnavailable, tag + ": the broker cannot record this request now, so nothing was done; "
                                          "the operator has the details (request id in the broker log)");
 }
@@ -70,8 +70,23 @@ int RateLimitWait(const BrokerContext& ctx, const RequestMeta& meta, const Json&
   return 0;
 }
 
+// The tenant a request is about, for the log: the {tenant} path parameter of an admin route or
+// the "tenant" of a workload request's body, once it passed the name rule (so it is a name, not
+// arbitrary input); empty otherwise.
+std::string TenantOf(const RouteMatch& match, const Json& body) {
+  const std::string_view pattern = match.entry->pattern;
+  if (pattern.rfind("/v1/admin/tenants/{tenant}", 0) == 0 && !match.params.empty()) {
+    return ValidateName(match.params[0], "tenant") ? match.params[0] : "";
+  }
+  if (body.contains("tenant") && body["tenant"].is_string()) {
+    const std::string& t = body["tenant"].get_ref<const std::string&>();
+    if (ValidateName(t, "tenant")) return t;
+  }
+  return "";
+}
+
 Result<Json> Dispatch(const BrokerContext& ctx, const RequestMeta& meta, const net::HttpRequest& req,
-                      const RouteEntry*& entry, int& retry_after, std::string& set_cookie) {
+                      const RouteEntry*& entry, int& retry_after, std::string& tenant, std::string& set_cookie) {
   const std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
   auto match = MatchRoute(req.method, path);
   if (match) entry = match->entry;  // named in the metrics even if refused before its handler
@@ -83,6 +98,7 @@ Result<Json> Dispatch(const BrokerContext& ctx, const RequestMeta& meta, const n
     SIGIL_ASSIGN_OR_RETURN(body, ParseJson(req.body, "request body"));
     if (!body.is_object()) return Fail(Code::kInvalidArgument, "request body: expected a JSON object");
   }
+  if (match) tenant = TenantOf(*match, body);
   if (path == "/v1/admin" || path.rfind("/v1/admin/", 0) == 0) SIGIL_RETURN_IF_ERROR(CheckAdmin(meta));
   if (!match) {
     return Fail(Code::kNotFound, "no endpoint " + EscapeForDisplay(req.method, 16) + " " + EscapeForDisplay(req.target, 120));
@@ -133,10 +149,13 @@ net::HttpResponse Route(const BrokerContext& ctx, const net::HttpRequest& req) {
   // failure is logged. Nothing is released on this path: a release returns only after its audit
   // records are committed, and an exception means it did not return.
   const RouteEntry* entry = nullptr;
+  std::string tenant;
+  std::optional<Code> refused;  // the code of an error answer
   try {
     int retry_after = 0;
     std::string set_cookie;
-    auto r = Dispatch(ctx, meta, req, entry, retry_after, set_cookie);
+    auto r = Dispatch(ctx, meta, req, entry, retry_after, tenant, set_cookie);
+    if (!r) refused = r.error().code();
     const bool kbs = entry != nullptr && entry->kbs_errors;
     res = r     ? Success(entry, *r)
           : kbs ? KbsErrorResponse(ForCaller(r.error(), meta), meta.request_id)
@@ -144,18 +163,22 @@ net::HttpResponse Route(const BrokerContext& ctx, const net::HttpRequest& req) {
     res.set_cookie = std::move(set_cookie);
     res.retry_after_seconds = retry_after;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "sigild: internal error id=%s: %s\n", meta.request_id.c_str(),
-                 EscapeForDisplay(e.what(), 200).c_str());
+    log::Error(std::string("internal error: ") + e.what(), {{"request_id", meta.request_id}});
+    refused = Code::kInternal;
     res = ErrorResponse(Error(Code::kInternal, "internal error; see the broker log"), meta.request_id);
   } catch (...) {
-    std::fprintf(stderr, "sigild: internal error id=%s: unknown exception\n", meta.request_id.c_str());
+    log::Error("internal error: unknown exception", {{"request_id", meta.request_id}});
+    refused = Code::kInternal;
     res = ErrorResponse(Error(Code::kInternal, "internal error; see the broker log"), meta.request_id);
   }
-  // One access-log line per request; bodies (which may carry keys or tokens) are never logged,
-  // and the method and target are escaped so a request cannot forge log lines.
-  std::fprintf(stderr, "sigild: %s %s %s -> %d id=%s\n", req.client_address.c_str(),
-               EscapeForDisplay(req.method, 16).c_str(), EscapeForDisplay(req.target, 120).c_str(), res.status,
-               meta.request_id.c_str());
+  // One access-log record per request; bodies (which may carry keys, evidence or tokens) are
+  // never logged, and the method and target are bounded and escaped by the log (core/log.h), so
+  // a request cannot forge records.
+  const std::string_view route = entry ? entry->pattern : "unmatched";
+  const std::string_view code = refused ? CodeName(*refused) : "";
+  log::Info("request", {{"request_id", meta.request_id}, {"client", req.client_address}, {"method", req.method},
+                        {"route", route}, {"target", req.target}, {"status", res.status}, {"tenant", tenant},
+                        {"code", code}});
   if (ctx.metrics != nullptr) {
     ctx.metrics->CountRequest(entry ? entry->method : "other", entry ? entry->pattern : "unmatched", res.status);
   }

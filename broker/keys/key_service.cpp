@@ -4,6 +4,7 @@
 
 #include "broker/keys/key_wrap.h"
 #include "core/hpke.h"
+#include "core/log.h"
 #include "core/protocol.h"
 
 namespace sigil::broker {
@@ -40,9 +41,10 @@ Result<Bytes> KeyService::CheckedPublicKey(const KeyVersionRow& k) const {
   SIGIL_ASSIGN_OR_RETURN(SecretBytes sk, UnwrapKey(kek, k.wrapped_private_key, KeyVersionIdentity(k.tenant, k.name, k.version)));
   SIGIL_ASSIGN_OR_RETURN(Bytes derived, hpke::PublicKeyFromPrivate(hpke::Kem::kX25519HkdfSha256, sk));
   if (derived != k.public_key) {
-    std::fprintf(stderr, "sigild: ALARM: the stored public key of %s/%s version %u is not the public half of its private "
-                         "key: someone with write access to the store replaced it\n",
-                 k.tenant.c_str(), k.name.c_str(), k.version);
+    log::Write(log::Level::kAlarm,
+               "the stored public key of a key version is not the public half of its private key: someone with "
+               "write access to the store replaced it",
+               {{"tenant", k.tenant}, {"key", k.name}, {"version", k.version}});
     return Fail(Code::kVerificationFailed, "ALARM: the stored public key of '" + k.tenant + "/" + k.name + "' version " +
                                                std::to_string(k.version) + " does not match its private key (the store "
                                                "was edited); refusing to hand it out");

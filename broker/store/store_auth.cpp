@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "core/hkdf.h"
+#include "core/log.h"
 
 namespace sigil::broker {
 namespace {
@@ -74,8 +75,8 @@ class RowMac {
 };
 
 Error Alarm(const std::string& what) {
-  std::fprintf(stderr, "sigild: ALARM: %s failed its authentication: it was written or changed outside the broker "
-                       "(by someone with write access to the store); it is refused\n", what.c_str());
+  log::Write(log::Level::kAlarm, what + " failed its authentication: it was written or changed outside the broker "
+                                        "(by someone with write access to the store); it is refused");
   return Error(Code::kVerificationFailed, "ALARM: " + what + " failed its authentication (the store was edited outside "
                                           "the broker); refusing to use it");
 }

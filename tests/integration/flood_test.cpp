@@ -5,7 +5,8 @@
 // cut at the per-address bound without touching anyone else. sigild's memory stays bounded.
 // Bounds asserted: every victim flow succeeds, the slowest takes under 2 s (typically tens of
 // milliseconds; the 2 s leaves room for ASan on a loaded 2-core CI), and sigild's resident
-// memory grows by less than 64 MiB over both floods (under ASan, plus its quarantine).
+// memory grows by less than 64 MiB over both floods (under ASan, plus its quarantine). Every
+// connection closed at accept is counted in sigil_refused_connections_total under its bound.
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -15,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -25,12 +27,59 @@
 #include "core/protocol.h"
 #include "net/https_client.h"
 #include "tests/integration/broker_fixture.h"
+#include "tests/integration/own_broker.h"
 #include "tests/support/matchers.h"
 
 namespace sigil::integration {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// The value of sample `series` ("name{labels}" as written) in a scrape; -1 if absent.
+double Sample(const std::string& scrape, const std::string& series) {
+  std::istringstream in(scrape);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return -1;
+}
+const std::string kRefusedPerAddress = R"(sigil_refused_connections_total{reason="per_address"})";
+const std::string kRefusedMaxConnections = R"(sigil_refused_connections_total{reason="max_connections"})";
+
+// GET /metrics with the admin certificate of data directory `admin_dir` ("" if refused).
+std::string Scrape(const std::string& url, const std::string& admin_dir) {
+  auto c = net::HttpsClient::Create(url, {admin_dir + "/ca.pem", admin_dir + "/admin.pem", admin_dir + "/admin.key"});
+  if (!c) return "";
+  auto r = (*c)->Send("GET", "/metrics", "");
+  return r && r->status == 200 ? r->body : "";
+}
+
+// An idle TCP connection from `from` to 127.0.0.1:port (-1 if it could not be made).
+int IdleConnection(const char* from, int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in local{}, remote{};
+  local.sin_family = remote.sin_family = AF_INET;
+  ::inet_pton(AF_INET, from, &local.sin_addr);
+  ::inet_pton(AF_INET, "127.0.0.1", &remote.sin_addr);
+  remote.sin_port = htons(static_cast<std::uint16_t>(port));
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&remote), sizeof remote) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// How many of `fds` the broker has closed (end of stream without a byte).
+int ClosedByBroker(const std::vector<int>& fds) {
+  int closed = 0;
+  for (int fd : fds) {
+    char c;
+    closed += ::recv(fd, &c, 1, MSG_DONTWAIT) == 0;
+  }
+  return closed;
+}
 
 // How much sigild's resident memory may grow over a flood. Under AddressSanitizer freed memory
 // is held in a quarantine (256 MiB by default) before reuse, so growth there says nothing about
@@ -83,6 +132,7 @@ class DefaultLimitsBroker {
   }
 
   std::string ca() { return dir_.File("d") + "/admin/ca.pem"; }
+  std::string admin_dir() { return dir_.File("d") + "/admin"; }
   const std::string& url() const { return url_; }
 
   // One full flow for tenant victim (challenge, attest, release) from 127.0.0.1.
@@ -190,32 +240,72 @@ TEST(Flood, IdleConnectionsFromOneAddressAreCutAtTheBoundAndOthersStillConnect) 
   const std::size_t rss_before = b.RssKib();
   auto url = net::ParseHttpsUrl(b.url());
   ASSERT_TRUE(url.has_value());
+  const std::string before = Scrape(b.url(), b.admin_dir());
+  ASSERT_EQ(Sample(before, kRefusedPerAddress), 0) << before;
+  ASSERT_EQ(Sample(before, kRefusedMaxConnections), 0) << before;
   std::vector<int> fds;
   for (int i = 0; i < 300; ++i) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in local{}, remote{};
-    local.sin_family = remote.sin_family = AF_INET;
-    ::inet_pton(AF_INET, "127.0.0.3", &local.sin_addr);
-    ::inet_pton(AF_INET, "127.0.0.1", &remote.sin_addr);
-    remote.sin_port = htons(static_cast<std::uint16_t>(std::stoi(url->port)));
-    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local), 0);
-    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&remote), sizeof remote), 0);
+    const int fd = IdleConnection("127.0.0.3", std::stoi(url->port));
+    ASSERT_GE(fd, 0);
     fds.push_back(fd);  // and say nothing: an idle (or very slow) client
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  int closed_by_broker = 0;
-  for (int fd : fds) {
-    char c;
-    closed_by_broker += ::recv(fd, &c, 1, MSG_DONTWAIT) == 0;
-  }
+  const int closed_by_broker = ClosedByBroker(fds);
   // The victim, from another address, still gets through while the idle ones stay open.
   const auto flows = VictimFlowsMs(b, 5);
   EXPECT_EQ(flows.size(), 5u);
   std::printf("idle connections from one address: %d of 300 closed at accept\n", closed_by_broker);
   EXPECT_GE(closed_by_broker, 300 - 64) << "more than the per-address bound were kept open";
   EXPECT_LE(closed_by_broker, 300 - 64 + 5);
+  // Each one cut at accept is counted, under the per-address bound (scraped from 127.0.0.1).
+  const std::string after = Scrape(b.url(), b.admin_dir());
+  EXPECT_EQ(Sample(after, kRefusedPerAddress), 300 - 64) << after;
+  EXPECT_EQ(Sample(after, kRefusedPerAddress), closed_by_broker);
+  EXPECT_EQ(Sample(after, kRefusedMaxConnections), 0) << after;
   for (int fd : fds) ::close(fd);
   EXPECT_LT(b.RssKib(), rss_before + kMaxGrowthKib);
+}
+
+// The bound on all open connections: with --max-connections 8, 20 idle connections (from an
+// address with room under its own bound) leave 12 closed at accept, each counted under
+// max_connections; once they are gone, the broker serves again.
+TEST(Flood, ConnectionsOverTheTotalBoundAreCutAndCounted) {
+  OwnBroker b;
+  ASSERT_NO_FATAL_FAILURE(b.Start({"--max-connections", "8"}));
+  // Wait until the provisioning connections are gone, so the 8 are free (the scrape is one).
+  std::string before;
+  for (int i = 0; i < 100; ++i) {
+    before = b.ScrapeMetrics();
+    if (Sample(before, "sigil_open_connections") == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(Sample(before, "sigil_open_connections"), 1) << before;
+  const double refused_before = Sample(before, kRefusedMaxConnections);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the scrape's own connection closes
+  std::vector<int> fds;
+  for (int i = 0; i < 20; ++i) {
+    const int fd = IdleConnection("127.0.0.4", b.port());
+    ASSERT_GE(fd, 0);
+    fds.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const int closed_by_broker = ClosedByBroker(fds);
+  EXPECT_EQ(closed_by_broker, 20 - 8);
+  for (int fd : fds) ::close(fd);
+  // The broker sees the 8 go (end of stream in their TLS handshakes); a scrape tried while they
+  // are still counted is itself refused, and counted: each failed attempt adds one.
+  std::string after;
+  int refused_scrapes = 0;
+  for (int i = 0; i < 100 && after.empty(); ++i) {
+    after = b.ScrapeMetrics();
+    if (after.empty()) {
+      ++refused_scrapes;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  ASSERT_FALSE(after.empty()) << "the broker did not serve again after the idle connections closed";
+  EXPECT_EQ(Sample(after, kRefusedMaxConnections) - refused_before, closed_by_broker + refused_scrapes) << after;
+  EXPECT_EQ(Sample(after, kRefusedPerAddress), 0) << after;
 }
 
 }  // namespace
