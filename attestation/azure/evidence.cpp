@@ -29,7 +29,7 @@ Result<AzureEvidence> ParseAzureEvidence(ByteSpan json) {
     return Bad("$ is not a JSON object");
   }
   for (const auto& [key, value] : root.items()) {
-    if (key != "format" && key != "hcl_report" && key != "quote") {
+    if (key != "format" && key != "hcl_report" && key != "quote" && key != "td_quote") {
       return Bad("unknown member $." + key);
     }
   }
@@ -57,10 +57,21 @@ Result<AzureEvidence> ParseAzureEvidence(ByteSpan json) {
     }
     out.quote = ToBytes(CanonicalJson(*quote));
   }
+  if (const auto td = root.find("td_quote"); td != root.end()) {
+    if (!td->is_string()) {
+      return Bad("$.td_quote is not a string");
+    }
+    auto td_bytes = Base64UrlDecode(td->get_ref<const std::string&>());
+    if (!td_bytes || td_bytes->empty()) {
+      return Bad("$.td_quote is empty or not unpadded base64url");
+    }
+    out.td_quote = std::move(td_bytes).value();
+  }
   return out;
 }
 
-Result<Bytes> MakeAzureEvidence(ByteSpan hcl_report, ByteSpan tpm_quote_evidence) {
+Result<Bytes> MakeAzureEvidence(ByteSpan hcl_report, ByteSpan tpm_quote_evidence,
+                                ByteSpan td_quote) {
   if (hcl_report.empty()) {
     return Fail(Code::kInvalidArgument, "azure evidence: the HCL report is empty");
   }
@@ -74,6 +85,9 @@ Result<Bytes> MakeAzureEvidence(ByteSpan hcl_report, ByteSpan tpm_quote_evidence
                   "azure evidence: the TPM quote evidence is not a JSON object");
     }
     root["quote"] = std::move(quote).value();
+  }
+  if (!td_quote.empty()) {
+    root["td_quote"] = Base64UrlEncode(td_quote);
   }
   return ToBytes(CanonicalJson(root));
 }

@@ -5,7 +5,9 @@
 #include "attestation/azure/ak_key.h"
 #include "attestation/azure/azure_claims.h"
 #include "attestation/azure/binding.h"
+#include "attestation/azure/td_binding.h"
 #include "attestation/azure/tdreport.h"
+#include "attestation/dcap/quote.h"
 #include "attestation/snp/certs.h"
 #include "attestation/snp/collateral.h"
 #include "attestation/snp/report.h"
@@ -108,11 +110,21 @@ Result<std::unique_ptr<HclReportVerifier>> HclReportVerifier::Create(const Azure
     }
     snp = std::move(made).value();
   }
-  return std::unique_ptr<HclReportVerifier>(new HclReportVerifier(config.platform, std::move(snp)));
+  std::unique_ptr<Verifier> dcap;
+  if (config.platform == AzurePlatform::kTdx && config.tdx) {
+    auto made = dcap::DcapVerifier::Create(dcap::DcapTee::kTdx, *config.tdx);
+    if (!made) {
+      return std::move(made).error().Wrap("azure-tdx-vtpm");
+    }
+    dcap = std::move(made).value();
+  }
+  return std::unique_ptr<HclReportVerifier>(
+      new HclReportVerifier(config.platform, std::move(snp), std::move(dcap)));
 }
 
 Result<HclVerification> HclReportVerifier::Verify(ByteSpan hcl_bytes, ByteSpan collateral,
-                                                  std::chrono::system_clock::time_point now) const {
+                                                  std::chrono::system_clock::time_point now,
+                                                  ByteSpan td_quote) const {
   SIGIL_ASSIGN_OR_RETURN(BoundHcl bound, ParseAndBindHclReport(hcl_bytes));
   const bool is_tdx = bound.report_type == HclReportType::kTdx;
   if (is_tdx != (platform_ == AzurePlatform::kTdx)) {
@@ -120,6 +132,9 @@ Result<HclVerification> HclReportVerifier::Verify(ByteSpan hcl_bytes, ByteSpan c
                 std::string("the HCL report carries a ") + (is_tdx ? "TDX TDREPORT" : "SEV-SNP report") +
                     " (report type at 0x4C8), but this verifier is " +
                     std::string(AzureTeeName(platform_)));
+  }
+  if (!is_tdx && !td_quote.empty()) {
+    return Fail(Code::kInvalidArgument, "azure-snp-vtpm: a TD quote belongs to TDX evidence");
   }
   HclVerification out;
   out.report_type = bound.report_type;
@@ -143,10 +158,30 @@ Result<HclVerification> HclReportVerifier::Verify(ByteSpan hcl_bytes, ByteSpan c
   } else {
     const TdReport td = ParseTdReport(bound.hardware_report).value();  // parsed above
     SIGIL_RETURN_IF_ERROR(CheckTdReportHashes(td));
-    AddTdReportClaims(td, out.claims);
-    out.claims.Set("tcb.status", std::string("NotEvaluated"));
-    out.hardware_verified = false;
-    out.hardware_status = kTdxNotVerifiable;
+    if (td_quote.empty()) {
+      AddTdReportClaims(td, out.claims);
+      out.claims.Set("tcb.status", std::string("NotEvaluated"));
+      out.hardware_verified = false;
+      out.hardware_status = kTdxNotVerifiable;
+    } else {
+      if (!dcap_) {
+        return Fail(Code::kInvalidArgument,
+                    "azure-tdx-vtpm: a TD quote was given but no Intel DCAP trust anchor is "
+                    "configured");
+      }
+      auto claims = dcap_->Verify(VerifyInput{td_quote, collateral, td.report_data, now, {}});
+      if (!claims) {
+        return std::move(claims).error().Wrap("azure-tdx-vtpm TD quote");
+      }
+      SIGIL_ASSIGN_OR_RETURN(const dcap::Quote quote, dcap::ParseQuote(td_quote));
+      if (!quote.td) {
+        return Fail(Code::kVerificationFailed, "azure-tdx-vtpm: the TD quote has no TD body");
+      }
+      SIGIL_RETURN_IF_ERROR(CheckTdQuoteMatchesTdReport(*quote.td, td));
+      out.claims = std::move(claims).value();
+      out.hardware_verified = true;
+      out.hardware_status = "verified (TD quote)";
+    }
   }
   for (const auto& [name, value] : bound.claims.values()) {
     out.claims.Set(name, value);
@@ -162,14 +197,20 @@ Result<HclVerification> HclReportVerifier::Verify(ByteSpan hcl_bytes, ByteSpan c
 
 Result<HclVerification> VerifyHclReport(ByteSpan hcl, const AzureConfig& config,
                                         std::chrono::system_clock::time_point now) {
-  return VerifyHclReport(hcl, {}, config, now);
+  return VerifyHclReport(hcl, {}, {}, config, now);
 }
 
 Result<HclVerification> VerifyHclReport(ByteSpan hcl, ByteSpan collateral,
                                         const AzureConfig& config,
                                         std::chrono::system_clock::time_point now) {
+  return VerifyHclReport(hcl, collateral, {}, config, now);
+}
+
+Result<HclVerification> VerifyHclReport(ByteSpan hcl, ByteSpan collateral, ByteSpan td_quote,
+                                        const AzureConfig& config,
+                                        std::chrono::system_clock::time_point now) {
   SIGIL_ASSIGN_OR_RETURN(std::unique_ptr<HclReportVerifier> v, HclReportVerifier::Create(config));
-  return v->Verify(hcl, collateral, now);
+  return v->Verify(hcl, collateral, now, td_quote);
 }
 
 }  // namespace sigil::attestation::azure

@@ -7,12 +7,14 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "attestation/azure/hcl_report.h"
 #include "attestation/azure/runtime_data.h"
 #include "attestation/claims.h"
+#include "attestation/dcap/verifier.h"
 #include "attestation/snp/verifier.h"
 #include "attestation/verifier.h"
 #include "core/bytes.h"
@@ -31,6 +33,9 @@ struct AzureConfig {
   // kSnp: the SEV-SNP verifier's configuration (AMD ARK anchors required; ASK, VCEK cache and
   // imported-certificate source optional; attestation/snp/README.md). Unused for kTdx.
   snp::SnpConfig snp;
+  // kTdx: the DCAP configuration (Intel SGX Root CA, collateral; attestation/dcap/README.md)
+  // for the TD quote made from the TDREPORT. Without it no TDX hardware layer verifies.
+  std::optional<dcap::DcapConfig> tdx;
 };
 
 // The parsed HCL report with its binding checked: enough to know the AK, nothing authenticated
@@ -68,7 +73,8 @@ struct HclVerification {
 class HclReportVerifier {
  public:
   // kInvalidArgument if config.platform is kSnp and the SNP configuration is refused by
-  // SnpVerifier::Create (no ARK, unparsable certificates).
+  // SnpVerifier::Create (no ARK, unparsable certificates), or kTdx with a `tdx` configuration
+  // DcapVerifier::Create refuses.
   static Result<std::unique_ptr<HclReportVerifier>> Create(const AzureConfig& config);
 
   // Checks, in order: ParseAndBindHclReport (kMalformedEvidence, kVerificationFailed on the
@@ -79,17 +85,24 @@ class HclReportVerifier {
   //       so a VCEK for another chip is named as such); then SnpVerifier::Verify with
   //       expected_binding = H(runtime data) || zeros (chain, signature, TCB, chip id);
   //  TDX: SHA-384(TEE_TCB_INFO) == TEE_TCB_INFO_HASH and SHA-384(TDINFO) == TEE_INFO_HASH
-  //       (internal consistency only; kVerificationFailed); the result has
-  //       hardware_verified = false and says why.
-  // `collateral` is SNP collateral (attestation/snp/collateral.h), ignored for TDX.
+  //       (internal consistency only; kVerificationFailed). Without `td_quote` the result has
+  //       hardware_verified = false and says why. With it: config.tdx is required
+  //       (kInvalidArgument); DcapVerifier::Verify(td_quote, collateral, expected_binding =
+  //       the TDREPORT's REPORTDATA, now), then CheckTdQuoteMatchesTdReport (td_binding.h);
+  //       the claims are then the DCAP verifier's (tdx.*, platform.id = FMSPC, tcb.status).
+  // `collateral` is SNP collateral (attestation/snp/collateral.h) or DCAP collateral
+  // (attestation/dcap/README.md) for the TD quote.
   Result<HclVerification> Verify(ByteSpan hcl, ByteSpan collateral,
-                                 std::chrono::system_clock::time_point now) const;
+                                 std::chrono::system_clock::time_point now,
+                                 ByteSpan td_quote = {}) const;
 
  private:
-  HclReportVerifier(AzurePlatform platform, std::unique_ptr<Verifier> snp)
-      : platform_(platform), snp_(std::move(snp)) {}
+  HclReportVerifier(AzurePlatform platform, std::unique_ptr<Verifier> snp,
+                    std::unique_ptr<Verifier> dcap)
+      : platform_(platform), snp_(std::move(snp)), dcap_(std::move(dcap)) {}
   AzurePlatform platform_;
-  std::unique_ptr<Verifier> snp_;  // null for TDX
+  std::unique_ptr<Verifier> snp_;   // null for TDX
+  std::unique_ptr<Verifier> dcap_;  // TDX with config.tdx only
 };
 
 // For tools (`sigil attest verify --tee azure-snp-vtpm --evidence HCL_REPORT`): the HCL report
@@ -98,6 +111,10 @@ class HclReportVerifier {
 Result<HclVerification> VerifyHclReport(ByteSpan hcl, const AzureConfig& config,
                                         std::chrono::system_clock::time_point now);
 Result<HclVerification> VerifyHclReport(ByteSpan hcl, ByteSpan collateral,
+                                        const AzureConfig& config,
+                                        std::chrono::system_clock::time_point now);
+// TDX with the TD quote made from the HCL report's TDREPORT (Azure: IMDS /acc/tdquote).
+Result<HclVerification> VerifyHclReport(ByteSpan hcl, ByteSpan collateral, ByteSpan td_quote,
                                         const AzureConfig& config,
                                         std::chrono::system_clock::time_point now);
 

@@ -36,7 +36,7 @@ Result<Claims> AzureVtpmVerifier::Verify(const VerifyInput& input) const {
   // Both layers are evaluated so that a refusal names every layer that failed (the captures in
   // the shared vectors fail in both; an operator needs to know about each).
   auto quote = VerifyVtpmQuote(bound.ak_spki_der, *evidence.quote, input.expected_binding);
-  auto hcl = hcl_->Verify(evidence.hcl_report, input.collateral, input.now);
+  auto hcl = hcl_->Verify(evidence.hcl_report, input.collateral, input.now, evidence.td_quote);
   std::optional<Error> hardware_error;
   if (!hcl) {
     hardware_error = hcl.error();

@@ -30,9 +30,10 @@ class AzureVtpmVerifier final : public Verifier {
   //     runtime data, HCLAkPub (kMalformedEvidence / kVerificationFailed);
   //  3. the quote (VerifyVtpmQuote) with HCLAkPub as the only AK: signature, PCRs,
   //     extraData == expected_binding[0..32) (kVerificationFailed);
-  //  4. the hardware layer (HclReportVerifier::Verify with input.collateral): SNP must verify
-  //     (VMPL 0, VCEK for this chip, chain, signature, TCB); TDX is refused, since a TDREPORT
-  //     alone cannot be authenticated (kVerificationFailed naming why).
+  //  4. the hardware layer (HclReportVerifier::Verify with input.collateral and the evidence's
+  //     td_quote): SNP must verify (VMPL 0, VCEK for this chip, chain, signature, TCB); TDX
+  //     needs a DCAP-verified TD quote whose body equals the TDREPORT (config.tdx); without
+  //     one it is refused, since a TDREPORT alone cannot be authenticated.
   //  Steps 3 and 4 both run; a refusal names every layer that failed ("<quote error>;
   //  <hardware error>") with the code of the first.
   // An EMPTY expected_binding skips only the extraData comparison (offline tools); the broker

@@ -145,6 +145,27 @@ TEST(AzureVtpmVerifierTest, TdxCaptureIsRefusedBecauseATdReportCannotBeAuthentic
   EXPECT_NE(Message(r).find("cannot be authenticated offline"), std::string::npos) << Message(r);
 }
 
+TEST(AzureVtpmVerifierTest, TdxWithAnUnrelatedTdQuoteIsRefused) {
+  const Bytes td_quote = ReadVector("../../tdx/dcap-qvl/tdx_quote.bin");
+  const Bytes ev = MakeAzureEvidence(TdxHcl(), QuoteEvidence({}), td_quote).value();
+  ASSERT_OK_AND_ASSIGN(AzureEvidence parsed, ParseAzureEvidence(ev));
+  EXPECT_EQ(parsed.td_quote, td_quote);
+  AzureConfig config = Config(AzurePlatform::kTdx);
+  dcap::DcapConfig dcap;
+  dcap.trusted_root_certs.push_back(ReadVector("../../tdx/dcap-qvl/TrustedRootCA.der"));
+  dcap.signature_and_chain_only = true;
+  config.tdx = dcap;
+  auto v = AzureVtpmVerifier::Create(config).value();
+  auto r = v->Verify(VerifyInput{ev, {}, {}, At(1767225600), {}});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(Message(r).find("verifies the quote"), std::string::npos) << Message(r);
+  EXPECT_NE(Message(r).find("azure-tdx-vtpm TD quote"), std::string::npos) << Message(r);
+  const std::string b64 = Base64UrlEncode(Bytes{1});
+  EXPECT_CODE(ParseAzureEvidence(ToBytes("{\"format\":\"sigil-azure-vtpm/v1\",\"hcl_report\":\"" +
+                                         b64 + "\",\"td_quote\":\"\"}")),
+              Code::kMalformedEvidence);
+}
+
 TEST(AzureVtpmVerifierTest, InputRefusals) {
   auto v = AzureVtpmVerifier::Create(Config(AzurePlatform::kSnp)).value();
   const Bytes ev = MakeAzureEvidence(SnpHcl(), QuoteEvidence({})).value();
