@@ -117,12 +117,13 @@ Json ReceiptJson(const receipt::Receipt& r) {
 
 struct FetchOptions {
   std::string tenant, key, since, out, key_file;
+  std::uint32_t page_size = 1000;
 };
 
 int Fetch(const GlobalOptions& g, const FetchOptions& o) {
   auto pub = LoadAuditKey(g, o.key_file);
   if (!pub) return ReportError(pub.error());
-  Json body = Json::object();
+  Json body{{"limit", o.page_size}};
   if (!o.key.empty()) body["key"] = o.key;
   if (!o.since.empty()) {
     auto ms = ParseRfc3339Ms(o.since, "--since");
@@ -215,6 +216,9 @@ void AddAuditReceiptCommands(CLI::App& audit, GlobalOptions& g, std::vector<Comm
   fetch->add_option("--since", o->since, "RFC 3339 time: only releases at or after it");
   fetch->add_option("--out", o->out, "output file (JSON bundle, written atomically)")->required();
   fetch->add_option("--audit-key", o->key_file, "pinned audit public key (default ADMIN_DIR/audit.pub)");
+  fetch->add_option("--page-size", o->page_size, "receipts per request, 1..1000 (all pages are proved in one tree)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
   out.push_back({fetch, [&g, o] { return Fetch(g, *o); }});
 
   auto file = std::make_shared<std::string>();

@@ -192,8 +192,37 @@ TEST_F(Receipts, FetchedReceiptsAreTheReleasedOnesProvedAndVerifyInSigilAndIndep
   EXPECT_EQ(p.exit_code, 0) << "python verifier refused (is python3-cryptography installed?): " << p.out << p.err;
   EXPECT_EQ(p.out, "OK " + std::to_string(fetched.size()) + "\n");
 
-  // --since after every release, and another key: nothing to receipt, still a verified bundle.
-  for (std::vector<std::string> args : {std::vector<std::string>{"--since", "2999-01-01T00:00:00Z"}, {"--key", "data"}}) {
+  // Pages of one receipt (docs/cli.md): the same receipts, all proved under one checkpoint, and
+  // the --json summaries.
+  const std::string paged = dir.File("paged.json");
+  auto pr = Sigil({"--json", "audit", "receipts", "--tenant", "acme", "--key", "model", "--page-size", "1", "--out", paged});
+  ASSERT_EQ(pr.exit_code, 0) << pr.out << pr.err;
+  auto summary = ParseJson(pr.out, "receipts --json");
+  ASSERT_TRUE(summary.has_value()) << pr.out;
+  EXPECT_EQ(summary->value("verified", false), true);
+  EXPECT_EQ(summary->value("receipts", std::size_t{0}), fetched.size());
+  auto paged_text = ReadTextFile(paged);
+  ASSERT_TRUE(paged_text.has_value());
+  auto paged_bundle = ParseJson(*paged_text, paged);
+  ASSERT_TRUE(paged_bundle.has_value());
+  ASSERT_EQ((*paged_bundle)["receipts"].size(), fetched.size());
+  for (std::size_t i = 0; i < fetched.size(); ++i) {
+    EXPECT_EQ((*paged_bundle)["receipts"][i].value("receipt", ""), fetched[i]) << i;
+  }
+  EXPECT_FALSE(paged_bundle->contains("next_after_seq"));
+  EXPECT_EQ(Python(paged).out, "OK " + std::to_string(fetched.size()) + "\n");
+  auto vj = Sigil({"--json", "audit", "verify-receipt", "--file", paged});
+  ASSERT_EQ(vj.exit_code, 0) << vj.err;
+  auto vjson = ParseJson(vj.out, "verify-receipt --json");
+  ASSERT_TRUE(vjson.has_value()) << vj.out;
+  EXPECT_EQ(vjson->value("included", false), true);
+  EXPECT_EQ((*vjson)["receipts"].size(), fetched.size());
+  EXPECT_EQ((*vjson)["receipts"][0].value("measurement", ""), kMeasurementA);
+
+  // --since after every release, and a key never released: nothing to receipt, still a verified
+  // bundle.
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"--since", "2999-01-01T00:00:00Z"}, {"--key", "never-released"}}) {
     const std::string empty = dir.File("empty.json");
     args.insert(args.begin(), {"audit", "receipts", "--tenant", "acme"});
     args.insert(args.end(), {"--out", empty});
