@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/digest.h"
+#include "core/encoding.h"
 #include "tests/support/matchers.h"
 
 namespace sigil {
@@ -63,6 +65,23 @@ TEST(Jcs, RefusesFloatsAndUnsafeIntegers) {
     SCOPED_TRACE(text);
     EXPECT_CODE(Jcs(*j), Code::kInvalidArgument);
   }
+}
+
+}  // namespace
+}  // namespace sigil
+
+namespace sigil {
+namespace {
+
+// The KBS binding's worked example in docs/protocol.md ("KBS front end"), members given out of
+// order as a guest might send them.
+TEST(Jcs, KbsRuntimeDataWorkedExample) {
+  const std::string c = Canon(R"({"tee-pubkey":{"y":"Y","x":"X","kty":"EC","crv":"P-256"},
+      "nonce":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","additional-evidence":""})");
+  EXPECT_EQ(c.size(), 137u);
+  const Sha384Digest d = Sha384(AsBytes(c));
+  EXPECT_EQ(HexEncode(d),
+            "b380a738a9487c0db61684f009087b1d9b344be870656b587add4684a023503de45bc01a894f8e80c212566bdd3fd1cd");
 }
 
 }  // namespace
