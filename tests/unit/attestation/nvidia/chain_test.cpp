@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <openssl/ocsp.h>
 
+#include <algorithm>
+
 #include "attestation/nvidia/chain.h"
 #include "attestation/nvidia/verifier.h"
 #include "core/encoding.h"
@@ -160,6 +162,17 @@ TEST_F(NvidiaTestPkiTest, SignedDuplicatesAreStillRefused) {
   Bytes trailing = SignReport(report_, *pki_.leaf_key);
   trailing.push_back(0);
   EXPECT_CODE(Verify(trailing), Code::kMalformedEvidence);
+}
+
+// The measurement claim is defined over blocks in index order, whatever the wire order.
+TEST_F(NvidiaTestPkiTest, MeasurementDoesNotDependOnBlockOrder) {
+  ASSERT_OK_AND_ASSIGN(const Claims in_order, Verify(SignReport(report_, *pki_.leaf_key)));
+  Report reversed = report_;
+  std::reverse(reversed.blocks.begin(), reversed.blocks.end());
+  ASSERT_OK_AND_ASSIGN(const Claims c, Verify(SignReport(reversed, *pki_.leaf_key)));
+  EXPECT_EQ(c.GetString("measurement"), in_order.GetString("measurement"));
+  EXPECT_EQ(c.GetString("nvidia.measurement.2"), in_order.GetString("nvidia.measurement.2"));
+  EXPECT_EQ(c, in_order);
 }
 
 TEST_F(NvidiaTestPkiTest, FeatureFlagsArePublishedRaw) {

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "attestation/nvidia/chain.h"
 #include "attestation/nvidia/collateral.h"
 #include "attestation/nvidia/signature.h"
@@ -233,6 +236,21 @@ TEST(NvidiaVerifierTest, CollateralAndConfigAreParsedStrictly) {
   EXPECT_CODE(NvidiaVerifier::Create({}), Code::kInvalidArgument);
   EXPECT_CODE(NvidiaVerifier::Create({{ToBytes("junk")}, {}}), Code::kInvalidArgument);
   EXPECT_CODE(NvidiaVerifier::Create({{RootPem()}, ToBytes("junk")}), Code::kInvalidArgument);
+}
+
+// The fuzz seed with one block of each accepted kind (written by Python `cryptography`).
+TEST(NvidiaVerifierTest, CollateralTakesCertificatesCrlsAndOcspResponses) {
+  std::ifstream in(std::string(SIGIL_SOURCE_DIR) +
+                       "/tests/fuzz/corpus/nvidia_report/collateral_crl_ocsp.pem",
+                   std::ios::binary);
+  const Bytes pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_OK_AND_ASSIGN(const Collateral c, ParseCollateral(pem));
+  EXPECT_EQ(c.chain.size(), 1u);
+  EXPECT_EQ(c.crls.size(), 1u);
+  EXPECT_EQ(c.ocsp.size(), 1u);
+  EXPECT_CODE(ParseCollateral(ToBytes("no PEM here")), Code::kMalformedEvidence);
+  ASSERT_OK_AND_ASSIGN(const Collateral empty, ParseCollateral({}));
+  EXPECT_TRUE(empty.chain.empty());
 }
 
 TEST(NvidiaVerifierTest, LeafFwidIsTheReportFwid) {
