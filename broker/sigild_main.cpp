@@ -86,6 +86,12 @@ struct ServeProtection {
   double rate_per_tenant = 200;
   std::size_t max_connections = 1024;
   std::size_t max_connections_per_address = 64;
+  // Slow clients (slow headers, slow bodies; net/https_server.cpp): the first request, TLS
+  // handshake included, must arrive whole within request_timeout of the accept, and each later
+  // one on a kept-alive connection within idle_timeout of the previous answer. Past its deadline
+  // the connection is closed unanswered, however steadily the client trickles bytes.
+  int request_timeout = 10;
+  int idle_timeout = 30;
 };
 
 int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::string listen,
@@ -120,6 +126,8 @@ int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::
   limits.handler_threads = static_cast<std::size_t>(handler_threads);
   limits.max_connections = protection.max_connections;
   limits.max_connections_per_address = protection.max_connections_per_address;
+  limits.read_timeout = std::chrono::seconds(protection.request_timeout);
+  limits.idle_timeout = std::chrono::seconds(protection.idle_timeout);
   // At most 65,536 buckets each (a few MiB): a flood of distinct addresses or tenant names is
   // refused, not remembered (broker/http/rate_limiter.h).
   RateLimiter by_address({protection.rate_per_address, 2 * protection.rate_per_address}, 65536);
@@ -330,6 +338,12 @@ int main(int argc, char** argv) {
   cs->add_option("--max-connections-per-address", protection.max_connections_per_address,
                  "open connections from one client address")
       ->capture_default_str()->check(CLI::Range(1, 1000000));
+  cs->add_option("--request-timeout", protection.request_timeout,
+                 "seconds from accept to a connection's whole first request, TLS handshake included (slow headers or "
+                 "bodies are cut then)")
+      ->capture_default_str()->check(CLI::Range(1, 3600));
+  cs->add_option("--idle-timeout", protection.idle_timeout, "seconds from an answer to the whole next request on a kept-alive connection")
+      ->capture_default_str()->check(CLI::Range(1, 3600));
   std::string log_format = "text";
   cs->add_option("--log-format", log_format,
                  "log records on stderr: 'text' (one line each) or 'json' (one JSON object per line: time, level, "
