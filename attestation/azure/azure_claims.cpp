@@ -9,9 +9,10 @@ namespace sigil::attestation::azure {
 
 void AddRuntimeClaims(const HclReport& hcl, const RuntimeData& rt, ByteSpan ak_der,
                       ByteSpan ek_der, Claims& c) {
+  // Only the report type is a claim from the envelope: it decided how the hardware report was
+  // parsed and verified. The header and request data are covered by no signature, so header
+  // version and request type are not claims.
   c.Set("azure.hcl.report_type", std::string(ReportTypeName(hcl.report_type)));
-  c.Set("azure.hcl.header_version", static_cast<std::int64_t>(hcl.header_version));
-  c.Set("azure.hcl.request_type", static_cast<std::int64_t>(hcl.request_type));
   c.Set("azure.ak", HexEncode(Sha256(ak_der)));
   if (!ek_der.empty()) {
     c.Set("azure.ek", HexEncode(Sha256(ek_der)));

@@ -9,7 +9,7 @@
 
 namespace sigil::attestation::azure {
 
-// azure.hcl.*, azure.ak / azure.ek (hex SHA-256 of the DER SPKI, as tpm::AkFingerprint) and the
+// azure.hcl.report_type, azure.ak / azure.ek (hex SHA-256 of the DER SPKI, as tpm::AkFingerprint) and the
 // vm-configuration / user-data members that are present, added to `claims`.
 void AddRuntimeClaims(const HclReport& hcl, const RuntimeData& runtime, ByteSpan ak_der,
                       ByteSpan ek_der, Claims& claims);
