@@ -24,6 +24,35 @@ bool IsTimeError(int err) {
   return err == X509_V_ERR_CERT_HAS_EXPIRED || err == X509_V_ERR_CERT_NOT_YET_VALID;
 }
 
+// A store holding only the pinned roots, verifying at `t` (also for OCSP responder chains,
+// which OpenSSL validates with the store's parameters).
+Result<X509StorePtr> MakeStore(const std::vector<X509Ptr>& roots, std::time_t t) {
+  X509StorePtr store(X509_STORE_new());
+  if (!store) return OpenSslError(Code::kInternal, "allocating X509 store");
+  for (const X509Ptr& root : roots) {
+    if (X509_STORE_add_cert(store.get(), root.get()) != 1) {
+      return OpenSslError(Code::kInternal, "adding NVIDIA trust anchor");
+    }
+  }
+  X509_VERIFY_PARAM_set_time(X509_STORE_get0_param(store.get()), t);
+  return store;
+}
+
+// A non-owning stack of certs[from..] followed by `extra`.
+Result<X509StackPtr> MakeStack(const std::vector<X509Ptr>& certs, std::size_t from,
+                               const std::vector<X509Ptr>& extra) {
+  X509StackPtr stack(sk_X509_new_null());
+  if (!stack) return OpenSslError(Code::kInternal, "sk_X509_new_null");
+  for (const std::vector<X509Ptr>* list : {&certs, &extra}) {
+    for (std::size_t i = list == &certs ? from : 0; i < list->size(); ++i) {
+      if (sk_X509_push(stack.get(), (*list)[i].get()) <= 0) {
+        return OpenSslError(Code::kInternal, "sk_X509_push");
+      }
+    }
+  }
+  return stack;
+}
+
 }  // namespace
 
 std::string_view RevocationName(Revocation r) {
@@ -48,27 +77,13 @@ Result<Revocation> VerifyDeviceChain(const std::vector<X509Ptr>& chain,
                 "NVIDIA device certificate chain needs at least 2 certificates, got " +
                     std::to_string(chain.size()));
   }
-  X509StorePtr store(X509_STORE_new());
-  X509StackPtr untrusted(sk_X509_new_null());
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  SIGIL_ASSIGN_OR_RETURN(X509StorePtr store, MakeStore(roots, t));
+  SIGIL_ASSIGN_OR_RETURN(X509StackPtr untrusted, MakeStack(chain, 1, {}));
   X509StoreCtxPtr ctx(X509_STORE_CTX_new());
-  if (!store || !untrusted || !ctx) return OpenSslError(Code::kInternal, "allocating X509 store");
-  for (const X509Ptr& root : roots) {
-    if (X509_STORE_add_cert(store.get(), root.get()) != 1) {
-      return OpenSslError(Code::kInternal, "adding NVIDIA trust anchor");
-    }
-  }
-  for (std::size_t i = 1; i < chain.size(); ++i) {
-    if (sk_X509_push(untrusted.get(), chain[i].get()) <= 0) {
-      return OpenSslError(Code::kInternal, "sk_X509_push");
-    }
-  }
-  if (X509_STORE_CTX_init(ctx.get(), store.get(), chain[0].get(), untrusted.get()) != 1) {
+  if (!ctx || X509_STORE_CTX_init(ctx.get(), store.get(), chain[0].get(), untrusted.get()) != 1) {
     return OpenSslError(Code::kInternal, "initialising chain verification");
   }
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx.get()), t);
-  // OCSP responder chains are validated against the same roots at the same time.
-  X509_VERIFY_PARAM_set_time(X509_STORE_get0_param(store.get()), t);
   if (X509_verify_cert(ctx.get()) != 1) {
     const int err = X509_STORE_CTX_get_error(ctx.get());
     ERR_clear_error();
@@ -82,13 +97,7 @@ Result<Revocation> VerifyDeviceChain(const std::vector<X509Ptr>& chain,
   if (n < 2) return Fail(Code::kVerificationFailed, "NVIDIA chain is shorter than 2 certificates");
   // OCSP_basic_verify looks for the responder only among these certificates (not in the
   // store): the chain and the pinned roots. Trust still comes from the store alone.
-  X509StackPtr responders(sk_X509_dup(untrusted.get()));
-  if (!responders) return OpenSslError(Code::kInternal, "sk_X509_dup");
-  for (const X509Ptr& root : roots) {
-    if (sk_X509_push(responders.get(), root.get()) <= 0) {
-      return OpenSslError(Code::kInternal, "sk_X509_push");
-    }
-  }
+  SIGIL_ASSIGN_OR_RETURN(X509StackPtr responders, MakeStack(chain, 1, roots));
   const RevocationData data{&crls, &ocsp, store.get(), responders.get(),
                             static_cast<std::int64_t>(t)};
   std::size_t covered = 0;
