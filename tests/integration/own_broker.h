@@ -24,6 +24,7 @@ class OwnBroker {
 
   const std::string& url() const { return url_; }
   unsigned short port() const { return port_; }
+  std::string data_dir() const { return dir_.File("d"); }
   std::string ca() const { return dir_.File("d") + "/admin/ca.pem"; }
   std::string admin_dir() const { return dir_.File("d") + "/admin"; }
   // sigild's stderr so far.
