@@ -98,15 +98,20 @@ class Receipts : public ::testing::Test {
   }
 
   // Both verifiers refuse `bundle`: sigil exits 4 saying NOT verified, python exits 1.
-  static void ExpectBothRefuse(const testing::TempDir& dir, const Json& bundle, const char* what) {
+  // Both verifiers refuse `bundle`, each naming the check that failed: sigil exits 4 saying NOT
+  // verified and `sigil_why`, python exits 1 saying `python_why`.
+  static void ExpectBothRefuse(const testing::TempDir& dir, const Json& bundle, const std::string& what,
+                               const char* sigil_why, const char* python_why) {
     const std::string path = Write(dir, bundle);
     auto s = Sigil({"audit", "verify-receipt", "--file", path, "--audit-key", AuditPub()});
     EXPECT_EQ(s.exit_code, 4) << what << ": sigil accepted it: " << s.out << s.err;
     EXPECT_NE(s.err.find("NOT verified"), std::string::npos) << what << ": " << s.err;
+    EXPECT_NE(s.err.find(sigil_why), std::string::npos) << what << ": " << s.err;
     EXPECT_EQ(s.out.find("OK"), std::string::npos) << what << ": " << s.out;
     auto p = Python(path);
     EXPECT_EQ(p.exit_code, 1) << what << ": the independent verifier accepted it: " << p.out << p.err;
     EXPECT_EQ(p.out.rfind("refused: ", 0), 0u) << what << ": " << p.out;
+    EXPECT_NE(p.out.find(python_why), std::string::npos) << what << ": " << p.out;
   }
 
   static Json* response_;
@@ -249,18 +254,31 @@ TEST_F(Receipts, BothVerifiersRefuseAChangedFieldAnotherLeafsProofAndAForeignChe
     const std::string note = t["receipts"][a]["receipt"].get<std::string>();
     ASSERT_NE(note.find(from), std::string::npos) << from;
     t["receipts"][a]["receipt"] = Replace(note, from, to);
-    ExpectBothRefuse(dir, t, ("receipt field changed: " + to).c_str());
+    ExpectBothRefuse(dir, t, "receipt field changed: " + to, "does not verify", "receipt: signature");
   }
   {  // the proof of the other artifact's leaf
     Json t = bundle;
     t["receipts"][a]["proof"] = bundle["receipts"][b]["proof"];
-    ExpectBothRefuse(dir, t, "a proof for another leaf");
+    ExpectBothRefuse(dir, t, "a proof for another leaf", "inclusion proof", "inclusion proof");
   }
   {  // the other artifact's record under this receipt
     Json t = bundle;
     t["receipts"][a]["record"] = bundle["receipts"][b]["record"];
-    t["receipts"][a]["seq"] = bundle["receipts"][b]["seq"];
-    ExpectBothRefuse(dir, t, "another artifact's record");
+    ExpectBothRefuse(dir, t, "another artifact's record", "another seq", "another seq");
+  }
+  {  // the record's bytes changed (same JSON value): its leaf is no longer the receipt's
+    Json t = bundle;
+    std::string rec = t["receipts"][a]["record"]["record"].get<std::string>();
+    rec.insert(1, " ");
+    t["receipts"][a]["record"]["record"] = rec;
+    ExpectBothRefuse(dir, t, "record bytes changed", "leaf hash", "leaf hash");
+  }
+  {  // a field of the record changed, with a receipt and proof that are otherwise intact
+    Json t = bundle;
+    std::string rec = t["receipts"][a]["record"]["record"].get<std::string>();
+    rec = Replace(rec, kMeasurementA, kMeasurementB);
+    t["receipts"][a]["record"]["record"] = rec;
+    ExpectBothRefuse(dir, t, "record field changed", "leaf hash", "leaf hash");
   }
   {  // the same checkpoint text, signed by another key under the same name
     auto other = Ed25519Generate();
@@ -271,7 +289,7 @@ TEST_F(Receipts, BothVerifiersRefuseAChangedFieldAnotherLeafsProofAndAForeignChe
     ASSERT_TRUE(forged.has_value()) << forged.error().message();
     Json t = bundle;
     t["checkpoint"] = *forged;
-    ExpectBothRefuse(dir, t, "a checkpoint signed by another key");
+    ExpectBothRefuse(dir, t, "a checkpoint signed by another key", "checkpoint", "checkpoint");
   }
   {  // and the whole bundle against another pinned key
     const std::string path = Write(dir, bundle);
