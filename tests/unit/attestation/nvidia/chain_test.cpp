@@ -94,6 +94,40 @@ TEST_F(NvidiaTestPkiTest, CrlOfAnotherIssuerDoesNotCount) {
   EXPECT_EQ(c.GetString("nvidia.revocation"), "not-checked");
 }
 
+// root -> ICA -> leaf: revocation must cover both the leaf and the ICA to be "good".
+TEST(NvidiaThreeLevelPkiTest, RevocationCoversEveryCertificateBelowTheRoot) {
+  const TestPki3 pki = MakePki3(VectorFwid());
+  NvidiaConfig config;
+  config.roots.push_back(ToBytes(Pem(*pki.base.root)));
+  auto v = NvidiaVerifier::Create(std::move(config)).value();
+  const Bytes evidence = SignReport(ParseReport(ReportBytes()).value(), *pki.base.leaf_key);
+  const std::string chain = Pem(*pki.base.leaf) + Pem(*pki.ica);
+  const auto run = [&](const std::string& extra) {
+    return v->Verify({evidence, ToBytes(chain + extra), ExpectedNonce(), VerifyTime(), {}});
+  };
+  ASSERT_OK_AND_ASSIGN(const Claims none, run(""));
+  EXPECT_EQ(none.GetString("nvidia.revocation"), "not-checked");
+  const std::string ica_crl = CrlPem(*pki.ica, *pki.ica_key, k20241201, k20250201, nullptr);
+  ASSERT_OK_AND_ASSIGN(const Claims partial, run(ica_crl));
+  EXPECT_EQ(partial.GetString("nvidia.revocation"), "partial");
+  const std::string root_ocsp = OcspPem(*pki.ica, *pki.base.root, *pki.base.root,
+                                        *pki.base.root_key, V_OCSP_CERTSTATUS_GOOD, k20241201,
+                                        k20250201);
+  ASSERT_OK_AND_ASSIGN(const Claims good, run(ica_crl + root_ocsp));
+  EXPECT_EQ(good.GetString("nvidia.revocation"), "good");
+  // A revoked intermediate refuses the report even though the leaf itself is fine.
+  const std::string root_crl =
+      CrlPem(*pki.base.root, *pki.base.root_key, k20241201, k20250201, pki.ica.get());
+  auto revoked = run(ica_crl + root_crl);
+  ASSERT_FALSE(revoked.has_value());
+  EXPECT_NE(revoked.error().message().find("'Sigil Test ICA' is revoked"), std::string::npos)
+      << revoked.error().message();
+  // An OCSP response signed by the ICA for the leaf (the issuer answering for its own child).
+  const std::string ica_ocsp = OcspPem(*pki.base.leaf, *pki.ica, *pki.ica, *pki.ica_key,
+                                       V_OCSP_CERTSTATUS_REVOKED, k20241201, k20250201);
+  EXPECT_CODE(run(ica_ocsp), Code::kVerificationFailed);
+}
+
 TEST_F(NvidiaTestPkiTest, GoodOcspResponseGivesGood) {
   const std::string ocsp = OcspPem(*pki_.leaf, *pki_.root, *pki_.root, *pki_.root_key,
                                    V_OCSP_CERTSTATUS_GOOD, k20241201, k20250201);

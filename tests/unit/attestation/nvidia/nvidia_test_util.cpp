@@ -33,12 +33,9 @@ void AddExt(X509& cert, X509& issuer, int nid, const char* value) {
 // DiceTcbInfo ::= SEQUENCE { fwids [6] IMPLICIT SEQUENCE OF FWID }, FWID ::= SEQUENCE {
 // hashAlg OID sha384, digest OCTET STRING } (TCG DICE Attestation Architecture 6.1.1).
 Bytes TcbInfo(const std::array<std::uint8_t, 48>& fwid) {
-  Bytes fw = {0x30, 0x3D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02,
-              0x04, 0x30};
-  fw.insert(fw.end(), fwid.begin(), fwid.end());
-  Bytes out = {0x30, 0x41, 0xA6, 0x3F};
-  out.insert(out.end(), fw.begin(), fw.end());
-  return out;
+  const Bytes head = {0x30, 0x41, 0xA6, 0x3F, 0x30, 0x3D, 0x06, 0x09, 0x60, 0x86,
+                      0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x04, 0x30};
+  return Concat({head, fwid});
 }
 
 X509Ptr MakeCert(const char* cn, EVP_PKEY& key, X509* issuer, EVP_PKEY& issuer_key, long serial,
@@ -114,6 +111,22 @@ TestPki MakePki(const std::array<std::uint8_t, 48>& fwid) {
   const Bytes tcb = TcbInfo(fwid);
   pki.leaf = MakeCert("Sigil Test GSP FMC LF", *pki.leaf_key, pki.root.get(), *pki.root_key, 7,
                       &tcb);
+  return pki;
+}
+
+TestPki3 MakePki3(const std::array<std::uint8_t, 48>& fwid) {
+  TestPki3 pki;
+  pki.base.root_key.reset(EVP_EC_gen("P-384"));
+  pki.base.leaf_key.reset(EVP_EC_gen("P-384"));
+  pki.ica_key.reset(EVP_EC_gen("P-384"));
+  SIGIL_CHECK(pki.base.root_key && pki.base.leaf_key && pki.ica_key);
+  pki.base.root = MakeCert("Sigil Test Device Root", *pki.base.root_key, nullptr,
+                           *pki.base.root_key, 1, nullptr);
+  pki.ica = MakeCert("Sigil Test ICA", *pki.ica_key, pki.base.root.get(), *pki.base.root_key, 3,
+                     nullptr);
+  const Bytes tcb = TcbInfo(fwid);
+  pki.base.leaf = MakeCert("Sigil Test GSP FMC LF", *pki.base.leaf_key, pki.ica.get(),
+                           *pki.ica_key, 7, &tcb);
   return pki;
 }
 

@@ -41,6 +41,13 @@ struct TestPki {
   X509Ptr leaf;
 };
 TestPki MakePki(const std::array<std::uint8_t, 48>& fwid);
+// root -> intermediate CA ("Sigil Test ICA") -> leaf.
+struct TestPki3 {
+  TestPki base;  // root and leaf; the leaf is issued by `ica`
+  EvpPkeyPtr ica_key;
+  X509Ptr ica;
+};
+TestPki3 MakePki3(const std::array<std::uint8_t, 48>& fwid);
 // The PEM encodings.
 std::string Pem(const X509& cert);
 // A CRL from `issuer`, this/next update as given, listing `revoked` if non-null.
