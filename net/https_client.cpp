@@ -88,13 +88,14 @@ class HttpsClient::Impl {
   }
 
   Result<HttpResponse> Once(const std::string& method, const std::string& target, const std::string& body,
-                            const std::string& bearer) {
+                            const std::string& bearer, const std::string& cookie) {
     if (!stream_) SIGIL_RETURN_IF_ERROR(Connect());
     http::request<http::string_body> req(http::string_to_verb(method), target, 11);
     req.set(http::field::host, url_.host);
     req.set(http::field::user_agent, "sigil");
     req.set(http::field::content_type, "application/json");
     if (!bearer.empty()) req.set(http::field::authorization, "Bearer " + bearer);
+    if (!cookie.empty()) req.set(http::field::cookie, cookie);
     req.keep_alive(true);
     req.body() = body;
     req.prepare_payload();
@@ -121,6 +122,7 @@ class HttpsClient::Impl {
         retry_after.find_first_not_of("0123456789") == beast::string_view::npos) {
       out.retry_after_seconds = std::stoi(std::string(retry_after));
     }
+    out.set_cookie = std::string(res[http::field::set_cookie]);
     out.body = std::move(res.body());
     if (!res.keep_alive() || write_ec) stream_.reset();
     return out;
@@ -145,13 +147,13 @@ HttpsClient::HttpsClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpsClient::~HttpsClient() = default;
 
 Result<HttpResponse> HttpsClient::Send(const std::string& method, const std::string& target, const std::string& body,
-                                       const std::string& bearer_token) {
+                                       const std::string& bearer_token, const std::string& cookie) {
   const bool reused = impl_->connected();
-  auto r = impl_->Once(method, target, body, bearer_token);
+  auto r = impl_->Once(method, target, body, bearer_token, cookie);
   if (!r && reused && r.error().code() == Code::kUnavailable) {
     // The broker may have closed an idle keep-alive connection: retry once on a new one. (A
     // fresh connection that failed is not retried: its error, e.g. refused, is the answer.)
-    return impl_->Once(method, target, body, bearer_token);
+    return impl_->Once(method, target, body, bearer_token, cookie);
   }
   return r;
 }

@@ -25,8 +25,9 @@ class HttpsClient {
   ~HttpsClient();
   // Sends one request; a non-2xx status is a response, not an error. Fails with kUnavailable if
   // the broker cannot be reached or the TLS handshake fails (message says which).
+  // `cookie`, if not empty, is sent as the Cookie header; a Set-Cookie answer is in set_cookie.
   Result<HttpResponse> Send(const std::string& method, const std::string& target, const std::string& body,
-                            const std::string& bearer_token = "");
+                            const std::string& bearer_token = "", const std::string& cookie = "");
 
   class Impl;
 
