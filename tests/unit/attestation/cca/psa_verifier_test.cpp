@@ -122,6 +122,32 @@ TEST(PsaVerifier, ShortNonceIsAPrefixOfTheBinding) {
   EXPECT_EQ(c.GetString("psa.lifecycle_state"), "non-rot-debug");
 }
 
+// Hostile payloads under a valid signature: the claims decoder's own limits refuse them.
+TEST(PsaVerifier, SignedHostilePayloadsAreRefused) {
+  auto iak = NewKey("P-256");
+  auto v = Make(PublicPem(iak.get()));
+  Bytes deep(10000, 0x81);  // ten thousand nested arrays
+  deep.push_back(0x00);
+  auto r = VerifyToken(*v, SignSign1(deep, iak.get()), Bytes(64, 0));
+  EXPECT_CODE(r, Code::kMalformedEvidence);
+  EXPECT_NE(r.error().message().find("nesting"), std::string::npos) << r.error().message();
+  ASSERT_OK_AND_ASSIGN(const cose::Sign1 s, cose::ParseSign1(Psa1Token(), {}, "psa"));
+  Bytes dup = s.payload;  // map header a9 -> aa, then the profile claim (265) appended again
+  ASSERT_EQ(dup[0], 0xaa);
+  dup[0] = 0xab;
+  const Bytes profile = HexDecode("190109").value();
+  Bytes again = profile;
+  cbor::AppendText(again, "http://arm.com/psa/2.0.0");
+  dup.insert(dup.end(), again.begin(), again.end());
+  r = VerifyToken(*v, SignSign1(dup, iak.get()), Bytes(64, 0));
+  EXPECT_CODE(r, Code::kMalformedEvidence);
+  EXPECT_NE(r.error().message().find("duplicate map key 265"), std::string::npos) << r.error().message();
+  Bytes trailing = Concat({s.payload, Bytes{0x00}});
+  EXPECT_CODE(VerifyToken(*v, SignSign1(trailing, iak.get()), Bytes(64, 0)), Code::kMalformedEvidence);
+  Bytes tagged = Concat({Bytes{0xd2}, s.payload});
+  EXPECT_CODE(VerifyToken(*v, SignSign1(tagged, iak.get()), Bytes(64, 0)), Code::kMalformedEvidence);
+}
+
 TEST(PsaVerifier, CcaTokenIsNotAPsaToken) {
   EXPECT_CODE(VerifyToken(*Make(Psa1Iak()), Cca1Token(), kPsa1Binding), Code::kMalformedEvidence);
 }
