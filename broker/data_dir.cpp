@@ -25,6 +25,7 @@
 #include "core/ed25519.h"
 #include "core/encoding.h"
 #include "core/file_io.h"
+#include "core/log.h"
 
 namespace sigil::broker {
 
@@ -346,7 +347,7 @@ Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, con
   b->dev_root_key = root_mode == RootKeyMode::kDevPlaintext;
   if (options.tag_existing_rows) {
     SIGIL_ASSIGN_OR_RETURN(int tagged, TagExistingRows(*b->store, b->root_key));
-    std::fprintf(stderr, "sigild: tagged %d existing store rows (--tag-existing-rows)\n", tagged);
+    log::Info("tagged existing store rows (--tag-existing-rows)", {{"rows", tagged}});
   }
   // From here on every authority row read from the store is checked (store_auth.h).
   SIGIL_ASSIGN_OR_RETURN(b->store, AuthenticateStore(std::move(b->store), b->root_key));
