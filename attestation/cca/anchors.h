@@ -22,6 +22,13 @@ struct KeyAnchor {
   Bytes instance_id;
 };
 
+// Splits trust-anchor files as operators supply them into unpinned anchors: a PEM file may hold
+// several PUBLIC KEY blocks (one anchor each; text outside the blocks is ignored, as PEM allows);
+// a JSON file is one JWK or a JWK Set {"keys": [...]} (one anchor per key); anything else is one
+// DER SubjectPublicKeyInfo. kInvalidArgument naming `what`[i] if a file holds no key or a key
+// does not parse (so a bundle never loses a key silently).
+Result<std::vector<KeyAnchor>> KeyAnchorsFromFiles(const std::vector<Bytes>& files, std::string_view what);
+
 class AnchorSet {
  public:
   // kInvalidArgument naming `what`[i] if there is no anchor, a key does not parse, or an
