@@ -1,5 +1,9 @@
 #include "attestation/tee_catalog.h"
 
+#include "attestation/azure/verifier.h"
+#include "attestation/cca/cca_verifier.h"
+#include "attestation/cca/psa_verifier.h"
+#include "attestation/nvidia/verifier.h"
 #include "attestation/snp/collateral.h"
 #include "attestation/snp/verifier.h"
 
@@ -32,14 +36,73 @@ Result<std::unique_ptr<Verifier>> BuildTpm(VerifierSetup s) {
   return tpm::TpmVerifier::Create(std::move(cfg));
 }
 
+Result<std::unique_ptr<Verifier>> BuildNvidia(VerifierSetup s) {
+  nvidia::NvidiaConfig cfg;
+  cfg.roots = std::move(s.trust_anchors);
+  return nvidia::NvidiaVerifier::Create(std::move(cfg));
+}
+
+Result<std::unique_ptr<Verifier>> BuildCca(VerifierSetup s) {
+  cca::CcaConfig cfg;
+  // Keys from files (PEM bundles, JWK sets) are accepted for any instance id; the id is a claim
+  // a policy can pin.
+  SIGIL_ASSIGN_OR_RETURN(cfg.cpaks, cca::KeyAnchorsFromFiles(s.trust_anchors, "CPAK"));
+  cfg.allow_unbound = s.allow_unbound;
+  return cca::CcaVerifier::Create(std::move(cfg));
+}
+
+Result<std::unique_ptr<Verifier>> BuildPsa(VerifierSetup s) {
+  cca::PsaConfig cfg;
+  SIGIL_ASSIGN_OR_RETURN(cfg.iaks, cca::KeyAnchorsFromFiles(s.trust_anchors, "IAK"));
+  cfg.allow_unbound = s.allow_unbound;
+  return cca::PsaVerifier::Create(std::move(cfg));
+}
+
+Result<std::unique_ptr<Verifier>> BuildAzureSnp(VerifierSetup s) {
+  azure::AzureConfig cfg;
+  cfg.platform = azure::AzurePlatform::kSnp;
+  cfg.snp.anchors.roots = std::move(s.trust_anchors);
+  cfg.snp.cert_source = std::move(s.snp_cert_source);
+  return azure::AzureVtpmVerifier::Create(std::move(cfg));
+}
+
+// The TDREPORT in the HCL report is authenticated only by a TD quote made from it, which the
+// evidence carries ("td_quote"), verified by DCAP against the Intel root and collateral.
+Result<std::unique_ptr<Verifier>> BuildAzureTdx(VerifierSetup s) {
+  if (s.trust_anchors.empty()) return Fail(Code::kInvalidArgument, "azure-tdx-vtpm needs the Intel SGX Root CA");
+  azure::AzureConfig cfg;
+  cfg.platform = azure::AzurePlatform::kTdx;
+  dcap::DcapConfig tdx;
+  tdx.trusted_root_certs = std::move(s.trust_anchors);
+  tdx.collateral_source = std::move(s.dcap_collateral_source);
+  cfg.tdx = std::move(tdx);
+  return azure::AzureVtpmVerifier::Create(std::move(cfg));
+}
+
+Result<Bytes> JoinPem(const std::vector<Bytes>& files) {
+  Bytes out;
+  for (const auto& f : files) {
+    out.insert(out.end(), f.begin(), f.end());
+    if (!f.empty() && f.back() != '\n') out.push_back('\n');
+  }
+  return out;
+}
+
 // One line per TEE.
 constexpr TeeKind kTees[] = {
-    {"sev-snp", "sev-snp", "AMD ARK certificates or KDS cert_chain files", false, true, &snp::CombineCollateral,
-     &BuildSnp},
+    {"sev-snp", "sev-snp", "AMD ARK certificates or KDS cert_chain files", false, true,
+     &snp::CombineCollateral, &BuildSnp},
     {"tdx", "intel", "the Intel SGX Root CA certificate", false, true, nullptr, &BuildTdx},
     {"sgx", "intel", "the Intel SGX Root CA certificate", false, false, nullptr, &BuildSgx},
     {"tpm", "tpm-aks", "TPM attestation key public keys (PEM/DER SubjectPublicKeyInfo)", true, false, nullptr,
      &BuildTpm},
+    {"azure-snp-vtpm", "sev-snp", "AMD ARK certificates or KDS cert_chain files", false, false,
+     &snp::CombineCollateral, &BuildAzureSnp},
+    {"azure-tdx-vtpm", "intel", "the Intel SGX Root CA (for the TD quote made from the TDREPORT)", false, false,
+     nullptr, &BuildAzureTdx},
+    {"cca", "cca-cpak", "CCA platform attestation keys (PEM/DER SPKI or JWK)", false, false, nullptr, &BuildCca},
+    {"psa", "psa-iak", "PSA initial attestation keys (PEM/DER SPKI or JWK)", false, false, nullptr, &BuildPsa},
+    {"nvidia-gpu", "", "NVIDIA Device Identity CA root certificates", false, false, &JoinPem, &BuildNvidia},
 };
 
 }  // namespace

@@ -29,6 +29,9 @@ struct VerifierSetup {
   // Offline only (`sigil attest verify --no-collateral`, tdx and sgx): check signatures and
   // chains and nothing that needs collateral, and say so in the claims.
   bool signature_and_chain_only = false;
+  // Offline only (`sigil attest verify` without an expected binding): TEEs that otherwise refuse
+  // an empty VerifyInput::expected_binding (cca, psa) skip that one comparison; the tool says so.
+  bool allow_unbound = false;
   // Broker only: certificates and collateral imported with `sigil collateral import`.
   std::function<std::vector<X509Ptr>()> snp_cert_source;
   dcap::DcapCollateralSource dcap_collateral_source;
@@ -40,6 +43,8 @@ struct VerifierSetup {
 struct TeeKind {
   std::string_view tee;  // Verifier::tee(), the "tee" of the wire protocol
   // The broker's DATA/trust/<trust_dir>/ holds this TEE's anchors (several TEEs may share one).
+  // Empty: offline only (`sigil attest verify`), never enabled in sigild: a GPU report proves
+  // nothing about the CPU that asks for the key, so it waits for composite attestation.
   std::string_view trust_dir;
   // What the anchors are, for messages and help: "AMD ARK certificates or KDS cert_chain".
   std::string_view anchors;

@@ -96,10 +96,11 @@ Result<std::shared_ptr<CollateralCache>> AddHardwareVerifiers(const DataDir& d, 
   // register-ak`), where the replay state per AK is kept too, so a restart does not forget it.
   std::map<std::string_view, std::vector<Bytes>> anchors_by_dir;
   for (const auto& kind : attestation::TeeKinds()) {
-    if (anchors_by_dir.contains(kind.trust_dir)) continue;
+    if (kind.trust_dir.empty() || anchors_by_dir.contains(kind.trust_dir)) continue;
     SIGIL_ASSIGN_OR_RETURN(anchors_by_dir[kind.trust_dir], ReadTrustDir(d.Path("trust/" + std::string(kind.trust_dir))));
   }
   for (const auto& kind : attestation::TeeKinds()) {
+    if (kind.trust_dir.empty()) continue;  // offline only (tee_catalog.h)
     const std::vector<Bytes>& anchors = anchors_by_dir[kind.trust_dir];
     if (anchors.empty() && !kind.enabled_without_anchors) continue;
     attestation::VerifierSetup setup;

@@ -2,6 +2,9 @@
 // the broker uses, and prints the normalised claims or the precise refusal (exit 4).
 #include <ctime>
 
+#include "attestation/azure/evidence.h"
+#include "attestation/azure/hcl_verify.h"
+#include "attestation/snp/collateral.h"
 #include "attestation/tee_catalog.h"
 #include "attestation/tpm/evidence.h"
 #include "attestation/tpm/verifier.h"
@@ -14,7 +17,7 @@ namespace sigil::cli {
 namespace {
 
 struct AttestArgs {
-  std::string tee, evidence, at, expect_report_data, expect_qualifying_data;
+  std::string tee, evidence, at, expect_report_data, expect_qualifying_data, expect_nonce;
   std::string message, signature, pcrs;  // tpm2_quote's three output files
   std::vector<std::string> collateral, trust_anchors, aks;
   bool no_collateral = false;  // tdx/sgx: quote signature and PCK chain only
@@ -87,6 +90,7 @@ Result<std::unique_ptr<attestation::Verifier>> MakeVerifier(const AttestArgs& a)
   }
   attestation::VerifierSetup setup;
   setup.signature_and_chain_only = a.no_collateral;
+  setup.allow_unbound = a.expect_report_data.empty() && a.expect_nonce.empty();
   const bool tpm = a.tee == "tpm";
   SIGIL_ASSIGN_OR_RETURN(setup.trust_anchors, ReadAll(tpm ? a.aks : a.trust_anchors));
   if (setup.trust_anchors.empty()) {
@@ -142,6 +146,13 @@ Result<Expected> ParseExpected(const AttestArgs& a) {
     if (!h) return h.error().Wrap("--expect-report-data");
     out.binding = std::move(*h);
   }
+  if (!a.expect_nonce.empty()) {
+    if (a.tee != "nvidia-gpu") return Fail(Code::kInvalidArgument, "--expect-nonce is for --tee nvidia-gpu");
+    if (!out.binding.empty()) return Fail(Code::kInvalidArgument, "--expect-nonce and --expect-report-data exclude each other");
+    auto h = HexDecode(a.expect_nonce);
+    if (!h || h->size() != 32) return Fail(Code::kInvalidArgument, "--expect-nonce: expected 32 bytes of hex (the SPDM request nonce)");
+    out.binding = std::move(*h);  // a 32-byte expected binding is the nonce itself (nvidia/verifier.h)
+  }
   if (!a.expect_qualifying_data.empty()) {
     if (a.tee != "tpm") return Fail(Code::kInvalidArgument, "--expect-qualifying-data is for --tee tpm");
     auto h = HexDecode(a.expect_qualifying_data);
@@ -173,11 +184,12 @@ std::vector<std::pair<std::string, std::string>> NotChecked(const AttestArgs& a,
 }
 
 int PrintOk(const GlobalOptions& g, const attestation::Claims& claims,
-            const std::vector<std::pair<std::string, std::string>>& not_checked) {
+            const std::vector<std::pair<std::string, std::string>>& not_checked, const std::string& ak_pem = "") {
   if (g.json) {
     Json names = Json::array();
     for (const auto& n : not_checked) names.push_back(n.first);
     Json out{{"ok", true}, {"not_checked", std::move(names)}, {"claims", claims.ToJson()}};
+    if (!ak_pem.empty()) out["ak_pem"] = ak_pem;
     std::printf("%s\n", out.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
     return 0;
   }
@@ -186,15 +198,87 @@ int PrintOk(const GlobalOptions& g, const attestation::Claims& claims,
   for (const auto& [k, v] : claims.values()) {
     std::printf("  %s = %s\n", ForTerminal(k).c_str(), ForTerminal(attestation::ClaimToString(v)).c_str());
   }
+  if (!ak_pem.empty()) std::printf("  vTPM attestation key (HCLAkPub):\n%s", ak_pem.c_str());
   return 0;
 }
 
+// Azure confidential VMs: the HCL report alone (hardware layer + runtime-data binding, printing
+// the vTPM AK), or with the quote of tpm2_quote's files (or sigil-azure-vtpm/v1 evidence) all
+// three layers through the broker's verifier.
+int VerifyAzure(const GlobalOptions& g, const AttestArgs& a, const attestation::TeeKind& kind, const Bytes& binding,
+                std::chrono::system_clock::time_point now) {
+  auto evidence = ReadEvidence(a.evidence);
+  if (!evidence) return UsageError(g, evidence.error());
+  auto collateral = Collateral(a);
+  if (!collateral) return UsageError(g, collateral.error());
+  const bool is_bundle = attestation::azure::ParseAzureEvidence(*evidence).has_value();
+  const bool quote_files = !a.message.empty() || !a.signature.empty() || !a.pcrs.empty();
+  if (is_bundle && quote_files) {
+    return UsageError(g, Error(Code::kInvalidArgument, "--message/--signature/--pcrs go with an HCL report, not with "
+                                                       "sigil-azure-vtpm/v1 evidence (it carries its quote)"));
+  }
+  if (!is_bundle && !quote_files) {  // the HCL report alone
+    attestation::azure::AzureConfig cfg;
+    cfg.platform = a.tee == "azure-tdx-vtpm" ? attestation::azure::AzurePlatform::kTdx
+                                             : attestation::azure::AzurePlatform::kSnp;
+    auto anchors = ReadAll(a.trust_anchors);
+    if (!anchors) return UsageError(g, anchors.error());
+    cfg.snp.anchors.roots = std::move(*anchors);
+    auto v = attestation::azure::VerifyHclReport(*evidence, *collateral, cfg, now);
+    if (!v) return Refused(g, v.error());
+    std::vector<std::pair<std::string, std::string>> not_checked{
+        {"quote", "the vTPM quote layer: no --message/--signature/--pcrs (PCRs and the binding are NOT verified)"}};
+    if (!v->hardware_verified) not_checked.emplace_back("hardware", "hardware report: " + v->hardware_status);
+    return PrintOk(g, v->claims, not_checked, v->ak_pem);
+  }
+  Bytes bundle = *evidence;
+  if (quote_files) {
+    if (a.message.empty() || a.signature.empty() || a.pcrs.empty()) {
+      return UsageError(g, Error(Code::kInvalidArgument, "the quote layer needs --message, --signature and --pcrs"));
+    }
+    auto bound = attestation::azure::ParseAndBindHclReport(*evidence);
+    if (!bound) return Refused(g, bound.error());
+    auto files = ReadAll({a.message, a.signature, a.pcrs});
+    if (!files) return UsageError(g, files.error());
+    auto quote = attestation::tpm::EvidenceFromTpm2Tools((*files)[0], (*files)[1], (*files)[2], bound->ak_spki_der);
+    if (!quote) return UsageError(g, quote.error().Wrap("--message/--signature/--pcrs"));
+    auto made = attestation::azure::MakeAzureEvidence(*evidence, *quote);
+    if (!made) return UsageError(g, made.error());
+    bundle = std::move(*made);
+  }
+  attestation::VerifierSetup setup;
+  auto anchors = ReadAll(a.trust_anchors);
+  if (!anchors) return UsageError(g, anchors.error());
+  setup.trust_anchors = std::move(*anchors);
+  auto verifier = kind.build(std::move(setup));
+  if (!verifier) return UsageError(g, verifier.error());
+  auto claims = (*verifier)->Verify({bundle, *collateral, binding, now});
+  if (!claims) return Refused(g, claims.error());
+  std::vector<std::pair<std::string, std::string>> not_checked;
+  if (binding.empty()) not_checked.emplace_back("report_data", "the quote's qualifying data: no --expect-report-data");
+  return PrintOk(g, *claims, not_checked);
+}
+
 int Verify(const GlobalOptions& g, const AttestArgs& a) {
+  if (a.tee.starts_with("azure-")) {
+    auto kind = attestation::FindTeeKind(a.tee);
+    if (!kind) return UsageError(g, kind.error());
+    if (a.evidence.empty()) return UsageError(g, Error(Code::kInvalidArgument, "--evidence is required (the HCL report)"));
+    auto expected = ParseExpected(a);
+    if (!expected) return UsageError(g, expected.error());
+    auto now = ParseTime(a.at);
+    if (!now) return UsageError(g, now.error());
+    return VerifyAzure(g, a, **kind, expected->binding, *now);
+  }
   auto verifier = MakeVerifier(a);
   if (!verifier) return UsageError(g, verifier.error());
   if (a.tee != "tpm" && a.evidence.empty()) return UsageError(g, Error(Code::kInvalidArgument, "--evidence is required"));
   auto expected = ParseExpected(a);
   if (!expected) return UsageError(g, expected.error());
+  if (a.tee == "nvidia-gpu" && expected->binding.empty()) {
+    return UsageError(g, Error(Code::kInvalidArgument, "--tee nvidia-gpu needs --expect-nonce HEX (the request nonce "
+                                                       "the GPU signed) or --expect-report-data (a 64-byte binding)"));
+  }
   auto now = ParseTime(a.at);
   if (!now) return UsageError(g, now.error());
   auto evidence = a.tee == "tpm" ? TpmEvidence(a) : ReadEvidence(a.evidence);
@@ -219,7 +303,9 @@ void AddAttestCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& ou
   auto* verify = attest->add_subcommand("verify", "verify one piece of evidence and print its claims");
   // Files are not checked by CLI11 (ExistingFile) so that a missing file is reported like any
   // other error (as JSON with --json).
-  verify->add_option("--tee", a->tee, "sev-snp, tdx, sgx or tpm")->required();
+  std::string tees;
+  for (const auto& k : attestation::TeeKinds()) tees += (tees.empty() ? "" : ", ") + std::string(k.tee);
+  verify->add_option("--tee", a->tee, tees)->required();
   verify->add_option("--evidence", a->evidence, "evidence file (raw, hex or base64; tpm: sigil-tpm-quote/v1 JSON)");
   verify->add_option("--ak", a->aks, "tpm: registered attestation key (PEM/DER SPKI)");
   verify->add_option("--message", a->message, "tpm: TPMS_ATTEST written by tpm2_quote -m/--message");
@@ -232,13 +318,18 @@ void AddAttestCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& ou
                      "hex, 1..64 bytes, compared exactly");
   verify->add_option("--collateral", a->collateral,
                      "sev-snp: VCEK/VLEK (DER/PEM), ASK/ARK chain PEM or JSON, repeatable in any order; "
-                     "tdx/sgx: one collateral JSON (attestation/dcap/README.md)");
+                     "tdx/sgx: one collateral JSON (attestation/dcap/README.md); nvidia-gpu: the device chain PEM "
+                     "(leaf first) and CRL PEM files; azure-snp-vtpm: as sev-snp");
   verify->add_flag("--no-collateral", a->no_collateral,
                    "tdx/sgx: check only the quote signature and PCK chain (NOT TCB status, revocation or QE "
                    "identity); say so in the output");
-  verify->add_option("--trust-anchor", a->trust_anchors, "trusted root certificate(s): AMD ARK / KDS cert_chain, or the Intel SGX Root CA");
+  verify->add_option("--trust-anchor", a->trust_anchors,
+                     "trust anchors: AMD ARK / KDS cert_chain (sev-snp, azure-snp-vtpm), the Intel SGX Root CA "
+                     "(tdx, sgx), the NVIDIA device root (nvidia-gpu), CPAK (cca) or IAK (psa) public keys (PEM or JWK)");
   verify->add_option("--at", a->at, "verification time, RFC 3339 UTC (default: now)");
   verify->add_option("--expect-report-data", a->expect_report_data, "expected report data / binding, hex (64 bytes)");
+  verify->add_option("--expect-nonce", a->expect_nonce,
+                     "nvidia-gpu: the SPDM request nonce, hex (32 bytes); required unless --expect-report-data");
   out.push_back({verify, [&g, a] { return Verify(g, *a); }});
 }
 

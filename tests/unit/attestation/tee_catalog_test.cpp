@@ -20,13 +20,19 @@ Bytes ReadShared(const std::string& rel) {
   return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-// One real anchor per trust directory. A new TEE whose directory is missing here fails
+// One real anchor per TEE. A new TEE missing here fails
 // EveryKindBuildsAVerifierOfItsOwnType until its anchor is added.
 const std::map<std::string, std::string>& AnchorFiles() {
   static const std::map<std::string, std::string> m = {
       {"sev-snp", "sev-snp/go-sev-guest/ask_ark_milan.pem"},
-      {"intel", "sgx/dcap-qvl/TrustedRootCA.der"},
-      {"tpm-aks", "tpm2/trustee/derived_ak_pub.der"},
+      {"tdx", "sgx/dcap-qvl/TrustedRootCA.der"},
+      {"sgx", "sgx/dcap-qvl/TrustedRootCA.der"},
+      {"tpm", "tpm2/trustee/derived_ak_pub.der"},
+      {"azure-snp-vtpm", "sev-snp/go-sev-guest/ask_ark_milan.pem"},
+      {"azure-tdx-vtpm", "sgx/dcap-qvl/TrustedRootCA.der"},
+      {"cca", "cca-psa/ccatoken/tf-rmm_cca_platform.pub.pem"},
+      {"psa", "cca-psa/psatoken/public.pem"},
+      {"nvidia-gpu", "nvidia-gpu/nvtrust/verifier_device_root.pem"},
   };
   return m;
 }
@@ -34,8 +40,8 @@ const std::map<std::string, std::string>& AnchorFiles() {
 TEST(TeeCatalog, EveryKindBuildsAVerifierOfItsOwnType) {
   for (const auto& kind : TeeKinds()) {
     SCOPED_TRACE(std::string(kind.tee));
-    auto file = AnchorFiles().find(std::string(kind.trust_dir));
-    ASSERT_NE(file, AnchorFiles().end()) << "no test anchor for trust/" << kind.trust_dir;
+    auto file = AnchorFiles().find(std::string(kind.tee));
+    ASSERT_NE(file, AnchorFiles().end()) << "no test anchor for " << kind.tee;
     Bytes anchor = ReadShared(file->second);
     ASSERT_FALSE(anchor.empty()) << file->second;
     VerifierSetup setup;
@@ -75,6 +81,25 @@ TEST(TeeCatalog, AnAnchorThatIsNotAKeyOrCertificateIsRefusedAtBuild) {
     setup.trust_anchors.push_back(ToBytes("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"));
     EXPECT_FALSE(kind.build(std::move(setup)));
   }
+}
+
+// A TEE refuses to be built without them, so an empty trust directory can
+// never enable a verifier that trusts nothing (or everything).
+TEST(TeeCatalog, ATeeThatNeedsAnchorsRefusesToBeBuiltWithoutThem) {
+  for (const auto& kind : TeeKinds()) {
+    if (kind.enabled_without_anchors) continue;
+    SCOPED_TRACE(std::string(kind.tee));
+    EXPECT_FALSE(kind.build(VerifierSetup{}));
+  }
+}
+
+// Offline-only TEEs (empty trust_dir) are the ones whose evidence cannot stand alone in a release.
+TEST(TeeCatalog, OnlyTheGpuIsOfflineOnly) {
+  std::set<std::string_view> offline;
+  for (const auto& kind : TeeKinds()) {
+    if (kind.trust_dir.empty()) offline.insert(kind.tee);
+  }
+  EXPECT_EQ(offline, (std::set<std::string_view>{"nvidia-gpu"}));
 }
 
 TEST(AttesterFactory, EveryAttesterHasAVerifierExceptTheDevTee) {
