@@ -207,6 +207,71 @@ TEST(AttestVerifyAzure, AQuoteNotMadeByTheHclAkIsRefused) {
   EXPECT_TRUE(Has(r.out, "quote signature does not verify")) << r.out;
 }
 
+// ---- The example policies of policies/examples/, judged on the claims the vectors give ----
+
+std::string Example(const std::string& f) { return std::string(SIGIL_SOURCE_DIR) + "/policies/examples/" + f; }
+
+// Writes the claims `sigil --json attest verify ARGS` printed to DIR/claims.json.
+std::string ClaimsFile(const testing::TempDir& dir, std::vector<std::string> args) {
+  args.insert(args.begin(), "--json");
+  auto r = Sigil(args);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  Spit(dir.File("claims.json"), ToBytes(JsonOut(r)["claims"].dump()));
+  return dir.File("claims.json");
+}
+
+TEST(ExamplePolicies, TheCcaRealmPolicyAllowsTheVerifiedTokenOnlyWithItsRealmApproved) {
+  testing::TempDir dir;
+  const std::string claims =
+      ClaimsFile(dir, {"attest", "verify", "--tee", "cca", "--evidence", Cca("ccatoken/tf-rmm_cca_token.cbor"),
+                       "--trust-anchor", Cca("ccatoken/tf-rmm_cca_platform.pub.pem"), "--expect-report-data",
+                       Repeat("ab", 64)});
+  // No CCA attester loads an engine yet, so the capture has no workload purpose: added here as
+  // sigil-load would state it, to reach the realm checks (without it the rule refuses, below).
+  Json with_purpose = *ParseJson(std::string(reinterpret_cast<const char*>(Slurp(claims).data()), Slurp(claims).size()), "c");
+  with_purpose["workload.mode"] = "sealed-memory";
+  with_purpose["workload.engine"] = Repeat("e", 64);
+  Spit(dir.File("purpose.json"), ToBytes(with_purpose.dump()));
+  const std::string impl = "7f454c4602010100000000000000000003003e00010000005058000000000000";  // MANIFEST
+  Spit(dir.File("refs.json"), ToBytes(R"({"approved-cca-platforms": [")" + impl + R"("], "approved-realms": [")" +
+                                      Repeat("00", 32) + R"("], "approved-engines": [")" + Repeat("e", 64) + R"("]})"));
+  auto bare = Sigil({"policy", "test", Example("cca-realm.json"), "--claims", claims, "--key", "weights",
+                     "--refs", dir.File("refs.json")});
+  EXPECT_EQ(bare.exit_code, 4) << bare.out;
+  EXPECT_TRUE(Has(bare.out, "workload.mode")) << bare.out;
+  auto allowed = Sigil({"policy", "test", Example("cca-realm.json"), "--claims", dir.File("purpose.json"), "--key", "weights",
+                        "--refs", dir.File("refs.json")});
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.out << allowed.err;
+  Spit(dir.File("other.json"), ToBytes(R"({"approved-cca-platforms": [")" + impl + R"("], "approved-realms": [")" +
+                                       Repeat("11", 32) + R"("], "approved-engines": [")" + Repeat("e", 64) + R"("]})"));
+  auto denied = Sigil({"policy", "test", Example("cca-realm.json"), "--claims", dir.File("purpose.json"), "--key", "weights",
+                       "--refs", dir.File("other.json")});
+  EXPECT_EQ(denied.exit_code, 4) << denied.out;
+  EXPECT_TRUE(Has(denied.out, "cca.realm.rim")) << denied.out;
+}
+
+// The TDX capture's HCL report alone cannot be authenticated: the Azure policy must refuse it
+// whatever the reference sets hold.
+TEST(ExamplePolicies, TheAzurePolicyRefusesAnUnauthenticatedHclReport) {
+  testing::TempDir dir;
+  const std::string claims =
+      ClaimsFile(dir, {"attest", "verify", "--tee", "azure-tdx-vtpm", "--evidence", Az("hcl-report-tdx.bin")});
+  Spit(dir.File("refs.json"), ToBytes(R"({"approved-paravisors": [], "approved-azure-guests": []})"));
+  auto r = Sigil({"policy", "test", Example("azure-cvm.json"), "--claims", claims, "--key", "weights", "--refs",
+                  dir.File("refs.json")});
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  EXPECT_TRUE(Has(r.out, "tee")) << r.out;
+  // Even claims that said SNP would stop at the hardware layer's flag, before any reference set.
+  Json relabelled = *ParseJson(std::string(reinterpret_cast<const char*>(Slurp(claims).data()), Slurp(claims).size()), "c");
+  relabelled["tee"] = "azure-snp-vtpm";
+  Spit(dir.File("snp-claims.json"), ToBytes(relabelled.dump()));
+  auto flagged = Sigil({"policy", "test", Example("azure-cvm.json"), "--claims", dir.File("snp-claims.json"), "--key",
+                        "weights", "--refs", dir.File("refs.json")});
+  EXPECT_EQ(flagged.exit_code, 4) << flagged.out;
+  EXPECT_TRUE(Has(flagged.out, "azure.hardware_verified")) << flagged.out;
+  EXPECT_EQ(Sigil({"policy", "validate", Example("azure-cvm.json"), Example("cca-realm.json")}).exit_code, 0);
+}
+
 TEST(AttestVerifyCatalog, AnUnknownTeeNamesEveryRegisteredOne) {
   auto r = Sigil({"attest", "verify", "--tee", "sev", "--evidence", Az("hcl-report-snp.bin")});
   EXPECT_EQ(r.exit_code, 2);
