@@ -98,9 +98,16 @@ Result<BundleSummary> VerifyBundle(const Json& b, ByteSpan audit_public_key) {
   return out;
 }
 
+// A /v1 artifact id (64 hex digits) shortened to its first 16; a KBS one
+// ("kbs:<repository>/<type>/<version>") in full, as it is short and means nothing cut.
+std::string ShortArtifact(const std::string& id) {
+  if (id.rfind("kbs:", 0) == 0) return EscapeForDisplay(id, 160);
+  return EscapeForDisplay(id.substr(0, 16));
+}
+
 std::string Describe(const receipt::Receipt& r) {
   return "seq " + std::to_string(r.seq) + ": " + EscapeForDisplay(r.tenant + "/" + r.key) + " v" +
-         std::to_string(r.version) + " artifact " + r.artifact_id.substr(0, 16) + " to " + EscapeForDisplay(r.tee) +
+         std::to_string(r.version) + " artifact " + ShortArtifact(r.artifact_id) + " to " + EscapeForDisplay(r.tee) +
          " measurement " + EscapeForDisplay(r.measurement.substr(0, 16)) + " policy v" +
          std::to_string(r.policy_version) + " at " + FormatRfc3339Utc(std::chrono::system_clock::time_point(
                                                           std::chrono::milliseconds(r.time_ms)));

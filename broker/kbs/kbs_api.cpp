@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include "broker/api/release_purpose.h"
+#include "broker/audit/release_receipt.h"
 #include "broker/broker_metrics.h"
 #include "broker/kbs/ear_token.h"
 #include "broker/kbs/kbs_errors.h"
@@ -80,6 +81,10 @@ std::string SigilTeeForKbs(std::string_view kbs_tee) {
   if (kbs_tee == "snp") return "sev-snp";
   if (kbs_tee == "tdx" || kbs_tee == "sgx" || kbs_tee == "tpm" || kbs_tee == "dev") return std::string(kbs_tee);
   return "";
+}
+
+std::string KbsArtifactId(std::string_view repository, std::string_view type, std::uint32_t version) {
+  return "kbs:" + std::string(repository) + "/" + std::string(type) + "/" + std::to_string(version);
 }
 
 std::string KbsSessionFromCookieHeader(std::string_view header) {
@@ -261,7 +266,9 @@ Result<Json> KbsResource(const BrokerContext& ctx, const RequestMeta& meta, cons
     return refuse(KbsKind::kPluginInternalError, std::move(row).error());
   }
   ev.version = row->version;
-  auto policy = ctx.policies->Get(*ctx.store, tenant);
+  // The version of the policy that decides is the one the release record (and so its receipt)
+  // names.
+  auto policy = ctx.policies->GetVersioned(*ctx.store, tenant);
   if (!policy) {
     return refuse(KbsKind::kPolicyDeny, policy.error().code() == Code::kNotFound
                                             ? Error(Code::kPolicyDenied, "tenant '" + tenant + "' has no policy")
@@ -274,12 +281,29 @@ Result<Json> KbsResource(const BrokerContext& ctx, const RequestMeta& meta, cons
     for (const auto& v : values) refs.Add(set, v);
   }
   const auto policy_start = BrokerMetrics::Now();
-  policy::Decision d = policy::Evaluate(**policy, who.claims, type, refs);
+  policy::Decision d = policy::Evaluate(*policy->policy, who.claims, type, refs);
   if (ctx.metrics != nullptr) ctx.metrics->ObservePolicyEvaluation(policy_start);
   if (!d.allow) return refuse(KbsKind::kPolicyDeny, Error(Code::kPolicyDenied, d.reason), policy::Explain(d));
   if (row->state != "enabled") return refuse(KbsKind::kPolicyDeny, KeyUnusable(*row));
   auto purpose = CheckReleasePurpose(row->key_class, who.claims);
   if (!purpose) return refuse(KbsKind::kPolicyDeny, std::move(purpose).error());
+  // The release record states what its receipt will (broker/audit/release_receipt.h), as a /v1
+  // release's does. The artifact of a KBS release is the resolved resource path, "kbs:" then
+  // repository/type/version (the version `latest` stood for): the KBS resource that names
+  // exactly the bytes released, never a /v1 artifact id (64 hex digits). Checked before the key
+  // is unwrapped, so a claim or name a receipt cannot carry refuses the release up front.
+  const std::string artifact_id = KbsArtifactId(tenant, type, row->version);
+  if (ev.measurement == receipt::kNoMeasurement ||
+      !receipt::Text(receipt::Receipt{.tenant = tenant, .key = type, .version = row->version,
+                                      .artifact_id = artifact_id, .tee = who.tee,
+                                      .measurement = ev.measurement.empty() ? receipt::kNoMeasurement : ev.measurement,
+                                      .evidence_digest = who.evidence_digest,
+                                      .policy_version = policy->version, .request_id = "r", .seq = 1})
+           .has_value()) {
+    return refuse(KbsKind::kPolicyDeny,
+                  Error(Code::kInvalidArgument, "the release cannot be stated in a release receipt (the workload's "
+                                                "measurement claim, TEE or resource is not printable ASCII)"));
+  }
   auto tee_key = jwe::ParseRecipientJwk(who.tee_pubkey, "tee-pubkey");
   if (!tee_key) return refuse(KbsKind::kJweError, std::move(tee_key).error());
   auto keys = ctx.keys->BeginRelease(tenant);
@@ -295,11 +319,24 @@ Result<Json> KbsResource(const BrokerContext& ctx, const RequestMeta& meta, cons
               std::string(tee_key->kind == jwe::RecipientKey::Kind::kRsa ? "RSA-OAEP-256" : "ECDH-ES+A256KW") +
               ", A256GCM) (" + *purpose + ")";
   ok.detail = CanonicalJson(kbs_detail);
+  ok.artifact_id = artifact_id;
+  ok.policy_version = policy->version;
   const auto commit_start = BrokerMetrics::Now();
-  if (auto w = ctx.audit->Append(tenant, ok); !w) {
+  auto w = ctx.audit->Append(tenant, ok);
+  if (!w) {
     return KbsError(KbsKind::kPluginInternalError,
                     Error(Code::kUnavailable, "release refused: the audit record could not be written (" +
                                                   w.error().message() + ")"));
+  }
+  // Signed only now that its record is committed, as for /v1: a receipt names a record that
+  // exists. The JWE body has no room for it (the KBS protocol fixes its shape) and the route
+  // table has no response header for it, so it is not sent: `sigil audit receipts` re-derives
+  // this same receipt, byte for byte, from the record. Signing it here still refuses a release
+  // whose record would yield no receipt, as /v1 does.
+  if (auto signed_receipt = ctx.audit->SignReceipt(*w); !signed_receipt) {
+    return KbsError(KbsKind::kPluginInternalError,
+                    Error(Code::kInternal, "release refused: its receipt could not be signed (" +
+                                               signed_receipt.error().message() + ")"));
   }
   if (ctx.metrics != nullptr) {
     ctx.metrics->ObserveAuditCommit("release", commit_start);

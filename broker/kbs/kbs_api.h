@@ -9,7 +9,9 @@
 // Errors are KbsError-kinded (broker/kbs/kbs_errors.h).
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "broker/broker_context.h"
 #include "core/json.h"
@@ -30,6 +32,10 @@ Result<Json> KbsAttest(const BrokerContext& ctx, const RequestMeta& meta, const 
 Result<Json> KbsResource(const BrokerContext& ctx, const RequestMeta& meta, const std::string& repository,
                          const std::string& type, const std::string& tag, const std::string& session_id,
                          const std::string& bearer_token);
+
+// The artifact_id of a KBS release's audit record and receipt (docs/protocol.md "Release
+// receipts"): "kbs:<repository>/<type>/<version>", the resolved version (never "latest").
+std::string KbsArtifactId(std::string_view repository, std::string_view type, std::uint32_t version);
 
 // The value of the kbs-session-id cookie in a Cookie header ("" if absent).
 std::string KbsSessionFromCookieHeader(std::string_view cookie_header);

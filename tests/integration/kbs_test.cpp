@@ -3,7 +3,10 @@
 // text): auth, attest with dev-TEE evidence bound to the JCS runtime data, resources by cookie
 // and by bearer token for RSA, P-256 and P-384 TEE keys, the EAR token checked with the published
 // JWKS, and the refusals. Then the tenant's audit log: every KBS release and refusal is an
-// ordinary release record that says it came through KBS.
+// ordinary release record that says it came through KBS. Every KBS release has a release receipt
+// (artifact "kbs:<repository>/<type>/<version>"), fetched and verified with `sigil audit receipts`
+// and `sigil audit verify-receipt` as docs/cli.md documents them, and by the independent verifier
+// tests/integration/receipt_verify.py.
 #include <string>
 
 #include "core/encoding.h"
@@ -64,6 +67,11 @@ TEST(Kbs, IndependentCocoGuestGetsTheResourceAndIsRefusedOtherwise) {
       ++allowed;
       EXPECT_EQ(rec.value("key", ""), "secret") << rec.dump();
       EXPECT_EQ(rec.value("version", 0), 1) << rec.dump();
+      // What the receipt states: the resolved resource (also for tag "latest"), the policy
+      // version that allowed it, the measurement.
+      EXPECT_EQ(rec.value("artifact_id", ""), "kbs:kbsrepo/secret/1") << rec.dump();
+      EXPECT_EQ(rec.value("policy_version", 0), 1) << rec.dump();
+      EXPECT_EQ(rec.value("measurement", ""), kMeasurementA) << rec.dump();
     } else if (rec.value("key", "") == "denied") {
       ++denied_policy;
     } else if (rec.value("key", "") == "off") {
@@ -80,6 +88,36 @@ TEST(Kbs, IndependentCocoGuestGetsTheResourceAndIsRefusedOtherwise) {
   // The log still verifies as a chain.
   auto verify = env.Sigil({"audit", "verify", "kbsrepo"});
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+
+  // Release receipts (docs/cli.md): all 6 KBS releases are receipted, none is unreceipted, and
+  // the bundle verifies offline in sigil and in the independent verifier.
+  const std::string bundle_file = dir.File("receipts.json");
+  auto fetched = env.Sigil({"audit", "receipts", "--tenant", "kbsrepo", "--out", bundle_file});
+  ASSERT_EQ(fetched.exit_code, 0) << fetched.out << fetched.err;
+  EXPECT_EQ(fetched.out.rfind("audit receipts: 6 receipts of kbsrepo written to " + bundle_file, 0), 0u) << fetched.out;
+  auto text = ReadTextFile(bundle_file);
+  ASSERT_TRUE(text.has_value());
+  auto bundle = ParseJson(*text, bundle_file);
+  ASSERT_TRUE(bundle.has_value());
+  EXPECT_EQ(bundle->value("unreceipted", -1), 0) << bundle->dump();
+  ASSERT_TRUE((*bundle)["receipts"].is_array());
+  EXPECT_EQ((*bundle)["receipts"].size(), 6u);
+  for (const Json& e : (*bundle)["receipts"]) {
+    const std::string note = e.value("receipt", "");
+    EXPECT_EQ(note.rfind("sigil/v1/release-receipt\ntenant kbsrepo\nkey secret\nversion 1\n"
+                         "artifact kbs:kbsrepo/secret/1\ntee dev\nmeasurement " + std::string(kMeasurementA) + "\n", 0),
+              0u) << note;
+    EXPECT_NE(note.find("\npolicy 1\n"), std::string::npos) << note;
+  }
+  const std::string audit_pub = env.admin_dir() + "/audit.pub";
+  auto checked = env.Sigil({"audit", "verify-receipt", "--file", bundle_file, "--audit-key", audit_pub});
+  EXPECT_EQ(checked.exit_code, 0) << checked.out << checked.err;
+  EXPECT_NE(checked.out.find("verify-receipt: OK: 6 receipts of kbsrepo"), std::string::npos) << checked.out;
+  EXPECT_NE(checked.out.find("artifact kbs:kbsrepo/secret/1 to dev"), std::string::npos) << checked.out;
+  auto independent = testing::Run(
+      {kPython, std::string(SIGIL_SOURCE_DIR) + "/tests/integration/receipt_verify.py", bundle_file, audit_pub});
+  EXPECT_EQ(independent.exit_code, 0) << independent.out << independent.err;
+  EXPECT_EQ(independent.out, "OK 6\n");
 }
 
 }  // namespace

@@ -90,5 +90,12 @@ TEST(KbsHttpPieces, CookieHeaderTeeNamesAndProblems) {
   EXPECT_EQ(KbsErrorResponse(KbsError(KbsKind::kTokenVerifierError, Error(Code::kExpired, "x")), "r").status, 401);
 }
 
+// The artifact a KBS release's receipt names: the resolved resource path, never "latest", and
+// never mistakable for a /v1 artifact id (64 hex digits).
+TEST(KbsHttpPieces, ArtifactIdIsTheResolvedResourcePath) {
+  EXPECT_EQ(KbsArtifactId("acme", "disk-key", 3), "kbs:acme/disk-key/3");
+  EXPECT_EQ(KbsArtifactId("acme", "model", 4294967295u), "kbs:acme/model/4294967295");
+}
+
 }  // namespace
 }  // namespace sigil::broker
