@@ -7,6 +7,8 @@
 #include <set>
 #include <string>
 
+#include "core/ecdsa_raw.h"
+
 namespace sigil::cose {
 namespace {
 
@@ -118,32 +120,12 @@ Result<void> VerifySign1(const Sign1& sign1, const EVP_PKEY* key, std::string_vi
     return Fail(Code::kVerificationFailed,
                 w + ": key is not on " + (want == EcCurve::kP256 ? "P-256 (ES256)" : "P-384 (ES384)"));
   }
-  // Raw r || s (RFC 9053 section 2.1) -> DER ECDSA-Sig-Value for OpenSSL.
+  // Raw r || s (RFC 9053 section 2.1).
   const std::size_t n = sign1.signature.size() / 2;
-  EcdsaSigPtr sig(ECDSA_SIG_new());
-  BIGNUM* r = BN_bin2bn(sign1.signature.data(), static_cast<int>(n), nullptr);
-  BIGNUM* s = BN_bin2bn(sign1.signature.data() + n, static_cast<int>(n), nullptr);
-  if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
-    BN_free(r);
-    BN_free(s);
-    return OpenSslError(Code::kInternal, w + ": building the ECDSA signature");
-  }
-  unsigned char* der = nullptr;
-  const int der_len = i2d_ECDSA_SIG(sig.get(), &der);
-  if (der_len <= 0) return OpenSslError(Code::kInternal, w + ": encoding the ECDSA signature");
-  const Bytes der_sig(der, der + der_len);
-  OPENSSL_free(der);
+  const ByteSpan raw(sign1.signature.data(), sign1.signature.size());
   const Bytes tbs = SigStructure(sign1, external_aad);
-  EvpMdCtxPtr md(EVP_MD_CTX_new());
-  const EVP_MD* digest = sign1.alg == Algorithm::kEs256 ? EVP_sha256() : EVP_sha384();
-  if (!md || EVP_DigestVerifyInit(md.get(), nullptr, digest, nullptr, const_cast<EVP_PKEY*>(key)) != 1) {
-    return OpenSslError(Code::kInternal, w + ": initialising ECDSA verification");
-  }
-  if (EVP_DigestVerify(md.get(), der_sig.data(), der_sig.size(), tbs.data(), tbs.size()) != 1) {
-    ERR_clear_error();
-    return Fail(Code::kVerificationFailed, w + ": COSE_Sign1 signature does not verify");
-  }
-  return Ok();
+  return VerifyRawEcdsa(key, sign1.alg == Algorithm::kEs256 ? EVP_sha256() : EVP_sha384(), tbs, raw.first(n),
+                        raw.subspan(n), ScalarOrder::kBigEndian, w + ": COSE_Sign1 signature does not verify");
 }
 
 }  // namespace sigil::cose

@@ -195,7 +195,10 @@ Result<RecipientKey> ParseRecipientJwk(const Json& jwk, std::string_view where) 
 }
 
 Bytes ConcatKdf(ByteSpan z, std::string_view alg_id, ByteSpan apu, ByteSpan apv, std::size_t key_bytes) {
+  // Sized up front: besides saving reallocations, it keeps GCC 12 at -O3 from a false
+  // -Wstringop-overflow on the first push_back into an empty vector.
   Bytes other;
+  other.reserve(16 + alg_id.size() + apu.size() + apv.size());
   PutU32(other, alg_id.size());
   other.insert(other.end(), alg_id.begin(), alg_id.end());
   PutU32(other, apu.size());
@@ -206,6 +209,7 @@ Bytes ConcatKdf(ByteSpan z, std::string_view alg_id, ByteSpan apu, ByteSpan apv,
   Bytes out;
   for (std::uint32_t counter = 1; out.size() < key_bytes; ++counter) {
     Bytes round;
+    round.reserve(4 + z.size() + other.size());
     PutU32(round, counter);
     round.insert(round.end(), z.begin(), z.end());
     round.insert(round.end(), other.begin(), other.end());

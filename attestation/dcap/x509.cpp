@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "core/ecdsa_raw.h"
+
 namespace sigil::attestation::dcap {
 namespace {
 using EcdsaSigPtr = CPtr<ECDSA_SIG, ECDSA_SIG_free>;
@@ -60,31 +62,8 @@ Result<void> VerifyEcdsaRaw(EVP_PKEY* key, ByteSpan message, ByteSpan rs, std::s
   if (rs.size() != 64) {
     return Fail(Code::kMalformedEvidence, std::string(what) + ": signature must be 64 bytes");
   }
-  EcdsaSigPtr sig(ECDSA_SIG_new());
-  BignumPtr r(BN_bin2bn(rs.data(), 32, nullptr));
-  BignumPtr s(BN_bin2bn(rs.data() + 32, 32, nullptr));
-  if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) {
-    return OpenSslError(Code::kInternal, "building ECDSA signature");
-  }
-  (void)r.release();  // owned by `sig` now
-  (void)s.release();
-  const int der_len = i2d_ECDSA_SIG(sig.get(), nullptr);
-  if (der_len <= 0) return OpenSslError(Code::kInternal, "sizing ECDSA signature");
-  Bytes der_sig(static_cast<std::size_t>(der_len));
-  unsigned char* out = der_sig.data();
-  if (i2d_ECDSA_SIG(sig.get(), &out) != der_len) {
-    return OpenSslError(Code::kInternal, "encoding ECDSA signature");
-  }
-  EvpMdCtxPtr md(EVP_MD_CTX_new());
-  if (!md || EVP_DigestVerifyInit(md.get(), nullptr, EVP_sha256(), nullptr, key) != 1) {
-    return OpenSslError(Code::kInternal, "initialising ECDSA verification");
-  }
-  if (EVP_DigestVerify(md.get(), der_sig.data(), der_sig.size(), message.data(),
-                       message.size()) != 1) {
-    ERR_clear_error();
-    return Fail(Code::kVerificationFailed, std::string(what) + " does not verify");
-  }
-  return Ok();
+  return VerifyRawEcdsa(key, EVP_sha256(), message, rs.first(32), rs.subspan(32), ScalarOrder::kBigEndian,
+                        std::string(what) + " does not verify");
 }
 
 Result<std::vector<X509Ptr>> ParsePemCerts(ByteSpan pem, std::string_view what) {

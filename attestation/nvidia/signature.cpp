@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "core/ecdsa_raw.h"
+
 namespace sigil::attestation::nvidia {
 namespace {
 using EcdsaSigPtr = CPtr<ECDSA_SIG, ECDSA_SIG_free>;
@@ -24,34 +26,10 @@ Result<void> VerifyReportSignature(ByteSpan report_bytes, const Report& report,
     ERR_clear_error();
     return Fail(Code::kVerificationFailed, "NVIDIA leaf certificate key must be EC P-384");
   }
-  EcdsaSigPtr sig(ECDSA_SIG_new());
-  BignumPtr r(BN_bin2bn(report.signature.data(), kScalarSize, nullptr));
-  BignumPtr s(BN_bin2bn(report.signature.data() + kScalarSize, kScalarSize, nullptr));
-  if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) {
-    return OpenSslError(Code::kInternal, "building ECDSA signature");
-  }
-  (void)r.release();  // owned by `sig` now
-  (void)s.release();
-  const int der_len = i2d_ECDSA_SIG(sig.get(), nullptr);
-  if (der_len <= 0) return OpenSslError(Code::kInternal, "sizing ECDSA signature");
-  Bytes der(static_cast<std::size_t>(der_len));
-  unsigned char* out = der.data();
-  if (i2d_ECDSA_SIG(sig.get(), &out) != der_len) {
-    return OpenSslError(Code::kInternal, "encoding ECDSA signature");
-  }
-  EvpMdCtxPtr md(EVP_MD_CTX_new());
-  if (!md || EVP_DigestVerifyInit(md.get(), nullptr, EVP_sha384(), nullptr,
-                                  const_cast<EVP_PKEY*>(&key)) != 1) {
-    return OpenSslError(Code::kInternal, "initialising ECDSA verification");
-  }
-  const ByteSpan signed_part = report_bytes.first(signed_size);
-  if (EVP_DigestVerify(md.get(), der.data(), der.size(), signed_part.data(),
-                       signed_part.size()) != 1) {
-    ERR_clear_error();
-    return Fail(Code::kVerificationFailed,
-                "NVIDIA report signature does not verify with the leaf certificate key");
-  }
-  return Ok();
+  const ByteSpan raw(report.signature.data(), report.signature.size());
+  return VerifyRawEcdsa(&key, EVP_sha384(), report_bytes.first(signed_size), raw.first(kScalarSize),
+                        raw.subspan(kScalarSize, kScalarSize), ScalarOrder::kBigEndian,
+                        "NVIDIA report signature does not verify with the leaf certificate key");
 }
 
 }  // namespace sigil::attestation::nvidia

@@ -7,16 +7,9 @@
 #include <array>
 #include <cstring>
 
+#include "core/ecdsa_raw.h"
+
 namespace sigil::attestation::snp {
-namespace {
-
-using EcdsaSigPtr = CPtr<ECDSA_SIG, ECDSA_SIG_free>;
-
-BignumPtr FromLittleEndian(const std::array<std::uint8_t, kP384ScalarSize>& le) {
-  return BignumPtr(BN_lebin2bn(le.data(), static_cast<int>(le.size()), nullptr));
-}
-
-}  // namespace
 
 Result<void> VerifyReportSignature(ByteSpan report_bytes, const Report& report,
                                    const EVP_PKEY& key) {
@@ -30,36 +23,9 @@ Result<void> VerifyReportSignature(ByteSpan report_bytes, const Report& report,
     ERR_clear_error();
     return Fail(Code::kVerificationFailed, "VCEK/VLEK public key must be EC P-384");
   }
-  // Convert the little-endian (R, S) to an ECDSA_SIG and then to DER for EVP_DigestVerify.
-  BignumPtr r = FromLittleEndian(report.sig_r_le);
-  BignumPtr s = FromLittleEndian(report.sig_s_le);
-  EcdsaSigPtr sig(ECDSA_SIG_new());
-  if (!r || !s || !sig || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) {
-    return OpenSslError(Code::kInternal, "ECDSA_SIG construction");
-  }
-  (void)r.release();  // owned by sig now
-  (void)s.release();
-  unsigned char* der = nullptr;
-  const int der_len = i2d_ECDSA_SIG(sig.get(), &der);
-  if (der_len <= 0) {
-    return OpenSslError(Code::kInternal, "i2d_ECDSA_SIG");
-  }
-  Bytes der_sig(der, der + der_len);
-  OPENSSL_free(der);
-
-  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha384(), nullptr,
-                                   const_cast<EVP_PKEY*>(&key)) != 1) {
-    return OpenSslError(Code::kInternal, "EVP_DigestVerifyInit");
-  }
-  const ByteSpan signed_part = report_bytes.first(kSignedSize);
-  if (EVP_DigestVerify(ctx.get(), der_sig.data(), der_sig.size(), signed_part.data(),
-                       signed_part.size()) != 1) {
-    ERR_clear_error();
-    return Fail(Code::kVerificationFailed,
-                "SEV-SNP report signature does not verify with the VCEK/VLEK");
-  }
-  return Ok();
+  // R and S are stored little-endian (pub. 56860, "ECDSA P-384 with SHA-384 signature format").
+  return VerifyRawEcdsa(&key, EVP_sha384(), report_bytes.first(kSignedSize), report.sig_r_le, report.sig_s_le,
+                        ScalarOrder::kLittleEndian, "SEV-SNP report signature does not verify with the VCEK/VLEK");
 }
 
 }  // namespace sigil::attestation::snp
