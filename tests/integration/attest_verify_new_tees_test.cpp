@@ -11,6 +11,7 @@
 #include "core/bytes.h"
 #include "core/encoding.h"
 #include "core/json.h"
+#include "tests/integration/attest_cli_util.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -19,29 +20,6 @@ namespace {
 
 using sigil::testing::BinPath;
 using sigil::testing::CommandResult;
-
-std::string Vector(const std::string& rel) { return std::string(SIGIL_SHARED_DIR) + "/vectors/" + rel; }
-
-Bytes Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-void Spit(const std::string& path, const Bytes& b) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-}
-
-CommandResult Sigil(std::vector<std::string> args) {
-  args.insert(args.begin(), BinPath("sigil"));
-  return sigil::testing::Run(args);
-}
-
-Json JsonOut(const CommandResult& r) {
-  auto j = ParseJson(r.out, "sigil --json output");
-  EXPECT_TRUE(j.has_value()) << "not JSON: " << r.out << " / stderr: " << r.err;
-  return j ? *j : Json();
-}
 
 bool Has(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
 
