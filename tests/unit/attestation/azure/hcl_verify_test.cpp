@@ -56,7 +56,9 @@ TEST(HclBindingTest, BothCapturesAreBoundToTheirRuntimeData) {
   EXPECT_EQ(tdx.ak_spki_der, PemToDer(ReadVector("derived_tdx_hclakpub.pem")));
   EXPECT_FALSE(tdx.ek_spki_der.empty());
   // The expected REPORT_DATA is SHA-256(runtime data) || 32 zero bytes (MANIFEST).
-  const HclReport parsed = ParseHclReport(SnpHcl()).value();
+  // HclReport's spans point into the buffer it parsed, so the buffer is kept alive here.
+  const Bytes snp_hcl = SnpHcl();
+  const HclReport parsed = ParseHclReport(snp_hcl).value();
   EXPECT_EQ(HexEncode(ExpectedReportData(parsed)),
             "1d0a466a9eed975e88f889f7aed4abc1c97e87c4f43e5e3478c9a4a5853cbd7d" + std::string(64, '0'));
 }
