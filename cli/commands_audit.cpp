@@ -5,7 +5,10 @@
 #include <ctime>
 
 #include "broker/audit/audit_chain.h"
+#include "broker/audit/audit_tree.h"
 #include "broker/audit/audit_wire.h"
+#include "broker/audit/checkpoint_note.h"
+#include "broker/audit/merkle.h"
 #include "cli/audit_memory.h"
 #include "cli/commands.h"
 #include "core/encoding.h"
@@ -15,6 +18,9 @@
 
 namespace sigil::cli {
 namespace {
+
+namespace merkle = broker::merkle;
+namespace tlog = broker::tlog;
 
 void PrintRecords(const Json& j);
 
@@ -42,11 +48,19 @@ Result<std::vector<broker::AuditRow>> RowsFrom(const Json& j) {
 
 
 // Every problem is printed, one line each, then a summary; exit 4 if there was any.
+// `tree_head` (verify --file only): what was found of the export's signed tree head, for --json
+// ("verified", "absent", "refused") and, when verified, the line printed after OK.
+struct TreeHeadStatus {
+  std::string state;  // empty: not an export
+  std::string line;
+};
+
 int PrintReport(const GlobalOptions& g, const std::string& tenant, const broker::AuditVerifyReport& report,
-                const std::string& history) {
+                const std::string& history, const TreeHeadStatus& tree_head = {}, Json* json_out = nullptr) {
   if (g.json) {
     Json out{{"tenant", tenant}, {"ok", report.ok}, {"records", report.records}};
     if (!history.empty()) out["history"] = history;
+    if (!tree_head.state.empty()) out["tree_head"] = tree_head.state;
     if (!report.ok) {
       out["bad_records"] = report.bad_records;
       Json problems = Json::array();
@@ -59,9 +73,14 @@ int PrintReport(const GlobalOptions& g, const std::string& tenant, const broker:
       out["problem"] = report.problem;
       if (report.first_bad_seq) out["first_bad_seq"] = *report.first_bad_seq;
     }
-    std::printf("%s\n", out.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
+    if (json_out != nullptr && report.ok) {
+      *json_out = std::move(out);  // the caller adds to it and prints it
+    } else {
+      std::printf("%s\n", out.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
+    }
   } else if (report.ok) {
     std::printf("audit verify: OK (%llu records, signed head verified)\n", static_cast<unsigned long long>(report.records));
+    if (!tree_head.line.empty()) std::printf("audit verify: %s\n", tree_head.line.c_str());
     if (!history.empty()) std::printf("audit verify: %s\n", history.c_str());
   } else {
     for (const auto& p : report.problems) {
@@ -90,7 +109,8 @@ std::optional<broker::Checkpoint> CheckpointFrom(const Json& c, std::vector<brok
 // The chain check, then (if it passed) the check against the log this user accepted before
 // (cli/audit_memory.h), then the report.
 int VerifyAndReport(const GlobalOptions& g, const std::string& tenant, const std::vector<broker::AuditRow>& rows,
-                    const std::optional<broker::Checkpoint>& cp, ByteSpan pub, std::vector<broker::AuditProblem> extra) {
+                    const std::optional<broker::Checkpoint>& cp, ByteSpan pub, std::vector<broker::AuditProblem> extra,
+                    const TreeHeadStatus& tree_head = {}, Json* json_out = nullptr) {
   auto report = broker::VerifyAuditChain(tenant, rows, cp, pub);
   for (auto& p : extra) broker::AddProblem(report, std::move(p));
   std::string history;
@@ -99,7 +119,7 @@ int VerifyAndReport(const GlobalOptions& g, const std::string& tenant, const std
       return ReportError(m.error().Wrap("audit verify: the record of logs accepted before"));
     }
   }
-  return PrintReport(g, tenant, report, history);
+  return PrintReport(g, tenant, report, history, tree_head, json_out);
 }
 
 int Verify(const GlobalOptions& g, const std::string& tenant, const std::string& key_file) {
@@ -119,8 +139,14 @@ int Verify(const GlobalOptions& g, const std::string& tenant, const std::string&
 
 // Export file (JSON lines): a header {"type":"sigil-audit-export","format":1,"tenant":T}, one
 // {"type":"record",...} per record in chain order (broker/audit/audit_wire.h: "record" or, for stored
-// bytes that are not UTF-8, "record_b64"), then the latest signed {"type":"checkpoint",...}.
-// Written atomically (temp file + rename). A damaged log exports too: that is how it is checked.
+// bytes that are not UTF-8, "record_b64"), then the latest signed {"type":"checkpoint",...}, then
+// {"type":"tlog-checkpoint","note":N}: the broker's C2SP checkpoint note (docs/protocol.md "Audit
+// proofs") for a tree of exactly the exported records, from the proof endpoint (an inclusion
+// proof of seq 1 at size = the number of records; the proof itself is not kept). Readers of
+// format 1 that predate the line skip nothing they need; the format number is unchanged.
+// Written atomically (temp file + rename). A damaged log exports too: that is how it is checked
+// (the broker signs no tree head over it, so that export has no tlog-checkpoint line; a warning
+// says so).
 int Export(const GlobalOptions& g, const std::string& tenant, const std::string& out_path) {
   auto client = AdminClient::Connect(g.endpoint);
   if (!client) return ReportError(client.error());
@@ -138,6 +164,16 @@ int Export(const GlobalOptions& g, const std::string& tenant, const std::string&
     Json c = (*r)["checkpoint"];
     c["type"] = "checkpoint";
     text += c.dump() + "\n";
+    Json body{{"seq", 1}, {"size", rows->size()}};
+    auto p = (*client)->Call("POST", "/v1/admin/tenants/" + tenant + "/audit/proof", body);
+    if (p && p->contains("checkpoint") && (*p)["checkpoint"].is_string() && p->contains("tree_size") &&
+        (*p)["tree_size"].is_number_unsigned() && (*p)["tree_size"].get<std::uint64_t>() == rows->size()) {
+      text += Json{{"type", "tlog-checkpoint"}, {"note", (*p)["checkpoint"]}}.dump() + "\n";
+    } else {
+      std::fprintf(stderr, "sigil: warning: no signed tree head for %zu records (%s); the export holds the chain checkpoint only\n",
+                   rows->size(), p ? "the broker's answer is for another size"
+                                   : EscapeForDisplay(p.error().message(), kShowReason).c_str());
+    }
   }
   if (auto w = WriteFileAtomic(out_path, AsBytes(text), 0600); !w) return ReportError(w.error());
   if (!g.json) std::printf("exported %zu records of tenant %s to %s\n", rows->size(), tenant.c_str(), out_path.c_str());
@@ -145,10 +181,53 @@ int Export(const GlobalOptions& g, const std::string& tenant, const std::string&
   return 0;
 }
 
-// Offline: parses the export and runs the same chain verification. A line that does not parse
-// (edited or truncated file) takes the place of the record that would have come next and is
-// named as that record; checking carries on with the lines after it.
-int VerifyFile(const GlobalOptions& g, const std::string& path, const std::string& key_file) {
+// The export's signed tree head: the note must open with the pinned audit key under the name
+// `sigil-audit/<tenant>` and state a tree of exactly the exported records: its size their number,
+// its root the RFC 9162 root over their stored bytes (leaf i = record i's bytes, as the chain
+// hashes them). Each failure is a problem of the report; the checkpoint is returned if all pass.
+std::optional<tlog::Checkpoint> CheckTreeHead(const std::string& tenant, const std::string& note,
+                                              const std::vector<broker::AuditRow>& rows, ByteSpan pub,
+                                              std::vector<broker::AuditProblem>& problems) {
+  const std::string origin = broker::AuditTreeOrigin(tenant);
+  auto refuse = [&](const std::string& why) {
+    problems.push_back({std::nullopt, "signed tree head (tlog-checkpoint) " + why});
+    return std::nullopt;
+  };
+  auto key = tlog::MakeVerifierKey(origin, pub);
+  if (!key) return refuse("not checked: " + key.error().message());
+  auto cp = tlog::OpenCheckpoint(note, *key, origin);
+  if (!cp) {
+    // A note of another log names it on its first line (unverified: shown only to say why).
+    const std::string first = note.substr(0, note.find('\n'));
+    if (first != origin) {
+      return refuse("is for another log ('" + EscapeForDisplay(first, kShowKey) + "'), not tenant " +
+                    EscapeForDisplay(tenant, kShowKey) + "'s (" + EscapeForDisplay(origin, kShowKey) + ")");
+    }
+    return refuse("has no valid signature by the pinned audit key (" + EscapeForDisplay(cp.error().message(), kShowReason) + ")");
+  }
+  if (cp->size != rows.size()) {
+    return refuse("is for " + std::to_string(cp->size) + " records, but the export holds " + std::to_string(rows.size()));
+  }
+  std::vector<merkle::Hash> leaves;
+  leaves.reserve(rows.size());
+  for (const auto& row : rows) {
+    if (!row.defect.empty()) return refuse("root not checked: the export has an unreadable record line");
+    leaves.push_back(merkle::LeafHash(AsBytes(row.record)));
+  }
+  const merkle::Hash root = merkle::Root(leaves);
+  if (root != cp->root) {
+    return refuse("root " + Base64Encode(ByteSpan(cp->root.data(), cp->root.size())) +
+                  " is not the Merkle root of the exported records (" + Base64Encode(ByteSpan(root.data(), root.size())) + ")");
+  }
+  return *cp;
+}
+
+// Offline: parses the export and runs the same chain verification, then checks the signed tree
+// head (CheckTreeHead). A line that does not parse (edited or truncated file) takes the place of
+// the record that would have come next and is named as that record; checking carries on with
+// the lines after it. With `seq` (not 0), a verified export also proves record `seq` in the tree
+// the note signs (merkle::InclusionProof, checked with VerifyInclusion) and prints the proof.
+int VerifyFile(const GlobalOptions& g, const std::string& path, const std::string& key_file, std::uint64_t seq) {
   auto pub = LoadAuditKey(g, key_file);
   if (!pub) return ReportError(pub.error());
   auto text = ReadTextFile(path);
@@ -157,7 +236,8 @@ int VerifyFile(const GlobalOptions& g, const std::string& path, const std::strin
   std::vector<broker::AuditRow> rows;
   std::vector<broker::AuditProblem> extra;
   std::optional<broker::Checkpoint> cp;
-  bool seen_checkpoint = false;
+  std::optional<std::string> note;
+  bool seen_checkpoint = false, seen_note = false;
   std::size_t line_no = 0, pos = 0;
   auto where = [&] { return "line " + std::to_string(line_no) + " of the export"; };
   auto unreadable = [&](const std::string& why) {
@@ -201,13 +281,74 @@ int VerifyFile(const GlobalOptions& g, const std::string& path, const std::strin
     } else if (type && *type == "checkpoint" && !seen_checkpoint) {
       seen_checkpoint = true;
       cp = CheckpointFrom(*j, extra);
+    } else if (type && *type == "tlog-checkpoint" && seen_checkpoint && !seen_note) {
+      seen_note = true;
+      auto n = GetString(*j, "note", "tlog-checkpoint line");
+      if (n) note = *n;
+      else extra.push_back({std::nullopt, where() + ": signed tree head (tlog-checkpoint) has no note"});
     } else {
       extra.push_back({std::nullopt, where() + ": unexpected line (type '" +
                                          (type ? EscapeForDisplay(*type, kShowShort) : std::string("?")) + "')"});
     }
   }
   if (tenant.empty()) return ReportError(Error(Code::kInvalidArgument, path + ": empty export"));
-  return VerifyAndReport(g, tenant, rows, cp, *pub, std::move(extra));
+  if (seq > rows.size()) {
+    return ReportError(Error(Code::kInvalidArgument, "--seq " + std::to_string(seq) + ": the export holds " +
+                                                         std::to_string(rows.size()) + " records"));
+  }
+  TreeHeadStatus tree_head;
+  std::optional<tlog::Checkpoint> head;
+  if (note) {
+    head = CheckTreeHead(tenant, *note, rows, *pub, extra);
+    tree_head.state = head ? "verified" : "refused";
+    if (head) {
+      tree_head.line = "signed tree head verified: " + std::to_string(head->size) + " records, root " +
+                       Base64Encode(ByteSpan(head->root.data(), head->root.size())) + " (C2SP checkpoint of " +
+                       EscapeForDisplay(broker::AuditTreeOrigin(tenant), kShowKey) + ")";
+    }
+  } else if (!seen_note) {
+    tree_head.state = "absent";
+    std::fprintf(stderr, "sigil: warning: %s has no signed tree head (tlog-checkpoint line, written by exports since "
+                         "issue 13): the chain was checked, the Merkle tree head was not\n", path.c_str());
+    if (seq != 0) {
+      return ReportError(Error(Code::kVerificationFailed, "--seq: no signed tree head in the export to prove record " +
+                                                              std::to_string(seq) + " against"));
+    }
+  } else {
+    tree_head.state = "refused";
+  }
+  Json json_out;
+  Json* json_target = seq != 0 && g.json ? &json_out : nullptr;
+  const int rc = VerifyAndReport(g, tenant, rows, cp, *pub, std::move(extra), tree_head, json_target);
+  if (rc != 0 || seq == 0 || !head) return rc;
+  // Record `seq` in the signed tree: leaves are the verified records' bytes.
+  std::vector<merkle::Hash> leaves;
+  leaves.reserve(rows.size());
+  for (const auto& row : rows) leaves.push_back(merkle::LeafHash(AsBytes(row.record)));
+  const std::size_t index = static_cast<std::size_t>(seq - 1);
+  auto proof = merkle::InclusionProof(leaves, index);
+  if (!proof) return ReportError(proof.error());
+  if (auto v = merkle::VerifyInclusion(index, head->size, leaves[index], *proof, head->root); !v) {
+    return ReportError(v.error().Wrap("audit verify: inclusion proof of record " + std::to_string(seq)));
+  }
+  if (g.json) {
+    Json hashes = Json::array();
+    for (const auto& h : *proof) hashes.push_back(Base64Encode(ByteSpan(h.data(), h.size())));
+    json_out["tree_size"] = head->size;
+    json_out["checkpoint"] = *note;
+    json_out["seq"] = seq;
+    json_out["leaf_index"] = seq - 1;
+    json_out["record"] = broker::AuditRowToJson(rows[index]);
+    json_out["proof"] = std::move(hashes);
+    json_out["verified"] = true;
+    std::printf("%s\n", json_out.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
+  } else {
+    std::printf("audit verify: record %llu is in the log of %s at size %llu (inclusion proof of %zu hashes verified "
+                "against the signed tree head)\n",
+                static_cast<unsigned long long>(seq), EscapeForDisplay(tenant, kShowKey).c_str(),
+                static_cast<unsigned long long>(head->size), proof->size());
+  }
+  return 0;
 }
 
 }  // namespace
@@ -346,11 +487,17 @@ void AddAuditCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out
   }});
   auto* verify = audit->add_subcommand("verify", "verify the hash chain and signed head; names the first bad record");
   auto file = std::make_shared<std::string>();
+  auto verify_seq = std::make_shared<std::uint64_t>(0);
   verify->add_option("TENANT", *tenant, "verify the broker's live log of this tenant");
   verify->add_option("--file", *file, "verify an exported log offline instead (sigil audit export)");
+  auto* seq_opt = verify->add_option("--seq", *verify_seq,
+                                     "with --file: also prove record N in the export's signed tree head (inclusion proof)");
   verify->add_option("--audit-key", *key_file, "pinned audit public key (default ADMIN_DIR/audit.pub)");
-  out.push_back({verify, [&g, tenant, key_file, file] {
-    if (!file->empty()) return VerifyFile(g, *file, *key_file);
+  out.push_back({verify, [&g, tenant, key_file, file, verify_seq, seq_opt] {
+    if (seq_opt->count() > 0 && (file->empty() || *verify_seq == 0)) {
+      return ReportError(Error(Code::kInvalidArgument, "--seq N (N >= 1) goes with --file FILE"));
+    }
+    if (!file->empty()) return VerifyFile(g, *file, *key_file, *verify_seq);
     if (tenant->empty()) return ReportError(Error(Code::kInvalidArgument, "give TENANT or --file FILE"));
     return Verify(g, *tenant, *key_file);
   }});
@@ -369,7 +516,8 @@ void AddAuditCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out
 
   auto out_path = std::make_shared<std::string>();
   auto export_tenant = std::make_shared<std::string>();
-  auto* exp = audit->add_subcommand("export", "write every record with its chain hash and the signed checkpoint");
+  auto* exp = audit->add_subcommand("export",
+                                    "write every record with its chain hash, the signed checkpoint and the signed tree head");
   exp->add_option("--tenant", *export_tenant, "tenant")->required();
   exp->add_option("--out", *out_path, "output file (JSON lines, written atomically)")->required();
   out.push_back({exp, [&g, export_tenant, out_path] { return Export(g, *export_tenant, *out_path); }});

@@ -3,6 +3,8 @@
 #include <ctime>
 #include <set>
 
+#include "core/digest.h"
+#include "core/encoding.h"
 #include "core/file_io.h"
 #include "tests/integration/broker_fixture.h"
 #include "tests/support/matchers.h"
@@ -43,7 +45,11 @@ std::string Join(const std::vector<std::string>& lines) {
 
 class AuditExport : public ::testing::Test {
  protected:
+  // Provisions auditx once per process (AuditExportTreeHead shares it).
   static void SetUpTestSuite() {
+    static bool provisioned = false;
+    if (provisioned) return;
+    provisioned = true;
     testing::TempDir dir;
     const char* policy = R"({"version": 1, "rules": [{"name": "dev", "keys": ["k1"],
         "when": {"allOf": [{"claim": "tee", "equals": "dev"}]}}]})";
@@ -150,7 +156,7 @@ TEST_F(AuditExport, ExportVerifiesOfflineAndNamesTheFirstTamperedRecord) {
   auto lines = Lines(text);
   const std::size_t n = AuditRecords(kTenant).size();
   ASSERT_GE(n, 6u);
-  ASSERT_EQ(lines.size(), n + 2) << "header + records + checkpoint";
+  ASSERT_EQ(lines.size(), n + 3) << "header + records + checkpoint + tlog-checkpoint";
   auto ok = Sigil({"audit", "verify", "--file", dir.File("audit.jsonl")});
   EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
   EXPECT_NE(ok.out.find("OK (" + std::to_string(n) + " records"), std::string::npos) << ok.out;
@@ -260,6 +266,225 @@ TEST_F(AuditExport, VerifyRemembersTheLogItAcceptedAndRefusesOneThatDoesNotExten
   auto rewritten = sigil({"audit", "verify", "--file", newer});
   EXPECT_EQ(rewritten.exit_code, 4) << rewritten.out;
   EXPECT_NE(rewritten.out.find("history rewritten"), std::string::npos) << rewritten.out;
+}
+
+// Issue 13: the export carries the broker's C2SP checkpoint note (signed tree head) for exactly the
+// exported records, and `sigil audit verify --file` checks it against the pinned audit key: the
+// key name sigil-audit/<tenant>, the size = the number of records, the root = the RFC 9162 root
+// over their stored bytes. Each edited bundle is refused for its own reason (exit 4), and the
+// note is checked again by the independent Python verifier (audit_proof_verify.py export).
+class AuditExportTreeHead : public AuditExport {
+ protected:
+  static constexpr char kPython[] = "/usr/bin/python3";  // Debian's, with python3-cryptography
+
+  // `sigil` with its own state directory, so what other tests accepted does not interfere.
+  static testing::CommandResult Run(const testing::TempDir& state, std::vector<std::string> args) {
+    args.insert(args.begin(), {testing::BinPath("sigil"), "--admin-dir", BrokerEnv::Get().admin_dir(), "--broker",
+                               BrokerEnv::Get().url()});
+    return testing::Run(args, {"XDG_STATE_HOME=" + state.path()});
+  }
+
+  static testing::CommandResult Python(const char* mode, const std::string& file) {
+    return testing::Run({kPython, std::string(SIGIL_SOURCE_DIR) + "/tests/integration/audit_proof_verify.py", mode,
+                         file, BrokerEnv::Get().admin_dir() + "/audit.pub"});
+  }
+
+  static Json Note(const std::string& line) {
+    auto j = ParseJson(line, "tlog-checkpoint line");
+    EXPECT_TRUE(j.has_value()) << line;
+    return j ? *j : Json();
+  }
+
+  // The note of a tlog-checkpoint line with text line `index` (0 origin, 1 size, 2 root) replaced.
+  static std::string WithNoteLine(const std::string& line, std::size_t index, const std::string& value) {
+    Json j = Note(line);
+    std::string note = j["note"].get<std::string>();
+    std::size_t pos = 0;
+    for (std::size_t i = 0; i < index; ++i) pos = note.find('\n', pos) + 1;
+    note.replace(pos, note.find('\n', pos) - pos, value);
+    j["note"] = note;
+    return j.dump();
+  }
+};
+
+TEST_F(AuditExportTreeHead, ExportCarriesTheSignedTreeHeadAndVerifyRefusesEachEdit) {
+  testing::TempDir dir, state;
+  const std::string path = dir.File("audit.jsonl");
+  auto exp = Run(state, {"audit", "export", "--tenant", kTenant, "--out", path});
+  ASSERT_EQ(exp.exit_code, 0) << exp.out << exp.err;
+  EXPECT_EQ(exp.err, "");
+  const std::string text = ReadTextFile(path).value_or("");
+  const auto lines = Lines(text);
+  ASSERT_GE(lines.size(), 6u);
+  const std::size_t n = lines.size() - 3;  // header, records, checkpoint, tlog-checkpoint
+  const Json last = Note(lines.back());
+  ASSERT_EQ(last.value("type", ""), "tlog-checkpoint") << lines.back();
+  const std::string note = last.value("note", "");
+  EXPECT_EQ(note.rfind("sigil-audit/auditx\n" + std::to_string(n) + "\n", 0), 0u) << note;
+  EXPECT_EQ(Note(lines[n + 1]).value("type", ""), "checkpoint");
+
+  auto ok = Run(state, {"audit", "verify", "--file", path});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("signed tree head verified: " + std::to_string(n) + " records, root "), std::string::npos)
+      << ok.out;
+  auto ok_json = Run(state, {"--json", "audit", "verify", "--file", path, "--audit-key",
+                             BrokerEnv::Get().admin_dir() + "/audit.pub"});
+  EXPECT_EQ(ok_json.exit_code, 0) << ok_json.out << ok_json.err;
+  EXPECT_EQ(ParseJson(ok_json.out, "verify").value_or(Json())["tree_head"], "verified") << ok_json.out;
+  auto py = Python("export", path);
+  EXPECT_EQ(py.exit_code, 0) << "python verifier refused (is python3-cryptography installed?): " << py.out << py.err;
+  EXPECT_EQ(py.out, "OK\n");
+
+  // Each edit: sigil exits 4 naming `why`, and the Python verifier refuses it too (`python`).
+  int k = 0;
+  auto expect_refused = [&](const std::vector<std::string>& ls, const std::string& why, const char* what,
+                            bool python = true) {
+    const std::string file = dir.File("edited-" + std::to_string(++k) + ".jsonl");
+    ASSERT_TRUE(WriteFileAtomic(file, AsBytes(Join(ls)), 0600).has_value());
+    auto r = Run(state, {"audit", "verify", "--file", file});
+    EXPECT_EQ(r.exit_code, 4) << what << ": " << r.out << r.err;
+    EXPECT_NE(r.out.find("FAILED: signed tree head (tlog-checkpoint) " + why), std::string::npos) << what << ": " << r.out;
+    auto j = Run(state, {"--json", "audit", "verify", "--file", file});
+    EXPECT_EQ(j.exit_code, 4) << what;
+    EXPECT_EQ(ParseJson(j.out, "verify").value_or(Json())["tree_head"], "refused") << what << ": " << j.out;
+    if (python) {
+      auto p = Python("export", file);
+      EXPECT_EQ(p.exit_code, 1) << what << ": the independent verifier accepted it: " << p.out << p.err;
+    }
+  };
+  const std::string tlog_line = lines.back();
+  {  // the note's root changed: its signature no longer verifies
+    auto ls = lines;
+    std::string r = note.substr(note.find('\n', note.find('\n') + 1) + 1, 44);
+    r[0] = r[0] == 'A' ? 'B' : 'A';
+    ls.back() = WithNoteLine(tlog_line, 2, r);
+    expect_refused(ls, "has no valid signature by the pinned audit key", "root edited");
+  }
+  {  // the note's size changed (to the number of records it now claims)
+    auto ls = lines;
+    ls.back() = WithNoteLine(tlog_line, 1, std::to_string(n + 1));
+    expect_refused(ls, "has no valid signature by the pinned audit key", "size edited");
+  }
+  {  // one character of the signature changed
+    auto ls = lines;
+    Json j = Note(tlog_line);
+    std::string edited = note;
+    const std::size_t at = edited.size() - 10;
+    edited[at] = edited[at] == 'A' ? 'B' : 'A';
+    j["note"] = edited;
+    ls.back() = j.dump();
+    expect_refused(ls, "has no valid signature by the pinned audit key", "signature edited");
+  }
+  {  // acme's note (valid, signed by the same key) in auditx's export
+    const std::string acme = dir.File("acme.jsonl");
+    ASSERT_EQ(Run(state, {"audit", "export", "--tenant", "acme", "--out", acme}).exit_code, 0);
+    auto ls = lines;
+    ls.back() = Lines(ReadTextFile(acme).value_or("")).back();
+    expect_refused(ls, "is for another log ('sigil-audit/acme'), not tenant auditx's (sigil-audit/auditx)",
+                   "another tenant's note");
+  }
+  {  // the newest record dropped: the chain names it, the note is for one record more
+    auto ls = lines;
+    ls.erase(ls.begin() + static_cast<std::ptrdiff_t>(n));
+    expect_refused(ls, "is for " + std::to_string(n) + " records, but the export holds " + std::to_string(n - 1),
+                   "record dropped");
+  }
+  {  // a forged record appended, correctly chained: the note is for one record fewer
+    auto ls = lines;
+    Json prev = Note(ls[n]);
+    auto rec = ParseJson(prev["record"].get<std::string>(), "record");
+    ASSERT_TRUE(rec.has_value());
+    (*rec)["seq"] = n + 1;
+    (*rec)["prev"] = prev["hash"];
+    (*rec)["reason"] = "forged";
+    const std::string bytes = CanonicalJson(*rec);
+    Bytes input = HexDecode(prev["hash"].get<std::string>()).value_or(Bytes());
+    input.insert(input.end(), bytes.begin(), bytes.end());
+    const auto h = Sha256(input);
+    Json forged{{"type", "record"}, {"seq", n + 1}, {"record", bytes}, {"hash", HexEncode(ByteSpan(h.data(), h.size()))}};
+    ls.insert(ls.begin() + static_cast<std::ptrdiff_t>(n + 1), forged.dump());
+    expect_refused(ls, "is for " + std::to_string(n) + " records, but the export holds " + std::to_string(n + 1),
+                   "record appended");
+  }
+  {  // a record edited: the (genuine) note's root is not the root of these records
+    auto ls = lines;
+    Json j = Note(ls[2]);
+    auto rec = ParseJson(j["record"].get<std::string>(), "record");
+    ASSERT_TRUE(rec.has_value());
+    (*rec)["reason"] = "nothing to see here";
+    j["record"] = CanonicalJson(*rec);
+    ls[2] = j.dump();
+    expect_refused(ls, "root ", "record edited");
+    const std::string file = dir.File("edited-" + std::to_string(k) + ".jsonl");
+    auto r = Run(state, {"audit", "verify", "--file", file});
+    EXPECT_NE(r.out.find("is not the Merkle root of the exported records"), std::string::npos) << r.out;
+  }
+  {  // an older note of this log (validly signed, one record fewer) in a newer export
+    ASSERT_EQ(Run(state, {"key", "create", "auditx/treehead-k"}).exit_code, 0);
+    const std::string newer = dir.File("newer.jsonl");
+    ASSERT_EQ(Run(state, {"audit", "export", "--tenant", kTenant, "--out", newer}).exit_code, 0);
+    auto ls = Lines(ReadTextFile(newer).value_or(""));
+    ASSERT_EQ(ls.size(), lines.size() + 1);
+    ls.back() = tlog_line;
+    expect_refused(ls, "is for " + std::to_string(n) + " records, but the export holds " + std::to_string(n + 1),
+                   "older note");
+  }
+  {  // an export without the line (written before issue 13) verifies, with a warning
+    auto ls = lines;
+    ls.pop_back();
+    const std::string file = dir.File("format1.jsonl");
+    ASSERT_TRUE(WriteFileAtomic(file, AsBytes(Join(ls)), 0600).has_value());
+    testing::TempDir fresh;
+    auto r = Run(fresh, {"audit", "verify", "--file", file});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("audit verify: OK (" + std::to_string(n) + " records"), std::string::npos) << r.out;
+    EXPECT_NE(r.err.find("sigil: warning: " + file + " has no signed tree head"), std::string::npos) << r.err;
+    auto j = Run(fresh, {"--json", "audit", "verify", "--file", file});
+    EXPECT_EQ(j.exit_code, 0) << j.out << j.err;
+    EXPECT_EQ(ParseJson(j.out, "verify").value_or(Json())["tree_head"], "absent") << j.out;
+    auto seq = Run(fresh, {"audit", "verify", "--file", file, "--seq", "1"});
+    EXPECT_EQ(seq.exit_code, 4) << seq.out << seq.err;
+    EXPECT_NE(seq.err.find("no signed tree head in the export"), std::string::npos) << seq.err;
+  }
+}
+
+// `audit verify --file FILE --seq N`: the inclusion proof of record N in the tree the export's note
+// signs, computed and verified locally; its --json form is checked by the independent verifier.
+TEST_F(AuditExportTreeHead, VerifyFileProvesOneRecordAgainstTheSignedTreeHead) {
+  testing::TempDir dir, state;
+  const std::string path = dir.File("audit.jsonl");
+  ASSERT_EQ(Run(state, {"audit", "export", "--tenant", kTenant, "--out", path}).exit_code, 0);
+  const std::size_t n = Lines(ReadTextFile(path).value_or("")).size() - 3;
+  ASSERT_GE(n, 6u);
+  for (std::size_t seq : {std::size_t{1}, std::size_t{3}, n}) {
+    const std::string s = std::to_string(seq);
+    auto human = Run(state, {"audit", "verify", "--file", path, "--seq", s});
+    EXPECT_EQ(human.exit_code, 0) << human.out << human.err;
+    EXPECT_NE(human.out.find("audit verify: record " + s + " is in the log of auditx at size " + std::to_string(n)),
+              std::string::npos) << human.out;
+    auto json = Run(state, {"--json", "audit", "verify", "--file", path, "--seq", s});
+    EXPECT_EQ(json.exit_code, 0) << json.out << json.err;
+    auto j = ParseJson(json.out, "verify --seq --json");
+    ASSERT_TRUE(j.has_value()) << json.out;
+    EXPECT_EQ((*j)["seq"], seq);
+    EXPECT_EQ((*j)["tree_size"], n);
+    EXPECT_EQ((*j)["verified"], true);
+    EXPECT_EQ((*j)["ok"], true);
+    const std::string proof = dir.File("proof-" + s + ".json");
+    ASSERT_TRUE(WriteFileAtomic(proof, AsBytes(json.out), 0600).has_value());
+    auto py = Python("inclusion", proof);
+    EXPECT_EQ(py.exit_code, 0) << py.out << py.err;
+    // The proof does not stand for another record: the independent verifier refuses it then.
+    Json other = *j;
+    other["record"] = Json{{"seq", seq}, {"record", "{}"}, {"hash", (*j)["record"]["hash"]}};
+    ASSERT_TRUE(WriteFileAtomic(proof, AsBytes(other.dump()), 0600).has_value());
+    EXPECT_EQ(Python("inclusion", proof).exit_code, 1);
+  }
+  auto beyond = Run(state, {"audit", "verify", "--file", path, "--seq", std::to_string(n + 1)});
+  EXPECT_EQ(beyond.exit_code, 2) << beyond.out << beyond.err;
+  EXPECT_NE(beyond.err.find("the export holds " + std::to_string(n) + " records"), std::string::npos) << beyond.err;
+  auto no_file = Run(state, {"audit", "verify", kTenant, "--seq", "1"});
+  EXPECT_EQ(no_file.exit_code, 2) << no_file.out << no_file.err;
 }
 
 }  // namespace

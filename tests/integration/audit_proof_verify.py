@@ -2,10 +2,17 @@
 """Independent verifier of the broker's audit-log proofs (audit_proof_test runs it).
 
 Usage: audit_proof_verify.py inclusion|consistency RESPONSE.json AUDIT_PUB_JSON
+       audit_proof_verify.py export EXPORT.jsonl AUDIT_PUB_JSON
 
 RESPONSE.json is the JSON of POST /v1/admin/tenants/T/audit/proof as `sigil --json audit proof`
 prints it (extra members such as "verified" are ignored). AUDIT_PUB_JSON is ADMIN_DIR/audit.pub:
 {"public_key": base64url (unpadded) of the 32-byte Ed25519 audit public key}.
+
+EXPORT.jsonl is a `sigil audit export` file (docs/protocol.md "Audit proofs", export format):
+its "tlog-checkpoint" note must open with the audit key under "sigil-audit/" + the header's
+tenant, and state a tree of exactly the file's "record" lines (size = their number, root = the
+RFC 9162 MTH over their bytes in file order). The hash chain and the chain checkpoint are not
+checked here (that is `sigil audit verify --file`); this checks the signed tree head alone.
 
 Re-implemented from the specifications, not from Sigil's C++ code:
   - RFC 9162 section 2.1.1 (leaf hash SHA-256(0x00 || data), node hash SHA-256(0x01 || l || r)),
@@ -57,6 +64,18 @@ def node_hash(left, right):
 
 def lsb(x):
     return x & 1
+
+
+def mth(leaves):
+    """MTH(D[n]) of RFC 9162 section 2.1.1 over the leaf data (not hashes)."""
+    if not leaves:
+        return hashlib.sha256(b"").digest()
+    if len(leaves) == 1:
+        return leaf_hash(leaves[0])
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    return node_hash(mth(leaves[:k]), mth(leaves[k:]))
 
 
 # --- RFC 9162 section 2.1.3.2: verifying an inclusion proof ----------------------------------
@@ -282,7 +301,46 @@ def check_consistency(response, public_key):
     verify_consistency(first, second, first_root, second_root, proof_hashes(response))
 
 
+def check_export(path, public_key):
+    with open(path, "rb") as f:
+        raw = f.read(MAX_RESPONSE + 1)
+    if len(raw) > MAX_RESPONSE:
+        raise Refused("export is too large")
+    try:
+        lines = [json.loads(line, object_pairs_hook=no_duplicates)
+                 for line in raw.decode("utf-8").split("\n") if line]
+    except (UnicodeDecodeError, ValueError) as e:
+        raise Refused("export line is not JSON: %s" % e) from e
+    if not lines or not all(isinstance(x, dict) for x in lines):
+        raise Refused("export lines must be JSON objects")
+    header = lines[0]
+    if header.get("type") != "sigil-audit-export" or header.get("format") != 1:
+        raise Refused("not a sigil audit export (format 1)")
+    tenant = tenant_of(header)
+    records = [x for x in lines[1:] if x.get("type") == "record"]
+    notes = [x for x in lines[1:] if x.get("type") == "tlog-checkpoint"]
+    if len(notes) != 1:
+        raise Refused("export has %d tlog-checkpoint lines, not 1" % len(notes))
+    size, root = open_checkpoint(field(notes[0], "note", str, "tlog-checkpoint"), tenant, public_key,
+                                 "tlog-checkpoint")
+    if size != len(records):
+        raise Refused("tlog-checkpoint is for tree size %d, the export has %d records" % (size, len(records)))
+    for i, record in enumerate(records):
+        if field(record, "seq", int, "record") != i + 1:
+            raise Refused("record line %d is seq %r, not %d" % (i + 1, record["seq"], i + 1))
+    if mth([record_bytes(r) for r in records]) != root:
+        raise Refused("tlog-checkpoint root is not the Merkle root of the exported records")
+
+
 def main(argv):
+    if len(argv) == 4 and argv[1] == "export":
+        try:
+            check_export(argv[2], load_audit_key(argv[3]))
+        except (Refused, OSError) as e:
+            print("refused: %s" % e)
+            return 1
+        print("OK")
+        return 0
     if len(argv) != 4 or argv[1] not in ("inclusion", "consistency"):
         print(__doc__, file=sys.stderr)
         return 2
