@@ -7,7 +7,7 @@ PKGS=(
   libssl-dev openssl libsodium-dev libsqlite3-dev sqlite3 nlohmann-json3-dev
   libboost-dev libboost-system-dev libcli11-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  libcbor-dev libtss2-dev libpq-dev libseccomp-dev
+  libcbor-dev libtss2-dev libpq-dev libseccomp-dev libtomlplusplus-dev
   swtpm swtpm-tools tpm2-tools age postgresql
   curl python3 python3-cryptography python3-jwcrypto procps time
   prometheus  # promtool check metrics: tests of GET /metrics

@@ -2,12 +2,16 @@
 
 #include <openssl/rand.h>
 
+#include <optional>
+
 #include "broker/api/release_purpose.h"
 #include "broker/audit/release_receipt.h"
 #include "broker/broker_metrics.h"
 #include "broker/kbs/ear_token.h"
 #include "broker/kbs/kbs_errors.h"
+#include "broker/kbs/kbs_init_data.h"
 #include "broker/kbs/kbs_sessions.h"
+#include "broker/kbs/trustee_evidence.h"
 #include "broker/keys/key_service.h"
 #include "core/digest.h"
 #include "core/encoding.h"
@@ -20,10 +24,6 @@
 
 namespace sigil::broker {
 namespace {
-
-// Largest evidence the front end accepts, in bytes as received: far above any real report or
-// quote with its certificates, far below what could hurt the broker.
-constexpr std::size_t kMaxEvidenceBytes = 256 * 1024;
 
 Error Attestation(Error e) { return KbsError(KbsKind::kAttestationError, std::move(e)); }
 Error Invalid(const std::string& m) { return Attestation(Error(Code::kInvalidArgument, m)); }
@@ -41,27 +41,19 @@ Result<std::string> StringMember(const Json& obj, const char* name, const char* 
   return obj[name].get<std::string>();
 }
 
-// The evidence bytes a Sigil verifier takes, from the KBS primary evidence: a JSON object is the
-// evidence itself as JSON (the dev TEE's sigil-dev-evidence/v1 envelope), taken in canonical
-// form; a string is base64 (standard or URL alphabet, as Sigil's raw reports and quotes).
-Result<Bytes> PrimaryEvidence(const Json& tee_evidence) {
+// The KBS tee name a session was opened with, from the Sigil verifier name it keeps (the inverse
+// of SigilTeeForKbs on the names it maps).
+std::string_view KbsTeeForSigil(std::string_view sigil_tee) { return sigil_tee == "sev-snp" ? "snp" : sigil_tee; }
+
+// The evidence (and, for SNP, the certificates) a Sigil verifier takes, from the KBS primary
+// evidence: Sigil's base64 string or JSON object, or the JSON that Trustee's attesters send for
+// tdx, sgx and snp (broker/kbs/trustee_evidence.h).
+Result<KbsEvidence> PrimaryEvidence(std::string_view kbs_tee, const Json& tee_evidence) {
   if (!tee_evidence.is_object() || !tee_evidence.contains("primary_evidence")) {
     return Invalid("tee-evidence.primary_evidence: missing");
   }
-  const Json& p = tee_evidence["primary_evidence"];
-  Bytes out;
-  if (p.is_object()) {
-    const std::string text = CanonicalJson(p);
-    out.assign(text.begin(), text.end());
-  } else if (p.is_string()) {
-    const std::string& s = p.get_ref<const std::string&>();
-    auto b = s.find_first_of("-_") != std::string::npos ? Base64UrlDecode(s) : Base64Decode(s);
-    if (!b) return Invalid("tee-evidence.primary_evidence: " + b.error().message());
-    out = std::move(*b);
-  } else {
-    return Invalid("tee-evidence.primary_evidence: expected a JSON object or a base64 string");
-  }
-  if (out.size() > kMaxEvidenceBytes) return Invalid("tee-evidence.primary_evidence: too large");
+  auto out = KbsPrimaryEvidence(kbs_tee, tee_evidence["primary_evidence"]);
+  if (!out) return Attestation(std::move(out).error());
   return out;
 }
 
@@ -138,9 +130,13 @@ Result<Json> KbsAttest(const BrokerContext& ctx, const RequestMeta& meta, const 
   // next, this session cannot attest again.
   auto challenge = ctx.kbs->TakeNonce(session_id, now);
   if (!challenge) return Attestation(std::move(challenge).error());
+  // init-data (optional): its shape and TOML are checked here, its digest against the evidence
+  // once the evidence is verified (broker/kbs/kbs_init_data.h).
+  std::optional<KbsInitData> init_data;
   if (body.contains("init-data") && !body["init-data"].is_null()) {
-    return Invalid("init-data is not supported by this broker yet (nothing in the evidence would be checked against "
-                   "it); send the request without it");
+    auto parsed = ParseKbsInitData(body["init-data"]);
+    if (!parsed) return Attestation(std::move(parsed).error());
+    init_data = std::move(*parsed);
   }
   if (!body.contains("runtime-data") || !body["runtime-data"].is_object()) return Invalid("runtime-data: expected an object");
   const Json& rd = body["runtime-data"];
@@ -161,7 +157,8 @@ Result<Json> KbsAttest(const BrokerContext& ctx, const RequestMeta& meta, const 
   // Devices' evidence (GPUs) is not verified by this front end: refused, never ignored, so a
   // policy cannot believe a GPU was checked.
   if (!additional.empty()) return Invalid("tee-evidence.additional_evidence: additional (device) evidence is not supported");
-  SIGIL_ASSIGN_OR_RETURN(Bytes evidence, PrimaryEvidence(te));
+  SIGIL_ASSIGN_OR_RETURN(KbsEvidence primary, PrimaryEvidence(KbsTeeForSigil(challenge->tee), te));
+  const Bytes& evidence = primary.evidence;
   // The report data: SHA-384 over the RFC 8785 form of the runtime data as Trustee's attestation
   // service builds it for the primary evidence, zero-padded to the 64 bytes Sigil's verifiers
   // compare (SNP REPORT_DATA and TDX REPORTDATA hold all 64; a TPM quote's qualifying data the
@@ -174,11 +171,16 @@ Result<Json> KbsAttest(const BrokerContext& ctx, const RequestMeta& meta, const 
   std::copy(digest.begin(), digest.end(), binding.begin());
   auto verifier = ctx.verifiers->Find(challenge->tee);
   if (!verifier) return Attestation(std::move(verifier).error());
-  attestation::VerifyInput in{evidence, {}, binding, now};
+  attestation::VerifyInput in{evidence, primary.collateral, binding, now};
   const auto verify_start = BrokerMetrics::Now();
   auto claims = (*verifier)->Verify(in);
   if (ctx.metrics != nullptr) ctx.metrics->ObserveVerification(challenge->tee, verify_start);
   if (!claims) return Attestation(claims.error().Wrap("evidence rejected"));
+  if (init_data) {
+    if (auto bound = BindKbsInitData(*init_data, challenge->tee, *claims); !bound) {
+      return Attestation(std::move(bound).error());
+    }
+  }
   SIGIL_ASSIGN_OR_RETURN(Bytes jti, Random(16));
   EarBody ear;
   ear.jti = HexEncode(jti);

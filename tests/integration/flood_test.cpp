@@ -194,7 +194,11 @@ TEST(Flood, UnauthenticatedEndpointsAre429FromTheFlooderWhileOtherTenantsRelease
   const std::vector<std::pair<std::string, std::string>> endpoints = {
       {"/v1/challenge", R"({"tenant":"flooded","tee":"dev"})"},
       {"/v1/attest", R"({"tenant":"flooded","tee":"dev","nonce":"AAAA","evidence":"AAAA","tee_public_key":{}})"},
-      {"/v1/tpm/enrol/start", R"({"tenant":"flooded","ek":"AAAA","ak_public":"AAAA"})"}};
+      {"/v1/tpm/enrol/start", R"({"tenant":"flooded","ek":"AAAA","ak_public":"AAAA"})"},
+      // A CoCo guest's first KBS call: no tenant in it, so only the per-address limit applies.
+      {"/kbs/v0/auth", R"({"version":"0.4.0","tee":"dev","extra-params":""})"}};
+  // 429s per endpoint: each one must be limited, not only the flood as a whole.
+  std::vector<std::atomic<int>> limited_at(endpoints.size());
   for (int t = 0; t < 4; ++t) {
     flooders.emplace_back([&, t] {
       auto http = net::HttpsClient::Create(b.url(), {b.ca(), std::nullopt, std::nullopt, "127.0.0.2"});
@@ -208,7 +212,11 @@ TEST(Flood, UnauthenticatedEndpointsAre429FromTheFlooderWhileOtherTenantsRelease
         }
         if (r->status == 429) {
           ++limited;
-          if (r->retry_after_seconds >= 1 && r->body.find("\"rate_limited\"") != std::string::npos) ++limited_with_retry_after;
+          ++limited_at[i % endpoints.size()];
+          // Sigil's endpoints say code rate_limited; the KBS ones answer in RFC 7807 (problem+json).
+          const bool says_so = r->body.find("\"rate_limited\"") != std::string::npos ||
+                               (path.rfind("/kbs/", 0) == 0 && r->body.find("\"type\"") != std::string::npos);
+          if (r->retry_after_seconds >= 1 && says_so) ++limited_with_retry_after;
         } else if (r->status < 500) {
           ++ok;  // let through (then refused or answered by the handler)
         } else {
@@ -227,6 +235,9 @@ TEST(Flood, UnauthenticatedEndpointsAre429FromTheFlooderWhileOtherTenantsRelease
               quiet[quiet.size() / 2], quiet.back(), flooded[flooded.size() / 2], flooded.back(), ok.load(),
               limited.load(), other.load());
   EXPECT_GT(limited.load(), 0) << "the flood was never limited";
+  for (std::size_t e = 0; e < endpoints.size(); ++e) {
+    EXPECT_GT(limited_at[e].load(), 0) << endpoints[e].first << " was never answered 429";
+  }
   EXPECT_EQ(limited_with_retry_after.load(), limited.load()) << "every 429 carries Retry-After and code rate_limited";
   // 50/s with a burst of 100 from one address: what got through is bounded by the time flooded.
   EXPECT_LT(ok.load(), 100 + 50 * 30) << "let through far more than the per-address limit allows";

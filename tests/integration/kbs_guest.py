@@ -225,6 +225,19 @@ def main():
     # The refused session is used up too.
     expect_problem(broker.call("POST", "/kbs/v0/attest", guest.attest_body(ch["nonce"], pub), cookie=session_of(sc)),
                    401, "AttestationError", "retry on a session whose attest failed")
+    # init-data (RCAR 0.4.0): the development TEE has no launch field (MRCONFIGID, HOST_DATA) that
+    # could bind it, so a correctly bound attestation that sends init-data is refused, not let
+    # through with the init-data silently unchecked; malformed init-data is refused as such.
+    init_data = {"format": "toml", "body": 'algorithm = "sha384"\nversion = "0.1.0"\n\n[data]\n"policy.rego" = "x"\n'}
+    for value, detail in ((init_data, "no field that binds init-data"),
+                          ({"format": "json", "body": "{}"}, "only \"toml\""),
+                          ({"format": "toml", "body": "algorithm = [\n"}, "not TOML")):
+        _, ch, sc, _ = guest.auth()
+        body = guest.attest_body(ch["nonce"], pub)
+        body["init-data"] = value
+        resp = broker.call("POST", "/kbs/v0/attest", body, cookie=session_of(sc))
+        expect_problem(resp, 400, "AttestationError", "init-data " + detail)
+        check(detail in resp[1].get("detail", ""), "init-data refusal says: " + detail + " (" + str(resp[1]) + ")")
     # No cookie at all.
     _, ch, _, _ = guest.auth()
     expect_problem(broker.call("POST", "/kbs/v0/attest", guest.attest_body(ch["nonce"], pub)), 401,
