@@ -31,6 +31,9 @@ struct BrokerSettings {
   std::size_t max_outstanding_nonces = 4096;
   // One aggregated audit record per tenant per interval for unauthenticated requests.
   std::chrono::seconds unauth_summary_interval{60};
+  // Each tenant's tree head (a signed C2SP checkpoint) is published at least this often, and
+  // on demand (AuditLog::IssueTreeHead); 0 publishes on demand only.
+  std::chrono::seconds checkpoint_interval{60};
 };
 
 class KeyService;

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "broker/audit/audit_log.h"
 #include "broker/audit/unauth_activity.h"
 #include "broker/data_dir.h"
 #include "broker/http/rate_limiter.h"
@@ -92,7 +93,28 @@ struct ServeProtection {
   // the connection is closed unanswered, however steadily the client trickles bytes.
   int request_timeout = 10;
   int idle_timeout = 30;
+  // Each tenant's tree head (signed C2SP checkpoint) is published at least this often (0: only
+  // on demand, when GET .../audit/checkpoint asks).
+  int checkpoint_interval = 60;
 };
+
+// Publishes every tenant's tree head that is older than `interval` or does not cover its whole
+// log (AuditLog::FreshTreeHead). A failure is logged and left for the next round: the published
+// head then only ages, which a monitor sees in its time.
+void PublishTreeHeads(const BrokerContext& ctx, std::chrono::seconds interval) {
+  auto tenants = ctx.store->ListTenants();
+  if (!tenants) {
+    log::Error("tree heads not published: " + tenants.error().message());
+    return;
+  }
+  // Half an interval of slack: a head published by the previous round counts as due in this one.
+  const auto max_age = std::chrono::duration_cast<std::chrono::milliseconds>(interval) / 2;
+  for (const std::string& tenant : *tenants) {
+    if (auto h = ctx.audit->FreshTreeHead(tenant, max_age); !h && h.error().code() != Code::kNotFound) {
+      log::Error("tree head not published: " + h.error().message(), {{"tenant", tenant}});
+    }
+  }
+}
 
 int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::string listen,
              int nonce_ttl, const std::string& port_file, int threads, int handler_threads,
@@ -107,6 +129,7 @@ int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::
                  "every such record is flagged in the audit log");
   }
   if (nonce_ttl > 0) b.context.settings.nonce_ttl = std::chrono::seconds(nonce_ttl);
+  b.context.settings.checkpoint_interval = std::chrono::seconds(protection.checkpoint_interval);
   auto tpm_enrol = TpmEnrolment::Open(data_dir);  // EK CAs from DATA/trust/tpm-ek-ca
   if (!tpm_enrol) return Die(tpm_enrol.error());
   b.context.tpm_enrol = tpm_enrol->get();
@@ -170,7 +193,10 @@ int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::
   //  - every 5 s: summaries of unauthenticated requests whose interval ended, also for tenants
   //    that have gone quiet (broker/audit/unauth_activity.h);
   //  - every 3 s: a durable write probe, so /readyz follows the store (disk full, read-only,
-  //    damaged) and recovers by itself once writes succeed again; transitions are logged once.
+  //    damaged) and recovers by itself once writes succeed again; transitions are logged once;
+  //  - every checkpoint interval: each tenant's tree head, published (AuditLog::FreshTreeHead
+  //    issues one only where the published head is older or smaller: with several brokers on one
+  //    store, whichever comes first publishes for all).
   std::mutex stop_mu;
   std::condition_variable stop_cv;
   bool stopping = false;
@@ -178,10 +204,16 @@ int RunServe(const std::string& data_dir, const OpenOptions& open_options, std::
     using Clock = std::chrono::steady_clock;
     auto next_summary = Clock::now() + std::chrono::seconds(5);
     auto next_probe = Clock::now() + std::chrono::seconds(3);
+    const auto interval = b.context.settings.checkpoint_interval;
+    auto next_heads = interval.count() > 0 ? Clock::now() : Clock::time_point::max();
     std::string store_problem;
     std::unique_lock lock(stop_mu);
-    while (!stop_cv.wait_until(lock, std::min(next_summary, next_probe), [&] { return stopping; })) {
+    while (!stop_cv.wait_until(lock, std::min({next_summary, next_probe, next_heads}), [&] { return stopping; })) {
       lock.unlock();
+      if (Clock::now() >= next_heads) {
+        PublishTreeHeads(b.context, interval);
+        next_heads = Clock::now() + interval;
+      }
       if (Clock::now() >= next_summary) {
         if (auto f = b.unauth->Flush(std::chrono::system_clock::now(), /*all=*/false); !f) {
           log::Error("unauthenticated-activity summary not written: " + f.error().message());
@@ -342,6 +374,9 @@ int main(int argc, char** argv) {
                  "seconds from accept to a connection's whole first request, TLS handshake included (slow headers or "
                  "bodies are cut then)")
       ->capture_default_str()->check(CLI::Range(1, 3600));
+  cs->add_option("--checkpoint-interval", protection.checkpoint_interval,
+                 "seconds between publications of each tenant's signed tree head (0: on demand only)")
+      ->capture_default_str()->check(CLI::Range(0, 86400));
   cs->add_option("--idle-timeout", protection.idle_timeout, "seconds from an answer to the whole next request on a kept-alive connection")
       ->capture_default_str()->check(CLI::Range(1, 3600));
   std::string log_format = "text";

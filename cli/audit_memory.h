@@ -8,10 +8,12 @@
 // silently dropping the newest records.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "broker/audit/audit_chain.h"
+#include "broker/audit/merkle.h"
 #include "broker/store/store.h"
 #include "core/bytes.h"
 #include "core/result.h"
@@ -21,6 +23,19 @@ namespace sigil::cli {
 // The state directory for `sigil`: $XDG_STATE_HOME/sigil if XDG_STATE_HOME is an absolute path,
 // else $HOME/.local/state/sigil.
 Result<std::string> SigilStateDir();
+
+// The log this user last accepted for (audit_key, tenant), if any: its size and RFC 9162 root,
+// and the file that holds them.
+struct RememberedLog {
+  std::uint64_t size = 0;
+  broker::merkle::Hash root{};
+  std::string file;
+};
+Result<std::optional<RememberedLog>> RecallLog(ByteSpan audit_key, const std::string& tenant);
+// Remembers (size, root) as the newest log accepted for (audit_key, tenant); returns the file.
+// Callers remember only what they checked extends the remembered log.
+Result<std::string> RememberLog(ByteSpan audit_key, const std::string& tenant, std::uint64_t size,
+                                const broker::merkle::Hash& root);
 
 // For a report that verified (report.ok): adds a problem if `rows` do not extend the log this
 // user last accepted for (audit_key, tenant); otherwise remembers `rows` as the newest accepted

@@ -31,6 +31,7 @@ void AddPolicyDiffCommand(CLI::App& policy_app, GlobalOptions& g, std::vector<Co
 void AddAuditCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
 // `sigil audit proof` (cli/commands_audit_proof.cpp), registered under `audit`.
 void AddAuditProofCommand(CLI::App& audit, GlobalOptions& g, std::vector<Command>& out);
+void AddAuditCheckpointCommand(CLI::App& audit, GlobalOptions& g, std::vector<Command>& out);
 // sigil audit receipts | verify-receipt (cli/commands_audit_receipts.cpp).
 void AddAuditReceiptCommands(CLI::App& audit, GlobalOptions& g, std::vector<Command>& out);
 // RFC 3339 date-time -> Unix ms; `flag` names the option in the error.

@@ -522,6 +522,7 @@ void AddAuditCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out
   exp->add_option("--out", *out_path, "output file (JSON lines, written atomically)")->required();
   out.push_back({exp, [&g, export_tenant, out_path] { return Export(g, *export_tenant, *out_path); }});
   AddAuditProofCommand(*audit, g, out);
+  AddAuditCheckpointCommand(*audit, g, out);
   AddAuditReceiptCommands(*audit, g, out);
 }
 

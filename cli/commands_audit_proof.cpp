@@ -2,6 +2,7 @@
 // inclusion proof (--seq) or a consistency proof (--from/--to) and verifies both here, against
 // the pinned audit key, before printing anything as proven (docs/protocol.md "Audit proofs").
 #include <cstdio>
+#include <ctime>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "broker/audit/audit_wire.h"
 #include "broker/audit/checkpoint_note.h"
 #include "broker/audit/merkle.h"
+#include "cli/audit_memory.h"
 #include "cli/commands.h"
 #include "core/encoding.h"
 #include "core/text.h"
@@ -123,7 +125,101 @@ int Proof(const GlobalOptions& g, const ProofOptions& o) {
   return 0;
 }
 
+// `sigil audit checkpoint`: the tenant's published tree head, opened with the pinned audit key
+// and, as a Certificate Transparency monitor does, checked to extend the log this user accepted
+// before (cli/audit_memory.h) by a consistency proof from the broker verified here; only then is
+// it remembered as the newest accepted log.
+struct CheckpointOptions {
+  std::string tenant;
+  std::string key_file;
+};
+
+std::string Iso8601Millis(std::int64_t ms) {
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[40];
+  std::snprintf(out, sizeof(out), "%s.%03dZ", buf, static_cast<int>(ms % 1000));
+  return out;
+}
+
+int TreeHeadCommand(const GlobalOptions& g, const CheckpointOptions& o) {
+  auto pub = LoadAuditKey(g, o.key_file);
+  if (!pub) return ReportError(pub.error());
+  auto key = tlog::MakeVerifierKey(broker::AuditTreeOrigin(o.tenant), *pub);
+  if (!key) return ReportError(key.error());
+  auto client = AdminClient::Connect(g.endpoint);
+  if (!client) return ReportError(client.error());
+  auto r = (*client)->Call("GET", "/v1/admin/tenants/" + o.tenant + "/audit/checkpoint");
+  if (!r) return ReportError(r.error());
+  const auto fail = [](const Error& e) { return ReportError(e.Wrap("audit checkpoint: NOT verified")); };
+  auto size = SizeField(*r, "tree_size");
+  if (!size) return fail(size.error());
+  auto head = OpenHead(*r, "checkpoint", *key, *size);
+  if (!head) return fail(head.error());
+  auto remembered = RecallLog(*pub, o.tenant);
+  if (!remembered) return ReportError(remembered.error());
+  std::string said = "first tree head of this log accepted here";
+  if (*remembered) {
+    const RememberedLog& m = **remembered;
+    if (m.size > head->size) {
+      return fail(Error(Code::kVerificationFailed, "log shrank: the signed tree head is for " + std::to_string(head->size) +
+                                                       " records, but this user accepted " + std::to_string(m.size) +
+                                                       " before (" + m.file + ")"));
+    }
+    if (m.size == head->size && m.root != head->root) {
+      return fail(Error(Code::kVerificationFailed, "history rewritten: the signed root for " + std::to_string(m.size) +
+                                                       " records is not the one this user accepted before (" + m.file + ")"));
+    }
+    if (m.size < head->size) {
+      // The broker proves that the remembered tree is a prefix of this one: both heads are
+      // signed, the remembered root is ours, and the proof is checked here (RFC 9162 2.1.4.2).
+      auto c = (*client)->Call("POST", "/v1/admin/tenants/" + o.tenant + "/audit/proof",
+                               Json{{"from", m.size}, {"to", head->size}});
+      if (!c) return ReportError(c.error());
+      auto to = OpenHead(*c, "checkpoint", *key, head->size);
+      if (!to) return fail(to.error());
+      if (to->root != head->root) return fail(Error(Code::kVerificationFailed, "two different signed roots for one tree size"));
+      auto proof = ProofHashes(*c);
+      if (!proof) return fail(proof.error());
+      if (auto v = merkle::VerifyConsistency(m.size, head->size, m.root, head->root, *proof); !v) {
+        return fail(v.error().Wrap("the log is not an extension of the one this user accepted before (" + m.file + ")"));
+      }
+      said = "extends the log accepted here before (" + std::to_string(m.size) + " -> " + std::to_string(head->size) +
+             " records, consistency proof verified)";
+    } else {
+      said = "unchanged since accepted here";
+    }
+  }
+  auto file = RememberLog(*pub, o.tenant, head->size, head->root);
+  if (!file) return ReportError(file.error());
+  const std::string root = Base64Encode(ByteSpan(head->root.data(), head->root.size()));
+  if (g.json) {
+    Json out = *r;
+    out["verified"] = true;
+    out["root"] = root;
+    out["memory"] = said;
+    std::printf("%s\n", out.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
+  } else {
+    std::printf("audit checkpoint: tenant %s: %llu records, root %s, signed %s with the pinned audit key; %s\n",
+                EscapeForDisplay(o.tenant).c_str(), static_cast<unsigned long long>(head->size), root.c_str(),
+                Iso8601Millis(head->time_ms).c_str(), EscapeForDisplay(said, 400).c_str());
+  }
+  return 0;
+}
+
 }  // namespace
+
+void AddAuditCheckpointCommand(CLI::App& audit, GlobalOptions& g, std::vector<Command>& out) {
+  auto o = std::make_shared<CheckpointOptions>();
+  auto* cmd = audit.add_subcommand(
+      "checkpoint", "fetch the tenant's signed tree head, verify it and that it extends the log accepted here before");
+  cmd->add_option("--tenant", o->tenant, "tenant")->required();
+  cmd->add_option("--audit-key", o->key_file, "pinned audit public key (default ADMIN_DIR/audit.pub)");
+  out.push_back({cmd, [&g, o] { return TreeHeadCommand(g, *o); }});
+}
 
 void AddAuditProofCommand(CLI::App& audit, GlobalOptions& g, std::vector<Command>& out) {
   auto o = std::make_shared<ProofOptions>();

@@ -1,5 +1,8 @@
 #include "broker/api/audit_proof_api.h"
 
+#include <chrono>
+
+#include "broker/audit/audit_log.h"
 #include "broker/audit/audit_tree.h"
 #include "broker/audit/audit_wire.h"
 #include "broker/audit/release_receipt.h"
@@ -149,6 +152,14 @@ Result<Json> AdminAuditReceipts(const BrokerContext& ctx, const std::string& ten
            {"checkpoint", checkpoint}, {"receipts", std::move(receipts)}, {"unreceipted", unreceipted}};
   if (more) out["next_after_seq"] = q.after_seq;
   return out;
+}
+
+Result<Json> AdminAuditTreeHead(const BrokerContext& ctx, const std::string& tenant) {
+  SIGIL_RETURN_IF_ERROR(ctx.store->GetTenantKek(tenant));  // kNotFound names an unknown tenant
+  // With periodic publication off (interval 0), every request issues a head of its own.
+  const auto max_age = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.settings.checkpoint_interval);
+  SIGIL_ASSIGN_OR_RETURN(TreeHead head, ctx.audit->FreshTreeHead(tenant, max_age));
+  return Json{{"tenant", tenant}, {"tree_size", head.size}, {"time_ms", head.time_ms}, {"checkpoint", head.note}};
 }
 
 }  // namespace sigil::broker

@@ -22,4 +22,9 @@ Result<Json> AdminAuditProof(const BrokerContext& ctx, const std::string& tenant
 // per answer; "next_after_seq" is set when more may follow.
 Result<Json> AdminAuditReceipts(const BrokerContext& ctx, const std::string& tenant, const Json& body);
 
+// The tenant's published tree head (AuditLog::FreshTreeHead): {"tenant", "tree_size", "time_ms",
+// "checkpoint": C2SP signed note}, covering the whole log and at most one checkpoint interval
+// old (issued now if the published one is older or smaller; docs/protocol.md "Tree heads").
+Result<Json> AdminAuditTreeHead(const BrokerContext& ctx, const std::string& tenant);
+
 }  // namespace sigil::broker

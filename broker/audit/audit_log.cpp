@@ -15,6 +15,14 @@ AuditLog::AuditLog(Store& store, SecretBytes signing_seed, std::function<std::in
 
 namespace {
 
+// A C2SP signed checkpoint of the tenant's tree, dated `time_ms`, under AuditTreeOrigin(tenant).
+Result<std::string> SignTreeHeadAt(const SecretBytes& seed, const std::string& tenant, std::uint64_t size,
+                                   const merkle::Hash& root, std::int64_t time_ms) {
+  const std::string origin = AuditTreeOrigin(tenant);
+  SIGIL_ASSIGN_OR_RETURN(std::string text, tlog::CheckpointText(tlog::Checkpoint{origin, size, root, time_ms}));
+  return tlog::SignNote(text, origin, seed);
+}
+
 // The record for `e` on top of `head`.
 Result<AuditRow> MakeRecord(const std::string& tenant, const AuditEvent& e, std::int64_t now,
                             const std::optional<AuditRow>& head) {
@@ -105,9 +113,30 @@ Result<AuditRow> AuditLog::AppendUsingNonce(const std::string& tenant, const Sto
 }
 
 Result<std::string> AuditLog::SignTreeHead(const std::string& tenant, std::uint64_t size, const merkle::Hash& root) const {
-  const std::string origin = AuditTreeOrigin(tenant);
-  SIGIL_ASSIGN_OR_RETURN(std::string text, tlog::CheckpointText(tlog::Checkpoint{origin, size, root, now_millis_()}));
-  return tlog::SignNote(text, origin, seed_);
+  return SignTreeHeadAt(seed_, tenant, size, root, now_millis_());
+}
+
+Result<TreeHead> AuditLog::IssueTreeHead(const std::string& tenant) {
+  SIGIL_ASSIGN_OR_RETURN(auto chain, store_.GetCheckpoint(tenant));
+  if (!chain) return Fail(Code::kNotFound, "tenant '" + tenant + "' has no audit records");
+  // The root of the whole tree as the signed chain head stands (its records, not any appended
+  // since): the tree is the cached one (audit_tree.h), grown by the new records only.
+  SIGIL_ASSIGN_OR_RETURN(auto proved, trees_.InclusionProof(tenant, chain->seq, 1, chain->seq));
+  TreeHead head{chain->seq, now_millis_(), ""};
+  SIGIL_ASSIGN_OR_RETURN(head.note, SignTreeHeadAt(seed_, tenant, head.size, proved.root, head.time_ms));
+  SIGIL_RETURN_IF_ERROR(store_.PutTreeHead(tenant, head));
+  SIGIL_ASSIGN_OR_RETURN(auto stored, store_.GetTreeHead(tenant));
+  return stored ? *stored : head;
+}
+
+Result<TreeHead> AuditLog::FreshTreeHead(const std::string& tenant, std::chrono::milliseconds max_age) {
+  SIGIL_ASSIGN_OR_RETURN(auto chain, store_.GetCheckpoint(tenant));
+  if (!chain) return Fail(Code::kNotFound, "tenant '" + tenant + "' has no audit records");
+  SIGIL_ASSIGN_OR_RETURN(auto published, store_.GetTreeHead(tenant));
+  if (published && published->size >= chain->seq && now_millis_() - published->time_ms < max_age.count()) {
+    return *published;
+  }
+  return IssueTreeHead(tenant);
 }
 
 Result<std::string> AuditLog::SignReceipt(const AuditRow& release_record) const {

@@ -4,6 +4,7 @@
 // Thread-safety: safe to call concurrently (the store serialises appends per database).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -61,6 +62,14 @@ class AuditLog {
   // (broker/audit/audit_tree.h) at `size` with `root`, signed with the audit key under
   // AuditTreeOrigin(tenant), dated now.
   Result<std::string> SignTreeHead(const std::string& tenant, std::uint64_t size, const merkle::Hash& root) const;
+  // Publishes the tenant's tree head: a SignTreeHead note over the whole log (the size of its
+  // signed chain head), stored as its published head (Store::PutTreeHead, which never goes
+  // back); returns the head stored afterwards (another broker's, if it published a newer one).
+  // kNotFound for a tenant without records.
+  Result<TreeHead> IssueTreeHead(const std::string& tenant);
+  // The published head if it covers the whole log and is younger than `max_age`, else a newly
+  // issued one (IssueTreeHead): what GET .../audit/checkpoint answers.
+  Result<TreeHead> FreshTreeHead(const std::string& tenant, std::chrono::milliseconds max_age);
   // The release receipt of `release_record` (an allowed release record as committed: Append's
   // result), a signed note under the audit key (broker/audit/release_receipt.h). Deterministic:
   // the same record always gives the same bytes, so a receipt fetched later equals the one sent

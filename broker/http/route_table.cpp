@@ -117,6 +117,8 @@ constexpr RouteEntry kRoutes[] = {
      [](C c) { return AdminAuditProof(c.ctx, P(c, 0), c.body); }},
     {"POST", "/v1/admin/tenants/{tenant}/audit/receipts", Caller::kAdmin,
      [](C c) { return AdminAuditReceipts(c.ctx, P(c, 0), c.body); }},
+    {"GET", "/v1/admin/tenants/{tenant}/audit/checkpoint", Caller::kAdmin,
+     [](C c) { return AdminAuditTreeHead(c.ctx, P(c, 0)); }},
     {"POST", "/v1/admin/tenants/{tenant}/tpm-aks", Caller::kAdmin,
      [](C c) { return AdminRegisterTpmAk(c.ctx, c.meta, P(c, 0), c.body); }},
     {"GET", "/v1/admin/tenants/{tenant}/tpm-aks", Caller::kAdmin, [](C c) { return AdminListTpmAks(c.ctx, P(c, 0)); }},

@@ -54,7 +54,15 @@ CREATE TABLE IF NOT EXISTS tpm_clock (
 CREATE TABLE IF NOT EXISTS checkpoints (
   tenant TEXT PRIMARY KEY, seq BIGINT NOT NULL, head TEXT NOT NULL, time BIGINT NOT NULL,
   signature TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tree_heads (
+  tenant TEXT PRIMARY KEY, size BIGINT NOT NULL, time BIGINT NOT NULL, note TEXT NOT NULL);
 )sql";
+
+// A published tree head never goes back (Store::PutTreeHead), whichever broker writes last.
+constexpr const char* kPutTreeHeadPg =
+    "INSERT INTO tree_heads(tenant, size, time, note) VALUES($1, $2, $3, $4) ON CONFLICT (tenant) DO UPDATE "
+    "SET size=EXCLUDED.size, time=EXCLUDED.time, note=EXCLUDED.note WHERE EXCLUDED.size > tree_heads.size OR "
+    "(EXCLUDED.size = tree_heads.size AND EXCLUDED.time > tree_heads.time)";
 
 // Advisory lock keys: one namespace per purpose, hashed with the tenant. Two tenants that
 // collide only share a lock (more waiting, never less safety).
@@ -527,6 +535,22 @@ class PostgresStore final : public Store {
       if (r.size() == 0) return std::optional<Checkpoint>();
       return std::optional<Checkpoint>(
           Checkpoint{static_cast<std::uint64_t>(r.Int(0, 0)), r.Text(0, 1), r.Int(0, 2), r.Text(0, 3)});
+    }, /*audit_read=*/true);
+  }
+
+  Result<void> PutTreeHead(const std::string& tenant, const TreeHead& head) override {
+    return WithConn([&](Conn& c) -> Result<void> {
+      return Committed(c.Exec(kPutTreeHeadPg, Params().Text(tenant).Int(static_cast<std::int64_t>(head.size))
+                                                  .Int(head.time_ms).Text(head.note)));
+    });
+  }
+
+  Result<std::optional<TreeHead>> GetTreeHead(const std::string& tenant) override {
+    return WithConn([&](Conn& c) -> Result<std::optional<TreeHead>> {
+      SIGIL_ASSIGN_OR_RETURN(pg::Rows r, Query(c, "SELECT size, time, note FROM tree_heads WHERE tenant=$1",
+                                               Params().Text(tenant)));
+      if (r.size() == 0) return std::optional<TreeHead>();
+      return std::optional<TreeHead>(TreeHead{static_cast<std::uint64_t>(r.Int(0, 0)), r.Int(0, 1), r.Text(0, 2)});
     }, /*audit_read=*/true);
   }
 

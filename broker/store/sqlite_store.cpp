@@ -52,6 +52,12 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   signature TEXT NOT NULL);
 )sql";
 
+// A published tree head never goes back (Store::PutTreeHead).
+constexpr const char* kPutTreeHead =
+    "INSERT INTO tree_heads(tenant, size, time, note) VALUES(?, ?, ?, ?) ON CONFLICT(tenant) DO UPDATE "
+    "SET size=excluded.size, time=excluded.time, note=excluded.note WHERE excluded.size > tree_heads.size OR "
+    "(excluded.size = tree_heads.size AND excluded.time > tree_heads.time)";
+
 // Versioned migrations on top of kSchema (schema version 1), tracked in PRAGMA user_version so
 // existing data directories upgrade in place. Each step runs in one transaction; append only.
 struct Migration {
@@ -70,6 +76,9 @@ constexpr Migration kMigrations[] = {
     // only the unused ones per tenant for the outstanding cap.
     {4, "CREATE INDEX IF NOT EXISTS nonces_by_expiry ON nonces(expires_at);"
         "CREATE INDEX IF NOT EXISTS nonces_outstanding ON nonces(tenant, expires_at) WHERE used=0"},
+    // 5: each tenant's published tree head (a signed C2SP checkpoint note), issued periodically.
+    {5, "CREATE TABLE IF NOT EXISTS tree_heads (tenant TEXT PRIMARY KEY, size INTEGER NOT NULL, "
+        "time INTEGER NOT NULL, note TEXT NOT NULL)"},
 };
 
 Result<void> Migrate(sqlite3* db) {
@@ -456,6 +465,22 @@ class SqliteStore final : public Store {
     SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return std::optional<Checkpoint>();
     return std::optional<Checkpoint>(Checkpoint{static_cast<std::uint64_t>(s.Int(0)), s.Text(1), s.Int(2), s.Text(3)});
+  }
+
+  Result<void> PutTreeHead(const std::string& tenant, const TreeHead& head) override {
+    std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare(kPutTreeHead));
+    return s.Bind(1, tenant).Bind(2, static_cast<std::int64_t>(head.size)).Bind(3, head.time_ms).Bind(4, head.note).Run();
+  }
+
+  Result<std::optional<TreeHead>> GetTreeHead(const std::string& tenant) override {
+    std::lock_guard lock(mu_);
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT size, time, note FROM tree_heads WHERE tenant=?"));
+    s.Bind(1, tenant);
+    SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return std::optional<TreeHead>();
+    return std::optional<TreeHead>(TreeHead{static_cast<std::uint64_t>(s.Int(0)), s.Int(1), s.Text(2)});
   }
 
   Result<void> PutTpmAk(const TpmAkRow& row) override {

@@ -105,6 +105,14 @@ struct Checkpoint {
   std::string signature;  // base64url Ed25519 over CheckpointMessage()
 };
 
+// A tenant's published tree head: a C2SP signed checkpoint note (broker/audit/checkpoint_note.h)
+// over the tenant's Merkle tree at `size`, issued periodically and on demand (AuditLog::IssueTreeHead).
+struct TreeHead {
+  std::uint64_t size = 0;
+  std::int64_t time_ms = 0;  // the note's own `time` extension, Unix milliseconds
+  std::string note;          // the signed note text, exactly as served
+};
+
 // A TPM attestation key registered for one tenant (`sigil tpm register-ak`).
 struct TpmAkRow {
   std::string tenant;
@@ -217,6 +225,11 @@ class Store {
   virtual Result<std::vector<AuditRow>> ListAudit(const std::string& tenant) = 0;
   virtual Result<std::vector<AuditRow>> QueryAudit(const std::string& tenant, const AuditQuery& q) = 0;
   virtual Result<std::optional<Checkpoint>> GetCheckpoint(const std::string& tenant) = 0;
+  // The tenant's published tree head. PutTreeHead stores `head` only if no head is stored, or
+  // the stored one is for a smaller tree, or for the same tree and older: a published head never
+  // goes back, whichever of several brokers signs last. Ok either way (the caller re-reads).
+  virtual Result<void> PutTreeHead(const std::string& tenant, const TreeHead& head) = 0;
+  virtual Result<std::optional<TreeHead>> GetTreeHead(const std::string& tenant) = 0;
 
   virtual Result<void> PutTpmAk(const TpmAkRow& row) = 0;  // kAlreadyExists (same tenant and id)
   virtual Result<std::vector<TpmAkRow>> ListTpmAks(const std::string& tenant) = 0;

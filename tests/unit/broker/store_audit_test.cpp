@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -10,6 +11,8 @@
 #include "broker/audit/audit_chain.h"
 #include "broker/audit/audit_log.h"
 #include "broker/audit/audit_tree.h"
+#include "broker/audit/checkpoint_note.h"
+#include "broker/audit/merkle.h"
 #include "broker/keys/key_wrap.h"
 #include "broker/keys/root_key.h"
 #include "core/ed25519.h"
@@ -386,6 +389,51 @@ TEST_F(StoreTest, CachedTreeProofsEqualTheLinearOnesAndFollowTheStore) {
   EXPECT_CODE(cache.InclusionProof("acme", 34, 5, 34), Code::kVerificationFailed);
   AuditTreeCache fresh(*store_);
   EXPECT_CODE(fresh.InclusionProof("acme", 34, 1, 34), Code::kVerificationFailed);
+}
+
+}  // namespace
+}  // namespace sigil::broker
+
+namespace sigil::broker {
+namespace {
+
+// Published tree heads (AuditLog::IssueTreeHead / FreshTreeHead, Store::PutTreeHead): a signed
+// C2SP checkpoint over the whole log, kept per tenant, which never goes back whichever writer
+// comes last.
+TEST_F(StoreTest, TreeHeadsCoverTheWholeLogAndNeverGoBack) {
+  AppendN("acme", 4);  // genesis + 4
+  EXPECT_CODE(audit_->IssueTreeHead("nobody"), Code::kNotFound);
+  ASSERT_OK_AND_ASSIGN(auto none, store_->GetTreeHead("acme"));
+  EXPECT_FALSE(none.has_value());
+
+  ASSERT_OK_AND_ASSIGN(TreeHead first, audit_->IssueTreeHead("acme"));
+  EXPECT_EQ(first.size, 5u);
+  ASSERT_OK_AND_ASSIGN(auto key, tlog::MakeVerifierKey(AuditTreeOrigin("acme"), pub_));
+  ASSERT_OK_AND_ASSIGN(tlog::Checkpoint cp, tlog::OpenCheckpoint(first.note, key, key.name));
+  EXPECT_EQ(cp.size, 5u);
+  EXPECT_EQ(cp.time_ms, first.time_ms);
+  ASSERT_OK_AND_ASSIGN(auto rows, store_->ListAudit("acme"));
+  ASSERT_OK_AND_ASSIGN(auto leaves, AuditLeafHashes(rows, rows.size()));
+  EXPECT_EQ(cp.root, merkle::Root(leaves)) << "the note's root is the Merkle root of the stored records";
+
+  // Fresh enough: the published head is answered as it is; stale or smaller: a new one.
+  ASSERT_OK_AND_ASSIGN(TreeHead same, audit_->FreshTreeHead("acme", std::chrono::hours(1)));
+  EXPECT_EQ(same.note, first.note);
+  ASSERT_OK_AND_ASSIGN(TreeHead newer, audit_->FreshTreeHead("acme", std::chrono::milliseconds(0)));
+  EXPECT_EQ(newer.size, 5u);
+  EXPECT_GT(newer.time_ms, first.time_ms);
+  AppendN("acme", 2);
+  ASSERT_OK_AND_ASSIGN(TreeHead grown, audit_->FreshTreeHead("acme", std::chrono::hours(1)));
+  EXPECT_EQ(grown.size, 7u) << "a head that does not cover the whole log is never answered";
+
+  // An older or smaller head written later (a slow broker) does not replace the newer one.
+  EXPECT_OK(store_->PutTreeHead("acme", first));
+  EXPECT_OK(store_->PutTreeHead("acme", TreeHead{7, grown.time_ms - 1, "older"}));
+  ASSERT_OK_AND_ASSIGN(auto kept, store_->GetTreeHead("acme"));
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->note, grown.note);
+  EXPECT_OK(store_->PutTreeHead("acme", TreeHead{7, grown.time_ms + 5, "later"}));
+  EXPECT_EQ(store_->GetTreeHead("acme")->value().note, "later");
 }
 
 }  // namespace
