@@ -52,9 +52,12 @@ TEST(StoreMigration, VersionOneFileUpgradesAndKeepsItsData) {
     EXPECT_EQ(k.wrapped_private_key.size(), 12u);
     EXPECT_TRUE(k.mac.empty());  // untagged: refused by store_auth.h until tagged (--tag-existing-rows)
   }
-  EXPECT_EQ(UserVersion(path), 4);
+  EXPECT_EQ(UserVersion(path), 5);
   ASSERT_OK_AND_ASSIGN(auto again, OpenSqliteStore(path));  // idempotent on an upgraded file
   EXPECT_OK(again->GetKeyVersion("old", "m", 1));
+  // Migration 5: the published tree heads' table exists (empty) on the upgraded file.
+  ASSERT_OK_AND_ASSIGN(auto head, again->GetTreeHead("old"));
+  EXPECT_FALSE(head.has_value());
 }
 
 // The store location (sigild init --store, sigild.json): the three accepted forms, and text that
