@@ -43,7 +43,17 @@ Result<std::string> StringMember(const Json& obj, const char* name, const char* 
 
 // The KBS tee name a session was opened with, from the Sigil verifier name it keeps (the inverse
 // of SigilTeeForKbs on the names it maps).
-std::string_view KbsTeeForSigil(std::string_view sigil_tee) { return sigil_tee == "sev-snp" ? "snp" : sigil_tee; }
+std::string_view KbsTeeForSigil(std::string_view sigil_tee) {
+  if (sigil_tee == "sev-snp") return "snp";
+  if (sigil_tee == "azure-snp-vtpm") return "az-snp-vtpm";
+  if (sigil_tee == "azure-tdx-vtpm") return "az-tdx-vtpm";
+  return sigil_tee;
+}
+
+// Sessions whose binding is SHA-256 of the runtime data (KbsChallengeExtraParams).
+bool BindsWithSha256(std::string_view sigil_tee) {
+  return sigil_tee == "azure-snp-vtpm" || sigil_tee == "azure-tdx-vtpm";
+}
 
 // The evidence (and, for SNP, the certificates) a Sigil verifier takes, from the KBS primary
 // evidence: Sigil's base64 string or JSON object, or the JSON that Trustee's attesters send for
@@ -71,8 +81,45 @@ std::string ClaimsActor(const attestation::Claims& claims) {
 
 std::string SigilTeeForKbs(std::string_view kbs_tee) {
   if (kbs_tee == "snp") return "sev-snp";
+  if (kbs_tee == "az-snp-vtpm") return "azure-snp-vtpm";
+  if (kbs_tee == "az-tdx-vtpm") return "azure-tdx-vtpm";
   if (kbs_tee == "tdx" || kbs_tee == "sgx" || kbs_tee == "tpm" || kbs_tee == "dev") return std::string(kbs_tee);
   return "";
+}
+
+Result<Json> KbsChallengeExtraParams(std::string_view sigil_tee, const Json& request_extra_params) {
+  if (!BindsWithSha256(sigil_tee)) return Json::object();
+  bool sha256 = false;
+  if (request_extra_params.is_object()) {
+    const auto it = request_extra_params.find("supported-hash-algorithms");
+    if (it != request_extra_params.end() && it->is_array()) {
+      for (const Json& a : *it) {
+        if (!a.is_string()) continue;
+        std::string name = a.get_ref<const std::string&>();
+        for (char& c : name) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+        sha256 = sha256 || name == "sha256";
+      }
+    }
+  }
+  if (!sha256) {
+    return Error(Code::kInvalidArgument,
+                 "request.extra-params.supported-hash-algorithms: must list \"sha256\" for tee " +
+                     std::string(KbsTeeForSigil(sigil_tee)) +
+                     " (its vTPM quote carries 32 bytes of the report data; guest-components v0.10.0+ sends the list)");
+  }
+  return Json{{"selected-hash-algorithm", "sha256"}};
+}
+
+Bytes KbsBinding(std::string_view sigil_tee, ByteSpan runtime_jcs) {
+  Bytes binding(protocol::kBindingSize, 0);
+  if (BindsWithSha256(sigil_tee)) {
+    const auto digest = Sha256(runtime_jcs);
+    std::copy(digest.begin(), digest.end(), binding.begin());
+  } else {
+    const Sha384Digest digest = Sha384(runtime_jcs);
+    std::copy(digest.begin(), digest.end(), binding.begin());
+  }
+  return binding;
 }
 
 std::string KbsArtifactId(std::string_view repository, std::string_view type, std::uint32_t version) {
@@ -111,14 +158,18 @@ Result<Json> KbsAuth(const BrokerContext& ctx, const RequestMeta&, const Json& b
                      std::string all;
                      for (const auto& t : ctx.verifiers->Types()) all += (all.empty() ? "" : ", ") + t;
                      return all;
-                   }() + "; KBS names: snp, tdx, sgx, tpm, dev)");
+                   }() + "; KBS names: snp, tdx, sgx, az-snp-vtpm, az-tdx-vtpm, tpm, dev)");
   }
+  auto extra_params = KbsChallengeExtraParams(sigil_tee, body.is_object() && body.contains("extra-params")
+                                                             ? body["extra-params"]
+                                                             : Json());
+  if (!extra_params) return Attestation(std::move(extra_params).error());
   const auto now = ctx.now();
   auto created = ctx.kbs->Create(sigil_tee, now, now + ctx.settings.nonce_ttl);
   if (!created) return Attestation(std::move(created).error());
   set_cookie = Cookie(created->id, ctx.settings.nonce_ttl);
   // Standard base64 with padding, as Trustee sends it; the guest echoes it back as a string.
-  return Json{{"nonce", Base64Encode(created->nonce)}, {"extra-params", Json::object()}};
+  return Json{{"nonce", Base64Encode(created->nonce)}, {"extra-params", *extra_params}};
 }
 
 Result<Json> KbsAttest(const BrokerContext& ctx, const RequestMeta& meta, const Json& body, const std::string& session_id,
@@ -159,16 +210,14 @@ Result<Json> KbsAttest(const BrokerContext& ctx, const RequestMeta& meta, const 
   if (!additional.empty()) return Invalid("tee-evidence.additional_evidence: additional (device) evidence is not supported");
   SIGIL_ASSIGN_OR_RETURN(KbsEvidence primary, PrimaryEvidence(KbsTeeForSigil(challenge->tee), te));
   const Bytes& evidence = primary.evidence;
-  // The report data: SHA-384 over the RFC 8785 form of the runtime data as Trustee's attestation
-  // service builds it for the primary evidence, zero-padded to the 64 bytes Sigil's verifiers
-  // compare (SNP REPORT_DATA and TDX REPORTDATA hold all 64; a TPM quote's qualifying data the
-  // first 32).
+  // The report data: SHA-384 (SHA-256 for the Azure vTPM sessions, which selected it in the
+  // challenge) over the RFC 8785 form of the runtime data as Trustee's attestation service builds
+  // it for the primary evidence, zero-padded to the 64 bytes Sigil's verifiers compare (SNP
+  // REPORT_DATA and TDX REPORTDATA hold all 64; a TPM quote's qualifying data the first 32).
   Json runtime{{"tee-pubkey", rd["tee-pubkey"]}, {"nonce", nonce}, {"additional-evidence", additional}};
   auto canonical = Jcs(runtime);
   if (!canonical) return Invalid("runtime-data: " + canonical.error().message());
-  const Sha384Digest digest = Sha384(AsBytes(*canonical));
-  Bytes binding(protocol::kBindingSize, 0);
-  std::copy(digest.begin(), digest.end(), binding.begin());
+  const Bytes binding = KbsBinding(challenge->tee, AsBytes(*canonical));
   auto verifier = ctx.verifiers->Find(challenge->tee);
   if (!verifier) return Attestation(std::move(verifier).error());
   attestation::VerifyInput in{evidence, primary.collateral, binding, now};

@@ -2,7 +2,7 @@
 // it) as a front end to Sigil's verifiers, policies, keys and audit log; HTTP-free like
 // broker/api/workload_api.h (the route table passes the cookie and bearer token in and the new
 // cookie out). docs/protocol.md "KBS front end" is the contract.
-//   KbsAuth:     {"version":"0.4.0","tee","extra-params"} -> {"nonce","extra-params":{}} + session
+//   KbsAuth:     {"version":"0.4.0","tee","extra-params"} -> {"nonce","extra-params"} + session
 //   KbsAttest:   {"runtime-data":{"nonce","tee-pubkey"},"tee-evidence":{...}} -> {"token": EAR}
 //   KbsResource: repository/type/tag = tenant/key/("latest" | version) -> flattened JWE of the
 //                key version's 32-byte private half, after the tenant's policy and an audit record.
@@ -21,9 +21,22 @@ namespace sigil::broker {
 inline constexpr const char* kKbsVersion = "0.4.0";
 inline constexpr const char* kKbsCookieName = "kbs-session-id";
 
-// The Sigil verifier name for a KBS tee name (snp, tdx, sgx, tpm, and "dev" for Sigil's insecure
-// development TEE); empty if Sigil has none. "sample" is never accepted.
+// The Sigil verifier name for a KBS tee name (snp, tdx, sgx, az-snp-vtpm -> azure-snp-vtpm,
+// az-tdx-vtpm -> azure-tdx-vtpm, tpm, and "dev" for Sigil's insecure development TEE); empty if
+// Sigil has none. "sample" is never accepted.
 std::string SigilTeeForKbs(std::string_view kbs_tee);
+
+// The challenge's extra-params for a session of Sigil verifier `sigil_tee`, given the request's
+// extra-params. {} except for the Azure vTPM verifiers, whose quote carries only 32 bytes of the
+// binding (the TPM rule, extraData == binding[0..32)): those answer
+// {"selected-hash-algorithm": "sha256"} (RCAR; guest-components v0.10.0+ hashes the runtime data
+// with it, default SHA-384 otherwise) and need the request to list "sha256" in
+// "supported-hash-algorithms" (kInvalidArgument otherwise: a SHA-384 quote could never verify).
+Result<Json> KbsChallengeExtraParams(std::string_view sigil_tee, const Json& request_extra_params);
+
+// The 64-byte binding a session's evidence must carry: H(runtime_jcs) zero-padded, H = SHA-256 for
+// the sessions KbsChallengeExtraParams selects it for, SHA-384 for all others.
+Bytes KbsBinding(std::string_view sigil_tee, ByteSpan runtime_jcs);
 
 // `set_cookie` receives the Set-Cookie header value for the new session.
 Result<Json> KbsAuth(const BrokerContext& ctx, const RequestMeta& meta, const Json& body, std::string& set_cookie);

@@ -5,7 +5,11 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "attestation/azure/evidence.h"
+#include "attestation/tpm/attest.h"
+#include "attestation/tpm/evidence.h"
 #include "core/encoding.h"
 
 namespace sigil::broker {
@@ -358,6 +362,219 @@ Result<KbsEvidence> SnpEvidence(const Json& p) {
   return out;
 }
 
+// ---- Azure vTPM (az-snp-vtpm, az-tdx-vtpm) -> "sigil-azure-vtpm/v1" ----------------------------
+//
+// Trustee deps/verifier/src/az_{snp,tdx}_vtpm/{mod,compat}.rs and guest-components
+// attestation-agent/attester/src/az_{snp,tdx}_vtpm/mod.rs. Evidence versions (Trustee reads all
+// three, untagged, newest first):
+//   0 (guest-components <= v0.17): snp {"quote": Q0, "report": [u8], "vcek": "<PEM>"},
+//                                  tdx {"tpm_quote": Q0, "hcl_report": [u8], "td_quote": [u8]};
+//     Q0 is the serde form of azure-cvm-tooling's vtpm::Quote:
+//     {"signature": [u8], "message": [u8], "pcrs": [[u8; 32], ...]};
+//   1 (v0.18-v0.20) and 2 (v0.21+; the guest also writes the report data into the HCL
+//     user-data before reading a fresh report): {"version": 1|2, "tpm_quote": Q,
+//     "hcl_report": <URL-safe base64>, "vcek": <URL-safe base64 of the DER VCEK> (snp) |
+//     "td_quote": <URL-safe base64> (tdx)}, Q = {"signature": hex, "message": hex, "pcrs": [hex]}.
+// The quote message is the marshalled TPMS_ATTEST, the signature the raw RSASSA-PKCS1-v1_5/SHA-256
+// signature by HCLAkPub, and pcrs the SHA-256 PCR values in the quote's selection order (the guest
+// selects sha256:0-23). Trustee hashes `pcrs` as given; here each value is assigned to the PCR
+// the quote's own selection puts at that position, which is what sigil-tpm-quote/v1 carries.
+
+constexpr std::size_t kMaxTpmAttestBytes = 4096;      // a quote's TPMS_ATTEST is ~150 bytes
+constexpr std::size_t kMaxTpmSignatureBytes = 1024;   // RSA-8192
+constexpr std::size_t kMaxQuotePcrs = 32;             // PCRs 0..31 of one bank
+constexpr std::uint16_t kTpmAlgSha256 = 0x000B;
+
+// URL-safe base64 as serde_with's Base64<UrlSafe> reads it: with canonical '=' padding (what the
+// guest writes) or without; zero trailing bits; nothing else.
+Result<Bytes> UrlSafeBase64(const Json& v, const std::string& where) {
+  if (!v.is_string()) return Refuse(where, "expected a string (URL-safe base64)");
+  std::string s = v.get_ref<const std::string&>();
+  if (s.size() > kMaxBase64Chars) return Refuse(where, "too large");
+  std::size_t pad = 0;
+  while (pad < 2 && !s.empty() && s.back() == '=') {
+    s.pop_back();
+    ++pad;
+  }
+  if (pad > 0 && (s.size() + pad) % 4 != 0) return Refuse(where, "'=' padding that does not complete the last group");
+  auto b = Base64UrlDecode(s);
+  if (!b) return Refuse(where, b.error().message());
+  return std::move(*b);
+}
+
+// A hex string of at most `max` bytes (serde_with's Hex: either case).
+Result<Bytes> HexString(const Json& v, const std::string& where, std::size_t max) {
+  if (!v.is_string()) return Refuse(where, "expected a hex string");
+  const std::string& s = v.get_ref<const std::string&>();
+  if (s.size() > 2 * max) return Refuse(where, "too large (more than " + std::to_string(max) + " bytes)");
+  auto b = HexDecode(s);
+  if (!b) return Refuse(where, b.error().message());
+  return std::move(*b);
+}
+
+Result<Bytes> NonEmpty(Bytes b, const std::string& where) {
+  if (b.empty()) return Refuse(where, "empty");
+  return b;
+}
+
+struct TrusteeTpmQuote {
+  Bytes signature;
+  Bytes message;
+  std::vector<Bytes> pcrs;
+};
+
+// Q (hex, versions 1 and 2) or Q0 (byte arrays, version 0).
+Result<TrusteeTpmQuote> ReadTpmQuote(const Json& q, const std::string& w, bool hex) {
+  SIGIL_RETURN_IF_ERROR(OnlyMembers(q, w, {"signature", "message", "pcrs"}));
+  TrusteeTpmQuote out;
+  SIGIL_ASSIGN_OR_RETURN(const Json* sig, Member(q, w, "signature"));
+  SIGIL_ASSIGN_OR_RETURN(const Json* msg, Member(q, w, "message"));
+  SIGIL_ASSIGN_OR_RETURN(const Json* pcrs, Member(q, w, "pcrs"));
+  if (hex) {
+    SIGIL_ASSIGN_OR_RETURN(out.signature, HexString(*sig, w + ".signature", kMaxTpmSignatureBytes));
+    SIGIL_ASSIGN_OR_RETURN(out.message, HexString(*msg, w + ".message", kMaxTpmAttestBytes));
+  } else {
+    SIGIL_ASSIGN_OR_RETURN(out.signature, ByteArray(*sig, w + ".signature", std::nullopt, kMaxTpmSignatureBytes));
+    SIGIL_ASSIGN_OR_RETURN(out.message, ByteArray(*msg, w + ".message", std::nullopt, kMaxTpmAttestBytes));
+  }
+  SIGIL_ASSIGN_OR_RETURN(out.signature, NonEmpty(std::move(out.signature), w + ".signature"));
+  SIGIL_ASSIGN_OR_RETURN(out.message, NonEmpty(std::move(out.message), w + ".message"));
+  if (!pcrs->is_array()) return Refuse(w + ".pcrs", hex ? "expected an array of hex strings" : "expected an array of 32-byte arrays");
+  if (pcrs->size() > kMaxQuotePcrs) return Refuse(w + ".pcrs", "too many values (at most " + std::to_string(kMaxQuotePcrs) + ")");
+  for (std::size_t i = 0; i < pcrs->size(); ++i) {
+    const std::string e = w + ".pcrs[" + std::to_string(i) + "]";
+    Bytes v;
+    if (hex) {
+      SIGIL_ASSIGN_OR_RETURN(v, HexString((*pcrs)[i], e, 32));
+      if (v.size() != 32) return Refuse(e, "expected 32 bytes (a SHA-256 PCR value), got " + std::to_string(v.size()));
+    } else {
+      SIGIL_ASSIGN_OR_RETURN(v, ByteArray((*pcrs)[i], e, 32, 32));
+    }
+    out.pcrs.push_back(std::move(v));
+  }
+  return out;
+}
+
+// The quote as "sigil-tpm-quote/v1" (no "ak": the Azure verifier takes HCLAkPub as the only AK).
+Result<Bytes> SigilTpmQuote(TrusteeTpmQuote q, const std::string& w) {
+  auto quote = attestation::tpm::ParseQuote(q.message);
+  if (!quote) return Refuse(w + ".message", quote.error().message());
+  attestation::tpm::Evidence e;
+  std::size_t next = 0;
+  for (const attestation::tpm::PcrBankSelection& bank : quote->pcr_select) {
+    if (bank.pcrs.empty()) continue;
+    if (bank.hash_alg != kTpmAlgSha256) {
+      return Refuse(w + ".message", "the quote selects PCRs of a bank other than SHA-256; Trustee's pcrs are SHA-256 values");
+    }
+    for (std::uint32_t index : bank.pcrs) {
+      if (next >= q.pcrs.size()) {
+        return Refuse(w + ".pcrs", "fewer values (" + std::to_string(q.pcrs.size()) + ") than the quote selects");
+      }
+      e.pcrs[kTpmAlgSha256][index] = std::move(q.pcrs[next++]);
+    }
+  }
+  if (next != q.pcrs.size()) {
+    return Refuse(w + ".pcrs", "more values (" + std::to_string(q.pcrs.size()) + ") than the quote selects (" +
+                                   std::to_string(next) + ")");
+  }
+  e.attest = std::move(q.message);
+  e.signature = std::move(q.signature);
+  return attestation::tpm::SerializeEvidence(e);
+}
+
+// Version 0's VCEK: one PEM CERTIFICATE block (openssl's X509::from_pem in Trustee), re-emitted
+// canonically from its DER.
+Result<Bytes> VcekFromPem(const Json& v, const std::string& w) {
+  if (!v.is_string()) return Refuse(w, "expected a string (PEM certificate)");
+  const std::string& s = v.get_ref<const std::string&>();
+  if (s.size() > kMaxCertBytes * 2) return Refuse(w, "too large");
+  static constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE-----";
+  static constexpr std::string_view kEnd = "-----END CERTIFICATE-----";
+  const std::size_t begin = s.find(kBegin);
+  const std::size_t end = s.find(kEnd);
+  if (begin == std::string::npos || end == std::string::npos || end < begin ||
+      s.find(kBegin, begin + 1) != std::string::npos) {
+    return Refuse(w, "expected exactly one PEM CERTIFICATE block");
+  }
+  for (std::size_t i = 0; i < begin; ++i) {
+    if (s[i] != '\n' && s[i] != '\r' && s[i] != ' ') return Refuse(w, "text before the PEM block");
+  }
+  for (std::size_t i = end + kEnd.size(); i < s.size(); ++i) {
+    if (s[i] != '\n' && s[i] != '\r' && s[i] != ' ') return Refuse(w, "text after the PEM block");
+  }
+  std::string body;
+  for (std::size_t i = begin + kBegin.size(); i < end; ++i) {
+    if (s[i] != '\n' && s[i] != '\r') body.push_back(s[i]);
+  }
+  auto der = Base64Decode(body);
+  if (!der) return Refuse(w, "PEM body: " + der.error().message());
+  if (der->empty()) return Refuse(w, "empty certificate");
+  const std::string pem = Pem(*der);
+  return Bytes(pem.begin(), pem.end());
+}
+
+Result<KbsEvidence> AzureVtpmEvidence(const Json& p, bool tdx) {
+  const std::string root = kRoot;
+  if (!p.is_object()) return Refuse(root, "expected a JSON object");
+  const bool versioned = p.contains("version");
+  TrusteeTpmQuote quote;
+  std::string quote_where;
+  Bytes hcl;
+  Bytes td_quote;
+  KbsEvidence out;
+  if (versioned) {
+    SIGIL_RETURN_IF_ERROR(OnlyMembers(p, root, {"version", "tpm_quote", "hcl_report", tdx ? "td_quote" : "vcek"}));
+    const std::optional<std::uint64_t> version = AsUnsigned(p["version"]);
+    if (!version || (*version != 1 && *version != 2)) {
+      return Refuse(root + ".version", "expected 1 or 2 (version 0 evidence has no version member)");
+    }
+    quote_where = root + ".tpm_quote";
+    SIGIL_ASSIGN_OR_RETURN(const Json* q, Member(p, root, "tpm_quote"));
+    SIGIL_ASSIGN_OR_RETURN(quote, ReadTpmQuote(*q, quote_where, true));
+    SIGIL_ASSIGN_OR_RETURN(const Json* h, Member(p, root, "hcl_report"));
+    SIGIL_ASSIGN_OR_RETURN(hcl, UrlSafeBase64(*h, root + ".hcl_report"));
+    if (tdx) {
+      SIGIL_ASSIGN_OR_RETURN(const Json* t, Member(p, root, "td_quote"));
+      SIGIL_ASSIGN_OR_RETURN(td_quote, UrlSafeBase64(*t, root + ".td_quote"));
+    } else {
+      SIGIL_ASSIGN_OR_RETURN(const Json* v, Member(p, root, "vcek"));
+      SIGIL_ASSIGN_OR_RETURN(Bytes der, UrlSafeBase64(*v, root + ".vcek"));
+      if (der.empty()) return Refuse(root + ".vcek", "empty");
+      if (der.size() > kMaxCertBytes) return Refuse(root + ".vcek", "too large");
+      const std::string pem = Pem(der);
+      out.collateral = Bytes(pem.begin(), pem.end());
+    }
+  } else if (tdx) {
+    SIGIL_RETURN_IF_ERROR(OnlyMembers(p, root, {"tpm_quote", "hcl_report", "td_quote"}));
+    quote_where = root + ".tpm_quote";
+    SIGIL_ASSIGN_OR_RETURN(const Json* q, Member(p, root, "tpm_quote"));
+    SIGIL_ASSIGN_OR_RETURN(quote, ReadTpmQuote(*q, quote_where, false));
+    SIGIL_ASSIGN_OR_RETURN(const Json* h, Member(p, root, "hcl_report"));
+    SIGIL_ASSIGN_OR_RETURN(hcl, ByteArray(*h, root + ".hcl_report", std::nullopt, kMaxKbsEvidenceBytes));
+    SIGIL_ASSIGN_OR_RETURN(const Json* t, Member(p, root, "td_quote"));
+    SIGIL_ASSIGN_OR_RETURN(td_quote, ByteArray(*t, root + ".td_quote", std::nullopt, kMaxKbsEvidenceBytes));
+  } else {
+    SIGIL_RETURN_IF_ERROR(OnlyMembers(p, root, {"quote", "report", "vcek"}));
+    quote_where = root + ".quote";
+    SIGIL_ASSIGN_OR_RETURN(const Json* q, Member(p, root, "quote"));
+    SIGIL_ASSIGN_OR_RETURN(quote, ReadTpmQuote(*q, quote_where, false));
+    SIGIL_ASSIGN_OR_RETURN(const Json* h, Member(p, root, "report"));
+    SIGIL_ASSIGN_OR_RETURN(hcl, ByteArray(*h, root + ".report", std::nullopt, kMaxKbsEvidenceBytes));
+    SIGIL_ASSIGN_OR_RETURN(const Json* v, Member(p, root, "vcek"));
+    SIGIL_ASSIGN_OR_RETURN(out.collateral, VcekFromPem(*v, root + ".vcek"));
+  }
+  const std::string hcl_where = root + (versioned || tdx ? ".hcl_report" : ".report");
+  if (hcl.empty()) return Refuse(hcl_where, "empty");
+  if (hcl.size() > kMaxKbsEvidenceBytes) return Refuse(hcl_where, "too large");
+  if (tdx && td_quote.empty()) return Refuse(root + ".td_quote", "empty");
+  if (td_quote.size() > kMaxKbsEvidenceBytes) return Refuse(root + ".td_quote", "too large");
+  SIGIL_ASSIGN_OR_RETURN(Bytes tpm, SigilTpmQuote(std::move(quote), quote_where));
+  auto evidence = attestation::azure::MakeAzureEvidence(hcl, tpm, td_quote);
+  if (!evidence) return Refuse(root, evidence.error().message());
+  out.evidence = std::move(evidence).value();
+  return out;
+}
+
 // Sigil's own forms: base64 (standard or URL alphabet) of the raw evidence, for every tee.
 Result<KbsEvidence> SigilBase64(const Json& p) {
   const std::string& s = p.get_ref<const std::string&>();
@@ -380,6 +597,8 @@ Result<KbsEvidence> KbsPrimaryEvidence(std::string_view kbs_tee, const Json& p) 
       out = SgxEvidence(p);
     } else if (kbs_tee == "snp") {
       out = SnpEvidence(p);
+    } else if (kbs_tee == "az-snp-vtpm" || kbs_tee == "az-tdx-vtpm") {
+      out = AzureVtpmEvidence(p, kbs_tee == "az-tdx-vtpm");
     } else {
       // Sigil's JSON evidence (dev: sigil-dev-evidence/v1, tpm: sigil-tpm-quote/v1) in canonical
       // form; its verifier parses it strictly.

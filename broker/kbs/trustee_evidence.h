@@ -12,6 +12,17 @@
 //                         "data": [bytes]}] | null}
 //        -> the 1184-byte ATTESTATION_REPORT rebuilt in the firmware layout (SnpVerifier), and
 //           the VCEK/VLEK/ASK/ARK certificates as a PEM bundle for VerifyInput::collateral.
+//   az-snp-vtpm / az-tdx-vtpm (Azure confidential VMs, evidence versions 0, 1 and 2 as Trustee
+//     reads them; trustee_evidence.cpp has the exact forms):
+//        {"version": 1|2, "tpm_quote": {"signature": hex, "message": hex, "pcrs": [hex]},
+//         "hcl_report": <URL-safe base64>, "vcek": <URL-safe base64 DER> | "td_quote": <...>}
+//        -> "sigil-azure-vtpm/v1" evidence (AzureVtpmVerifier: hcl_report, the quote as
+//           "sigil-tpm-quote/v1" with each PCR value under the index the quote selects, and
+//           td_quote), and for az-snp-vtpm the VCEK as PEM collateral. The quote's qualifying
+//           data must be the first 32 bytes of the binding, so these sessions select SHA-256 for
+//           the runtime data (kbs_api.cpp, docs/protocol.md "KBS front end"). Not verified: the
+//           HCL user-data that version 2 fills with the report data (Trustee compares it; the
+//           quote already binds the same value here).
 // Nothing here is trusted: the report's signature covers every byte this rebuilds that carries a
 // value (reserved bytes are written as the zero the firmware writes and the strict report parser
 // demands), the quotes are taken as sent, and the certificates count only through the chain to
@@ -44,7 +55,8 @@ struct KbsEvidence {
   Bytes collateral;  // VerifyInput::collateral: SNP cert_chain certificates as PEM; else empty
 };
 
-// `kbs_tee` is the KBS tee name of the session ("tdx", "sgx", "snp", "tpm", "dev", ...);
+// `kbs_tee` is the KBS tee name of the session ("tdx", "sgx", "snp", "az-snp-vtpm",
+// "az-tdx-vtpm", "tpm", "dev", ...);
 // `primary_evidence` the value of tee-evidence.primary_evidence. kInvalidArgument naming the
 // member ("tee-evidence.primary_evidence.attestation_report.current_tcb.fmc: ...") on any refusal.
 Result<KbsEvidence> KbsPrimaryEvidence(std::string_view kbs_tee, const Json& primary_evidence);

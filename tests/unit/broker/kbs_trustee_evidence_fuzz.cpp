@@ -1,7 +1,8 @@
 // Fuzz target: tee-evidence.primary_evidence as a KBS guest sends it (broker/kbs/
 // trustee_evidence.h). Input: one byte choosing the KBS tee name, then the JSON text, which goes
 // through ParseJson as a request body does. Must never crash; what converts must be within the
-// limits, and a converted SEV-SNP object is always one 1184-byte report.
+// limits, a converted SEV-SNP object is always one 1184-byte report, and only snp and
+// az-snp-vtpm (the VCEK) yield collateral.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -10,7 +11,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
-  static constexpr std::string_view kTees[] = {"tdx", "sgx", "snp", "dev", "tpm"};
+  static constexpr std::string_view kTees[] = {"tdx", "sgx", "snp", "dev", "tpm", "az-snp-vtpm", "az-tdx-vtpm"};
   const std::string_view tee = kTees[data[0] % (sizeof(kTees) / sizeof(kTees[0]))];
   const std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
   auto json = sigil::ParseJson(text, "fuzz");
@@ -25,6 +26,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     __builtin_trap();
   }
   if (tee == "snp" && json->is_object() && r->evidence.size() != 1184) __builtin_trap();
-  if (tee != "snp" && !r->collateral.empty()) __builtin_trap();
+  if (tee != "snp" && tee != "az-snp-vtpm" && !r->collateral.empty()) __builtin_trap();
   return 0;
 }
