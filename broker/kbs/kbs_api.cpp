@@ -4,6 +4,9 @@
 
 #include <optional>
 
+#include "attestation/tpm/evidence.h"
+#include "attestation/tpm/signature.h"
+#include "attestation/tpm/verifier.h"
 #include "broker/api/release_purpose.h"
 #include "broker/audit/release_receipt.h"
 #include "broker/broker_metrics.h"
@@ -71,6 +74,39 @@ Result<Bytes> Random(std::size_t n) {
   Bytes b(n);
   if (RAND_bytes(b.data(), static_cast<int>(n)) != 1) return OpenSslError(Code::kInternal, "RAND_bytes");
   return b;
+}
+
+// The fingerprint of the AK a tpm session's evidence carries. KBS attestation names no tenant,
+// so the AK is what selects the tenant whose registration vouches for the quote: evidence
+// without one is refused (400), not tried against every tenant's AKs.
+Result<std::string> EvidenceAkFingerprint(ByteSpan evidence) {
+  auto e = attestation::tpm::ParseEvidence(evidence);
+  if (!e) return Attestation(std::move(e).error().Wrap("tee-evidence.primary_evidence"));
+  if (!e->ak) {
+    return Invalid("tee-evidence.primary_evidence.ak: missing; a tpm quote sent through KBS must carry its AK, "
+                   "because the AK selects the tenant whose registration vouches for it");
+  }
+  auto key = attestation::tpm::LoadAk(*e->ak, Code::kMalformedEvidence);
+  if (!key) return Attestation(std::move(key).error().Wrap("tee-evidence.primary_evidence.ak"));
+  auto der = attestation::tpm::AkDer(**key);
+  if (!der) return Attestation(std::move(der).error().Wrap("tee-evidence.primary_evidence.ak"));
+  return attestation::tpm::AkFingerprint(*der);
+}
+
+// The tenants that registered the AK with fingerprint `fp` (Store::ListTpmAks).
+Result<std::vector<std::string>> TenantsRegisteringAk(Store& store, const std::string& fp) {
+  SIGIL_ASSIGN_OR_RETURN(std::vector<std::string> tenants, store.ListTenants());
+  std::vector<std::string> out;
+  for (const std::string& t : tenants) {
+    SIGIL_ASSIGN_OR_RETURN(std::vector<TpmAkRow> rows, store.ListTpmAks(t));
+    for (const TpmAkRow& r : rows) {
+      if (r.id == fp) {
+        out.push_back(t);
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 std::string ClaimsActor(const attestation::Claims& claims) {
@@ -220,11 +256,42 @@ Result<Json> KbsAttest(const BrokerContext& ctx, const RequestMeta& meta, const 
   const Bytes binding = KbsBinding(challenge->tee, AsBytes(*canonical));
   auto verifier = ctx.verifiers->Find(challenge->tee);
   if (!verifier) return Attestation(std::move(verifier).error());
-  attestation::VerifyInput in{evidence, primary.collateral, binding, now};
+  attestation::VerifyInput in{evidence, primary.collateral, binding, now, {}};
+  const bool tpm = challenge->tee == "tpm";
+  std::string ak_fingerprint;
+  if (tpm) {
+    SIGIL_ASSIGN_OR_RETURN(ak_fingerprint, EvidenceAkFingerprint(evidence));
+  }
   const auto verify_start = BrokerMetrics::Now();
+  // First with no tenant: only the broker-global AKs (DATA/trust/tpm-aks/), good for every
+  // tenant. A quote from an AK that is not one of them fails there before its signature is
+  // checked or any replay state moves; it is then verified once more, for the one tenant that
+  // registered its AK, and bound to that tenant (kKbsTpmAkTenantClaim). An AK registered by two
+  // or more tenants is refused: the AK is all that selects the tenant, and the first of them
+  // would be an arbitrary choice (each tenant's registration may differ, e.g. in its TPM Name).
   auto claims = (*verifier)->Verify(in);
+  std::string ak_tenant;
+  if (!claims && tpm && claims.error().code() == Code::kVerificationFailed) {
+    auto owners = TenantsRegisteringAk(*ctx.store, ak_fingerprint);
+    if (!owners) return KbsError(KbsKind::kPluginInternalError, std::move(owners).error());
+    if (owners->size() > 1) {
+      return Attestation(Error(Code::kVerificationFailed,
+                               "evidence rejected: the evidence's AK (fingerprint " + ak_fingerprint +
+                                   ") is registered for more than one tenant, so it selects none; KBS attestation "
+                                   "names no tenant and takes the tenant from the AK"));
+    }
+    if (owners->size() == 1) {
+      ak_tenant = owners->front();
+      in.tenant = ak_tenant;
+      claims = (*verifier)->Verify(in);
+    }
+  }
   if (ctx.metrics != nullptr) ctx.metrics->ObserveVerification(challenge->tee, verify_start);
   if (!claims) return Attestation(claims.error().Wrap("evidence rejected"));
+  if (tpm) {
+    claims->Set(kKbsTpmAkClaim, ak_fingerprint);
+    if (!ak_tenant.empty()) claims->Set(kKbsTpmAkTenantClaim, ak_tenant);
+  }
   if (init_data) {
     if (auto bound = BindKbsInitData(*init_data, challenge->tee, *claims); !bound) {
       return Attestation(std::move(bound).error());
@@ -309,6 +376,27 @@ Result<Json> KbsResource(const BrokerContext& ctx, const RequestMeta& meta, cons
     if (ctx.metrics != nullptr) ctx.metrics->CountRefusal(tenant, who.tee, "release", err.code());
     return KbsError(kind, std::move(err));
   };
+  // A tpm session whose AK a tenant registered (not a broker-global one) is that tenant's only:
+  // another repository is refused, and so is this one once the registration is removed (checked
+  // on every request, so a removal takes effect within the token's lifetime). The other tenant is
+  // not named: this record goes to the log of the repository asked for.
+  if (auto vouched = who.claims.GetString(kKbsTpmAkTenantClaim)) {
+    if (*vouched != tenant) {
+      return refuse(KbsKind::kPolicyDeny,
+                    Error(Code::kPolicyDenied, "the TPM AK that signed this session's quote is registered for another "
+                                               "tenant, not for repository '" + tenant + "'"));
+    }
+    const auto fp = who.claims.GetString(kKbsTpmAkClaim);
+    auto aks = ctx.store->ListTpmAks(tenant);
+    if (!aks) return refuse(KbsKind::kPluginInternalError, std::move(aks).error());
+    bool registered = false;
+    for (const TpmAkRow& r : *aks) registered = registered || (fp && r.id == *fp);
+    if (!registered) {
+      return refuse(KbsKind::kPolicyDeny,
+                    Error(Code::kPolicyDenied, "the TPM AK that signed this session's quote is no longer registered "
+                                               "for tenant '" + tenant + "'"));
+    }
+  }
   auto row = version == 0 ? ctx.store->LatestKeyVersion(tenant, type) : ctx.store->GetKeyVersion(tenant, type, version);
   if (!row) {
     if (row.error().code() == Code::kNotFound) {

@@ -20,6 +20,12 @@ namespace sigil::broker {
 
 inline constexpr const char* kKbsVersion = "0.4.0";
 inline constexpr const char* kKbsCookieName = "kbs-session-id";
+// Claims the front end adds to a tpm session's verified claims (so signed in its EAR token):
+// the fingerprint (attestation::tpm::AkFingerprint) of the AK that signed the quote, and, when
+// that AK is not broker-global but registered by a tenant, that tenant: its resources are then
+// the only ones the session can be released (KbsResource).
+inline constexpr const char* kKbsTpmAkClaim = "kbs.tpm_ak";
+inline constexpr const char* kKbsTpmAkTenantClaim = "kbs.tpm_ak_tenant";
 
 // The Sigil verifier name for a KBS tee name (snp, tdx, sgx, az-snp-vtpm -> azure-snp-vtpm,
 // az-tdx-vtpm -> azure-tdx-vtpm, tpm, and "dev" for Sigil's insecure development TEE); empty if
