@@ -54,7 +54,7 @@ Result<Bytes> KeyService::CheckedPublicKey(const KeyVersionRow& k) const {
 
 Result<KeyService::Release> KeyService::BeginRelease(const std::string& tenant) const {
   SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, TenantKek(tenant));
-  return Release(*this, tenant, std::move(kek));
+  return Release(tenant, std::move(kek));
 }
 
 Result<ResealedDek> KeyService::Release::Reseal(const KeyVersionRow& row, const SealedArtifact& a, ByteSpan tee_pk) const {

@@ -52,9 +52,7 @@ class KeyService {
 
    private:
     friend class KeyService;
-    Release(const KeyService& service, std::string tenant, SecretBytes kek)
-        : service_(service), tenant_(std::move(tenant)), kek_(std::move(kek)) {}
-    const KeyService& service_;
+    Release(std::string tenant, SecretBytes kek) : tenant_(std::move(tenant)), kek_(std::move(kek)) {}
     std::string tenant_;
     SecretBytes kek_;
   };
