@@ -1,8 +1,8 @@
 // `sigil audit proof`: fetches a signed checkpoint of a tenant's audit Merkle tree with an
 // inclusion proof (--seq) or a consistency proof (--from/--to) and verifies both here, against
 // the pinned audit key, before printing anything as proven (docs/protocol.md "Audit proofs").
+#include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -14,6 +14,7 @@
 #include "cli/audit_memory.h"
 #include "cli/commands.h"
 #include "core/encoding.h"
+#include "core/rfc3339.h"
 #include "core/text.h"
 
 namespace sigil::cli {
@@ -134,17 +135,6 @@ struct CheckpointOptions {
   std::string key_file;
 };
 
-std::string Iso8601Millis(std::int64_t ms) {
-  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[40];
-  std::snprintf(out, sizeof(out), "%s.%03dZ", buf, static_cast<int>(ms % 1000));
-  return out;
-}
-
 int TreeHeadCommand(const GlobalOptions& g, const CheckpointOptions& o) {
   auto pub = LoadAuditKey(g, o.key_file);
   if (!pub) return ReportError(pub.error());
@@ -205,7 +195,7 @@ int TreeHeadCommand(const GlobalOptions& g, const CheckpointOptions& o) {
   } else {
     std::printf("audit checkpoint: tenant %s: %llu records, root %s, signed %s with the pinned audit key; %s\n",
                 EscapeForDisplay(o.tenant).c_str(), static_cast<unsigned long long>(head->size), root.c_str(),
-                Iso8601Millis(head->time_ms).c_str(), EscapeForDisplay(said, 400).c_str());
+                FormatRfc3339Utc(std::chrono::system_clock::time_point(std::chrono::milliseconds(head->time_ms))).c_str(), EscapeForDisplay(said, 400).c_str());
   }
   return 0;
 }
