@@ -25,7 +25,6 @@
 #include "core/file_io.h"
 #include "core/json.h"
 #include "core/ossl.h"
-#include "enclave/tpm/tpm_attester.h"
 #include "net/broker_client.h"
 #include "net/https_client.h"
 #include "tests/support/matchers.h"
@@ -77,12 +76,7 @@ class TpmEnrol : public sigil::testing::TpmBrokerFixture {
     const Sha384Digest digest = Sha384(AsBytes(jcs));
     Bytes binding(64, 0);
     std::copy(digest.begin(), digest.end(), binding.begin());
-    enclave::tpm::TpmAttesterConfig c;
-    c.tcti = swtpm_->Tcti();
-    c.pcrs = "sha256:0,1,7";
-    SIGIL_ASSIGN_OR_RETURN(c.ak_handle, enclave::tpm::ParsePersistentHandle(kAkHandle));
-    SIGIL_ASSIGN_OR_RETURN(auto attester, enclave::tpm::TpmAttester::Create(c));
-    SIGIL_ASSIGN_OR_RETURN(Bytes evidence, attester->Evidence(binding));
+    SIGIL_ASSIGN_OR_RETURN(Bytes evidence, QuoteEvidence(binding));
     if (without_ak) {
       SIGIL_ASSIGN_OR_RETURN(attestation::tpm::Evidence e, attestation::tpm::ParseEvidence(evidence));
       if (!e.ak) return Fail(Code::kInternal, "the attester's evidence carries no ak");

@@ -102,13 +102,17 @@ Result<std::string> TpmBrokerFixture::Attest(const std::string& tenant) {
   SIGIL_ASSIGN_OR_RETURN(Bytes nonce, client->Challenge(tenant, "tpm"));
   SIGIL_ASSIGN_OR_RETURN(hpke::KeyPair kp, hpke::GenerateKeyPair(hpke::Kem::kX25519HkdfSha256));
   auto binding = protocol::Binding(nonce, kp.public_key);
+  SIGIL_ASSIGN_OR_RETURN(Bytes evidence, QuoteEvidence(binding));
+  return client->Attest(tenant, "tpm", nonce, evidence, kp.public_key);
+}
+
+Result<Bytes> TpmBrokerFixture::QuoteEvidence(ByteSpan binding) {
   enclave::tpm::TpmAttesterConfig c;
   c.tcti = swtpm_->Tcti();
   c.pcrs = "sha256:0,1,7";
   SIGIL_ASSIGN_OR_RETURN(c.ak_handle, enclave::tpm::ParsePersistentHandle(kAkHandle));
   SIGIL_ASSIGN_OR_RETURN(auto attester, enclave::tpm::TpmAttester::Create(c));
-  SIGIL_ASSIGN_OR_RETURN(Bytes evidence, attester->Evidence(binding));
-  return client->Attest(tenant, "tpm", nonce, evidence, kp.public_key);
+  return attester->Evidence(binding);
 }
 
 std::vector<Json> TpmBrokerFixture::Audit(const std::string& tenant) const {

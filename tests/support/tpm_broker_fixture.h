@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/bytes.h"
 #include "core/json.h"
 #include "core/result.h"
 #include "tests/support/process.h"
@@ -57,6 +58,9 @@ class TpmBrokerFixture : public ::testing::Test {
   // Challenge + attest for `tenant` with a fresh quote (PCRs sha256:0,1,7) from the AK at
   // kAkHandle, bound to a fresh X25519 key: the broker's answer (a token) or its refusal.
   Result<std::string> Attest(const std::string& tenant);
+  // "sigil-tpm-quote/v1" evidence: a fresh quote (PCRs sha256:0,1,7) by the AK at kAkHandle with
+  // the first 32 bytes of `binding` as qualifying data.
+  Result<Bytes> QuoteEvidence(ByteSpan binding);
   // The audit records of `tenant` as JSON objects (newest last); empty if the listing fails.
   std::vector<Json> Audit(const std::string& tenant) const;
 
