@@ -18,6 +18,8 @@ std::string_view CodeName(Code code) {
     case Code::kReplay: return "replay";
     case Code::kUnavailable: return "unavailable";
     case Code::kRateLimited: return "rate_limited";
+    case Code::kKeyDisabled: return "key_disabled";
+    case Code::kKeyDestroyed: return "key_destroyed";
     case Code::kInternal: return "internal";
   }
   return "internal";

@@ -25,7 +25,12 @@ enum class Code : std::uint8_t {
   kReplay,              // a single-use value was used again
   kUnavailable,         // a dependency (store, audit log, TEE) cannot be reached or written
   kRateLimited,         // too many requests from this client or for this tenant: retry later
-  kInternal,
+  // A key version that exists but may not be used. Their own codes (not kPermissionDenied) so a
+  // client can tell "the operator paused this key" (reversible) from "its material is gone"
+  // (never coming back: retrying or waiting cannot help) without parsing the message.
+  kKeyDisabled,         // disabled by an operator (sigil key enable undoes it)
+  kKeyDestroyed,        // key material erased: irreversible
+  kInternal,            // stays last: BrokerError (net/broker_client.cpp) iterates up to it
 };
 
 // Stable lower-case name of a code, used in JSON error bodies ("invalid_argument", ...).

@@ -30,6 +30,8 @@ int Die(const Error& e) {
     case Code::kRateLimited: return 3;
     case Code::kPolicyDenied:
     case Code::kPermissionDenied:
+    case Code::kKeyDisabled:
+    case Code::kKeyDestroyed:
     case Code::kVerificationFailed:
     case Code::kExpired:
     case Code::kReplay:

@@ -133,6 +133,8 @@ int HttpStatusFor(Code code) {
     case Code::kReplay: return 403;
     case Code::kUnavailable: return 503;
     case Code::kRateLimited: return 429;
+    case Code::kKeyDisabled: return 403;
+    case Code::kKeyDestroyed: return 410;  // Gone: the key material no longer exists anywhere
     case Code::kInternal: return 500;
   }
   return 500;

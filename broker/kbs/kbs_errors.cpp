@@ -33,7 +33,9 @@ KbsKind DefaultKind(Code code) {
     case Code::kUnavailable:
     case Code::kInternal: return KbsKind::kPluginInternalError;
     case Code::kPolicyDenied:
-    case Code::kPermissionDenied: return KbsKind::kPolicyDeny;
+    case Code::kPermissionDenied:
+    case Code::kKeyDisabled:
+    case Code::kKeyDestroyed: return KbsKind::kPolicyDeny;
     default: return KbsKind::kAttestationError;
   }
 }

@@ -79,11 +79,12 @@ inline Error GenesisNotWritten(const Error& e) {
 
 // Why a key version cannot be used, for release (workload_api) and admin refusals alike. The
 // message starts with a stable tag, "key_disabled:" or "key_destroyed:", that clients, tests and
-// audit readers match on (docs/protocol.md); the code is kPermissionDenied for both.
+// audit readers match on (docs/protocol.md); the code says the same (kKeyDestroyed, HTTP 410;
+// kKeyDisabled, HTTP 403), so clients need not parse the message.
 inline Error KeyUnusable(const KeyVersionRow& k) {
   const std::string what = "key '" + k.tenant + "/" + k.name + "' version " + std::to_string(k.version);
-  if (k.state == "destroyed") return Error(Code::kPermissionDenied, "key_destroyed: " + what + " was destroyed; its key material is gone");
-  return Error(Code::kPermissionDenied, "key_disabled: " + what + " is disabled (sigil key enable to re-enable)");
+  if (k.state == "destroyed") return Error(Code::kKeyDestroyed, "key_destroyed: " + what + " was destroyed; its key material is gone");
+  return Error(Code::kKeyDisabled, "key_disabled: " + what + " is disabled (sigil key enable to re-enable)");
 }
 
 // Server-side audit filter (`sigil audit query`). Empty / unset fields match everything. A

@@ -34,6 +34,8 @@ int CodeOf(Code c) {
     case Code::kRateLimited: return SIGIL_LOAD_UNAVAILABLE;
     case Code::kPolicyDenied:
     case Code::kPermissionDenied:
+    case Code::kKeyDisabled:
+    case Code::kKeyDestroyed:
     case Code::kVerificationFailed:
     case Code::kExpired:
     case Code::kReplay:

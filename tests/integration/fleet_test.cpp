@@ -191,6 +191,7 @@ TEST_F(FleetTest, AKeyDisabledOrAPolicyChangedAtOneBrokerHoldsAtTheOthersAtOnce)
   ASSERT_EQ(Sigil(0, {"key", "disable", "acme/model"}).exit_code, 0);
   auto refused = Release(2, token, a);
   ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), Code::kKeyDisabled);
   EXPECT_NE(refused.error().message().find("key_disabled"), std::string::npos) << refused.error().message();
   ASSERT_EQ(Sigil(0, {"key", "enable", "acme/model"}).exit_code, 0);
   EXPECT_OK(Release(2, token, a));

@@ -123,13 +123,16 @@ TEST_F(KeyLifecycle, DisableRefusesReleaseAndEnableRestoresIt) {
   EXPECT_TRUE(HasAdminRecord("admin.key.disable", "dis"));
   auto denied = ReleaseOpens(a);
   ASSERT_FALSE(denied.has_value());
-  EXPECT_EQ(denied.error().code(), Code::kPermissionDenied);
-  EXPECT_NE(denied.error().message().find("key_disabled"), std::string::npos) << denied.error().message();
+  // Its own code, answered as 403 (net::BrokerError appends "[code, HTTP status]").
+  EXPECT_EQ(denied.error().code(), Code::kKeyDisabled);
+  EXPECT_NE(denied.error().message().find("key_disabled:"), std::string::npos) << denied.error().message();
+  EXPECT_NE(denied.error().message().find("[key_disabled, HTTP 403]"), std::string::npos) << denied.error().message();
   ExpectLastDeny("key_disabled");
 
   auto rot = Sigil({"key", "rotate", "keylife/dis"});  // a disabled key is not silently extended
   EXPECT_NE(rot.exit_code, 0);
   EXPECT_NE(rot.err.find("key_disabled"), std::string::npos) << rot.err;
+  EXPECT_NE(rot.err.find("[key_disabled, HTTP 403]"), std::string::npos) << rot.err;
 
   auto e = Sigil({"key", "enable", "keylife/dis"});
   ASSERT_EQ(e.exit_code, 0) << e.err;
@@ -167,14 +170,17 @@ TEST_F(KeyLifecycle, DestroyNeedsConfirmationThenErasesForGood) {
 
   auto denied = ReleaseOpens(a);
   ASSERT_FALSE(denied.has_value());
-  EXPECT_EQ(denied.error().code(), Code::kPermissionDenied);
-  EXPECT_NE(denied.error().message().find("key_destroyed"), std::string::npos) << denied.error().message();
+  // Its own code, answered as 410 Gone: the key material is never coming back.
+  EXPECT_EQ(denied.error().code(), Code::kKeyDestroyed);
+  EXPECT_NE(denied.error().message().find("key_destroyed:"), std::string::npos) << denied.error().message();
+  EXPECT_NE(denied.error().message().find("[key_destroyed, HTTP 410]"), std::string::npos) << denied.error().message();
   ExpectLastDeny("key_destroyed");
 
   for (const char* verb : {"enable", "disable", "rotate"}) {
     auto r = Sigil({"key", verb, "keylife/gone"});
     EXPECT_NE(r.exit_code, 0) << verb;
     EXPECT_NE(r.err.find("key_destroyed"), std::string::npos) << verb << ": " << r.err;
+    EXPECT_NE(r.err.find("[key_destroyed, HTTP 410]"), std::string::npos) << verb << ": " << r.err;
   }
   auto twice = Sigil({"key", "destroy", "keylife/gone", "--confirm", "gone"});
   EXPECT_NE(twice.exit_code, 0);
@@ -193,6 +199,7 @@ TEST_F(KeyLifecycle, DestroyOneVersionLeavesTheOthers) {
   EXPECT_FALSE(WrappedKey("ver", 2).empty());
   auto denied = ReleaseOpens(v1);
   ASSERT_FALSE(denied.has_value());
+  EXPECT_EQ(denied.error().code(), Code::kKeyDestroyed);
   EXPECT_NE(denied.error().message().find("key_destroyed"), std::string::npos);
   EXPECT_EQ(Sigil({"key", "rotate", "keylife/ver"}).exit_code, 0);
   EXPECT_EQ(StateOf("ver", 3), "enabled");

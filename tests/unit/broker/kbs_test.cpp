@@ -88,6 +88,13 @@ TEST(KbsHttpPieces, CookieHeaderTeeNamesAndProblems) {
   EXPECT_EQ(KbsErrorResponse(Error(Code::kNotFound, "x"), "r").status, 404);
   EXPECT_EQ(KbsErrorResponse(Error(Code::kInvalidArgument, "x"), "r").status, 400);
   EXPECT_EQ(KbsErrorResponse(KbsError(KbsKind::kTokenVerifierError, Error(Code::kExpired, "x")), "r").status, 401);
+  // KBS clients know only the KBS problem kinds: a disabled or destroyed key is a PolicyDeny
+  // (403) there, also when raised outside a KBS handler, not Sigil's 410 for destroyed.
+  for (Code c : {Code::kKeyDisabled, Code::kKeyDestroyed}) {
+    auto deny = KbsErrorResponse(Error(c, "key_destroyed: x"), "r");
+    EXPECT_EQ(deny.status, 403);
+    EXPECT_NE(deny.body.find("errors/PolicyDeny"), std::string::npos) << deny.body;
+  }
 }
 
 // The artifact a KBS release's receipt names: the resolved resource path, never "latest", and

@@ -181,5 +181,28 @@ TEST(RouteTable, OpenApiDescribesExactlyTheRegisteredRoutes) {
   for (const auto& r : described) EXPECT_TRUE(served.count(r)) << r << " is in docs/openapi.json but not served";
 }
 
+// A key that exists but may not be used has its own codes: disabled is a 403 (an operator may
+// enable it again), destroyed a 410 Gone (its material will never come back).
+TEST(Route, DisabledAndDestroyedKeysHaveTheirOwnStatus) {
+  EXPECT_EQ(HttpStatusFor(Code::kKeyDisabled), 403);
+  EXPECT_EQ(HttpStatusFor(Code::kKeyDestroyed), 410);
+  EXPECT_EQ(HttpStatusFor(Code::kPermissionDenied), 403);
+}
+
+// The error code enum of docs/openapi.json is exactly the set of codes the broker can answer.
+TEST(RouteTable, OpenApiListsExactlyTheErrorCodes) {
+  std::ifstream in(std::string(SIGIL_SOURCE_DIR) + "/docs/openapi.json");
+  ASSERT_TRUE(in.good()) << "docs/openapi.json is missing";
+  std::stringstream text;
+  text << in.rdbuf();
+  auto doc = ParseJson(text.str(), "docs/openapi.json");
+  ASSERT_TRUE(doc.has_value()) << doc.error().message();
+  const Json& codes = (*doc)["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["enum"];
+  std::set<std::string> described, served;
+  for (const auto& c : codes) described.insert(c.get<std::string>());
+  for (int c = 0; c <= static_cast<int>(Code::kInternal); ++c) served.insert(std::string(CodeName(static_cast<Code>(c))));
+  EXPECT_EQ(described, served);
+}
+
 }  // namespace
 }  // namespace sigil::broker

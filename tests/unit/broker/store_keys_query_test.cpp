@@ -35,6 +35,11 @@ TEST(StoreKeysAndQueries, DestroyErasesOnlyTheChosenVersions) {
     EXPECT_TRUE(r.wrapped_private_key.empty());
   }
   EXPECT_EQ(KeyUnusable(rows[0]).message().rfind("key_destroyed:", 0), 0u);
+  EXPECT_EQ(KeyUnusable(rows[0]).code(), Code::kKeyDestroyed);
+  KeyVersionRow disabled_row = rows[0];
+  disabled_row.state = "disabled";
+  EXPECT_EQ(KeyUnusable(disabled_row).message().rfind("key_disabled:", 0), 0u);
+  EXPECT_EQ(KeyUnusable(disabled_row).code(), Code::kKeyDisabled);
 }
 
 TEST(StoreKeysAndQueries, QueryAuditFiltersOnRecordFields) {

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string_view>
+
 #include "tests/support/matchers.h"
 
 namespace sigil {
@@ -30,6 +33,15 @@ TEST(Result, PropagatesValuesAndErrors) {
   EXPECT_CODE(CheckEven(3), Code::kInvalidArgument);
   EXPECT_EQ(Half(3).value_or(-1), -1);
   EXPECT_EQ(CodeName(Code::kPolicyDenied), "policy_denied");
+}
+
+// Every code has its own wire name, and the names are what docs/protocol.md lists.
+TEST(Result, EveryCodeHasADistinctName) {
+  std::set<std::string_view> names;
+  for (int c = 0; c <= static_cast<int>(Code::kInternal); ++c) names.insert(CodeName(static_cast<Code>(c)));
+  EXPECT_EQ(names.size(), static_cast<std::size_t>(Code::kInternal) + 1);
+  EXPECT_EQ(CodeName(Code::kKeyDisabled), "key_disabled");
+  EXPECT_EQ(CodeName(Code::kKeyDestroyed), "key_destroyed");
 }
 
 }  // namespace
