@@ -1,11 +1,12 @@
 // sigil tpm register-ak|list-aks|remove-ak: per-tenant TPM attestation keys on the broker
 // (admin API /v1/admin/tenants/{t}/tpm-aks, docs/protocol.md). The broker's TPM verifier accepts
 // a quote for a tenant only from an AK registered for it (or one in DATA/trust/tpm-aks/).
-// sigil tpm register-ek|list-eks: EK public keys trusted for EK-based AK enrolment
+// sigil tpm register-ek|list-eks|remove-ek: EK public keys trusted for EK-based AK enrolment
 // (`sigil-load tpm-enrol`, admin API /v1/admin/tenants/{t}/tpm-eks).
 #include <memory>
 
 #include "attestation/tpm/signature.h"
+#include "attestation/tpm/verifier.h"
 #include "cli/commands.h"
 #include "cli/terminal_text.h"
 #include "core/encoding.h"
@@ -90,6 +91,15 @@ void AddTpmCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out) 
     return AdminCall(g, "GET", "/v1/admin/tenants/" + *tenant + "/tpm-eks", Json(), [](const Json& j) {
       for (const auto& e : j["eks"]) std::printf("%s\n", ForTerminal(e.get<std::string>()).c_str());
     });
+  }});
+  auto* rm_ek = tpm->add_subcommand("remove-ek", "stop trusting an EK by its fingerprint (from list-eks)");
+  rm_ek->add_option("--tenant", *tenant, "tenant")->required();
+  rm_ek->add_option("--id", *id, "EK fingerprint (hex SHA-256 of its DER SPKI)")->required();
+  out.push_back({rm_ek, [&g, tenant, id] {
+    // Checked here too: an id such as "../x" would otherwise change the request path itself.
+    if (auto ok = attestation::tpm::ValidateFingerprint(*id, "--id"); !ok) return ReportError(ok.error());
+    return AdminCall(g, "DELETE", "/v1/admin/tenants/" + *tenant + "/tpm-eks/" + *id, Json(),
+                     [&id](const Json&) { std::printf("removed TPM EK %s\n", id->c_str()); });
   }});
   auto* list = tpm->add_subcommand("list-aks", "list a tenant's registered AKs (fingerprint, label)");
   list->add_option("--tenant", *tenant, "tenant")->required();

@@ -1,5 +1,7 @@
 #include "attestation/tpm/verifier.h"
 
+#include <algorithm>
+
 #include "attestation/tpm/attest.h"
 #include "attestation/tpm/evidence.h"
 #include "attestation/tpm/pcrs.h"
@@ -8,6 +10,7 @@
 #include "attestation/tpm/tpm_claims.h"
 #include "core/digest.h"
 #include "core/encoding.h"
+#include "core/text.h"
 
 namespace sigil::attestation::tpm {
 namespace {
@@ -48,6 +51,17 @@ bool IsPrimaryQualifiedName(ByteSpan qualified_signer, ByteSpan name) {
 }  // namespace
 
 std::string AkFingerprint(ByteSpan spki_der) { return HexEncode(Sha256(spki_der)); }
+
+Result<void> ValidateFingerprint(std::string_view id, std::string_view what) {
+  const bool ok = id.size() == 64 && std::all_of(id.begin(), id.end(), [](char c) {
+                    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                  });
+  if (!ok) {
+    return Fail(Code::kInvalidArgument, std::string(what) + " '" + EscapeForDisplay(id, 80) +
+                                            "' is invalid: expected 64 lowercase hex digits (a SHA-256 fingerprint)");
+  }
+  return Ok();
+}
 
 Result<std::unique_ptr<Verifier>> TpmVerifier::Create(TpmConfig config) {
   if (config.registered_aks.empty() && !config.tenant_aks) {

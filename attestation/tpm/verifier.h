@@ -48,6 +48,12 @@ struct TpmConfig {
 // Hex SHA-256 of the AK's DER SubjectPublicKeyInfo: how the broker names a registered AK.
 std::string AkFingerprint(ByteSpan spki_der);
 
+// Accepts exactly what AkFingerprint produces: 64 lowercase hex digits. An id that names a file
+// (EKs are stored as DATA/trust/tpm-eks/<tenant>/<id>.pem) must pass this first, so no input can
+// become a path ("../x") or a second name for the same key (upper case). kInvalidArgument naming
+// `what` and quoting an escaped excerpt of `id` otherwise.
+Result<void> ValidateFingerprint(std::string_view id, std::string_view what);
+
 // The largest extraData (TPM2B_DATA, TCG TPM 2.0 Library Part 2 section 10.4.3) a quote can
 // carry here: tpm2-tss declares its buffer as sizeof(TPMU_HA) = 64 bytes (the largest digest,
 // SHA-512; tss2_tpm2_types.h), and ParseQuote unmarshals with tss2-mu, which refuses more.

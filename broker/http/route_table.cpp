@@ -127,6 +127,8 @@ constexpr RouteEntry kRoutes[] = {
     {"POST", "/v1/admin/tenants/{tenant}/tpm-eks", Caller::kAdmin,
      [](C c) { return AdminRegisterTpmEk(c.ctx, c.meta, P(c, 0), c.body); }},
     {"GET", "/v1/admin/tenants/{tenant}/tpm-eks", Caller::kAdmin, [](C c) { return AdminListTpmEks(c.ctx, P(c, 0)); }},
+    {"DELETE", "/v1/admin/tenants/{tenant}/tpm-eks/{ek}", Caller::kAdmin,
+     [](C c) { return AdminRemoveTpmEk(c.ctx, c.meta, P(c, 0), P(c, 1)); }},
 };
 
 }  // namespace
@@ -162,6 +164,7 @@ Result<void> CheckPathParams(const RouteMatch& match) {
     const std::string what = seg == "{tenant}" ? "tenant in path"
                              : seg == "{key}"  ? "key name in path"
                              : seg == "{ak}"   ? "TPM AK id in path"
+                             : seg == "{ek}"   ? "TPM EK id in path"
                                                : std::string(seg) + " in path";
     SIGIL_RETURN_IF_ERROR(ValidateName(match.params.at(i++), what));
   }

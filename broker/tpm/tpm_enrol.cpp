@@ -126,7 +126,8 @@ Result<AkPublic> EnrollableAk(ByteSpan ak_public) {
   return ParseAkPublic(ak_public);  // restricted signing, fixedTPM, fixedParent, sensitiveDataOrigin
 }
 
-Result<PendingEnrolments::Started> PendingEnrolments::Start(const std::string& tenant, EVP_PKEY* ek, AkPublic ak,
+Result<PendingEnrolments::Started> PendingEnrolments::Start(const std::string& tenant, EVP_PKEY* ek,
+                                                            Bytes ek_presented, AkPublic ak,
                                                             std::chrono::system_clock::time_point now) {
   SIGIL_ASSIGN_OR_RETURN(SecretBytes secret, SecretBytes::Random(32));
   SIGIL_ASSIGN_OR_RETURN(MadeCredential made, MakeCredential(ek, ak.name, secret));
@@ -138,12 +139,14 @@ Result<PendingEnrolments::Started> PendingEnrolments::Start(const std::string& t
     std::erase_if(pending_, [&](const auto& kv) { return kv.second.expires < now; });
     if (pending_.size() >= kMaxPending) return Fail(Code::kUnavailable, "too many pending TPM enrolments; retry later");
   }
-  pending_.emplace(out.enrolment_id, Pending{tenant, std::move(ak), std::move(secret), now + ttl_});
+  pending_.emplace(out.enrolment_id,
+                   Pending{tenant, std::move(ek_presented), std::move(ak), std::move(secret), now + ttl_});
   return out;
 }
 
 Result<PendingEnrolments::Finished> PendingEnrolments::Finish(const std::string& enrolment_id, ByteSpan secret,
                                                               std::chrono::system_clock::time_point now,
+                                                              const EkStillTrusted& still_trusted,
                                                               std::string* tenant_out) {
   Pending p;
   {
@@ -157,6 +160,9 @@ Result<PendingEnrolments::Finished> PendingEnrolments::Finish(const std::string&
   }
   if (tenant_out) *tenant_out = p.tenant;
   if (now > p.expires) return Fail(Code::kExpired, "enrolment " + enrolment_id + " expired");
+  if (auto trusted = still_trusted(p.tenant, p.ek_presented); !trusted) {
+    return trusted.error().Wrap("enrolment " + enrolment_id + ": its EK is no longer trusted for tenant '" + p.tenant + "'");
+  }
   auto want = p.secret.Reveal(SecretAccess::Get());
   if (secret.size() != want.size() || CRYPTO_memcmp(secret.data(), want.data(), want.size()) != 0) {
     return Fail(Code::kVerificationFailed,

@@ -7,15 +7,18 @@
 //           adminWithPolicy. A fresh
 //           32-byte secret is wrapped with MakeCredential(EK, AK Name) and kept as a pending
 //           enrolment: single use, expiring after `ttl`.
-//   Finish: the secret returned by the workload (TPM2_ActivateCredential output) is compared in
-//           constant time; the pending entry is consumed whatever the outcome. Success proves the
-//           AK is loaded in the TPM that holds the EK's private key.
+//   Finish: the EK must still be trusted (an EK registration removed since the start ends every
+//           enrolment started with it); the secret returned by the workload
+//           (TPM2_ActivateCredential output) is compared in constant time; the pending entry is
+//           consumed whatever the outcome. Success proves the AK is loaded in the TPM that holds
+//           the EK's private key.
 // Thread-safe.
 #pragma once
 
 #include <openssl/x509.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -55,23 +58,30 @@ class PendingEnrolments {
     std::string enrolment_id;  // 32 hex characters, random
     MadeCredential credential;
   };
-  // `ek` from TrustedEk, `ak` from EnrollableAk.
-  Result<Started> Start(const std::string& tenant, EVP_PKEY* ek, AkPublic ak,
+  // `ek` from TrustedEk, `ek_presented` the bytes it was made from (kept, so Finish can ask
+  // whether that EK is still trusted), `ak` from EnrollableAk.
+  Result<Started> Start(const std::string& tenant, EVP_PKEY* ek, Bytes ek_presented, AkPublic ak,
                         std::chrono::system_clock::time_point now);
 
   struct Finished {
     std::string tenant;
     AkPublic ak;
   };
+  // Whether the EK an enrolment was started with (as presented) is still trusted for the
+  // tenant now; its error is Finish's refusal. Trust is asked again at the finish because it can
+  // be withdrawn meanwhile (DELETE /v1/admin/tenants/T/tpm-eks/ID).
+  using EkStillTrusted = std::function<Result<void>(const std::string& tenant, ByteSpan ek_presented)>;
   // kNotFound for an unknown or already used id (the tenant is then unknown), kExpired after the
-  // ttl, kVerificationFailed for a wrong secret; the latter two report the tenant in `tenant_out`
-  // so the caller can write a deny audit record.
+  // ttl, `still_trusted`'s error if the EK is no longer trusted, kVerificationFailed for a wrong
+  // secret; all but the first report the tenant in `tenant_out` so the caller can write a deny
+  // audit record.
   Result<Finished> Finish(const std::string& enrolment_id, ByteSpan secret, std::chrono::system_clock::time_point now,
-                          std::string* tenant_out);
+                          const EkStillTrusted& still_trusted, std::string* tenant_out);
 
  private:
   struct Pending {
     std::string tenant;
+    Bytes ek_presented;
     AkPublic ak;
     SecretBytes secret;
     std::chrono::system_clock::time_point expires;

@@ -85,10 +85,16 @@ Result<Json> StartEnrolment(const BrokerContext& ctx, TpmEnrolment& e, const std
   SIGIL_ASSIGN_OR_RETURN(auto ek, TrustedEk(ek_bytes, registered, e.ek_cas(), ctx.now()));
   auto ak = EnrollableAk(*ak_blob);
   if (!ak) return Unexpected<Error>(ak.error().Wrap("request.ak_public"));
-  SIGIL_ASSIGN_OR_RETURN(auto started, e.pending().Start(tenant, ek.get(), std::move(*ak), ctx.now()));
+  SIGIL_ASSIGN_OR_RETURN(auto started, e.pending().Start(tenant, ek.get(), std::move(ek_bytes), std::move(*ak), ctx.now()));
   return Json{{"enrolment_id", started.enrolment_id},
               {"credential_blob", Base64UrlEncode(started.credential.credential_blob)},
               {"encrypted_secret", Base64UrlEncode(started.credential.encrypted_secret)}};
+}
+
+// The EK's file, after checking the id strictly: it becomes part of a path.
+Result<std::string> EkFile(const TpmEnrolment& e, const std::string& tenant, const std::string& id) {
+  SIGIL_RETURN_IF_ERROR(attestation::tpm::ValidateFingerprint(id, "TPM EK id"));
+  return e.EkDir(tenant) + "/" + id + ".pem";
 }
 
 }  // namespace
@@ -116,11 +122,24 @@ Result<Json> HandleTpmEnrolFinish(const BrokerContext& ctx, const RequestMeta& m
   if (!secret) return secret.error().Wrap("request.secret");
   std::string tenant;
   const std::string action = "tpm.enrol.finish";
-  auto done = e->pending().Finish(id, *secret, ctx.now(), &tenant);
-  if (!done) return Deny(ctx, meta, tenant, action, done.error());
+  // Trust in the EK is checked again (it may have been removed since the start), and the AK is
+  // stored before a removal can slip in between (ek_trust_mutex).
+  auto still_trusted = [&ctx, e](const std::string& t, ByteSpan ek) -> Result<void> {
+    SIGIL_ASSIGN_OR_RETURN(std::vector<Bytes> registered, RegisteredEks(*e, t));
+    SIGIL_RETURN_IF_ERROR(TrustedEk(ek, registered, e->ek_cas(), ctx.now()));
+    return Ok();
+  };
+  std::unique_lock<std::mutex> trust_lock(e->ek_trust_mutex());
+  auto done = e->pending().Finish(id, *secret, ctx.now(), still_trusted, &tenant);
+  if (!done) {
+    trust_lock.unlock();
+    return Deny(ctx, meta, tenant, action, done.error());
+  }
   TpmAkRow row{done->tenant, attestation::tpm::AkFingerprint(done->ak.spki_der), "ek-enrolled", done->ak.spki_der,
                UnixSeconds(ctx.now()), done->ak.name};
-  if (auto put = ctx.store->PutTpmAk(row); !put) return Deny(ctx, meta, tenant, action, put.error());
+  auto put = ctx.store->PutTpmAk(row);
+  trust_lock.unlock();
+  if (!put) return Deny(ctx, meta, tenant, action, put.error());
   SIGIL_RETURN_IF_ERROR(AuditEnrol(ctx, meta, tenant, action, "allow",
                                    "enrolled TPM AK " + row.id + " by EK credential activation, TPM Name " +
                                        HexEncode(row.tpm_name)));
@@ -183,6 +202,25 @@ Result<Json> AdminListTpmEks(const BrokerContext& ctx, const std::string& tenant
   Json ids = Json::array();
   for (const Bytes& der : eks) ids.push_back(attestation::tpm::AkFingerprint(der));
   return Json{{"tenant", tenant}, {"eks", ids}};
+}
+
+Result<Json> AdminRemoveTpmEk(const BrokerContext& ctx, const RequestMeta& meta, const std::string& tenant,
+                              const std::string& id) {
+  SIGIL_ASSIGN_OR_RETURN(TpmEnrolment * e, Enrolment(ctx));
+  SIGIL_RETURN_IF_ERROR(ValidateName(tenant, "tenant"));
+  SIGIL_RETURN_IF_ERROR(ctx.store->GetTenantKek(tenant));
+  SIGIL_ASSIGN_OR_RETURN(std::string file, EkFile(*e, tenant, id));
+  {
+    std::lock_guard<std::mutex> lock(e->ek_trust_mutex());
+    std::error_code ec;
+    const bool removed = std::filesystem::remove(file, ec);
+    if (ec) return Fail(Code::kUnavailable, "cannot remove " + file + ": " + ec.message());
+    if (!removed) return Fail(Code::kNotFound, "tenant '" + tenant + "' has no registered TPM EK " + id);
+  }
+  AuditEvent ev{meta.request_id, "admin:" + meta.admin_cn, "admin.tpm.ek.remove", "", 0, "ok",
+                "removed TPM EK " + id, "", meta.client, "", ""};
+  if (auto r = ctx.audit->Append(tenant, ev); !r) return std::move(r).error();
+  return Json{{"tenant", tenant}, {"id", id}, {"removed", true}};
 }
 
 }  // namespace sigil::broker

@@ -5,13 +5,17 @@
 //    audited; an unregistered EK is refused with a deny record;
 //  - a wrong secret is refused (deny record) and consumes the enrolment; a used enrolment id is
 //    refused; a non-fixedTPM AK public area is refused;
-//  - an EK certificate chaining to DATA/trust/tpm-ek-ca enrols; one from another CA is refused.
+//  - an EK certificate chaining to DATA/trust/tpm-ek-ca enrols; one from another CA is refused;
+//  - `sigil tpm remove-ek` removes a registered EK (audited): it is no longer listed, enrolment
+//    with it is refused, also of an enrolment started before the removal; ids that are not 64
+//    lowercase hex are refused with invalid_argument by the CLI and the broker.
 // Its own binary and broker (tests/support/tpm_broker_fixture.h).
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <string>
 
+#include "cli/admin_client.h"
 #include "core/encoding.h"
 #include "core/file_io.h"
 #include "core/json.h"
@@ -87,6 +91,29 @@ class TpmEkEnrol : public sigil::testing::TpmBrokerFixture {
   Result<Json> Post(const std::string& path, const Json& body) {
     SIGIL_ASSIGN_OR_RETURN(auto client, net::BrokerClient::Connect(url_, Ca()));
     return client->Post(path, body.dump());
+  }
+  // The secret the swtpm recovers from a started enrolment's credential (ActivateCredential).
+  std::string ActivatedSecret(const Json& started) {
+    auto ctx = enclave::tpm::OpenTpm(swtpm_->Tcti());
+    EXPECT_TRUE(ctx.has_value());
+    if (!ctx) return "";
+    auto ek = enclave::tpm::CreateRsaEk(*ctx);
+    auto handle = enclave::tpm::ParsePersistentHandle(kAkHandle);
+    EXPECT_TRUE(ek.has_value() && handle.has_value());
+    if (!ek || !handle) return "";
+    auto ak = enclave::tpm::LoadPersistentAk(*ctx, *handle);
+    auto blob = Base64UrlDecode(started.value("credential_blob", ""));
+    auto enc = Base64UrlDecode(started.value("encrypted_secret", ""));
+    EXPECT_TRUE(ak.has_value() && blob.has_value() && enc.has_value());
+    if (!ak || !blob || !enc) return "";
+    auto secret = enclave::tpm::ActivateCredential(*ctx, ak->handle(), ek->handle.get(), *blob, *enc);
+    EXPECT_TRUE(secret.has_value()) << secret.error().message();
+    return secret ? Base64UrlEncode(secret->Reveal(SecretAccess::Get())) : "";
+  }
+  // A raw admin API call with the CLI's mTLS credentials (no client-side checks).
+  Result<Json> Admin(const std::string& method, const std::string& path) {
+    SIGIL_ASSIGN_OR_RETURN(auto client, cli::AdminClient::Connect(cli::AdminEndpoint{Data() + "/admin", url_}));
+    return client->Call(method, path);
   }
   Json StartBody(const TPM2B_PUBLIC& ak) {
     auto pub = enclave::tpm::MarshalPublic(ak);
@@ -200,6 +227,75 @@ TEST_F(TpmEkEnrol, EccEkEnrolsTheAkToo) {
   ASSERT_EQ(enrol.exit_code, 0) << enrol.err;
   auto token = Attest("acme");
   EXPECT_TRUE(token.has_value()) << token.error().message();
+}
+
+TEST_F(TpmEkEnrol, RemovedEkNoLongerEnrolsAndBadIdsAreRefused) {
+  ASSERT_EQ(Sigil({"tpm", "register-ek", "--tenant", "acme", "--ek", dir_.File("ek.pem")}).exit_code, 0);
+  auto listed = Sigil({"tpm", "list-eks", "--tenant", "acme"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  ASSERT_EQ(listed.out.size(), 65u) << listed.out;
+  const std::string id = listed.out.substr(0, 64);
+  // An enrolment started while the EK is trusted; its secret is recovered by the swtpm.
+  auto started = Post("/v1/tpm/enrol/start", StartBody(ak_pub_));
+  ASSERT_TRUE(started.has_value()) << started.error().message();
+  const std::string secret = ActivatedSecret(*started);
+  ASSERT_FALSE(secret.empty());
+
+  // Bad ids: the CLI refuses them before sending anything (exit 2, invalid input), and the
+  // broker refuses them too (invalid_argument, 400). "../x" would name DATA/trust/tpm-eks/x.pem.
+  const std::string decoy = Data() + "/trust/tpm-eks/x.pem";
+  ASSERT_OK(WriteFileAtomic(decoy, AsBytes(ek_pem_), 0644));
+  std::string upper = id;
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (const std::string& bad : {std::string("../x"), upper, id.substr(0, 63)}) {
+    auto r = Sigil({"tpm", "remove-ek", "--tenant", "acme", "--id", bad});
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.err;
+    EXPECT_NE(r.err.find("expected 64 lowercase hex digits"), std::string::npos) << bad << ": " << r.err;
+  }
+  for (const std::string& bad : {std::string("..%2fx"), upper, id.substr(0, 63), id + "0"}) {
+    auto r = Admin("DELETE", "/v1/admin/tenants/acme/tpm-eks/" + bad);
+    ASSERT_FALSE(r.has_value()) << bad;
+    EXPECT_EQ(r.error().code(), Code::kInvalidArgument) << bad << ": " << r.error().message();
+    EXPECT_NE(r.error().message().find("[invalid_argument, HTTP 400]"), std::string::npos) << r.error().message();
+  }
+  EXPECT_TRUE(fs::exists(decoy));
+  EXPECT_EQ(Sigil({"tpm", "list-eks", "--tenant", "acme"}).out, listed.out) << "a refused removal removes nothing";
+  // Well-formed but not registered (for bob): not_found.
+  auto absent = Sigil({"tpm", "remove-ek", "--tenant", "bob", "--id", id});
+  EXPECT_EQ(absent.exit_code, 1) << absent.err;
+  EXPECT_NE(absent.err.find("[not_found, HTTP 404]"), std::string::npos) << absent.err;
+
+  // The documented command line.
+  auto removed = Sigil({"tpm", "remove-ek", "--tenant", "acme", "--id", id});
+  ASSERT_EQ(removed.exit_code, 0) << removed.err;
+  EXPECT_EQ(removed.out, "removed TPM EK " + id + "\n");
+  auto after = Sigil({"tpm", "list-eks", "--tenant", "acme"});
+  EXPECT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_EQ(after.out.find(id), std::string::npos) << after.out;
+  auto recs = Audit("acme");
+  ASSERT_FALSE(recs.empty());
+  EXPECT_EQ(recs.back().value("action", ""), "admin.tpm.ek.remove") << recs.back().dump();
+  EXPECT_EQ(recs.back().value("decision", ""), "ok");
+  EXPECT_NE(recs.back().value("reason", "").find(id), std::string::npos) << recs.back().dump();
+  auto twice = Sigil({"tpm", "remove-ek", "--tenant", "acme", "--id", id});
+  EXPECT_EQ(twice.exit_code, 1);
+  EXPECT_NE(twice.err.find("[not_found, HTTP 404]"), std::string::npos) << twice.err;
+
+  // The enrolment started before the removal cannot be finished, even with the right secret,
+  // and the refusal is audited.
+  auto finish = Post("/v1/tpm/enrol/finish", Json{{"enrolment_id", (*started)["enrolment_id"]}, {"secret", secret}});
+  ASSERT_FALSE(finish.has_value());
+  EXPECT_EQ(finish.error().code(), Code::kPermissionDenied) << finish.error().message();
+  EXPECT_NE(finish.error().message().find("no longer trusted"), std::string::npos) << finish.error().message();
+  recs = Audit("acme");
+  ASSERT_FALSE(recs.empty());
+  EXPECT_EQ(recs.back().value("action", ""), "tpm.enrol.finish");
+  EXPECT_EQ(recs.back().value("decision", ""), "deny");
+  // Nor can a new one start.
+  auto enrol = Enrol("acme");
+  EXPECT_NE(enrol.exit_code, 0);
+  EXPECT_NE(enrol.err.find("EK public key is not registered"), std::string::npos) << enrol.err;
+  EXPECT_FALSE(Attest("acme").has_value()) << "no AK was enrolled";
 }
 
 }  // namespace

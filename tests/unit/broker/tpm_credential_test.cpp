@@ -251,8 +251,10 @@ class TpmEnrolTest : public TpmCredentialTest {
   Result<PendingEnrolments::Started> Start(PendingEnrolments& pending, std::chrono::system_clock::time_point now) {
     SIGIL_ASSIGN_OR_RETURN(EvpPkeyPtr ek, TrustedEk(ek_der_, {ek_der_}, nullptr, now));
     SIGIL_ASSIGN_OR_RETURN(AkPublic ak, EnrollableAk(ak_public_));
-    return pending.Start("acme", ek.get(), std::move(ak), now);
+    return pending.Start("acme", ek.get(), ek_der_, std::move(ak), now);
   }
+  // The EK check of a finish whose EK is still trusted.
+  static Result<void> Trusted(const std::string&, ByteSpan) { return Ok(); }
   Bytes Activate(const PendingEnrolments::Started& s) {
     auto got = enclave::tpm::ActivateCredential(ctx_, ak_.handle(), ek_.handle.get(), s.credential.credential_blob,
                                                 s.credential.encrypted_secret);
@@ -272,15 +274,41 @@ TEST_F(TpmEnrolTest, RegisteredEkEnrolsTheAkOnce) {
   EXPECT_EQ(started.enrolment_id.size(), 32u);
   Bytes secret = Activate(started);
   std::string tenant;
-  ASSERT_OK_AND_ASSIGN(auto done, pending.Finish(started.enrolment_id, secret, now_, &tenant));
+  ASSERT_OK_AND_ASSIGN(auto done, pending.Finish(started.enrolment_id, secret, now_, Trusted, &tenant));
   EXPECT_EQ(done.tenant, "acme");
   ASSERT_OK_AND_ASSIGN(AkPublic expected, ParseAkPublic(ak_public_));
   EXPECT_EQ(done.ak.name, expected.name);
   EXPECT_EQ(done.ak.spki_der, expected.spki_der);
   // Single use: the same id and secret again are refused.
-  auto again = pending.Finish(started.enrolment_id, secret, now_, &tenant);
+  auto again = pending.Finish(started.enrolment_id, secret, now_, Trusted, &tenant);
   ASSERT_FALSE(again.has_value());
   EXPECT_EQ(again.error().code(), Code::kNotFound) << again.error().message();
+}
+
+// The EK's trust is asked again at the finish, with the EK as presented at the start: once it
+// is withdrawn (sigil tpm remove-ek), even the right secret is refused, and the enrolment is used up.
+TEST_F(TpmEnrolTest, EkNoLongerTrustedAtTheFinishIsRefused) {
+  PendingEnrolments pending;
+  ASSERT_OK_AND_ASSIGN(auto started, Start(pending, now_));
+  Bytes secret = Activate(started);
+  std::string asked_tenant;
+  Bytes asked_ek;
+  auto removed = [&](const std::string& t, ByteSpan ek) -> Result<void> {
+    asked_tenant = t;
+    asked_ek.assign(ek.begin(), ek.end());
+    return Fail(Code::kPermissionDenied, "ek: this EK public key is not registered for the tenant");
+  };
+  std::string tenant;
+  auto r = pending.Finish(started.enrolment_id, secret, now_, removed, &tenant);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), Code::kPermissionDenied) << r.error().message();
+  EXPECT_NE(r.error().message().find("no longer trusted"), std::string::npos) << r.error().message();
+  EXPECT_EQ(tenant, "acme");
+  EXPECT_EQ(asked_tenant, "acme");
+  EXPECT_EQ(asked_ek, ek_der_);
+  auto retry = pending.Finish(started.enrolment_id, secret, now_, Trusted, &tenant);
+  ASSERT_FALSE(retry.has_value());
+  EXPECT_EQ(retry.error().code(), Code::kNotFound);
 }
 
 TEST_F(TpmEnrolTest, WrongSecretIsRefusedAndConsumesTheEnrolment) {
@@ -290,11 +318,11 @@ TEST_F(TpmEnrolTest, WrongSecretIsRefusedAndConsumesTheEnrolment) {
   Bytes wrong = secret;
   wrong[0] ^= 1;
   std::string tenant;
-  auto r = pending.Finish(started.enrolment_id, wrong, now_, &tenant);
+  auto r = pending.Finish(started.enrolment_id, wrong, now_, Trusted, &tenant);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), Code::kVerificationFailed) << r.error().message();
   EXPECT_EQ(tenant, "acme");
-  auto retry = pending.Finish(started.enrolment_id, secret, now_, &tenant);
+  auto retry = pending.Finish(started.enrolment_id, secret, now_, Trusted, &tenant);
   ASSERT_FALSE(retry.has_value());
   EXPECT_EQ(retry.error().code(), Code::kNotFound);
 }
@@ -304,7 +332,7 @@ TEST_F(TpmEnrolTest, ExpiredEnrolmentIsRefused) {
   ASSERT_OK_AND_ASSIGN(auto started, Start(pending, now_));
   Bytes secret = Activate(started);
   std::string tenant;
-  auto r = pending.Finish(started.enrolment_id, secret, now_ + std::chrono::seconds(301), &tenant);
+  auto r = pending.Finish(started.enrolment_id, secret, now_ + std::chrono::seconds(301), Trusted, &tenant);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), Code::kExpired) << r.error().message();
   EXPECT_EQ(tenant, "acme");
