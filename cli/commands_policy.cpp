@@ -54,6 +54,13 @@ int Test(const std::string& file, const std::string& claims_file, const std::str
   }
   policy::Decision d = policy::Evaluate(p->second, *claims, key, refs);
   std::printf("%s\n%s: %s\n", policy::Explain(d).c_str(), d.allow ? "ALLOW" : "DENY", d.reason.c_str());
+  // The rule's memory, which only the broker's store can apply: the verdict holds while it does.
+  for (const policy::ReleaseLimit& l : d.limits) {
+    std::printf("limit: at most %lld releases of key '%s' per %lld s%s%s (counted by the broker)\n",
+                static_cast<long long>(l.max), key.c_str(), static_cast<long long>(l.per_seconds),
+                l.per_claim.empty() ? "" : " per ", l.per_claim.c_str());
+  }
+  if (d.single_use_token) std::printf("single_use_token: the release spends the token\n");
   return d.allow ? 0 : 4;
 }
 

@@ -204,6 +204,8 @@ Decision Evaluate(const Policy& policy, const attestation::Claims& claims,
     if (o.value == Truth::kTrue) {
       d.allow = true;
       d.rule = rule.name;
+      d.limits = rule.limits;
+      d.single_use_token = rule.single_use_token;
       d.reason = rule_name + " allows key " + Quote(key_name);
       Cap(d.reason, kMaxReasonBytes);
       return d;

@@ -40,6 +40,10 @@ struct ClauseTrace {
 struct Decision {
   bool allow = false;
   std::string rule;  // the allowing rule's name; empty on denial
+  // The allowing rule's memory, which the caller enforces when it records the release (the
+  // policy engine is pure: counting releases is the store's job, broker/api/release_gate.h).
+  std::vector<ReleaseLimit> limits;
+  bool single_use_token = false;
   // Safe to return to the workload: names rules, claims, reference sets and integer/boolean
   // bounds, and echoes the workload's own claim values, but never policy strings, patterns
   // or reference values. E.g. "rule 'r': claim 'debug' is true, expected false".

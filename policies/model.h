@@ -41,6 +41,19 @@ struct Condition {
   bool present = true;                          // kPresent: true tests presence, false absence
 };
 
+// A policy with memory (policies/README.md "Release limits"): at most `max` releases of each key
+// the rule covers within any window of `per_seconds` (a sliding window, not calendar buckets),
+// counted over all workloads together, or apart for each value of the claim `per_claim` (the
+// workload's measurement, its TEE identity `platform.id`, a TPM AK `tpm.ak`, ...). The broker
+// counts releases in its store, atomically with each release's audit record, so the limit holds
+// across a fleet of brokers sharing one store.
+struct ReleaseLimit {
+  std::string path;              // "$.rules[0].limits[1]"
+  std::int64_t max = 0;          // 1..kMaxReleaseLimitCount
+  std::int64_t per_seconds = 0;  // 1..kMaxReleaseLimitSeconds
+  std::string per_claim;         // empty: every workload counts against one budget per key
+};
+
 struct Rule {
   std::string name;               // unique within the policy
   std::string path;               // "$.rules[N]"
@@ -50,6 +63,12 @@ struct Rule {
   // non-negated test {"claim":"tee","equals":"dev"} or {"claim":"tee","in":[..."dev"...]}.
   // Only such rules may admit evidence whose claim `tee` is "dev" (policies/README.md).
   bool names_dev_tee = false;
+  // Checked only once `when` holds: a release this rule allows counts against every limit, and
+  // is refused if one is reached.
+  std::vector<ReleaseLimit> limits;
+  // A release this rule allows spends the attestation token (the KBS session, on that front
+  // end): no later release, of any key, is made with it.
+  bool single_use_token = false;
 };
 
 class Policy {

@@ -6,6 +6,7 @@
 #include "core/names.h"
 #include "policies/internal/json_guard.h"
 #include "policies/internal/parse_condition.h"
+#include "policies/internal/parse_limits.h"
 #include "policies/internal/text.h"
 
 namespace sigil::policy {
@@ -100,7 +101,8 @@ Result<std::vector<std::string>> ParseKeys(const Json& v, const std::string& pat
 
 Result<Rule> ParseRule(const Json& j, const std::string& path, internal::Budget& budget) {
   if (!j.is_object()) return Bad(path, "a rule must be an object, got " + JsonTypeName(j));
-  SIGIL_RETURN_IF_ERROR(CheckFields(j, path, {"name", "keys", "when"}, {"name", "keys", "when"}));
+  SIGIL_RETURN_IF_ERROR(
+      CheckFields(j, path, {"name", "keys", "when", "limits", "single_use_token"}, {"name", "keys", "when"}));
   Rule rule;
   rule.path = path;
   const Json& name = *j.find("name");
@@ -114,6 +116,13 @@ Result<Rule> ParseRule(const Json& j, const std::string& path, internal::Budget&
   SIGIL_ASSIGN_OR_RETURN(rule.when,
                          internal::ParseCondition(*j.find("when"), path + ".when", 1, budget));
   rule.names_dev_tee = NamesDevTee(rule.when);
+  if (auto l = j.find("limits"); l != j.end()) {
+    SIGIL_ASSIGN_OR_RETURN(rule.limits, internal::ParseLimits(*l, path + ".limits"));
+  }
+  if (auto s = j.find("single_use_token"); s != j.end()) {
+    if (!s->is_boolean()) return Bad(path + ".single_use_token", "expected true or false, got " + JsonTypeName(*s));
+    rule.single_use_token = s->get<bool>();
+  }
   return rule;
 }
 

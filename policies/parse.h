@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 #include "core/result.h"
@@ -16,6 +17,12 @@ namespace sigil::policy {
 // more work is done, so an over-budget policy is refused in milliseconds.
 inline constexpr std::size_t kMaxPolicyBytes = std::size_t{1} << 20;
 inline constexpr std::size_t kMaxRules = 1000;
+// Release limits (model.h ReleaseLimit): at most this many per rule, each counting at most
+// kMaxReleaseLimitCount releases over at most kMaxReleaseLimitSeconds (366 days). The store keeps
+// one row per counted release inside each limit's window, so these bound its size per counter.
+inline constexpr std::size_t kMaxLimitsPerRule = 8;
+inline constexpr std::int64_t kMaxReleaseLimitCount = 100000;
+inline constexpr std::int64_t kMaxReleaseLimitSeconds = 366LL * 24 * 3600;
 inline constexpr int kMaxConditionDepth = 16;       // `when` itself is depth 1
 inline constexpr int kMaxJsonDepth = 40;            // checked before the document is built
 inline constexpr std::size_t kMaxNameLength = 128;  // rule and claim names
@@ -42,7 +49,7 @@ inline constexpr std::size_t kMaxPolicyRegexCost = 4096;
 // not, or a claim test)". Refuses duplicate object keys, unknown fields, missing fields, wrong
 // types, empty key lists, duplicate rule names, claim tests with zero or several operators,
 // empty or mixed-type `in` lists, non-integer bounds, invalid or oversized regular expressions,
-// nesting beyond kMaxConditionDepth, more than kMaxRules rules, policies over one of the
+// nesting beyond kMaxConditionDepth, release limits out of range or over kMaxLimitsPerRule, more than kMaxRules rules, policies over one of the
 // per-policy budgets (conditions, key patterns, regex cost), reference-set names that
 // sigil::ValidateName refuses (the one name rule of the CLI and the store), key patterns that no
 // valid key name can match, and version != 1.

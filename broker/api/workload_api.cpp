@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include "broker/api/release_gate.h"
 #include "broker/api/release_purpose.h"
 #include "broker/audit/release_receipt.h"
 #include "broker/audit/unauth_activity.h"
@@ -212,6 +213,8 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
   for (const auto& [set, values] : refs_map) for (const auto& v : values) refs.Add(set, v);
   std::string purpose;  // the proven workload.mode, for the allow records
   std::vector<KeyVersionRow> rows;  // read once per artifact, for the purpose check and the reseal
+  std::vector<policy::Decision> decisions;  // the allowing ones, for the release's memory
+  decisions.reserve(arts.size());
   for (const auto& a : arts) {
     ev.key = a.key;
     ev.version = a.version;
@@ -234,7 +237,14 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
     if (!fit) return Refuse(ctx, meta, tok.tenant, ev, std::move(fit).error());
     purpose = std::move(*fit);
     rows.push_back(std::move(*row));
+    decisions.push_back(std::move(d));
   }
+  // What the release counts against and whether it spends the token (broker/api/release_gate.h),
+  // enforced by the store when the records are committed.
+  std::vector<AllowedArtifact> allowed;
+  for (std::size_t i = 0; i < arts.size(); ++i) allowed.push_back({arts[i].key, &decisions[i]});
+  auto gate = BuildReleaseGate(allowed, tok.claims, tok.jti, tok.exp * 1000);
+  if (!gate) return Refuse(ctx, meta, tok.tenant, ev, std::move(gate).error());
   // Each release record states what its receipt will (broker/audit/release_receipt.h): checked
   // before any DEK is resealed, so a claim a receipt cannot carry refuses the release up front.
   const std::string measurement = tok.claims.GetString("measurement").value_or("");
@@ -261,8 +271,11 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
     released.push_back(Json{{"key", a.tenant + "/" + a.key}, {"version", a.version}, {"artifact_id", r->artifact_id},
                             {"enc", Base64UrlEncode(r->enc)}, {"sealed_dek", Base64UrlEncode(r->sealed_dek)}});
   }
-  // Durable audit records first; the response (and so the keys) only after they are committed.
+  // Durable audit records first; the response (and so the keys) only after they are committed,
+  // all in one transaction with the release's memory: a limit reached or a token spent by now
+  // (by this broker or another sharing the store) refuses the whole batch, with its record.
   const auto commit_start = BrokerMetrics::Now();
+  std::vector<AuditEvent> oks;
   for (std::size_t i = 0; i < arts.size(); ++i) {
     const ArtifactRequest& a = arts[i];
     AuditEvent ok = ev;
@@ -275,13 +288,27 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
     ok.artifact_id = artifact_ids[i];
     ok.measurement = measurement;
     ok.policy_version = policy->version;
-    auto w = ctx.audit->Append(tok.tenant, ok);
-    if (!w) {
-      return Counted(ctx, tok.tenant, tok.tee, "release",
-                     Error(Code::kUnavailable, "release refused: the audit record could not be written (" + w.error().message() + ")"));
-    }
+    oks.push_back(std::move(ok));
+  }
+  auto refused_event = [&](const Error& why) {
+    AuditEvent no = ev;
+    no.request_id = meta.request_id;
+    no.client = meta.client;
+    no.decision = "deny";
+    no.reason = std::string(CodeName(why.code())) + ": " + why.message();
+    return no;
+  };
+  std::optional<Error> refusal;
+  auto written = ctx.audit->AppendRelease(tok.tenant, std::move(*gate), oks, refused_event, &refusal);
+  if (!written) {
+    return Counted(ctx, tok.tenant, tok.tee, "release",
+                   Error(Code::kUnavailable, "release refused: the audit record could not be written (" +
+                                                 written.error().message() + ")"));
+  }
+  if (refusal) return Counted(ctx, tok.tenant, tok.tee, "release", std::move(*refusal));
+  for (std::size_t i = 0; i < arts.size(); ++i) {
     // Signed only now that its record is committed: a receipt names a record that exists.
-    auto signed_receipt = ctx.audit->SignReceipt(*w);
+    auto signed_receipt = ctx.audit->SignReceipt((*written)[i]);
     if (!signed_receipt) {
       return Counted(ctx, tok.tenant, tok.tee, "release",
                      Error(Code::kInternal, "release refused: its receipt could not be signed (" +

@@ -112,6 +112,25 @@ Result<AuditRow> AuditLog::AppendUsingNonce(const std::string& tenant, const Sto
   return r;
 }
 
+Result<std::vector<AuditRow>> AuditLog::AppendRelease(const std::string& tenant, ReleaseGate gate,
+                                                     const std::vector<AuditEvent>& allowed,
+                                                     const std::function<AuditEvent(const Error& refusal)>& refused_event,
+                                                     std::optional<Error>* refusal) {
+  const std::int64_t now = now_millis_();
+  gate.now_ms = now;  // the window ends at the time the records carry
+  std::vector<Store::AuditMaker> makers;
+  makers.reserve(allowed.size());
+  for (const AuditEvent& e : allowed) {
+    makers.push_back([&tenant, &e, now](const std::optional<AuditRow>& head) { return MakeRecord(tenant, e, now, head); });
+  }
+  auto r = store_.AppendRelease(
+      tenant, gate, makers,
+      [&](const std::optional<AuditRow>& head, const Error& why) { return MakeRecord(tenant, refused_event(why), now, head); },
+      [&](const AuditRow& newest) { return SignCheckpoint(seed_, tenant, newest, now); }, refusal);
+  if (!r) return Fail(Code::kUnavailable, "audit log unavailable: " + r.error().message());
+  return r;
+}
+
 Result<std::string> AuditLog::SignTreeHead(const std::string& tenant, std::uint64_t size, const merkle::Hash& root) const {
   return SignTreeHeadAt(seed_, tenant, size, root, now_millis_());
 }

@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "broker/audit/audit_tree.h"
 #include "broker/audit/merkle.h"
@@ -58,6 +59,14 @@ class AuditLog {
   Result<AuditRow> AppendUsingNonce(const std::string& tenant, const Store::NonceUse& use,
                                     const std::function<AuditEvent(const Error* nonce_error)>& event_for,
                                     std::optional<Error>* nonce_error);
+  // Appends a release's records, one per released artifact, in one transaction with its gate
+  // (Store::AppendRelease; the gate's window ends at the records' time): if the gate refuses,
+  // the record `refused_event` builds is appended instead and *refusal says why. kUnavailable if
+  // nothing could be written.
+  Result<std::vector<AuditRow>> AppendRelease(const std::string& tenant, ReleaseGate gate,
+                                              const std::vector<AuditEvent>& allowed,
+                                              const std::function<AuditEvent(const Error& refusal)>& refused_event,
+                                              std::optional<Error>* refusal);
   // A C2SP signed checkpoint (broker/audit/checkpoint_note.h) of the tenant's Merkle tree
   // (broker/audit/audit_tree.h) at `size` with `root`, signed with the audit key under
   // AuditTreeOrigin(tenant), dated now.

@@ -7,6 +7,7 @@
 #include "attestation/tpm/evidence.h"
 #include "attestation/tpm/signature.h"
 #include "attestation/tpm/verifier.h"
+#include "broker/api/release_gate.h"
 #include "broker/api/release_purpose.h"
 #include "broker/audit/release_receipt.h"
 #include "broker/broker_metrics.h"
@@ -423,6 +424,9 @@ Result<Json> KbsResource(const BrokerContext& ctx, const RequestMeta& meta, cons
   policy::Decision d = policy::Evaluate(*policy->policy, who.claims, type, refs);
   if (ctx.metrics != nullptr) ctx.metrics->ObservePolicyEvaluation(policy_start);
   if (!d.allow) return refuse(KbsKind::kPolicyDeny, Error(Code::kPolicyDenied, d.reason), policy::Explain(d));
+  auto gate = BuildReleaseGate({{type, &d}}, who.claims, who.token_id,
+                               UnixSeconds(now + ctx.settings.token_ttl) * 1000);  // the EAR expires by then
+  if (!gate) return refuse(KbsKind::kPolicyDeny, std::move(gate).error());
   if (row->state != "enabled") return refuse(KbsKind::kPolicyDeny, KeyUnusable(*row));
   auto purpose = CheckReleasePurpose(row->key_class, who.claims);
   if (!purpose) return refuse(KbsKind::kPolicyDeny, std::move(purpose).error());
@@ -461,12 +465,26 @@ Result<Json> KbsResource(const BrokerContext& ctx, const RequestMeta& meta, cons
   ok.artifact_id = artifact_id;
   ok.policy_version = policy->version;
   const auto commit_start = BrokerMetrics::Now();
-  auto w = ctx.audit->Append(tenant, ok);
-  if (!w) {
+  // With the release's memory (broker/api/release_gate.h), as a /v1 release: the token is the
+  // session's EAR, whether it came as the bearer or behind the cookie.
+  std::optional<Error> refusal;
+  auto written = ctx.audit->AppendRelease(tenant, std::move(*gate), {ok}, [&](const Error& why) {
+    AuditEvent deny = ev;
+    deny.decision = "deny";
+    deny.reason = "kbs: " + std::string(CodeName(why.code())) + ": " + why.message();
+    deny.detail = CanonicalJson(kbs_detail);
+    return deny;
+  }, &refusal);
+  if (!written) {
     return KbsError(KbsKind::kPluginInternalError,
                     Error(Code::kUnavailable, "release refused: the audit record could not be written (" +
-                                                  w.error().message() + ")"));
+                                                  written.error().message() + ")"));
   }
+  if (refusal) {
+    if (ctx.metrics != nullptr) ctx.metrics->CountRefusal(tenant, who.tee, "release", refusal->code());
+    return KbsError(KbsKind::kPolicyDeny, std::move(*refusal));
+  }
+  const AuditRow* w = &written->front();
   // Signed only now that its record is committed, as for /v1: a receipt names a record that
   // exists. The JWE body has no room for it (the KBS protocol fixes its shape) and the route
   // table has no response header for it, so it is not sent: `sigil audit receipts` re-derives

@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "broker/store/pg_conn.h"
+#include "broker/store/release_gate_check.h"
 #include "core/json.h"
 
 namespace sigil::broker {
@@ -56,6 +57,12 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   signature TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tree_heads (
   tenant TEXT PRIMARY KEY, size BIGINT NOT NULL, time BIGINT NOT NULL, note TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS release_uses (
+  tenant TEXT NOT NULL, counter TEXT NOT NULL, time_ms BIGINT NOT NULL, uses BIGINT NOT NULL);
+CREATE INDEX IF NOT EXISTS release_uses_by_counter ON release_uses(tenant, counter, time_ms);
+CREATE TABLE IF NOT EXISTS spent_tokens (
+  tenant TEXT NOT NULL, token TEXT NOT NULL, expires_ms BIGINT NOT NULL, PRIMARY KEY (tenant, token));
+CREATE INDEX IF NOT EXISTS spent_tokens_by_expiry ON spent_tokens(expires_ms);
 )sql";
 
 // A published tree head never goes back (Store::PutTreeHead), whichever broker writes last.
@@ -496,6 +503,71 @@ class PostgresStore final : public Store {
                                 Params().Text(tenant).Int(static_cast<std::int64_t>(cp.seq)).Text(cp.head).Int(cp.time)
                                     .Text(cp.signature)));
     return rec;
+  }
+
+  // A release's records and its gate in one transaction, under the tenant's append lock: every
+  // broker that counts a tenant's releases holds it, so no two see the same count.
+  Result<std::vector<AuditRow>> AppendRelease(const std::string& tenant, const ReleaseGate& gate,
+                                              const std::vector<AuditMaker>& allow, const RefusalAuditMaker& deny,
+                                              const CheckpointSigner& sign, std::optional<Error>* refused) override {
+    std::optional<Error> why;
+    auto rows = InTransaction([&](Conn& c) -> Result<std::vector<AuditRow>> {
+      SIGIL_RETURN_IF_ERROR(Query(c, kLockAudit, Params().Text(tenant)));
+      const GateSql sql = GateSqlOn(c, tenant);
+      SIGIL_ASSIGN_OR_RETURN(why, CheckReleaseGate(gate, sql));
+      std::vector<AuditRow> out;
+      if (why) {
+        SIGIL_ASSIGN_OR_RETURN(AuditRow r, AppendOn(c, tenant, [&](const std::optional<AuditRow>& head) {
+          return deny(head, *why);
+        }, sign));
+        out.push_back(std::move(r));
+        return out;
+      }
+      for (const AuditMaker& make : allow) {
+        SIGIL_ASSIGN_OR_RETURN(AuditRow r, AppendOn(c, tenant, make, sign));
+        out.push_back(std::move(r));
+      }
+      SIGIL_RETURN_IF_ERROR(RecordReleaseGate(gate, sql));
+      return out;
+    });
+    if (refused) *refused = rows ? why : std::nullopt;
+    return rows;
+  }
+
+  // The gate's statements (release_gate_check.h) on `c`, inside the caller's transaction.
+  GateSql GateSqlOn(Conn& c, const std::string& tenant) {
+    GateSql g;
+    g.token_spent = [this, &c, &tenant](const std::string& token) -> Result<bool> {
+      SIGIL_ASSIGN_OR_RETURN(pg::Rows r, Query(c, "SELECT 1 FROM spent_tokens WHERE tenant=$1 AND token=$2",
+                                               Params().Text(tenant).Text(token)));
+      return r.size() > 0;
+    };
+    g.prune = [this, &c, &tenant](const std::string& counter, std::int64_t cutoff) -> Result<void> {
+      SIGIL_RETURN_IF_ERROR(Query(c, "DELETE FROM release_uses WHERE tenant=$1 AND counter=$2 AND time_ms<=$3",
+                   Params().Text(tenant).Text(counter).Int(cutoff)));
+      return Ok();
+    };
+    g.count = [this, &c, &tenant](const std::string& counter, std::int64_t after) -> Result<GateSql::Count> {
+      SIGIL_ASSIGN_OR_RETURN(pg::Rows r, Query(c, "SELECT COALESCE(SUM(uses),0)::BIGINT, COALESCE(MIN(time_ms),0)::BIGINT "
+                                                  "FROM release_uses WHERE tenant=$1 AND counter=$2 AND time_ms>$3",
+                                               Params().Text(tenant).Text(counter).Int(after)));
+      if (r.size() != 1) return GateSql::Count{};
+      return GateSql::Count{r.Int(0, 0), r.Int(0, 1)};
+    };
+    g.add = [this, &c, &tenant](const std::string& counter, std::int64_t time, std::int64_t uses) -> Result<void> {
+      SIGIL_RETURN_IF_ERROR(Query(c, "INSERT INTO release_uses(tenant,counter,time_ms,uses) VALUES($1,$2,$3,$4)",
+                   Params().Text(tenant).Text(counter).Int(time).Int(uses)));
+      return Ok();
+    };
+    g.spend = [this, &c, &tenant](const std::string& token, std::int64_t expires, std::int64_t now) -> Result<void> {
+      // Tokens past their lifetime are refused anyway: forget them as new ones are spent.
+      SIGIL_RETURN_IF_ERROR(Query(c, "DELETE FROM spent_tokens WHERE expires_ms < $1",
+                                  Params().Int(now - kSpentTokenKeepMillis)));
+      SIGIL_RETURN_IF_ERROR(Query(c, "INSERT INTO spent_tokens(tenant,token,expires_ms) VALUES($1,$2,$3)",
+                   Params().Text(tenant).Text(token).Int(expires)));
+      return Ok();
+    };
+    return g;
   }
 
   Result<std::vector<AuditRow>> ListAudit(const std::string& tenant) override {

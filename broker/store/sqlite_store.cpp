@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "broker/store/group_commit.h"
+#include "broker/store/release_gate_check.h"
 #include "broker/store/sqlite_db.h"
 
 namespace sigil::broker {
@@ -79,6 +80,14 @@ constexpr Migration kMigrations[] = {
     // 5: each tenant's published tree head (a signed C2SP checkpoint note), issued periodically.
     {5, "CREATE TABLE IF NOT EXISTS tree_heads (tenant TEXT PRIMARY KEY, size INTEGER NOT NULL, "
         "time INTEGER NOT NULL, note TEXT NOT NULL)"},
+    // 6: policies with memory (Store::AppendRelease): counted releases per sliding-window counter,
+    // and the tokens single-use releases spent.
+    {6, "CREATE TABLE IF NOT EXISTS release_uses (tenant TEXT NOT NULL, counter TEXT NOT NULL, "
+        "time_ms INTEGER NOT NULL, uses INTEGER NOT NULL);"
+        "CREATE INDEX IF NOT EXISTS release_uses_by_counter ON release_uses(tenant, counter, time_ms);"
+        "CREATE TABLE IF NOT EXISTS spent_tokens (tenant TEXT NOT NULL, token TEXT NOT NULL, "
+        "expires_ms INTEGER NOT NULL, PRIMARY KEY (tenant, token));"
+        "CREATE INDEX IF NOT EXISTS spent_tokens_by_expiry ON spent_tokens(expires_ms)"},
 };
 
 Result<void> Migrate(sqlite3* db) {
@@ -413,6 +422,68 @@ class SqliteStore final : public Store {
     }));
     if (consume_error) *consume_error = why;
     return std::move(*row);
+  }
+
+  // A release's records and its gate in one group-commit write (one savepoint): the counters
+  // are read and counted under the store's single writer, so no two releases see the same count.
+  Result<std::vector<AuditRow>> AppendRelease(const std::string& tenant, const ReleaseGate& gate,
+                                              const std::vector<AuditMaker>& allow, const RefusalAuditMaker& deny,
+                                              const CheckpointSigner& sign, std::optional<Error>* refused) override {
+    std::vector<AuditRow> rows;
+    std::optional<Error> why;
+    SIGIL_RETURN_IF_ERROR(group_.Submit([&](SqliteStore&) -> Result<void> {
+      rows.clear();
+      const GateSql sql = GateSqlFor(tenant);
+      SIGIL_ASSIGN_OR_RETURN(why, CheckReleaseGate(gate, sql));
+      if (why) {
+        SIGIL_ASSIGN_OR_RETURN(AuditRow r, AppendLocked(tenant, [&](const std::optional<AuditRow>& head) {
+          return deny(head, *why);
+        }, sign));
+        rows.push_back(std::move(r));
+        return Ok();
+      }
+      for (const AuditMaker& make : allow) {
+        SIGIL_ASSIGN_OR_RETURN(AuditRow r, AppendLocked(tenant, make, sign));
+        rows.push_back(std::move(r));
+      }
+      return RecordReleaseGate(gate, sql);
+    }));
+    if (refused) *refused = why;
+    return rows;
+  }
+
+  // The gate's statements (release_gate_check.h) for one tenant, run inside a group-commit write.
+  GateSql GateSqlFor(const std::string& tenant) {
+    GateSql g;
+    g.token_spent = [this, &tenant](const std::string& token) -> Result<bool> {
+      SIGIL_ASSIGN_OR_RETURN(Stmt q, Prepare("SELECT 1 FROM spent_tokens WHERE tenant=? AND token=?"));
+      q.Bind(1, tenant).Bind(2, token);
+      return q.Step();
+    };
+    g.prune = [this, &tenant](const std::string& counter, std::int64_t cutoff) -> Result<void> {
+      SIGIL_ASSIGN_OR_RETURN(Stmt d, Prepare("DELETE FROM release_uses WHERE tenant=? AND counter=? AND time_ms<=?"));
+      return d.Bind(1, tenant).Bind(2, counter).Bind(3, cutoff).Run();
+    };
+    g.count = [this, &tenant](const std::string& counter, std::int64_t after) -> Result<GateSql::Count> {
+      SIGIL_ASSIGN_OR_RETURN(Stmt q, Prepare("SELECT COALESCE(SUM(uses),0), COALESCE(MIN(time_ms),0) FROM release_uses "
+                                             "WHERE tenant=? AND counter=? AND time_ms>?"));
+      q.Bind(1, tenant).Bind(2, counter).Bind(3, after);
+      SIGIL_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return GateSql::Count{};
+      return GateSql::Count{q.Int(0), q.Int(1)};
+    };
+    g.add = [this, &tenant](const std::string& counter, std::int64_t time, std::int64_t uses) -> Result<void> {
+      SIGIL_ASSIGN_OR_RETURN(Stmt i, Prepare("INSERT INTO release_uses(tenant,counter,time_ms,uses) VALUES(?,?,?,?)"));
+      return i.Bind(1, tenant).Bind(2, counter).Bind(3, time).Bind(4, uses).Run();
+    };
+    g.spend = [this, &tenant](const std::string& token, std::int64_t expires, std::int64_t now) -> Result<void> {
+      // Tokens past their lifetime are refused anyway: forget them as new ones are spent.
+      SIGIL_ASSIGN_OR_RETURN(Stmt d, Prepare("DELETE FROM spent_tokens WHERE expires_ms < ?"));
+      SIGIL_RETURN_IF_ERROR(d.Bind(1, now - kSpentTokenKeepMillis).Run());
+      SIGIL_ASSIGN_OR_RETURN(Stmt i, Prepare("INSERT INTO spent_tokens(tenant,token,expires_ms) VALUES(?,?,?)"));
+      return i.Bind(1, tenant).Bind(2, token).Bind(3, expires).Run();
+    };
+    return g;
   }
 
   Result<std::vector<AuditRow>> ListAudit(const std::string& tenant) override {

@@ -132,6 +132,29 @@ struct TpmClockRow {
   std::uint64_t clock = 0;
 };
 
+// What a release must satisfy when its records are committed: the allowing rules' memory
+// (policies/model.h ReleaseLimit, Rule::single_use_token), built by broker/api/release_gate.h.
+// The store checks and counts it in the transaction that appends the release's audit records,
+// under the tenant's append order, so it holds across brokers sharing one store.
+struct ReleaseCounter {
+  std::string id;              // names one sliding window: key, window length, per-claim and its value
+  std::int64_t window_ms = 0;  // releases counted within (now - window_ms, now]
+  std::int64_t max = 0;        // at most this many counted releases in the window...
+  std::int64_t uses = 0;       // ...including this release's (a batch may release one key twice)
+  std::string what;            // for the refusal, e.g. "at most 2 releases of key 'k' per 3600 s"
+};
+struct ReleaseGate {
+  std::string token_id;              // the token (or KBS session) this release is made with
+  bool spend_token = false;          // a single-use rule allowed it: the token is spent
+  std::int64_t token_expires_ms = 0; // a spent token is remembered until then
+  std::vector<ReleaseCounter> counters;
+  std::int64_t now_ms = 0;
+};
+// The stable tags that start a gate's refusal message (docs/protocol.md): a reached limit is
+// kPolicyDenied "release_limit: ...", a spent token kReplay "token_spent: ...".
+inline constexpr const char* kReleaseLimitTag = "release_limit: ";
+inline constexpr const char* kTokenSpentTag = "token_spent: ";
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -223,6 +246,18 @@ class Store {
   virtual Result<AuditRow> ConsumeNonceAndAppendAudit(const std::string& tenant, const NonceUse& use,
                                                       const ConsumingAuditMaker& make, const CheckpointSigner& sign,
                                                       std::optional<Error>* consume_error) = 0;
+  // Appends a release's audit records in one transaction with its gate: refused (kReplay,
+  // kTokenSpentTag) if a single-use release spent `gate.token_id`, refused (kPolicyDenied,
+  // kReleaseLimitTag) if a counter would pass its max; otherwise the records `allow` build (one
+  // per released artifact, in order, each on the previous) are appended, each counter counts
+  // its uses and the token is spent if `gate.spend_token`. On a refusal the single record `deny`
+  // builds for it is appended instead, nothing is counted, and *refused says why. Store failures
+  // write nothing. Returns the appended rows.
+  using RefusalAuditMaker = std::function<Result<AuditRow>(const std::optional<AuditRow>& head, const Error& refusal)>;
+  virtual Result<std::vector<AuditRow>> AppendRelease(const std::string& tenant, const ReleaseGate& gate,
+                                                      const std::vector<AuditMaker>& allow,
+                                                      const RefusalAuditMaker& deny, const CheckpointSigner& sign,
+                                                      std::optional<Error>* refused) = 0;
   virtual Result<std::vector<AuditRow>> ListAudit(const std::string& tenant) = 0;
   virtual Result<std::vector<AuditRow>> QueryAudit(const std::string& tenant, const AuditQuery& q) = 0;
   virtual Result<std::optional<Checkpoint>> GetCheckpoint(const std::string& tenant) = 0;

@@ -169,6 +169,14 @@ class AuthenticatedStore final : public Store {
                                               const CheckpointSigner& sign, std::optional<Error>* consume_error) override {
     return inner_->ConsumeNonceAndAppendAudit(t, use, make, sign, consume_error);
   }
+  // Use counters and spent tokens carry no authority: a writer could reset a counter (or forget
+  // a spent token) to allow a release the policy limits, but only for workloads the policy
+  // already admits, and every counted release keeps its signed audit record (threat-model.md).
+  Result<std::vector<AuditRow>> AppendRelease(const std::string& t, const ReleaseGate& gate,
+                                              const std::vector<AuditMaker>& allow, const RefusalAuditMaker& deny,
+                                              const CheckpointSigner& sign, std::optional<Error>* refused) override {
+    return inner_->AppendRelease(t, gate, allow, deny, sign, refused);
+  }
   Result<std::vector<AuditRow>> ListAudit(const std::string& t) override { return inner_->ListAudit(t); }
   Result<std::vector<AuditRow>> QueryAudit(const std::string& t, const AuditQuery& q) override {
     return inner_->QueryAudit(t, q);

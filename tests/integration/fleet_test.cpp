@@ -30,6 +30,11 @@ constexpr const char* kMeasurement =
     "abababababababababababababababababababababababababababababababababababababababababababababababab";
 constexpr const char* kAllowPolicy = R"({"version":1,"rules":[{"name":"engines","keys":["model"],"when":{"allOf":[
   {"claim":"tee","equals":"dev"},{"claim":"debug","equals":false},{"claim":"measurement","in_reference":"engines"}]}}]})";
+// The allow policy with memory: at most 3 releases of the model per hour per workload measurement,
+// and each token good for one release.
+constexpr const char* kLimitedPolicy = R"({"version":1,"rules":[{"name":"engines","keys":["model"],"when":{"allOf":[
+  {"claim":"tee","equals":"dev"},{"claim":"debug","equals":false},{"claim":"measurement","in_reference":"engines"}]},
+  "limits":[{"max":3,"per_seconds":3600,"per_claim":"measurement"}],"single_use_token":true}]})";
 constexpr const char* kDenyPolicy = R"({"version":1,"rules":[{"name":"nothing","keys":["model"],"when":{"allOf":[
   {"claim":"tee","equals":"sgx"}]}}]})";
 
@@ -61,6 +66,7 @@ class FleetTest : public ::testing::Test {
     }
     ASSERT_TRUE(WriteFileAtomic(dir_->File("allow.json"), AsBytes(kAllowPolicy), 0644).has_value());
     ASSERT_TRUE(WriteFileAtomic(dir_->File("deny.json"), AsBytes(kDenyPolicy), 0644).has_value());
+    ASSERT_TRUE(WriteFileAtomic(dir_->File("limited.json"), AsBytes(kLimitedPolicy), 0644).has_value());
     // Provisioned at broker 0 only: the others see it through the store.
     for (auto args : std::vector<std::vector<std::string>>{{"tenant", "create", "acme"}, {"key", "create", "acme/model"},
                                                            {"refs", "add", "acme", "engines", kMeasurement},
@@ -270,6 +276,55 @@ TEST_F(FleetTest, WhilePostgresIsDownNothingIsReleasedAndTheBrokersRecoverWithou
     EXPECT_TRUE(released.has_value()) << "broker " << b << " did not recover after PostgreSQL returned: "
                                       << released.error().message();
   }
+  for (int b = 0; b < 3; ++b) {
+    auto verify = Sigil(b, {"audit", "verify", "acme"});
+    EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  }
+}
+
+// A policy's memory is the fleet's, not one broker's: a token spent at one broker is refused at
+// the others, and brokers racing on one limit grant exactly its max between them, each refusal
+// with its record; `sigil audit verify` accepts the log afterwards.
+TEST_F(FleetTest, ALimitAndASingleUseTokenHoldAcrossTheFleet) {
+  ASSERT_EQ(Sigil(1, {"policy", "set", "acme", dir_->File("limited.json")}).exit_code, 0);
+  Attested first = Challenge(0);
+  ASSERT_OK_AND_ASSIGN(std::string token, Attest(0, first));
+  ASSERT_OK(Release(0, token, first));  // counts 1 of 3
+  for (int b = 0; b < 3; ++b) {
+    auto spent = Release(b, token, first);
+    ASSERT_FALSE(spent.has_value()) << "broker " << b << " released with a spent token";
+    EXPECT_EQ(spent.error().code(), Code::kReplay) << spent.error().message();
+    EXPECT_NE(spent.error().message().find("token_spent"), std::string::npos) << spent.error().message();
+  }
+  std::atomic<int> allowed{0}, limited{0};
+  auto load = [&](int b) {
+    for (int i = 0; i < 2; ++i) {
+      Attested a = Challenge(b);
+      auto t = Attest(b, a);
+      if (!t) {
+        ADD_FAILURE() << t.error().message();
+        continue;
+      }
+      auto r = Release((b + 1) % 3, *t, a);
+      if (r) ++allowed;
+      else if (r.error().code() == Code::kPolicyDenied && r.error().message().find("release_limit") != std::string::npos) ++limited;
+      else ADD_FAILURE() << r.error().message();
+    }
+  };
+  std::thread t0(load, 0), t1(load, 1), t2(load, 2);
+  t0.join();
+  t1.join();
+  t2.join();
+  EXPECT_EQ(allowed.load(), 2);  // 3 per hour, one already used
+  EXPECT_EQ(limited.load(), 4);
+  ASSERT_EQ(Sigil(2, {"policy", "set", "acme", dir_->File("allow.json")}).exit_code, 0);
+  auto denials = Sigil(1, {"--json", "audit", "query", "--tenant", "acme", "--decision", "deny", "--limit", "1000"});
+  ASSERT_EQ(denials.exit_code, 0) << denials.err;
+  std::size_t limit_records = 0, spent_records = 0;
+  for (std::size_t at = 0; (at = denials.out.find("release_limit", at)) != std::string::npos; ++at) ++limit_records;
+  for (std::size_t at = 0; (at = denials.out.find("token_spent", at)) != std::string::npos; ++at) ++spent_records;
+  EXPECT_EQ(limit_records, 4u) << denials.out;
+  EXPECT_EQ(spent_records, 3u) << denials.out;
   for (int b = 0; b < 3; ++b) {
     auto verify = Sigil(b, {"audit", "verify", "acme"});
     EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;

@@ -10,6 +10,7 @@
 #include "core/protocol.h"
 #include "tests/integration/broker_fixture.h"
 #include "tests/support/matchers.h"
+#include "tests/support/temp_dir.h"
 
 namespace sigil::integration {
 namespace {
@@ -159,6 +160,56 @@ TEST(FailClosed, NoReleaseWhenTheAuditLogCannotBeWritten) {
   EXPECT_NE(r.error().message().find("audit"), std::string::npos) << r.error().message();
   // With the log writable again the same token works, so the refusal was the log's doing.
   ASSERT_OK(c->Release(token, w.key.public_key, {a.artifact}));
+}
+
+// A policy with memory, on the embedded store, set with the real CLI: the per-host limit counts
+// releases of one key on one (dev) platform across workloads and tokens, and a single-use rule's
+// release spends its token for every key. Each refusal is audited; a spent token releases nothing.
+TEST(Refusal, PolicyMemoryLimitsReleasesPerHostAndSpendsSingleUseTokens) {
+  const auto& env = BrokerEnv::Get();
+  for (auto args : std::vector<std::vector<std::string>>{{"tenant", "create", "memo"}, {"key", "create", "memo/model"},
+                                                         {"key", "create", "memo/once"},
+                                                         {"refs", "add", "memo", "engines", kMeasurementA}}) {
+    auto r = env.Sigil(args);
+    ASSERT_EQ(r.exit_code, 0) << args[0] << " " << args[1] << ": " << r.err;
+  }
+  testing::TempDir dir;
+  ASSERT_OK(WriteFileAtomic(dir.File("memo.json"), AsBytes(R"({
+    "version": 1,
+    "rules": [
+      {"name": "per-host", "keys": ["model"],
+       "when": {"allOf": [{"claim": "tee", "equals": "dev"}, {"claim": "measurement", "in_reference": "engines"}]},
+       "limits": [{"max": 2, "per_seconds": 3600, "per_claim": "platform.id"}]},
+      {"name": "once", "keys": ["once"],
+       "when": {"allOf": [{"claim": "tee", "equals": "dev"}, {"claim": "measurement", "in_reference": "engines"}]},
+       "single_use_token": true}]})"), 0644));
+  auto set = env.Sigil({"policy", "set", "memo", dir.File("memo.json")});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  auto c = env.Client();
+  TestArtifact model = MakeArtifact("memo", "model"), once = MakeArtifact("memo", "once");
+  for (int i = 0; i < 2; ++i) {
+    Workload w = Workload::Make();
+    ASSERT_OK_AND_ASSIGN(std::string token, AttestAs(*c, w, "memo"));
+    ASSERT_OK(c->Release(token, w.key.public_key, {model.artifact}));
+  }
+  Workload third = Workload::Make();
+  ASSERT_OK_AND_ASSIGN(std::string token3, AttestAs(*c, third, "memo"));
+  auto limited = c->Release(token3, third.key.public_key, {model.artifact});
+  EXPECT_CODE(limited, Code::kPolicyDenied);
+  EXPECT_NE(limited.error().message().find("release_limit: rule 'per-host': at most 2 releases of key 'model' per 3600 s per platform.id"),
+            std::string::npos) << limited.error().message();
+  ExpectDeniedAndAudited("memo", "release", "release_limit");
+  // The same token still serves a key whose rule has no limit; that rule is single-use, so the
+  // token is then spent for every key.
+  ASSERT_OK(c->Release(token3, third.key.public_key, {once.artifact}));
+  for (const auto* a : {&once, &model}) {
+    auto spent = c->Release(token3, third.key.public_key, {a->artifact});
+    EXPECT_CODE(spent, Code::kReplay);
+    EXPECT_NE(spent.error().message().find("token_spent"), std::string::npos) << spent.error().message();
+    ExpectDeniedAndAudited("memo", "release", "token_spent");
+  }
+  auto verify = env.Sigil({"audit", "verify", "memo"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 }
 
 }  // namespace

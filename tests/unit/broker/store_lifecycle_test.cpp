@@ -52,12 +52,31 @@ TEST(StoreMigration, VersionOneFileUpgradesAndKeepsItsData) {
     EXPECT_EQ(k.wrapped_private_key.size(), 12u);
     EXPECT_TRUE(k.mac.empty());  // untagged: refused by store_auth.h until tagged (--tag-existing-rows)
   }
-  EXPECT_EQ(UserVersion(path), 5);
+  EXPECT_EQ(UserVersion(path), 6);
   ASSERT_OK_AND_ASSIGN(auto again, OpenSqliteStore(path));  // idempotent on an upgraded file
   EXPECT_OK(again->GetKeyVersion("old", "m", 1));
   // Migration 5: the published tree heads' table exists (empty) on the upgraded file.
   ASSERT_OK_AND_ASSIGN(auto head, again->GetTreeHead("old"));
   EXPECT_FALSE(head.has_value());
+  // Migration 6: the tables of policies' memory exist: a gated release commits, and its spent
+  // token is then refused.
+  ReleaseGate gate;
+  gate.token_id = "t";
+  gate.spend_token = true;
+  gate.token_expires_ms = 2000;
+  gate.now_ms = 1000;
+  gate.counters.push_back(ReleaseCounter{"c", 1000, 1, 1, "at most 1"});
+  auto make = [](const std::optional<AuditRow>& h) -> Result<AuditRow> {
+    return AuditRow{h ? h->seq + 1 : 1, "{}", std::string(64, 'a'), ""};
+  };
+  auto deny = [&](const std::optional<AuditRow>& h, const Error&) { return make(h); };
+  auto sign = [](const AuditRow& r) -> Result<Checkpoint> { return Checkpoint{r.seq, r.hash, 1, "sig"}; };
+  std::optional<Error> refused;
+  ASSERT_OK(again->AppendRelease("old", gate, {make}, deny, sign, &refused));
+  EXPECT_FALSE(refused.has_value());
+  ASSERT_OK(again->AppendRelease("old", gate, {make}, deny, sign, &refused));
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->code(), Code::kReplay);
 }
 
 // The store location (sigild init --store, sigild.json): the three accepted forms, and text that

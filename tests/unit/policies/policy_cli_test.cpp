@@ -44,6 +44,21 @@ class PolicyCli : public ::testing::Test {
 constexpr char kSvnPolicy[] = R"({"version":1,"rules":[{"name":"r","keys":["k"],
   "when":{"claim":"svn","gte":0}}]})";
 
+// The rule's memory is the broker's to apply: `policy test` states it under an ALLOW, and only then.
+TEST_F(PolicyCli, TestStatesTheAllowingRulesLimitsAndSingleUseToken) {
+  constexpr char kLimited[] = R"({"version":1,"rules":[{"name":"r","keys":["k"],"when":{"claim":"svn","gte":0},
+    "limits":[{"max":3,"per_seconds":60},{"max":1,"per_seconds":86400,"per_claim":"platform.id"}],
+    "single_use_token":true}]})";
+  auto allowed = Test(kLimited, R"({"svn":1})");
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.err;
+  EXPECT_THAT(allowed.out, HasSubstr("limit: at most 3 releases of key 'k' per 60 s (counted by the broker)\n"));
+  EXPECT_THAT(allowed.out, HasSubstr("limit: at most 1 releases of key 'k' per 86400 s per platform.id (counted by the broker)\n"));
+  EXPECT_THAT(allowed.out, HasSubstr("single_use_token: the release spends the token\n"));
+  auto denied = Test(kLimited, R"({"svn":-1})");
+  EXPECT_EQ(denied.exit_code, 4);
+  EXPECT_THAT(denied.out, ::testing::Not(HasSubstr("limit:")));
+}
+
 TEST_F(PolicyCli, IntegersOutsideInt64AreRefusedNotWrapped) {
   // 2^64-1 used to be read as -1.
   auto r = Test(kSvnPolicy, R"({"svn":18446744073709551615})");
