@@ -5,8 +5,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <string_view>
 
 #include "core/file_io.h"
+#include "core/names.h"
 #include "net/broker_client.h"
 
 namespace sigil::cli {
@@ -28,6 +30,23 @@ Result<void> CheckPrivateKeyPermissions(const std::string& path) {
   return Ok();
 }
 
+std::string TenantCredentialDir(const std::string& admin_dir, const std::string& tenant) {
+  return admin_dir + "/tenants/" + tenant;
+}
+
+std::string CredentialDirFor(const std::string& admin_dir, const std::string& path) {
+  static constexpr std::string_view kPrefix = "/v1/admin/tenants/";
+  if (path.compare(0, kPrefix.size(), kPrefix) != 0) return admin_dir;
+  const std::size_t end = path.find('/', kPrefix.size());
+  if (end == std::string::npos) return admin_dir;  // /v1/admin/tenants/T itself: the operator's
+  const std::string tenant = path.substr(kPrefix.size(), end - kPrefix.size());
+  if (!ValidateName(tenant, "tenant")) return admin_dir;  // the broker refuses the name itself
+  std::string dir = TenantCredentialDir(admin_dir, tenant);
+  struct stat st {};
+  if (::stat((dir + "/admin.pem").c_str(), &st) != 0) return admin_dir;
+  return dir;
+}
+
 Result<std::unique_ptr<AdminClient>> AdminClient::Connect(const AdminEndpoint& ep) {
   if (ep.admin_dir.empty()) {
     return Fail(Code::kInvalidArgument, "no admin credentials: pass --admin-dir DATA/admin or set SIGIL_ADMIN_DIR");
@@ -43,14 +62,29 @@ Result<std::unique_ptr<AdminClient>> AdminClient::Connect(const AdminEndpoint& e
                   "start sigild serve first, or pass --broker https://HOST:PORT or set SIGIL_BROKER_URL");
     }
   }
-  net::ClientTlsConfig tls{ep.admin_dir + "/ca.pem", ep.admin_dir + "/admin.pem", ep.admin_dir + "/admin.key"};
+  SIGIL_RETURN_IF_ERROR(net::ParseHttpsUrl(url));
+  return std::unique_ptr<AdminClient>(new AdminClient(ep.admin_dir, std::move(url)));
+}
+
+Result<net::HttpsClient*> AdminClient::ClientFor(const std::string& cred_dir) {
+  auto it = clients_.find(cred_dir);
+  if (it != clients_.end()) return it->second.get();
+  net::ClientTlsConfig tls{admin_dir_ + "/ca.pem", cred_dir + "/admin.pem", cred_dir + "/admin.key"};
   SIGIL_RETURN_IF_ERROR(CheckPrivateKeyPermissions(*tls.key_file));
-  SIGIL_ASSIGN_OR_RETURN(auto c, net::HttpsClient::Create(url, tls));
-  return std::unique_ptr<AdminClient>(new AdminClient(std::move(c)));
+  SIGIL_ASSIGN_OR_RETURN(auto c, net::HttpsClient::Create(url_, tls));
+  net::HttpsClient* raw = c.get();
+  clients_.emplace(cred_dir, std::move(c));
+  return raw;
 }
 
 Result<Json> AdminClient::Call(const std::string& method, const std::string& path, const Json& body) {
-  SIGIL_ASSIGN_OR_RETURN(net::HttpResponse r, client_->Send(method, path, body.is_null() ? "" : body.dump()));
+  return CallWith(CredentialDirFor(admin_dir_, path), method, path, body);
+}
+
+Result<Json> AdminClient::CallWith(const std::string& cred_dir, const std::string& method, const std::string& path,
+                                   const Json& body) {
+  SIGIL_ASSIGN_OR_RETURN(net::HttpsClient * client, ClientFor(cred_dir));
+  SIGIL_ASSIGN_OR_RETURN(net::HttpResponse r, client->Send(method, path, body.is_null() ? "" : body.dump()));
   auto j = ParseJson(r.body, "broker response");
   if (r.status >= 200 && r.status < 300) {
     if (!j) return Fail(Code::kInternal, "broker sent a non-JSON answer");

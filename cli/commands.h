@@ -42,6 +42,10 @@ void AddModelCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out
 void AddAttestCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
 void AddTpmCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
 void AddCollateralCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
+// `sigil tenant create` (under `tenant`) and `sigil admin issue-cert|revoke-cert|renew-cert`
+// (cli/commands_admin_certs.cpp).
+void AddTenantCreateCommand(CLI::App& tenant, GlobalOptions& g, std::vector<Command>& out);
+void AddAdminCertCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
 
 // The exit code for an error's Code (docs/cli.md): 2 invalid argument, 3 unavailable,
 // 4 verification failed, else 1.

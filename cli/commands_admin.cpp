@@ -77,13 +77,7 @@ int ImportKey(const GlobalOptions& g, const std::string& t, const std::string& n
 void AddTenantCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out) {
   auto* tenant = app.add_subcommand("tenant", "manage tenants");
   tenant->require_subcommand(1);
-  auto name = std::make_shared<std::string>();
-  auto* create = tenant->add_subcommand("create", "create a tenant (with a fresh KEK)");
-  create->add_option("NAME", *name)->required();
-  out.push_back({create, [&g, name] {
-    return AdminCall(g, "POST", "/v1/admin/tenants", Json{{"name", *name}},
-                     [](const Json& j) { std::printf("created tenant %s\n", ForTerminal(j["tenant"].get<std::string>()).c_str()); });
-  }});
+  AddTenantCreateCommand(*tenant, g, out);
   auto* list = tenant->add_subcommand("list", "list tenants");
   out.push_back({list, [&g] {
     return AdminCall(g, "GET", "/v1/admin/tenants", Json(), [](const Json& j) {

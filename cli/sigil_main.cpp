@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   AddAttestCommands(app, g, commands);
   AddTpmCommands(app, g, commands);
   AddCollateralCommands(app, g, commands);
+  AddAdminCertCommands(app, g, commands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
