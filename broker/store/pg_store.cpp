@@ -18,6 +18,8 @@ using pg::Params;
 
 // How long an expired nonce is kept (so a late attest hears "expired", not "unknown").
 constexpr std::int64_t kNonceGraceMillis = 10 * 60 * 1000;
+// The same for a pending TPM enrolment (a late finish hears "expired", not "unknown").
+constexpr std::int64_t kEnrolmentGraceMillis = 10 * 60 * 1000;
 constexpr int kSchemaVersion = 1;
 // Connections per broker: enough for the I/O threads and the probe; PostgreSQL's default
 // max_connections (100) then allows a dozen brokers.
@@ -63,6 +65,11 @@ CREATE INDEX IF NOT EXISTS release_uses_by_counter ON release_uses(tenant, count
 CREATE TABLE IF NOT EXISTS spent_tokens (
   tenant TEXT NOT NULL, token TEXT NOT NULL, expires_ms BIGINT NOT NULL, PRIMARY KEY (tenant, token));
 CREATE INDEX IF NOT EXISTS spent_tokens_by_expiry ON spent_tokens(expires_ms);
+CREATE TABLE IF NOT EXISTS tpm_enrolments (
+  id TEXT PRIMARY KEY, tenant TEXT NOT NULL, ek BYTEA NOT NULL, ak_spki BYTEA NOT NULL, ak_name BYTEA NOT NULL,
+  secret_hash BYTEA NOT NULL, expires_ms BIGINT NOT NULL, mac BYTEA NOT NULL);
+CREATE INDEX IF NOT EXISTS tpm_enrolments_by_tenant ON tpm_enrolments(tenant, expires_ms);
+CREATE INDEX IF NOT EXISTS tpm_enrolments_by_expiry ON tpm_enrolments(expires_ms);
 )sql";
 
 // A published tree head never goes back (Store::PutTreeHead), whichever broker writes last.
@@ -76,6 +83,7 @@ constexpr const char* kPutTreeHeadPg =
 constexpr const char* kLockAudit = "SELECT pg_advisory_xact_lock(hashtextextended('sigil.audit:' || $1, 0))";
 constexpr const char* kLockNonces = "SELECT pg_advisory_xact_lock(hashtextextended('sigil.nonce:' || $1, 0))";
 constexpr const char* kLockPolicy = "SELECT pg_advisory_xact_lock(hashtextextended('sigil.policy:' || $1, 0))";
+constexpr const char* kLockEnrolments = "SELECT pg_advisory_xact_lock(hashtextextended('sigil.tpm-enrol:' || $1, 0))";
 constexpr const char* kLockSchema = "SELECT pg_advisory_xact_lock(hashtextextended('sigil.schema', 0))";
 
 std::int64_t Seconds(TimePoint t) {
@@ -679,6 +687,41 @@ class PostgresStore final : public Store {
     });
   }
 
+  Result<void> PutTpmEnrolment(const TpmEnrolmentRow& row, TimePoint now, std::size_t max_outstanding) override {
+    return InTransaction([&](Conn& c) -> Result<void> {
+      // The count and the insert under one per-tenant lock, so brokers sharing the database
+      // cannot together pass the cap.
+      SIGIL_RETURN_IF_ERROR(Query(c, kLockEnrolments, Params().Text(row.tenant)));
+      SIGIL_RETURN_IF_ERROR(Query(c, "DELETE FROM tpm_enrolments WHERE expires_ms < $1",
+                                  Params().Int(Millis(now) - kEnrolmentGraceMillis)));
+      SIGIL_ASSIGN_OR_RETURN(pg::Rows n, Query(c, "SELECT COUNT(*) FROM tpm_enrolments WHERE tenant=$1 AND expires_ms >= $2",
+                                               Params().Text(row.tenant).Int(Millis(now))));
+      if (n.size() == 1 && static_cast<std::uint64_t>(n.Int(0, 0)) >= max_outstanding) {
+        return Fail(Code::kUnavailable, "too many pending TPM enrolments for this tenant (" +
+                                            std::to_string(max_outstanding) + "); retry later");
+      }
+      Outcome o = c.Exec("INSERT INTO tpm_enrolments(id,tenant,ek,ak_spki,ak_name,secret_hash,expires_ms,mac) "
+                         "VALUES($1,$2,$3,$4,$5,$6,$7,$8)",
+                         Params().Text(row.id).Text(row.tenant).Blob(row.ek).Blob(row.ak_spki).Blob(row.ak_name)
+                             .Blob(row.secret_hash).Int(row.expires_ms).Blob(row.mac));
+      if (o.failure == Failure::kDuplicate) return Fail(Code::kAlreadyExists, "enrolment " + row.id + " already exists");
+      return Committed(o);
+    });
+  }
+
+  Result<TpmEnrolmentRow> TakeTpmEnrolment(const std::string& id) override {
+    return WithConn([&](Conn& c) -> Result<TpmEnrolmentRow> {
+      // One statement deletes and returns the row: of brokers racing to finish one enrolment,
+      // PostgreSQL's row lock lets exactly one delete it; the others find it gone.
+      Outcome o = c.Exec("DELETE FROM tpm_enrolments WHERE id=$1 RETURNING tenant,ek,ak_spki,ak_name,secret_hash,"
+                         "expires_ms,mac", Params().Text(id));
+      SIGIL_RETURN_IF_ERROR(Committed(o));
+      if (o.rows.size() == 0) return Fail(Code::kNotFound, "enrolment " + id.substr(0, 64) + " is unknown or already used");
+      return TpmEnrolmentRow{id, o.rows.Text(0, 0), o.rows.Blob(0, 1), o.rows.Blob(0, 2), o.rows.Blob(0, 3),
+                             o.rows.Blob(0, 4), o.rows.Int(0, 5), o.rows.Blob(0, 6)};
+    });
+  }
+
   Result<void> ProbeWrite() override {
     last_probe_ms_.store(NowMillis());
     return WithConn([&](Conn& c) -> Result<void> {
@@ -735,6 +778,12 @@ class PostgresStore final : public Store {
         return Fail(Code::kUnavailable, "the Sigil store in " + health_.where() + " has schema version '" + version +
                                             "'; this sigild reads version " + std::to_string(kSchemaVersion));
       }
+      // A store created by an older sigild gains the tables added since (tpm_enrolments, ...):
+      // every statement of kSchema is IF NOT EXISTS. Quietly: libpq would print a NOTICE
+      // ("already exists, skipping") per table to stderr on every start.
+      SIGIL_RETURN_IF_ERROR(Query(c, "SET LOCAL client_min_messages = warning"));
+      Outcome o = c.ExecScript(kSchema);
+      if (!o.ok()) return Fail(Code::kUnavailable, "updating the Sigil schema in " + health_.where() + ": " + o.message);
       return Ok();
     });
   }

@@ -19,6 +19,8 @@ using sql::Stmt;
 
 // How long an expired nonce is kept (so a late attest hears "expired", not "unknown").
 constexpr std::int64_t kNonceGraceMillis = 10 * 60 * 1000;
+// The same for a pending TPM enrolment (a late finish hears "expired", not "unknown").
+constexpr std::int64_t kEnrolmentGraceMillis = 10 * 60 * 1000;
 
 constexpr const char* kSchema = R"sql(
 PRAGMA journal_mode=WAL;
@@ -88,6 +90,12 @@ constexpr Migration kMigrations[] = {
         "CREATE TABLE IF NOT EXISTS spent_tokens (tenant TEXT NOT NULL, token TEXT NOT NULL, "
         "expires_ms INTEGER NOT NULL, PRIMARY KEY (tenant, token));"
         "CREATE INDEX IF NOT EXISTS spent_tokens_by_expiry ON spent_tokens(expires_ms)"},
+    // 7: pending TPM enrolments (Store::PutTpmEnrolment), so a restart does not lose them.
+    {7, "CREATE TABLE IF NOT EXISTS tpm_enrolments (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, ek BLOB NOT NULL, "
+        "ak_spki BLOB NOT NULL, ak_name BLOB NOT NULL, secret_hash BLOB NOT NULL, expires_ms INTEGER NOT NULL, "
+        "mac BLOB NOT NULL);"
+        "CREATE INDEX IF NOT EXISTS tpm_enrolments_by_tenant ON tpm_enrolments(tenant, expires_ms);"
+        "CREATE INDEX IF NOT EXISTS tpm_enrolments_by_expiry ON tpm_enrolments(expires_ms)"},
 };
 
 Result<void> Migrate(sqlite3* db) {
@@ -610,6 +618,47 @@ class SqliteStore final : public Store {
                                  "accepted quote from this AK");
     }
     return s.Run();
+  }
+
+  Result<void> PutTpmEnrolment(const TpmEnrolmentRow& row, TimePoint now, std::size_t max_outstanding) override {
+    std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
+    // The prune, the count and the insert in one write transaction, so processes sharing the
+    // file cannot together pass the cap.
+    return InWriteTransaction([&]() -> Result<void> {
+      SIGIL_ASSIGN_OR_RETURN(Stmt gc, Prepare("DELETE FROM tpm_enrolments WHERE expires_ms < ?"));
+      SIGIL_RETURN_IF_ERROR(gc.Bind(1, Millis(now) - kEnrolmentGraceMillis).Run());
+      SIGIL_ASSIGN_OR_RETURN(Stmt c, Prepare("SELECT COUNT(*) FROM tpm_enrolments WHERE tenant=? AND expires_ms >= ?"));
+      c.Bind(1, row.tenant).Bind(2, Millis(now));
+      SIGIL_ASSIGN_OR_RETURN(bool counted, c.Step());
+      if (counted && static_cast<std::uint64_t>(c.Int(0)) >= max_outstanding) {
+        return Fail(Code::kUnavailable, "too many pending TPM enrolments for this tenant (" +
+                                            std::to_string(max_outstanding) + "); retry later");
+      }
+      SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("INSERT INTO tpm_enrolments(id,tenant,ek,ak_spki,ak_name,secret_hash,"
+                                             "expires_ms,mac) VALUES(?,?,?,?,?,?,?,?)"));
+      return s.Bind(1, row.id).Bind(2, row.tenant).Bind(3, ByteSpan(row.ek)).Bind(4, ByteSpan(row.ak_spki))
+          .Bind(5, ByteSpan(row.ak_name)).Bind(6, ByteSpan(row.secret_hash)).Bind(7, row.expires_ms)
+          .Bind(8, ByteSpan(row.mac)).Run();
+    });
+  }
+
+  Result<TpmEnrolmentRow> TakeTpmEnrolment(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
+    // One statement deletes and returns the row, in a write transaction taken up front (as
+    // ConsumeNonce, so a second process waits rather than fail on a stale snapshot): of two
+    // finishes of one enrolment exactly one gets it back.
+    return InWriteTransaction([&]() -> Result<TpmEnrolmentRow> {
+      SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("DELETE FROM tpm_enrolments WHERE id=? RETURNING tenant,ek,ak_spki,"
+                                             "ak_name,secret_hash,expires_ms,mac"));
+      s.Bind(1, id);
+      SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return Fail(Code::kNotFound, "enrolment " + id.substr(0, 64) + " is unknown or already used");
+      TpmEnrolmentRow out{id, s.Text(0), s.Blob(1), s.Blob(2), s.Blob(3), s.Blob(4), s.Int(5), s.Blob(6)};
+      SIGIL_RETURN_IF_ERROR(s.Run());
+      return out;
+    });
   }
 
   Result<void> ProbeWrite() override {

@@ -125,6 +125,21 @@ struct TpmAkRow {
   Bytes mac;         // the row's authentication tag (store_auth.h)
 };
 
+// An EK-based TPM AK enrolment started and not yet finished (broker/tpm/tpm_enrol.h): what its
+// finish checks. Kept in the store so a restart does not lose it and any broker of a fleet can
+// finish it. It carries authority (finishing it registers `ak_spki` for `tenant`), so it is
+// tagged (store_auth.h).
+struct TpmEnrolmentRow {
+  std::string id;      // 32 hex characters, random
+  std::string tenant;
+  Bytes ek;            // the EK as presented at the start (SPKI or certificate), asked again at the finish
+  Bytes ak_spki;       // the AK to register: DER SubjectPublicKeyInfo...
+  Bytes ak_name;       // ...and the TPM Name the credential was made for
+  Bytes secret_hash;   // SHA-256 of the credential's secret; the secret itself is never stored
+  std::int64_t expires_ms = 0;  // unix milliseconds
+  Bytes mac;           // the row's authentication tag (store_auth.h)
+};
+
 // The last accepted TPMS_CLOCK_INFO of one AK (attestation/tpm/replay_guard.h semantics).
 struct TpmClockRow {
   std::uint32_t reset_count = 0;
@@ -274,6 +289,16 @@ class Store {
   // newer, in (reset_count, restart_count, clock) order, than the stored one (or none is
   // stored); otherwise kReplay and nothing changes. Atomic with respect to concurrent calls.
   virtual Result<void> AdvanceTpmClock(const std::string& ak, const TpmClockRow& state) = 0;
+
+  // Stores a started TPM enrolment. Prunes enrolments expired more than a grace period before
+  // `now` (within it a late finish still hears "expired"), and refuses (kUnavailable) when the
+  // tenant already has `max_outstanding` unexpired ones: starting is unauthenticated, so a
+  // client cannot grow the store without bound. kAlreadyExists for an id already stored.
+  virtual Result<void> PutTpmEnrolment(const TpmEnrolmentRow& row, TimePoint now, std::size_t max_outstanding) = 0;
+  // Removes the enrolment and returns it, in one atomic step: of brokers racing to finish one
+  // enrolment exactly one gets the row, the others kNotFound, as for an id never issued. An
+  // expired row is returned too (the caller refuses it); it is consumed either way.
+  virtual Result<TpmEnrolmentRow> TakeTpmEnrolment(const std::string& id) = 0;
 
   // Readiness (GET /readyz): Ok when a release could be recorded now; else kUnavailable saying
   // why: the store is damaged (then nothing else works either: fail closed), the last write or

@@ -36,6 +36,12 @@ Bytes KeyRowMessage(const KeyVersionRow& r) {
   return Encoder("key_version").Add(r.tenant).Add(r.name).Add(std::int64_t{r.version}).Add(r.key_class).Add(r.state)
       .Add(ByteSpan(r.public_key)).Add(ByteSpan(r.wrapped_private_key)).Add(r.created_at).Add(r.destroyed_at).bytes();
 }
+// A pending enrolment decides which AK a finish registers for which tenant, under which EK and
+// secret, until when: all of it is tagged, the id included, so rows cannot be edited or swapped.
+Bytes EnrolmentMessage(const TpmEnrolmentRow& r) {
+  return Encoder("tpm_enrolment").Add(r.id).Add(r.tenant).Add(ByteSpan(r.ek)).Add(ByteSpan(r.ak_spki))
+      .Add(ByteSpan(r.ak_name)).Add(ByteSpan(r.secret_hash)).Add(r.expires_ms).bytes();
+}
 Bytes PolicyMessage(const std::string& tenant, const PolicyRow& r) {
   return Encoder("policy").Add(tenant).Add(r.version).Add(r.text).bytes();
 }
@@ -185,6 +191,20 @@ class AuthenticatedStore final : public Store {
   // Tree heads carry their own signature under the audit key, checked by whoever reads them.
   Result<void> PutTreeHead(const std::string& t, const TreeHead& h) override { return inner_->PutTreeHead(t, h); }
   Result<std::optional<TreeHead>> GetTreeHead(const std::string& t) override { return inner_->GetTreeHead(t); }
+
+  Result<void> PutTpmEnrolment(const TpmEnrolmentRow& row, TimePoint now, std::size_t max) override {
+    TpmEnrolmentRow tagged = row;
+    tagged.mac = mac_.Tag(EnrolmentMessage(row));
+    return inner_->PutTpmEnrolment(tagged, now, max);
+  }
+  // The row is consumed before its tag is checked: a forged one is gone after its one refusal.
+  Result<TpmEnrolmentRow> TakeTpmEnrolment(const std::string& id) override {
+    SIGIL_ASSIGN_OR_RETURN(TpmEnrolmentRow row, inner_->TakeTpmEnrolment(id));
+    if (row.id != id || !mac_.Check(EnrolmentMessage(row), row.mac)) {
+      return Alarm("pending TPM enrolment " + id + " of tenant '" + row.tenant + "'");
+    }
+    return row;
+  }
 
   Result<void> PutTpmAk(const TpmAkRow& row) override {
     TpmAkRow tagged = row;

@@ -6,8 +6,10 @@
 #include <openssl/rand.h>
 #include <tss2/tss2_mu.h>
 
+#include <algorithm>
 #include <filesystem>
 
+#include "core/digest.h"
 #include "core/encoding.h"
 #include "core/file_io.h"
 
@@ -16,7 +18,13 @@ namespace {
 
 using X509StoreCtxPtr = CPtr<X509_STORE_CTX, X509_STORE_CTX_free>;
 
-constexpr std::size_t kMaxPending = 4096;  // the start endpoint is unauthenticated
+std::int64_t MillisOf(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+bool IsLowerHex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
 
 bool IsPem(ByteSpan b, std::string_view tag) {
   std::string_view s(reinterpret_cast<const char*>(b.data()), b.size());
@@ -126,49 +134,42 @@ Result<AkPublic> EnrollableAk(ByteSpan ak_public) {
   return ParseAkPublic(ak_public);  // restricted signing, fixedTPM, fixedParent, sensitiveDataOrigin
 }
 
-Result<PendingEnrolments::Started> PendingEnrolments::Start(const std::string& tenant, EVP_PKEY* ek,
+Result<PendingEnrolments::Started> PendingEnrolments::Start(Store& store, const std::string& tenant, EVP_PKEY* ek,
                                                             Bytes ek_presented, AkPublic ak,
                                                             std::chrono::system_clock::time_point now) {
   SIGIL_ASSIGN_OR_RETURN(SecretBytes secret, SecretBytes::Random(32));
   SIGIL_ASSIGN_OR_RETURN(MadeCredential made, MakeCredential(ek, ak.name, secret));
   std::uint8_t id[16];
   if (RAND_bytes(id, sizeof id) != 1) return OpenSslError(Code::kInternal, "enrolment id");
-  Started out{HexEncode(id), std::move(made)};
-  std::lock_guard<std::mutex> lock(mu_);
-  if (pending_.size() >= kMaxPending) {
-    std::erase_if(pending_, [&](const auto& kv) { return kv.second.expires < now; });
-    if (pending_.size() >= kMaxPending) return Fail(Code::kUnavailable, "too many pending TPM enrolments; retry later");
-  }
-  pending_.emplace(out.enrolment_id,
-                   Pending{tenant, std::move(ek_presented), std::move(ak), std::move(secret), now + ttl_});
-  return out;
+  // The hash suffices: the secret is 32 random bytes, so it cannot be recovered from its
+  // SHA-256, and whoever reads the store learns nothing that finishes the enrolment.
+  const Sha256Digest hash = Sha256(secret.Reveal(SecretAccess::Get()));
+  TpmEnrolmentRow row{HexEncode(id), tenant, std::move(ek_presented), std::move(ak.spki_der), std::move(ak.name),
+                      Bytes(hash.begin(), hash.end()), MillisOf(now + ttl_), {}};
+  SIGIL_RETURN_IF_ERROR(store.PutTpmEnrolment(row, now, kMaxPerTenant));
+  return Started{std::move(row.id), std::move(made)};
 }
 
-Result<PendingEnrolments::Finished> PendingEnrolments::Finish(const std::string& enrolment_id, ByteSpan secret,
-                                                              std::chrono::system_clock::time_point now,
+Result<PendingEnrolments::Finished> PendingEnrolments::Finish(Store& store, const std::string& enrolment_id,
+                                                              ByteSpan secret, std::chrono::system_clock::time_point now,
                                                               const EkStillTrusted& still_trusted,
                                                               std::string* tenant_out) {
-  Pending p;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = pending_.find(enrolment_id);
-    if (it == pending_.end()) {
-      return Fail(Code::kNotFound, "enrolment " + enrolment_id.substr(0, 64) + " is unknown or already used");
-    }
-    p = std::move(it->second);
-    pending_.erase(it);  // single use, whatever the outcome
+  // Ids are 32 hex characters; anything else was never issued (and is not sent to the store).
+  if (enrolment_id.size() != 32 || !IsLowerHex(enrolment_id)) {
+    return Fail(Code::kNotFound, "enrolment " + enrolment_id.substr(0, 64) + " is unknown or already used");
   }
+  // Single use, whatever the outcome: taken (deleted) before any check.
+  SIGIL_ASSIGN_OR_RETURN(TpmEnrolmentRow p, store.TakeTpmEnrolment(enrolment_id));
   if (tenant_out) *tenant_out = p.tenant;
-  if (now > p.expires) return Fail(Code::kExpired, "enrolment " + enrolment_id + " expired");
-  if (auto trusted = still_trusted(p.tenant, p.ek_presented); !trusted) {
+  if (MillisOf(now) > p.expires_ms) return Fail(Code::kExpired, "enrolment " + enrolment_id + " expired");
+  if (auto trusted = still_trusted(p.tenant, p.ek); !trusted) {
     return trusted.error().Wrap("enrolment " + enrolment_id + ": its EK is no longer trusted for tenant '" + p.tenant + "'");
   }
-  auto want = p.secret.Reveal(SecretAccess::Get());
-  if (secret.size() != want.size() || CRYPTO_memcmp(secret.data(), want.data(), want.size()) != 0) {
+  if (!ConstantTimeEqual(Sha256(secret), p.secret_hash)) {
     return Fail(Code::kVerificationFailed,
                 "enrolment " + enrolment_id + ": wrong secret (the AK is not in the TPM holding that EK)");
   }
-  return Finished{p.tenant, std::move(p.ak)};
+  return Finished{p.tenant, AkPublic{std::move(p.ak_spki), std::move(p.ak_name)}};
 }
 
 }  // namespace sigil::broker

@@ -1,17 +1,17 @@
-// EK-based AK enrolment, broker side, independent of HTTP and storage (TCG TPM 2.0 Library
+// EK-based AK enrolment, broker side, independent of HTTP (TCG TPM 2.0 Library
 // Part 1 s.24 "Credential Protection"; the flow of the TCG "TPM 2.0 Keys for Device Identity and
 // Attestation" s.6 "Identity Provisioning" with the broker as the CA):
 //   Start:  the EK must be trusted for the tenant (a registered EK public key, or an EK
 //           certificate chaining to a configured EK CA); the AK public area must be a restricted
 //           signing key with fixedTPM | fixedParent | sensitiveDataOrigin | userWithAuth, not
 //           adminWithPolicy. A fresh
-//           32-byte secret is wrapped with MakeCredential(EK, AK Name) and kept as a pending
-//           enrolment: single use, expiring after `ttl`.
+//           32-byte secret is wrapped with MakeCredential(EK, AK Name) and kept (its hash) as a
+//           pending enrolment in the store: single use, expiring after `ttl`.
 //   Finish: the EK must still be trusted (an EK registration removed since the start ends every
 //           enrolment started with it); the secret returned by the workload
-//           (TPM2_ActivateCredential output) is compared in constant time; the pending entry is
-//           consumed whatever the outcome. Success proves the AK is loaded in the TPM that holds
-//           the EK's private key.
+//           (TPM2_ActivateCredential output) is compared, hashed, in constant time; the pending
+//           entry is consumed whatever the outcome, at whichever broker finishes it. Success
+//           proves the AK is loaded in the TPM that holds the EK's private key.
 // Thread-safe.
 #pragma once
 
@@ -19,11 +19,10 @@
 
 #include <chrono>
 #include <functional>
-#include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "broker/store/store.h"
 #include "broker/tpm/tpm_credential.h"
 #include "broker/tpm/tpm_seal_ak_public.h"
 #include "core/bytes.h"
@@ -50,8 +49,17 @@ Result<X509StorePtr> LoadEkCaDir(const std::string& dir);
 // to pass ActivateCredential's ADMIN authorisation).
 Result<AkPublic> EnrollableAk(ByteSpan ak_public);
 
+// The pending enrolments, kept in the store (Store::PutTpmEnrolment): a restart does not lose
+// them, and any broker sharing the store can finish one (exactly one does, whoever races).
+// What is stored is what the finish checks: tenant, EK as presented, AK, the SHA-256 of the
+// secret (never the secret: a reader of the store must not be able to finish an enrolment for
+// a TPM it does not hold) and expiry; the row is tagged as an authority row (store_auth.h).
+// Thread-safe (holds only the ttl; the store is thread-safe).
 class PendingEnrolments {
  public:
+  // At most this many unexpired pending enrolments per tenant: the start is unauthenticated.
+  static constexpr std::size_t kMaxPerTenant = 4096;
+
   explicit PendingEnrolments(std::chrono::seconds ttl = std::chrono::minutes(5)) : ttl_(ttl) {}
 
   struct Started {
@@ -59,8 +67,9 @@ class PendingEnrolments {
     MadeCredential credential;
   };
   // `ek` from TrustedEk, `ek_presented` the bytes it was made from (kept, so Finish can ask
-  // whether that EK is still trusted), `ak` from EnrollableAk.
-  Result<Started> Start(const std::string& tenant, EVP_PKEY* ek, Bytes ek_presented, AkPublic ak,
+  // whether that EK is still trusted), `ak` from EnrollableAk. The store's errors, among them
+  // kUnavailable when the tenant has kMaxPerTenant pending.
+  Result<Started> Start(Store& store, const std::string& tenant, EVP_PKEY* ek, Bytes ek_presented, AkPublic ak,
                         std::chrono::system_clock::time_point now);
 
   struct Finished {
@@ -71,24 +80,17 @@ class PendingEnrolments {
   // tenant now; its error is Finish's refusal. Trust is asked again at the finish because it can
   // be withdrawn meanwhile (DELETE /v1/admin/tenants/T/tpm-eks/ID).
   using EkStillTrusted = std::function<Result<void>(const std::string& tenant, ByteSpan ek_presented)>;
-  // kNotFound for an unknown or already used id (the tenant is then unknown), kExpired after the
-  // ttl, `still_trusted`'s error if the EK is no longer trusted, kVerificationFailed for a wrong
-  // secret; all but the first report the tenant in `tenant_out` so the caller can write a deny
-  // audit record.
-  Result<Finished> Finish(const std::string& enrolment_id, ByteSpan secret, std::chrono::system_clock::time_point now,
-                          const EkStillTrusted& still_trusted, std::string* tenant_out);
+  // Consumes the enrolment whatever the outcome. kNotFound for an unknown or already used id
+  // (the tenant is then unknown), kVerificationFailed (ALARM) for a stored row whose tag fails,
+  // kExpired after the ttl, `still_trusted`'s error if the EK is no longer trusted,
+  // kVerificationFailed for a wrong secret; the last three report the tenant in `tenant_out`
+  // so the caller can write a deny audit record.
+  Result<Finished> Finish(Store& store, const std::string& enrolment_id, ByteSpan secret,
+                          std::chrono::system_clock::time_point now, const EkStillTrusted& still_trusted,
+                          std::string* tenant_out);
 
  private:
-  struct Pending {
-    std::string tenant;
-    Bytes ek_presented;
-    AkPublic ak;
-    SecretBytes secret;
-    std::chrono::system_clock::time_point expires;
-  };
   std::chrono::seconds ttl_;
-  std::mutex mu_;
-  std::map<std::string, Pending> pending_;
 };
 
 }  // namespace sigil::broker

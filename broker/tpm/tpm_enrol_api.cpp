@@ -85,7 +85,8 @@ Result<Json> StartEnrolment(const BrokerContext& ctx, TpmEnrolment& e, const std
   SIGIL_ASSIGN_OR_RETURN(auto ek, TrustedEk(ek_bytes, registered, e.ek_cas(), ctx.now()));
   auto ak = EnrollableAk(*ak_blob);
   if (!ak) return Unexpected<Error>(ak.error().Wrap("request.ak_public"));
-  SIGIL_ASSIGN_OR_RETURN(auto started, e.pending().Start(tenant, ek.get(), std::move(ek_bytes), std::move(*ak), ctx.now()));
+  SIGIL_ASSIGN_OR_RETURN(auto started, e.pending().Start(*ctx.store, tenant, ek.get(), std::move(ek_bytes),
+                                                         std::move(*ak), ctx.now()));
   return Json{{"enrolment_id", started.enrolment_id},
               {"credential_blob", Base64UrlEncode(started.credential.credential_blob)},
               {"encrypted_secret", Base64UrlEncode(started.credential.encrypted_secret)}};
@@ -130,7 +131,7 @@ Result<Json> HandleTpmEnrolFinish(const BrokerContext& ctx, const RequestMeta& m
     return Ok();
   };
   std::unique_lock<std::mutex> trust_lock(e->ek_trust_mutex());
-  auto done = e->pending().Finish(id, *secret, ctx.now(), still_trusted, &tenant);
+  auto done = e->pending().Finish(*ctx.store, id, *secret, ctx.now(), still_trusted, &tenant);
   if (!done) {
     trust_lock.unlock();
     return Deny(ctx, meta, tenant, action, done.error());

@@ -8,7 +8,9 @@
 //  - an EK certificate chaining to DATA/trust/tpm-ek-ca enrols; one from another CA is refused;
 //  - `sigil tpm remove-ek` removes a registered EK (audited): it is no longer listed, enrolment
 //    with it is refused, also of an enrolment started before the removal; ids that are not 64
-//    lowercase hex are refused with invalid_argument by the CLI and the broker.
+//    lowercase hex are refused with invalid_argument by the CLI and the broker;
+//  - pending enrolments live in the store: one started before sigild restarts finishes after
+//    the restart, once.
 // Its own binary and broker (tests/support/tpm_broker_fixture.h).
 #include <gtest/gtest.h>
 
@@ -192,6 +194,31 @@ TEST_F(TpmEkEnrol, WrongSecretReplayAndNonFixedAkAreRefused) {
   ASSERT_FALSE(replay.has_value());
   EXPECT_NE(replay.error().message().find("unknown or already used"), std::string::npos) << replay.error().message();
   EXPECT_FALSE(Attest("acme").has_value());
+}
+
+TEST_F(TpmEkEnrol, AnEnrolmentStartedBeforeARestartFinishesAfterIt) {
+  ASSERT_EQ(Sigil({"tpm", "register-ek", "--tenant", "acme", "--ek", dir_.File("ek.pem")}).exit_code, 0);
+  auto started = Post("/v1/tpm/enrol/start", StartBody(ak_pub_));
+  ASSERT_TRUE(started.has_value()) << started.error().message();
+  const std::string secret = ActivatedSecret(*started);
+  ASSERT_FALSE(secret.empty());
+
+  StopBroker();
+  ASSERT_TRUE(StartBroker()) << ReadTextFile(dir_.File("sigild.log")).value_or("");
+  const Json body{{"enrolment_id", (*started)["enrolment_id"]}, {"secret", secret}};
+  auto finished = Post("/v1/tpm/enrol/finish", body);
+  ASSERT_TRUE(finished.has_value()) << finished.error().message();
+  EXPECT_EQ(finished->value("tenant", ""), "acme");
+  auto recs = Audit("acme");
+  ASSERT_FALSE(recs.empty());
+  EXPECT_EQ(recs.back().value("action", ""), "tpm.enrol.finish");
+  EXPECT_EQ(recs.back().value("decision", ""), "allow");
+  auto token = Attest("acme");
+  EXPECT_TRUE(token.has_value()) << token.error().message();
+  // Still single use after the restart.
+  auto again = Post("/v1/tpm/enrol/finish", body);
+  ASSERT_FALSE(again.has_value());
+  EXPECT_NE(again.error().message().find("unknown or already used"), std::string::npos) << again.error().message();
 }
 
 TEST_F(TpmEkEnrol, EkCertificateMustChainToTheConfiguredEkCa) {

@@ -52,7 +52,7 @@ TEST(StoreMigration, VersionOneFileUpgradesAndKeepsItsData) {
     EXPECT_EQ(k.wrapped_private_key.size(), 12u);
     EXPECT_TRUE(k.mac.empty());  // untagged: refused by store_auth.h until tagged (--tag-existing-rows)
   }
-  EXPECT_EQ(UserVersion(path), 6);
+  EXPECT_EQ(UserVersion(path), 7);
   ASSERT_OK_AND_ASSIGN(auto again, OpenSqliteStore(path));  // idempotent on an upgraded file
   EXPECT_OK(again->GetKeyVersion("old", "m", 1));
   // Migration 5: the published tree heads' table exists (empty) on the upgraded file.
@@ -77,6 +77,15 @@ TEST(StoreMigration, VersionOneFileUpgradesAndKeepsItsData) {
   ASSERT_OK(again->AppendRelease("old", gate, {make}, deny, sign, &refused));
   ASSERT_TRUE(refused.has_value());
   EXPECT_EQ(refused->code(), Code::kReplay);
+  // Migration 7: pending TPM enrolments are kept, and taken once.
+  const auto now = std::chrono::system_clock::now();
+  const std::int64_t expires_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>((now + std::chrono::minutes(5)).time_since_epoch()).count();
+  ASSERT_OK(again->PutTpmEnrolment(
+      TpmEnrolmentRow{std::string(32, 'a'), "old", Bytes{1}, Bytes{2}, Bytes{3}, Bytes(32, 4), expires_ms, Bytes{5}}, now, 10));
+  ASSERT_OK_AND_ASSIGN(TpmEnrolmentRow taken, again->TakeTpmEnrolment(std::string(32, 'a')));
+  EXPECT_EQ(taken.tenant, "old");
+  EXPECT_CODE(again->TakeTpmEnrolment(std::string(32, 'a')), Code::kNotFound);
 }
 
 // The store location (sigild init --store, sigild.json): the three accepted forms, and text that

@@ -7,8 +7,11 @@
 
 #include <openssl/pem.h>
 
+#include <algorithm>
 #include <filesystem>
 
+#include "broker/store/store_auth.h"
+#include "broker/store/store_open.h"
 #include "broker/tpm/tpm_credential.h"
 #include "broker/tpm/tpm_enrol.h"
 #include "broker/tpm/tpm_seal_ak_public.h"
@@ -220,6 +223,21 @@ class TpmEnrolTest : public TpmCredentialTest {
     auto ak_pub = enclave::tpm::MarshalPublic(ak_.pub);
     ASSERT_TRUE(ak_pub.has_value());
     ak_public_ = *ak_pub;
+    auto root = SecretBytes::Random(32);
+    ASSERT_TRUE(root.has_value());
+    root_ = std::make_unique<SecretBytes>(std::move(*root));
+    ReopenStore(StoreOpen::kCreate);
+  }
+  // The pending enrolments' store as sigild opens it (SQLite, authenticated); opening it again
+  // is what a broker restart does.
+  void ReopenStore(StoreOpen how = StoreOpen::kExisting) {
+    store_.reset();
+    const std::string path = tmp_.File("store.db");
+    auto backend = broker::OpenStore(StoreLocation{StoreBackend::kSqlite, path, path}, how);
+    ASSERT_TRUE(backend.has_value()) << backend.error().message();
+    auto store = AuthenticateStore(std::move(*backend), *root_);
+    ASSERT_TRUE(store.has_value());
+    store_ = std::move(*store);
   }
   std::string Pem(const std::string& file) { return tmp_.File(file); }
   // `openssl` CLI: a CA, and an EK certificate shaped like a TCG one (critical keyUsage
@@ -251,7 +269,7 @@ class TpmEnrolTest : public TpmCredentialTest {
   Result<PendingEnrolments::Started> Start(PendingEnrolments& pending, std::chrono::system_clock::time_point now) {
     SIGIL_ASSIGN_OR_RETURN(EvpPkeyPtr ek, TrustedEk(ek_der_, {ek_der_}, nullptr, now));
     SIGIL_ASSIGN_OR_RETURN(AkPublic ak, EnrollableAk(ak_public_));
-    return pending.Start("acme", ek.get(), ek_der_, std::move(ak), now);
+    return pending.Start(*store_, "acme", ek.get(), ek_der_, std::move(ak), now);
   }
   // The EK check of a finish whose EK is still trusted.
   static Result<void> Trusted(const std::string&, ByteSpan) { return Ok(); }
@@ -266,7 +284,42 @@ class TpmEnrolTest : public TpmCredentialTest {
   enclave::tpm::LoadedAk ak_;
   Bytes ek_der_, ak_public_;
   std::chrono::system_clock::time_point now_ = std::chrono::system_clock::now();
+  std::unique_ptr<SecretBytes> root_;
+  std::unique_ptr<Store> store_;
 };
+
+// Pending enrolments live in the store: one started before a restart (the store closed and
+// opened again, a new PendingEnrolments) finishes after it. The store holds the secret's hash,
+// never the secret.
+TEST_F(TpmEnrolTest, AnEnrolmentStartedBeforeARestartFinishesAfterIt) {
+  std::string id;
+  Bytes secret;
+  {
+    PendingEnrolments before;
+    ASSERT_OK_AND_ASSIGN(auto started, Start(before, now_));
+    id = started.enrolment_id;
+    secret = Activate(started);
+    ASSERT_EQ(secret.size(), 32u);
+  }
+  ASSERT_NO_FATAL_FAILURE(ReopenStore());
+  for (const char* file : {"store.db", "store.db-wal"}) {
+    auto bytes = ReadFile(tmp_.File(file));
+    if (!bytes) continue;
+    EXPECT_EQ(std::search(bytes->begin(), bytes->end(), secret.begin(), secret.end()), bytes->end())
+        << "the credential's secret is in " << file;
+  }
+  PendingEnrolments after;
+  std::string tenant;
+  ASSERT_OK_AND_ASSIGN(auto done, after.Finish(*store_, id, secret, now_, Trusted, &tenant));
+  EXPECT_EQ(done.tenant, "acme");
+  ASSERT_OK_AND_ASSIGN(AkPublic expected, ParseAkPublic(ak_public_));
+  EXPECT_EQ(done.ak.name, expected.name);
+  EXPECT_CODE(after.Finish(*store_, id, secret, now_, Trusted, &tenant), Code::kNotFound);
+  // Ids that were never issued are refused the same way, whatever their shape.
+  for (const std::string& bad : {std::string("../x"), std::string(32, 'A'), std::string(33, 'a'), std::string()}) {
+    EXPECT_CODE(after.Finish(*store_, bad, secret, now_, Trusted, &tenant), Code::kNotFound);
+  }
+}
 
 TEST_F(TpmEnrolTest, RegisteredEkEnrolsTheAkOnce) {
   PendingEnrolments pending;
@@ -274,13 +327,13 @@ TEST_F(TpmEnrolTest, RegisteredEkEnrolsTheAkOnce) {
   EXPECT_EQ(started.enrolment_id.size(), 32u);
   Bytes secret = Activate(started);
   std::string tenant;
-  ASSERT_OK_AND_ASSIGN(auto done, pending.Finish(started.enrolment_id, secret, now_, Trusted, &tenant));
+  ASSERT_OK_AND_ASSIGN(auto done, pending.Finish(*store_, started.enrolment_id, secret, now_, Trusted, &tenant));
   EXPECT_EQ(done.tenant, "acme");
   ASSERT_OK_AND_ASSIGN(AkPublic expected, ParseAkPublic(ak_public_));
   EXPECT_EQ(done.ak.name, expected.name);
   EXPECT_EQ(done.ak.spki_der, expected.spki_der);
   // Single use: the same id and secret again are refused.
-  auto again = pending.Finish(started.enrolment_id, secret, now_, Trusted, &tenant);
+  auto again = pending.Finish(*store_, started.enrolment_id, secret, now_, Trusted, &tenant);
   ASSERT_FALSE(again.has_value());
   EXPECT_EQ(again.error().code(), Code::kNotFound) << again.error().message();
 }
@@ -299,14 +352,14 @@ TEST_F(TpmEnrolTest, EkNoLongerTrustedAtTheFinishIsRefused) {
     return Fail(Code::kPermissionDenied, "ek: this EK public key is not registered for the tenant");
   };
   std::string tenant;
-  auto r = pending.Finish(started.enrolment_id, secret, now_, removed, &tenant);
+  auto r = pending.Finish(*store_, started.enrolment_id, secret, now_, removed, &tenant);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), Code::kPermissionDenied) << r.error().message();
   EXPECT_NE(r.error().message().find("no longer trusted"), std::string::npos) << r.error().message();
   EXPECT_EQ(tenant, "acme");
   EXPECT_EQ(asked_tenant, "acme");
   EXPECT_EQ(asked_ek, ek_der_);
-  auto retry = pending.Finish(started.enrolment_id, secret, now_, Trusted, &tenant);
+  auto retry = pending.Finish(*store_, started.enrolment_id, secret, now_, Trusted, &tenant);
   ASSERT_FALSE(retry.has_value());
   EXPECT_EQ(retry.error().code(), Code::kNotFound);
 }
@@ -318,11 +371,11 @@ TEST_F(TpmEnrolTest, WrongSecretIsRefusedAndConsumesTheEnrolment) {
   Bytes wrong = secret;
   wrong[0] ^= 1;
   std::string tenant;
-  auto r = pending.Finish(started.enrolment_id, wrong, now_, Trusted, &tenant);
+  auto r = pending.Finish(*store_, started.enrolment_id, wrong, now_, Trusted, &tenant);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), Code::kVerificationFailed) << r.error().message();
   EXPECT_EQ(tenant, "acme");
-  auto retry = pending.Finish(started.enrolment_id, secret, now_, Trusted, &tenant);
+  auto retry = pending.Finish(*store_, started.enrolment_id, secret, now_, Trusted, &tenant);
   ASSERT_FALSE(retry.has_value());
   EXPECT_EQ(retry.error().code(), Code::kNotFound);
 }
@@ -332,7 +385,7 @@ TEST_F(TpmEnrolTest, ExpiredEnrolmentIsRefused) {
   ASSERT_OK_AND_ASSIGN(auto started, Start(pending, now_));
   Bytes secret = Activate(started);
   std::string tenant;
-  auto r = pending.Finish(started.enrolment_id, secret, now_ + std::chrono::seconds(301), Trusted, &tenant);
+  auto r = pending.Finish(*store_, started.enrolment_id, secret, now_ + std::chrono::seconds(301), Trusted, &tenant);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), Code::kExpired) << r.error().message();
   EXPECT_EQ(tenant, "acme");
