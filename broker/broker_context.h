@@ -4,11 +4,13 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "attestation/verifier.h"
 #include "broker/audit/audit_log.h"
 #include "broker/policy_cache.h"
+#include "broker/http/principal.h"
 #include "broker/store/store.h"
 #include "core/bytes.h"
 #include "core/json.h"
@@ -45,6 +47,9 @@ struct BrokerContext {
   const KeyService* keys = nullptr;  // the only holder of the root key (broker/keys/key_service.h)
   const SecretBytes* token_seed = nullptr;
   Bytes token_public_key;
+  // The admin CA that issues admin certificates (null: issuance unavailable).
+  const Bytes* admin_ca_pem = nullptr;
+  const SecretBytes* admin_ca_key = nullptr;
   PolicyCache* policies = nullptr;
   TpmEnrolment* tpm_enrol = nullptr;  // EK-based TPM AK enrolment (null: endpoints unavailable)
   // Aggregated audit of challenges and enrolment starts (null: they are not audited at all).
@@ -65,11 +70,16 @@ struct BrokerContext {
 struct RequestMeta {
   std::string request_id;
   std::string client;
-  std::string admin_cn;  // verified admin client certificate CN, empty for workloads
+  std::string admin_cn;  // the admin principal (Describe), empty for workloads and anonymous callers
+  std::optional<Principal> principal;  // the verified admin principal, if any (broker/http/principal.h)
 };
 
 // Tenant, key and reference-set names are checked with sigil::ValidateName (core/names.h), the
 // same rule the loader applies to container headers.
+
+// An error as an audit record's reason: "CODE: message", the code said once (a message that
+// starts with its code's tag, "key_disabled: ...", is not prefixed again).
+std::string AuditReason(const Error& e);
 
 std::int64_t UnixSeconds(std::chrono::system_clock::time_point t);
 std::string Rfc3339(std::chrono::system_clock::time_point t);

@@ -17,6 +17,7 @@
 #include "attestation/tee_catalog.h"
 #include "broker/broker_metrics.h"
 #include "broker/collateral/collateral_cache.h"
+#include "broker/http/principal.h"
 #include "broker/keys/certs.h"
 #include "broker/keys/key_service.h"
 #include "broker/keys/key_wrap.h"
@@ -37,6 +38,10 @@ Result<void> WriteAdminBrokerUrl(const DataDir& d, const std::string& listen) {
 }
 
 namespace {
+
+// The first operator certificate's lifetime: admin certificates are short-lived and renewed with
+// `sigil admin renew-cert` (docs/cli.md).
+constexpr long kInitOperatorCertSeconds = 30L * 86400;
 
 Result<void> MakeDir(const std::string& path, mode_t mode) {
   if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
@@ -238,20 +243,25 @@ Result<void> InitDataDir(const InitOptions& o) {
   SecretBytes root = std::move(*created);
   SIGIL_RETURN_IF_ERROR(CreateBrokerSigningKey(*store, root, "token_key"));
   SIGIL_ASSIGN_OR_RETURN(Bytes audit_pub, CreateBrokerSigningKey(*store, root, "audit_key"));
-  TlsFiles tls{d.tls("ca.pem"), d.tls("ca.key"), d.tls("server.pem"), d.tls("server.key"),
-               d.admin("admin.pem"), d.admin("admin.key")};
-  SIGIL_RETURN_IF_ERROR(GenerateTlsMaterial(tls, o.tls_names));
+  TlsFiles tls{d.tls("ca.pem"), d.tls("server.pem"), d.tls("server.key"), d.admin("admin.pem"), d.admin("admin.key")};
+  SIGIL_ASSIGN_OR_RETURN(GeneratedTls generated, GenerateTlsMaterial(tls, o.tls_names, PrincipalUri(Role::kOperator, ""),
+                                                                     kInitOperatorCertSeconds));
   SIGIL_ASSIGN_OR_RETURN(Bytes ca, ReadFile(d.tls("ca.pem")));
-  // The fleet's CA in the store (its key wrapped by the root key), so a joining broker can be
-  // issued a server certificate that clients already trust.
+  // The admin CA's key exists only wrapped by the root key, in the store (never in clear on
+  // disk): the broker unwraps it to issue admin certificates, and a joining broker to be issued
+  // a server certificate that clients already trust.
+  SIGIL_ASSIGN_OR_RETURN(Bytes wrapped, WrapKey(root, generated.ca_key_pem, BrokerKeyIdentity("tls_ca_key")));
+  SIGIL_RETURN_IF_ERROR(store->PutMeta("tls_ca_key.wrapped", wrapped));
+  SIGIL_RETURN_IF_ERROR(store->PutMeta("tls_ca.pem", ca));
+  // The first operator certificate is registered like every admin certificate after it (only
+  // registered, unrevoked certificates are accepted), its row tagged under the root key.
   {
-    SIGIL_ASSIGN_OR_RETURN(Bytes ca_key_pem, ReadFile(d.tls("ca.key")));
-    auto ca_key = SecretBytes::CopyFrom(ca_key_pem);
-    OPENSSL_cleanse(ca_key_pem.data(), ca_key_pem.size());
-    if (!ca_key) return std::move(ca_key).error();
-    SIGIL_ASSIGN_OR_RETURN(Bytes wrapped, WrapKey(root, *ca_key, BrokerKeyIdentity("tls_ca_key")));
-    SIGIL_RETURN_IF_ERROR(store->PutMeta("tls_ca_key.wrapped", wrapped));
-    SIGIL_RETURN_IF_ERROR(store->PutMeta("tls_ca.pem", ca));
+    SIGIL_ASSIGN_OR_RETURN(auto tagged, AuthenticateStore(std::move(store), root));
+    store = std::move(tagged);
+    const IssuedAdminCert& op = generated.operator_cert;
+    SIGIL_RETURN_IF_ERROR(store->PutAdminCert(AdminCertRow{op.serial, "operator", "", op.not_after,
+                                                           UnixSeconds(std::chrono::system_clock::now()), 0,
+                                                           "sigild init", {}}));
   }
   if (join_pass) {
     SIGIL_ASSIGN_OR_RETURN(Bytes shared, EncodePassphraseRootKey(root, *join_pass));
@@ -356,6 +366,14 @@ Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, con
   SIGIL_ASSIGN_OR_RETURN(SecretBytes audit_seed, LoadBrokerSigningKey(*b->store, b->root_key, "audit_key"));
   SIGIL_ASSIGN_OR_RETURN(Bytes token_pub, DerivePublicKey(*b->store, b->token_seed, "token_key", where.shown));
   SIGIL_RETURN_IF_ERROR(DerivePublicKey(*b->store, audit_seed, "audit_key", where.shown));
+  // The admin CA, to issue admin certificates: its key only ever unwrapped in memory.
+  SIGIL_ASSIGN_OR_RETURN(b->admin_ca_pem, b->store->GetMeta("tls_ca.pem"));
+  SIGIL_ASSIGN_OR_RETURN(Bytes ca_key_wrapped, b->store->GetMeta("tls_ca_key.wrapped"));
+  SIGIL_ASSIGN_OR_RETURN(b->admin_ca_key, UnwrapKey(b->root_key, ca_key_wrapped, BrokerKeyIdentity("tls_ca_key")));
+  // Data directories made before the key was kept only wrapped held it in clear here: gone now.
+  if (std::error_code ec; std::filesystem::remove(d.tls("ca.key"), ec)) {
+    log::Warning("removed the admin CA's private key from " + d.tls("ca.key") + ": it is kept only wrapped by the root key");
+  }
   b->audit = std::make_unique<AuditLog>(*b->store, std::move(audit_seed), [] {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   });
@@ -379,6 +397,8 @@ Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, con
   b->keys = std::make_unique<KeyService>(*b->store, b->root_key);
   c.keys = b->keys.get();
   c.token_seed = &b->token_seed;
+  c.admin_ca_pem = &b->admin_ca_pem;
+  c.admin_ca_key = &b->admin_ca_key;
   c.token_public_key = token_pub;
   c.settings.nonce_ttl = std::chrono::seconds(nonce_ttl);
   c.settings.token_ttl = std::chrono::seconds(token_ttl);

@@ -81,6 +81,8 @@ struct OpenBroker {
   SecretBytes root_key;
   std::unique_ptr<KeyService> keys;  // over store and root_key
   SecretBytes token_seed;
+  Bytes admin_ca_pem;        // the admin CA certificate
+  SecretBytes admin_ca_key;  // its key, unwrapped from the store
   std::string listen;
   bool dev_root_key = false;
   BrokerContext context;

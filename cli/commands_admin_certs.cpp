@@ -161,7 +161,10 @@ int IssueCert(const GlobalOptions& g, const IssueArgs& a) {
   Json body{{"role", a.role}, {"csr", csr}};
   if (!a.tenant.empty()) body["tenant"] = a.tenant;
   if (a.days_given) body["days"] = a.days;
-  auto r = (*client)->Call("POST", "/v1/admin/certs", body);
+  // A tenant's certificates are issued by its tenant-admin: with ADMIN_DIR/tenants/T's credential
+  // when there is one (as for every tenant-scoped command), else with ADMIN_DIR's own.
+  const std::string cred = a.tenant.empty() ? from : CredentialDirFor(from, "/v1/admin/tenants/" + a.tenant + "/");
+  auto r = (*client)->CallWith(cred, "POST", "/v1/admin/certs", body);
   if (!r) return ReportError(r.error());
   const std::string serial = Str(*r, "serial");
   const std::string context = "certificate " + serial + " was issued, but";
@@ -275,14 +278,22 @@ void AddAdminCertCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>&
   }});
 
   auto serial = std::make_shared<std::string>();
+  auto revoke_tenant = std::make_shared<std::string>();
   auto* revoke = admin->add_subcommand("revoke-cert", "revoke an admin certificate at once");
   revoke->add_option("--serial", *serial, "the certificate's serial number (hex)")->required();
-  out.push_back({revoke, [&g, serial] {
+  revoke->add_option("--tenant", *revoke_tenant, "a certificate of tenant T: revoke it with ADMIN_DIR/tenants/T's credential");
+  out.push_back({revoke, [&g, serial, revoke_tenant] {
     const std::string hex = NormalizeSerial(*serial);
     if (hex.empty()) {
       return ReportError(Error(Code::kInvalidArgument, "--serial must be 1-64 hex digits (got '" + *serial + "')"));
     }
-    return AdminCall(g, "POST", "/v1/admin/certs/revoke", Json{{"serial", hex}}, [](const Json& j) {
+    // As for every tenant-scoped command: the tenant's certificates are revoked by its tenant-admin.
+    const std::string path = revoke_tenant->empty() ? "/v1/admin/certs/revoke"
+                                                    : "/v1/admin/tenants/" + *revoke_tenant + "/certs/revoke";
+    if (!revoke_tenant->empty()) {
+      if (auto v = ValidateName(*revoke_tenant, "tenant"); !v) return ReportError(v.error());
+    }
+    return AdminCall(g, "POST", path, Json{{"serial", hex}}, [](const Json& j) {
       std::printf("revoked certificate %s at %s\n", ForTerminal(Str(j, "serial")).c_str(),
                   ForTerminal(Str(j, "revoked_at")).c_str());
     });

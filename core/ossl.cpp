@@ -21,4 +21,15 @@ Error OpenSslError(Code code, std::string_view what) {
   return Error(code, msg);
 }
 
+std::string CertSerialHex(const X509* cert) {
+  std::string out;
+  BignumPtr bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr));
+  if (!bn) return out;
+  char* hex = BN_bn2hex(bn.get());
+  if (hex == nullptr) return out;
+  for (const char* c = hex; *c != 0; ++c) out += static_cast<char>(*c >= 'A' && *c <= 'F' ? *c - 'A' + 'a' : *c);
+  OPENSSL_free(hex);
+  return out;
+}
+
 }  // namespace sigil

@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "core/result.h"
@@ -42,5 +43,9 @@ using SslCtxPtr = CPtr<SSL_CTX, SSL_CTX_free>;
 
 // Builds an Error from `what` plus every queued OpenSSL error, and leaves the queue empty.
 Error OpenSslError(Code code, std::string_view what);
+
+// A certificate's serial number as lower-case hex without leading zeros ("" if unreadable): the
+// one spelling the admin API's revocation list and the TLS layer share.
+std::string CertSerialHex(const X509* cert);
 
 }  // namespace sigil

@@ -4,12 +4,15 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace sigil::net {
 
 struct PeerIdentity {
   bool has_client_certificate = false;  // a client certificate that chains to the admin CA
   std::string subject_cn;               // its subject common name
+  std::vector<std::string> uri_names;   // its URI subjectAltNames (the admin principal, broker/http/principal.h)
+  std::string serial;                   // its serial number, lower-case hex without leading zeros
 };
 
 struct HttpRequest {

@@ -1,6 +1,7 @@
 #include "net/https_server.h"
 
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <array>
 #include <map>
@@ -15,6 +16,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "core/log.h"
+#include "core/ossl.h"
 
 namespace sigil::net {
 namespace beast = boost::beast;
@@ -31,6 +33,19 @@ PeerIdentity IdentifyPeer(SSL* ssl) {
   if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn) < 0) return id;
   id.has_client_certificate = true;
   id.subject_cn = cn;
+  // Read once per connection: the URI names (the principal the broker authorizes) and the serial
+  // (checked against revocation on every admin request).
+  if (auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr))) {
+    for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+      const GENERAL_NAME* n = sk_GENERAL_NAME_value(names, i);
+      if (n->type != GEN_URI) continue;
+      const ASN1_IA5STRING* uri = n->d.uniformResourceIdentifier;
+      id.uri_names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(uri)),
+                                static_cast<std::size_t>(ASN1_STRING_length(uri)));
+    }
+    GENERAL_NAMES_free(names);
+  }
+  id.serial = CertSerialHex(cert);
   return id;
 }
 

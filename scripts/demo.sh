@@ -24,8 +24,9 @@ for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.1; done
 export SIGIL_ADMIN_DIR="$WORK/broker/admin" SIGIL_BROKER_URL="https://127.0.0.1:$(cat "$WORK/port")"
 echo "sigild is listening on $SIGIL_BROKER_URL"
 
-step "operator: tenant, model-weights key, policy and the approved engine measurement"
+step "operator: create the tenant (its first tenant-admin credential goes to \$SIGIL_ADMIN_DIR/tenants/demo)"
 "$BIN/sigil" tenant create demo
+step "tenant-admin of demo: model-weights key, policy and the approved engine measurement"
 "$BIN/sigil" key create demo/demo-mlp --class model-weights
 "$BIN/sigil" policy set demo policies/examples/demo-dev.json
 MEASUREMENT="$("$BIN/sigil-load" measure --engine "$BIN/sigil-infer")"

@@ -4,6 +4,7 @@
 
 #include "attestation/tpm/signature.h"
 #include "attestation/tpm/verifier.h"
+#include "broker/api/admin_certs_api.h"
 #include "broker/audit/audit_wire.h"
 #include "broker/keys/key_service.h"
 #include "broker/tpm/tpm_seal_ak_public.h"
@@ -111,9 +112,26 @@ Result<Json> AdminCreateTenant(const BrokerContext& ctx, const RequestMeta& meta
   SIGIL_RETURN_IF_ERROR(ValidateName(name, "tenant name"));
   SIGIL_ASSIGN_OR_RETURN(Bytes wrapped, ctx.keys->NewWrappedTenantKek(name));
   // The tenant and its log's genesis record are one store transaction: no tenant without it.
+  std::string admin_csr;
+  if (body.contains("admin_csr")) {
+    SIGIL_ASSIGN_OR_RETURN(admin_csr, GetString(body, "admin_csr", "request"));
+  }
   SIGIL_RETURN_IF_ERROR(ctx.audit->CreateTenant(
       name, wrapped, GenesisEvent{meta.request_id, "admin:" + meta.admin_cn, "tenant created with a fresh KEK", meta.client}));
-  return Json{{"tenant", name}};
+  Json out{{"tenant", name}};
+  // The tenant's first tenant-admin, from the tenant's own key (a CSR): from here on only its
+  // tenant-admins manage its keys, policies and certificates (broker/api/admin_certs_api.h).
+  if (!admin_csr.empty()) {
+    auto cert = IssueFirstTenantAdmin(ctx, meta, name, admin_csr, body);
+    if (!cert) {
+      return cert.error().Wrap("tenant '" + name + "' was created, but its first tenant-admin certificate was not issued "
+                               "(issue it with `sigil admin issue-cert --role tenant-admin --tenant " + name + "`)");
+    }
+    out["admin_certificate"] = (*cert)["certificate"];
+    out["admin_serial"] = (*cert)["serial"];
+    out["admin_not_after"] = (*cert)["not_after"];
+  }
+  return out;
 }
 
 Result<Json> AdminListTenants(const BrokerContext& ctx) {

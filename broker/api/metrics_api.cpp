@@ -5,8 +5,10 @@
 namespace sigil::broker {
 
 Result<Json> HandleMetrics(const BrokerContext& ctx, const RequestMeta& meta) {
-  // The TLS handshake verified the certificate against the admin CA; the role does not matter
-  // here, so a scraper needs no operator power.
+  // The TLS handshake verified the certificate against the admin CA and it names a principal; the
+  // role does not matter here, so a scraper needs no operator power, and the registry is not
+  // read, so metrics answer while the store is down (a revoked certificate still scrapes counts
+  // until it expires, at most 30 days).
   if (meta.admin_cn.empty()) {
     return Fail(Code::kUnauthenticated, "/metrics requires a client certificate from the broker's admin CA");
   }

@@ -35,7 +35,7 @@ Error Refuse(const BrokerContext& ctx, const RequestMeta& meta, const std::strin
   ev.request_id = meta.request_id;
   ev.client = meta.client;
   ev.decision = "deny";
-  ev.reason = std::string(CodeName(err.code())) + ": " + err.message();
+  ev.reason = AuditReason(err);
   (void)ctx.audit->Append(tenant, ev);
   return err;
 }
@@ -123,7 +123,7 @@ Result<Json> HandleAttest(const BrokerContext& ctx, const RequestMeta& meta, con
     const Error* why = nonce_error ? nonce_error : (refusal ? &*refusal : nullptr);
     if (why != nullptr) {
       ev.decision = "deny";
-      ev.reason = std::string(CodeName(why->code())) + ": " + why->message();
+      ev.reason = AuditReason(*why);
       return ev;
     }
     ev.actor = "workload:" + HexEncode(Sha256(AsBytes(CanonicalJson(claims->ToJson())))).substr(0, 16);
@@ -295,7 +295,7 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
     no.request_id = meta.request_id;
     no.client = meta.client;
     no.decision = "deny";
-    no.reason = std::string(CodeName(why.code())) + ": " + why.message();
+    no.reason = AuditReason(why);
     return no;
   };
   std::optional<Error> refusal;

@@ -19,8 +19,17 @@ enum class Caller {
   kAnyone,    // probes and published public keys: no authentication at all
   kWorkload,  // the attestation protocol: the proof is in the request (nonce + evidence, the
               // bearer token, or the TPM EK credential), checked by the handler
-  kAdmin,     // a client certificate from the broker's admin CA with the operator role
+  // The admin API: a registered, unrevoked client certificate from the broker's admin CA naming a
+  // principal (broker/http/principal.h), and the role the route allows. For tenant roles the
+  // route's {tenant} must be the principal's own. docs/protocol.md "Admin roles" has the matrix.
+  kOperator,      // the operator: tenants, the broker, its status
+  kTenantAdmin,   // the tenant-admin of {tenant}: its keys, policy, references, TPM keys
+  kTenantReader,  // the tenant-admin or auditor of {tenant}: its audit log, proofs, receipts
+  kAnyAdmin,      // any principal; the handler decides (admin certificates)
 };
+
+// True for the admin API's callers.
+constexpr bool IsAdminCaller(Caller c) { return c != Caller::kAnyone && c != Caller::kWorkload; }
 
 // What a handler gets: the request, its parsed JSON body ({} when empty) and the values of the
 // pattern's {parameters}, in order, each already checked with ValidateName.
@@ -49,6 +58,9 @@ struct RouteEntry {
   // Errors as the KBS protocol has them, RFC 7807 problem details with KBS error kinds
   // (broker/kbs/kbs_errors.h), instead of Sigil's {"error":{...}} shape.
   bool kbs_errors = false;
+  // An admin route that must answer while the store cannot be read (the operator's status, which
+  // says why): there a certificate naming the operator is enough when the registry is unreachable.
+  bool answers_without_store = false;
 };
 
 std::span<const RouteEntry> RouteTable();

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "broker/broker_metrics.h"
+#include "broker/http/admin_auth.h"
 #include "broker/http/rate_limiter.h"
 #include "broker/http/route_table.h"
 #include "broker/kbs/kbs_errors.h"
@@ -45,17 +46,6 @@ Error ForCaller(const Error& e, const RequestMeta& meta, bool log = true) {
                                          "the operator has the details (request id in the broker log)");
 }
 
-// The admin API needs a client certificate chaining to the broker's admin CA (checked in the TLS
-// handshake), with an operator role in its common name ("operator:<name>"). Checked for every
-// path under /v1/admin, matched or not, so the admin API's shape is not probed without one.
-Result<void> CheckAdmin(const RequestMeta& meta) {
-  if (meta.admin_cn.empty()) return Fail(Code::kUnauthenticated, "the admin API requires a client certificate");
-  if (meta.admin_cn.rfind("operator:", 0) != 0) {
-    return Fail(Code::kPermissionDenied, "certificate '" + EscapeForDisplay(meta.admin_cn, 64) + "' has no operator role");
-  }
-  return Ok();
-}
-
 // The token buckets of a rate-limited route: the client's address, then the tenant the body
 // names (if it is a name at all; the handler refuses it otherwise). 0, or seconds to wait.
 int RateLimitWait(const BrokerContext& ctx, const RequestMeta& meta, const Json& body) {
@@ -85,7 +75,14 @@ std::string TenantOf(const RouteMatch& match, const Json& body) {
   return "";
 }
 
-Result<Json> Dispatch(const BrokerContext& ctx, const RequestMeta& meta, const net::HttpRequest& req,
+// The {tenant} of an admin route ("" for routes without one), once CheckPathParams passed it.
+std::string RouteTenant(const RouteMatch& match) {
+  return std::string_view(match.entry->pattern).rfind("/v1/admin/tenants/{tenant}", 0) == 0 && !match.params.empty()
+             ? match.params[0]
+             : "";
+}
+
+Result<Json> Dispatch(const BrokerContext& ctx, RequestMeta& meta, const net::HttpRequest& req,
                       const RouteEntry*& entry, int& retry_after, std::string& tenant, std::string& set_cookie) {
   const std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
   auto match = MatchRoute(req.method, path);
@@ -99,14 +96,38 @@ Result<Json> Dispatch(const BrokerContext& ctx, const RequestMeta& meta, const n
     if (!body.is_object()) return Fail(Code::kInvalidArgument, "request body: expected a JSON object");
   }
   if (match) tenant = TenantOf(*match, body);
-  if (path == "/v1/admin" || path.rfind("/v1/admin/", 0) == 0) SIGIL_RETURN_IF_ERROR(CheckAdmin(meta));
+  // Every path under /v1/admin, matched or not, needs an authenticated principal, so the admin
+  // API's shape is not probed without one (Route() authenticated it if it could; this says why not).
+  const bool admin = path == "/v1/admin" || path.rfind("/v1/admin/", 0) == 0 || (match && IsAdminCaller(match->entry->caller));
+  if (admin) {
+    auto p = AuthenticateAdmin(ctx, req.peer);
+    if (!p && p.error().code() == Code::kUnavailable && match && match->entry->answers_without_store) {
+      p = PrincipalOf(req.peer);
+    }
+    if (!p) return std::move(p).error();
+    meta.principal = std::move(*p);
+  }
   if (!match) {
     return Fail(Code::kNotFound, "no endpoint " + EscapeForDisplay(req.method, 16) + " " + EscapeForDisplay(req.target, 120));
   }
-  if (entry->caller == Caller::kAdmin) SIGIL_RETURN_IF_ERROR(CheckAdmin(meta));
   if (auto names = CheckPathParams(*match); !names) {
     if (!entry->kbs_errors) return std::move(names).error();
     return KbsError(KbsKind::kInvalidRequestPath, Error(Code::kNotFound, names.error().message()));
+  }
+  if (IsAdminCaller(entry->caller)) {
+    const std::string route_tenant = RouteTenant(*match);
+    // The operator, who lists tenants anyway, is told a tenant does not exist rather than that
+    // its role may not act there; a tenant role learns nothing about other tenants.
+    if (!route_tenant.empty() && meta.principal->role == Role::kOperator) {
+      if (auto t = ctx.store->GetTenantKek(route_tenant); !t && t.error().code() == Code::kNotFound) {
+        return std::move(t).error();
+      }
+    }
+    if (auto allowed = AuthorizeAdmin(entry->caller, *meta.principal, route_tenant); !allowed) {
+      RecordAdminRefusal(ctx, meta, route_tenant, std::string(entry->method) + " " + std::string(entry->pattern),
+                         allowed.error());
+      return std::move(allowed).error();
+    }
   }
   if (entry->rate_limited) {
     if ((retry_after = RateLimitWait(ctx, meta, body)) > 0) {
@@ -145,7 +166,13 @@ net::HttpResponse Route(const BrokerContext& ctx, const net::HttpRequest& req) {
   if (!id) {  // no request id, and no nonce or key either: refuse
     return ErrorResponse(Error(Code::kUnavailable, "random number generator failed"), "none");
   }
-  RequestMeta meta{*id, req.client_address, req.peer.has_client_certificate ? req.peer.subject_cn : ""};
+  RequestMeta meta{*id, req.client_address, "", std::nullopt};
+  // A certificate from the admin CA that names a principal: enough for /metrics (counts only,
+  // and it must answer while the store is down), and it shows store failures' details. The admin
+  // API also checks the registry (Dispatch, AuthenticateAdmin).
+  if (req.peer.has_client_certificate) {
+    if (auto p = PrincipalOf(req.peer)) meta.admin_cn = Describe(*p);
+  }
   net::HttpResponse res;
   // Last-resort guard: a handler that throws (a bug) answers 500; the broker stays up and the
   // failure is logged. Nothing is released on this path: a release returns only after its audit

@@ -369,7 +369,7 @@ Result<Json> KbsResource(const BrokerContext& ctx, const RequestMeta& meta, cons
   auto refuse = [&](KbsKind kind, Error err, const std::string& trace = "") {
     AuditEvent deny = ev;
     deny.decision = "deny";
-    deny.reason = "kbs: " + std::string(CodeName(err.code())) + ": " + err.message();
+    deny.reason = "kbs: " + AuditReason(err);
     Json d = kbs_detail;
     if (!trace.empty()) d["policy"] = trace;
     deny.detail = CanonicalJson(d);
@@ -471,7 +471,7 @@ Result<Json> KbsResource(const BrokerContext& ctx, const RequestMeta& meta, cons
   auto written = ctx.audit->AppendRelease(tenant, std::move(*gate), {ok}, [&](const Error& why) {
     AuditEvent deny = ev;
     deny.decision = "deny";
-    deny.reason = "kbs: " + std::string(CodeName(why.code())) + ": " + why.message();
+    deny.reason = "kbs: " + AuditReason(why);
     deny.detail = CanonicalJson(kbs_detail);
     return deny;
   }, &refusal);

@@ -59,6 +59,10 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   signature TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tree_heads (
   tenant TEXT PRIMARY KEY, size BIGINT NOT NULL, time BIGINT NOT NULL, note TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS admin_certs (
+  serial TEXT PRIMARY KEY, role TEXT NOT NULL, tenant TEXT NOT NULL, not_after BIGINT NOT NULL, issued_at BIGINT NOT NULL,
+  revoked_at BIGINT NOT NULL, issued_by TEXT NOT NULL, mac BYTEA NOT NULL);
+CREATE INDEX IF NOT EXISTS admin_certs_by_tenant ON admin_certs(tenant);
 CREATE TABLE IF NOT EXISTS release_uses (
   tenant TEXT NOT NULL, counter TEXT NOT NULL, time_ms BIGINT NOT NULL, uses BIGINT NOT NULL);
 CREATE INDEX IF NOT EXISTS release_uses_by_counter ON release_uses(tenant, counter, time_ms);
@@ -738,6 +742,56 @@ class PostgresStore final : public Store {
     }
     if (std::string problem = health_.Problem(); !problem.empty()) return Fail(Code::kUnavailable, problem);
     return Ok();
+  }
+
+  static constexpr const char* kAdminCertColumns =
+      "SELECT serial, role, tenant, not_after, issued_at, revoked_at, issued_by, mac FROM admin_certs";
+  static AdminCertRow ReadAdminCert(const pg::Rows& r, int i) {
+    return AdminCertRow{r.Text(i, 0), r.Text(i, 1), r.Text(i, 2), r.Int(i, 3), r.Int(i, 4), r.Int(i, 5), r.Text(i, 6), r.Blob(i, 7)};
+  }
+
+  Result<void> PutAdminCert(const AdminCertRow& row) override {
+    return WithConn([&](Conn& c) -> Result<void> {
+      Outcome o = c.Exec("INSERT INTO admin_certs(serial,role,tenant,not_after,issued_at,revoked_at,issued_by,mac) "
+                         "VALUES($1,$2,$3,$4,$5,$6,$7,$8)",
+                         Params().Text(row.serial).Text(row.role).Text(row.tenant).Int(row.not_after).Int(row.issued_at)
+                             .Int(row.revoked_at).Text(row.issued_by).Blob(row.mac));
+      if (o.failure == Failure::kDuplicate) return Fail(Code::kAlreadyExists, "admin certificate " + row.serial + " exists");
+      return Committed(o);
+    });
+  }
+
+  Result<AdminCertRow> GetAdminCert(const std::string& serial) override {
+    return WithConn([&](Conn& c) -> Result<AdminCertRow> {
+      SIGIL_ASSIGN_OR_RETURN(pg::Rows r, Query(c, std::string(kAdminCertColumns) + " WHERE serial=$1", Params().Text(serial)));
+      if (r.size() == 0) return Fail(Code::kNotFound, "no admin certificate with serial " + serial + " was issued by this broker");
+      return ReadAdminCert(r, 0);
+    });
+  }
+
+  Result<std::vector<AdminCertRow>> ListAdminCerts(const std::string& tenant) override {
+    return WithConn([&](Conn& c) -> Result<std::vector<AdminCertRow>> {
+      SIGIL_ASSIGN_OR_RETURN(pg::Rows r, Query(c, std::string(kAdminCertColumns) + " WHERE tenant=$1 ORDER BY issued_at, serial",
+                                               Params().Text(tenant)));
+      std::vector<AdminCertRow> out;
+      for (int i = 0; i < r.size(); ++i) out.push_back(ReadAdminCert(r, i));
+      return out;
+    });
+  }
+
+  Result<void> RevokeAdminCert(const std::string& serial, std::int64_t when, const AdminCertRowMac& mac_for) override {
+    return InTransaction([&](Conn& c) -> Result<void> {
+      SIGIL_ASSIGN_OR_RETURN(pg::Rows r, Query(c, std::string(kAdminCertColumns) + " WHERE serial=$1 FOR UPDATE",
+                                               Params().Text(serial)));
+      if (r.size() == 0) return Fail(Code::kNotFound, "no admin certificate with serial " + serial + " was issued by this broker");
+      AdminCertRow row = ReadAdminCert(r, 0);
+      if (row.revoked_at != 0) return Ok();
+      row.revoked_at = when;
+      row.mac = mac_for ? mac_for(row) : Bytes{};
+      SIGIL_RETURN_IF_ERROR(Query(c, "UPDATE admin_certs SET revoked_at=$1, mac=$2 WHERE serial=$3",
+                                  Params().Int(when).Blob(row.mac).Text(serial)));
+      return Ok();
+    });
   }
 
   Result<void> PutMeta(const std::string& key, ByteSpan value) override {

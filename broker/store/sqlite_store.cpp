@@ -96,6 +96,11 @@ constexpr Migration kMigrations[] = {
         "mac BLOB NOT NULL);"
         "CREATE INDEX IF NOT EXISTS tpm_enrolments_by_tenant ON tpm_enrolments(tenant, expires_ms);"
         "CREATE INDEX IF NOT EXISTS tpm_enrolments_by_expiry ON tpm_enrolments(expires_ms)"},
+    // 8: the admin certificates the broker issued, with their role, tenant and revocation.
+    {8, "CREATE TABLE IF NOT EXISTS admin_certs (serial TEXT PRIMARY KEY, role TEXT NOT NULL, tenant TEXT NOT NULL, "
+        "not_after INTEGER NOT NULL, issued_at INTEGER NOT NULL, revoked_at INTEGER NOT NULL, issued_by TEXT NOT NULL, "
+        "mac BLOB NOT NULL);"
+        "CREATE INDEX IF NOT EXISTS admin_certs_by_tenant ON admin_certs(tenant)"},
 };
 
 Result<void> Migrate(sqlite3* db) {
@@ -693,6 +698,61 @@ class SqliteStore final : public Store {
     }
     if (std::string problem = health_->Problem(); !problem.empty()) return Fail(Code::kUnavailable, problem);
     return CheckFreeSpace();
+  }
+
+  static constexpr const char* kAdminCertColumns =
+      "SELECT serial, role, tenant, not_after, issued_at, revoked_at, issued_by, mac FROM admin_certs";
+  static AdminCertRow ReadAdminCert(const Stmt& s) {
+    return AdminCertRow{s.Text(0), s.Text(1), s.Text(2), s.Int(3), s.Int(4), s.Int(5), s.Text(6), s.Blob(7)};
+  }
+
+  Result<void> PutAdminCert(const AdminCertRow& row) override {
+    std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("INSERT INTO admin_certs(serial,role,tenant,not_after,issued_at,revoked_at,"
+                                           "issued_by,mac) VALUES(?,?,?,?,?,?,?,?)"));
+    return s.Bind(1, row.serial).Bind(2, row.role).Bind(3, row.tenant).Bind(4, row.not_after).Bind(5, row.issued_at)
+        .Bind(6, row.revoked_at).Bind(7, row.issued_by).Bind(8, ByteSpan(row.mac)).Run();
+  }
+
+  Result<AdminCertRow> GetAdminCert(const std::string& serial) override {
+    std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare(std::string(kAdminCertColumns) + " WHERE serial=?"));
+    s.Bind(1, serial);
+    SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Fail(Code::kNotFound, "no admin certificate with serial " + serial + " was issued by this broker");
+    return ReadAdminCert(s);
+  }
+
+  Result<std::vector<AdminCertRow>> ListAdminCerts(const std::string& tenant) override {
+    std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare(std::string(kAdminCertColumns) + " WHERE tenant=? ORDER BY issued_at, serial"));
+    s.Bind(1, tenant);
+    std::vector<AdminCertRow> out;
+    for (;;) {
+      SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return out;
+      out.push_back(ReadAdminCert(s));
+    }
+  }
+
+  Result<void> RevokeAdminCert(const std::string& serial, std::int64_t when, const AdminCertRowMac& mac_for) override {
+    std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
+    return InWriteTransaction([&]() -> Result<void> {
+      SIGIL_ASSIGN_OR_RETURN(Stmt q, Prepare(std::string(kAdminCertColumns) + " WHERE serial=?"));
+      q.Bind(1, serial);
+      SIGIL_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return Fail(Code::kNotFound, "no admin certificate with serial " + serial + " was issued by this broker");
+      AdminCertRow r = ReadAdminCert(q);
+      if (r.revoked_at != 0) return Ok();
+      r.revoked_at = when;
+      r.mac = mac_for ? mac_for(r) : Bytes{};
+      SIGIL_ASSIGN_OR_RETURN(Stmt u, Prepare("UPDATE admin_certs SET revoked_at=?, mac=? WHERE serial=?"));
+      return u.Bind(1, when).Bind(2, ByteSpan(r.mac)).Bind(3, serial).Run();
+    });
   }
 
   Result<void> PutMeta(const std::string& key, ByteSpan value) override {

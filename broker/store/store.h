@@ -140,6 +140,20 @@ struct TpmEnrolmentRow {
   Bytes mac;           // the row's authentication tag (store_auth.h)
 };
 
+// An admin certificate the broker issued (broker/keys/admin_certs.h): only registered, unrevoked
+// certificates are accepted on the admin API, so revocation takes effect on the next request.
+struct AdminCertRow {
+  std::string serial;  // lower-case hex, as broker/http/principal.h reads it from a certificate
+  std::string role;    // "operator" | "tenant-admin" | "auditor"
+  std::string tenant;  // empty for the operator
+  std::int64_t not_after = 0;   // unix seconds
+  std::int64_t issued_at = 0;
+  std::int64_t revoked_at = 0;  // 0 unless revoked
+  std::string issued_by;        // the issuing principal (broker/http/principal.h Describe), "sigild init"
+  Bytes mac;  // the row's authentication tag (store_auth.h)
+};
+using AdminCertRowMac = std::function<Bytes(const AdminCertRow&)>;
+
 // The last accepted TPMS_CLOCK_INFO of one AK (attestation/tpm/replay_guard.h semantics).
 struct TpmClockRow {
   std::uint32_t reset_count = 0;
@@ -309,6 +323,14 @@ class Store {
   // One durable write of the same kind as an audit append (committed, not rolled back), whose
   // outcome CheckReady reports until the next write. sigild calls it every few seconds.
   virtual Result<void> ProbeWrite() = 0;
+
+  // Admin certificates (AdminCertRow). PutAdminCert: kAlreadyExists for a known serial.
+  // ListAdminCerts: a tenant's certificates ("" lists the operators'). RevokeAdminCert sets
+  // revoked_at once (re-tagged by `mac_for`); kNotFound for an unknown serial; Ok if already revoked.
+  virtual Result<void> PutAdminCert(const AdminCertRow& row) = 0;
+  virtual Result<AdminCertRow> GetAdminCert(const std::string& serial) = 0;  // kNotFound
+  virtual Result<std::vector<AdminCertRow>> ListAdminCerts(const std::string& tenant) = 0;
+  virtual Result<void> RevokeAdminCert(const std::string& serial, std::int64_t when, const AdminCertRowMac& mac_for) = 0;
 
   virtual Result<void> PutMeta(const std::string& key, ByteSpan value) = 0;
   virtual Result<Bytes> GetMeta(const std::string& key) = 0;  // kNotFound

@@ -53,6 +53,11 @@ Bytes AkMessage(const TpmAkRow& r) {
       .Add(ByteSpan(r.tpm_name)).bytes();
 }
 
+Bytes AdminCertMessage(const AdminCertRow& r) {
+  return Encoder("admin_cert").Add(r.serial).Add(r.role).Add(r.tenant).Add(r.not_after).Add(r.issued_at)
+      .Add(r.revoked_at).Add(r.issued_by).bytes();
+}
+
 class RowMac {
  public:
   static Result<RowMac> Derive(const SecretBytes& root) {
@@ -225,6 +230,28 @@ class AuthenticatedStore final : public Store {
 
   Result<void> CheckReady() override { return inner_->CheckReady(); }
   Result<void> ProbeWrite() override { return inner_->ProbeWrite(); }
+  // Admin certificates carry authority: a row edited in the store (a revocation undone, a role or
+  // tenant changed) is refused with an alarm, and so is the certificate it describes.
+  Result<void> PutAdminCert(const AdminCertRow& row) override {
+    AdminCertRow tagged = row;
+    tagged.mac = mac_.Tag(AdminCertMessage(row));
+    return inner_->PutAdminCert(tagged);
+  }
+  Result<AdminCertRow> GetAdminCert(const std::string& serial) override {
+    SIGIL_ASSIGN_OR_RETURN(AdminCertRow r, inner_->GetAdminCert(serial));
+    if (!mac_.Check(AdminCertMessage(r), r.mac)) return Alarm("admin certificate " + serial);
+    return r;
+  }
+  Result<std::vector<AdminCertRow>> ListAdminCerts(const std::string& t) override {
+    SIGIL_ASSIGN_OR_RETURN(auto rows, inner_->ListAdminCerts(t));
+    for (const auto& r : rows) {
+      if (!mac_.Check(AdminCertMessage(r), r.mac)) return Alarm("admin certificate " + r.serial);
+    }
+    return rows;
+  }
+  Result<void> RevokeAdminCert(const std::string& serial, std::int64_t when, const AdminCertRowMac&) override {
+    return inner_->RevokeAdminCert(serial, when, [this](const AdminCertRow& r) { return mac_.Tag(AdminCertMessage(r)); });
+  }
   Result<void> PutMeta(const std::string& k, ByteSpan v) override { return inner_->PutMeta(k, v); }
   Result<Bytes> GetMeta(const std::string& k) override { return inner_->GetMeta(k); }
 

@@ -136,7 +136,7 @@ TEST_F(AuditDamageBroker, OneFlippedByteIsNamedAndTheBrokerKeepsServing) {
   auto before = Sigil({"audit", "verify", "acme"});
   ASSERT_EQ(before.exit_code, 0) << before.out << before.err;
   const std::size_t n = Lines(Sigil({"audit", "list", "acme"}).out).size();
-  ASSERT_EQ(n, 5u);
+  ASSERT_EQ(n, 6u);  // genesis, the first tenant-admin certificate, 3 keys, a disable
   ASSERT_NO_FATAL_FAILURE(Stop());
 
   // One bit: the high bit of the first character of seq 3's reason. Every ASCII letter with
@@ -149,11 +149,11 @@ TEST_F(AuditDamageBroker, OneFlippedByteIsNamedAndTheBrokerKeepsServing) {
   ASSERT_FALSE(IsValidUtf8(damaged));
   WriteRecord("acme", 3, damaged);
   // A record an older broker could store: a key name with a newline and a terminal escape.
-  auto forged = ParseJson(ReadRecord("forge", 2), "record");
+  auto forged = ParseJson(ReadRecord("forge", 3), "record");
   ASSERT_TRUE(forged.has_value());
   (*forged)["key"] = kForgedKey;
   (*forged)["reason"] = "created \x1b[2K\r";
-  WriteRecord("forge", 2, CanonicalJson(*forged));
+  WriteRecord("forge", 3, CanonicalJson(*forged));
   ASSERT_NO_FATAL_FAILURE(Start());
 
   // list: every record, the damaged one shown as such; the broker is still up.
@@ -200,11 +200,11 @@ TEST_F(AuditDamageBroker, OneFlippedByteIsNamedAndTheBrokerKeepsServing) {
   EXPECT_EQ(verify.exit_code, 4) << verify.out << verify.err;
   EXPECT_EQ(Count(verify.out, "FAILED at seq"), 1u) << verify.out;
   EXPECT_NE(verify.out.find("FAILED at seq 3: record is not valid UTF-8"), std::string::npos) << verify.out;
-  EXPECT_NE(verify.out.find("tenant acme: 5 records checked, 1 bad"), std::string::npos) << verify.out;
+  EXPECT_NE(verify.out.find("tenant acme: 6 records checked, 1 bad"), std::string::npos) << verify.out;
   auto vjson = Sigil({"--json", "audit", "verify", "acme"});
   auto vj = ParseJson(vjson.out, "verify");
   ASSERT_TRUE(vj.has_value()) << vjson.out;
-  EXPECT_EQ((*vj)["records"], 5);
+  EXPECT_EQ((*vj)["records"], 6);
   EXPECT_EQ((*vj)["bad_records"], 1);
   ASSERT_EQ((*vj)["problems"].size(), 1u);
   EXPECT_EQ((*vj)["problems"][0]["seq"], 3);
@@ -217,7 +217,7 @@ TEST_F(AuditDamageBroker, OneFlippedByteIsNamedAndTheBrokerKeepsServing) {
   EXPECT_EQ(offline.exit_code, 4) << offline.out << offline.err;
   EXPECT_EQ(Count(offline.out, "FAILED at seq"), 1u) << offline.out;
   EXPECT_NE(offline.out.find("FAILED at seq 3: record is not valid UTF-8"), std::string::npos) << offline.out;
-  EXPECT_NE(offline.out.find("tenant acme: 5 records checked, 1 bad"), std::string::npos) << offline.out;
+  EXPECT_NE(offline.out.find("tenant acme: 6 records checked, 1 bad"), std::string::npos) << offline.out;
   EXPECT_TRUE(Healthy());
   {  // an export line that is no longer JSON (seq 1) is named in its place; checking goes on
     auto text = ReadTextFile(out);
@@ -236,7 +236,7 @@ TEST_F(AuditDamageBroker, OneFlippedByteIsNamedAndTheBrokerKeepsServing) {
     EXPECT_NE(v.out.find("FAILED at seq 1: unreadable: line 2 of the export is not valid JSON"), std::string::npos)
         << v.out;
     EXPECT_NE(v.out.find("FAILED at seq 3: record is not valid UTF-8"), std::string::npos) << v.out;
-    EXPECT_NE(v.out.find("tenant acme: 5 records checked, 2 bad"), std::string::npos) << v.out;
+    EXPECT_NE(v.out.find("tenant acme: 6 records checked, 2 bad"), std::string::npos) << v.out;
   }
 
   // The broker still writes audit records, chained after the damaged one.
@@ -244,14 +244,14 @@ TEST_F(AuditDamageBroker, OneFlippedByteIsNamedAndTheBrokerKeepsServing) {
   EXPECT_EQ(more.exit_code, 0) << more.err;
   auto after = Sigil({"audit", "verify", "acme"});
   EXPECT_EQ(Count(after.out, "FAILED at seq"), 1u) << after.out;
-  EXPECT_NE(after.out.find("tenant acme: 6 records checked, 1 bad"), std::string::npos) << after.out;
+  EXPECT_NE(after.out.find("tenant acme: 7 records checked, 1 bad"), std::string::npos) << after.out;
 
   // Display escaping: the forged name stays on its record's line, escaped; no line of the
   // listing begins like a record the broker did not write.
   auto flist = Sigil({"audit", "list", "forge"});
   ASSERT_EQ(flist.exit_code, 0) << flist.err;
   auto flines = Lines(flist.out);
-  EXPECT_EQ(flines.size(), 2u) << flist.out;
+  EXPECT_EQ(flines.size(), 3u) << flist.out;
   EXPECT_EQ(flist.out.find('\x1b'), std::string::npos);
   EXPECT_EQ(flist.out.find('\r'), std::string::npos);
   for (const auto& l : flines) EXPECT_EQ(l.rfind("2026-", 0), std::string::npos) << l;
@@ -262,7 +262,7 @@ TEST_F(AuditDamageBroker, OneFlippedByteIsNamedAndTheBrokerKeepsServing) {
   auto fjson = Sigil({"--json", "audit", "list", "forge"});
   auto fj = ParseJson(fjson.out, "list");
   ASSERT_TRUE(fj.has_value()) << fjson.out;
-  auto frec = ParseJson((*fj)["records"][1]["record"].get<std::string>(), "record");
+  auto frec = ParseJson((*fj)["records"][2]["record"].get<std::string>(), "record");
   ASSERT_TRUE(frec.has_value());
   EXPECT_EQ((*frec)["key"], kForgedKey);
   EXPECT_TRUE(Healthy());

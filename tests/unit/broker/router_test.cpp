@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "broker/broker_metrics.h"
+#include "broker/http/principal.h"
 #include "broker/http/route_table.h"
 #include "core/json.h"
 #include "core/utf8.h"
@@ -56,7 +57,8 @@ TEST(Route, MetricsAreTextForAnAdminCaCertificateAndRequestsAreCounted) {
   ctx.metrics = &metrics;
   auto scrape = Request("GET", "/metrics");
   scrape.peer.has_client_certificate = true;
-  scrape.peer.subject_cn = "auditor:prometheus";
+  scrape.peer.subject_cn = "prometheus";
+  scrape.peer.uri_names = {"urn:sigil:principal:auditor:acme"};  // any principal scrapes; no store is read
   testing::internal::CaptureStderr();
   const auto anonymous = Route(ctx, Request("GET", "/metrics"));
   const auto first = Route(ctx, scrape);
@@ -110,13 +112,14 @@ TEST(RouteTable, MatchesLiteralsAndParametersAndIgnoresTheQuery) {
 }
 
 // Every admin route, walked from the table: without a client certificate 401, with a
-// certificate that has no operator role 403, before any handler runs (this context has no
-// store, so a handler that ran would throw and answer 500). Unmatched admin paths too.
-TEST(RouteTable, EveryAdminRouteNeedsAnOperatorCertificate) {
+// certificate that names no principal (only a common name, as before roles) 403, before any
+// handler runs (this context has no store, so a handler that ran would throw and answer 500).
+// Unmatched admin paths too. The role matrix itself: integration/admin_roles_test.cpp.
+TEST(RouteTable, EveryAdminRouteNeedsACertificateNamingAPrincipal) {
   BrokerContext ctx;
   int admin_routes = 0;
   for (const RouteEntry& e : RouteTable()) {
-    if (e.caller != Caller::kAdmin) continue;  // (those would run their handlers on this empty context)
+    if (!IsAdminCaller(e.caller)) continue;  // (those would run their handlers on this empty context)
     ++admin_routes;
     std::string target(e.pattern);
     for (auto [from, to] : {std::pair{"{tenant}", "acme"}, {"{key}", "model"}, {"{ak}", "ak1"}}) {
@@ -126,7 +129,7 @@ TEST(RouteTable, EveryAdminRouteNeedsAnOperatorCertificate) {
     testing::internal::CaptureStderr();
     const int anonymous = Route(ctx, req).status;
     req.peer.has_client_certificate = true;
-    req.peer.subject_cn = "tenant-admin:acme";
+    req.peer.subject_cn = "operator:admin";  // a prefix in the common name is no principal
     const int no_role = Route(ctx, req).status;
     testing::internal::GetCapturedStderr();
     EXPECT_EQ(anonymous, 401) << e.method << " " << e.pattern;
@@ -202,6 +205,64 @@ TEST(RouteTable, OpenApiListsExactlyTheErrorCodes) {
   for (const auto& c : codes) described.insert(c.get<std::string>());
   for (int c = 0; c <= static_cast<int>(Code::kInternal); ++c) served.insert(std::string(CodeName(static_cast<Code>(c))));
   EXPECT_EQ(described, served);
+}
+
+}  // namespace
+}  // namespace sigil::broker
+
+namespace sigil::broker {
+namespace {
+
+net::PeerIdentity Peer(std::vector<std::string> uris) {
+  net::PeerIdentity p;
+  p.has_client_certificate = true;
+  p.subject_cn = "operator:admin";  // never read: the principal is the URI name
+  p.uri_names = std::move(uris);
+  p.serial = "1a2b";
+  return p;
+}
+
+// The principal is a typed field read whole: exactly one urn:sigil:principal URI, a known role,
+// a tenant under the name rule for tenant roles and none for the operator.
+TEST(Principal, ParsedWholeFromOneUriName) {
+  auto op_r = PrincipalOf(Peer({"urn:sigil:principal:operator"}));
+  ASSERT_TRUE(op_r.has_value()) << op_r.error().message();
+  const Principal& op = *op_r;
+  EXPECT_EQ(op.role, Role::kOperator);
+  EXPECT_EQ(op.tenant, "");
+  EXPECT_EQ(op.serial, "1a2b");
+  auto ta_r = PrincipalOf(Peer({"https://example.org/x", "urn:sigil:principal:tenant-admin:acme"}));
+  ASSERT_TRUE(ta_r.has_value()) << ta_r.error().message();
+  const Principal& ta = *ta_r;
+  EXPECT_EQ(ta.role, Role::kTenantAdmin);
+  EXPECT_EQ(ta.tenant, "acme");
+  EXPECT_EQ(Describe(ta), "tenant-admin:acme/1a2b");
+  auto au = PrincipalOf(Peer({"urn:sigil:principal:auditor:acme"}));
+  ASSERT_TRUE(au.has_value());
+  EXPECT_EQ(au->role, Role::kAuditor);
+  EXPECT_EQ(PrincipalUri(Role::kAuditor, "acme"), "urn:sigil:principal:auditor:acme");
+  EXPECT_EQ(PrincipalUri(Role::kOperator, "ignored"), "urn:sigil:principal:operator");
+
+  net::PeerIdentity none;
+  auto anonymous = PrincipalOf(none);
+  ASSERT_FALSE(anonymous.has_value());
+  EXPECT_EQ(anonymous.error().code(), Code::kUnauthenticated);
+  for (const auto& uris : std::vector<std::vector<std::string>>{
+           {},                                                                // only a common name
+           {"urn:sigil:principal:operator", "urn:sigil:principal:auditor:a"},  // two principals
+           {"urn:sigil:principal:operator:acme"},                            // an operator with a tenant
+           {"urn:sigil:principal:tenant-admin"},                             // a tenant role without one
+           {"urn:sigil:principal:tenant-admin:"},
+           {"urn:sigil:principal:tenant-admin:../acme"},
+           {"urn:sigil:principal:tenant-admin:Acme"},
+           {"urn:sigil:principal:root"},
+           {"urn:sigil:principal:operatorx"},
+           {std::string("urn:sigil:principal:auditor:ac\0me", 33)}}) {
+    SCOPED_TRACE(uris.empty() ? "(none)" : uris.back());
+    auto p = PrincipalOf(Peer(uris));
+    ASSERT_FALSE(p.has_value());
+    EXPECT_EQ(p.error().code(), Code::kPermissionDenied) << p.error().message();
+  }
 }
 
 }  // namespace

@@ -52,10 +52,13 @@ TEST(StoreMigration, VersionOneFileUpgradesAndKeepsItsData) {
     EXPECT_EQ(k.wrapped_private_key.size(), 12u);
     EXPECT_TRUE(k.mac.empty());  // untagged: refused by store_auth.h until tagged (--tag-existing-rows)
   }
-  EXPECT_EQ(UserVersion(path), 7);
+  EXPECT_EQ(UserVersion(path), 8);
   ASSERT_OK_AND_ASSIGN(auto again, OpenSqliteStore(path));  // idempotent on an upgraded file
   EXPECT_OK(again->GetKeyVersion("old", "m", 1));
   // Migration 5: the published tree heads' table exists (empty) on the upgraded file.
+  // Migration 8: the admin certificates' registry exists (empty) on the upgraded file.
+  ASSERT_OK_AND_ASSIGN(auto certs, again->ListAdminCerts(""));
+  EXPECT_TRUE(certs.empty());
   ASSERT_OK_AND_ASSIGN(auto head, again->GetTreeHead("old"));
   EXPECT_FALSE(head.has_value());
   // Migration 6: the tables of policies' memory exist: a gated release commits, and its spent

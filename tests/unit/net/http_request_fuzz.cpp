@@ -6,7 +6,9 @@
 // and a reference set.
 //
 // Input: byte 0 chooses how the request arrives, the rest is what the client sends.
-//   bit 0     the connection carries an operator client certificate identity (admin API)
+//   bit 0     the connection carries an admin client certificate identity (admin API): the
+//             operator's (the one `sigild init` registered), or with bit 4 the tenant-admin of
+//             "acme" (registered here as the admin API registers the certificates it issues)
 //   bits 1-3  k: bytes arrive in pieces of 2^(k-1) (k = 0: all at once), exercising the
 //             parser's partial-input paths the way TCP segments do
 // Findings: an exception out of Route (the server's last-resort guard would hide it as a 500),
@@ -23,9 +25,12 @@
 #include <string>
 
 #include "broker/data_dir.h"
+#include "broker/http/principal.h"
 #include "broker/http/router.h"
 #include "broker/tpm/tpm_enrol_api.h"
+#include "core/file_io.h"
 #include "core/json.h"
+#include "core/ossl.h"
 #include "net/http_pipeline.h"
 
 namespace {
@@ -40,7 +45,11 @@ struct Broker {
   std::string dir;
   std::unique_ptr<broker::OpenBroker> open;
   std::unique_ptr<broker::TpmEnrolment> tpm;
+  net::PeerIdentity operator_peer, tenant_admin_peer;
 };
+
+// Who a connection is, as net/https_server.cpp reads it from a verified certificate.
+enum class Identity { kNone, kOperator, kTenantAdmin };
 
 Broker* g_broker = nullptr;
 
@@ -71,9 +80,10 @@ net::HttpResponse RouteOrTrap(const net::HttpRequest& r) {
 void CheckWellFormed(const std::string& wire);
 
 // Serves `input` on one connection; returns everything written back.
-std::string Serve(const std::string& input, bool operator_identity, std::size_t piece) {
+std::string Serve(const std::string& input, Identity who, std::size_t piece) {
   net::PeerIdentity peer;
-  if (operator_identity) peer = {true, "operator:fuzz"};
+  if (who == Identity::kOperator) peer = g_broker->operator_peer;
+  if (who == Identity::kTenantAdmin) peer = g_broker->tenant_admin_peer;
   net::HttpConnection conn(net::ServerLimits{}, RouteOrTrap, "192.0.2.7", peer);
   std::string out;
   bool closed = false;
@@ -109,7 +119,8 @@ void Provision() {
           body(R"({"set":"demo-engines","value":")" + measurement + R"("})"),
   };
   for (const auto& r : requests) {
-    std::string res = Serve(r, true, 0);
+    const bool tenant_route = r.find("/v1/admin/tenants/acme/") != std::string::npos;
+    std::string res = Serve(r, tenant_route ? Identity::kTenantAdmin : Identity::kOperator, 0);
     if (res.rfind("HTTP/1.1 200 ", 0) != 0) Die("provisioning failed", res);
   }
 }
@@ -135,6 +146,20 @@ void Setup() {
   if (!tpm) Die("tpm enrolment", tpm.error().message());
   g_broker->tpm = std::move(*tpm);
   g_broker->open->context.tpm_enrol = g_broker->tpm.get();
+  // The operator certificate `sigild init` wrote and registered; a tenant-admin of acme registered
+  // as the admin API registers what it issues (the serial is what a certificate would carry).
+  auto pem = ReadFile(init.data_dir + "/admin/admin.pem");
+  if (!pem) Die("operator certificate", pem.error().message());
+  BioPtr bio(BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())));
+  X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  if (!cert) Die("operator certificate", "does not parse");
+  g_broker->operator_peer = {true, "operator", {broker::PrincipalUri(broker::Role::kOperator, "")}, CertSerialHex(cert.get())};
+  g_broker->tenant_admin_peer = {true, "tenant-admin:acme", {broker::PrincipalUri(broker::Role::kTenantAdmin, "acme")}, "f022"};
+  if (auto r = g_broker->open->store->PutAdminCert(
+          broker::AdminCertRow{"f022", "tenant-admin", "acme", 4102444800, 0, 0, "http_request_fuzz", {}});
+      !r) {
+    Die("register tenant-admin", r.error().message());
+  }
   Provision();
 }
 
@@ -165,10 +190,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (g_broker == nullptr) Setup();
   if (size == 0) return 0;
-  const bool operator_identity = (data[0] & 1) != 0;
+  const Identity who = (data[0] & 1) == 0 ? Identity::kNone : (data[0] & 16) != 0 ? Identity::kTenantAdmin : Identity::kOperator;
   const unsigned k = (data[0] >> 1) & 7;
   const std::size_t piece = k == 0 ? 0 : std::size_t{1} << (k - 1);
   std::string input(reinterpret_cast<const char*>(data) + 1, size - 1);
-  Serve(input, operator_identity, piece);
+  Serve(input, who, piece);
   return 0;
 }

@@ -66,7 +66,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{
             "RuleUnknownField",
             R"({"version":1,"rules":[{"name":"r","key":["k"],"keys":["k"],"when":{"claim":"a","equals":1}}]})",
-            "acme.json: $.rules[0]: unknown field 'key' (expected name, keys, when)"},
+            "acme.json: $.rules[0]: unknown field 'key' (expected name, keys, when, limits, single_use_token)"},
         BadCase{
             "NameNotString",
             R"({"version":1,"rules":[{"name":1,"keys":["k"],"when":{"claim":"a","equals":1}}]})",
