@@ -39,6 +39,13 @@ namespace fs = std::filesystem;
 
 class TpmEkEnrol : public sigil::testing::TpmBrokerFixture {
  protected:
+  // The newest record of `tenant`'s log is the enrolment's finish, allowed.
+  void ExpectLastRecordIsAnAllowedEnrolment(const std::string& tenant) {
+    auto recs = Audit(tenant);
+    ASSERT_FALSE(recs.empty());
+    EXPECT_EQ(recs.back().value("action", ""), "tpm.enrol.finish");
+    EXPECT_EQ(recs.back().value("decision", ""), "allow");
+  }
   void SetUp() override {
     TpmBrokerFixture::SetUp();
     if (HasFatalFailure()) return;
@@ -152,10 +159,7 @@ TEST_F(TpmEkEnrol, RegisteredEkEnrolsTheAkWhoseQuotesAreThenAccepted) {
   auto answer = ParseJson(enrol.out, "tpm-enrol output");
   ASSERT_TRUE(answer.has_value()) << enrol.out;
   EXPECT_EQ(answer->value("tenant", ""), "acme");
-  auto recs = Audit("acme");
-  ASSERT_FALSE(recs.empty());
-  EXPECT_EQ(recs.back().value("action", ""), "tpm.enrol.finish");
-  EXPECT_EQ(recs.back().value("decision", ""), "allow");
+  ExpectLastRecordIsAnAllowedEnrolment("acme");
 
   auto token = Attest("acme");
   EXPECT_TRUE(token.has_value()) << token.error().message();
@@ -209,10 +213,7 @@ TEST_F(TpmEkEnrol, AnEnrolmentStartedBeforeARestartFinishesAfterIt) {
   auto finished = Post("/v1/tpm/enrol/finish", body);
   ASSERT_TRUE(finished.has_value()) << finished.error().message();
   EXPECT_EQ(finished->value("tenant", ""), "acme");
-  auto recs = Audit("acme");
-  ASSERT_FALSE(recs.empty());
-  EXPECT_EQ(recs.back().value("action", ""), "tpm.enrol.finish");
-  EXPECT_EQ(recs.back().value("decision", ""), "allow");
+  ExpectLastRecordIsAnAllowedEnrolment("acme");
   auto token = Attest("acme");
   EXPECT_TRUE(token.has_value()) << token.error().message();
   // Still single use after the restart.

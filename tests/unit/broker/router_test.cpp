@@ -141,14 +141,19 @@ TEST(RouteTable, EveryAdminRouteNeedsACertificateNamingAPrincipal) {
   testing::internal::GetCapturedStderr();
 }
 
+// docs/openapi.json, parsed.
+Result<Json> LoadOpenApi() {
+  std::ifstream in(std::string(SIGIL_SOURCE_DIR) + "/docs/openapi.json");
+  if (!in.good()) return Fail(Code::kNotFound, "docs/openapi.json is missing");
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseJson(text.str(), "docs/openapi.json");
+}
+
 // docs/openapi.json describes exactly the routes the server registers: a route added to the
 // table without its description (or a described route the server lacks) fails here.
 TEST(RouteTable, OpenApiDescribesExactlyTheRegisteredRoutes) {
-  std::ifstream in(std::string(SIGIL_SOURCE_DIR) + "/docs/openapi.json");
-  ASSERT_TRUE(in.good()) << "docs/openapi.json is missing";
-  std::stringstream text;
-  text << in.rdbuf();
-  auto doc = ParseJson(text.str(), "docs/openapi.json");
+  auto doc = LoadOpenApi();
   ASSERT_TRUE(doc.has_value()) << doc.error().message();
   ASSERT_TRUE(doc->contains("openapi") && (*doc)["openapi"].is_string());
   EXPECT_EQ((*doc)["openapi"].get<std::string>().rfind("3.1.", 0), 0u);
@@ -194,11 +199,7 @@ TEST(Route, DisabledAndDestroyedKeysHaveTheirOwnStatus) {
 
 // The error code enum of docs/openapi.json is exactly the set of codes the broker can answer.
 TEST(RouteTable, OpenApiListsExactlyTheErrorCodes) {
-  std::ifstream in(std::string(SIGIL_SOURCE_DIR) + "/docs/openapi.json");
-  ASSERT_TRUE(in.good()) << "docs/openapi.json is missing";
-  std::stringstream text;
-  text << in.rdbuf();
-  auto doc = ParseJson(text.str(), "docs/openapi.json");
+  auto doc = LoadOpenApi();
   ASSERT_TRUE(doc.has_value()) << doc.error().message();
   const Json& codes = (*doc)["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["enum"];
   std::set<std::string> described, served;

@@ -8,10 +8,8 @@
 #include <thread>
 
 #include "broker/audit/audit_chain.h"
-#include "broker/audit/audit_log.h"
-#include "core/ed25519.h"
 #include "tests/support/matchers.h"
-#include "tests/unit/broker/store_harness.h"
+#include "tests/unit/broker/two_brokers.h"
 
 namespace sigil::broker {
 namespace {
@@ -19,26 +17,8 @@ namespace {
 class StoreFleetTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto a = harness_.Open(StoreOpen::kCreate);
-    ASSERT_TRUE(a.has_value()) << a.error().message();
-    a_ = std::move(*a);
-    auto b = harness_.Open();
-    ASSERT_TRUE(b.has_value()) << b.error().message();
-    b_ = std::move(*b);
-    MakeLogs();
+    ASSERT_NO_FATAL_FAILURE(OpenTwoBrokers(harness_, [this] { return ++clock_; }, a_, b_, log_a_, log_b_, audit_pub_));
     ASSERT_OK(log_a_->CreateTenant("acme", Bytes{1}, GenesisEvent{"g", "admin:test", "tenant created", ""}));
-  }
-  // Audit logs over both stores, signing with one key (every broker of a fleet has the same).
-  void MakeLogs() {
-    if (log_a_) return;
-    auto kp = Ed25519Generate();
-    ASSERT_TRUE(kp.has_value());
-    auto seed_b = SecretBytes::CopyFrom(kp->seed.Reveal(SecretAccess::Get()));
-    ASSERT_TRUE(seed_b.has_value());
-    audit_pub_ = kp->public_key;
-    auto tick = [this] { return ++clock_; };
-    log_a_ = std::make_unique<AuditLog>(*a_, std::move(kp->seed), tick);
-    log_b_ = std::make_unique<AuditLog>(*b_, std::move(*seed_b), tick);
   }
   // The tenant's chain as one store lists it, against the other's checkpoint: its genesis
   // record and `records` more.
@@ -86,7 +66,6 @@ TEST_F(StoreFleetTest, ANonceIssuedByOneIsRedeemedExactlyOnceWhenBothRace) {
 // get a record (one allow, one replay), and the nonce is used exactly once.
 TEST_F(StoreFleetTest, ConsumingANonceWithItsRecordIsAtomicAcrossBrokers) {
   const auto now = std::chrono::system_clock::now();
-  MakeLogs();
   constexpr int kNonces = 20;
   for (int i = 0; i < kNonces; ++i) {
     ASSERT_OK(a_->PutNonce(Bytes(32, static_cast<std::uint8_t>(i)), "acme", "dev", now + std::chrono::seconds(60), now, 4096));
@@ -129,7 +108,6 @@ TEST_F(StoreFleetTest, AFailedRecordLeavesTheNonceUnused) {
 }
 
 TEST_F(StoreFleetTest, AppendsFromBothStayOneLinearVerifiableChain) {
-  MakeLogs();
   constexpr int kEach = 40;
   auto append = [&](AuditLog& log, const char* who) {
     for (int i = 0; i < kEach; ++i) {

@@ -7,10 +7,8 @@
 #include <thread>
 
 #include "broker/audit/audit_chain.h"
-#include "broker/audit/audit_log.h"
-#include "core/ed25519.h"
 #include "tests/support/matchers.h"
-#include "tests/unit/broker/store_harness.h"
+#include "tests/unit/broker/two_brokers.h"
 
 namespace sigil::broker {
 namespace {
@@ -20,20 +18,7 @@ constexpr std::int64_t kHour = 3600 * 1000;
 class ReleaseGateStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto a = harness_.Open(StoreOpen::kCreate);
-    ASSERT_TRUE(a.has_value()) << a.error().message();
-    a_ = std::move(*a);
-    auto b = harness_.Open();
-    ASSERT_TRUE(b.has_value()) << b.error().message();
-    b_ = std::move(*b);
-    auto kp = Ed25519Generate();
-    ASSERT_TRUE(kp.has_value());
-    auto seed_b = SecretBytes::CopyFrom(kp->seed.Reveal(SecretAccess::Get()));
-    ASSERT_TRUE(seed_b.has_value());
-    audit_pub_ = kp->public_key;
-    auto clock = [this] { return now_.load(); };
-    log_a_ = std::make_unique<AuditLog>(*a_, std::move(kp->seed), clock);
-    log_b_ = std::make_unique<AuditLog>(*b_, std::move(*seed_b), clock);
+    ASSERT_NO_FATAL_FAILURE(OpenTwoBrokers(harness_, [this] { return now_.load(); }, a_, b_, log_a_, log_b_, audit_pub_));
     ASSERT_OK(log_a_->CreateTenant("acme", Bytes{1}, GenesisEvent{"g", "admin:test", "tenant created", ""}));
   }
 
