@@ -182,12 +182,35 @@ def get_resource(broker, path, key, secret, cookie=None, bearer=None, what=""):
     check(token.payload == secret, what + ": decrypted bytes are the key material")
 
 
+def memory(broker, guest, repo, secret):
+    """Policies with memory through KBS: key "once" is under a single-use rule, key "capped" under
+    a limit of one release per hour per measurement. The token is the session's EAR, whether
+    sent as the cookie's session or as the bearer."""
+    key = jwk.JWK.generate(kty="EC", crv="P-256")
+    cookie, token, _ = guest.attest(key)
+    get_resource(broker, repo + "/once/latest", key, secret, cookie=cookie, what="single-use release")
+    for how, args in (("cookie", {"cookie": cookie}), ("bearer", {"bearer": token})):
+        resp = broker.call("GET", "/kbs/v0/resource/%s/once/latest" % repo, **args)
+        expect_problem(resp, 403, "PolicyDeny", "spent token by " + how)
+        check("token_spent" in resp[1].get("detail", ""), "spent token by %s says token_spent (%s)" % (how, resp[1]))
+    cookie, _, _ = guest.attest(key)
+    get_resource(broker, repo + "/capped/latest", key, secret, cookie=cookie, what="first capped release")
+    cookie, _, _ = guest.attest(key)
+    resp = broker.call("GET", "/kbs/v0/resource/%s/capped/latest" % repo, cookie=cookie)
+    expect_problem(resp, 403, "PolicyDeny", "second capped release within the hour")
+    check("release_limit" in resp[1].get("detail", ""), "capped refusal says release_limit (%s)" % resp[1])
+    print("kbs guest: %d checks passed" % checks)
+    return 0
+
+
 def main():
     url, ca, key_file, measurement, secret_hex, repo = sys.argv[1:7]
     secret = bytes.fromhex(secret_hex)
     seed = b64url_dec(json.load(open(key_file))["seed"])
     broker = Broker(url, ca)
     guest = Guest(broker, seed, measurement)
+    if sys.argv[7:] == ["memory"]:
+        return memory(broker, guest, repo, secret)
     status, keyset_json, _, _ = broker.call("GET", "/.well-known/jwks.json")
     check(status == 200, "JWKS published")
     keyset = jwk.JWKSet.from_json(json.dumps(keyset_json))

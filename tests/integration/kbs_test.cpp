@@ -120,5 +120,48 @@ TEST(Kbs, IndependentCocoGuestGetsTheResourceAndIsRefusedOtherwise) {
   EXPECT_EQ(independent.out, "OK 6\n");
 }
 
+// Policies with memory hold on the KBS front end too (policies/README.md "Release limits"): the
+// independent guest is refused a second release with a token a single-use rule spent (by cookie
+// and by bearer), and a second release of a key limited to one per hour per measurement; each
+// refusal is a KBS release deny record saying why.
+TEST(Kbs, SingleUseTokensAndReleaseLimitsHoldForKbsGuests) {
+  auto& env = BrokerEnv::Get();
+  testing::TempDir dir;
+  Bytes secret(32, 0x5a);
+  ASSERT_OK(WriteFileAtomic(dir.File("secret.key"), secret, 0600));
+  ASSERT_OK(WriteFileAtomic(dir.File("policy.json"), AsBytes(R"({"version": 1, "rules": [
+    {"name": "once", "keys": ["once"], "single_use_token": true,
+     "when": {"allOf": [{"claim": "tee", "equals": "dev"}, {"claim": "measurement", "in_reference": "engines"}]}},
+    {"name": "capped", "keys": ["capped"], "limits": [{"max": 1, "per_seconds": 3600, "per_claim": "measurement"}],
+     "when": {"allOf": [{"claim": "tee", "equals": "dev"}, {"claim": "measurement", "in_reference": "engines"}]}}]})"),
+                            0644));
+  for (auto args : std::vector<std::vector<std::string>>{
+           {"tenant", "create", "kbsmem"},
+           {"key", "import", "kbsmem/once", "--from", dir.File("secret.key"), "--class", "dataset"},
+           {"key", "import", "kbsmem/capped", "--from", dir.File("secret.key"), "--class", "dataset"},
+           {"refs", "add", "kbsmem", "engines", kMeasurementA},
+           {"policy", "set", "kbsmem", dir.File("policy.json")}}) {
+    auto r = env.Sigil(args);
+    ASSERT_EQ(r.exit_code, 0) << args[0] << " " << args[1] << ": " << r.err;
+  }
+  const std::string script = std::string(SIGIL_SOURCE_DIR) + "/tests/integration/kbs_guest.py";
+  auto run = testing::Run({kPython, script, env.url(), env.ca(), env.data_dir() + "/dev/platform.key", kMeasurementA,
+                           HexEncode(secret), "kbsmem", "memory"});
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  int spent = 0, limited = 0, allowed = 0;
+  for (const Json& rec : AuditRecords("kbsmem")) {
+    if (rec.value("action", "") != "release") continue;
+    const std::string reason = rec.value("reason", "");
+    if (rec.value("decision", "") == "allow") ++allowed;
+    if (reason.find("kbs: replay: token_spent:") == 0) ++spent;
+    if (reason.find("kbs: policy_denied: release_limit:") == 0) ++limited;
+  }
+  EXPECT_EQ(allowed, 2);
+  EXPECT_EQ(spent, 2);
+  EXPECT_EQ(limited, 1);
+  auto verify = env.Sigil({"audit", "verify", "kbsmem"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
 }  // namespace
 }  // namespace sigil::integration
