@@ -29,10 +29,11 @@ PeerIdentity IdentifyPeer(SSL* ssl) {
   PeerIdentity id;
   X509* cert = SSL_get0_peer_certificate(ssl);
   if (cert == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return id;
+  // The common name is informational (the principal is the URI name below): a certificate
+  // without one is still identified.
   char cn[256] = {0};
-  if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn) < 0) return id;
+  if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn) >= 0) id.subject_cn = cn;
   id.has_client_certificate = true;
-  id.subject_cn = cn;
   // Read once per connection: the URI names (the principal the broker authorizes) and the serial
   // (checked against revocation on every admin request).
   if (auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr))) {

@@ -44,8 +44,11 @@ Result<Json> Issue(const BrokerContext& ctx, const RequestMeta& meta, Role role,
     return Fail(Code::kUnavailable, "this broker has no admin CA key loaded; admin certificates cannot be issued");
   }
   const std::string cn = std::string(RoleName(role)) + (tenant.empty() ? "" : ":" + tenant);
+  // The common name only labels the certificate (the principal is its URI name); RFC 5280 caps it
+  // at 64 characters, which a long tenant name would pass.
+  const std::string label = cn.substr(0, 64);
   SIGIL_ASSIGN_OR_RETURN(IssuedAdminCert cert, IssueAdminCertificate(*ctx.admin_ca_pem, *ctx.admin_ca_key, csr,
-                                                                     PrincipalUri(role, tenant), cn, days * 86400));
+                                                                     PrincipalUri(role, tenant), label, days * 86400));
   const std::int64_t now = UnixSeconds(ctx.now());
   // Registered before it is handed out: an unregistered certificate is never accepted.
   SIGIL_RETURN_IF_ERROR(ctx.store->PutAdminCert(

@@ -45,7 +45,9 @@ Result<X509Ptr> MakeCert(EVP_PKEY* subject_key, const std::string& cn, X509* iss
   X509_set_pubkey(cert.get(), subject_key);
   X509_NAME* name = X509_get_subject_name(cert.get());
   X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("Sigil"), -1, -1, 0);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+  if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0) != 1) {
+    return OpenSslError(Code::kInternal, "certificate common name '" + cn + "'");
+  }
   X509* iss = issuer ? issuer : cert.get();
   X509_set_issuer_name(cert.get(), X509_get_subject_name(iss));
   SIGIL_RETURN_IF_ERROR(AddExt(cert.get(), iss, NID_basic_constraints, is_ca ? "critical,CA:TRUE,pathlen:0" : "critical,CA:FALSE"));

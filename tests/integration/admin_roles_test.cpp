@@ -180,6 +180,17 @@ TEST_F(AdminRoles, TheOperatorAloneCannotTakeOverATenant) {
   EXPECT_NE(second.exit_code, 0) << second.out;
 }
 
+// The longest tenant name (64 characters) still gets a working tenant-admin: the certificate's
+// common name is capped at RFC 5280's 64 characters, and only its URI name carries the tenant.
+TEST_F(AdminRoles, ATenantWithTheLongestNameGetsAWorkingTenantAdmin) {
+  const auto& env = BrokerEnv::Get();
+  const std::string name(64, 'l');
+  auto created = env.Sigil({"tenant", "create", name});
+  ASSERT_EQ(created.exit_code, 0) << created.out << created.err;
+  auto key = env.Sigil({"key", "create", name + "/k"});
+  EXPECT_EQ(key.exit_code, 0) << key.out << key.err;
+}
+
 TEST_F(AdminRoles, ARevokedCertificateIsRefusedAtOnceAndARenewedOneWorks) {
   const auto& env = BrokerEnv::Get();
   auto issued = env.Sigil({"--json", "admin", "issue-cert", "--role", "auditor", "--tenant", "mx", "--out", dir_->File("aud2")});
