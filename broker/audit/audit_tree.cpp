@@ -43,7 +43,8 @@ Result<std::vector<AuditRow>> ReadRecords(Store& store, const std::string& tenan
 
 }  // namespace
 
-Result<const merkle::Tree*> AuditTreeCache::GrownTo(const std::string& tenant, std::uint64_t head) {
+Result<const merkle::Tree*> AuditTreeCache::GrownTo(const std::string& tenant, std::uint64_t head,
+                                                    std::optional<AuditRow>* newest) {
   merkle::Tree& tree = trees_[tenant];
   if (tree.size() > 0) {
     // The newest record the tree holds (or record `head`, if the log is now shorter) must still be
@@ -66,7 +67,10 @@ Result<const merkle::Tree*> AuditTreeCache::GrownTo(const std::string& tenant, s
         return Damaged(from + 1);
       }
       tree.Append(merkle::LeafHash(AsBytes(row.record)));
-      if (tree.size() == head) break;
+      if (tree.size() == head) {
+        if (newest != nullptr) *newest = row;  // read and checked just now: a proof of it needs no re-read
+        break;
+      }
     }
   }
   return &tree;
@@ -75,10 +79,15 @@ Result<const merkle::Tree*> AuditTreeCache::GrownTo(const std::string& tenant, s
 Result<AuditTreeCache::Inclusion> AuditTreeCache::InclusionProof(const std::string& tenant, std::uint64_t head,
                                                                  std::uint64_t seq, std::uint64_t size) {
   std::lock_guard lock(mu_);
-  SIGIL_ASSIGN_OR_RETURN(const merkle::Tree* tree, GrownTo(tenant, head));
+  std::optional<AuditRow> newest;
+  SIGIL_ASSIGN_OR_RETURN(const merkle::Tree* tree, GrownTo(tenant, head, &newest));
   Inclusion out;
   SIGIL_ASSIGN_OR_RETURN(out.proof, tree->InclusionProof(seq - 1, size));
   SIGIL_ASSIGN_OR_RETURN(out.root, tree->Root(size));
+  if (newest && newest->seq == seq) {
+    out.record = std::move(*newest);
+    return out;
+  }
   SIGIL_ASSIGN_OR_RETURN(auto rows, ReadRecords(store_, tenant, seq - 1, 1));
   if (rows.size() != 1 || rows[0].seq != seq) return Damaged(seq);
   out.record = std::move(rows[0]);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,7 +63,9 @@ class AuditTreeCache {
 
  private:
   // The tenant's tree, holding at least `head` records. Called with mu_ held.
-  Result<const merkle::Tree*> GrownTo(const std::string& tenant, std::uint64_t head);
+  // `newest`, if given, receives record `head` when this call read it to grow the tree.
+  Result<const merkle::Tree*> GrownTo(const std::string& tenant, std::uint64_t head,
+                                      std::optional<AuditRow>* newest = nullptr);
 
   Store& store_;
   std::mutex mu_;
