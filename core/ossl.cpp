@@ -29,6 +29,10 @@ std::string CertSerialHex(const X509* cert) {
   if (hex == nullptr) return out;
   for (const char* c = hex; *c != 0; ++c) out += static_cast<char>(*c >= 'A' && *c <= 'F' ? *c - 'A' + 'a' : *c);
   OPENSSL_free(hex);
+  // BN_bn2hex writes whole bytes ("0a1b..."); the spelling here has no leading zeros, as
+  // `sigil admin revoke-cert` normalises what a user types.
+  const std::size_t first = out.find_first_not_of('0');
+  out.erase(0, first == std::string::npos ? out.size() - 1 : first);
   return out;
 }
 
