@@ -56,12 +56,14 @@ Result<ReleaseGate> BuildReleaseGate(const std::vector<AllowedArtifact>& artifac
       SIGIL_ASSIGN_OR_RETURN(std::string id, CounterId(a.key, l, d.rule, claims));
       auto [it, fresh] = counters.try_emplace(id);
       ReleaseCounter& c = it->second;
+      if (fresh) {
+        c.id = id;
+        c.window_ms = l.per_seconds * 1000;  // part of the id: the same for every limit sharing it
+      }
       if (fresh || l.max < c.max) {
         c.max = l.max;
         c.what = Describe(a.key, l, d.rule);
       }
-      c.id = id;
-      c.window_ms = l.per_seconds * 1000;
       ++c.uses;
     }
   }
