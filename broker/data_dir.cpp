@@ -374,7 +374,8 @@ Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, con
   if (std::error_code ec; std::filesystem::remove(d.tls("ca.key"), ec)) {
     log::Warning("removed the admin CA's private key from " + d.tls("ca.key") + ": it is kept only wrapped by the root key");
   }
-  b->audit = std::make_unique<AuditLog>(*b->store, std::move(audit_seed), [] {
+  SIGIL_ASSIGN_OR_RETURN(Ed25519Signer audit_key, Ed25519Signer::FromSeed(audit_seed.Reveal(SecretAccess::Get())));
+  b->audit = std::make_unique<AuditLog>(*b->store, std::move(audit_key), [] {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   });
   b->verifiers = std::make_unique<attestation::Registry>();

@@ -31,6 +31,22 @@ Result<Bytes> Ed25519Sign(const SecretBytes& seed, ByteSpan message) {
   return sig;
 }
 
+Result<Ed25519Signer> Ed25519Signer::FromSeed(ByteSpan seed) {
+  EnsureSodium();
+  if (seed.size() != kEd25519SeedSize) return Fail(Code::kInvalidArgument, "Ed25519 seed must be 32 bytes");
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes sk, SecretBytes::Allocate(crypto_sign_SECRETKEYBYTES));
+  Bytes pk(crypto_sign_PUBLICKEYBYTES);
+  crypto_sign_seed_keypair(pk.data(), sk.RevealMutable(SecretAccess::Get()).data(), seed.data());
+  return Ed25519Signer(std::move(sk), std::move(pk));
+}
+
+Bytes Ed25519Signer::Sign(ByteSpan message) const {
+  Bytes sig(crypto_sign_BYTES);
+  crypto_sign_detached(sig.data(), nullptr, message.data(), message.size(),
+                       secret_key_.Reveal(SecretAccess::Get()).data());
+  return sig;
+}
+
 Result<void> Ed25519Verify(ByteSpan public_key, ByteSpan message, ByteSpan signature) {
   EnsureSodium();
   if (public_key.size() != kEd25519PublicKeySize) return Fail(Code::kInvalidArgument, "Ed25519 public key must be 32 bytes");

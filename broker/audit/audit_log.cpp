@@ -10,17 +10,17 @@
 
 namespace sigil::broker {
 
-AuditLog::AuditLog(Store& store, SecretBytes signing_seed, std::function<std::int64_t()> now_millis)
-    : store_(store), seed_(std::move(signing_seed)), now_millis_(std::move(now_millis)) {}
+AuditLog::AuditLog(Store& store, Ed25519Signer signer, std::function<std::int64_t()> now_millis)
+    : store_(store), signer_(std::move(signer)), now_millis_(std::move(now_millis)) {}
 
 namespace {
 
 // A C2SP signed checkpoint of the tenant's tree, dated `time_ms`, under AuditTreeOrigin(tenant).
-Result<std::string> SignTreeHeadAt(const SecretBytes& seed, const std::string& tenant, std::uint64_t size,
+Result<std::string> SignTreeHeadAt(const Ed25519Signer& key, const std::string& tenant, std::uint64_t size,
                                    const merkle::Hash& root, std::int64_t time_ms) {
   const std::string origin = AuditTreeOrigin(tenant);
   SIGIL_ASSIGN_OR_RETURN(std::string text, tlog::CheckpointText(tlog::Checkpoint{origin, size, root, time_ms}));
-  return tlog::SignNote(text, origin, seed);
+  return tlog::SignNote(text, origin, key);
 }
 
 // The record for `e` on top of `head`.
@@ -55,10 +55,10 @@ Result<AuditRow> MakeRecord(const std::string& tenant, const AuditEvent& e, std:
 }
 
 // The signed checkpoint over `newest`, the tenant's newest record in a commit.
-Result<Checkpoint> SignCheckpoint(const SecretBytes& seed, const std::string& tenant, const AuditRow& newest,
+Result<Checkpoint> SignCheckpoint(const Ed25519Signer& key, const std::string& tenant, const AuditRow& newest,
                                   std::int64_t now) {
   Checkpoint cp{newest.seq, newest.hash, now, ""};
-  SIGIL_ASSIGN_OR_RETURN(Bytes sig, Ed25519Sign(seed, CheckpointMessage(tenant, cp.seq, cp.head, cp.time)));
+  const Bytes sig = key.Sign(CheckpointMessage(tenant, cp.seq, cp.head, cp.time));
   cp.signature = Base64UrlEncode(sig);
   return cp;
 }
@@ -66,8 +66,7 @@ Result<Checkpoint> SignCheckpoint(const SecretBytes& seed, const std::string& te
 }  // namespace
 
 Result<AuditRow> AuditLog::CreateTenant(const std::string& tenant, ByteSpan wrapped_kek, const GenesisEvent& e) {
-  SIGIL_ASSIGN_OR_RETURN(Ed25519KeyPair key, Ed25519FromSeed(seed_.Reveal(SecretAccess::Get())));
-  const std::string key_id = AuditKeyId(key.public_key);
+  const std::string key_id = AuditKeyId(signer_.public_key());
   const std::int64_t now = now_millis_();
   auto genesis = [&](const std::optional<AuditRow>& head) -> Result<AuditRow> {
     // A log left behind by an earlier tenant of this name would put genesis after other records.
@@ -84,7 +83,7 @@ Result<AuditRow> AuditLog::CreateTenant(const std::string& tenant, ByteSpan wrap
     return row;
   };
   auto r = store_.CreateTenant(tenant, wrapped_kek, genesis,
-                               [&](const AuditRow& newest) { return SignCheckpoint(seed_, tenant, newest, now); });
+                               [&](const AuditRow& newest) { return SignCheckpoint(signer_, tenant, newest, now); });
   if (!r && r.error().code() != Code::kAlreadyExists) {
     return Fail(Code::kUnavailable, "audit log unavailable: " + r.error().message());
   }
@@ -95,8 +94,9 @@ Result<AuditRow> AuditLog::Append(const std::string& tenant, const AuditEvent& e
   const std::int64_t now = now_millis_();
   auto r = store_.AppendAudit(
       tenant, [&](const std::optional<AuditRow>& head) { return MakeRecord(tenant, e, now, head); },
-      [&](const AuditRow& newest) { return SignCheckpoint(seed_, tenant, newest, now); });
+      [&](const AuditRow& newest) { return SignCheckpoint(signer_, tenant, newest, now); });
   if (!r) return Fail(Code::kUnavailable, "audit log unavailable: " + r.error().message());
+  trees_.Observe(tenant, {*r});
   return r;
 }
 
@@ -107,8 +107,9 @@ Result<AuditRow> AuditLog::AppendUsingNonce(const std::string& tenant, const Sto
   auto r = store_.ConsumeNonceAndAppendAudit(
       tenant, use,
       [&](const std::optional<AuditRow>& head, const Error* why) { return MakeRecord(tenant, event_for(why), now, head); },
-      [&](const AuditRow& newest) { return SignCheckpoint(seed_, tenant, newest, now); }, nonce_error);
+      [&](const AuditRow& newest) { return SignCheckpoint(signer_, tenant, newest, now); }, nonce_error);
   if (!r) return Fail(Code::kUnavailable, "audit log unavailable: " + r.error().message());
+  trees_.Observe(tenant, {*r});
   return r;
 }
 
@@ -126,13 +127,14 @@ Result<std::vector<AuditRow>> AuditLog::AppendRelease(const std::string& tenant,
   auto r = store_.AppendRelease(
       tenant, gate, makers,
       [&](const std::optional<AuditRow>& head, const Error& why) { return MakeRecord(tenant, refused_event(why), now, head); },
-      [&](const AuditRow& newest) { return SignCheckpoint(seed_, tenant, newest, now); }, refusal);
+      [&](const AuditRow& newest) { return SignCheckpoint(signer_, tenant, newest, now); }, refusal);
   if (!r) return Fail(Code::kUnavailable, "audit log unavailable: " + r.error().message());
+  trees_.Observe(tenant, *r);
   return r;
 }
 
 Result<std::string> AuditLog::SignTreeHead(const std::string& tenant, std::uint64_t size, const merkle::Hash& root) const {
-  return SignTreeHeadAt(seed_, tenant, size, root, now_millis_());
+  return SignTreeHeadAt(signer_, tenant, size, root, now_millis_());
 }
 
 Result<TreeHead> AuditLog::IssueTreeHead(const std::string& tenant) {
@@ -142,7 +144,7 @@ Result<TreeHead> AuditLog::IssueTreeHead(const std::string& tenant) {
   // since): the tree is the cached one (audit_tree.h), grown by the new records only.
   SIGIL_ASSIGN_OR_RETURN(auto proved, trees_.InclusionProof(tenant, chain->seq, 1, chain->seq));
   TreeHead head{chain->seq, now_millis_(), ""};
-  SIGIL_ASSIGN_OR_RETURN(head.note, SignTreeHeadAt(seed_, tenant, head.size, proved.root, head.time_ms));
+  SIGIL_ASSIGN_OR_RETURN(head.note, SignTreeHeadAt(signer_, tenant, head.size, proved.root, head.time_ms));
   SIGIL_RETURN_IF_ERROR(store_.PutTreeHead(tenant, head));
   SIGIL_ASSIGN_OR_RETURN(auto stored, store_.GetTreeHead(tenant));
   return stored ? *stored : head;
@@ -160,7 +162,7 @@ Result<TreeHead> AuditLog::FreshTreeHead(const std::string& tenant, std::chrono:
 
 Result<std::string> AuditLog::SignReceipt(const AuditRow& release_record) const {
   SIGIL_ASSIGN_OR_RETURN(receipt::Receipt r, receipt::FromRecord(release_record));
-  return receipt::Sign(r, seed_);
+  return receipt::Sign(r, signer_);
 }
 
 }  // namespace sigil::broker

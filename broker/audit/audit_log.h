@@ -13,6 +13,7 @@
 #include "broker/audit/audit_tree.h"
 #include "broker/audit/merkle.h"
 #include "broker/store/store.h"
+#include "core/ed25519.h"
 #include "core/secret_bytes.h"
 
 namespace sigil::broker {
@@ -46,7 +47,8 @@ struct GenesisEvent {
 
 class AuditLog {
  public:
-  AuditLog(Store& store, SecretBytes signing_seed, std::function<std::int64_t()> now_millis);
+  // `signer` is the broker's audit key (expanded once: it signs a checkpoint with every commit).
+  AuditLog(Store& store, Ed25519Signer signer, std::function<std::int64_t()> now_millis);
   // Creates the tenant (its wrapped KEK) and its log's genesis record (action tenant.genesis,
   // seq 1, naming the audit key: audit_chain.h) with the signed checkpoint over it, in one store
   // transaction (Store::CreateTenant). kAlreadyExists if the tenant exists; kUnavailable (with
@@ -89,7 +91,7 @@ class AuditLog {
 
  private:
   Store& store_;
-  SecretBytes seed_;
+  Ed25519Signer signer_;
   std::function<std::int64_t()> now_millis_;
   AuditTreeCache trees_{store_};
 };

@@ -38,6 +38,12 @@ Result<std::vector<merkle::Hash>> AuditLeafHashes(const std::vector<AuditRow>& r
 // keeps its original leaf hash here: its proof then fails at the verifier, which hashes the
 // stored record it is given (damage is shown, never re-proved). The same refusals as
 // AuditLeafHashes: records not exactly seq 1..size, or unreadable, give kVerificationFailed.
+//
+// Records this broker commits are handed over as they are committed (Observe, which AuditLog
+// calls), so that a tree head or proof right after an append reads nothing from the store: a
+// committed record extends a tree only if it is the next one and its chain hash links it to the
+// tree's newest record (its `prev` is that record's chain hash), which is the same assurance the
+// re-read gives; the first use after such an append skips the re-read, later uses read again.
 // Thread-safe: one mutex; proofs of one broker are serialised (each is O(log^2 n) hashes).
 class AuditTreeCache {
  public:
@@ -58,8 +64,15 @@ class AuditTreeCache {
   };
   Result<Consistency> ConsistencyProof(const std::string& tenant, std::uint64_t head, std::uint64_t size1,
                                        std::uint64_t size2);
+  // Records just committed to the tenant's log, in seq order (AuditLog calls this after every
+  // commit). Extends a tenant's tree that exists and ends right before them; anything else
+  // (another broker appended in between, the log was replaced) is left for the next use to
+  // resolve from the store. Never reads the store and never fails.
+  void Observe(const std::string& tenant, const std::vector<AuditRow>& committed);
   // Drops every tree (tests; a broker never needs to).
   void ClearForTest();
+  // How many records this cache has read from the store since it was made (tests).
+  std::uint64_t RecordsReadForTest();
 
  private:
   // The tenant's tree, holding at least `head` records. Called with mu_ held.
@@ -67,9 +80,19 @@ class AuditTreeCache {
   Result<const merkle::Tree*> GrownTo(const std::string& tenant, std::uint64_t head,
                                       std::optional<AuditRow>* newest = nullptr);
 
+  struct Entry {
+    merkle::Tree tree;
+    // The chain hash of record tree.size() as last read or committed; empty if not known.
+    std::string newest_hash;
+    // Record tree.size() as this broker committed it, until the first use after the commit.
+    std::optional<AuditRow> committed;
+  };
+  Result<std::vector<AuditRow>> Read(const std::string& tenant, std::uint64_t after_seq, std::uint64_t count);
+
   Store& store_;
   std::mutex mu_;
-  std::map<std::string, merkle::Tree> trees_;
+  std::map<std::string, Entry> trees_;
+  std::uint64_t records_read_ = 0;
 };
 
 }  // namespace sigil::broker

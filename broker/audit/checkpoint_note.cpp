@@ -265,6 +265,12 @@ Result<Checkpoint> ParseCheckpointText(std::string_view text) {
 
 Result<std::string> SignNote(std::string_view text, std::string_view key_name,
                              const SecretBytes& ed25519_seed) {
+  if (ed25519_seed.size() != kEd25519SeedSize) return Malformed("Ed25519 seed must be 32 bytes");
+  SIGIL_ASSIGN_OR_RETURN(Ed25519Signer signer, Ed25519Signer::FromSeed(ed25519_seed.Reveal(SecretAccess::Get())));
+  return SignNote(text, key_name, signer);
+}
+
+Result<std::string> SignNote(std::string_view text, std::string_view key_name, const Ed25519Signer& signer) {
   if (!IsValidKeyName(key_name) || key_name.size() > kMaxKeyNameSize) {
     return Malformed("note key name must be 1-" + std::to_string(kMaxKeyNameSize) +
                      " bytes of UTF-8 without spaces, '+' or control characters");
@@ -278,12 +284,9 @@ Result<std::string> SignNote(std::string_view text, std::string_view key_name,
                                 Base64Encode(Bytes(4 + kEd25519SignatureSize)).size() + 1;
   if (note_size > kMaxNoteSize)
     return Malformed("signed note would exceed " + std::to_string(kMaxNoteSize) + " bytes");
-  if (ed25519_seed.size() != kEd25519SeedSize) return Malformed("Ed25519 seed must be 32 bytes");
-  SIGIL_ASSIGN_OR_RETURN(Ed25519KeyPair pair,
-                         Ed25519FromSeed(ed25519_seed.Reveal(SecretAccess::Get())));
-  SIGIL_ASSIGN_OR_RETURN(Bytes signature, Ed25519Sign(ed25519_seed, AsBytes(text)));
+  const Bytes signature = signer.Sign(AsBytes(text));
   Bytes blob;
-  AppendU32(blob, Ed25519KeyId(key_name, pair.public_key));
+  AppendU32(blob, Ed25519KeyId(key_name, signer.public_key()));
   blob.insert(blob.end(), signature.begin(), signature.end());
   std::string note;
   note.reserve(note_size);

@@ -28,6 +28,7 @@
 #include "broker/audit/merkle.h"
 #include "core/bytes.h"
 #include "core/result.h"
+#include "core/ed25519.h"
 #include "core/secret_bytes.h"
 
 namespace sigil::broker::tlog {
@@ -101,6 +102,8 @@ Result<Checkpoint> ParseCheckpointText(std::string_view text);
 // once and not retained.
 Result<std::string> SignNote(std::string_view text, std::string_view key_name,
                              const SecretBytes& ed25519_seed);
+// The same with a key expanded once (core/ed25519.h), for signers that sign often.
+Result<std::string> SignNote(std::string_view text, std::string_view key_name, const Ed25519Signer& signer);
 
 // Verifies a signed note against one trusted key and returns its text (up to and including the
 // newline before the blank line that separates the signatures, signed-note "Format"). The text

@@ -173,9 +173,9 @@ Result<Receipt> ParseText(std::string_view text) {
   return r;
 }
 
-Result<std::string> Sign(const Receipt& r, const SecretBytes& audit_seed) {
+Result<std::string> Sign(const Receipt& r, const Ed25519Signer& audit_key) {
   SIGIL_ASSIGN_OR_RETURN(std::string text, Text(r));
-  return tlog::SignNote(text, AuditTreeOrigin(r.tenant), audit_seed);
+  return tlog::SignNote(text, AuditTreeOrigin(r.tenant), audit_key);
 }
 
 Result<Receipt> Open(std::string_view note, ByteSpan audit_public_key) {

@@ -71,8 +71,8 @@ Result<std::string> Text(const Receipt& r);
 // leaf_index = seq - 1, canonical base64 of 32 bytes), with kInvalidArgument naming the line.
 Result<Receipt> ParseText(std::string_view text);
 
-// The signed note: Text(r) signed under AuditTreeOrigin(r.tenant) with the audit key's seed.
-Result<std::string> Sign(const Receipt& r, const SecretBytes& audit_seed);
+// The signed note: Text(r) signed under AuditTreeOrigin(r.tenant) with the audit key.
+Result<std::string> Sign(const Receipt& r, const Ed25519Signer& audit_key);
 
 // Verifies a signed receipt with the audit public key and returns it. The tenant (hence the key
 // name) is read from the note's text before its signature is checked; nothing of it is trusted

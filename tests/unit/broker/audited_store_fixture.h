@@ -23,7 +23,9 @@ class AuditedStoreTest : public ::testing::Test {
     auto kp = Ed25519Generate();
     ASSERT_TRUE(kp.has_value());
     pub_ = kp->public_key;
-    audit_ = std::make_unique<AuditLog>(*store_, std::move(kp->seed), [this] { return ++clock_; });
+    auto key = Ed25519Signer::FromSeed(kp->seed.Reveal(SecretAccess::Get()));
+    ASSERT_TRUE(key.has_value());
+    audit_ = std::make_unique<AuditLog>(*store_, std::move(*key), [this] { return ++clock_; });
   }
 
   // Creates `tenant` with its genesis record, as the admin API does (AuditLog::CreateTenant).

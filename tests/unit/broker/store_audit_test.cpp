@@ -391,6 +391,56 @@ TEST_F(StoreTest, CachedTreeProofsEqualTheLinearOnesAndFollowTheStore) {
   EXPECT_CODE(fresh.InclusionProof("acme", 34, 1, 34), Code::kVerificationFailed);
 }
 
+// The broker's own appends extend its trees as they commit (AuditTreeCache::Observe): a proof
+// of the record just appended reads nothing from the store, and is still the proof over the
+// stored log; appends by another writer, or a log replaced under the broker, fall back to reading.
+TEST_F(StoreTest, CommittedRecordsExtendTheTreeWithoutReadingTheStore) {
+  AppendN("acme", 3);  // genesis + 3
+  AuditTreeCache& cache = audit_->trees();
+  auto expect_linear = [&](std::uint64_t seq, std::uint64_t size) {
+    ASSERT_OK_AND_ASSIGN(auto rows, store_->ListAudit("acme"));
+    ASSERT_OK_AND_ASSIGN(auto leaves, AuditLeafHashes(rows, size));
+    ASSERT_OK_AND_ASSIGN(auto got, cache.InclusionProof("acme", size, seq, size));
+    ASSERT_OK_AND_ASSIGN(auto want, merkle::InclusionProof(leaves, seq - 1));
+    EXPECT_EQ(got.proof, want) << seq << " in " << size;
+    EXPECT_EQ(got.root, merkle::Root(leaves));
+    EXPECT_EQ(got.record.record, rows[static_cast<std::size_t>(seq - 1)].record);
+  };
+  expect_linear(4, 4);
+  const std::uint64_t built = cache.RecordsReadForTest();
+  EXPECT_GE(built, 4u) << "the first use reads the log";
+
+  AppendN("acme", 1);
+  ASSERT_OK_AND_ASSIGN(auto proved, cache.InclusionProof("acme", 5, 5, 5));
+  EXPECT_EQ(cache.RecordsReadForTest(), built) << "the record just committed is proved without a read";
+  ASSERT_OK_AND_ASSIGN(auto rows, store_->ListAudit("acme"));
+  ASSERT_OK_AND_ASSIGN(auto leaves, AuditLeafHashes(rows, 5));
+  EXPECT_EQ(proved.root, merkle::Root(leaves));
+  EXPECT_EQ(proved.record.record, rows[4].record);
+  expect_linear(5, 5);
+  EXPECT_GT(cache.RecordsReadForTest(), built) << "only the first use after a commit skips the re-read";
+
+  // Another writer appends in between: this broker's next commit does not link to its tree.
+  ASSERT_OK_AND_ASSIGN(Ed25519KeyPair other_kp, Ed25519Generate());
+  ASSERT_OK_AND_ASSIGN(Ed25519Signer other_key, Ed25519Signer::FromSeed(other_kp.seed.Reveal(SecretAccess::Get())));
+  AuditLog other(*store_, std::move(other_key), [this] { return ++clock_; });
+  AuditEvent ev{"x", "admin:other", "admin.test", "k", 1, "ok", "reason", "", "127.0.0.1", "", ""};
+  ASSERT_OK(other.Append("acme", ev));
+  AppendN("acme", 1);
+  expect_linear(7, 7);
+  expect_linear(6, 7);
+
+  // The log is replaced under the broker (an older store restored): the records after 4 are gone
+  // and a different record 5 is committed; the tree follows the store, not its memory.
+  AppendN("acme", 1);
+  Tamper("DELETE FROM audit WHERE tenant='acme' AND seq>4");
+  AppendN("acme", 1);
+  ASSERT_OK_AND_ASSIGN(auto now_rows, store_->ListAudit("acme"));
+  ASSERT_EQ(now_rows.size(), 5u);
+  expect_linear(5, 5);
+  expect_linear(2, 5);
+}
+
 }  // namespace
 }  // namespace sigil::broker
 

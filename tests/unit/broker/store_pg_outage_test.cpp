@@ -17,7 +17,8 @@ TEST(PostgresOutage, CallsFailClearlyWhileDownAndRecoverWithoutReopening) {
   ASSERT_OK(CreateTenantForTest(*store, "acme", Bytes{1}));
   ASSERT_OK_AND_ASSIGN(Ed25519KeyPair kp, Ed25519Generate());
   std::int64_t clock = 1000;
-  AuditLog log(*store, std::move(kp.seed), [&] { return ++clock; });
+  ASSERT_OK_AND_ASSIGN(Ed25519Signer key, Ed25519Signer::FromSeed(kp.seed.Reveal(SecretAccess::Get())));
+  AuditLog log(*store, std::move(key), [&] { return ++clock; });
   AuditEvent ev{"r1", "workload:x", "release", "m", 1, "allow", "", "", "", "dev", ""};
   ASSERT_OK(log.Append("acme", ev));
   ASSERT_OK(store->CheckReady());

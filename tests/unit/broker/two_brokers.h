@@ -25,11 +25,12 @@ inline void OpenTwoBrokers(const StoreHarness& harness, const std::function<std:
   b = std::move(*second);
   auto kp = Ed25519Generate();
   ASSERT_TRUE(kp.has_value());
-  auto seed_b = SecretBytes::CopyFrom(kp->seed.Reveal(SecretAccess::Get()));
-  ASSERT_TRUE(seed_b.has_value());
+  auto key_a = Ed25519Signer::FromSeed(kp->seed.Reveal(SecretAccess::Get()));
+  auto key_b = Ed25519Signer::FromSeed(kp->seed.Reveal(SecretAccess::Get()));
+  ASSERT_TRUE(key_a.has_value() && key_b.has_value());
   audit_pub = kp->public_key;
-  log_a = std::make_unique<AuditLog>(*a, std::move(kp->seed), clock);
-  log_b = std::make_unique<AuditLog>(*b, std::move(*seed_b), clock);
+  log_a = std::make_unique<AuditLog>(*a, std::move(*key_a), clock);
+  log_b = std::make_unique<AuditLog>(*b, std::move(*key_b), clock);
 }
 
 }  // namespace sigil::broker
