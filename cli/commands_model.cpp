@@ -4,9 +4,11 @@
 #include <filesystem>
 
 #include "cli/commands.h"
+#include "core/protocol.h"
 #include "loader/container_keys.h"
 #include "loader/container_reader.h"
 #include "loader/model_set_encrypt.h"
+#include "loader/owner_key.h"
 #include "loader/progress.h"
 #include "loader/recipient_key.h"
 
@@ -14,8 +16,10 @@ namespace sigil::cli {
 namespace {
 
 // A directory becomes a model set: one .sgl per file plus sigil-set.json (loader/FORMAT.md).
-int EncryptSet(const loader::RecipientKey& recipient, const std::string& in, const std::string& out, bool json) {
+int EncryptSet(const loader::RecipientKey& recipient, const std::string& in, const std::string& out,
+               const Ed25519Signer* signer, bool json) {
   loader::SetEncryptOptions o;
+  o.file.signer = signer;  // every member is signed (FORMAT.md, "Model sets")
   loader::ProgressReporter progress("encrypt", json ? loader::ProgressMode::kJson : loader::ProgressMode::kAuto,
                                     STDERR_FILENO);
   if (progress.active()) o.file.progress = progress.Fn();  // one bar for the whole set
@@ -32,11 +36,20 @@ int EncryptSet(const loader::RecipientKey& recipient, const std::string& in, con
   return 0;
 }
 
-int Encrypt(const std::string& recipient_file, const std::string& in, const std::string& out, bool json) {
+int Encrypt(const std::string& recipient_file, const std::string& sign_key, const std::string& in,
+            const std::string& out, bool json) {
   auto recipient = loader::ReadRecipientKeyFile(recipient_file);
   if (!recipient) return ReportError(recipient.error());
-  if (std::filesystem::is_directory(in)) return EncryptSet(*recipient, in, out, json);
+  std::optional<Ed25519Signer> signer;
+  if (!sign_key.empty()) {
+    auto s = loader::ReadOwnerPrivateKeyFile(sign_key);
+    if (!s) return ReportError(s.error());
+    signer.emplace(std::move(s).value());
+  }
+  const Ed25519Signer* sp = signer ? &*signer : nullptr;
+  if (std::filesystem::is_directory(in)) return EncryptSet(*recipient, in, out, sp, json);
   loader::EncryptOptions o;
+  o.signer = sp;
   // A bar on a terminal, JSON lines with --json (stderr; stdout keeps the result), else quiet.
   loader::ProgressReporter progress("encrypt", json ? loader::ProgressMode::kJson : loader::ProgressMode::kAuto,
                                     STDERR_FILENO);
@@ -49,8 +62,9 @@ int Encrypt(const std::string& recipient_file, const std::string& in, const std:
     if (!info) return ReportError(info.error());
     std::printf("%s\n", info->dump(2).c_str());
   } else {
-    std::printf("encrypted %s -> %s for %s/%s v%u (%llu bytes)\n", in.c_str(), out.c_str(), h->tenant.c_str(),
-                h->key_name.c_str(), h->key_version, static_cast<unsigned long long>(h->plaintext_size));
+    std::printf("encrypted %s -> %s for %s/%s v%u (%llu bytes)%s\n", in.c_str(), out.c_str(), h->tenant.c_str(),
+                h->key_name.c_str(), h->key_version, static_cast<unsigned long long>(h->plaintext_size),
+                sp ? (", signed by " + protocol::OwnerKeyId(sp->public_key())).c_str() : "");
   }
   return 0;
 }
@@ -68,14 +82,17 @@ void AddModelCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out
   auto* model = app.add_subcommand("model", "encrypt and inspect .sgl model containers (offline)");
   model->require_subcommand(1);
   auto recipient = std::make_shared<std::string>();
+  auto sign = std::make_shared<std::string>();
   auto in = std::make_shared<std::string>();
   auto dst = std::make_shared<std::string>();
   auto* enc = model->add_subcommand("encrypt", "encrypt a file (or a model directory, as a set) to a key's public half "
                                                "(from `sigil key public`)");
   enc->add_option("--recipient", *recipient, "recipient file")->required()->check(CLI::ExistingFile);
+  enc->add_option("--sign", *sign, "model owner's Ed25519 private key (PEM, from `openssl genpkey -algorithm ed25519`): "
+                                   "sign the container (format version 2)")->check(CLI::ExistingFile);
   enc->add_option("IN", *in, "file, or directory of shards + index (OUT is then a directory)")->required()->check(CLI::ExistingPath);
   enc->add_option("OUT", *dst)->required();
-  out.push_back({enc, [&g, recipient, in, dst] { return Encrypt(*recipient, *in, *dst, g.json); }});
+  out.push_back({enc, [&g, recipient, sign, in, dst] { return Encrypt(*recipient, *sign, *in, *dst, g.json); }});
   auto* ins = model->add_subcommand("inspect", "print an .sgl header (no secrets)");
   ins->add_option("FILE", *in)->required()->check(CLI::ExistingFile);
   out.push_back({ins, [in] { return Inspect(*in); }});

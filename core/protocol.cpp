@@ -39,4 +39,12 @@ Bytes ReleaseInfo(std::string_view tenant, std::string_view key, std::uint32_t v
   return Joined({"sigil/v1/release", tenant, key, v, artifact_id});
 }
 
+Bytes ArtifactSignatureMessage(std::string_view artifact_id, const Sha256Digest& content_digest) {
+  Bytes out = Joined({"sigil/v1/artifact-signature", artifact_id, ""});
+  out.insert(out.end(), content_digest.begin(), content_digest.end());
+  return out;
+}
+
+std::string OwnerKeyId(ByteSpan ed25519_public_key) { return HexEncode(Sha256(ed25519_public_key)); }
+
 }  // namespace sigil::protocol

@@ -32,4 +32,14 @@ std::string ArtifactId(ByteSpan enc, ByteSpan sealed_dek);
 Bytes ReleaseInfo(std::string_view tenant, std::string_view key, std::uint32_t version,
                   std::string_view artifact_id);
 
+// What a model owner signs for one container (loader/FORMAT.md, "Signature trailer"), and what
+// the broker verifies for a release: "sigil/v1/artifact-signature" 0x00 artifact_id 0x00 ||
+// content_digest (32 raw bytes), where content_digest = SHA-256(header bytes || every chunk tag).
+// The artifact id lets the broker, which never sees the header, tie the signature to the sealed
+// DEK it is asked to release.
+Bytes ArtifactSignatureMessage(std::string_view artifact_id, const Sha256Digest& content_digest);
+
+// Names a model owner's Ed25519 key: lowercase hex SHA-256 of the 32-byte raw public key.
+std::string OwnerKeyId(ByteSpan ed25519_public_key);
+
 }  // namespace sigil::protocol

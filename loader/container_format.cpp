@@ -128,9 +128,9 @@ Result<void> ValidateHeader(const ContainerHeader& h) {
     if (!r) return r.error().Wrap(std::string("sgl header ") + std::string(f));
     return Ok();
   };
-  if (h.format_version != kFormatVersion) {
+  if (h.format_version != kFormatVersion && h.format_version != kFormatVersionSigned) {
     return Fail(Code::kInvalidArgument, "sgl header: format version " + std::to_string(h.format_version) +
-                                            " is not supported (only 1)");
+                                            " is not supported (only 1, or 2 signed)");
   }
   SIGIL_RETURN_IF_ERROR(field("tenant", ValidateName(h.tenant, "tenant")));
   SIGIL_RETURN_IF_ERROR(field("key", ValidateName(h.key_name, "key name")));
@@ -160,9 +160,9 @@ Result<std::uint32_t> ParseHeaderPrefix(ByteSpan prefix) {
     return Fail(Code::kInvalidArgument, At(0, "magic") + "not an .sgl container (expected \"SGL\\0\")");
   }
   std::uint16_t version = ReadU16(prefix.subspan(4));
-  if (version != kFormatVersion) {
+  if (version != kFormatVersion && version != kFormatVersionSigned) {
     return Fail(Code::kInvalidArgument, At(4, "format version") + std::to_string(version) +
-                                            " is not supported (this build reads version 1)");
+                                            " is not supported (this build reads versions 1 and 2)");
   }
   std::uint32_t len = ReadU32(prefix.subspan(6));
   if (len < kHeaderPrefixSize || len > kMaxHeaderSize) {
@@ -249,6 +249,7 @@ Result<ContainerHeader> ParseHeader(ByteSpan bytes) {
   Reader r(bytes);
   (void)r.Take(kHeaderPrefixSize, "prefix");
   ContainerHeader h;
+  h.format_version = ReadU16(bytes.subspan(4));
   SIGIL_RETURN_IF_ERROR(ParseKeyFields(r, h));
   SIGIL_RETURN_IF_ERROR(ParseContentFields(r, h));
   if (r.remaining() != 0) {
@@ -288,11 +289,13 @@ Result<Bytes> SerializeHeader(const ContainerHeader& h) {
   return out;
 }
 
-ChunkLayout::ChunkLayout(std::uint64_t header_size, std::uint32_t chunk_size, std::uint64_t plaintext_size)
+ChunkLayout::ChunkLayout(std::uint64_t header_size, std::uint32_t chunk_size, std::uint64_t plaintext_size,
+                         std::uint64_t trailer_size)
     : header_size_(header_size),
       chunk_size_(chunk_size),
       plaintext_size_(plaintext_size),
-      count_(plaintext_size == 0 ? 1 : (plaintext_size - 1) / chunk_size + 1) {
+      count_(plaintext_size == 0 ? 1 : (plaintext_size - 1) / chunk_size + 1),
+      trailer_size_(trailer_size) {
   SIGIL_CHECK(chunk_size > 0);
 }
 

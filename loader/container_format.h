@@ -20,6 +20,12 @@ namespace sigil::loader {
 
 inline constexpr std::array<std::uint8_t, 4> kMagic{'S', 'G', 'L', 0};
 inline constexpr std::uint16_t kFormatVersion = 1;
+// Version 2 is version 1 followed by a signature trailer after the last chunk (FORMAT.md,
+// "Signature trailer"). The version is in the header, hence in every chunk's AAD, so a signed
+// container cannot be passed off as an unsigned one by cutting the trailer off.
+inline constexpr std::uint16_t kFormatVersionSigned = 2;
+// magic "SGS\0" (4) || algorithm u16 (2) || Ed25519 public key (32) || signature (64).
+inline constexpr std::size_t kSignatureTrailerSize = 102;
 // magic(4) || version u16 || header_length u32: enough to learn how much more to read.
 inline constexpr std::size_t kHeaderPrefixSize = 10;
 inline constexpr std::uint32_t kMaxHeaderSize = 4096;
@@ -36,7 +42,7 @@ inline constexpr std::uint64_t kMaxChunkCount = std::uint64_t{1} << 32;
 inline constexpr std::size_t kMaxNameSize = kMaxNameLength;
 inline constexpr std::size_t kMaxContentTypeSize = 127;
 
-// Every field of a v1 header. Values produced by ParseHeader satisfy ValidateHeader.
+// Every field of a v1 (or v2: same fields) header. Values produced by ParseHeader satisfy ValidateHeader.
 struct ContainerHeader {
   std::uint16_t format_version = kFormatVersion;
   std::string tenant;
@@ -77,9 +83,11 @@ Result<Bytes> SerializeHeader(const ContainerHeader& h);
 // plaintext size (an empty plaintext has one empty final chunk), so the file size is exact.
 class ChunkLayout {
  public:
-  ChunkLayout(std::uint64_t header_size, std::uint32_t chunk_size, std::uint64_t plaintext_size);
+  ChunkLayout(std::uint64_t header_size, std::uint32_t chunk_size, std::uint64_t plaintext_size,
+              std::uint64_t trailer_size = 0);
   ChunkLayout(std::uint64_t header_size, const ContainerHeader& h)
-      : ChunkLayout(header_size, h.chunk_size, h.plaintext_size) {}
+      : ChunkLayout(header_size, h.chunk_size, h.plaintext_size,
+                    h.format_version == kFormatVersionSigned ? kSignatureTrailerSize : 0) {}
   std::uint64_t count() const { return count_; }
   std::uint64_t chunk_size() const { return chunk_size_; }
   bool is_last(std::uint64_t i) const { return i + 1 == count_; }
@@ -87,13 +95,16 @@ class ChunkLayout {
   std::uint64_t plain_size(std::uint64_t i) const;
   // Offset in the file of chunk i's ciphertext; its tag follows plain_size(i) bytes later.
   std::uint64_t file_offset(std::uint64_t i) const { return header_size_ + i * (chunk_size_ + kTagSize); }
-  std::uint64_t file_size() const { return header_size_ + plaintext_size_ + count_ * kTagSize; }
+  // Offset of the signature trailer (version 2), right after the last chunk.
+  std::uint64_t trailer_offset() const { return header_size_ + plaintext_size_ + count_ * kTagSize; }
+  std::uint64_t file_size() const { return trailer_offset() + trailer_size_; }
 
  private:
   std::uint64_t header_size_;
   std::uint64_t chunk_size_;
   std::uint64_t plaintext_size_;
   std::uint64_t count_;
+  std::uint64_t trailer_size_;
 };
 
 // Header as JSON for `sigil model inspect`: public fields only (enc and sealed_dek are public

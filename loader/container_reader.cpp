@@ -81,7 +81,19 @@ Result<Container> Container::Open(const std::string& path) {
   if (actual != layout.file_size()) {
     return Fail(Code::kInvalidArgument, SizeMismatch(path, layout, actual, *header));
   }
-  return Container(path, std::move(fd), std::move(header).value(), std::move(header_bytes));
+  Container c(path, std::move(fd), std::move(header).value(), std::move(header_bytes));
+  SIGIL_RETURN_IF_ERROR(c.ReadTrailer());
+  return c;
+}
+
+Result<void> Container::ReadTrailer() {
+  if (header_.format_version != kFormatVersionSigned) return Ok();
+  Bytes raw(kSignatureTrailerSize);
+  SIGIL_RETURN_IF_ERROR(internal::PreadFull(fd_.get(), raw.data(), raw.size(), layout_.trailer_offset(), path_));
+  auto t = ParseSignatureTrailer(raw);
+  if (!t) return t.error().Wrap(path_);
+  signature_ = std::move(t).value();
+  return Ok();
 }
 
 Result<void> DecryptToStream(const Container& c, const SecretBytes& dek, int out_fd) {
@@ -128,7 +140,14 @@ Result<void> DecryptToStream(const Container& c, const SecretBytes& dek, int out
 
 Result<Json> InspectContainer(const std::string& path) {
   SIGIL_ASSIGN_OR_RETURN(Container c, Container::Open(path));
-  return HeaderToJson(c.header(), c.header_bytes().size());
+  Json out = HeaderToJson(c.header(), c.header_bytes().size());
+  if (c.signature()) {
+    SIGIL_ASSIGN_OR_RETURN(ArtifactSignature sig, VerifyContainerSignature(c));
+    out["signer"] = sig.signer_id();
+    out["signer_public_key"] = Base64UrlEncode(sig.public_key);
+    out["content_digest"] = HexEncode(sig.content_digest);
+  }
+  return out;
 }
 
 }  // namespace sigil::loader

@@ -10,6 +10,7 @@
 #include "core/result.h"
 #include "core/secret_bytes.h"
 #include "loader/container_format.h"
+#include "loader/container_signature.h"
 #include "loader/fd_util.h"
 
 namespace sigil::loader {
@@ -20,8 +21,9 @@ class Container {
  public:
   // Opens `path` (O_RDONLY | O_CLOEXEC), reads and parses the header, and refuses any file size
   // other than the exact one (truncated, or with bytes appended), saying by how much, before any
-  // chunk is decrypted. Codes: kNotFound, kUnavailable (I/O), kInvalidArgument (not a regular
-  // file, bad header, wrong size).
+  // chunk is decrypted. A version 2 container's signature trailer is parsed here but verified
+  // only by VerifyContainerSignature (it reads every tag). Codes: kNotFound, kUnavailable (I/O),
+  // kInvalidArgument (not a regular file, bad header or trailer, wrong size).
   static Result<Container> Open(const std::string& path);
 
   const ContainerHeader& header() const { return header_; }
@@ -30,6 +32,8 @@ class Container {
   const ChunkLayout& layout() const { return layout_; }
   int fd() const { return fd_.get(); }
   const std::string& path() const { return path_; }
+  // The parsed (not yet verified) trailer of a version 2 container; empty for version 1.
+  const std::optional<SignatureTrailer>& signature() const { return signature_; }
 
  private:
   Container(std::string path, internal::UniqueFd fd, ContainerHeader h, Bytes header_bytes)
@@ -38,11 +42,13 @@ class Container {
         header_(std::move(h)),
         header_bytes_(std::move(header_bytes)),
         layout_(header_bytes_.size(), header_) {}
+  Result<void> ReadTrailer();
   std::string path_;
   internal::UniqueFd fd_;
   ContainerHeader header_;
   Bytes header_bytes_;
   ChunkLayout layout_;
+  std::optional<SignatureTrailer> signature_;
 };
 
 // Decrypts chunk by chunk into `out_fd` (e.g. stdout); a chunk is written only after its tag
@@ -54,7 +60,10 @@ class Container {
 // chunk, or the digest), kUnavailable (I/O).
 Result<void> DecryptToStream(const Container& c, const SecretBytes& dek, int out_fd);
 
-// Opens the container (as Container::Open) and returns HeaderToJson(...) for it. No secrets.
+// Opens the container (as Container::Open) and returns HeaderToJson(...) for it; for a signed
+// container, first verifies the signature (VerifyContainerSignature: kVerificationFailed if it
+// does not hold) and adds "signer" (owner key id), "signer_public_key" (base64url) and
+// "content_digest" (hex). No secrets.
 Result<Json> InspectContainer(const std::string& path);
 
 // The error for chunk `index` failing authentication, shared by both decryptors. It ends with

@@ -7,6 +7,7 @@
 
 #include "core/ossl.h"
 #include "loader/chunk_crypto.h"
+#include "loader/container_signature.h"
 #include "loader/fd_util.h"
 
 namespace sigil::loader {
@@ -72,7 +73,7 @@ Result<Sha256Digest> HashInput(int fd, const std::string& in, std::uint64_t size
 
 // Encrypts every chunk of `in` (positioned at 0) into `out`, after the header.
 Result<void> WriteChunks(int in_fd, const std::string& in, int out_fd, const std::string& out,
-                         const ChunkLayout& layout, ChunkCipher& cipher, Bytes& buf,
+                         const ChunkLayout& layout, ChunkCipher& cipher, Bytes& buf, ContentDigest& digest,
                          const ProgressFn& progress, std::uint64_t done, std::uint64_t total) {
   for (std::uint64_t i = 0; i < layout.count(); ++i) {
     std::size_t n = layout.plain_size(i);
@@ -85,6 +86,7 @@ Result<void> WriteChunks(int in_fd, const std::string& in, int out_fd, const std
     ChunkTag tag;
     SIGIL_RETURN_IF_ERROR(cipher.FinishEncrypt(tag));
     std::copy(tag.begin(), tag.end(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+    SIGIL_RETURN_IF_ERROR(digest.AddTag(tag));
     SIGIL_RETURN_IF_ERROR(internal::WriteFull(out_fd, buf.data(), n + kTagSize, out));
     done += n;
     if (progress) progress(done, total);
@@ -124,7 +126,7 @@ Result<ContainerHeader> EncryptFileWithDek(const std::string& in, const std::str
   if (::stat(out.c_str(), &st_out) == 0 && SameFile(st_before, st_out)) {
     return Fail(Code::kInvalidArgument, out + ": output is the input file");
   }
-  header.format_version = kFormatVersion;
+  header.format_version = options.signer ? kFormatVersionSigned : kFormatVersion;
   header.suite = hpke::kSigilSuite;
   header.chunk_aead = kChunkAeadAes256Gcm;
   header.chunk_size = options.chunk_size;
@@ -149,8 +151,14 @@ Result<ContainerHeader> EncryptFileWithDek(const std::string& in, const std::str
   if (!out_fd.valid()) return ErrnoError("create " + partial.path());
   SIGIL_RETURN_IF_ERROR(internal::WriteFull(out_fd.get(), header_bytes.data(), header_bytes.size(), partial.path()));
   ChunkLayout layout(header_bytes.size(), header);
-  SIGIL_RETURN_IF_ERROR(WriteChunks(in_fd.get(), in, out_fd.get(), partial.path(), layout, cipher, buf,
+  SIGIL_ASSIGN_OR_RETURN(ContentDigest digest, ContentDigest::Begin(header_bytes));
+  SIGIL_RETURN_IF_ERROR(WriteChunks(in_fd.get(), in, out_fd.get(), partial.path(), layout, cipher, buf, digest,
                                     options.progress, total - size, total));
+  if (options.signer) {
+    SIGIL_ASSIGN_OR_RETURN(Sha256Digest content, digest.Finish());
+    Bytes trailer = SerializeSignatureTrailer(SignContainer(*options.signer, header, content));
+    SIGIL_RETURN_IF_ERROR(internal::WriteFull(out_fd.get(), trailer.data(), trailer.size(), partial.path()));
+  }
   struct stat st_after {};
   if (::fstat(in_fd.get(), &st_after) != 0) return ErrnoError("stat " + in);
   if (!Unchanged(st_before, st_after)) {

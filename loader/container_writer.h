@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/ed25519.h"
 #include "core/result.h"
 #include "core/secret_bytes.h"
 #include "loader/container_format.h"
@@ -25,6 +26,9 @@ struct EncryptOptions {
   // progress then counts both passes (total = 2 x plaintext size).
   bool plaintext_sha256 = true;
   ProgressFn progress;
+  // When set, the container is written as format version 2 and ends with this model owner's
+  // signature over the header and every chunk tag (FORMAT.md, "Signature trailer"). Not owned.
+  const Ed25519Signer* signer = nullptr;
 };
 
 // "application/safetensors" for *.safetensors, "application/x-gguf" for *.gguf, else

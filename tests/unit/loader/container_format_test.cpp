@@ -108,7 +108,7 @@ INSTANTIATE_TEST_SUITE_P(
     Fields, ParseHeaderRejects,
     ::testing::Values(
         BadHeaderCase{"magic", 0, {'S', 'G', 'X'}, "byte 0 (magic)"},
-        BadHeaderCase{"version", 4, {0, 2}, "byte 4 (format version): 2 is not supported"},
+        BadHeaderCase{"version", 4, {0, 3}, "byte 4 (format version): 3 is not supported"},
         BadHeaderCase{"length_huge", 6, {0, 0, 0x20, 0}, "byte 6 (header length)"},
         BadHeaderCase{"length_mismatch", 6, {0, 0, 0, 0xde}, "declares 222 bytes but 223"},
         BadHeaderCase{"tenant_empty", 10, {0, 0}, "byte 10 (tenant): length 0 is not 1..64"},
