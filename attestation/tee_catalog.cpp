@@ -3,7 +3,9 @@
 #include "attestation/azure/verifier.h"
 #include "attestation/cca/cca_verifier.h"
 #include "attestation/cca/psa_verifier.h"
+#include "attestation/composite/verifier.h"
 #include "attestation/nvidia/verifier.h"
+#include "attestation/purpose_bound.h"
 #include "attestation/snp/collateral.h"
 #include "attestation/snp/verifier.h"
 
@@ -102,7 +104,9 @@ constexpr TeeKind kTees[] = {
      nullptr, &BuildAzureTdx},
     {"cca", "cca-cpak", "CCA platform attestation keys (PEM/DER SPKI or JWK)", false, false, nullptr, &BuildCca},
     {"psa", "psa-iak", "PSA initial attestation keys (PEM/DER SPKI or JWK)", false, false, nullptr, &BuildPsa},
-    {"nvidia-gpu", "", "NVIDIA Device Identity CA root certificates", false, false, &JoinPem, &BuildNvidia},
+    // A GPU report alone proves nothing about the CPU that asks for the key: offline only, and
+    // inside composite bundles of the CPU TEEs above.
+    {"nvidia-gpu", "", "NVIDIA Device Identity CA root certificates", false, false, &JoinPem, &BuildNvidia, false},
 };
 
 }  // namespace
@@ -116,6 +120,22 @@ Result<const TeeKind*> FindTeeKind(std::string_view tee) {
     names += (names.empty() ? "" : ", ") + std::string(k.tee);
   }
   return Fail(Code::kInvalidArgument, "tee '" + std::string(tee) + "' has no verifier (supported: " + names + ")");
+}
+
+Result<std::unique_ptr<Verifier>> BuildVerifier(const TeeKind& kind, VerifierSetup setup) {
+  std::vector<Bytes> gpu_roots = std::move(setup.gpu_trust_anchors);
+  SIGIL_ASSIGN_OR_RETURN(std::unique_ptr<Verifier> v, kind.build(std::move(setup)));
+  if (kind.purpose_bound) v = std::make_unique<PurposeBoundVerifier>(std::move(v));
+  if (!kind.carries_gpus) return v;
+  std::shared_ptr<const Verifier> gpu;
+  if (!gpu_roots.empty()) {
+    VerifierSetup gpu_setup;
+    gpu_setup.trust_anchors = std::move(gpu_roots);
+    auto built = BuildNvidia(std::move(gpu_setup));
+    if (!built) return std::move(built).error().Wrap("GPU trust anchors");
+    gpu = std::move(*built);
+  }
+  return std::unique_ptr<Verifier>(std::make_unique<composite::GpuCompositeVerifier>(std::move(v), std::move(gpu)));
 }
 
 }  // namespace sigil::attestation

@@ -38,7 +38,13 @@ struct VerifierSetup {
   // Broker only: per-tenant TPM attestation keys and the durable replay state (the store).
   std::function<Result<std::vector<tpm::RegisteredAk>>(std::string_view tenant)> tpm_tenant_aks;
   std::function<Result<void>(const std::string& ak, const tpm::ClockState& clock)> tpm_replay_check;
+  // NVIDIA Device Identity CA roots (broker: DATA/trust/nvidia-gpu/, kGpuTrustDir; CLI:
+  // --gpu-trust-anchor). Empty: TEEs that carry GPUs refuse composite evidence.
+  std::vector<Bytes> gpu_trust_anchors;
 };
+
+// The broker's trust directory for the GPU roots of composite attestation (DATA/trust/<this>/).
+inline constexpr std::string_view kGpuTrustDir = "nvidia-gpu";
 
 struct TeeKind {
   std::string_view tee;  // Verifier::tee(), the "tee" of the wire protocol
@@ -57,6 +63,9 @@ struct TeeKind {
   // Joins several --collateral files into the one VerifyInput::collateral (null: one file only).
   Result<Bytes> (*combine_collateral)(const std::vector<Bytes>& files) = nullptr;
   Result<std::unique_ptr<Verifier>> (*build)(VerifierSetup setup) = nullptr;
+  // A CPU TEE whose evidence may come in a composite bundle with one report per GPU
+  // (attestation/composite): BuildVerifier wraps it in GpuCompositeVerifier.
+  bool carries_gpus = true;
 };
 
 // Every TEE with a verifier, in a fixed order. The dev TEE is not here: it is enabled only by
@@ -65,5 +74,11 @@ std::span<const TeeKind> TeeKinds();
 
 // The entry for `tee`, or kInvalidArgument listing the supported types.
 Result<const TeeKind*> FindTeeKind(std::string_view tee);
+
+// `kind`'s verifier as sigild and `sigil attest verify` both use it: kind.build, then wrapped in
+// PurposeBoundVerifier if kind.purpose_bound, then in GpuCompositeVerifier if kind.carries_gpus
+// (with an nvidia-gpu verifier from setup.gpu_trust_anchors, or none if that is empty). Fails as
+// kind.build does, or with kInvalidArgument naming a GPU root that does not parse.
+Result<std::unique_ptr<Verifier>> BuildVerifier(const TeeKind& kind, VerifierSetup setup);
 
 }  // namespace sigil::attestation

@@ -6,6 +6,7 @@
 #include "attestation/nvidia/report.h"
 #include "attestation/nvidia/signature.h"
 #include "core/digest.h"
+#include "core/encoding.h"
 
 namespace sigil::attestation::nvidia {
 namespace {
@@ -19,6 +20,21 @@ Result<ByteSpan> ExpectedNonce(ByteSpan binding) {
   return Fail(Code::kInvalidArgument,
               "nvidia-gpu verifier: expected binding must be the 32-byte nonce or the 64-byte "
               "binding (got " + std::to_string(binding.size()) + " bytes)");
+}
+
+// Hex SHA-256 of the leaf's SubjectPublicKeyInfo (DER): the key that signed the report, one per
+// device. Composite attestation (attestation/composite) refuses two reports by one key, since
+// one GPU asked twice gives two different reports for the same nonce.
+Result<std::string> DeviceKeyId(const X509& leaf) {
+  const X509_PUBKEY* spki = X509_get_X509_PUBKEY(&leaf);
+  const int len = spki == nullptr ? -1 : i2d_X509_PUBKEY(spki, nullptr);
+  if (len <= 0) return OpenSslError(Code::kVerificationFailed, "NVIDIA leaf public key does not encode");
+  Bytes der(static_cast<std::size_t>(len));
+  unsigned char* out = der.data();
+  if (i2d_X509_PUBKEY(spki, &out) != len) {
+    return OpenSslError(Code::kInternal, "NVIDIA leaf public key encoding changed length");
+  }
+  return HexEncode(Sha256(der));
 }
 
 }  // namespace
@@ -64,7 +80,10 @@ Result<Claims> NvidiaVerifier::Verify(const VerifyInput& input) const {
     return Fail(Code::kVerificationFailed,
                 "NVIDIA report nonce mismatch: the request nonce is not the expected nonce");
   }
-  return MakeClaims(report, revocation);
+  SIGIL_ASSIGN_OR_RETURN(std::string device_key, DeviceKeyId(leaf));
+  Claims claims = MakeClaims(report, revocation);
+  claims.Set("nvidia.device_key", std::move(device_key));
+  return claims;
 }
 
 }  // namespace sigil::attestation::nvidia

@@ -122,5 +122,48 @@ TEST(AttesterFactory, AnUnknownTypeIsRefusedNamingTheSupportedOnes) {
   }
 }
 
+
+// BuildVerifier wraps every CPU TEE for composite CPU + GPU bundles (attestation/composite): with
+// GPU roots a bundle reaches the CPU verifier (and fails there, this one being junk); without, it
+// is refused for want of GPU anchors. nvidia-gpu itself takes no bundle.
+namespace composite_wrap {
+bool Mentions(const Result<Claims>& r, std::string_view text) {
+  return !r.has_value() && r.error().message().find(text) != std::string::npos;
+}
+}  // namespace composite_wrap
+
+TEST(TeeCatalog, BuildVerifierWrapsCpuTeesForGpuBundles) {
+  const std::string junk_bundle =
+      R"({"cpu":"YQ","format":"sigil-gpu-composite/v1","gpus":[{"collateral":"","report":"YQ"}]})";
+  const Bytes evidence(junk_bundle.begin(), junk_bundle.end());
+  const Bytes binding(64, 7);
+  for (const auto& kind : TeeKinds()) {
+    SCOPED_TRACE(std::string(kind.tee));
+    VerifierSetup with_gpus;
+    with_gpus.trust_anchors.push_back(ReadShared(AnchorFiles().at(std::string(kind.tee))));
+    with_gpus.gpu_trust_anchors.push_back(ReadShared("nvidia-gpu/nvtrust/verifier_device_root.pem"));
+    VerifierSetup without = with_gpus;
+    without.gpu_trust_anchors.clear();
+    auto a = BuildVerifier(kind, std::move(with_gpus));
+    auto b = BuildVerifier(kind, std::move(without));
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ((*a)->tee(), kind.tee);
+    const VerifyInput in{evidence, {}, binding, std::chrono::system_clock::now(), ""};
+    if (!kind.carries_gpus) {
+      EXPECT_FALSE(composite_wrap::Mentions((*a)->Verify(in), "composite evidence"));
+      continue;
+    }
+    // "gpu 0": the junk report does not decode, before any CPU or GPU check.
+    EXPECT_TRUE(composite_wrap::Mentions((*a)->Verify(in), "gpu 0")) << (*a)->Verify(in).error().message();
+    EXPECT_TRUE(composite_wrap::Mentions((*b)->Verify(in), "no GPU trust anchors"));
+  }
+  VerifierSetup bad;
+  bad.trust_anchors.push_back(ReadShared(AnchorFiles().at("sev-snp")));
+  bad.gpu_trust_anchors.push_back(Bytes{'x'});
+  auto r = BuildVerifier(**FindTeeKind("sev-snp"), std::move(bad));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("GPU trust anchors"), std::string::npos) << r.error().message();
+}
+
 }  // namespace
 }  // namespace sigil::attestation
