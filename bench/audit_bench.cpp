@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
   auto kp = Must(Ed25519Generate(), "key");
   const Bytes pub = kp.public_key;
   auto seed_copy = Must(SecretBytes::CopyFrom(kp.seed.Reveal(SecretAccess::Get())), "seed");
-  AuditLog log(*store, std::move(kp.seed), NowMs);
+  AuditLog log(*store, Must(Ed25519Signer::FromSeed(kp.seed.Reveal(SecretAccess::Get())), "audit key"), NowMs);
 
   // 1. Appends.
   GenesisEvent by{"bench", "admin:bench", "tenant created", "127.0.0.1"};
