@@ -127,6 +127,10 @@ Result<std::unique_ptr<Verifier>> BuildVerifier(const TeeKind& kind, VerifierSet
   SIGIL_ASSIGN_OR_RETURN(std::unique_ptr<Verifier> v, kind.build(std::move(setup)));
   if (kind.purpose_bound) v = std::make_unique<PurposeBoundVerifier>(std::move(v));
   if (!kind.carries_gpus) return v;
+  return WithGpus(std::move(v), std::move(gpu_roots));
+}
+
+Result<std::unique_ptr<Verifier>> WithGpus(std::unique_ptr<Verifier> cpu, std::vector<Bytes> gpu_roots) {
   std::shared_ptr<const Verifier> gpu;
   if (!gpu_roots.empty()) {
     VerifierSetup gpu_setup;
@@ -135,7 +139,7 @@ Result<std::unique_ptr<Verifier>> BuildVerifier(const TeeKind& kind, VerifierSet
     if (!built) return std::move(built).error().Wrap("GPU trust anchors");
     gpu = std::move(*built);
   }
-  return std::unique_ptr<Verifier>(std::make_unique<composite::GpuCompositeVerifier>(std::move(v), std::move(gpu)));
+  return std::unique_ptr<Verifier>(std::make_unique<composite::GpuCompositeVerifier>(std::move(cpu), std::move(gpu)));
 }
 
 }  // namespace sigil::attestation

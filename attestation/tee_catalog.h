@@ -81,4 +81,9 @@ Result<const TeeKind*> FindTeeKind(std::string_view tee);
 // kind.build does, or with kInvalidArgument naming a GPU root that does not parse.
 Result<std::unique_ptr<Verifier>> BuildVerifier(const TeeKind& kind, VerifierSetup setup);
 
+// BuildVerifier's last step on its own: `cpu` wrapped in GpuCompositeVerifier with an nvidia-gpu
+// verifier from `gpu_roots` (none if empty). sigild uses it for the dev TEE, which has no
+// catalog entry. kInvalidArgument if a GPU root does not parse.
+Result<std::unique_ptr<Verifier>> WithGpus(std::unique_ptr<Verifier> cpu, std::vector<Bytes> gpu_roots);
+
 }  // namespace sigil::attestation

@@ -13,7 +13,6 @@
 
 #include "attestation/dev/platform_key.h"
 #include "attestation/dev/verifier.h"
-#include "attestation/purpose_bound.h"
 #include "attestation/tee_catalog.h"
 #include "broker/broker_metrics.h"
 #include "broker/collateral/collateral_cache.h"
@@ -79,7 +78,8 @@ Result<std::vector<Bytes>> ReadTrustDir(const std::string& dir) {
 // Hardware verifiers are enabled by the operator placing trust anchors in the data directory,
 // trust/<dir>/ per TEE as attestation/tee_catalog.cpp lists them: trust/sev-snp/ (AMD ARK
 // certificates or KDS cert_chain files), trust/intel/ (the Intel SGX Root CA), trust/tpm-aks/
-// (TPM attestation keys for every tenant, PEM/DER SPKI). Collateral (VCEK, PCK
+// (TPM attestation keys for every tenant, PEM/DER SPKI), trust/nvidia-gpu/ (NVIDIA roots for the
+// GPUs of composite evidence: attestation/composite). Collateral (VCEK, PCK
 // CRLs, TCB info, QE identity) comes with an attest request or, when the request has none, from
 // the collateral store (collateral/, written by `sigil collateral import`; broker/collateral/collateral_cache.h
 // re-reads it when files change and warns "collateral_warn_days" (sigild.json, default 30) before
@@ -104,6 +104,9 @@ Result<std::shared_ptr<CollateralCache>> AddHardwareVerifiers(const DataDir& d, 
     if (kind.trust_dir.empty() || anchors_by_dir.contains(kind.trust_dir)) continue;
     SIGIL_ASSIGN_OR_RETURN(anchors_by_dir[kind.trust_dir], ReadTrustDir(d.Path("trust/" + std::string(kind.trust_dir))));
   }
+  // trust/nvidia-gpu/: NVIDIA Device Identity CA roots for the GPUs of composite evidence.
+  SIGIL_ASSIGN_OR_RETURN(const std::vector<Bytes> gpu_anchors,
+                         ReadTrustDir(d.Path("trust/" + std::string(attestation::kGpuTrustDir))));
   for (const auto& kind : attestation::TeeKinds()) {
     if (kind.trust_dir.empty()) continue;  // offline only (tee_catalog.h)
     const std::vector<Bytes>& anchors = anchors_by_dir[kind.trust_dir];
@@ -121,14 +124,12 @@ Result<std::shared_ptr<CollateralCache>> AddHardwareVerifiers(const DataDir& d, 
     setup.tpm_replay_check = [&store](const std::string& ak, const attestation::tpm::ClockState& c) {
       return store.AdvanceTpmClock(ak, TpmClockRow{c.reset_count, c.restart_count, c.clock});
     };
-    auto v = kind.build(std::move(setup));
+    setup.gpu_trust_anchors = gpu_anchors;
+    // Wrapped as the catalog says: purpose-bound report data (purpose_bound.h) and composite
+    // CPU + GPU bundles (attestation/composite), the same verifier `sigil attest verify` builds.
+    auto v = attestation::BuildVerifier(kind, std::move(setup));
     if (!v) return std::move(v).error().Wrap("trust/" + std::string(kind.trust_dir) + " (" + std::string(kind.tee) + ")");
-    if (kind.purpose_bound) {
-      // Takes evidence whose report data also binds the workload purpose (purpose_bound.h).
-      registry.Add(std::make_unique<attestation::PurposeBoundVerifier>(std::move(*v)));
-    } else {
-      registry.Add(std::move(*v));
-    }
+    registry.Add(std::move(*v));
   }
   return collateral;
 }
@@ -382,7 +383,11 @@ Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, con
   if (dev_tee) {
     SIGIL_ASSIGN_OR_RETURN(Bytes dev_pub, attestation::dev::LoadDevPlatformPublicKey(d.dev("platform.pub")));
     SIGIL_ASSIGN_OR_RETURN(auto dev_verifier, attestation::dev::DevVerifier::Create(dev_pub));
-    b->verifiers->Add(std::move(dev_verifier));
+    // Dev evidence may carry GPUs too (composite bundles, for demos and end-to-end tests).
+    SIGIL_ASSIGN_OR_RETURN(std::vector<Bytes> gpu_anchors,
+                           ReadTrustDir(d.Path("trust/" + std::string(attestation::kGpuTrustDir))));
+    SIGIL_ASSIGN_OR_RETURN(auto dev_with_gpus, attestation::WithGpus(std::move(dev_verifier), std::move(gpu_anchors)));
+    b->verifiers->Add(std::move(dev_with_gpus));
   }
   SIGIL_ASSIGN_OR_RETURN(auto collateral, AddHardwareVerifiers(d, *b->store, *b->verifiers));
   b->metrics = std::make_unique<BrokerMetrics>();

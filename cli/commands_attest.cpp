@@ -4,6 +4,7 @@
 
 #include "attestation/azure/evidence.h"
 #include "attestation/azure/hcl_verify.h"
+#include "attestation/composite/bundle.h"
 #include "attestation/snp/collateral.h"
 #include "attestation/tee_catalog.h"
 #include "attestation/tpm/evidence.h"
@@ -19,7 +20,7 @@ namespace {
 struct AttestArgs {
   std::string tee, evidence, at, expect_report_data, expect_qualifying_data, expect_nonce;
   std::string message, signature, pcrs;  // tpm2_quote's three output files
-  std::vector<std::string> collateral, trust_anchors, aks;
+  std::vector<std::string> collateral, trust_anchors, aks, gpu_trust_anchors;
   bool no_collateral = false;  // tdx/sgx: quote signature and PCK chain only
 };
 
@@ -93,6 +94,10 @@ Result<std::unique_ptr<attestation::Verifier>> MakeVerifier(const AttestArgs& a)
   setup.allow_unbound = a.expect_report_data.empty() && a.expect_nonce.empty();
   const bool tpm = a.tee == "tpm";
   SIGIL_ASSIGN_OR_RETURN(setup.trust_anchors, ReadAll(tpm ? a.aks : a.trust_anchors));
+  SIGIL_ASSIGN_OR_RETURN(setup.gpu_trust_anchors, ReadAll(a.gpu_trust_anchors));
+  if (!setup.gpu_trust_anchors.empty() && !kind->carries_gpus) {
+    return Fail(Code::kInvalidArgument, "--gpu-trust-anchor is for CPU TEEs whose evidence is a composite bundle");
+  }
   if (setup.trust_anchors.empty()) {
     return Fail(Code::kInvalidArgument, tpm ? "--tee tpm needs --ak AK.pem (the attestation key)"
                                             : "--trust-anchor: at least one is required for --tee " + a.tee + " (" +
@@ -103,7 +108,8 @@ Result<std::unique_ptr<attestation::Verifier>> MakeVerifier(const AttestArgs& a)
                                         "attestation/dcap/README.md), or --no-collateral to check the quote "
                                         "signature and PCK chain only");
   }
-  return kind->build(std::move(setup));
+  // Wrapped as sigild wraps it: purpose-bound envelopes and composite CPU + GPU bundles.
+  return attestation::BuildVerifier(*kind, std::move(setup));
 }
 
 // TPM evidence: Sigil's JSON document, or built from the files tpm2_quote writes.
@@ -285,6 +291,12 @@ int Verify(const GlobalOptions& g, const AttestArgs& a) {
   if (!evidence) return UsageError(g, evidence.error());
   auto collateral = Collateral(a);
   if (!collateral) return UsageError(g, collateral.error());
+  if (attestation::composite::LooksLikeGpuBundle(*evidence) &&
+      (expected->binding.size() != 64 || a.gpu_trust_anchors.empty())) {
+    // The GPU nonce and the CPU report data both derive from the binding (docs/protocol.md).
+    return UsageError(g, Error(Code::kInvalidArgument, "a composite CPU + GPU bundle needs --expect-report-data HEX "
+                                                       "(the 64-byte binding) and --gpu-trust-anchor ROOT.pem"));
+  }
   auto claims = (*verifier)->Verify({*evidence, *collateral, expected->binding, *now});
   if (!claims) return Refused(g, claims.error());
   if (!expected->qualifying_data.empty()) {
@@ -306,7 +318,9 @@ void AddAttestCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& ou
   std::string tees;
   for (const auto& k : attestation::TeeKinds()) tees += (tees.empty() ? "" : ", ") + std::string(k.tee);
   verify->add_option("--tee", a->tee, tees)->required();
-  verify->add_option("--evidence", a->evidence, "evidence file (raw, hex or base64; tpm: sigil-tpm-quote/v1 JSON)");
+  verify->add_option("--evidence", a->evidence,
+                     "evidence file (raw, hex or base64; tpm: sigil-tpm-quote/v1 JSON); for a CPU TEE also a "
+                     "sigil-gpu-composite/v1 bundle (CPU evidence plus GPU reports, docs/protocol.md)");
   verify->add_option("--ak", a->aks, "tpm: registered attestation key (PEM/DER SPKI)");
   verify->add_option("--message", a->message, "tpm: TPMS_ATTEST written by tpm2_quote -m/--message");
   verify->add_option("--signature", a->signature, "tpm: TPMT_SIGNATURE written by tpm2_quote -s/--signature");
@@ -326,6 +340,9 @@ void AddAttestCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& ou
   verify->add_option("--trust-anchor", a->trust_anchors,
                      "trust anchors: AMD ARK / KDS cert_chain (sev-snp, azure-snp-vtpm), the Intel SGX Root CA "
                      "(tdx, sgx), the NVIDIA device root (nvidia-gpu), CPAK (cca) or IAK (psa) public keys (PEM or JWK)");
+  verify->add_option("--gpu-trust-anchor", a->gpu_trust_anchors,
+                     "composite bundles: NVIDIA Device Identity CA root (PEM/DER) for the GPU reports, repeatable; "
+                     "the CPU evidence's own anchors stay --trust-anchor / --ak, its collateral --collateral");
   verify->add_option("--at", a->at, "verification time, RFC 3339 UTC (default: now)");
   verify->add_option("--expect-report-data", a->expect_report_data, "expected report data / binding, hex (64 bytes)");
   verify->add_option("--expect-nonce", a->expect_nonce,

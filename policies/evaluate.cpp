@@ -15,6 +15,9 @@ using internal::Quote;
 
 constexpr std::size_t kMaxAlternativesInReason = 4;
 constexpr std::size_t kMaxRulesInReason = 5;
+// Composite evidence carries at most 16 GPUs (attestation/composite/bundle.h); a larger count
+// is not from a verifier Sigil has.
+constexpr std::int64_t kMaxPolicyGpus = 64;
 
 // Cuts `s` to at most `max` bytes, ending with kTruncatedMarker if anything was cut. Reasons and
 // details are ASCII (every untrusted byte goes through Quote), so a cut never splits a character.
@@ -101,6 +104,8 @@ class TreeEvaluator {
           detail = "not: the inner condition is an error (absent or mistyped claim), so is this";
           break;
       }
+    } else if (c.kind == ConditionKind::kForEachGpu) {
+      out = EvalForEachGpu(c, detail);
     } else {
       out = EvalList(c, detail);
     }
@@ -144,6 +149,56 @@ class TreeEvaluator {
     }
     why += outs.size() > kMaxAlternativesInReason ? ") or ..." : ")";
     return {errors > 0 ? Truth::kError : Truth::kFalse, std::move(why)};
+  }
+
+  // forEachGpu: `gpu.count` must be an integer 1..kMaxPolicyGpus (absent or mistyped: an error,
+  // so plain CPU evidence never passes; 0 GPUs is false, never vacuously true); then the child
+  // is evaluated over each GPU's claims (gpu.N.<name> seen as <name>) and must hold for all,
+  // with allOf's rule for errors. Each GPU has its own trace line, its clauses after it.
+  Outcome EvalForEachGpu(const Condition& c, std::string& detail) {
+    const attestation::ClaimValue* n = claims_.Find("gpu.count");
+    const std::int64_t* count = n == nullptr ? nullptr : std::get_if<std::int64_t>(n);
+    if (count == nullptr || *count > kMaxPolicyGpus) {
+      detail = n == nullptr ? "forEachGpu: claim 'gpu.count' is absent (no GPU evidence)"
+                            : "forEachGpu: claim 'gpu.count' is not an integer 0.." + std::to_string(kMaxPolicyGpus);
+      return {Truth::kError, detail.substr(std::string("forEachGpu: ").size())};
+    }
+    if (*count < 1) {
+      detail = "forEachGpu: claim 'gpu.count' is " + std::to_string(*count) + ", no GPU to hold for";
+      return {Truth::kFalse, "claim 'gpu.count' is " + std::to_string(*count) + ", expected at least one GPU"};
+    }
+    std::vector<attestation::Claims> gpus(static_cast<std::size_t>(*count));
+    for (const auto& [name, value] : claims_.values()) {
+      // "gpu.<decimal N>.<rest>" with N < count; anything else (gpu.count) is not a GPU's claim.
+      if (!name.starts_with("gpu.")) continue;
+      const std::size_t dot = name.find('.', 4);
+      if (dot == std::string::npos || dot == 4 || dot - 4 > 2) continue;
+      std::size_t index = 0;
+      bool digits = true;
+      for (std::size_t i = 4; i < dot; ++i) {
+        digits = digits && name[i] >= '0' && name[i] <= '9';
+        index = index * 10 + static_cast<std::size_t>(name[i] - '0');
+      }
+      if (digits && index < gpus.size()) gpus[index].Set(name.substr(dot + 1), value);
+    }
+    std::vector<Outcome> outs;
+    for (std::size_t i = 0; i < gpus.size(); ++i) {
+      const std::size_t slot = trace_.Open(c.path + ".forEachGpu(gpu " + std::to_string(i) + ")");
+      TreeEvaluator one(gpus[i], refs_, trace_);
+      Outcome o = one.Eval(c.children.front());
+      o.why = "gpu " + std::to_string(i) + ": " + o.why;
+      trace_.Close(slot, o.value, o.why);
+      outs.push_back(std::move(o));
+    }
+    auto count_of = [&outs](Truth t) {
+      return static_cast<std::size_t>(
+          std::count_if(outs.begin(), outs.end(), [t](const Outcome& o) { return o.value == t; }));
+    };
+    const std::size_t held = count_of(Truth::kTrue);
+    detail = "forEachGpu: " + std::to_string(held) + " of " + std::to_string(outs.size()) + " GPUs hold";
+    if (held == outs.size()) return {Truth::kTrue, "all " + std::to_string(outs.size()) + " GPUs hold"};
+    const Truth decided = count_of(Truth::kFalse) > 0 ? Truth::kFalse : Truth::kError;
+    return std::move(*std::find_if(outs.begin(), outs.end(), [decided](const Outcome& o) { return o.value == decided; }));
   }
 
   const attestation::Claims& claims_;

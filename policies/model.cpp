@@ -44,6 +44,8 @@ bool NamesDevTee(const Condition& c) {
       return !c.children.empty() && std::all_of(c.children.begin(), c.children.end(),
                                                 [](const Condition& x) { return NamesDevTee(x); });
     case ConditionKind::kNot:
+    // The claims inside are one GPU's (its `tee` is the GPU's), never the workload's TEE.
+    case ConditionKind::kForEachGpu:
       return false;
   }
   return false;

@@ -18,27 +18,30 @@
 
 namespace sigil::policy {
 
-enum class ConditionKind : std::uint8_t { kAllOf, kAnyOf, kNot, kClaimTest };
+// kForEachGpu: its one child holds for every GPU of composite evidence (policies/README.md).
+enum class ConditionKind : std::uint8_t { kAllOf, kAnyOf, kNot, kClaimTest, kForEachGpu };
 
-enum class TestOp : std::uint8_t { kEquals, kIn, kGte, kLte, kInReference, kMatches, kPresent };
+enum class TestOp : std::uint8_t { kEquals, kIn, kGte, kLte, kInReference, kMatches, kPresent, kVersionGte };
 
 // One node of a rule's condition tree.
 struct Condition {
   ConditionKind kind = ConditionKind::kClaimTest;
   std::string path;  // JSON path in the policy file, e.g. "$.rules[0].when.allOf[2]"
 
-  // kAllOf / kAnyOf: one or more children. kNot: exactly one child.
+  // kAllOf / kAnyOf: one or more children. kNot, kForEachGpu: exactly one child.
   std::vector<Condition> children;
 
   // kClaimTest only.
   std::string claim;
   TestOp op = TestOp::kEquals;
-  std::vector<attestation::ClaimValue> values;  // kEquals: one; kIn: one or more of one type
+  std::vector<attestation::ClaimValue> values;  // kEquals: one; kIn: one or more of one type;
+                                                // kVersionGte: the operand's text
   std::int64_t bound = 0;                       // kGte / kLte
   std::string reference_set;                    // kInReference
   std::string pattern;                          // kMatches: the source text of the pattern
   std::regex regex;                             // kMatches: compiled at parse time
   bool present = true;                          // kPresent: true tests presence, false absence
+  std::vector<std::uint32_t> version;           // kVersionGte: the operand's components
 };
 
 // A policy with memory (policies/README.md "Release limits"): at most `max` releases of each key

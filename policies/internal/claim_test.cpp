@@ -4,6 +4,7 @@
 #include <variant>
 
 #include "policies/internal/text.h"
+#include "policies/internal/version.h"
 
 namespace sigil::policy::internal {
 
@@ -37,6 +38,7 @@ ClaimValue ExpectedType(const Condition& c) {
     case TestOp::kInReference:
     case TestOp::kMatches:
     case TestOp::kPresent:
+    case TestOp::kVersionGte:
       break;
   }
   return std::string();
@@ -120,6 +122,21 @@ Verdict Matches(const Condition& c, const std::string& s) {
   return out;
 }
 
+// A claim that is a string but no dotted version (a VBIOS "96.00.9f.00.01") cannot be compared:
+// an error, like a mistyped claim, so `not version_gte` over it is not true.
+Verdict VersionGte(const Condition& c, const std::string& s) {
+  const std::string name = ClaimName(c);
+  const std::string bound = "at least " + std::get<std::string>(c.values.front());
+  auto v = ParseDottedVersion(s);
+  if (!v) {
+    std::string why = name + " is " + Quote(s) + ", not a dotted decimal version";
+    return {false, true, why, why};
+  }
+  const bool ok = VersionAtLeast(*v, c.version);
+  std::string why = name + " is " + Quote(s) + (ok ? " (" + bound + ")" : ", expected " + bound);
+  return {ok, false, why, why};
+}
+
 }  // namespace
 
 Verdict EvaluateClaimTest(const Condition& c, const attestation::Claims& claims,
@@ -154,6 +171,8 @@ Verdict EvaluateClaimTest(const Condition& c, const attestation::Claims& claims,
       return InReference(c, std::get<std::string>(*v), refs);
     case TestOp::kMatches:
       return Matches(c, std::get<std::string>(*v));
+    case TestOp::kVersionGte:
+      return VersionGte(c, std::get<std::string>(*v));
     case TestOp::kPresent:
       break;
   }

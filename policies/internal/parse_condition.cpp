@@ -6,6 +6,7 @@
 #include "core/names.h"
 #include "policies/internal/regex_guard.h"
 #include "policies/internal/text.h"
+#include "policies/internal/version.h"
 #include "policies/parse.h"
 
 namespace sigil::policy::internal {
@@ -14,8 +15,8 @@ namespace {
 
 using attestation::ClaimValue;
 
-constexpr std::array<std::string_view, 3> kCombinators = {"allOf", "anyOf", "not"};
-constexpr std::array<std::pair<std::string_view, TestOp>, 7> kTestOps = {{
+constexpr std::array<std::string_view, 4> kCombinators = {"allOf", "anyOf", "not", "forEachGpu"};
+constexpr std::array<std::pair<std::string_view, TestOp>, 8> kTestOps = {{
     {"equals", TestOp::kEquals},
     {"in", TestOp::kIn},
     {"gte", TestOp::kGte},
@@ -23,9 +24,10 @@ constexpr std::array<std::pair<std::string_view, TestOp>, 7> kTestOps = {{
     {"in_reference", TestOp::kInReference},
     {"matches", TestOp::kMatches},
     {"present", TestOp::kPresent},
+    {"version_gte", TestOp::kVersionGte},
 }};
-constexpr std::string_view kCombinatorList = "allOf, anyOf, not, or a claim test";
-constexpr std::string_view kTestOpList = "equals, in, gte, lte, in_reference, matches, present";
+constexpr std::string_view kCombinatorList = "allOf, anyOf, not, forEachGpu, or a claim test";
+constexpr std::string_view kTestOpList = "equals, in, gte, lte, in_reference, matches, present, version_gte";
 
 Unexpected<Error> Bad(const std::string& path, const std::string& problem) {
   return Fail(Code::kInvalidArgument, path + ": " + problem);
@@ -106,6 +108,18 @@ Result<void> ParseOperand(const Json& v, const std::string& op_path, Condition& 
         return std::move(ok).error().Wrap(op_path);
       }
       return Ok();
+    case TestOp::kVersionGte: {
+      if (!v.is_string()) return Bad(op_path, "expected a dotted version string, got " + JsonTypeName(v));
+      auto version = ParseDottedVersion(v.get<std::string>());
+      if (!version) {
+        return Bad(op_path, "invalid version " + Quote(v.get<std::string>()) + " (1-" +
+                                std::to_string(kMaxVersionComponents) + " dot-separated decimal numbers of 1-" +
+                                std::to_string(kMaxVersionComponentDigits) + " digits, e.g. \"550.90.07\")");
+      }
+      c.values.emplace_back(v.get<std::string>());
+      c.version = std::move(*version);
+      return Ok();
+    }
     case TestOp::kPresent:
       if (!v.is_boolean()) {
         return Bad(op_path, "expected true (the claim is present) or false (it is absent), got " +
@@ -236,13 +250,24 @@ Result<Condition> ParseCondition(const Json& j, const std::string& path, int dep
     }
   }
   if (j.size() != 1) {
-    return Bad(path, "a condition must have exactly one of allOf, anyOf, not or claim; found " +
+    return Bad(path, "a condition must have exactly one of allOf, anyOf, not, forEachGpu or claim; found " +
                          std::to_string(j.size()));
   }
   const std::string& op = j.begin().key();
   const Json& v = j.begin().value();
   Condition c;
   c.path = path;
+  if (op == "forEachGpu") {
+    // Inside, claim names are one GPU's (gpu.N. removed), which have no GPUs of their own.
+    if (budget.inside_for_each_gpu) return Bad(path, "forEachGpu cannot be nested in forEachGpu");
+    c.kind = ConditionKind::kForEachGpu;
+    budget.inside_for_each_gpu = true;
+    auto child = ParseCondition(v, path + ".forEachGpu", depth + 1, budget);
+    budget.inside_for_each_gpu = false;
+    if (!child) return std::move(child).error();
+    c.children.push_back(std::move(*child));
+    return c;
+  }
   if (op == "not") {
     c.kind = ConditionKind::kNot;
     SIGIL_ASSIGN_OR_RETURN(Condition child, ParseCondition(v, path + ".not", depth + 1, budget));

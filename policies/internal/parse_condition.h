@@ -16,6 +16,7 @@ struct Budget {
   std::size_t conditions = 0;    // condition nodes, against kMaxConditions
   std::size_t key_patterns = 0;  // entries of `keys`, against kMaxKeyPatterns
   std::size_t regex_cost = 0;    // sum of RegexMatchCost, against kMaxPolicyRegexCost
+  bool inside_for_each_gpu = false;  // while parsing a forEachGpu's child (no nesting)
 };
 
 // Parses the condition `j` found at JSON path `path`, `depth` levels deep (a rule's `when` is

@@ -161,6 +161,8 @@ const Fixture& Get() {
     // azure-cvm.json: filled (with values no vector produces) so that its rule is judged.
     x->refs.Add("approved-paravisors", std::string(96, '0'));
     x->refs.Add("approved-azure-guests", std::string(64, '0'));
+    // h100-host.json: judged on eight verified GPUs in tests/unit/attestation/composite.
+    x->refs.Add("approved-h100-cc-on", std::string(96, '0'));
     return x;
   }();
   return *f;
@@ -211,6 +213,8 @@ const std::map<std::string, std::string>& WithoutPassingPublicEvidence() {
   static const std::map<std::string, std::string> m = {
       {"azure-cvm.json", "MANIFEST azure-cvm: the SNP capture's VCEK is for another chip and the quote's AK is not "
                          "its HCLAkPub, so no public capture verifies all three layers"},
+      {"h100-host.json", "the public NVIDIA vectors hold one H100 report and no claim set here has GPUs; the "
+                         "example is judged on eight verified GPUs in tests/unit/attestation/composite/h100_policy_test.cpp"},
   };
   return m;
 }

@@ -103,18 +103,18 @@ INSTANTIATE_TEST_SUITE_P(
             R"({"version":1,"rules":[{"name":"a","keys":["k"],"when":{"claim":"a","equals":1}},
                     {"name":"b","keys":["k"],"when":{"allOf":[{"eq":1}]}}]})",
             "acme.json: $.rules[1].when.allOf[0]: unknown operator 'eq' (expected one of allOf, "
-            "anyOf, not, or a claim test)"},
+            "anyOf, not, forEachGpu, or a claim test)"},
         BadCase{
             "TestOpWithoutClaim", WHEN(R"({"equals":1})"),
             "acme.json: $.rules[0].when: unknown operator 'equals' (expected one of allOf, anyOf, "
-            "not, or a claim test) (a claim test needs \"claim\")"},
+            "not, forEachGpu, or a claim test) (a claim test needs \"claim\")"},
         BadCase{"EmptyCondition", WHEN("{}"), "acme.json: $.rules[0].when: empty condition"},
         BadCase{"ConditionNotObject", WHEN(R"({"allOf":[[]]})"),
                 "acme.json: $.rules[0].when.allOf[0]: a condition must be an object, got an array"},
         BadCase{"TwoCombinators",
                 WHEN(R"({"allOf":[{"claim":"a","equals":1}],"anyOf":[{"claim":"a","equals":1}]})"),
                 "acme.json: $.rules[0].when: a condition must have exactly one of allOf, anyOf, "
-                "not or claim"},
+                "not, forEachGpu or claim"},
         BadCase{"ClaimAndCombinator",
                 WHEN(R"({"claim":"a","equals":1,"not":{"claim":"a","equals":1}})"),
                 "acme.json: $.rules[0].when: a claim test cannot also have 'not'"},
@@ -129,7 +129,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{
             "NoOperator", WHEN(R"({"claim":"debug"})"),
             "acme.json: $.rules[0].when: claim test for 'debug' has no operator (expected one of "
-            "equals, in, gte, lte, in_reference, matches, present)"},
+            "equals, in, gte, lte, in_reference, matches, present, version_gte)"},
         BadCase{"TwoOperators", WHEN(R"({"claim":"debug","equals":false,"in":[false]})"),
                 "acme.json: $.rules[0].when: claim test for 'debug' has more than one operator "
                 "('equals' and 'in')"},

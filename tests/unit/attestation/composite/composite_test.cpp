@@ -26,6 +26,7 @@
 #include "policies/evaluate.h"
 #include "policies/parse.h"
 #include "tests/support/matchers.h"
+#include "tests/unit/attestation/composite/composite_test_util.h"
 #include "tests/unit/attestation/dev_test_util.h"
 #include "tests/unit/attestation/nvidia/nvidia_test_util.h"
 #include "tests/unit/attestation/snp/snp_test_util.h"
@@ -51,32 +52,8 @@ Bytes SessionBinding(std::uint8_t seed) {
   return B(protocol::Binding(Bytes(32, seed), pk));
 }
 
-class TestOnlyBindingMap final : public Verifier {
- public:
-  TestOnlyBindingMap(const Verifier& inner, Bytes when_asked_for, Bytes vector_value)
-      : inner_(inner), when_(std::move(when_asked_for)), vector_(std::move(vector_value)) {}
-  std::string_view tee() const override { return inner_.tee(); }
-  Result<Claims> Verify(const VerifyInput& input) const override {
-    VerifyInput in = input;
-    if (Bytes(input.expected_binding.begin(), input.expected_binding.end()) == when_) in.expected_binding = vector_;
-    return inner_.Verify(in);
-  }
-
- private:
-  const Verifier& inner_;
-  Bytes when_, vector_;
-};
-
-// A non-owning view, so one real verifier can sit under several composites.
-class Borrowed final : public Verifier {
- public:
-  explicit Borrowed(const Verifier& v) : v_(v) {}
-  std::string_view tee() const override { return v_.tee(); }
-  Result<Claims> Verify(const VerifyInput& input) const override { return v_.Verify(input); }
-
- private:
-  const Verifier& v_;
-};
+using sigil::testing::composite::Borrowed;
+using sigil::testing::composite::TestOnlyBindingMap;
 
 void ExpectRefused(const Result<Claims>& r, Code code, std::string_view text) {
   ASSERT_FALSE(r.has_value()) << "accepted";

@@ -114,6 +114,15 @@ TestPki MakePki(const std::array<std::uint8_t, 48>& fwid) {
   return pki;
 }
 
+TestLeaf IssueLeaf(const TestPki& pki, const std::array<std::uint8_t, 48>& fwid, long serial) {
+  TestLeaf leaf;
+  leaf.key.reset(EVP_EC_gen("P-384"));
+  SIGIL_CHECK(leaf.key);
+  const Bytes tcb = TcbInfo(fwid);
+  leaf.cert = MakeCert("Sigil Test GSP FMC LF", *leaf.key, pki.root.get(), *pki.root_key, serial, &tcb);
+  return leaf;
+}
+
 TestPki3 MakePki3(const std::array<std::uint8_t, 48>& fwid) {
   TestPki3 pki;
   pki.base.root_key.reset(EVP_EC_gen("P-384"));

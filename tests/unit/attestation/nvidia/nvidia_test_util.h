@@ -41,6 +41,13 @@ struct TestPki {
   X509Ptr leaf;
 };
 TestPki MakePki(const std::array<std::uint8_t, 48>& fwid);
+// Another device under `pki`'s root: a fresh P-384 key and a leaf (serial `serial`) whose
+// TcbInfo ends with `fwid` (several GPUs of one host, each with its own device key).
+struct TestLeaf {
+  EvpPkeyPtr key;
+  X509Ptr cert;
+};
+TestLeaf IssueLeaf(const TestPki& pki, const std::array<std::uint8_t, 48>& fwid, long serial);
 // root -> intermediate CA ("Sigil Test ICA") -> leaf.
 struct TestPki3 {
   TestPki base;  // root and leaf; the leaf is issued by `ica`
