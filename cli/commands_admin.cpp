@@ -5,6 +5,7 @@
 #include "cli/terminal_text.h"
 #include "core/encoding.h"
 #include "core/file_io.h"
+#include "loader/owner_key.h"
 
 namespace sigil::cli {
 namespace {
@@ -71,6 +72,35 @@ int ImportKey(const GlobalOptions& g, const std::string& t, const std::string& n
   std::string& in_body = body["private_key"].get_ref<std::string&>();
   OPENSSL_cleanse(in_body.data(), in_body.size());
   return rc;
+}
+void PrintOwners(const Json& j) {
+  std::printf("%s/%s: ", ForTerminal(j["tenant"].get<std::string>()).c_str(), ForTerminal(j["key"].get<std::string>()).c_str());
+  if (j["owners"].empty()) {
+    std::printf("no model owner pinned (unsigned artifacts are released)\n");
+    return;
+  }
+  std::printf("releases only artifacts signed by\n");
+  for (const auto& o : j["owners"]) std::printf("  owner %s\n", ForTerminal(o["id"].get<std::string>()).c_str());
+  for (const auto& a : j["artifact_ids"]) std::printf("  artifact %s\n", ForTerminal(a.get<std::string>()).c_str());
+}
+
+// sigil key owners: with --owner (and --artifact) sets the pins, with --clear removes them,
+// with neither prints them (broker/keys/key_pins.h).
+int KeyOwners(const GlobalOptions& g, const std::string& t, const std::string& n, const std::vector<std::string>& owners,
+              const std::vector<std::string>& artifacts, bool clear) {
+  if (owners.empty() && !clear) {
+    if (!artifacts.empty()) return ReportError(Error(Code::kInvalidArgument, "--artifact needs at least one --owner"));
+    return AdminCall(g, "GET", TenantPath(t) + "/keys/" + n + "/owners", Json(), PrintOwners);
+  }
+  if (clear && !owners.empty()) return ReportError(Error(Code::kInvalidArgument, "--clear takes no --owner"));
+  Json keys = Json::array();
+  for (const auto& f : owners) {
+    auto k = loader::ReadOwnerPublicKeyFile(f);
+    if (!k) return ReportError(k.error());
+    keys.push_back(Base64UrlEncode(*k));
+  }
+  Json body{{"owners", keys}, {"artifact_ids", artifacts}};
+  return AdminCall(g, "PUT", TenantPath(t) + "/keys/" + n + "/owners", body, PrintOwners);
 }
 }  // namespace
 
@@ -150,6 +180,21 @@ void AddKeyCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out) 
     std::string t, n;
     if (!import_ref.Resolve(t, n)) return 2;
     return ImportKey(g, t, n, *from, *import_class, print_key);
+  }});
+  auto* owners = key->add_subcommand("owners", "pin the model owners (Ed25519 keys) whose signed artifacts alone the key "
+                                                "releases, optionally an artifact allowlist; no option: show them");
+  KeyRef owners_ref = AddKeyRef(owners);
+  auto owner_files = std::make_shared<std::vector<std::string>>();
+  auto artifact_ids = std::make_shared<std::vector<std::string>>();
+  auto clear = std::make_shared<bool>(false);
+  owners->add_option("--owner", *owner_files, "owner public key, PEM (`openssl pkey -in OWNER.pem -pubout`); repeatable; "
+                                              "replaces the pinned set")->check(CLI::ExistingFile);
+  owners->add_option("--artifact", *artifact_ids, "artifact id (64 hex, `sigil model inspect`) allowed; repeatable");
+  owners->add_flag("--clear", *clear, "remove every pin: unsigned artifacts are released again");
+  out.push_back({owners, [&g, owners_ref, owner_files, artifact_ids, clear] {
+    std::string t, n;
+    if (!owners_ref.Resolve(t, n)) return 2;
+    return KeyOwners(g, t, n, *owner_files, *artifact_ids, *clear);
   }});
   auto tenant = std::make_shared<std::string>();
   auto* list = key->add_subcommand("list", "list a tenant's keys and versions");

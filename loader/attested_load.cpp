@@ -2,6 +2,8 @@
 
 #include "loader/attester_factory.h"
 
+#include <algorithm>
+
 #include "core/digest.h"
 #include "core/encoding.h"
 #include "core/hpke.h"
@@ -27,9 +29,40 @@ Result<attestation::WorkloadPurpose> LoadPurpose(const LoadOptions& o) {
   return p;
 }
 
+namespace {
+
+// Checked before anything is attested or released: a modified signed container, an unsigned one
+// or one from an owner outside --trust-owner never reaches the broker, let alone the engine.
+Result<void> CheckProvenance(const LoadOptions& o, const Container& c, net::ReleaseArtifact& a) {
+  if (!c.signature()) {
+    if (o.trusted_owners.empty()) return Ok();
+    return Fail(Code::kVerificationFailed, c.path() + ": not signed by a model owner, and --trust-owner requires it");
+  }
+  SIGIL_ASSIGN_OR_RETURN(ArtifactSignature sig, VerifyContainerSignature(c));
+  if (!o.trusted_owners.empty() &&
+      std::none_of(o.trusted_owners.begin(), o.trusted_owners.end(),
+                   [&](const Bytes& k) { return ConstantTimeEqual(k, sig.public_key); })) {
+    return Fail(Code::kVerificationFailed, c.path() + ": signed by owner key " + sig.signer_id() +
+                                               ", which is not one of the --trust-owner keys");
+  }
+  a.owner_public_key = sig.public_key;
+  a.content_digest.assign(sig.content_digest.begin(), sig.content_digest.end());
+  a.owner_signature = sig.signature;
+  return Ok();
+}
+
+}  // namespace
+
 Result<std::vector<SecretBytes>> AttestAndReleaseAll(const LoadOptions& o,
                                                      const std::vector<const Container*>& containers) {
   if (containers.empty()) return Fail(Code::kInvalidArgument, "nothing to release");
+  std::vector<net::ReleaseArtifact> artifacts;
+  for (const Container* c : containers) {
+    const ContainerHeader& h = c->header();
+    net::ReleaseArtifact a{h.tenant + "/" + h.key_name, h.key_version, h.enc, h.sealed_dek, {}, {}, {}};
+    SIGIL_RETURN_IF_ERROR(CheckProvenance(o, *c, a));
+    artifacts.push_back(std::move(a));
+  }
   SIGIL_ASSIGN_OR_RETURN(enclave::AttesterPtr attester, MakeAttester(o));
   // The ephemeral key lives only in this process's locked memory and dies with it.
   SIGIL_ASSIGN_OR_RETURN(hpke::KeyPair tee_key, hpke::GenerateKeyPair(hpke::Kem::kX25519HkdfSha256));
@@ -38,11 +71,6 @@ Result<std::vector<SecretBytes>> AttestAndReleaseAll(const LoadOptions& o,
   auto binding = protocol::Binding(nonce, tee_key.public_key);
   SIGIL_ASSIGN_OR_RETURN(Bytes evidence, attester->Evidence(binding));
   SIGIL_ASSIGN_OR_RETURN(std::string token, broker->Attest(o.tenant, o.tee, nonce, evidence, tee_key.public_key));
-  std::vector<net::ReleaseArtifact> artifacts;
-  for (const Container* c : containers) {
-    const ContainerHeader& h = c->header();
-    artifacts.push_back({h.tenant + "/" + h.key_name, h.key_version, h.enc, h.sealed_dek});
-  }
   SIGIL_ASSIGN_OR_RETURN(auto released, broker->Release(token, tee_key.public_key, artifacts));
   if (released.size() != containers.size()) return Fail(Code::kInternal, "broker released an unexpected number of keys");
   std::vector<SecretBytes> deks;

@@ -41,6 +41,11 @@ struct LoadOptions {
   // the event log kept across loads since boot ("" = TpmPurposeLogPath(pcr), under /run).
   unsigned tpm_purpose_pcr = attestation::tpm::kDefaultPurposePcr;
   std::string tpm_purpose_log;
+  // Model owners whose signature this load requires (raw Ed25519 public keys, sigil-load
+  // --trust-owner): if non-empty, every container must be signed by one of them. Empty: a
+  // signed container's signature is still verified (a modified one is refused) and sent to the
+  // broker, whose pins for the key decide (docs/protocol.md), and an unsigned one is sent as such.
+  std::vector<Bytes> trusted_owners;
 };
 
 // The opened container and its DEK, released by the broker after attestation.

@@ -16,6 +16,7 @@
 #include "loader/engine_exec.h"
 #include "loader/memfd_decrypt.h"
 #include "loader/model_set_load.h"
+#include "loader/owner_key.h"
 #include "loader/progress.h"
 #include "net/broker_client.h"
 
@@ -112,6 +113,10 @@ int main(int argc, char** argv) {
   run->add_flag("--verify-digest", o.verify_digest,
                 "also check the plaintext SHA-256 recorded by the encryptor (the AEAD already authenticates "
                 "every byte; this only catches a faulty encryptor and costs one sequential hash pass)");
+  std::vector<std::string> run_owners, cat_owners;
+  const char* kTrustOwner = "model owner's Ed25519 public key (PEM, `openssl pkey -pubout`); repeatable: every "
+                            "container must be signed by one of them, checked before attesting";
+  run->add_option("--trust-owner", run_owners, kTrustOwner)->check(CLI::ExistingFile);
   run->add_option("ENGINE", engine_argv, "engine command after --")->required();
   add_sandbox_flags(run);
   add_tpm_flags(run, o);
@@ -142,10 +147,18 @@ int main(int argc, char** argv) {
                 "write nothing until the whole container has authenticated (every chunk, and the plaintext "
                 "SHA-256 if recorded): holds the whole plaintext in locked memory, so a tampered or "
                 "truncated file releases no plaintext at all");
+  cat->add_option("--trust-owner", cat_owners, kTrustOwner)->check(CLI::ExistingFile);
   cat->add_option("MODEL", co.model, ".sgl file")->required()->check(CLI::ExistingFile);
   add_tpm_flags(cat, co);
   add_purpose_flags(cat, co);
   CLI11_PARSE(app, argc, argv);
+  for (auto [files, lo] : {std::pair{&run_owners, &o}, std::pair{&cat_owners, &co}}) {
+    for (const auto& f : *files) {
+      auto k = loader::ReadOwnerPublicKeyFile(f);
+      if (!k) return Die(k.error());
+      lo->trusted_owners.push_back(std::move(*k));
+    }
+  }
   if (auto h = HardenProcess(); !h) return Die(h.error());
 
   if (tpm_enrol->parsed()) {

@@ -58,8 +58,14 @@ Result<std::vector<ReleasedKey>> BrokerClient::Release(const std::string& token,
                                                        const std::vector<ReleaseArtifact>& artifacts) {
   Json arts = Json::array();
   for (const auto& a : artifacts) {
-    arts.push_back(Json{{"key", a.key}, {"version", a.version}, {"enc", Base64UrlEncode(a.enc)},
-                        {"sealed_dek", Base64UrlEncode(a.sealed_dek)}});
+    Json art{{"key", a.key}, {"version", a.version}, {"enc", Base64UrlEncode(a.enc)},
+             {"sealed_dek", Base64UrlEncode(a.sealed_dek)}};
+    if (!a.owner_signature.empty()) {
+      art["signature"] = Json{{"alg", "Ed25519"}, {"public_key", Base64UrlEncode(a.owner_public_key)},
+                              {"content_digest", Base64UrlEncode(a.content_digest)},
+                              {"signature", Base64UrlEncode(a.owner_signature)}};
+    }
+    arts.push_back(std::move(art));
   }
   Json req{{"tee_public_key", X25519PublicKeyToJwk(tee_public_key)}, {"artifacts", arts}};
   SIGIL_ASSIGN_OR_RETURN(Json j, Post("/v1/release", req.dump(), token));

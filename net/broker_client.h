@@ -18,6 +18,9 @@ struct ReleaseArtifact {
   std::string key;  // "tenant/name"
   std::uint32_t version = 0;
   Bytes enc, sealed_dek;
+  // The model owner's signature (loader/FORMAT.md "Signature trailer"); all empty if unsigned.
+  // Sent as the artifact's "signature" member (docs/protocol.md).
+  Bytes owner_public_key, content_digest, owner_signature;
 };
 
 struct ReleasedKey {

@@ -7,6 +7,7 @@
 #include "broker/audit/release_receipt.h"
 #include "broker/audit/unauth_activity.h"
 #include "broker/broker_metrics.h"
+#include "broker/keys/key_pins.h"
 #include "broker/keys/key_service.h"
 #include "broker/keys/token.h"
 #include "core/digest.h"
@@ -150,6 +151,7 @@ struct ArtifactRequest {
   std::string tenant, key;
   std::uint32_t version = 0;
   Bytes enc, sealed_dek;
+  std::optional<ArtifactProvenance> provenance;  // the model owner's signature, if sent
 };
 
 Result<ArtifactRequest> ParseArtifact(const Json& a, std::size_t i) {
@@ -175,6 +177,7 @@ Result<ArtifactRequest> ParseArtifact(const Json& a, std::size_t i) {
   if (!s) return Fail(Code::kInvalidArgument, where + ".sealed_dek: " + s.error().message());
   out.enc = std::move(*e);
   out.sealed_dek = std::move(*s);
+  SIGIL_ASSIGN_OR_RETURN(out.provenance, ParseArtifactProvenance(a, where));
   return out;
 }
 
@@ -215,6 +218,7 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
   std::vector<KeyVersionRow> rows;  // read once per artifact, for the purpose check and the reseal
   std::vector<policy::Decision> decisions;  // the allowing ones, for the release's memory
   decisions.reserve(arts.size());
+  std::vector<std::string> signers;  // owner key id per artifact ("" if unsigned), for the records
   for (const auto& a : arts) {
     ev.key = a.key;
     ev.version = a.version;
@@ -236,6 +240,13 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
     auto fit = CheckReleasePurpose(row->key_class, tok.claims);
     if (!fit) return Refuse(ctx, meta, tok.tenant, ev, std::move(fit).error());
     purpose = std::move(*fit);
+    // Who made the model (broker/keys/key_pins.h): a key that pins owners releases only what
+    // one of them signed; any signature sent is verified either way.
+    auto pins = GetKeyPins(*ctx.store, *ctx.keys, a.tenant, a.key);
+    if (!pins) return Refuse(ctx, meta, tok.tenant, ev, std::move(pins).error());
+    auto signer = CheckProvenance(*pins, protocol::ArtifactId(a.enc, a.sealed_dek), a.provenance);
+    if (!signer) return Refuse(ctx, meta, tok.tenant, ev, std::move(signer).error());
+    signers.push_back(std::move(*signer));
     rows.push_back(std::move(*row));
     decisions.push_back(std::move(d));
   }
@@ -284,7 +295,9 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
     ok.key = a.key;
     ok.version = a.version;
     ok.decision = "allow";
-    ok.reason = "policy allowed; DEK sealed to the attested TEE key (" + purpose + ")";
+    ok.reason = "policy allowed; " +
+                (signers[i].empty() ? std::string("artifact unsigned") : "artifact signed by owner key " + signers[i]) +
+                "; DEK sealed to the attested TEE key (" + purpose + ")";
     ok.artifact_id = artifact_ids[i];
     ok.measurement = measurement;
     ok.policy_version = policy->version;

@@ -3,6 +3,7 @@
 #include "broker/api/admin_api.h"
 #include "broker/api/admin_certs_api.h"
 #include "broker/api/audit_proof_api.h"
+#include "broker/api/key_pins_api.h"
 #include "broker/api/status_api.h"
 #include "broker/api/metrics_api.h"
 #include "broker/api/workload_api.h"
@@ -106,6 +107,10 @@ constexpr RouteEntry kRoutes[] = {
      [](C c) { return AdminSetKeyEnabled(c.ctx, c.meta, P(c, 0), P(c, 1), true); }},
     {"POST", "/v1/admin/tenants/{tenant}/keys/{key}/destroy", Caller::kTenantAdmin,
      [](C c) { return AdminDestroyKey(c.ctx, c.meta, P(c, 0), P(c, 1), c.body); }},
+    {"PUT", "/v1/admin/tenants/{tenant}/keys/{key}/owners", Caller::kTenantAdmin,
+     [](C c) { return AdminSetKeyOwners(c.ctx, c.meta, P(c, 0), P(c, 1), c.body); }},
+    {"GET", "/v1/admin/tenants/{tenant}/keys/{key}/owners", Caller::kTenantAdmin,
+     [](C c) { return AdminGetKeyOwners(c.ctx, P(c, 0), P(c, 1)); }},
     {"PUT", "/v1/admin/tenants/{tenant}/policy", Caller::kTenantAdmin,
      [](C c) { return AdminSetPolicy(c.ctx, c.meta, P(c, 0), c.body); }},
     {"GET", "/v1/admin/tenants/{tenant}/policy", Caller::kTenantAdmin, [](C c) { return AdminGetPolicy(c.ctx, P(c, 0)); }},

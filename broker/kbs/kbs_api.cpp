@@ -16,6 +16,7 @@
 #include "broker/kbs/kbs_init_data.h"
 #include "broker/kbs/kbs_sessions.h"
 #include "broker/kbs/trustee_evidence.h"
+#include "broker/keys/key_pins.h"
 #include "broker/keys/key_service.h"
 #include "core/digest.h"
 #include "core/encoding.h"
@@ -430,6 +431,15 @@ Result<Json> KbsResource(const BrokerContext& ctx, const RequestMeta& meta, cons
   if (row->state != "enabled") return refuse(KbsKind::kPolicyDeny, KeyUnusable(*row));
   auto purpose = CheckReleasePurpose(row->key_class, who.claims);
   if (!purpose) return refuse(KbsKind::kPolicyDeny, std::move(purpose).error());
+  // A KBS resource is the key version's private half, which opens every artifact sealed to it,
+  // signed or not: a key that pins model owners (broker/keys/key_pins.h) is never served here.
+  auto pins = GetKeyPins(*ctx.store, *ctx.keys, tenant, type);
+  if (!pins) return refuse(KbsKind::kPluginInternalError, std::move(pins).error());
+  if (pins->requires_signature()) {
+    return refuse(KbsKind::kPolicyDeny, Error(Code::kPolicyDenied, "provenance: key '" + type + "' pins model owners, "
+                                                                   "so only signed artifacts are released (/v1/release), "
+                                                                   "never the key itself"));
+  }
   // The release record states what its receipt will (broker/audit/release_receipt.h), as a /v1
   // release's does. The artifact of a KBS release is the resolved resource path, "kbs:" then
   // repository/type/version (the version `latest` stood for): the KBS resource that names

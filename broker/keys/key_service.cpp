@@ -3,11 +3,29 @@
 #include <cstdio>
 
 #include "broker/keys/key_wrap.h"
+#include "core/hkdf.h"
+#include "core/ossl.h"
 #include "core/hpke.h"
 #include "core/log.h"
 #include "core/protocol.h"
 
 namespace sigil::broker {
+
+Result<Bytes> KeyService::AuthorityTag(std::string_view label, ByteSpan message) const {
+  // The same derivation as the store's row tags (store_auth.cpp), with its own label, so a tag
+  // made for one kind of value never verifies as another.
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes prk, HkdfExtract(HkdfHash::kSha256, AsBytes(std::string_view("sigil store rows")),
+                                                      root_.Reveal(SecretAccess::Get())));
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes key, HkdfExpand(HkdfHash::kSha256, prk.Reveal(SecretAccess::Get()), AsBytes(label), 32));
+  Bytes out(32);
+  std::size_t n = 0;
+  auto k = key.Reveal(SecretAccess::Get());
+  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, k.data(), k.size(), message.data(), message.size(),
+                out.data(), out.size(), &n) == nullptr || n != out.size()) {
+    return OpenSslError(Code::kInternal, "HMAC-SHA256");
+  }
+  return out;
+}
 
 Result<SecretBytes> KeyService::TenantKek(const std::string& tenant) const {
   SIGIL_ASSIGN_OR_RETURN(Bytes wrapped_kek, store_.GetTenantKek(tenant));

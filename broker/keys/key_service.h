@@ -58,6 +58,11 @@ class KeyService {
   };
   Result<Release> BeginRelease(const std::string& tenant) const;
 
+  // HMAC-SHA256 of `message` under a key derived from the root key for `label` (HKDF-SHA256,
+  // salt "sigil store rows", info = label): the tag of an authority value the broker keeps
+  // outside the authenticated store's row types (broker/keys/key_pins.h). kInternal.
+  Result<Bytes> AuthorityTag(std::string_view label, ByteSpan message) const;
+
  private:
   Result<SecretBytes> TenantKek(const std::string& tenant) const;
 
