@@ -3,6 +3,7 @@
 // modification (header, chunk tag, trailer key, stripped trailer, downgrade to version 1) or
 // an unsigned container is refused.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gmock/gmock.h>
@@ -205,6 +206,19 @@ TEST(OwnerKey, CliEncryptSignAndInspect) {
   ASSERT_OK_AND_ASSIGN(Json j, ParseJson(i.out, "inspect"));
   EXPECT_EQ(j.value("signer", ""), protocol::OwnerKeyId(owner));
   EXPECT_EQ(j.value("format_version", 0), 2);
+  // A directory is a model set: every member is signed.
+  ASSERT_EQ(::mkdir(dir.File("set").c_str(), 0700), 0);
+  testing::WriteBytes(dir.File("set/config.json"), Bytes{'{', '}'});
+  testing::WriteBytes(dir.File("set/tokenizer.json"), Bytes{'[', ']'});
+  auto s = ::sigil::testing::Run({::sigil::testing::BinPath("sigil"), "model", "encrypt", "--recipient",
+                                  dir.File("llama3.pub"), "--sign", dir.File("owner.pem"), dir.File("set"),
+                                  dir.File("set.out")});
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  for (const char* member : {"config.json.sgl", "tokenizer.json.sgl"}) {
+    ASSERT_OK_AND_ASSIGN(Container c, Container::Open(dir.File(std::string("set.out/") + member)));
+    ASSERT_OK_AND_ASSIGN(ArtifactSignature sig, VerifyContainerSignature(c));
+    EXPECT_EQ(sig.signer_id(), protocol::OwnerKeyId(owner)) << member;
+  }
   Bytes f = testing::ReadBytes(dir.File("model.sgl"));
   f[f.size() - kSignatureTrailerSize - 1] ^= 1;  // the last chunk's tag
   testing::WriteBytes(dir.File("model.sgl"), f);
