@@ -59,7 +59,7 @@ Result<GpuBundle> ParseGpuBundle(ByteSpan evidence) {
   for (std::size_t i = 0; i < gpus.size(); ++i) {
     const std::string where = "gpus[" + std::to_string(i) + "].";
     if (!HasExactly(gpus[i], {"collateral", "report"})) {
-      return Malformed(where + " expected exactly the fields collateral, report");
+      return Malformed("gpus[" + std::to_string(i) + "]: expected exactly the fields collateral, report");
     }
     GpuEntry e;
     SIGIL_ASSIGN_OR_RETURN(e.report, DecodeField(gpus[i], "report", where, false));
