@@ -28,6 +28,8 @@ void AddKeyCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
 void AddPolicyCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
 // `sigil policy diff`, under the `policy` subcommand (cli/commands_policy_diff.cpp).
 void AddPolicyDiffCommand(CLI::App& policy_app, GlobalOptions& g, std::vector<Command>& out);
+// `sigil policy approve|show|rollback` (cli/commands_policy_approve.cpp).
+void AddPolicyApprovalCommands(CLI::App& policy_app, GlobalOptions& g, std::vector<Command>& out);
 void AddAuditCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
 // `sigil audit proof` (cli/commands_audit_proof.cpp), registered under `audit`.
 void AddAuditProofCommand(CLI::App& audit, GlobalOptions& g, std::vector<Command>& out);

@@ -78,9 +78,16 @@ void AddPolicyCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& ou
     auto p = LoadPolicyFile(*file);
     if (!p) return ReportError(p.error());
     return AdminCall(g, "PUT", "/v1/admin/tenants/" + *tenant + "/policy", Json{{"policy", p->first}, {"source", *file}},
-                     [](const Json& j) {
-                       std::printf("policy version %lld installed\n",
-                                   static_cast<long long>(j.value("policy_version", std::int64_t{0})));
+                     [tenant](const Json& j) {
+                       const long long version = j.value("policy_version", std::int64_t{0});
+                       if (j.value("state", "active") == "proposed") {
+                         std::printf("policy version %lld proposed: in force once %lld approver(s) sign it "
+                                     "(sigil policy approve %s %lld FILE --key KEY)\n",
+                                     version, static_cast<long long>(j.value("approvals_required", std::int64_t{0})),
+                                     tenant->c_str(), version);
+                       } else {
+                         std::printf("policy version %lld installed\n", version);
+                       }
                        std::fflush(stdout);  // the warnings follow the line they qualify
                        // Older brokers send no warnings; each is escaped, it comes from the network.
                        if (auto w = j.find("warnings"); w != j.end() && w->is_array()) {
@@ -113,6 +120,7 @@ void AddPolicyCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& ou
   test->add_option("--refs", *refs, "JSON object of reference sets {\"set\": [values]}");
   out.push_back({test, [file, claims, key, refs] { return Test(*file, *claims, *key, *refs); }});
   AddPolicyDiffCommand(*pol, g, out);
+  AddPolicyApprovalCommands(*pol, g, out);
 }
 
 }  // namespace sigil::cli

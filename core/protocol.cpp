@@ -47,4 +47,9 @@ Bytes ArtifactSignatureMessage(std::string_view artifact_id, const Sha256Digest&
 
 std::string OwnerKeyId(ByteSpan ed25519_public_key) { return HexEncode(Sha256(ed25519_public_key)); }
 
+std::string PolicyApprovalMessage(std::string_view tenant, std::int64_t version, std::string_view text_sha256_hex) {
+  return "sigil/v1/policy-approval\ntenant " + std::string(tenant) + "\nversion " + std::to_string(version) +
+         "\nsha256 " + std::string(text_sha256_hex) + "\n";
+}
+
 }  // namespace sigil::protocol

@@ -42,4 +42,9 @@ Bytes ArtifactSignatureMessage(std::string_view artifact_id, const Sha256Digest&
 // Names a model owner's Ed25519 key: lowercase hex SHA-256 of the 32-byte raw public key.
 std::string OwnerKeyId(ByteSpan ed25519_public_key);
 
+// What a policy approver signs (Ed25519) to approve version `version` of a tenant's policy
+// (policies/README.md "Approvals"): "sigil/v1/policy-approval\ntenant <tenant>\nversion
+// <version>\nsha256 <lowercase hex SHA-256 of the version's exact text>\n".
+std::string PolicyApprovalMessage(std::string_view tenant, std::int64_t version, std::string_view text_sha256_hex);
+
 }  // namespace sigil::protocol

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "attestation/claims.h"
+#include "core/bytes.h"
 #include "core/result.h"
 
 namespace sigil::policy {
@@ -74,6 +75,19 @@ struct Rule {
   bool single_use_token = false;
 };
 
+// Who may approve a new version of this policy (policies/README.md "Approvals"): a later
+// version goes in force only once `required` distinct approvers signed it.
+struct Approver {
+  std::string name;
+  Bytes public_key;         // raw Ed25519 key (32 bytes)
+  std::string fingerprint;  // lowercase hex SHA-256 of its DER SubjectPublicKeyInfo
+};
+struct ApprovalRule {
+  std::string path;  // "$.approvals"
+  int required = 0;  // 0: no approvals, a new version is in force as soon as it is stored
+  std::vector<Approver> approvers;
+};
+
 class Policy {
  public:
   // The source name given to ParsePolicy (a file name), used in messages.
@@ -83,14 +97,17 @@ class Policy {
   // Sorted, de-duplicated names of the reference sets the policy uses (for `sigil policy set`
   // to warn about sets that do not exist yet).
   std::vector<std::string> ReferenceSetNames() const;
+  // Who must approve the policy's successor; required == 0 if the policy has no `approvals`.
+  const ApprovalRule& approvals() const { return approvals_; }
 
  private:
   friend Result<Policy> ParsePolicy(std::string_view text, std::string_view source_name);
-  Policy(std::string source, std::vector<Rule> rules)
-      : source_(std::move(source)), rules_(std::move(rules)) {}
+  Policy(std::string source, std::vector<Rule> rules, ApprovalRule approvals)
+      : source_(std::move(source)), rules_(std::move(rules)), approvals_(std::move(approvals)) {}
 
   std::string source_;
   std::vector<Rule> rules_;
+  ApprovalRule approvals_;
 };
 
 // True if `c` names the dev TEE in every way it can hold (the rule behind Rule::names_dev_tee):

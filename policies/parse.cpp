@@ -6,6 +6,7 @@
 #include "core/names.h"
 #include "policies/internal/json_guard.h"
 #include "policies/internal/parse_condition.h"
+#include "policies/internal/parse_approvals.h"
 #include "policies/internal/parse_limits.h"
 #include "policies/internal/text.h"
 
@@ -126,9 +127,13 @@ Result<Rule> ParseRule(const Json& j, const std::string& path, internal::Budget&
   return rule;
 }
 
-Result<std::vector<Rule>> ParseDocument(const Json& doc) {
+// The rules, and the approvals in *approvals.
+Result<std::vector<Rule>> ParseDocument(const Json& doc, ApprovalRule* approvals) {
   if (!doc.is_object()) return Bad("$", "a policy must be a JSON object, got " + JsonTypeName(doc));
-  SIGIL_RETURN_IF_ERROR(CheckFields(doc, "$", {"version", "rules"}, {"version", "rules"}));
+  SIGIL_RETURN_IF_ERROR(CheckFields(doc, "$", {"version", "rules", "approvals"}, {"version", "rules"}));
+  if (auto a = doc.find("approvals"); a != doc.end()) {
+    SIGIL_ASSIGN_OR_RETURN(*approvals, internal::ParseApprovals(*a, "$.approvals"));
+  }
   const Json& version = *doc.find("version");
   if (!version.is_number_integer() || version != 1) {
     const std::string shown = version.dump(-1, ' ', false, Json::error_handler_t::replace);
@@ -170,9 +175,10 @@ Result<Policy> ParsePolicy(std::string_view text, std::string_view source_name) 
     return std::move(s).error().Wrap(source);
   }
   SIGIL_ASSIGN_OR_RETURN(Json doc, ParseJson(text, source, /*allow_comments=*/true));
-  auto rules = ParseDocument(doc);
+  ApprovalRule approvals;
+  auto rules = ParseDocument(doc, &approvals);
   if (!rules) return std::move(rules).error().Wrap(source);
-  return Policy(source, std::move(rules).value());
+  return Policy(source, std::move(rules).value(), std::move(approvals));
 }
 
 }  // namespace sigil::policy

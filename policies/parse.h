@@ -23,6 +23,9 @@ inline constexpr std::size_t kMaxRules = 1000;
 inline constexpr std::size_t kMaxLimitsPerRule = 8;
 inline constexpr std::int64_t kMaxReleaseLimitCount = 100000;
 inline constexpr std::int64_t kMaxReleaseLimitSeconds = 366LL * 24 * 3600;
+// Policy approvals (model.h ApprovalRule).
+inline constexpr std::size_t kMaxApprovers = 32;
+inline constexpr std::size_t kMaxApproverNameLength = 64;
 inline constexpr int kMaxConditionDepth = 16;       // `when` itself is depth 1
 inline constexpr int kMaxJsonDepth = 40;            // checked before the document is built
 inline constexpr std::size_t kMaxNameLength = 128;  // rule and claim names

@@ -267,31 +267,6 @@ Result<Json> AdminPublicKey(const BrokerContext& ctx, const std::string& tenant,
               {"suite", "X25519-HKDF-SHA256-AES-256-GCM"}, {"public_key", Base64UrlEncode(k.public_key)}};
 }
 
-Result<Json> AdminSetPolicy(const BrokerContext& ctx, const RequestMeta& meta, const std::string& tenant, const Json& body) {
-  SIGIL_RETURN_IF_ERROR(ctx.store->GetTenantKek(tenant));
-  SIGIL_ASSIGN_OR_RETURN(std::string text, GetString(body, "policy", "request"));
-  std::string source = "policy";
-  if (body.contains("source") && body["source"].is_string()) source = body["source"].get<std::string>();
-  SIGIL_ASSIGN_OR_RETURN(policy::Policy parsed, policy::ParsePolicy(text, source));
-  auto shared = std::make_shared<const policy::Policy>(std::move(parsed));
-  SIGIL_RETURN_IF_ERROR(ctx.store->PutPolicy(tenant, text));
-  SIGIL_ASSIGN_OR_RETURN(auto stored, ctx.store->GetPolicy(tenant));
-  // The version just validated is the one releases will use: parsed once, here.
-  if (ctx.policies != nullptr) ctx.policies->Put(tenant, stored.version, shared);
-  SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, tenant, "admin.policy.set", "", stored.version, "policy version " + std::to_string(stored.version)));
-  // Sets named by the policy that do not exist yet: `in_reference` over them is false, so a
-  // typo or a set not yet created silently changes what the policy admits.
-  Json warnings = Json::array();
-  SIGIL_ASSIGN_OR_RETURN(auto refs, ctx.store->ListReferences(tenant));
-  for (const std::string& set : shared->ReferenceSetNames()) {
-    if (refs.find(set) == refs.end()) {
-      warnings.push_back("reference set '" + set + "' does not exist yet (add values with `sigil refs add " + tenant +
-                         " " + set + " VALUE`); until it does, in_reference over it is false");
-    }
-  }
-  return Json{{"tenant", tenant}, {"policy_version", stored.version}, {"warnings", warnings}};
-}
-
 Result<Json> AdminGetPolicy(const BrokerContext& ctx, const std::string& tenant) {
   SIGIL_ASSIGN_OR_RETURN(auto p, ctx.store->GetPolicy(tenant));
   return Json{{"tenant", tenant}, {"policy_version", p.version}, {"policy", p.text}};

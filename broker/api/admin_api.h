@@ -24,7 +24,7 @@ Result<Json> AdminImportKey(const BrokerContext& ctx, const RequestMeta& meta, c
 Result<Json> AdminListKeys(const BrokerContext& ctx, const std::string& tenant);
 // The recipient file for offline encryption (loader/recipient_key.h format); newest version.
 Result<Json> AdminPublicKey(const BrokerContext& ctx, const std::string& tenant, const std::string& key);
-Result<Json> AdminSetPolicy(const BrokerContext& ctx, const RequestMeta& meta, const std::string& tenant, const Json& body);
+// Setting a policy, and approving, inspecting and rolling back versions: policy_approval.h.
 Result<Json> AdminGetPolicy(const BrokerContext& ctx, const std::string& tenant);
 Result<Json> AdminAddReference(const BrokerContext& ctx, const RequestMeta& meta, const std::string& tenant, const Json& body);
 Result<Json> AdminListReferences(const BrokerContext& ctx, const std::string& tenant);

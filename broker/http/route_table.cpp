@@ -6,6 +6,7 @@
 #include "broker/api/key_pins_api.h"
 #include "broker/api/status_api.h"
 #include "broker/api/metrics_api.h"
+#include "broker/api/policy_approval.h"
 #include "broker/api/workload_api.h"
 #include "broker/kbs/kbs_api.h"
 #include "broker/keys/token.h"
@@ -114,6 +115,12 @@ constexpr RouteEntry kRoutes[] = {
     {"PUT", "/v1/admin/tenants/{tenant}/policy", Caller::kTenantAdmin,
      [](C c) { return AdminSetPolicy(c.ctx, c.meta, P(c, 0), c.body); }},
     {"GET", "/v1/admin/tenants/{tenant}/policy", Caller::kTenantAdmin, [](C c) { return AdminGetPolicy(c.ctx, P(c, 0)); }},
+    {"POST", "/v1/admin/tenants/{tenant}/policy/rollback", Caller::kTenantAdmin,
+     [](C c) { return AdminRollbackPolicy(c.ctx, c.meta, P(c, 0), c.body); }},
+    {"GET", "/v1/admin/tenants/{tenant}/policies/{version}", Caller::kTenantAdmin,
+     [](C c) { return AdminGetPolicyVersion(c.ctx, P(c, 0), P(c, 1)); }},
+    {"POST", "/v1/admin/tenants/{tenant}/policies/{version}/approvals", Caller::kTenantAdmin,
+     [](C c) { return AdminApprovePolicy(c.ctx, c.meta, P(c, 0), P(c, 1), c.body); }},
     {"POST", "/v1/admin/tenants/{tenant}/refs", Caller::kTenantAdmin,
      [](C c) { return AdminAddReference(c.ctx, c.meta, P(c, 0), c.body); }},
     {"GET", "/v1/admin/tenants/{tenant}/refs", Caller::kTenantAdmin, [](C c) { return AdminListReferences(c.ctx, P(c, 0)); }},

@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "broker/store/pg_conn.h"
+#include "broker/store/policy_versions.h"
 #include "broker/store/release_gate_check.h"
 #include "core/json.h"
 
@@ -74,6 +75,10 @@ CREATE TABLE IF NOT EXISTS tpm_enrolments (
   secret_hash BYTEA NOT NULL, expires_ms BIGINT NOT NULL, mac BYTEA NOT NULL);
 CREATE INDEX IF NOT EXISTS tpm_enrolments_by_tenant ON tpm_enrolments(tenant, expires_ms);
 CREATE INDEX IF NOT EXISTS tpm_enrolments_by_expiry ON tpm_enrolments(expires_ms);
+ALTER TABLE policies ADD COLUMN IF NOT EXISTS active BIGINT NOT NULL DEFAULT 1;
+CREATE TABLE IF NOT EXISTS policy_approvals (
+  tenant TEXT NOT NULL, version BIGINT NOT NULL, approver TEXT NOT NULL, public_key BYTEA NOT NULL,
+  signature BYTEA NOT NULL, time_ms BIGINT NOT NULL, PRIMARY KEY (tenant, version, approver));
 )sql";
 
 // A published tree head never goes back (Store::PutTreeHead), whichever broker writes last.
@@ -388,23 +393,63 @@ class PostgresStore final : public Store {
   }
 
   Result<void> PutPolicy(const std::string& tenant, const std::string& text, const PolicyRowMac& mac_for) override {
-    return InTransaction([&](Conn& c) -> Result<void> {
-      SIGIL_RETURN_IF_ERROR(Query(c, kLockPolicy, Params().Text(tenant)));
-      SIGIL_ASSIGN_OR_RETURN(pg::Rows v, Query(c, "SELECT COALESCE(MAX(version),0)+1 FROM policies WHERE tenant=$1",
-                                               Params().Text(tenant)));
-      PolicyRow row{text, v.Int(0, 0), {}};
-      if (mac_for) row.mac = mac_for(tenant, row);
-      return Run(c, "INSERT INTO policies(tenant,version,text,created_at,mac) VALUES($1,$2,$3,$4,$5)",
-                 Params().Text(tenant).Int(row.version).Text(text).Int(Seconds(std::chrono::system_clock::now())).Blob(row.mac));
-    });
+    SIGIL_RETURN_IF_ERROR(InsertPolicy(tenant, text, true, mac_for));
+    return Ok();
+  }
+
+  Result<std::int64_t> ProposePolicy(const std::string& tenant, const std::string& text,
+                                     const PolicyRowMac& mac_for) override {
+    return InsertPolicy(tenant, text, false, mac_for);
   }
 
   Result<PolicyRow> GetPolicy(const std::string& tenant) override {
     return WithConn([&](Conn& c) -> Result<PolicyRow> {
-      SIGIL_ASSIGN_OR_RETURN(pg::Rows r, Query(c, "SELECT text, version, mac FROM policies WHERE tenant=$1 "
-                                                  "ORDER BY version DESC LIMIT 1", Params().Text(tenant)));
+      SIGIL_ASSIGN_OR_RETURN(pg::Rows r, Query(c, "SELECT text, version, mac, active FROM policies WHERE tenant=$1 "
+                                                  "AND active=1 ORDER BY version DESC LIMIT 1", Params().Text(tenant)));
       if (r.size() == 0) return Fail(Code::kNotFound, "tenant '" + tenant + "' has no policy");
-      return PolicyRow{r.Text(0, 0), r.Int(0, 1), r.Blob(0, 2)};
+      return PolicyRow{r.Text(0, 0), r.Int(0, 1), r.Blob(0, 2), r.Int(0, 3) != 0};
+    });
+  }
+
+  Result<PolicyRow> GetPolicyVersion(const std::string& tenant, std::int64_t version) override {
+    return WithConn([&](Conn& c) { return ReadPolicyVersion(c, tenant, version); });
+  }
+
+  Result<void> ActivatePolicy(const std::string& tenant, std::int64_t version, const PolicyRowMac& mac_for) override {
+    return InTransaction([&](Conn& c) -> Result<void> {
+      SIGIL_RETURN_IF_ERROR(Query(c, kLockPolicy, Params().Text(tenant)));
+      SIGIL_ASSIGN_OR_RETURN(PolicyRow row, ReadPolicyVersion(c, tenant, version));
+      SIGIL_ASSIGN_OR_RETURN(pg::Rows n, Query(c, "SELECT COALESCE(MAX(version),0) FROM policies WHERE tenant=$1 AND active=1",
+                                               Params().Text(tenant)));
+      SIGIL_RETURN_IF_ERROR(CheckActivation(tenant, row, n.Int(0, 0)));
+      row.active = true;
+      if (mac_for) row.mac = mac_for(tenant, row);
+      return Run(c, "UPDATE policies SET active=1, mac=$1 WHERE tenant=$2 AND version=$3",
+                 Params().Blob(row.mac).Text(tenant).Int(version));
+    });
+  }
+
+  Result<void> AddPolicyApproval(const std::string& tenant, const PolicyApprovalRow& a) override {
+    return WithConn([&](Conn& c) -> Result<void> {
+      Outcome o = c.Exec("INSERT INTO policy_approvals(tenant,version,approver,public_key,signature,time_ms) "
+                         "VALUES($1,$2,$3,$4,$5,$6)",
+                         Params().Text(tenant).Int(a.version).Text(a.approver).Blob(a.public_key).Blob(a.signature)
+                             .Int(a.time_ms));
+      if (o.failure == Failure::kDuplicate) return ApprovalExists(tenant, a);
+      return Committed(o);
+    });
+  }
+
+  Result<std::vector<PolicyApprovalRow>> ListPolicyApprovals(const std::string& tenant, std::int64_t version) override {
+    return WithConn([&](Conn& c) -> Result<std::vector<PolicyApprovalRow>> {
+      SIGIL_ASSIGN_OR_RETURN(pg::Rows r, Query(c, "SELECT approver, public_key, signature, time_ms FROM policy_approvals "
+                                                  "WHERE tenant=$1 AND version=$2 ORDER BY time_ms, approver",
+                                               Params().Text(tenant).Int(version)));
+      std::vector<PolicyApprovalRow> out;
+      for (int i = 0; i < r.size(); ++i) {
+        out.push_back(PolicyApprovalRow{version, r.Text(i, 0), r.Blob(i, 1), r.Blob(i, 2), r.Int(i, 3)});
+      }
+      return out;
     });
   }
 
@@ -844,6 +889,29 @@ class PostgresStore final : public Store {
 
  private:
   static constexpr std::int64_t kProbeStaleMillis = 10'000;
+
+  // The tenant's next policy version (after every version, proposed ones included).
+  Result<std::int64_t> InsertPolicy(const std::string& tenant, const std::string& text, bool active,
+                                    const PolicyRowMac& mac_for) {
+    return InTransaction([&](Conn& c) -> Result<std::int64_t> {
+      SIGIL_RETURN_IF_ERROR(Query(c, kLockPolicy, Params().Text(tenant)));
+      SIGIL_ASSIGN_OR_RETURN(pg::Rows v, Query(c, "SELECT COALESCE(MAX(version),0)+1 FROM policies WHERE tenant=$1",
+                                               Params().Text(tenant)));
+      PolicyRow row{text, v.Int(0, 0), {}, active};
+      if (mac_for) row.mac = mac_for(tenant, row);
+      SIGIL_RETURN_IF_ERROR(Run(c, "INSERT INTO policies(tenant,version,text,created_at,mac,active) VALUES($1,$2,$3,$4,$5,$6)",
+                                Params().Text(tenant).Int(row.version).Text(text)
+                                    .Int(Seconds(std::chrono::system_clock::now())).Blob(row.mac).Int(active ? 1 : 0)));
+      return row.version;
+    });
+  }
+
+  Result<PolicyRow> ReadPolicyVersion(Conn& c, const std::string& tenant, std::int64_t version) {
+    SIGIL_ASSIGN_OR_RETURN(pg::Rows r, Query(c, "SELECT text, version, mac, active FROM policies WHERE tenant=$1 AND version=$2",
+                                             Params().Text(tenant).Int(version)));
+    if (r.size() == 0) return Fail(Code::kNotFound, "tenant '" + tenant + "' has no policy version " + std::to_string(version));
+    return PolicyRow{r.Text(0, 0), r.Int(0, 1), r.Blob(0, 2), r.Int(0, 3) != 0};
+  }
   static constexpr const char* kKeyColumns =
       "SELECT tenant,name,version,class,state,public_key,private_key,created_at,destroyed_at,mac FROM key_versions";
 

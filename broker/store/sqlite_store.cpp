@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "broker/store/group_commit.h"
+#include "broker/store/policy_versions.h"
 #include "broker/store/release_gate_check.h"
 #include "broker/store/sqlite_db.h"
 
@@ -101,6 +102,11 @@ constexpr Migration kMigrations[] = {
         "not_after INTEGER NOT NULL, issued_at INTEGER NOT NULL, revoked_at INTEGER NOT NULL, issued_by TEXT NOT NULL, "
         "mac BLOB NOT NULL);"
         "CREATE INDEX IF NOT EXISTS admin_certs_by_tenant ON admin_certs(tenant)"},
+    // 9: policy versions proposed for approval (not in force until approved) and the approvals.
+    {9, "ALTER TABLE policies ADD COLUMN active INTEGER NOT NULL DEFAULT 1;"
+         "CREATE TABLE IF NOT EXISTS policy_approvals (tenant TEXT NOT NULL, version INTEGER NOT NULL, "
+         "approver TEXT NOT NULL, public_key BLOB NOT NULL, signature BLOB NOT NULL, time_ms INTEGER NOT NULL, "
+         "PRIMARY KEY (tenant, version, approver))"},
 };
 
 Result<void> Migrate(sqlite3* db) {
@@ -294,28 +300,72 @@ class SqliteStore final : public Store {
   }
 
   Result<void> PutPolicy(const std::string& tenant, const std::string& text, const PolicyRowMac& mac_for) override {
-    std::lock_guard lock(mu_);
-    SIGIL_RETURN_IF_ERROR(Usable());
-    return InWriteTransaction([&]() -> Result<void> {
-      SIGIL_ASSIGN_OR_RETURN(Stmt v, Prepare("SELECT COALESCE(MAX(version),0)+1 FROM policies WHERE tenant=?"));
-      v.Bind(1, tenant);
-      SIGIL_RETURN_IF_ERROR(v.Step());
-      PolicyRow row{text, v.Int(0), {}};
-      if (mac_for) row.mac = mac_for(tenant, row);
-      SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("INSERT INTO policies(tenant,version,text,created_at,mac) VALUES(?,?,?,?,?)"));
-      return s.Bind(1, tenant).Bind(2, row.version).Bind(3, text).Bind(4, Seconds(std::chrono::system_clock::now()))
-          .Bind(5, ByteSpan(row.mac)).Run();
-    });
+    SIGIL_RETURN_IF_ERROR(InsertPolicy(tenant, text, true, mac_for));
+    return Ok();
+  }
+
+  Result<std::int64_t> ProposePolicy(const std::string& tenant, const std::string& text,
+                                     const PolicyRowMac& mac_for) override {
+    return InsertPolicy(tenant, text, false, mac_for);
   }
 
   Result<PolicyRow> GetPolicy(const std::string& tenant) override {
     std::lock_guard lock(mu_);
     SIGIL_RETURN_IF_ERROR(Usable());
-    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT text, version, mac FROM policies WHERE tenant=? ORDER BY version DESC LIMIT 1"));
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT text, version, mac, active FROM policies WHERE tenant=? AND active=1 "
+                                           "ORDER BY version DESC LIMIT 1"));
     s.Bind(1, tenant);
     SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return Fail(Code::kNotFound, "tenant '" + tenant + "' has no policy");
-    return PolicyRow{s.Text(0), s.Int(1), s.Blob(2)};
+    return PolicyRow{s.Text(0), s.Int(1), s.Blob(2), s.Int(3) != 0};
+  }
+
+  Result<PolicyRow> GetPolicyVersion(const std::string& tenant, std::int64_t version) override {
+    std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
+    return ReadPolicyVersion(tenant, version);
+  }
+
+  Result<void> ActivatePolicy(const std::string& tenant, std::int64_t version, const PolicyRowMac& mac_for) override {
+    std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
+    return InWriteTransaction([&]() -> Result<void> {
+      SIGIL_ASSIGN_OR_RETURN(PolicyRow row, ReadPolicyVersion(tenant, version));
+      SIGIL_ASSIGN_OR_RETURN(Stmt n, Prepare("SELECT COALESCE(MAX(version),0) FROM policies WHERE tenant=? AND active=1"));
+      n.Bind(1, tenant);
+      SIGIL_RETURN_IF_ERROR(n.Step());
+      SIGIL_RETURN_IF_ERROR(CheckActivation(tenant, row, n.Int(0)));
+      row.active = true;
+      if (mac_for) row.mac = mac_for(tenant, row);
+      SIGIL_ASSIGN_OR_RETURN(Stmt u, Prepare("UPDATE policies SET active=1, mac=? WHERE tenant=? AND version=?"));
+      return u.Bind(1, ByteSpan(row.mac)).Bind(2, tenant).Bind(3, version).Run();
+    });
+  }
+
+  Result<void> AddPolicyApproval(const std::string& tenant, const PolicyApprovalRow& a) override {
+    std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("INSERT INTO policy_approvals(tenant,version,approver,public_key,signature,time_ms) "
+                                           "VALUES(?,?,?,?,?,?)"));
+    auto r = s.Bind(1, tenant).Bind(2, a.version).Bind(3, a.approver).Bind(4, ByteSpan(a.public_key))
+                 .Bind(5, ByteSpan(a.signature)).Bind(6, a.time_ms).Run();
+    if (!r && r.error().code() == Code::kAlreadyExists) return ApprovalExists(tenant, a);
+    return r;
+  }
+
+  Result<std::vector<PolicyApprovalRow>> ListPolicyApprovals(const std::string& tenant, std::int64_t version) override {
+    std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT approver, public_key, signature, time_ms FROM policy_approvals "
+                                           "WHERE tenant=? AND version=? ORDER BY time_ms, approver"));
+    s.Bind(1, tenant).Bind(2, version);
+    std::vector<PolicyApprovalRow> out;
+    for (;;) {
+      SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back(PolicyApprovalRow{version, s.Text(0), s.Blob(1), s.Blob(2), s.Int(3)});
+    }
+    return out;
   }
 
   Result<void> AddReference(const std::string& tenant, const std::string& set, const std::string& value,
@@ -774,6 +824,33 @@ class SqliteStore final : public Store {
 
  private:
   static std::int64_t NowMillis() { return Millis(std::chrono::system_clock::now()); }
+
+  // The tenant's next policy version (after every version, proposed ones included).
+  Result<std::int64_t> InsertPolicy(const std::string& tenant, const std::string& text, bool active,
+                                    const PolicyRowMac& mac_for) {
+    std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
+    return InWriteTransaction([&]() -> Result<std::int64_t> {
+      SIGIL_ASSIGN_OR_RETURN(Stmt v, Prepare("SELECT COALESCE(MAX(version),0)+1 FROM policies WHERE tenant=?"));
+      v.Bind(1, tenant);
+      SIGIL_RETURN_IF_ERROR(v.Step());
+      PolicyRow row{text, v.Int(0), {}, active};
+      if (mac_for) row.mac = mac_for(tenant, row);
+      SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("INSERT INTO policies(tenant,version,text,created_at,mac,active) VALUES(?,?,?,?,?,?)"));
+      SIGIL_RETURN_IF_ERROR(s.Bind(1, tenant).Bind(2, row.version).Bind(3, text)
+                                .Bind(4, Seconds(std::chrono::system_clock::now())).Bind(5, ByteSpan(row.mac))
+                                .Bind(6, std::int64_t{active ? 1 : 0}).Run());
+      return row.version;
+    });
+  }
+
+  Result<PolicyRow> ReadPolicyVersion(const std::string& tenant, std::int64_t version) {
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT text, version, mac, active FROM policies WHERE tenant=? AND version=?"));
+    s.Bind(1, tenant).Bind(2, version);
+    SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Fail(Code::kNotFound, "tenant '" + tenant + "' has no policy version " + std::to_string(version));
+    return PolicyRow{s.Text(0), s.Int(1), s.Blob(2), s.Int(3) != 0};
+  }
 
   // A release appends a few pages to the WAL; below this much space for the broker's user the
   // next one may not be recorded, so the broker reports itself not ready before writes fail.

@@ -40,11 +40,26 @@ struct KeyVersionRow {
   Bytes mac;  // the row's authentication tag (store_auth.h); backends store it, never judge it
 };
 
-// One version of a tenant's policy.
+// One version of a tenant's policy. A version is either in force (active: stored so, or
+// activated once its approvals were complete) or a proposal waiting for approvals (policy.md
+// "Approvals"); the newest active version is the tenant's policy.
 struct PolicyRow {
   std::string text;
   std::int64_t version = 0;
   Bytes mac;
+  bool active = true;
+};
+
+// One approval of a proposed policy version: the approver's key (its SPKI SHA-256, hex) and its
+// signature over the approval message (broker/api/policy_approval.h). Carries no authority by
+// itself: the broker re-verifies every signature against the approvers of the policy in force
+// before it counts one, so rows need no tag.
+struct PolicyApprovalRow {
+  std::int64_t version = 0;
+  std::string approver;  // lowercase hex SHA-256 of the approver's DER SPKI
+  Bytes public_key;      // DER SPKI
+  Bytes signature;
+  std::int64_t time_ms = 0;
 };
 
 // One reference value of a tenant's named set.
@@ -227,8 +242,23 @@ class Store {
   // known, if set).
   virtual Result<void> PutPolicy(const std::string& tenant, const std::string& text,
                                  const PolicyRowMac& mac_for = nullptr) = 0;
-  // The newest policy; kNotFound if the tenant has none.
+  // The newest active policy version; kNotFound if the tenant has none.
   virtual Result<PolicyRow> GetPolicy(const std::string& tenant) = 0;
+  // Stores `text` as the tenant's next version, not in force until ActivatePolicy; returns its
+  // version.
+  virtual Result<std::int64_t> ProposePolicy(const std::string& tenant, const std::string& text,
+                                             const PolicyRowMac& mac_for = nullptr) = 0;
+  // Any version, active or proposed; kNotFound if it does not exist.
+  virtual Result<PolicyRow> GetPolicyVersion(const std::string& tenant, std::int64_t version) = 0;
+  // Puts proposed `version` in force (re-tagged as active). kAlreadyExists if it is not a
+  // proposal or a newer version is already in force (a proposal overtaken by a later policy
+  // never goes back in force); kNotFound if it does not exist. Atomic with concurrent calls.
+  virtual Result<void> ActivatePolicy(const std::string& tenant, std::int64_t version,
+                                      const PolicyRowMac& mac_for = nullptr) = 0;
+  // kAlreadyExists if this approver already approved this version.
+  virtual Result<void> AddPolicyApproval(const std::string& tenant, const PolicyApprovalRow& row) = 0;
+  virtual Result<std::vector<PolicyApprovalRow>> ListPolicyApprovals(const std::string& tenant,
+                                                                     std::int64_t version) = 0;
 
   // Adds a value to a set (or re-tags it if present).
   virtual Result<void> AddReference(const std::string& tenant, const std::string& set, const std::string& value,

@@ -42,8 +42,10 @@ Bytes EnrolmentMessage(const TpmEnrolmentRow& r) {
   return Encoder("tpm_enrolment").Add(r.id).Add(r.tenant).Add(ByteSpan(r.ek)).Add(ByteSpan(r.ak_spki))
       .Add(ByteSpan(r.ak_name)).Add(ByteSpan(r.secret_hash)).Add(r.expires_ms).bytes();
 }
+// A version in force and a proposal are tagged apart, so that a store writer cannot put a
+// proposal in force (or the reverse) by flipping its state.
 Bytes PolicyMessage(const std::string& tenant, const PolicyRow& r) {
-  return Encoder("policy").Add(tenant).Add(r.version).Add(r.text).bytes();
+  return Encoder(r.active ? "policy" : "policy_proposal").Add(tenant).Add(r.version).Add(r.text).bytes();
 }
 Bytes ReferenceMessage(const std::string& tenant, const std::string& set, const std::string& value) {
   return Encoder("reference").Add(tenant).Add(set).Add(value).bytes();
@@ -140,16 +142,36 @@ class AuthenticatedStore final : public Store {
   }
 
   Result<void> PutPolicy(const std::string& t, const std::string& text, const PolicyRowMac&) override {
-    return inner_->PutPolicy(t, text, [this](const std::string& tenant, const PolicyRow& row) {
-      return mac_.Tag(PolicyMessage(tenant, row));
-    });
+    return inner_->PutPolicy(t, text, TagPolicy());
   }
   Result<PolicyRow> GetPolicy(const std::string& t) override {
     SIGIL_ASSIGN_OR_RETURN(PolicyRow row, inner_->GetPolicy(t));
-    if (!mac_.Check(PolicyMessage(t, row), row.mac)) {
-      return Alarm("policy version " + std::to_string(row.version) + " of tenant '" + t + "'");
-    }
-    return row;
+    return CheckPolicy(t, std::move(row));
+  }
+  Result<std::int64_t> ProposePolicy(const std::string& t, const std::string& text, const PolicyRowMac&) override {
+    return inner_->ProposePolicy(t, text, TagPolicy());
+  }
+  Result<PolicyRow> GetPolicyVersion(const std::string& t, std::int64_t version) override {
+    SIGIL_ASSIGN_OR_RETURN(PolicyRow row, inner_->GetPolicyVersion(t, version));
+    return CheckPolicy(t, std::move(row));
+  }
+  Result<void> ActivatePolicy(const std::string& t, std::int64_t version, const PolicyRowMac&) override {
+    // The proposal must be the one the broker stored before it is re-tagged as in force: checked
+    // here for a clear error, and again on the row the activating transaction read (a row
+    // edited in between gets a tag that never verifies, so it is refused, never used).
+    SIGIL_RETURN_IF_ERROR(GetPolicyVersion(t, version));
+    return inner_->ActivatePolicy(t, version, [this](const std::string& tenant, const PolicyRow& row) {
+      PolicyRow as_proposed = row;
+      as_proposed.active = false;
+      if (!mac_.Check(PolicyMessage(tenant, as_proposed), row.mac)) return Bytes{};
+      return mac_.Tag(PolicyMessage(tenant, row));
+    });
+  }
+  Result<void> AddPolicyApproval(const std::string& t, const PolicyApprovalRow& row) override {
+    return inner_->AddPolicyApproval(t, row);
+  }
+  Result<std::vector<PolicyApprovalRow>> ListPolicyApprovals(const std::string& t, std::int64_t version) override {
+    return inner_->ListPolicyApprovals(t, version);
   }
 
   Result<void> AddReference(const std::string& t, const std::string& set, const std::string& value, ByteSpan) override {
@@ -256,6 +278,15 @@ class AuthenticatedStore final : public Store {
   Result<Bytes> GetMeta(const std::string& k) override { return inner_->GetMeta(k); }
 
  private:
+  PolicyRowMac TagPolicy() const {
+    return [this](const std::string& tenant, const PolicyRow& row) { return mac_.Tag(PolicyMessage(tenant, row)); };
+  }
+  Result<PolicyRow> CheckPolicy(const std::string& t, PolicyRow row) const {
+    if (!mac_.Check(PolicyMessage(t, row), row.mac)) {
+      return Alarm("policy version " + std::to_string(row.version) + " of tenant '" + t + "'");
+    }
+    return row;
+  }
   Result<void> CheckKey(const KeyVersionRow& r) const {
     if (!mac_.Check(KeyRowMessage(r), r.mac)) return Alarm(KeyWhat(r));
     return Ok();

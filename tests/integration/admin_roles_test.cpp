@@ -109,7 +109,7 @@ TEST_F(AdminRoles, EveryRouteEveryRoleOwnAndOtherTenant) {
     for (const char* tenant : tenant_route ? std::vector<const char*>{"mx", "my"} : std::vector<const char*>{""}) {
       std::string target(e.pattern);
       for (auto [from, to] : {std::pair<std::string, std::string>{"{tenant}", tenant}, {"{key}", "k"},
-                              {"{ak}", std::string(64, '0')}, {"{ek}", std::string(64, '0')}}) {
+                              {"{ak}", std::string(64, '0')}, {"{ek}", std::string(64, '0')}, {"{version}", "1"}}) {
         if (auto at = target.find(from); at != std::string::npos) target.replace(at, from.size(), to);
       }
       for (const Caller& c : callers) {

@@ -122,7 +122,7 @@ TEST(RouteTable, EveryAdminRouteNeedsACertificateNamingAPrincipal) {
     if (!IsAdminCaller(e.caller)) continue;  // (those would run their handlers on this empty context)
     ++admin_routes;
     std::string target(e.pattern);
-    for (auto [from, to] : {std::pair{"{tenant}", "acme"}, {"{key}", "model"}, {"{ak}", "ak1"}}) {
+    for (auto [from, to] : {std::pair{"{tenant}", "acme"}, {"{key}", "model"}, {"{ak}", "ak1"}, {"{version}", "1"}}) {
       if (auto at = target.find(from); at != std::string::npos) target.replace(at, std::string(from).size(), to);
     }
     net::HttpRequest req = Request(std::string(e.method), target, "{}");

@@ -19,8 +19,12 @@ CREATE TABLE key_versions (
   tenant TEXT NOT NULL REFERENCES tenants(name), name TEXT NOT NULL, version INTEGER NOT NULL,
   class TEXT NOT NULL, state TEXT NOT NULL, public_key BLOB NOT NULL, private_key BLOB NOT NULL,
   created_at INTEGER NOT NULL, PRIMARY KEY (tenant, name, version));
+CREATE TABLE policies (
+  tenant TEXT NOT NULL REFERENCES tenants(name), version INTEGER NOT NULL, text TEXT NOT NULL,
+  created_at INTEGER NOT NULL, PRIMARY KEY (tenant, version));
 INSERT INTO tenants VALUES ('old', x'0102', 1);
 INSERT INTO key_versions VALUES ('old', 'm', 1, 'model-weights', 'enabled', x'aa', x'bbbbbbbbbbbbbbbbbbbbbbbb', 5);
+INSERT INTO policies VALUES ('old', 1, '{"v":1}', 5);
 )sql";
 
 std::int64_t UserVersion(const std::string& path) {
@@ -52,13 +56,21 @@ TEST(StoreMigration, VersionOneFileUpgradesAndKeepsItsData) {
     EXPECT_EQ(k.wrapped_private_key.size(), 12u);
     EXPECT_TRUE(k.mac.empty());  // untagged: refused by store_auth.h until tagged (--tag-existing-rows)
   }
-  EXPECT_EQ(UserVersion(path), 8);
+  EXPECT_EQ(UserVersion(path), 9);
   ASSERT_OK_AND_ASSIGN(auto again, OpenSqliteStore(path));  // idempotent on an upgraded file
   EXPECT_OK(again->GetKeyVersion("old", "m", 1));
   // Migration 5: the published tree heads' table exists (empty) on the upgraded file.
   // Migration 8: the admin certificates' registry exists (empty) on the upgraded file.
   ASSERT_OK_AND_ASSIGN(auto certs, again->ListAdminCerts(""));
   EXPECT_TRUE(certs.empty());
+  // Migration 9: a policy from before approvals is in force; a proposal is stored beside it.
+  ASSERT_OK_AND_ASSIGN(PolicyRow in_force, again->GetPolicy("old"));
+  EXPECT_EQ(in_force.version, 1);
+  EXPECT_TRUE(in_force.active);
+  ASSERT_OK_AND_ASSIGN(std::int64_t proposed, again->ProposePolicy("old", "{\"v\":2}"));
+  EXPECT_EQ(proposed, 2);
+  ASSERT_OK_AND_ASSIGN(auto approvals, again->ListPolicyApprovals("old", proposed));
+  EXPECT_TRUE(approvals.empty());
   ASSERT_OK_AND_ASSIGN(auto head, again->GetTreeHead("old"));
   EXPECT_FALSE(head.has_value());
   // Migration 6: the tables of policies' memory exist: a gated release commits, and its spent

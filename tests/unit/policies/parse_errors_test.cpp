@@ -51,7 +51,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"VersionFloat", R"({"version":1.0,"rules":[]})",
                 "acme.json: $.version: unsupported"},
         BadCase{"UnknownTopLevel", R"({"version":1,"rules":[],"rule":[]})",
-                "acme.json: $: unknown field 'rule' (expected version, rules)"},
+                "acme.json: $: unknown field 'rule' (expected version, rules, approvals)"},
         BadCase{"DuplicateTopLevelKey", R"({"version":1,"version":1,"rules":[]})",
                 "acme.json: $: duplicate key 'version'"},
         BadCase{"RulesNotArray", R"({"version":1,"rules":{}})",
