@@ -301,6 +301,7 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
     ok.artifact_id = artifact_ids[i];
     ok.measurement = measurement;
     ok.policy_version = policy->version;
+    ok.signer = signers[i];
     oks.push_back(std::move(ok));
   }
   auto refused_event = [&](const Error& why) {

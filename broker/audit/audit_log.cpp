@@ -46,6 +46,7 @@ Result<AuditRow> MakeRecord(const std::string& tenant, const AuditEvent& e, std:
   if (!e.artifact_id.empty()) j["artifact_id"] = e.artifact_id;
   if (!e.measurement.empty()) j["measurement"] = e.measurement;
   if (e.policy_version != 0) j["policy_version"] = e.policy_version;
+  if (!e.signer.empty()) j["signer"] = e.signer;
   j["prev"] = head ? head->hash : ZeroHash();
   AuditRow row;
   row.seq = j["seq"].get<std::uint64_t>();

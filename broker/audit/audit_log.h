@@ -35,6 +35,7 @@ struct AuditEvent {
   std::string artifact_id;
   std::string measurement;        // the workload's "measurement" claim, if it has one
   std::int64_t policy_version = 0;
+  std::string signer;             // the owner key id of a signed artifact (protocol::OwnerKeyId)
 };
 
 // Who created a tenant, for its genesis record (record 1 of its log).

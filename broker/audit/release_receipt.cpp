@@ -12,6 +12,8 @@ namespace sigil::broker::receipt {
 namespace {
 
 // The line names after the header, in order (docs/protocol.md "Release receipts").
+// The optional last line: the model owner key that signed the artifact (absent if unsigned).
+constexpr const char* kSignerName = "signer";
 constexpr std::array<const char*, 13> kNames = {"tenant",  "key",  "version", "artifact", "tee",
                                                 "measurement", "evidence", "policy", "request",
                                                 "time",    "seq",  "leaf_index", "leaf"};
@@ -102,6 +104,9 @@ Result<Receipt> FromRecord(const AuditRow& row) {
   SIGIL_ASSIGN_OR_RETURN(r.policy_version, Int(j, "policy_version", row.seq, 1, INT64_MAX));
   SIGIL_ASSIGN_OR_RETURN(r.request_id, Str(j, "request_id", row.seq));
   SIGIL_ASSIGN_OR_RETURN(r.time_ms, Int(j, "time_ms", row.seq, 0, INT64_MAX));
+  if (j.contains("signer")) {
+    SIGIL_ASSIGN_OR_RETURN(r.signer, Str(j, "signer", row.seq));
+  }
   r.leaf = merkle::LeafHash(AsBytes(row.record));
   return r;
 }
@@ -117,6 +122,10 @@ Result<std::string> Text(const Receipt& r) {
     }
     text += std::string(kNames[i]) + " " + values[i] + "\n";
   }
+  if (!r.signer.empty()) {
+    if (!IsToken(r.signer)) return Malformed("'signer' must be 1 to 1024 printable ASCII characters without spaces");
+    text += std::string(kSignerName) + " " + r.signer + "\n";
+  }
   return text;
 }
 
@@ -130,9 +139,19 @@ Result<Receipt> ParseText(std::string_view text) {
     lines.push_back(text.substr(pos, nl - pos));
     pos = nl + 1;
   }
-  if (lines.size() != kNames.size() + 1 || lines[0] != kHeader) {
+  // A signed artifact's receipt has one more line, its signer, last.
+  if ((lines.size() != kNames.size() + 1 && lines.size() != kNames.size() + 2) || lines[0] != kHeader) {
     return Malformed(std::string("expected the line '") + kHeader + "' and " + std::to_string(kNames.size()) +
-                     " field lines");
+                     " field lines (and a signer line for a signed artifact)");
+  }
+  std::string signer;
+  if (lines.size() == kNames.size() + 2) {
+    const std::string_view line = lines.back();
+    const std::string prefix = std::string(kSignerName) + " ";
+    if (line.substr(0, prefix.size()) != prefix || !IsToken(line.substr(prefix.size()))) {
+      return Malformed("line " + std::to_string(lines.size()) + " is not '" + kSignerName + " <value>'");
+    }
+    signer = std::string(line.substr(prefix.size()));
   }
   std::vector<std::string_view> v;
   for (std::size_t i = 0; i < kNames.size(); ++i) {
@@ -170,6 +189,7 @@ Result<Receipt> ParseText(std::string_view text) {
   auto leaf = Base64Decode(v[12]);
   if (!leaf || leaf->size() != r.leaf.size()) return Malformed("'leaf' is not canonical base64 of 32 bytes");
   std::copy(leaf->begin(), leaf->end(), r.leaf.begin());
+  r.signer = std::move(signer);
   return r;
 }
 

@@ -6,7 +6,7 @@
 //
 // A receipt is a C2SP signed note (broker/audit/checkpoint_note.h) under the key name
 // "sigil-audit/<tenant>", the name the tenant's checkpoints are signed under, so one verifier key
-// opens both. Its text is exactly these 14 lines, in this order, each "<name> <value>":
+// opens both. Its text is exactly these 14 (or 15) lines, in this order, each "<name> <value>":
 //   sigil/v1/release-receipt          (first line, alone: what this text is)
 //   tenant <tenant>                   key <key name>          version <key version>
 //   artifact <artifact id>            tee <TEE type>
@@ -15,6 +15,8 @@
 //   request <request id>              time <unix ms of the record>
 //   seq <record seq>                  leaf_index <seq - 1>
 //   leaf <standard base64 of the RFC 9162 leaf hash SHA-256(0x00 || record bytes)>
+//   signer <owner key id>             (15th line, only for an artifact the model owner signed:
+//                                      loader/FORMAT.md "Signature trailer"; absent if unsigned)
 // Values are 1..1024 bytes of printable ASCII without spaces (0x21..0x7e); numbers are decimal
 // without leading zeros. The second line is never a decimal number, so a receipt never parses as
 // a checkpoint (whose second line is the tree size), nor a checkpoint as a receipt.
@@ -55,6 +57,7 @@ struct Receipt {
   std::int64_t time_ms = 0;
   std::uint64_t seq = 0;   // leaf index = seq - 1
   merkle::Hash leaf{};     // merkle::LeafHash(record bytes)
+  std::string signer;      // the owner key id of a signed artifact; empty if it was unsigned
 
   bool operator==(const Receipt&) const = default;
 };

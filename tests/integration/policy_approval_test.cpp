@@ -44,9 +44,14 @@ class PolicyApproval : public ::testing::Test {
   static std::string File(const std::string& name) { return dir_->File(name); }
   // A policy admitting only dev workloads of `measurement`, approved by alice and bob (2 of 2).
   static void WritePolicy(const std::string& name, const char* measurement) {
+    // Exactly as policies/README.md tells an approver to print it.
     auto spki = [](const char* who) {
+      auto r = sigil::testing::Run({"/bin/sh", "-c", "openssl pkey -in '" + File(std::string(who) + ".pem") +
+                                                         "' -pubout -outform DER | base64 -w0"});
+      EXPECT_EQ(r.exit_code, 0) << r.err;
       auto der = ReadFile(File(std::string(who) + ".der"), 4096);
-      return der ? Base64Encode(*der) : std::string();
+      EXPECT_TRUE(der.has_value() && Base64Encode(*der) == r.out) << r.out;
+      return r.out;
     };
     const std::string text = std::string(R"({"version": 1, "rules": [{"name": "one-build", "keys": ["k1"],
   "when": {"allOf": [{"claim": "tee", "equals": "dev"}, {"claim": "measurement", "equals": ")") + measurement + R"("}]}}],

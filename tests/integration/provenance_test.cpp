@@ -113,6 +113,36 @@ TEST_F(Provenance, PinnedKeyReleasesOnlyWhatThePinnedOwnerSigned) {
   Json allow = LastRecord();
   EXPECT_EQ(allow.value("decision", ""), "allow") << allow.dump();
   EXPECT_NE(allow.value("reason", "").find("signed by owner key " + owner_id_), std::string::npos) << allow.dump();
+  EXPECT_EQ(allow.value("signer", ""), owner_id_) << allow.dump();
+
+  // The release receipt names the signer (its 15th line; an unsigned artifact's has 14), and the
+  // independent verifier (python3-cryptography, from docs/protocol.md) accepts the bundle.
+  const std::string out = dir_.File("receipts.json");
+  auto fetched = env.Sigil({"audit", "receipts", "--tenant", "acme", "--key", "model", "--out", out});
+  ASSERT_EQ(fetched.exit_code, 0) << fetched.err;
+  auto text = ReadTextFile(out);
+  ASSERT_TRUE(text.has_value());
+  auto bundle = ParseJson(*text, out);
+  ASSERT_TRUE(bundle.has_value());
+  bool signed_seen = false, unsigned_seen = false;
+  for (const Json& e : (*bundle)["receipts"]) {
+    const std::string receipt = e.value("receipt", "");
+    const bool names_signer = receipt.find("\nsigner " + owner_id_ + "\n\n") != std::string::npos;
+    const std::string record = e["record"].value("record", "");
+    if (record.find("\"signer\"") != std::string::npos) {
+      EXPECT_TRUE(names_signer) << receipt;
+      signed_seen = true;
+    } else {
+      EXPECT_EQ(receipt.find("\nsigner "), std::string::npos) << receipt;
+      unsigned_seen = true;
+    }
+  }
+  EXPECT_TRUE(signed_seen && unsigned_seen);
+  auto py = sigil::testing::Run({"/usr/bin/python3", std::string(SIGIL_SOURCE_DIR) + "/tests/integration/receipt_verify.py",
+                                 out, env.admin_dir() + "/audit.pub"});
+  EXPECT_EQ(py.exit_code, 0) << py.out << py.err;
+  auto own = env.Sigil({"audit", "verify-receipt", "--file", out, "--audit-key", env.admin_dir() + "/audit.pub"});
+  EXPECT_EQ(own.exit_code, 0) << own.out << own.err;
 }
 
 TEST_F(Provenance, ArtifactAllowlistHolds) {

@@ -13,7 +13,8 @@ and for every entry:
   - the receipt is a signed note by the same key and name; its text is exactly the 14 lines
     "sigil/v1/release-receipt", then "<name> <value>" for tenant, key, version, artifact, tee,
     measurement, evidence, policy, request, time, seq, leaf_index, leaf (values printable ASCII
-    without spaces, canonical decimals, leaf_index = seq - 1, leaf canonical base64 of 32 bytes);
+    without spaces, canonical decimals, leaf_index = seq - 1, leaf canonical base64 of 32 bytes),
+    plus a 15th line "signer <owner key id>" exactly when the record names a signer;
   - the record is an allowed release whose fields equal the receipt's (measurement "-" = none);
   - SHA-256(0x00 || record bytes) equals the receipt's leaf (RFC 9162 section 2.1.1);
   - the inclusion proof leads from that leaf, at index seq - 1, to the checkpoint's root
@@ -45,9 +46,14 @@ def parse_receipt_text(text):
     if not text.endswith("\n"):
         raise Refused("receipt text does not end in a newline")
     lines = text[:-1].split("\n")
-    if len(lines) != 1 + len(NAMES) or lines[0] != HEADER:
-        raise Refused("receipt text is not the header and %d field lines" % len(NAMES))
-    values = {}
+    if len(lines) not in (1 + len(NAMES), 2 + len(NAMES)) or lines[0] != HEADER:
+        raise Refused("receipt text is not the header and %d field lines (+ signer)" % len(NAMES))
+    values = {"signer": None}
+    if len(lines) == 2 + len(NAMES):
+        last = lines.pop()
+        if not last.startswith("signer ") or not TOKEN.fullmatch(last[len("signer "):]):
+            raise Refused("receipt line %r is not 'signer <value>'" % last)
+        values["signer"] = last[len("signer "):]
     for name, line in zip(NAMES, lines[1:]):
         prefix = name + " "
         if not line.startswith(prefix) or not TOKEN.fullmatch(line[len(prefix):]):
@@ -95,7 +101,7 @@ def check_record(receipt, record_bytes):
         "artifact": rec.get("artifact_id"), "tee": rec.get("tee"),
         "measurement": rec.get("measurement", "-"), "evidence": rec.get("evidence_digest"),
         "policy": rec.get("policy_version"), "request": rec.get("request_id"),
-        "time": rec.get("time_ms"), "seq": rec.get("seq"),
+        "time": rec.get("time_ms"), "seq": rec.get("seq"), "signer": rec.get("signer"),
     }
     for name, value in want.items():
         if isinstance(value, bool) or receipt[name] != value:

@@ -83,6 +83,36 @@ TEST(ReleaseReceipt, OnlyAllowedReleaseRecordsWithEveryFieldHaveReceipts) {
   EXPECT_FALSE(FromRecord(other_seq).has_value());
 }
 
+// A signed artifact's record names its signer: the receipt gains a 15th line, last, and round-trips;
+// an unsigned one keeps the 14 lines (receipts made before signers existed stay valid).
+TEST(ReleaseReceipt, ASignedArtifactsReceiptNamesItsSignerOnALastLine) {
+  AuditRow row = ReleaseRecord();
+  auto j = ParseJson(row.record, "t");
+  ASSERT_TRUE(j.has_value());
+  const std::string signer(64, 'c');
+  (*j)["signer"] = signer;
+  row.record = CanonicalJson(*j);
+  auto r = FromRecord(row);
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(r->signer, signer);
+  auto text = Text(*r);
+  ASSERT_TRUE(text.has_value());
+  EXPECT_TRUE(text->ends_with("\nleaf " + Base64Encode(ByteSpan(r->leaf.data(), r->leaf.size())) + "\nsigner " + signer +
+                              "\n"))
+      << *text;
+  auto back = ParseText(*text);
+  ASSERT_TRUE(back.has_value()) << back.error().message();
+  EXPECT_EQ(*back, *r);
+  auto plain = Text(*FromRecord(ReleaseRecord()));
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_EQ(plain->find("signer"), std::string::npos);
+  ASSERT_TRUE(ParseText(*plain).has_value());
+  for (const std::string& bad : {*plain + "signer \n", *plain + "signer a b\n", *plain + "owner " + signer + "\n",
+                                 *text + "signer " + signer + "\n"}) {
+    EXPECT_FALSE(ParseText(bad).has_value()) << bad;
+  }
+}
+
 TEST(ReleaseReceipt, ParserRefusesEveryOtherSpelling) {
   auto good = Text(*FromRecord(ReleaseRecord()));
   ASSERT_TRUE(good.has_value());
