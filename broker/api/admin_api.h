@@ -2,6 +2,7 @@
 // operator (mTLS); every mutation is written to the affected tenant's audit log.
 #pragma once
 
+#include "broker/api/policy_approval.h"  // AdminSetPolicy and the policy versions' routes
 #include "broker/broker_context.h"
 #include "core/json.h"
 
