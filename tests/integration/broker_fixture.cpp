@@ -116,6 +116,18 @@ Bytes Workload::EvidenceFor(const SecretBytes& seed, ByteSpan nonce, const std::
   return *ev;
 }
 
+bool DevWorkloadReleased(const std::string& tenant, const TestArtifact& artifact, const std::string& measurement) {
+  auto c = BrokerEnv::Get().Client();
+  Workload w = Workload::Make();
+  auto nonce = c->Challenge(tenant, "dev");
+  EXPECT_TRUE(nonce.has_value());
+  if (!nonce) return false;
+  auto token = c->Attest(tenant, "dev", *nonce, w.Evidence(*nonce, measurement, false), w.key.public_key);
+  EXPECT_TRUE(token.has_value()) << token.error().message();
+  if (!token) return false;
+  return c->Release(*token, w.key.public_key, {artifact.artifact}).has_value();
+}
+
 TestArtifact MakeArtifact(const std::string& tenant, const std::string& key) {
   Bytes pk = BrokerEnv::Get().PublicKey(tenant, key);
   auto dek = SecretBytes::Random(32);

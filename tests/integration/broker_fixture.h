@@ -78,6 +78,10 @@ struct TestArtifact {
 };
 TestArtifact MakeArtifact(const std::string& tenant, const std::string& key);
 
+// A fresh dev workload with `measurement` (not debug) attests for `tenant` and asks for
+// `artifact`: whether the broker released it.
+bool DevWorkloadReleased(const std::string& tenant, const TestArtifact& artifact, const std::string& measurement);
+
 // The audit records of `tenant` as JSON objects (newest last).
 std::vector<Json> AuditRecords(const std::string& tenant);
 

@@ -60,15 +60,7 @@ class PolicyApproval : public ::testing::Test {
     ASSERT_TRUE(WriteFileAtomic(File(name), AsBytes(text), 0644).has_value());
   }
   // A fresh workload with `measurement` attests and asks for k1: whether it was released.
-  static bool Released(const char* measurement) {
-    auto c = BrokerEnv::Get().Client();
-    Workload w = Workload::Make();
-    auto nonce = c->Challenge(kTenant, "dev");
-    EXPECT_TRUE(nonce.has_value());
-    auto token = c->Attest(kTenant, "dev", *nonce, w.Evidence(*nonce, measurement, false), w.key.public_key);
-    EXPECT_TRUE(token.has_value()) << token.error().message();
-    return c->Release(*token, w.key.public_key, {artifact_->artifact}).has_value();
-  }
+  static bool Released(const char* measurement) { return DevWorkloadReleased(kTenant, *artifact_, measurement); }
   // Proposes `file`; returns the proposal's version.
   static std::int64_t Propose(const std::string& file) {
     auto r = Sigil({"--json", "policy", "set", kTenant, File(file)});

@@ -17,13 +17,7 @@ testing::CommandResult Sigil(std::vector<std::string> args) { return BrokerEnv::
 
 // A fresh workload with `measurement` attests and asks for k1; returns whether it was released.
 bool Release(const TestArtifact& a, const std::string& measurement) {
-  auto c = BrokerEnv::Get().Client();
-  Workload w = Workload::Make();
-  auto nonce = c->Challenge(kTenant, "dev");
-  EXPECT_TRUE(nonce.has_value());
-  auto token = c->Attest(kTenant, "dev", *nonce, w.Evidence(*nonce, measurement, false), w.key.public_key);
-  EXPECT_TRUE(token.has_value()) << token.error().message();
-  return c->Release(*token, w.key.public_key, {a.artifact}).has_value();
+  return DevWorkloadReleased(kTenant, a, measurement);
 }
 
 class PolicyDiff : public ::testing::Test {

@@ -4,25 +4,15 @@
 // the operator tags them.
 #include <gtest/gtest.h>
 
-#include "broker/store/store_auth.h"
-#include "tests/support/matchers.h"
-#include "tests/unit/broker/store_harness.h"
+#include "tests/unit/broker/authenticated_store_fixture.h"
 
 namespace sigil::broker {
 namespace {
 
-class StoreAuthTest : public ::testing::Test {
+class StoreAuthTest : public AuthenticatedStoreTest {
  protected:
   void SetUp() override {
-    auto root = SecretBytes::Random(32);
-    ASSERT_TRUE(root.has_value());
-    root_ = std::make_unique<SecretBytes>(std::move(*root));
-    auto backend = harness_.Open(StoreOpen::kCreate);
-    ASSERT_TRUE(backend.has_value()) << backend.error().message();
-    auto store = AuthenticateStore(std::move(*backend), *root_);
-    ASSERT_TRUE(store.has_value());
-    store_ = std::move(*store);
-    ASSERT_OK(CreateTenantForTest(*store_, "acme", Bytes{1}));
+    AuthenticatedStoreTest::SetUp();
     ASSERT_OK(store_->PutKeyVersion(KeyVersionRow{"acme", "m", "model-weights", 1, "enabled", Bytes(32, 7), Bytes(60, 2), 5}));
     ASSERT_OK(store_->PutPolicy("acme", "{\"v\":1}"));
     ASSERT_OK(store_->AddReference("acme", "engines", "aa"));
@@ -31,10 +21,6 @@ class StoreAuthTest : public ::testing::Test {
   bool Postgres() const { return harness_.backend() == StoreBackend::kPostgres; }
   // A blob literal in the backend's SQL dialect.
   std::string Blob(const std::string& hex) const { return Postgres() ? "'\\x" + hex + "'" : "x'" + hex + "'"; }
-
-  StoreHarness harness_;
-  std::unique_ptr<SecretBytes> root_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_F(StoreAuthTest, UntouchedRowsAreServedAndChangesThroughTheBrokerStayValid) {

@@ -7,30 +7,17 @@
 #include <atomic>
 #include <thread>
 
-#include "broker/store/store_auth.h"
-#include "tests/support/matchers.h"
-#include "tests/unit/broker/store_harness.h"
+#include "tests/unit/broker/authenticated_store_fixture.h"
 
 namespace sigil::broker {
 namespace {
 
-class PolicyVersionsTest : public ::testing::Test {
+class PolicyVersionsTest : public AuthenticatedStoreTest {
  protected:
   void SetUp() override {
-    auto root = SecretBytes::Random(32);
-    ASSERT_TRUE(root.has_value());
-    root_ = std::make_unique<SecretBytes>(std::move(*root));
-    auto backend = harness_.Open(StoreOpen::kCreate);
-    ASSERT_TRUE(backend.has_value()) << backend.error().message();
-    auto store = AuthenticateStore(std::move(*backend), *root_);
-    ASSERT_TRUE(store.has_value());
-    store_ = std::move(*store);
-    ASSERT_OK(CreateTenantForTest(*store_, "acme", Bytes{1}));
+    AuthenticatedStoreTest::SetUp();
     ASSERT_OK(store_->PutPolicy("acme", "{\"v\":1}"));
   }
-  StoreHarness harness_;
-  std::unique_ptr<SecretBytes> root_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_F(PolicyVersionsTest, AProposalIsNotInForceUntilActivated) {
