@@ -4,6 +4,7 @@
 
 #include "attestation/tpm/signature.h"
 #include "attestation/tpm/verifier.h"
+#include "broker/api/admin_audit.h"
 #include "broker/api/admin_certs_api.h"
 #include "broker/audit/audit_wire.h"
 #include "broker/keys/key_service.h"
@@ -15,14 +16,6 @@
 
 namespace sigil::broker {
 namespace {
-
-Result<void> Audit(const BrokerContext& ctx, const RequestMeta& meta, const std::string& tenant,
-                   const std::string& action, const std::string& key, std::int64_t version, const std::string& reason) {
-  AuditEvent ev{meta.request_id, "admin:" + meta.admin_cn, action, key, version, "ok", reason, "", meta.client, "", ""};
-  // The cause is kept (e.g. "store_unwritable: ..."): the operator learns why nothing changed.
-  if (auto r = ctx.audit->Append(tenant, ev); !r) return std::move(r).error();
-  return Ok();
-}
 
 Result<KeyVersionRow> MakeKeyVersion(const BrokerContext& ctx, const std::string& tenant, const std::string& name,
                                      const std::string& key_class, std::uint32_t version) {
@@ -82,7 +75,7 @@ Result<std::string> AkLabel(const Json& body) {
 Result<Json> PutTpmAk(const BrokerContext& ctx, const RequestMeta& meta, const TpmAkRow& row) {
   SIGIL_RETURN_IF_ERROR(ctx.store->PutTpmAk(row));
   std::string how = row.tpm_name.empty() ? "" : ", TPM Name " + HexEncode(row.tpm_name);
-  SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, row.tenant, "admin.tpm.ak.register", "", 0,
+  SIGIL_RETURN_IF_ERROR(AuditAdminAction(ctx, meta, row.tenant, "admin.tpm.ak.register", "", 0,
                               "registered TPM AK " + row.id + (row.name.empty() ? "" : " (" + row.name + ")") + how));
   return TpmAkJson(row);
 }
@@ -156,7 +149,7 @@ Result<Json> AdminCreateKey(const BrokerContext& ctx, const RequestMeta& meta, c
   }
   SIGIL_ASSIGN_OR_RETURN(KeyVersionRow row, MakeKeyVersion(ctx, tenant, name, key_class, 1));
   SIGIL_RETURN_IF_ERROR(ctx.store->PutKeyVersion(row));
-  SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, tenant, "admin.key.create", name, 1, "key created (" + key_class + ")"));
+  SIGIL_RETURN_IF_ERROR(AuditAdminAction(ctx, meta, tenant, "admin.key.create", name, 1, "key created (" + key_class + ")"));
   return KeyJson(row);
 }
 
@@ -166,7 +159,7 @@ Result<Json> AdminRotateKey(const BrokerContext& ctx, const RequestMeta& meta, c
   const KeyVersionRow& latest = st.latest;
   SIGIL_ASSIGN_OR_RETURN(KeyVersionRow row, MakeKeyVersion(ctx, tenant, key, latest.key_class, latest.version + 1));
   SIGIL_RETURN_IF_ERROR(ctx.store->PutKeyVersion(row));
-  SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, tenant, "admin.key.rotate", key, row.version, "new key version"));
+  SIGIL_RETURN_IF_ERROR(AuditAdminAction(ctx, meta, tenant, "admin.key.rotate", key, row.version, "new key version"));
   return KeyJson(row);
 }
 
@@ -177,7 +170,7 @@ Result<Json> AdminSetKeyEnabled(const BrokerContext& ctx, const RequestMeta& met
   SIGIL_ASSIGN_OR_RETURN(int changed, enabled ? ctx.store->SetKeyState(tenant, key, "disabled", "enabled")
                                               : ctx.store->SetKeyState(tenant, key, "enabled", "disabled"));
   const std::string action = enabled ? "admin.key.enable" : "admin.key.disable";
-  SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, tenant, action, key, 0,
+  SIGIL_RETURN_IF_ERROR(AuditAdminAction(ctx, meta, tenant, action, key, 0,
                               std::to_string(changed) + " version(s) " + (enabled ? "enabled" : "disabled")));
   return Json{{"tenant", tenant}, {"key", key}, {"state", enabled ? "enabled" : "disabled"}, {"changed", changed}};
 }
@@ -202,7 +195,7 @@ Result<Json> AdminDestroyKey(const BrokerContext& ctx, const RequestMeta& meta, 
     if (st.all_destroyed) return KeyUnusable(st.latest);
   }
   SIGIL_ASSIGN_OR_RETURN(int n, ctx.store->DestroyKeyMaterial(tenant, key, version, UnixSeconds(ctx.now())));
-  SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, tenant, "admin.key.destroy", key, version ? *version : 0,
+  SIGIL_RETURN_IF_ERROR(AuditAdminAction(ctx, meta, tenant, "admin.key.destroy", key, version ? *version : 0,
                               "key material of " + (version ? "version " + std::to_string(*version)
                                                             : std::to_string(n) + " version(s)") +
                                   " erased (irreversible)"));
@@ -241,7 +234,7 @@ Result<Json> AdminImportKey(const BrokerContext& ctx, const RequestMeta& meta, c
   }
   SIGIL_ASSIGN_OR_RETURN(KeyVersionRow row, ctx.keys->NewKeyVersion(tenant, name, key_class, version, UnixSeconds(ctx.now()), &sk));
   SIGIL_RETURN_IF_ERROR(ctx.store->PutKeyVersion(row));
-  SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, tenant, "admin.key.import", name, version,
+  SIGIL_RETURN_IF_ERROR(AuditAdminAction(ctx, meta, tenant, "admin.key.import", name, version,
                               "operator-supplied key material imported (public key " + Base64UrlEncode(row.public_key) + ")"));
   return KeyJson(row);
 }
@@ -284,7 +277,7 @@ Result<Json> AdminAddReference(const BrokerContext& ctx, const RequestMeta& meta
     if (c < 0x20 || c == 0x7f) return Fail(Code::kInvalidArgument, "request.value: control characters are not allowed");
   }
   SIGIL_RETURN_IF_ERROR(ctx.store->AddReference(tenant, set, value));
-  SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, tenant, "admin.refs.add", "", 0, "added to reference set '" + set + "': " + value));
+  SIGIL_RETURN_IF_ERROR(AuditAdminAction(ctx, meta, tenant, "admin.refs.add", "", 0, "added to reference set '" + set + "': " + value));
   return Json{{"tenant", tenant}, {"set", set}, {"value", value}};
 }
 
@@ -391,7 +384,7 @@ Result<Json> AdminRemoveTpmAk(const BrokerContext& ctx, const RequestMeta& meta,
                               const std::string& id) {
   SIGIL_RETURN_IF_ERROR(ctx.store->GetTenantKek(tenant));
   SIGIL_RETURN_IF_ERROR(ctx.store->DeleteTpmAk(tenant, id));
-  SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, tenant, "admin.tpm.ak.remove", "", 0, "removed TPM AK " + id));
+  SIGIL_RETURN_IF_ERROR(AuditAdminAction(ctx, meta, tenant, "admin.tpm.ak.remove", "", 0, "removed TPM AK " + id));
   return Json{{"tenant", tenant}, {"id", id}, {"removed", true}};
 }
 

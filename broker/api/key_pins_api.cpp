@@ -1,5 +1,6 @@
 #include "broker/api/key_pins_api.h"
 
+#include "broker/api/admin_audit.h"
 #include "broker/keys/key_pins.h"
 #include "core/protocol.h"
 
@@ -13,8 +14,7 @@ Result<Json> AdminSetKeyOwners(const BrokerContext& ctx, const RequestMeta& meta
   std::string reason = pins.requires_signature() ? "releases require a signature by owner key(s)" : "no owner pinned";
   for (const Bytes& o : pins.owners) reason += " " + protocol::OwnerKeyId(o);
   if (!pins.artifact_ids.empty()) reason += "; allowlist of " + std::to_string(pins.artifact_ids.size()) + " artifact(s)";
-  AuditEvent ev{meta.request_id, "admin:" + meta.admin_cn, "admin.key.owners", key, 0, "ok", reason, "", meta.client, "", ""};
-  if (auto r = ctx.audit->Append(tenant, ev); !r) return std::move(r).error();
+  SIGIL_RETURN_IF_ERROR(AuditAdminAction(ctx, meta, tenant, "admin.key.owners", key, 0, reason));
   Json out = KeyPinsJson(pins);
   out["tenant"] = tenant;
   out["key"] = key;

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <memory>
 
+#include "broker/api/admin_audit.h"
 #include "broker/policy_cache.h"
 #include "core/digest.h"
 #include "core/ed25519.h"
@@ -18,13 +19,6 @@ std::string TextDigest(const std::string& text) { return HexEncode(Sha256(AsByte
 // "version N (sha256 0123456789abcdef...)": how records name a version.
 std::string Named(std::int64_t version, const std::string& text) {
   return "version " + std::to_string(version) + " (sha256 " + TextDigest(text) + ")";
-}
-
-Result<void> Audit(const BrokerContext& ctx, const RequestMeta& meta, const std::string& tenant,
-                   const std::string& action, std::int64_t version, const std::string& reason) {
-  AuditEvent ev{meta.request_id, "admin:" + meta.admin_cn, action, "", version, "ok", reason, "", meta.client, "", ""};
-  if (auto r = ctx.audit->Append(tenant, ev); !r) return std::move(r).error();
-  return Ok();
 }
 
 Result<std::int64_t> ParseVersion(const std::string& s) {
@@ -90,7 +84,7 @@ Result<Json> StoreVersion(const BrokerContext& ctx, const RequestMeta& meta, con
     SIGIL_ASSIGN_OR_RETURN(std::int64_t version, ctx.store->ProposePolicy(tenant, text));
     // A rollback keeps its own action whether it is in force at once or proposed.
     const std::string proposed = action == "admin.policy.set" ? "admin.policy.propose" : action;
-    SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, tenant, proposed, version,
+    SIGIL_RETURN_IF_ERROR(AuditAdminAction(ctx, meta, tenant, proposed, "", version,
                                 why + "policy " + Named(version, text) + " proposed" + replacing + "; in force once " +
                                     std::to_string(required) + " approver(s) sign it"));
     out["policy_version"] = version;
@@ -102,7 +96,7 @@ Result<Json> StoreVersion(const BrokerContext& ctx, const RequestMeta& meta, con
     SIGIL_ASSIGN_OR_RETURN(auto stored, ctx.store->GetPolicy(tenant));
     // The version just validated is the one releases will use: parsed once, here.
     if (ctx.policies != nullptr) ctx.policies->Put(tenant, stored.version, shared);
-    SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, tenant, action, stored.version,
+    SIGIL_RETURN_IF_ERROR(AuditAdminAction(ctx, meta, tenant, action, "", stored.version,
                                 why + "policy " + Named(stored.version, stored.text) + " in force" + replacing));
     out["policy_version"] = stored.version;
     out["state"] = "active";
@@ -186,7 +180,7 @@ Result<Json> AdminApprovePolicy(const BrokerContext& ctx, const RequestMeta& met
       std::chrono::duration_cast<std::chrono::milliseconds>(ctx.now().time_since_epoch()).count();
   SIGIL_RETURN_IF_ERROR(ctx.store->AddPolicyApproval(
       tenant, PolicyApprovalRow{version, fingerprint, *spki, *signature, now_ms}));
-  SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, tenant, "admin.policy.approve", version,
+  SIGIL_RETURN_IF_ERROR(AuditAdminAction(ctx, meta, tenant, "admin.policy.approve", "", version,
                               "approver " + approver->name + " (key " + fingerprint + ") signed " + name +
                                   " with signature " + Base64Encode(*signature)));
   SIGIL_ASSIGN_OR_RETURN(auto rows, ctx.store->ListPolicyApprovals(tenant, version));
@@ -205,7 +199,7 @@ Result<Json> AdminApprovePolicy(const BrokerContext& ctx, const RequestMeta& met
   if (ctx.policies != nullptr) ctx.policies->Put(tenant, version, std::make_shared<const policy::Policy>(std::move(parsed)));
   std::string signers;
   for (const policy::Approver* a : valid) signers += (signers.empty() ? "" : ", ") + a->name;
-  SIGIL_RETURN_IF_ERROR(Audit(ctx, meta, tenant, "admin.policy.activate", version,
+  SIGIL_RETURN_IF_ERROR(AuditAdminAction(ctx, meta, tenant, "admin.policy.activate", "", version,
                               name + " in force, approved by " + signers + ", replacing " +
                                   Named(current->row.version, current->row.text)));
   out["state"] = "active";
