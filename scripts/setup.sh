@@ -3,7 +3,7 @@
 # Idempotent; needs root (or sudo). Nothing is downloaded from anywhere but Debian's registry.
 set -euo pipefail
 PKGS=(
-  build-essential g++ cmake ninja-build pkg-config git ca-certificates
+  build-essential g++ cmake ninja-build lld pkg-config git ca-certificates
   libssl-dev openssl libsodium-dev libsqlite3-dev sqlite3 nlohmann-json3-dev
   libboost-dev libboost-system-dev libcli11-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
