@@ -12,6 +12,7 @@
 #include "core/secret_bytes.h"
 #include "loader/container_reader.h"
 #include "loader/container_writer.h"
+#include "loader/gpu/gpu_source.h"
 #include "loader/locked_memfd.h"
 #include "loader/sandbox_config.h"
 
@@ -46,6 +47,9 @@ struct LoadOptions {
   // signed container's signature is still verified (a modified one is refused) and sent to the
   // broker, whose pins for the key decide (docs/protocol.md), and an unsigned one is sent as such.
   std::vector<Bytes> trusted_owners;
+  // Composite CPU + GPU evidence (sigil-load --gpu-report-cmd / --gpu-report, docs/cli.md "GPU
+  // reports"): when set, MakeAttester wraps the attester for `tee` in GpuCompositeAttester.
+  gpu::GpuSourceConfig gpu;
 };
 
 // The opened container and its DEK, released by the broker after attestation.

@@ -4,6 +4,7 @@
 #include "enclave/dev_attester.h"
 #include "enclave/tpm/tpm_attester.h"
 #include "enclave/tsm/tsm_attester.h"
+#include "loader/gpu/composite_attester.h"
 
 namespace sigil::loader {
 namespace {
@@ -71,7 +72,14 @@ std::vector<std::string> AttesterTypes() {
 Result<enclave::AttesterPtr> MakeAttester(const LoadOptions& o) {
   std::string names;
   for (const auto& k : kAttesters) {
-    if (k.tee == o.tee) return k.make(o);
+    if (k.tee != o.tee) continue;
+    SIGIL_ASSIGN_OR_RETURN(enclave::AttesterPtr cpu, k.make(o));
+    if (o.gpu.empty()) return cpu;
+    // GPUs go with any CPU TEE: the bundle carries the CPU evidence as that TEE's verifier takes it.
+    SIGIL_ASSIGN_OR_RETURN(gpu::GpuCollector gpus, gpu::MakeGpuCollector(o.gpu));
+    return enclave::AttesterPtr(std::make_unique<gpu::GpuCompositeAttester>(std::move(cpu), std::move(gpus)));
+  }
+  for (const auto& k : kAttesters) {
     names += (names.empty() ? "" : ", ") + std::string(k.tee);
   }
   return Fail(Code::kInvalidArgument, "tee '" + o.tee + "' has no attester in sigil-load (supported: " + names + ")");

@@ -131,6 +131,21 @@ int main(int argc, char** argv) {
                     "(default /run/sigil/tpm-purpose-pcrN.json)");
   };
   add_purpose_flags(run, o);
+  // GPUs of composite CPU + GPU evidence, with any --tee (docs/cli.md "GPU reports").
+  auto add_gpu_flags = [](CLI::App* sub, loader::LoadOptions& lo) {
+    sub->add_option("--gpu-report-cmd", lo.gpu.command,
+                    "add GPUs to the evidence: run this command (no shell; {nonce} = the GPU nonce, 64 hex "
+                    "digits) and read one JSON line per GPU from its stdout, {\"report\":HEX,\"cert_chain\":PEM}");
+    sub->add_option("--gpu-report", lo.gpu.report_files,
+                    "TESTING/OFFLINE: add GPUs from reports captured beforehand (same JSON lines; repeatable); "
+                    "their fixed nonce makes sigil-load refuse them for a live attestation")
+        ->check(CLI::ExistingFile);
+    sub->add_option_function<unsigned>(
+           "--gpu-report-timeout", [&lo](const unsigned& s) { lo.gpu.timeout = std::chrono::seconds(s); },
+           "seconds the GPU report command may take (default 60)")
+        ->check(CLI::Range(1u, 3600u));
+  };
+  add_gpu_flags(run, o);
   loader::LoadOptions co;
   auto* cat = app.add_subcommand("cat", "attest, then stream the verified plaintext of a dataset .sgl to stdout, "
                                         "chunk by chunk (a chunk is written only after its tag verifies)");
@@ -151,6 +166,7 @@ int main(int argc, char** argv) {
   cat->add_option("MODEL", co.model, ".sgl file")->required()->check(CLI::ExistingFile);
   add_tpm_flags(cat, co);
   add_purpose_flags(cat, co);
+  add_gpu_flags(cat, co);
   CLI11_PARSE(app, argc, argv);
   for (auto [files, lo] : {std::pair{&run_owners, &o}, std::pair{&cat_owners, &co}}) {
     for (const auto& f : *files) {
