@@ -66,7 +66,8 @@ TEST(AttestVerifyNvidia, TheDefaultNvtrustNonceAndAMissingNonceAreRefused) {
 
 TEST(AttestVerifyNvidia, AByteChangedInTheSignedPartOrAnotherRootIsRefused) {
   testing::TempDir dir;
-  std::string hex(reinterpret_cast<const char*>(Slurp(Gpu("hopperAttestationReport.txt")).data()));
+  const Bytes text = Slurp(Gpu("hopperAttestationReport.txt"));
+  std::string hex(reinterpret_cast<const char*>(text.data()), text.size());
   Bytes raw = *HexDecode(hex.substr(0, hex.find_last_not_of(" \r\n") + 1));
   raw[200] ^= 0x01;  // inside the measurement record (signed)
   Spit(dir.File("flipped.bin"), raw);
