@@ -36,6 +36,30 @@ std::string BearerToken(const net::HttpRequest& req) {
   return it->second.substr(7);
 }
 
+// The release's attestation token: `Authorization: Bearer T`, or the body's "token" member. A
+// composite attestation's token carries every GPU's measurements (~11 KB of claims per H100),
+// so eight GPUs exceed the 16 KiB header limit sigild shares with the proxies and load
+// balancers in front of a fleet; a body is limited to 1 MiB. Both at once is refused rather
+// than one silently winning.
+Result<std::string> ReleaseToken(const net::HttpRequest& req, const Json& body) {
+  std::string header = BearerToken(req);
+  if (!body.contains("token")) {
+    if (header.empty()) {
+      return Fail(Code::kUnauthenticated,
+                  "missing attestation token: send 'Authorization: Bearer <token>' or the body's 'token' member");
+    }
+    return header;
+  }
+  if (!header.empty()) {
+    return Fail(Code::kInvalidArgument,
+                "request.token: the attestation token is also in the Authorization header; send it once");
+  }
+  if (!body["token"].is_string() || body["token"].get_ref<const std::string&>().empty()) {
+    return Fail(Code::kInvalidArgument, "request.token: expected the attestation token as a non-empty string");
+  }
+  return body["token"].get<std::string>();
+}
+
 std::string KbsSession(const net::HttpRequest& req) {
   auto it = req.headers.find("cookie");
   return it == req.headers.end() ? "" : KbsSessionFromCookieHeader(it->second);
@@ -71,7 +95,10 @@ constexpr RouteEntry kRoutes[] = {
     {"POST", "/v1/challenge", Caller::kWorkload, [](C c) { return HandleChallenge(c.ctx, c.meta, c.body); }, true, true},
     {"POST", "/v1/attest", Caller::kWorkload, [](C c) { return HandleAttest(c.ctx, c.meta, c.body); }, true, true},
     {"POST", "/v1/release", Caller::kWorkload,
-     [](C c) { return HandleRelease(c.ctx, c.meta, BearerToken(c.req), c.body); }},
+     [](C c) -> Result<Json> {
+       SIGIL_ASSIGN_OR_RETURN(std::string token, ReleaseToken(c.req, c.body));
+       return HandleRelease(c.ctx, c.meta, token, c.body);
+     }},
     // The KBS protocol for Confidential Containers guests (docs/protocol.md "KBS front end"):
     // RFC 7807 errors with KBS kinds. Only these three: Sigil's admin API manages policy and keys.
     {.method = "POST", .pattern = "/kbs/v0/auth", .caller = Caller::kWorkload,

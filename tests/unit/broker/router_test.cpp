@@ -49,6 +49,38 @@ TEST(Route, AHandlerThatThrowsIsA500AndTheRouterKeepsServing) {
   EXPECT_EQ(Route(ctx, Request("GET", "/healthz")).status, 200);
 }
 
+// The release token comes in the Authorization header or in the body's "token" member (tokens of
+// many-GPU attestations outgrow a header), exactly once. The context's clock throws, so a request
+// that got past the token stage is answered 500 by the handler: that is how these tell them apart.
+TEST(Route, TheReleaseTokenComesOnceInTheHeaderOrInTheBody) {
+  BrokerContext ctx;
+  ctx.now = []() -> std::chrono::system_clock::time_point { throw std::runtime_error("reached the handler"); };
+  auto code = [](const net::HttpResponse& res) {
+    auto body = ParseJson(res.body, "response");
+    return body ? (*body)["error"]["code"].get<std::string>() : std::string("unparsable");
+  };
+  testing::internal::CaptureStderr();
+  auto in_header = Request("POST", "/v1/release", R"({"tee_public_key":{}})");
+  in_header.headers["authorization"] = "Bearer x.y.z";
+  EXPECT_EQ(Route(ctx, in_header).status, 500);
+  EXPECT_EQ(Route(ctx, Request("POST", "/v1/release", R"({"token":"x.y.z","tee_public_key":{}})")).status, 500);
+
+  auto neither = Route(ctx, Request("POST", "/v1/release", R"({"tee_public_key":{}})"));
+  EXPECT_EQ(neither.status, 401);
+  EXPECT_EQ(code(neither), "unauthenticated");
+  auto both = Request("POST", "/v1/release", R"({"token":"x.y.z","tee_public_key":{}})");
+  both.headers["authorization"] = "Bearer x.y.z";
+  auto twice = Route(ctx, both);
+  EXPECT_EQ(twice.status, 400);
+  EXPECT_EQ(code(twice), "invalid_argument");
+  for (const char* bad : {R"({"token":7})", R"({"token":""})", R"({"token":null})", R"({"token":["x.y.z"]})"}) {
+    auto res = Route(ctx, Request("POST", "/v1/release", bad));
+    EXPECT_EQ(res.status, 400) << bad;
+    EXPECT_EQ(code(res), "invalid_argument") << bad;
+  }
+  testing::internal::GetCapturedStderr();
+}
+
 // /metrics: text for any certificate from the admin CA (the TLS layer verified it; the role does
 // not matter), 401 without one; every answered request is counted by route pattern and status.
 TEST(Route, MetricsAreTextForAnAdminCaCertificateAndRequestsAreCounted) {
