@@ -19,8 +19,8 @@ bool IsLowerHex(std::string_view s, std::size_t size) {
 }  // namespace
 
 Result<void> ValidatePurpose(const WorkloadPurpose& p) {
-  if (p.mode != kModeSealedMemory && p.mode != kModeStream) {
-    return Fail(Code::kInvalidArgument, "workload purpose: mode must be 'sealed-memory' or 'stream'");
+  if (p.mode != kModeSealedMemory && p.mode != kModeStream && p.mode != kModeRewrap) {
+    return Fail(Code::kInvalidArgument, "workload purpose: mode must be 'sealed-memory', 'stream' or 'rewrap'");
   }
   if (!IsLowerHex(p.engine, kPurposeEngineHexSize)) {
     return Fail(Code::kInvalidArgument, "workload purpose: engine must be 96 lowercase hex digits");

@@ -3,6 +3,8 @@
 // carried by every attester that can prove it: signed fields in dev evidence, a TPM PCR extend
 // with an event log, and checked by the matching verifier, which emits the workload.* claims:
 //   workload.mode     "sealed-memory" (sigil-load run, C API) | "stream" (sigil-load cat)
+//                     | "rewrap" (sigil-load rewrap: re-encrypts to the key's newest version and
+//                       writes only ciphertext; the broker reseals the DEK for it)
 //   workload.engine   96 lowercase hex: MeasureEngine(engine, sandbox configuration)
 //   workload.sandbox  64 lowercase hex: SHA-256 of that canonical sandbox configuration
 // The broker's release check (broker/api/release_purpose.h) reads workload.mode.
@@ -21,18 +23,19 @@ namespace sigil::attestation {
 
 inline constexpr std::string_view kModeSealedMemory = "sealed-memory";
 inline constexpr std::string_view kModeStream = "stream";
+inline constexpr std::string_view kModeRewrap = "rewrap";
 inline constexpr std::string_view kPurposeEventPrefix = "sigil-purpose/v1";
 inline constexpr std::size_t kPurposeEngineHexSize = 96;   // SHA-384
 inline constexpr std::size_t kPurposeSandboxHexSize = 64;  // SHA-256
 
 struct WorkloadPurpose {
-  std::string mode;     // kModeSealedMemory or kModeStream
+  std::string mode;     // kModeSealedMemory, kModeStream or kModeRewrap
   std::string engine;   // 96 lowercase hex digits
   std::string sandbox;  // 64 lowercase hex digits
   bool operator==(const WorkloadPurpose&) const = default;
 };
 
-// kInvalidArgument naming the field unless mode is one of the two modes and engine / sandbox are
+// kInvalidArgument naming the field unless mode is one of the three modes and engine / sandbox are
 // lowercase hex of the sizes above.
 Result<void> ValidatePurpose(const WorkloadPurpose& p);
 

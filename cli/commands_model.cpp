@@ -1,4 +1,5 @@
-// sigil model encrypt|inspect: offline, no broker or admin credentials needed.
+// sigil model encrypt|inspect: offline, no broker or admin credentials needed. `model rewrap`
+// only points to `sigil-load rewrap`.
 #include <unistd.h>
 
 #include <filesystem>
@@ -96,6 +97,19 @@ void AddModelCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out
   auto* ins = model->add_subcommand("inspect", "print an .sgl header (no secrets)");
   ins->add_option("FILE", *in)->required()->check(CLI::ExistingFile);
   out.push_back({ins, [in] { return Inspect(*in); }});
+  // Not here on purpose: a rewrap needs the DEK in the clear, which only an attested release
+  // hands out, and this CLI is neither attested nor ever given a DEK (docs/cli.md).
+  auto* rew = model->add_subcommand("rewrap", "moved: rewrap runs as the attested `sigil-load rewrap` on a TEE host");
+  auto ignored = std::make_shared<std::vector<std::string>>();
+  rew->add_option("ARGS", *ignored, "ignored");
+  out.push_back({rew, [ignored] {
+                   std::fprintf(stderr,
+                                "sigil: model rewrap needs the container's DEK in the clear, which only an attested "
+                                "release hands out, and this admin CLI never holds a DEK.\n"
+                                "Run it on a TEE host as `sigil-load rewrap IN.sgl OUT.sgl --broker URL --ca CA "
+                                "--tenant T [--sign OWNER.pem]` (docs/cli.md \"sigil-load rewrap\").\n");
+                   return 2;
+                 }});
 }
 
 }  // namespace sigil::cli

@@ -20,8 +20,9 @@ Result<std::string> MeasureEngineFd(int fd, const std::string& sandbox_config) {
 }
 
 Result<attestation::WorkloadPurpose> LoadPurpose(const LoadOptions& o) {
-  if (o.mode != attestation::kModeSealedMemory && o.mode != attestation::kModeStream) {
-    return Fail(Code::kInvalidArgument, "load mode must be 'sealed-memory' or 'stream', not '" + o.mode + "'");
+  if (o.mode != attestation::kModeSealedMemory && o.mode != attestation::kModeStream &&
+      o.mode != attestation::kModeRewrap) {
+    return Fail(Code::kInvalidArgument, "load mode must be 'sealed-memory', 'stream' or 'rewrap', not '" + o.mode + "'");
   }
   SIGIL_ASSIGN_OR_RETURN(std::string engine, MeasureEngineFd(o.engine_binary_fd, o.sandbox_config));
   attestation::WorkloadPurpose p{o.mode, std::move(engine), HexEncode(Sha256(AsBytes(o.sandbox_config)))};
@@ -51,15 +52,30 @@ Result<void> CheckProvenance(const LoadOptions& o, const Container& c, net::Rele
   return Ok();
 }
 
-}  // namespace
+// What a rewrap may write, checked as far as the loader can: the broker's reseal names the same
+// key, a version not older than the container's, and header-sized fields (or none, if current).
+Result<net::HeaderReseal> CheckedReseal(const ContainerHeader& h, const net::ReleasedKey& k) {
+  if (!k.rewrap) return Fail(Code::kInternal, "the broker answered a rewrap release without the resealed DEK");
+  const net::HeaderReseal& r = *k.rewrap;
+  const bool current = r.version == h.key_version && r.enc.empty() && r.sealed_dek.empty();
+  const bool newer = r.version > h.key_version && r.enc.size() == kEncSize && r.sealed_dek.size() == kSealedDekSize;
+  if (k.key != h.tenant + "/" + h.key_name || (!current && !newer)) {
+    return Fail(Code::kInternal, "the broker's rewrap answer does not fit the container (key " + k.key + ", version " +
+                                     std::to_string(r.version) + ")");
+  }
+  return r;
+}
 
-Result<std::vector<SecretBytes>> AttestAndReleaseAll(const LoadOptions& o,
-                                                     const std::vector<const Container*>& containers) {
+// One attestation and one batch release; with `reseals` (rewrap mode), also each artifact's
+// reseal to the key's newest version, in the same order.
+Result<std::vector<SecretBytes>> ReleaseAll(const LoadOptions& o, const std::vector<const Container*>& containers,
+                                            std::vector<net::HeaderReseal>* reseals) {
   if (containers.empty()) return Fail(Code::kInvalidArgument, "nothing to release");
   std::vector<net::ReleaseArtifact> artifacts;
   for (const Container* c : containers) {
     const ContainerHeader& h = c->header();
-    net::ReleaseArtifact a{h.tenant + "/" + h.key_name, h.key_version, h.enc, h.sealed_dek, {}, {}, {}};
+    net::ReleaseArtifact a{h.tenant + "/" + h.key_name, h.key_version, h.enc, h.sealed_dek, {}, {}, {}, false};
+    a.rewrap = reseals != nullptr;
     SIGIL_RETURN_IF_ERROR(CheckProvenance(o, *c, a));
     artifacts.push_back(std::move(a));
   }
@@ -85,8 +101,29 @@ Result<std::vector<SecretBytes>> AttestAndReleaseAll(const LoadOptions& o,
                                             protocol::ReleaseInfo(h.tenant, h.key_name, h.key_version, artifact_id), {},
                                             released[i].sealed_dek));
     deks.push_back(std::move(dek));
+    if (reseals != nullptr) {
+      SIGIL_ASSIGN_OR_RETURN(net::HeaderReseal r, CheckedReseal(h, released[i]));
+      reseals->push_back(std::move(r));
+    }
   }
   return deks;
+}
+
+}  // namespace
+
+Result<std::vector<SecretBytes>> AttestAndReleaseAll(const LoadOptions& o,
+                                                     const std::vector<const Container*>& containers) {
+  if (o.mode == attestation::kModeRewrap) {
+    return Fail(Code::kInvalidArgument, "a rewrap releases through AttestAndReleaseForRewrap");
+  }
+  return ReleaseAll(o, containers, nullptr);
+}
+
+Result<RewrapRelease> AttestAndReleaseForRewrap(const LoadOptions& o, Container container) {
+  if (o.mode != attestation::kModeRewrap) return Fail(Code::kInvalidArgument, "a rewrap attests in mode 'rewrap'");
+  std::vector<net::HeaderReseal> reseals;
+  SIGIL_ASSIGN_OR_RETURN(std::vector<SecretBytes> deks, ReleaseAll(o, {&container}, &reseals));
+  return RewrapRelease{std::move(container), std::move(deks[0]), std::move(reseals[0])};
 }
 
 Result<ReleasedModel> AttestAndRelease(const LoadOptions& o) {

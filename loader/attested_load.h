@@ -15,6 +15,7 @@
 #include "loader/gpu/gpu_source.h"
 #include "loader/locked_memfd.h"
 #include "loader/sandbox_config.h"
+#include "net/broker_client.h"
 
 namespace sigil::loader {
 
@@ -35,8 +36,9 @@ struct LoadOptions {
   // is sandboxed by sigil-load: the C API, and the consumer of `cat`).
   std::string sandbox_config = CanonicalSandboxConfig({});
   // What the plaintext is for, attested with the engine and sandbox (attestation/purpose.h):
-  // "sealed-memory" (run, C API) or "stream" (cat). The broker releases model-weights keys only
-  // to "sealed-memory" (broker/api/release_purpose.h).
+  // "sealed-memory" (run, C API), "stream" (cat) or "rewrap" (rewrap: every artifact then asks
+  // for its DEK resealed to the key's newest version). The broker releases model-weights keys
+  // only to "sealed-memory" and "rewrap" (broker/api/release_purpose.h).
   std::string mode = "sealed-memory";
   // tee "tpm": the PCR (SHA-256 bank) the purpose event is extended into before the quote, and
   // the event log kept across loads since boot ("" = TpmPurposeLogPath(pcr), under /run).
@@ -64,6 +66,18 @@ Result<ReleasedModel> AttestAndRelease(const LoadOptions& options);
 // artifact asked for. Used for model sets (model_set_load.h). `options.model` is not read.
 Result<std::vector<SecretBytes>> AttestAndReleaseAll(const LoadOptions& options,
                                                      const std::vector<const Container*>& containers);
+
+// sigil-load rewrap: the container, its DEK, and the broker's reseal of that DEK to the key's
+// newest version (reseal.version == the container's version, with empty enc/sealed_dek, if it
+// already was the newest), for `container` (opened and checked by the caller; `options.model`
+// is not read). `options.mode` must be "rewrap". The reseal is the broker's word: the loader
+// cannot open it and fetches no public key (docs/protocol.md "POST /v1/release").
+struct RewrapRelease {
+  Container container;
+  SecretBytes dek;
+  net::HeaderReseal reseal;
+};
+Result<RewrapRelease> AttestAndReleaseForRewrap(const LoadOptions& options, Container container);
 
 // AttestAndRelease, then parallel decryption into a sealed, locked memfd.
 Result<LockedMemfd> AttestAndDecrypt(const LoadOptions& options);

@@ -3,6 +3,8 @@
 // weights reachable only through that fd. `measure` prints the measurement the dev attester
 // reports for an engine binary (what operators add as a reference value). `cat` streams a
 // dataset's plaintext to stdout; its evidence says so (workload.mode "stream", docs/protocol.md).
+// `rewrap` moves a container to its key's newest version (workload.mode "rewrap",
+// loader/rewrap_command.h).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +20,7 @@
 #include "loader/model_set_load.h"
 #include "loader/owner_key.h"
 #include "loader/progress.h"
+#include "loader/rewrap_command.h"
 #include "net/broker_client.h"
 
 namespace {
@@ -167,6 +170,30 @@ int main(int argc, char** argv) {
   add_tpm_flags(cat, co);
   add_purpose_flags(cat, co);
   add_gpu_flags(cat, co);
+  loader::LoadOptions ro;
+  loader::RewrapCommand rw;
+  auto* rewrap = app.add_subcommand("rewrap", "attest, then re-encrypt IN.sgl to its key's newest version as OUT.sgl "
+                                              "(fresh salt, every chunk verified and re-encrypted; only ciphertext "
+                                              "is written)");
+  rewrap->add_option("--broker", ro.broker_url, "broker URL, https://HOST:PORT")->required();
+  rewrap->add_option("--ca", ro.ca_file, "broker CA certificate (PEM)")->required()->check(CLI::ExistingFile);
+  rewrap->add_option("--tenant", ro.tenant, "tenant")->required();
+  rewrap->add_option("--tee", ro.tee, "TEE type (dev, tpm, sev-snp, tdx)")->capture_default_str();
+  rewrap->add_option("--dev-platform-key", ro.dev_platform_key, "INSECURE dev TEE platform key file");
+  rewrap->add_option("--tsm-root", ro.tsm_root, "--tee sev-snp|tdx: configfs-tsm report directory")->capture_default_str();
+  rewrap->add_option("--sign", rw.sign_key, "model owner's Ed25519 private key (PEM): sign the output; required if IN "
+                                            "is signed")->check(CLI::ExistingFile);
+  rewrap->add_flag("--allow-new-signer", rw.allow_new_signer,
+                   "let --sign be another owner key than the one that signed IN");
+  rewrap->add_flag("--force", rw.force, "replace OUT if it exists");
+  rewrap->add_option("--trust-owner", rw.trust_owners, kTrustOwner)->check(CLI::ExistingFile);
+  bool rewrap_json = false;
+  rewrap->add_flag("--json", rewrap_json, "progress as JSON lines on stderr, and the result as JSON on stdout");
+  rewrap->add_option("IN", rw.in, ".sgl file")->required()->check(CLI::ExistingPath);
+  rewrap->add_option("OUT", rw.out, "new .sgl file (must not exist, unless --force)")->required();
+  add_tpm_flags(rewrap, ro);
+  add_purpose_flags(rewrap, ro);
+  add_gpu_flags(rewrap, ro);
   CLI11_PARSE(app, argc, argv);
   for (auto [files, lo] : {std::pair{&run_owners, &o}, std::pair{&cat_owners, &co}}) {
     for (const auto& f : *files) {
@@ -176,6 +203,13 @@ int main(int argc, char** argv) {
     }
   }
   if (auto h = HardenProcess(); !h) return Die(h.error());
+  if (rewrap->parsed()) {
+    rw.json = rewrap_json;
+    auto r = loader::RunRewrap(std::move(ro), rw);
+    if (!r) return Die(r.error());
+    std::fputs(r->c_str(), stdout);
+    return 0;
+  }
 
   if (tpm_enrol->parsed()) {
     enclave::tpm::EnrolOptions e;

@@ -65,6 +65,7 @@ Result<std::vector<ReleasedKey>> BrokerClient::Release(const std::string& token,
                               {"content_digest", Base64UrlEncode(a.content_digest)},
                               {"signature", Base64UrlEncode(a.owner_signature)}};
     }
+    if (a.rewrap) art["rewrap"] = true;
     arts.push_back(std::move(art));
   }
   Json req{{"tee_public_key", X25519PublicKeyToJwk(tee_public_key)}, {"artifacts", arts}};
@@ -81,6 +82,20 @@ Result<std::vector<ReleasedKey>> BrokerClient::Release(const std::string& token,
     SIGIL_ASSIGN_OR_RETURN(std::string sd, GetString(a, "sealed_dek", "release"));
     SIGIL_ASSIGN_OR_RETURN(k.enc, Base64UrlDecode(enc));
     SIGIL_ASSIGN_OR_RETURN(k.sealed_dek, Base64UrlDecode(sd));
+    if (a.contains("rewrap")) {
+      const Json& r = a["rewrap"];
+      HeaderReseal h;
+      SIGIL_ASSIGN_OR_RETURN(std::int64_t rv, GetInt(r, "version", "release.rewrap"));
+      if (rv < 1 || rv > 0xffffffffLL) return Fail(Code::kInternal, "release.rewrap.version: out of range");
+      h.version = static_cast<std::uint32_t>(rv);
+      if (r.contains("enc") || r.contains("sealed_dek")) {
+        SIGIL_ASSIGN_OR_RETURN(std::string renc, GetString(r, "enc", "release.rewrap"));
+        SIGIL_ASSIGN_OR_RETURN(std::string rsd, GetString(r, "sealed_dek", "release.rewrap"));
+        SIGIL_ASSIGN_OR_RETURN(h.enc, Base64UrlDecode(renc));
+        SIGIL_ASSIGN_OR_RETURN(h.sealed_dek, Base64UrlDecode(rsd));
+      }
+      k.rewrap = std::move(h);
+    }
     out.push_back(std::move(k));
   }
   return out;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,17 @@ struct ReleaseArtifact {
   // The model owner's signature (loader/FORMAT.md "Signature trailer"); all empty if unsigned.
   // Sent as the artifact's "signature" member (docs/protocol.md).
   Bytes owner_public_key, content_digest, owner_signature;
+  // Ask for the DEK also sealed to the key's newest version (sigil-load rewrap; only a workload
+  // proving workload.mode "rewrap" may). Sent as "rewrap": true.
+  bool rewrap = false;
+};
+
+// A rewrap's new header material (docs/protocol.md "POST /v1/release"): the DEK sealed to key
+// `version` with protocol::DekSealInfo. enc and sealed_dek are empty when the artifact's version
+// already was the newest.
+struct HeaderReseal {
+  std::uint32_t version = 0;
+  Bytes enc, sealed_dek;
 };
 
 struct ReleasedKey {
@@ -28,6 +40,7 @@ struct ReleasedKey {
   std::uint32_t version = 0;
   std::string artifact_id;
   Bytes enc, sealed_dek;  // sealed to the TEE key with protocol::ReleaseInfo
+  std::optional<HeaderReseal> rewrap;  // present iff the artifact asked for a rewrap
 };
 
 class BrokerClient {

@@ -152,6 +152,7 @@ struct ArtifactRequest {
   std::uint32_t version = 0;
   Bytes enc, sealed_dek;
   std::optional<ArtifactProvenance> provenance;  // the model owner's signature, if sent
+  bool rewrap = false;  // also seal the DEK to the key's newest version (a rewrap workload)
 };
 
 Result<ArtifactRequest> ParseArtifact(const Json& a, std::size_t i) {
@@ -178,6 +179,10 @@ Result<ArtifactRequest> ParseArtifact(const Json& a, std::size_t i) {
   out.enc = std::move(*e);
   out.sealed_dek = std::move(*s);
   SIGIL_ASSIGN_OR_RETURN(out.provenance, ParseArtifactProvenance(a, where));
+  if (a.contains("rewrap")) {
+    if (!a["rewrap"].is_boolean()) return Fail(Code::kInvalidArgument, where + ".rewrap: expected true or false");
+    out.rewrap = a["rewrap"].get<bool>();
+  }
   return out;
 }
 
@@ -219,6 +224,9 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
   std::vector<policy::Decision> decisions;  // the allowing ones, for the release's memory
   decisions.reserve(arts.size());
   std::vector<std::string> signers;  // owner key id per artifact ("" if unsigned), for the records
+  // Per artifact that asked for a rewrap: the key's newest version if it is newer than the
+  // artifact's (nullopt: already current, nothing to reseal). Empty entries otherwise.
+  std::vector<std::optional<KeyVersionRow>> rewrap_to;
   for (const auto& a : arts) {
     ev.key = a.key;
     ev.version = a.version;
@@ -240,6 +248,17 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
     auto fit = CheckReleasePurpose(row->key_class, tok.claims);
     if (!fit) return Refuse(ctx, meta, tok.tenant, ev, std::move(fit).error());
     purpose = std::move(*fit);
+    if (auto rw = CheckRewrapRequest(tok.claims, a.rewrap); !rw) return Refuse(ctx, meta, tok.tenant, ev, rw.error());
+    std::optional<KeyVersionRow> target;
+    if (a.rewrap) {
+      // The newest version: disable and enable act on every version of a key at once, so the
+      // newest is the newest enabled one unless the whole key is unusable.
+      auto latest = ctx.store->LatestKeyVersion(a.tenant, a.key);
+      if (!latest) return Refuse(ctx, meta, tok.tenant, ev, std::move(latest).error());
+      if (latest->state != "enabled") return Refuse(ctx, meta, tok.tenant, ev, KeyUnusable(*latest));
+      if (latest->version > a.version) target = std::move(*latest);
+    }
+    rewrap_to.push_back(std::move(target));
     // Who made the model (broker/keys/key_pins.h): a key that pins owners releases only what
     // one of them signed; any signature sent is verified either way.
     auto pins = GetKeyPins(*ctx.store, *ctx.keys, a.tenant, a.key);
@@ -276,11 +295,19 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
     const ArtifactRequest& a = arts[i];
     ev.key = a.key;
     ev.version = a.version;
-    auto r = keys->Reseal(rows[i], SealedArtifact{a.key, a.version, a.enc, a.sealed_dek}, tee_pk);
+    const KeyVersionRow* target = rewrap_to[i] ? &*rewrap_to[i] : nullptr;
+    auto r = keys->Reseal(rows[i], SealedArtifact{a.key, a.version, a.enc, a.sealed_dek}, tee_pk, target);
     if (!r) return Refuse(ctx, meta, tok.tenant, ev, std::move(r).error());
     artifact_ids.push_back(r->artifact_id);
-    released.push_back(Json{{"key", a.tenant + "/" + a.key}, {"version", a.version}, {"artifact_id", r->artifact_id},
-                            {"enc", Base64UrlEncode(r->enc)}, {"sealed_dek", Base64UrlEncode(r->sealed_dek)}});
+    Json out{{"key", a.tenant + "/" + a.key}, {"version", a.version}, {"artifact_id", r->artifact_id},
+             {"enc", Base64UrlEncode(r->enc)}, {"sealed_dek", Base64UrlEncode(r->sealed_dek)}};
+    if (r->rewrap) {
+      out["rewrap"] = Json{{"version", r->rewrap->version}, {"enc", Base64UrlEncode(r->rewrap->enc)},
+                           {"sealed_dek", Base64UrlEncode(r->rewrap->sealed_dek)}};
+    } else if (a.rewrap) {
+      out["rewrap"] = Json{{"version", a.version}};  // already the newest version: no new header
+    }
+    released.push_back(std::move(out));
   }
   // Durable audit records first; the response (and so the keys) only after they are committed,
   // all in one transaction with the release's memory: a limit reached or a token spent by now
@@ -298,6 +325,11 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
     ok.reason = "policy allowed; " +
                 (signers[i].empty() ? std::string("artifact unsigned") : "artifact signed by owner key " + signers[i]) +
                 "; DEK sealed to the attested TEE key (" + purpose + ")";
+    if (rewrap_to[i]) {
+      ok.reason += "; rewrap to version " + std::to_string(rewrap_to[i]->version) + " (DEK also sealed to it)";
+    } else if (a.rewrap) {
+      ok.reason += "; rewrap: version " + std::to_string(a.version) + " is already the newest, nothing resealed";
+    }
     ok.artifact_id = artifact_ids[i];
     ok.measurement = measurement;
     ok.policy_version = policy->version;

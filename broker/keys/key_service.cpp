@@ -54,8 +54,12 @@ Result<KeyVersionRow> KeyService::NewKeyVersion(const std::string& tenant, const
   return KeyVersionRow{tenant, name, key_class, version, "enabled", std::move(public_key), std::move(wrapped), now, 0};
 }
 
-Result<Bytes> KeyService::CheckedPublicKey(const KeyVersionRow& k) const {
-  SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, TenantKek(k.tenant));
+namespace {
+
+// The public half of `k` derived from its private half (opened with the tenant's `kek`); an
+// ALARM and kVerificationFailed if the stored public key differs: a writer of the store cannot
+// hand owners (or a rewrap) a key of their own.
+Result<Bytes> DerivedPublicKey(const SecretBytes& kek, const KeyVersionRow& k) {
   SIGIL_ASSIGN_OR_RETURN(SecretBytes sk, UnwrapKey(kek, k.wrapped_private_key, KeyVersionIdentity(k.tenant, k.name, k.version)));
   SIGIL_ASSIGN_OR_RETURN(Bytes derived, hpke::PublicKeyFromPrivate(hpke::Kem::kX25519HkdfSha256, sk));
   if (derived != k.public_key) {
@@ -70,15 +74,28 @@ Result<Bytes> KeyService::CheckedPublicKey(const KeyVersionRow& k) const {
   return derived;
 }
 
+}  // namespace
+
+Result<Bytes> KeyService::CheckedPublicKey(const KeyVersionRow& k) const {
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, TenantKek(k.tenant));
+  return DerivedPublicKey(kek, k);
+}
+
 Result<KeyService::Release> KeyService::BeginRelease(const std::string& tenant) const {
   SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, TenantKek(tenant));
   return Release(tenant, std::move(kek));
 }
 
-Result<ResealedDek> KeyService::Release::Reseal(const KeyVersionRow& row, const SealedArtifact& a, ByteSpan tee_pk) const {
+Result<ResealedDek> KeyService::Release::Reseal(const KeyVersionRow& row, const SealedArtifact& a, ByteSpan tee_pk,
+                                                 const KeyVersionRow* rewrap_to) const {
   if (row.tenant != tenant_ || row.name != a.key || row.version != a.version) {
     return Fail(Code::kInternal, "reseal: the key version row is not the artifact's");
   }
+  if (rewrap_to != nullptr &&
+      (rewrap_to->tenant != tenant_ || rewrap_to->name != a.key || rewrap_to->version <= a.version)) {
+    return Fail(Code::kInternal, "reseal: the rewrap target is not a newer version of the artifact's key");
+  }
+  if (rewrap_to != nullptr && rewrap_to->state != "enabled") return KeyUnusable(*rewrap_to);
   if (row.state != "enabled") return KeyUnusable(row);  // disabled or destroyed: stable tag, audited as deny
   SIGIL_ASSIGN_OR_RETURN(SecretBytes sk, UnwrapKey(kek_, row.wrapped_private_key, KeyVersionIdentity(tenant_, a.key, a.version)));
   auto dek = hpke::OpenSecret(hpke::kSigilSuite, a.enc, sk, protocol::DekSealInfo(tenant_, a.key, a.version), {}, a.sealed_dek);
@@ -93,6 +110,15 @@ Result<ResealedDek> KeyService::Release::Reseal(const KeyVersionRow& row, const 
                                                          {}, dek->Reveal(SecretAccess::Get())));
   out.enc = std::move(sealed.enc);
   out.sealed_dek = std::move(sealed.ciphertext);
+  if (rewrap_to != nullptr) {
+    // The new header's seal, exactly as `sigil model encrypt` makes one (loader/FORMAT.md "DEK"),
+    // to a public half the broker derives itself: the loader is handed no key to trust.
+    SIGIL_ASSIGN_OR_RETURN(Bytes new_pk, DerivedPublicKey(kek_, *rewrap_to));
+    SIGIL_ASSIGN_OR_RETURN(hpke::Sealed header_seal,
+                           hpke::Seal(hpke::kSigilSuite, new_pk, protocol::DekSealInfo(tenant_, a.key, rewrap_to->version),
+                                      {}, dek->Reveal(SecretAccess::Get())));
+    out.rewrap = HeaderSeal{rewrap_to->version, std::move(header_seal.enc), std::move(header_seal.ciphertext)};
+  }
   return out;
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "broker/store/store.h"
@@ -20,10 +21,19 @@ struct SealedArtifact {
   Bytes enc, sealed_dek;
 };
 
-// The DEK of one artifact, sealed to the workload's TEE key (protocol::ReleaseInfo).
+// The same DEK sealed to another version of its key, as an .sgl header carries it
+// (protocol::DekSealInfo): what a rewrap writes into the new container (loader/FORMAT.md).
+struct HeaderSeal {
+  std::uint32_t version = 0;
+  Bytes enc, sealed_dek;
+};
+
+// The DEK of one artifact, sealed to the workload's TEE key (protocol::ReleaseInfo), and for a
+// rewrap also to the key version it asked for.
 struct ResealedDek {
   std::string artifact_id;
   Bytes enc, sealed_dek;
+  std::optional<HeaderSeal> rewrap;
 };
 
 class KeyService {
@@ -44,8 +54,12 @@ class KeyService {
   // with its key version and sealed to `tee_public_key`.
   class Release {
    public:
-    // `row` is the artifact's key version as the caller read it (for the purpose check).
-    Result<ResealedDek> Reseal(const KeyVersionRow& row, const SealedArtifact& a, ByteSpan tee_public_key) const;
+    // `row` is the artifact's key version as the caller read it (for the purpose check). With
+    // `rewrap_to` (another enabled version of the same key, newer than `row`), the opened DEK is
+    // also sealed to that version's public half, derived from its private half as
+    // CheckedPublicKey does (kVerificationFailed, ALARM, if the stored one differs).
+    Result<ResealedDek> Reseal(const KeyVersionRow& row, const SealedArtifact& a, ByteSpan tee_public_key,
+                               const KeyVersionRow* rewrap_to = nullptr) const;
     // The version's private half itself, for a KBS resource (broker/kbs/kbs_api.h): whoever gets
     // it opens every artifact sealed to this version. Only for an enabled version of this tenant.
     Result<SecretBytes> PrivateKey(const KeyVersionRow& row) const;

@@ -28,9 +28,15 @@ TEST(PurposeEvent, RoundTripsAndHasOneSpelling) {
   EXPECT_EQ(e, "sigil-purpose/v1 mode=sealed-memory engine=" + TestMeasurement() + " sandbox=" + std::string(64, 'c'));
   ASSERT_OK_AND_ASSIGN(WorkloadPurpose p, ParsePurposeEvent(e));
   EXPECT_EQ(p, Sealed());
+  // The rewrap mode travels the same event, so every attester (TPM log, SNP/TDX report data)
+  // carries it with no change of its own.
+  WorkloadPurpose rewrap{"rewrap", TestMeasurement(), std::string(64, 'c')};
+  ASSERT_OK_AND_ASSIGN(WorkloadPurpose pr, ParsePurposeEvent(PurposeEvent(rewrap)));
+  EXPECT_EQ(pr, rewrap);
   for (std::string bad : {e + " ", " " + e, e + "\n", "sigil-purpose/v2" + e.substr(16),
                           "sigil-purpose/v1 mode=sealed  engine=" + TestMeasurement() + " sandbox=" + std::string(64, 'c'),
                           "sigil-purpose/v1 mode=copy engine=" + TestMeasurement() + " sandbox=" + std::string(64, 'c'),
+                          "sigil-purpose/v1 mode=rewrap2 engine=" + TestMeasurement() + " sandbox=" + std::string(64, 'c'),
                           "sigil-purpose/v1 engine=" + TestMeasurement() + " mode=stream sandbox=" + std::string(64, 'c'),
                           "sigil-purpose/v1 mode=stream engine=" + std::string(96, 'A') + " sandbox=" + std::string(64, 'c'),
                           "sigil-purpose/v1 mode=stream engine=" + TestMeasurement() + " sandbox=" + std::string(63, 'c'),
@@ -51,7 +57,7 @@ class DevPurposeTest : public ::testing::Test {
 };
 
 TEST_F(DevPurposeTest, SignedPurposeBecomesClaims) {
-  for (std::string mode : {"sealed-memory", "stream"}) {
+  for (std::string mode : {"sealed-memory", "stream", "rewrap"}) {
     WorkloadPurpose p{mode, TestMeasurement(), std::string(64, '0')};
     ASSERT_OK_AND_ASSIGN(Bytes ev, enclave::MakeDevEvidence(TestSeed(), TestBinding(), TestMeasurement(), false,
                                                             TestNow(), p));

@@ -38,6 +38,28 @@ TEST(ReleasePurpose, DatasetsToEitherModeOrNone) {
   EXPECT_EQ(CheckReleasePurpose("dataset", WithMode(std::nullopt)).value(), "workload.mode=unproven");
 }
 
+TEST(ReleasePurpose, RewrapGetsBothClasses) {
+  // A rewrap writes only ciphertext (sigil-load rewrap), so model weights may go to it.
+  EXPECT_EQ(CheckReleasePurpose("model-weights", WithMode(std::string("rewrap"))).value(), "workload.mode=rewrap");
+  EXPECT_EQ(CheckReleasePurpose("dataset", WithMode(std::string("rewrap"))).value(), "workload.mode=rewrap");
+  EXPECT_CODE(CheckReleasePurpose("model-weights", WithMode(std::string("Rewrap"))), Code::kPermissionDenied);
+}
+
+TEST(ReleasePurpose, ResealOnlyForRewrapAndRewrapOnlyWithReseal) {
+  EXPECT_OK(CheckRewrapRequest(WithMode(std::string("rewrap")), true));
+  for (const char* other : {"sealed-memory", "stream"}) {
+    auto r = CheckRewrapRequest(WithMode(std::string(other)), true);
+    EXPECT_CODE(r, Code::kPermissionDenied);
+    EXPECT_NE(r.error().message().find(std::string("workload.mode '") + other + "'"), std::string::npos)
+        << r.error().message();
+    EXPECT_OK(CheckRewrapRequest(WithMode(std::string(other)), false));
+  }
+  EXPECT_CODE(CheckRewrapRequest(WithMode(std::nullopt), true), Code::kPermissionDenied);
+  EXPECT_OK(CheckRewrapRequest(WithMode(std::nullopt), false));
+  // A rewrap workload gets no DEK without asking for the new header's seal.
+  EXPECT_CODE(CheckRewrapRequest(WithMode(std::string("rewrap")), false), Code::kPermissionDenied);
+}
+
 TEST(ReleasePurpose, UnknownClassIsRefused) {
   EXPECT_CODE(CheckReleasePurpose("", WithMode(std::string("sealed-memory"))), Code::kPermissionDenied);
   EXPECT_CODE(CheckReleasePurpose("Model-Weights", WithMode(std::string("sealed-memory"))), Code::kPermissionDenied);
