@@ -13,6 +13,7 @@
 #include "broker/http/principal.h"
 #include "broker/store/store.h"
 #include "core/bytes.h"
+#include "core/ed25519.h"
 #include "core/json.h"
 #include "core/names.h"
 #include "core/secret_bytes.h"
@@ -45,7 +46,7 @@ struct BrokerContext {
   AuditLog* audit = nullptr;
   const attestation::Registry* verifiers = nullptr;
   const KeyService* keys = nullptr;  // the only holder of the root key (broker/keys/key_service.h)
-  const SecretBytes* token_seed = nullptr;
+  const Ed25519Signer* token_signer = nullptr;  // the token key, expanded once
   Bytes token_public_key;
   // The admin CA that issues admin certificates (null: issuance unavailable).
   const Bytes* admin_ca_pem = nullptr;

@@ -363,9 +363,10 @@ Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, con
   }
   // From here on every authority row read from the store is checked (store_auth.h).
   SIGIL_ASSIGN_OR_RETURN(b->store, AuthenticateStore(std::move(b->store), b->root_key));
-  SIGIL_ASSIGN_OR_RETURN(b->token_seed, LoadBrokerSigningKey(*b->store, b->root_key, "token_key"));
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes token_seed, LoadBrokerSigningKey(*b->store, b->root_key, "token_key"));
   SIGIL_ASSIGN_OR_RETURN(SecretBytes audit_seed, LoadBrokerSigningKey(*b->store, b->root_key, "audit_key"));
-  SIGIL_ASSIGN_OR_RETURN(Bytes token_pub, DerivePublicKey(*b->store, b->token_seed, "token_key", where.shown));
+  SIGIL_ASSIGN_OR_RETURN(Bytes token_pub, DerivePublicKey(*b->store, token_seed, "token_key", where.shown));
+  SIGIL_ASSIGN_OR_RETURN(b->token_signer, Ed25519Signer::FromSeed(token_seed.Reveal(SecretAccess::Get())));
   SIGIL_RETURN_IF_ERROR(DerivePublicKey(*b->store, audit_seed, "audit_key", where.shown));
   // The admin CA, to issue admin certificates: its key only ever unwrapped in memory.
   SIGIL_ASSIGN_OR_RETURN(b->admin_ca_pem, b->store->GetMeta("tls_ca.pem"));
@@ -402,7 +403,7 @@ Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, con
   c.metrics = b->metrics.get();
   b->keys = std::make_unique<KeyService>(*b->store, b->root_key);
   c.keys = b->keys.get();
-  c.token_seed = &b->token_seed;
+  c.token_signer = &*b->token_signer;
   c.admin_ca_pem = &b->admin_ca_pem;
   c.admin_ca_key = &b->admin_ca_key;
   c.token_public_key = token_pub;

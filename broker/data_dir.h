@@ -80,7 +80,7 @@ struct OpenBroker {
   std::unique_ptr<BrokerMetrics> metrics;  // broker/broker_metrics.h (its collateral source set)
   SecretBytes root_key;
   std::unique_ptr<KeyService> keys;  // over store and root_key
-  SecretBytes token_seed;
+  std::optional<Ed25519Signer> token_signer;
   Bytes admin_ca_pem;        // the admin CA certificate
   SecretBytes admin_ca_key;  // its key, unwrapped from the store
   std::string listen;

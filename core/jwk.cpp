@@ -21,7 +21,7 @@ Json X25519PublicKeyToJwk(ByteSpan public_key) {
   return Json{{"kty", "OKP"}, {"crv", "X25519"}, {"x", Base64UrlEncode(public_key)}};
 }
 
-Result<Bytes> X25519PublicKeyFromJwk(const Json& jwk, std::string_view where) {
+Result<Bytes> X25519PublicKeyFromJwkToCompare(const Json& jwk, std::string_view where) {
   if (!jwk.is_object()) {
     return Fail(Code::kInvalidArgument, std::string(where) + ": expected a JWK object");
   }
@@ -37,7 +37,12 @@ Result<Bytes> X25519PublicKeyFromJwk(const Json& jwk, std::string_view where) {
   if (key->size() != kX25519KeySize) {
     return Bad(where, "x", "expected 32 bytes, got " + std::to_string(key->size()));
   }
-  Result<void> valid = hpke::ValidatePublicKey(hpke::Kem::kX25519HkdfSha256, *key);
+  return key;
+}
+
+Result<Bytes> X25519PublicKeyFromJwk(const Json& jwk, std::string_view where) {
+  SIGIL_ASSIGN_OR_RETURN(Bytes key, X25519PublicKeyFromJwkToCompare(jwk, where));
+  Result<void> valid = hpke::ValidatePublicKey(hpke::Kem::kX25519HkdfSha256, key);
   if (!valid) return Bad(where, "x", valid.error().message());
   return key;
 }

@@ -22,4 +22,10 @@ Json X25519PublicKeyToJwk(ByteSpan public_key);
 // small order (RFC 7748 section 6.1). Other members (kid, use, alg) are ignored.
 Result<Bytes> X25519PublicKeyFromJwk(const Json& jwk, std::string_view where);
 
+// The same checks except the small-order test, which costs an X25519 operation: only for a key
+// the caller then requires to be byte-for-byte equal to one that passed X25519PublicKeyFromJwk
+// already (a release's key must equal the one its attestation token binds, which the broker
+// checked at attest before signing the token).
+Result<Bytes> X25519PublicKeyFromJwkToCompare(const Json& jwk, std::string_view where);
+
 }  // namespace sigil

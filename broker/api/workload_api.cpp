@@ -117,7 +117,7 @@ Result<Json> HandleAttest(const BrokerContext& ctx, const RequestMeta& meta, con
     SIGIL_ASSIGN_OR_RETURN(Bytes jti, RandomBytes(16));
     tb = TokenBody{tenant, tee, HexEncode(jti), UnixSeconds(now), UnixSeconds(now + ctx.settings.token_ttl),
                    tee_pk, evidence_digest, *claims};
-    SIGIL_ASSIGN_OR_RETURN(token, SignToken(tb, *ctx.token_seed, ctx.token_public_key));
+    SIGIL_ASSIGN_OR_RETURN(token, SignToken(tb, *ctx.token_signer));
   }
   auto event_for = [&](const Error* nonce_error) {
     AuditEvent ev{meta.request_id, "anonymous", "attest", "", 0, "", "", evidence_digest, meta.client, tee, ""};
@@ -194,7 +194,10 @@ Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, co
   AuditEvent ev{"", "workload:" + HexEncode(Sha256(AsBytes(CanonicalJson(tok.claims.ToJson())))).substr(0, 16),
                 "release", "", 0, "", "", tok.evidence_digest, "", tok.tee, "token " + tok.jti};
   if (!body.contains("tee_public_key")) return Fail(Code::kInvalidArgument, "request.tee_public_key: missing");
-  SIGIL_ASSIGN_OR_RETURN(Bytes tee_pk, X25519PublicKeyFromJwk(body["tee_public_key"], "request.tee_public_key"));
+  // Must equal the token's key, which was fully checked (small order included) at attest before
+  // the token was signed: checking it again would cost an X25519 operation per release.
+  SIGIL_ASSIGN_OR_RETURN(Bytes tee_pk,
+                         X25519PublicKeyFromJwkToCompare(body["tee_public_key"], "request.tee_public_key"));
   if (!ConstantTimeEqual(tee_pk, tok.tee_public_key)) {
     return Refuse(ctx, meta, tok.tenant, ev,
                   Error(Code::kPermissionDenied, "the token is bound to a different TEE public key"));

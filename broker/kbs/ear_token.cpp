@@ -40,7 +40,7 @@ std::string EarStatus(const Json& vector) {
   return worst >= 96 ? "contraindicated" : worst >= 32 ? "warning" : worst >= 1 ? "affirming" : "none";
 }
 
-Result<std::string> SignEar(const EarBody& b, const SecretBytes& seed, ByteSpan public_key) {
+Result<std::string> SignEar(const EarBody& b, const Ed25519Signer& signer) {
   Json vector = TrustworthinessVector(b.claims);
   Json p{{"eat_profile", kEarProfile},
          {"iat", b.iat},
@@ -55,9 +55,8 @@ Result<std::string> SignEar(const EarBody& b, const SecretBytes& seed, ByteSpan 
          {"cnf", {{"jwk", b.tee_pubkey}}},
          {"ear.sigil.evidence-digest", b.evidence_digest}};
   const std::string input =
-      Base64UrlEncode(AsBytes(Header(public_key))) + "." + Base64UrlEncode(AsBytes(CanonicalJson(p)));
-  SIGIL_ASSIGN_OR_RETURN(Bytes sig, Ed25519Sign(seed, AsBytes(input)));
-  return input + "." + Base64UrlEncode(sig);
+      Base64UrlEncode(AsBytes(Header(signer.public_key()))) + "." + Base64UrlEncode(AsBytes(CanonicalJson(p)));
+  return input + "." + Base64UrlEncode(signer.Sign(AsBytes(input)));
 }
 
 Result<EarBody> VerifyEar(const std::string& token, ByteSpan pub, std::int64_t now) {

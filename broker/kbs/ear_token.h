@@ -15,6 +15,7 @@
 #include "attestation/claims.h"
 #include "core/bytes.h"
 #include "core/json.h"
+#include "core/ed25519.h"
 #include "core/result.h"
 #include "core/secret_bytes.h"
 
@@ -37,7 +38,7 @@ struct EarBody {
 Json TrustworthinessVector(const attestation::Claims& claims);
 std::string EarStatus(const Json& vector);
 
-Result<std::string> SignEar(const EarBody& body, const SecretBytes& signing_seed, ByteSpan signing_public_key);
+Result<std::string> SignEar(const EarBody& body, const Ed25519Signer& signer);
 // kUnauthenticated for anything malformed, signed by another key or of another profile;
 // kExpired at or past exp.
 Result<EarBody> VerifyEar(const std::string& token, ByteSpan signing_public_key, std::int64_t now_seconds);

@@ -307,7 +307,7 @@ Result<Json> KbsAttest(const BrokerContext& ctx, const RequestMeta& meta, const 
   ear.evidence_digest = HexEncode(Sha256(evidence));
   ear.tee_pubkey = rd["tee-pubkey"];
   ear.claims = *claims;
-  auto token = SignEar(ear, *ctx.token_seed, ctx.token_public_key);
+  auto token = SignEar(ear, *ctx.token_signer);
   if (!token) return KbsError(KbsKind::kPluginInternalError, std::move(token).error());
   ctx.kbs->MarkAttested(session_id,
                         KbsAttested{*token, ear.jti, challenge->tee, ear.evidence_digest, ear.tee_pubkey, *claims},

@@ -27,7 +27,7 @@ Json TokenKeySet(ByteSpan public_key) {
   return Json{{"keys", Json::array({key})}};
 }
 
-Result<std::string> SignToken(const TokenBody& b, const SecretBytes& seed, ByteSpan public_key) {
+Result<std::string> SignToken(const TokenBody& b, const Ed25519Signer& signer) {
   Json p;
   p["iss"] = "sigild";
   p["sub"] = b.tenant;
@@ -38,9 +38,9 @@ Result<std::string> SignToken(const TokenBody& b, const SecretBytes& seed, ByteS
   p["cnf"] = {{"jwk", X25519PublicKeyToJwk(b.tee_public_key)}};
   p["evidence_digest"] = b.evidence_digest;
   p["claims"] = b.claims.ToJson();
-  std::string signing_input = Base64UrlEncode(AsBytes(Header(public_key))) + "." + Base64UrlEncode(AsBytes(CanonicalJson(p)));
-  SIGIL_ASSIGN_OR_RETURN(Bytes sig, Ed25519Sign(seed, AsBytes(signing_input)));
-  return signing_input + "." + Base64UrlEncode(sig);
+  std::string signing_input =
+      Base64UrlEncode(AsBytes(Header(signer.public_key()))) + "." + Base64UrlEncode(AsBytes(CanonicalJson(p)));
+  return signing_input + "." + Base64UrlEncode(signer.Sign(AsBytes(signing_input)));
 }
 
 Result<TokenBody> VerifyToken(const std::string& token, ByteSpan pub, std::int64_t now) {

@@ -9,6 +9,7 @@
 #include "attestation/claims.h"
 #include "core/bytes.h"
 #include "core/json.h"
+#include "core/ed25519.h"
 #include "core/result.h"
 #include "core/secret_bytes.h"
 
@@ -25,9 +26,10 @@ struct TokenBody {
   attestation::Claims claims;
 };
 
-// Header {"alg":"EdDSA","kid":TokenKeyId(public key),"typ":"JWT"}; signing_public_key is the
-// seed's public half (it names the key, so relying parties pick it from the key set).
-Result<std::string> SignToken(const TokenBody& body, const SecretBytes& signing_seed, ByteSpan signing_public_key);
+// Header {"alg":"EdDSA","kid":TokenKeyId(signer's public key),"typ":"JWT"} (the kid names the
+// key, so relying parties pick it from the key set). The signer is the broker's token key,
+// expanded once at start: every attestation signs a token.
+Result<std::string> SignToken(const TokenBody& body, const Ed25519Signer& signer);
 // kUnauthenticated for a malformed or badly signed token, kExpired past exp.
 Result<TokenBody> VerifyToken(const std::string& token, ByteSpan signing_public_key, std::int64_t now_seconds);
 

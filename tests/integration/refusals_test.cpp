@@ -85,6 +85,10 @@ TEST(Refusal, TokenUsedWithAnotherTeeKey) {
   TestArtifact a = MakeArtifact("acme", "model");
   EXPECT_CODE(c->Release(token, thief.key.public_key, {a.artifact}), Code::kPermissionDenied);
   ExpectDeniedAndAudited("acme", "release", "different TEE public key");
+  // The release only compares its key with the token's (fully checked at attest): a small-order
+  // key, which the attest check refuses, is refused here as just another key.
+  EXPECT_CODE(c->Release(token, Bytes(32, 0), {a.artifact}), Code::kPermissionDenied);
+  ExpectDeniedAndAudited("acme", "release", "different TEE public key");
 }
 
 TEST(Refusal, MeasurementNotInReferenceSet) {

@@ -12,6 +12,14 @@
 namespace sigil::broker {
 namespace {
 
+// The broker signs tokens with its token key expanded once (Ed25519Signer).
+Ed25519Signer SignerOf(const Ed25519KeyPair& kp) {
+  auto signer = Ed25519Signer::FromSeed(kp.seed.Reveal(SecretAccess::Get()));
+  EXPECT_TRUE(signer.has_value());
+  return std::move(*signer);
+}
+
+
 using Clock = KbsSessions::Clock;
 
 TEST(KbsSessions, NonceIsTakenOnceAndSessionsExpire) {
@@ -56,14 +64,14 @@ TEST(EarToken, RoundTripExpiryAndOtherKeys) {
   b.claims.Set("tee", std::string("sev-snp"));
   b.claims.Set("debug", false);
   b.claims.Set("tcb.status", std::string("UpToDate"));
-  ASSERT_OK_AND_ASSIGN(std::string t, SignEar(b, k.seed, k.public_key));
+  ASSERT_OK_AND_ASSIGN(std::string t, SignEar(b, SignerOf(k)));
   ASSERT_OK_AND_ASSIGN(EarBody back, VerifyEar(t, k.public_key, 1299));
   EXPECT_EQ(back.jti, "00ff");
   EXPECT_EQ(back.tee_pubkey, b.tee_pubkey);
   EXPECT_EQ(back.claims.GetString("tee"), "sev-snp");
   EXPECT_CODE(VerifyEar(t, k.public_key, 1300), Code::kExpired);
   EXPECT_CODE(VerifyEar(t, other.public_key, 1000), Code::kUnauthenticated);
-  ASSERT_OK_AND_ASSIGN(std::string t2, SignEar(b, other.seed, other.public_key));
+  ASSERT_OK_AND_ASSIGN(std::string t2, SignEar(b, SignerOf(other)));
   EXPECT_CODE(VerifyEar(t2, k.public_key, 1000), Code::kUnauthenticated);
   // A genuine, up-to-date, non-debug TEE is affirming; debug or the dev TEE are not.
   EXPECT_EQ(EarStatus(TrustworthinessVector(b.claims)), "affirming");

@@ -90,5 +90,21 @@ TEST(Jwk, RefusesSmallOrderAndNonCanonicalKeys) {
       JwkWithKey("ebffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"), "$"));
 }
 
+// For a key that must then equal one already checked in full: the encoding rules hold, the
+// small-order test (an X25519 operation) is the one left out.
+TEST(Jwk, ToCompareChecksEverythingButTheSmallOrderTest) {
+  ASSERT_OK_AND_ASSIGN(Bytes zero, X25519PublicKeyFromJwkToCompare(
+                                       JwkWithKey("0000000000000000000000000000000000000000000000000000000000000000"), "$"));
+  EXPECT_EQ(zero, Bytes(32, 0));
+  Json short_key = JwkWithKey("00000000000000000000000000000000000000000000000000000000000000");
+  EXPECT_CODE(X25519PublicKeyFromJwkToCompare(short_key, "$"), Code::kInvalidArgument);
+  Json private_key = JwkWithKey("0100000000000000000000000000000000000000000000000000000000000000");
+  private_key["d"] = "AA";
+  EXPECT_CODE(X25519PublicKeyFromJwkToCompare(private_key, "$"), Code::kInvalidArgument);
+  Json ec = JwkWithKey("0100000000000000000000000000000000000000000000000000000000000000");
+  ec["crv"] = "P-256";
+  EXPECT_CODE(X25519PublicKeyFromJwkToCompare(ec, "$"), Code::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace sigil
