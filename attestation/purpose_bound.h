@@ -1,6 +1,6 @@
 // Purpose binding for hardware reports that have 64 bytes of report data and no runtime
-// measurement register reachable here (SEV-SNP and TDX through configfs-tsm): the purpose event
-// is bound into the report data instead of being extended into a register.
+// measurement register reachable here (SEV-SNP, TDX and CCA through configfs-tsm): the purpose
+// event is bound into the report data instead of being extended into a register.
 //
 //   report_data = PurposeBinding(binding, event)
 //               = SHA-512("sigil/v1/purpose-binding" || binding || SHA-256(event))
@@ -10,7 +10,7 @@
 //
 //   {"event":"sigil-purpose/v1 ...","format":"sigil-purpose-bound/v1","report":"<base64url>"}
 //
-// and PurposeBoundVerifier, wrapped around the SNP or TDX verifier, hands `report` to it with
+// and PurposeBoundVerifier, wrapped around the SNP, TDX or CCA verifier, hands `report` to it with
 // the expected binding replaced by PurposeBinding(expected, event), so the hardware signature
 // covers the event; then it adds workload.* from the event. A raw report (no envelope) goes to
 // the inner verifier unchanged and yields no workload.* claim.

@@ -102,7 +102,9 @@ constexpr TeeKind kTees[] = {
      &snp::CombineCollateral, &BuildAzureSnp},
     {"azure-tdx-vtpm", "intel", "the Intel SGX Root CA (for the TD quote made from the TDREPORT)", false, false,
      nullptr, &BuildAzureTdx},
-    {"cca", "cca-cpak", "CCA platform attestation keys (PEM/DER SPKI or JWK)", false, false, nullptr, &BuildCca},
+    // A realm token's challenge is 64 bytes of report data, and sigil-load gets it through
+    // configfs-tsm like SNP/TDX: purpose-bound the same way (raw tokens pass through unchanged).
+    {"cca", "cca-cpak", "CCA platform attestation keys (PEM/DER SPKI or JWK)", false, true, nullptr, &BuildCca},
     {"psa", "psa-iak", "PSA initial attestation keys (PEM/DER SPKI or JWK)", false, false, nullptr, &BuildPsa},
     // A GPU report alone proves nothing about the CPU that asks for the key: offline only, and
     // inside composite bundles of the CPU TEEs above.

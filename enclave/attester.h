@@ -1,7 +1,8 @@
 // The Attester seam (workload side): one implementation per TEE, mirroring the broker's
 // attestation::Verifier. The loader asks an Attester for evidence over the 64-byte binding
 // (core/protocol.h Binding) and sends it to POST /v1/attest with "tee" = tee(). TPM quote,
-// SEV-SNP and TDX attesters plug in here next to DevAttester.
+// SEV-SNP, TDX, Azure vTPM and CCA attesters plug in here next to DevAttester
+// (loader/attester_factory.cpp registers them).
 // Thread-safety: implementations must make Evidence() safe to call concurrently.
 #pragma once
 

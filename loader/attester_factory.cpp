@@ -1,6 +1,7 @@
 #include "loader/attester_factory.h"
 
 #include "attestation/dev/platform_key.h"
+#include "enclave/azure/azure_attester.h"
 #include "enclave/dev_attester.h"
 #include "enclave/tpm/tpm_attester.h"
 #include "enclave/tsm/tsm_attester.h"
@@ -19,17 +20,22 @@ Result<enclave::AttesterPtr> MakeDevAttester(const LoadOptions& o) {
   return enclave::DevAttester::Create(std::move(kp.seed), std::move(measurement), o.debug, {}, std::move(purpose));
 }
 
+// The purpose PCR and its log, for every attester that quotes with a TPM.
+Result<enclave::tpm::TpmPurposeConfig> TpmPurpose(const LoadOptions& o) {
+  enclave::tpm::TpmPurposeConfig purpose;
+  SIGIL_ASSIGN_OR_RETURN(purpose.event, LoadPurpose(o));
+  purpose.pcr = o.tpm_purpose_pcr;
+  purpose.log_path = o.tpm_purpose_log.empty() ? enclave::tpm::TpmPurposeLogPath(o.tpm_purpose_pcr) : o.tpm_purpose_log;
+  return purpose;
+}
+
 // The TPM attester reports PCRs: the platform's boot chain (and whatever the operator extends
 // into PCRs) is what the tenant policy judges, plus the purpose event it extends itself.
 Result<enclave::AttesterPtr> MakeTpmAttester(const LoadOptions& o) {
   enclave::tpm::TpmAttesterConfig c;
   c.tcti = o.tpm_tcti;
   c.pcrs = o.tpm_pcrs;
-  enclave::tpm::TpmPurposeConfig purpose;
-  SIGIL_ASSIGN_OR_RETURN(purpose.event, LoadPurpose(o));
-  purpose.pcr = o.tpm_purpose_pcr;
-  purpose.log_path = o.tpm_purpose_log.empty() ? enclave::tpm::TpmPurposeLogPath(o.tpm_purpose_pcr) : o.tpm_purpose_log;
-  c.purpose = std::move(purpose);
+  SIGIL_ASSIGN_OR_RETURN(c.purpose, TpmPurpose(o));
   SIGIL_ASSIGN_OR_RETURN(c.ak_kind, enclave::tpm::ParseAkKind(o.tpm_ak_kind));
   if (!o.tpm_ak_handle.empty()) {
     SIGIL_ASSIGN_OR_RETURN(c.ak_handle, enclave::tpm::ParsePersistentHandle(o.tpm_ak_handle));
@@ -37,9 +43,25 @@ Result<enclave::AttesterPtr> MakeTpmAttester(const LoadOptions& o) {
   return enclave::tpm::TpmAttester::Create(std::move(c));
 }
 
+// An Azure CVM's vTPM: the --tpm-* options mean what they mean for tee "tpm" (TCTI, PCRs, the
+// purpose PCR and its log), except that the AK is always the persistent one the paravisor named
+// in the HCL report (--tpm-ak-handle, default Azure's 0x81000003): a primary AK made here would
+// be refused by the broker, which trusts only HCLAkPub.
+Result<enclave::AttesterPtr> MakeAzureAttester(const LoadOptions& o) {
+  enclave::azure::AzureAttesterConfig c;
+  c.tee = o.tee;
+  c.tcti = o.tpm_tcti;
+  c.pcrs = o.tpm_pcrs;
+  if (!o.tpm_ak_handle.empty()) {
+    SIGIL_ASSIGN_OR_RETURN(c.ak_handle, enclave::tpm::ParsePersistentHandle(o.tpm_ak_handle));
+  }
+  SIGIL_ASSIGN_OR_RETURN(c.purpose, TpmPurpose(o));
+  return enclave::azure::AzureVtpmAttester::Create(std::move(c));
+}
+
 // Hardware evidence through the kernel's configfs-tsm interface measures the whole guest (SNP
-// MEASUREMENT, TDX MRTD/RTMRs), not the engine; the purpose is bound into the report data
-// (attestation/purpose_bound.h).
+// MEASUREMENT, TDX MRTD/RTMRs, CCA RIM/REMs), not the engine; the purpose is bound into the
+// report data (attestation/purpose_bound.h).
 Result<enclave::AttesterPtr> MakeTsmAttester(const LoadOptions& o) {
   enclave::tsm::TsmAttesterConfig c;
   c.tee = o.tee;
@@ -59,6 +81,9 @@ constexpr AttesterKind kAttesters[] = {
     {"tpm", &MakeTpmAttester},
     {"sev-snp", &MakeTsmAttester},
     {"tdx", &MakeTsmAttester},
+    {"azure-snp-vtpm", &MakeAzureAttester},
+    {"azure-tdx-vtpm", &MakeAzureAttester},
+    {"cca", &MakeTsmAttester},
 };
 
 }  // namespace

@@ -72,9 +72,9 @@ int main(int argc, char** argv) {
                     "measure a program that links the C API (loader/c_api/sigil_load.h) and runs outside "
                     "sigil-load's sandbox: the measurement then has an empty sandbox configuration");
   auto add_tpm_flags = [](CLI::App* sub, loader::LoadOptions& lo) {
-    sub->add_option("--tpm-tcti", lo.tpm_tcti, "--tee tpm: TCTI, e.g. device:/dev/tpmrm0 or swtpm:host=127.0.0.1,port=2321 (default: tpm2-tss default)");
-    sub->add_option("--tpm-pcrs", lo.tpm_pcrs, "--tee tpm: PCRs to quote, e.g. sha256:0,1,2,7+sha1:0")->capture_default_str();
-    sub->add_option("--tpm-ak-handle", lo.tpm_ak_handle, "--tee tpm: persistent AK handle (0x81...); default: a primary AK in the owner hierarchy");
+    sub->add_option("--tpm-tcti", lo.tpm_tcti, "--tee tpm|azure-*: TCTI, e.g. device:/dev/tpmrm0 or swtpm:host=127.0.0.1,port=2321 (default: tpm2-tss default)");
+    sub->add_option("--tpm-pcrs", lo.tpm_pcrs, "--tee tpm|azure-*: PCRs to quote, e.g. sha256:0,1,2,7+sha1:0")->capture_default_str();
+    sub->add_option("--tpm-ak-handle", lo.tpm_ak_handle, "--tee tpm: persistent AK handle (0x81...); default: a primary AK in the owner hierarchy; --tee azure-*: the vTPM AK (default 0x81000003)");
     sub->add_option("--tpm-ak-kind", lo.tpm_ak_kind, "--tee tpm: primary AK type: rsa, rsapss, ecc-p256, ecc-p384")->capture_default_str();
   };
   // tpm-ak: the AK's public key for the operator to register with the broker (trust/tpm-aks/).
@@ -101,9 +101,9 @@ int main(int argc, char** argv) {
   run->add_option("--broker", o.broker_url, "broker URL, https://HOST:PORT")->required();
   run->add_option("--ca", o.ca_file, "broker CA certificate (PEM)")->required()->check(CLI::ExistingFile);
   run->add_option("--tenant", o.tenant, "tenant")->required();
-  run->add_option("--tee", o.tee, "TEE type (dev, tpm, sev-snp, tdx)")->capture_default_str();
+  run->add_option("--tee", o.tee, "TEE type (dev, tpm, sev-snp, tdx, azure-snp-vtpm, azure-tdx-vtpm, cca)")->capture_default_str();
   run->add_option("--dev-platform-key", o.dev_platform_key, "INSECURE dev TEE platform key file");
-  run->add_option("--tsm-root", o.tsm_root, "--tee sev-snp|tdx: configfs-tsm report directory")->capture_default_str();
+  run->add_option("--tsm-root", o.tsm_root, "--tee sev-snp|tdx|cca: configfs-tsm report directory")->capture_default_str();
   run->add_flag("--debug", o.debug, "report a debug-enabled TEE (dev TEE only; policies normally refuse it)");
   run->add_option("--model", o.model, ".sgl file, or a model set directory (sigil-set.json)")->required()->check(CLI::ExistingPath);
   run->add_option("--threads", o.threads, "decryption threads (0 = all usable CPUs)")->capture_default_str();
@@ -126,11 +126,11 @@ int main(int argc, char** argv) {
   // The purpose PCR (attestation/tpm/evidence.h says why 8-15 and why 13 by default).
   auto add_purpose_flags = [](CLI::App* sub, loader::LoadOptions& lo) {
     sub->add_option("--tpm-purpose-pcr", lo.tpm_purpose_pcr,
-                    "--tee tpm: PCR (SHA-256 bank, 8-15) that receives the load's purpose event before the quote; "
+                    "--tee tpm|azure-*: PCR (SHA-256 bank, 8-15) that receives the load's purpose event before the quote; "
                     "reserve it for sigil-load")
         ->check(CLI::Range(8, 15))->capture_default_str();
     sub->add_option("--tpm-purpose-log", lo.tpm_purpose_log,
-                    "--tee tpm: the purpose PCR's event log, kept across loads until reboot "
+                    "--tee tpm|azure-*: the purpose PCR's event log, kept across loads until reboot "
                     "(default /run/sigil/tpm-purpose-pcrN.json)");
   };
   add_purpose_flags(run, o);
@@ -155,9 +155,9 @@ int main(int argc, char** argv) {
   cat->add_option("--broker", co.broker_url, "broker URL, https://HOST:PORT")->required();
   cat->add_option("--ca", co.ca_file, "broker CA certificate (PEM)")->required()->check(CLI::ExistingFile);
   cat->add_option("--tenant", co.tenant, "tenant")->required();
-  cat->add_option("--tee", co.tee, "TEE type (dev, tpm, sev-snp, tdx)")->capture_default_str();
+  cat->add_option("--tee", co.tee, "TEE type (dev, tpm, sev-snp, tdx, azure-snp-vtpm, azure-tdx-vtpm, cca)")->capture_default_str();
   cat->add_option("--dev-platform-key", co.dev_platform_key, "INSECURE dev TEE platform key file");
-  cat->add_option("--tsm-root", co.tsm_root, "--tee sev-snp|tdx: configfs-tsm report directory")->capture_default_str();
+  cat->add_option("--tsm-root", co.tsm_root, "--tee sev-snp|tdx|cca: configfs-tsm report directory")->capture_default_str();
   cat->add_option("--measure", engine, "binary whose measurement the evidence reports (the consumer; it is not "
                                       "sandboxed, so this is `sigil-load measure --in-process` of it)")->required();
   bool hold = false;
@@ -178,9 +178,9 @@ int main(int argc, char** argv) {
   rewrap->add_option("--broker", ro.broker_url, "broker URL, https://HOST:PORT")->required();
   rewrap->add_option("--ca", ro.ca_file, "broker CA certificate (PEM)")->required()->check(CLI::ExistingFile);
   rewrap->add_option("--tenant", ro.tenant, "tenant")->required();
-  rewrap->add_option("--tee", ro.tee, "TEE type (dev, tpm, sev-snp, tdx)")->capture_default_str();
+  rewrap->add_option("--tee", ro.tee, "TEE type (dev, tpm, sev-snp, tdx, azure-snp-vtpm, azure-tdx-vtpm, cca)")->capture_default_str();
   rewrap->add_option("--dev-platform-key", ro.dev_platform_key, "INSECURE dev TEE platform key file");
-  rewrap->add_option("--tsm-root", ro.tsm_root, "--tee sev-snp|tdx: configfs-tsm report directory")->capture_default_str();
+  rewrap->add_option("--tsm-root", ro.tsm_root, "--tee sev-snp|tdx|cca: configfs-tsm report directory")->capture_default_str();
   rewrap->add_option("--sign", rw.sign_key, "model owner's Ed25519 private key (PEM): sign the output; required if IN "
                                             "is signed")->check(CLI::ExistingFile);
   rewrap->add_flag("--allow-new-signer", rw.allow_new_signer,

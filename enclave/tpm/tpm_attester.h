@@ -14,6 +14,7 @@
 
 #include "enclave/attester.h"
 #include "enclave/tpm/ak.h"
+#include "enclave/tpm/bound_quote.h"
 #include "enclave/tpm/purpose_pcr.h"
 
 namespace sigil::enclave::tpm {
@@ -28,9 +29,6 @@ struct TpmAttesterConfig {
   // evidence proves no purpose, and the broker releases no model-weights key for it.
   std::optional<TpmPurposeConfig> purpose;
 };
-
-// How many bytes of the 64-byte binding go into qualifyingData (attestation/tpm/verifier.cpp).
-inline constexpr std::size_t kQualifyingDataSize = 32;
 
 class TpmAttester final : public Attester {
  public:

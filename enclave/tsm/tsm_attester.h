@@ -1,8 +1,9 @@
-// TsmAttester: SEV-SNP reports and TDX quotes for sigil-load (the Attester seam,
-// enclave/attester.h) through Linux configfs-tsm (tsm_report.h), falling back to the
+// TsmAttester: SEV-SNP reports, TDX quotes and Arm CCA realm tokens for sigil-load (the Attester
+// seam, enclave/attester.h) through Linux configfs-tsm (tsm_report.h), falling back to the
 // /dev/sev-guest ioctl for SNP when configfs-tsm is absent (guest_device.h). The evidence is the
-// raw report or quote, with the 64-byte binding as REPORT_DATA / REPORTDATA, exactly what the
-// broker's SnpVerifier / DcapVerifier read. Paths are injectable for tests.
+// raw report, quote or CCA token collection, with the 64-byte binding as REPORT_DATA /
+// REPORTDATA / the realm challenge, exactly what the broker's SnpVerifier / DcapVerifier /
+// CcaVerifier read. Paths are injectable for tests.
 // Thread-safety: Evidence() is safe to call concurrently (one configfs entry per call).
 #pragma once
 
@@ -18,7 +19,7 @@
 namespace sigil::enclave::tsm {
 
 struct TsmAttesterConfig {
-  std::string tee;  // "sev-snp" or "tdx"
+  std::string tee;  // "sev-snp", "tdx" or "cca"
   std::string configfs_root = kConfigfsTsmRoot;
   std::string sev_guest_device = kSevGuestDevice;
   std::string tdx_guest_device = kTdxGuestDevice;
@@ -30,14 +31,15 @@ struct TsmAttesterConfig {
 
 class TsmAttester final : public Attester {
  public:
-  // kInvalidArgument for a tee other than "sev-snp" / "tdx". Touches no device: a missing TSM is
-  // reported by Evidence(), where the caller can act on it.
+  // kInvalidArgument for a tee other than "sev-snp" / "tdx" / "cca". Touches no device: a missing
+  // TSM is reported by Evidence(), where the caller can act on it.
   static Result<AttesterPtr> Create(TsmAttesterConfig config);
 
   std::string_view tee() const override { return config_.tee; }
-  // configfs-tsm first (provider "sev_guest" / "tdx_guest"); if its root does not exist, SNP
-  // uses SNP_GET_REPORT on the device. TDX has no fallback (guest_device.h): kUnavailable names
-  // both what was missing and why. kInvalidArgument for a binding that is not 64 bytes.
+  // configfs-tsm first (provider "sev_guest" / "tdx_guest" / "arm_cca_guest"); if its root does
+  // not exist, SNP uses SNP_GET_REPORT on the device. TDX and CCA have no fallback (guest_device.h;
+  // a realm's token comes only through configfs-tsm): kUnavailable names what was missing and
+  // why. kInvalidArgument for a binding that is not 64 bytes.
   Result<Bytes> Evidence(ByteSpan binding) const override;
 
  private:

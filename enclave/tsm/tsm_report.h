@@ -1,6 +1,7 @@
 // Linux configfs-tsm reports (Documentation/ABI/testing/configfs-tsm, kernel >= 6.7): the
 // vendor-neutral way a confidential guest asks its TSM (AMD SEV-SNP firmware via sev-guest, Intel
-// TDX module + quoting enclave via tdx-guest) for attestation evidence over 64 bytes of user data.
+// TDX module + quoting enclave via tdx-guest, the Arm CCA RMM via arm-cca-guest) for attestation
+// evidence over 64 bytes of user data.
 // Flow: mkdir <root>/<entry> (the kernel creates the attributes), read `provider` and
 // `generation`, write `inblob`, read `outblob` (the kernel produces the report here), read
 // `auxblob` (SNP: the GHCB certificate table), read `generation` again: it must be exactly one
@@ -20,8 +21,8 @@ namespace sigil::enclave::tsm {
 inline constexpr const char* kConfigfsTsmRoot = "/sys/kernel/config/tsm/report";
 
 struct TsmReport {
-  std::string provider;  // "sev_guest", "tdx_guest"
-  Bytes outblob;         // SNP: ATTESTATION_REPORT; TDX: a DCAP quote v4
+  std::string provider;  // "sev_guest", "tdx_guest", "arm_cca_guest"
+  Bytes outblob;         // SNP: ATTESTATION_REPORT; TDX: a DCAP quote v4; CCA: token collection
   Bytes auxblob;         // SNP: certificate table (may be empty); TDX: absent
 };
 

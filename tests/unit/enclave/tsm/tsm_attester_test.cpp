@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "attestation/purpose_bound.h"
+#include "attestation/tee_catalog.h"
 #include "core/file_io.h"
 #include "tests/support/matchers.h"
 #include "tests/support/temp_dir.h"
@@ -153,6 +154,86 @@ TEST(TsmAttester, MissingProviderNamesWhatIsMissing) {
   ASSERT_FALSE(tdx.has_value());
   EXPECT_NE(tdx.error().message().find("needs configfs-tsm"), std::string::npos)
       << tdx.error().message();
+}
+
+// Arm CCA through configfs-tsm (provider arm_cca_guest): the binding is the realm challenge
+// (inblob) and the evidence is the token collection exactly as the outblob gives it. The broker's
+// own CCA verifier (the catalog's, as sigild builds it) checks the REAL token (CCA-1) up to the
+// realm challenge, which was made for another challenge: refused for that alone. The positive path
+// needs a real realm, whose RMM puts our inblob in the token.
+std::unique_ptr<attestation::Verifier> BrokerCcaVerifier() {
+  attestation::VerifierSetup setup;
+  setup.trust_anchors = {Vector("cca-psa/ccatoken/tf-rmm_cca_platform.pub.pem")};
+  auto kind = attestation::FindTeeKind("cca");
+  EXPECT_TRUE(kind.has_value());
+  auto v = attestation::BuildVerifier(**kind, std::move(setup));
+  EXPECT_TRUE(v.has_value());
+  return std::move(v).value();
+}
+
+void ExpectChallengeMismatch(const Bytes& evidence, const Bytes& binding) {
+  auto r = BrokerCcaVerifier()->Verify(
+      attestation::VerifyInput{evidence, {}, binding, std::chrono::system_clock::now(), {}});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), Code::kVerificationFailed);
+  EXPECT_NE(r.error().message().find("realm challenge does not match the expected binding"),
+            std::string::npos)
+      << r.error().message();
+}
+
+TEST(TsmAttester, CcaTokenThroughConfigfs) {
+  sigil::testing::TempDir dir;
+  const std::string root = dir.File("report");
+  const Bytes token = Vector("cca-psa/ccatoken/tf-rmm_cca_token.cbor");
+  FakeTsmKernel kernel(root, "arm_cca_guest", token, {});
+  auto attester = Make("cca", root, dir.path());
+  EXPECT_EQ(attester->tee(), "cca");
+  ASSERT_OK_AND_ASSIGN(Bytes evidence, attester->Evidence(Binding(4)));
+  EXPECT_EQ(evidence, token);
+  ASSERT_EQ(kernel.inblobs().size(), 1u);
+  EXPECT_EQ(kernel.inblobs()[0], Binding(4));  // the 64-byte realm challenge
+  ExpectChallengeMismatch(evidence, Binding(4));
+  // The token's own challenge (ab x 64) passes the same verifier: only the challenge differs.
+  EXPECT_OK(BrokerCcaVerifier()->Verify(
+      attestation::VerifyInput{evidence, {}, Bytes(64, 0xab), std::chrono::system_clock::now(), {}}));
+}
+
+// With a purpose, as for SNP/TDX: the challenge is PurposeBinding(binding, purpose) and the
+// token travels in the sigil-purpose-bound/v1 envelope, which the broker's cca verifier unwraps.
+TEST(TsmAttester, CcaPurposeIsBoundIntoTheChallenge) {
+  sigil::testing::TempDir dir;
+  const std::string root = dir.File("report");
+  const Bytes token = Vector("cca-psa/ccatoken/tf-rmm_cca_token.cbor");
+  FakeTsmKernel kernel(root, "arm_cca_guest", token, {});
+  TsmAttesterConfig c;
+  c.tee = "cca";
+  c.configfs_root = root;
+  c.purpose = attestation::WorkloadPurpose{"sealed-memory", std::string(96, 'a'), std::string(64, 'b')};
+  ASSERT_OK_AND_ASSIGN(AttesterPtr attester, TsmAttester::Create(c));
+  ASSERT_OK_AND_ASSIGN(Bytes evidence, attester->Evidence(Binding(5)));
+  EXPECT_EQ(evidence, attestation::WrapPurposeBound(token, *c.purpose));
+  ASSERT_EQ(kernel.inblobs().size(), 1u);
+  Sha512Digest bound = attestation::PurposeBinding(Binding(5), *c.purpose);
+  EXPECT_EQ(kernel.inblobs()[0], Bytes(bound.begin(), bound.end()));
+  ExpectChallengeMismatch(evidence, Binding(5));
+}
+
+TEST(TsmAttester, CcaNeedsTheArmCcaGuestProvider) {
+  sigil::testing::TempDir dir;
+  const std::string root = dir.File("report");
+  {
+    FakeTsmKernel kernel(root, "sev_guest", Vector("sev-snp/go-sev-guest/attestation.bin"), {});
+    auto r = Make("cca", root, dir.path())->Evidence(Binding(1));
+    ASSERT_FALSE(r.has_value());
+    EXPECT_NE(r.error().message().find("expected 'arm_cca_guest'"), std::string::npos)
+        << r.error().message();
+  }
+  // No configfs-tsm and no ioctl fallback for realms.
+  auto r = Make("cca", dir.File("absent"), dir.path())->Evidence(Binding(1));
+  EXPECT_CODE(r, Code::kUnavailable);
+  if (!r) {
+    EXPECT_NE(r.error().message().find("arm-cca-guest"), std::string::npos) << r.error().message();
+  }
 }
 
 TEST(TsmAttester, RejectsBadInput) {
