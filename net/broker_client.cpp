@@ -68,8 +68,11 @@ Result<std::vector<ReleasedKey>> BrokerClient::Release(const std::string& token,
     if (a.rewrap) art["rewrap"] = true;
     arts.push_back(std::move(art));
   }
-  Json req{{"tee_public_key", X25519PublicKeyToJwk(tee_public_key)}, {"artifacts", arts}};
-  SIGIL_ASSIGN_OR_RETURN(Json j, Post("/v1/release", req.dump(), token));
+  // The token goes in the body, not in `Authorization: Bearer`: a composite attestation's token
+  // carries every GPU's measurements (~11 KB per H100), over the header limits of sigild and of
+  // the proxies in front of a fleet, while a body may be 1 MiB (docs/protocol.md /v1/release).
+  Json req{{"token", token}, {"tee_public_key", X25519PublicKeyToJwk(tee_public_key)}, {"artifacts", arts}};
+  SIGIL_ASSIGN_OR_RETURN(Json j, Post("/v1/release", req.dump()));
   std::vector<ReleasedKey> out;
   if (!j.contains("artifacts") || !j["artifacts"].is_array()) return Fail(Code::kInternal, "release response has no artifacts");
   for (const auto& a : j["artifacts"]) {
