@@ -50,7 +50,7 @@ Error ErrnoError(const std::string& what, const std::string& path) {
   return Error(Code::kUnavailable, what + " " + path + ": " + std::strerror(errno));
 }
 
-bool Exists(const std::string& path) {
+bool EntryExists(const std::string& path) {  // lstat: a dangling symlink counts
   struct stat st {};
   return ::lstat(path.c_str(), &st) == 0;
 }
@@ -120,7 +120,7 @@ Result<void> MakePrivateDirs(const std::string& dir) {
 
 Result<void> RefuseExistingCredentials(const std::string& dir) {
   for (const char* f : {"/admin.key", "/admin.pem"}) {
-    if (Exists(dir + f)) {
+    if (EntryExists(dir + f)) {
       return Fail(Code::kAlreadyExists, dir + f + " already exists: credentials are never overwritten; "
                                              "choose another directory or move the old credential away first");
     }

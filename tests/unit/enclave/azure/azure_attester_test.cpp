@@ -100,6 +100,17 @@ class AzureAttesterTest : public ::testing::Test {
     return c;
   }
 
+  // The evidence's quote checked as tee "tpm" would check it, with swtpm's AK registered.
+  static Result<attestation::Claims> VerifyQuoteWithSwtpmAk(const az::AzureEvidence& parsed, const Bytes& binding) {
+    att::TpmConfig tc;
+    tc.registered_aks = {*ak_pem_};
+    SIGIL_ASSIGN_OR_RETURN(auto tpm_verifier, att::TpmVerifier::Create(tc));
+    attestation::VerifyInput in;
+    in.evidence = *parsed.quote;
+    in.expected_binding = binding;
+    return tpm_verifier->Verify(in);
+  }
+
   static TempDir* dir_;
   static Swtpm* swtpm_;
   static Bytes* ak_pem_;
@@ -124,16 +135,9 @@ TEST_F(AzureAttesterTest, EvidenceCarriesTheNvReportAndAQuoteOverTheBinding) {
   ASSERT_OK_AND_ASSIGN(att::Evidence quote, att::ParseEvidence(*parsed.quote));
   ASSERT_OK_AND_ASSIGN(att::Quote body, att::ParseQuote(quote.attest));
   EXPECT_EQ(body.extra_data, Bytes(binding.begin(), binding.begin() + 32));
-  att::TpmConfig tc;
-  tc.registered_aks = {*ak_pem_};
-  ASSERT_OK_AND_ASSIGN(auto tpm_verifier, att::TpmVerifier::Create(tc));
-  attestation::VerifyInput in;
-  in.evidence = *parsed.quote;
-  in.expected_binding = binding;
-  ASSERT_OK_AND_ASSIGN(attestation::Claims claims, tpm_verifier->Verify(in));
+  ASSERT_OK_AND_ASSIGN(attestation::Claims claims, VerifyQuoteWithSwtpmAk(parsed, binding));
   EXPECT_TRUE(claims.GetString("tpm.pcr.sha256.7").has_value());
-  in.expected_binding = TestBinding(6);
-  EXPECT_CODE(tpm_verifier->Verify(in), Code::kVerificationFailed);
+  EXPECT_CODE(VerifyQuoteWithSwtpmAk(parsed, TestBinding(6)), Code::kVerificationFailed);
 
   ASSERT_OK_AND_ASSIGN(tpm::EsysContext ctx, tpm::OpenTpm(swtpm_->Tcti()));
   ASSERT_OK_AND_ASSIGN(auto transients, tpm::TransientHandlesInTpm(ctx));
@@ -176,13 +180,8 @@ TEST_F(AzureAttesterTest, PurposeGoesIntoTheQuoteAsForTeeTpm) {
   const Bytes binding = TestBinding(11);
   ASSERT_OK_AND_ASSIGN(Bytes evidence, attester->Evidence(binding));
   ASSERT_OK_AND_ASSIGN(az::AzureEvidence parsed, az::ParseAzureEvidence(evidence));
-  att::TpmConfig tc;
-  tc.registered_aks = {*ak_pem_};
-  ASSERT_OK_AND_ASSIGN(auto tpm_verifier, att::TpmVerifier::Create(tc));
-  attestation::VerifyInput in;
-  in.evidence = *parsed.quote;
-  in.expected_binding = binding;
-  ASSERT_OK_AND_ASSIGN(attestation::Claims claims, tpm_verifier->Verify(in));
+  ASSERT_TRUE(parsed.quote.has_value());
+  ASSERT_OK_AND_ASSIGN(attestation::Claims claims, VerifyQuoteWithSwtpmAk(parsed, binding));
   EXPECT_EQ(claims.GetString("workload.mode"), "sealed-memory");
 }
 
