@@ -188,9 +188,9 @@ Result<ArtifactRequest> ParseArtifact(const Json& a, std::size_t i) {
 
 }  // namespace
 
-Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, const std::string& bearer, const Json& body) {
-  if (bearer.empty()) return Fail(Code::kUnauthenticated, "missing 'Authorization: Bearer <attestation token>'");
-  SIGIL_ASSIGN_OR_RETURN(TokenBody tok, VerifyToken(bearer, ctx.token_public_key, UnixSeconds(ctx.now())));
+Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, const std::string& token, const Json& body) {
+  if (token.empty()) return Fail(Code::kUnauthenticated, "missing attestation token");
+  SIGIL_ASSIGN_OR_RETURN(TokenBody tok, VerifyToken(token, ctx.token_public_key, UnixSeconds(ctx.now())));
   AuditEvent ev{"", "workload:" + HexEncode(Sha256(AsBytes(CanonicalJson(tok.claims.ToJson())))).substr(0, 16),
                 "release", "", 0, "", "", tok.evidence_digest, "", tok.tee, "token " + tok.jti};
   if (!body.contains("tee_public_key")) return Fail(Code::kInvalidArgument, "request.tee_public_key: missing");

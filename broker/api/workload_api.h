@@ -10,7 +10,7 @@ namespace sigil::broker {
 
 Result<Json> HandleChallenge(const BrokerContext& ctx, const RequestMeta& meta, const Json& body);
 Result<Json> HandleAttest(const BrokerContext& ctx, const RequestMeta& meta, const Json& body);
-Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, const std::string& bearer_token,
+Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, const std::string& token,
                            const Json& body);
 
 }  // namespace sigil::broker
