@@ -6,6 +6,8 @@
 
 namespace sigil::integration {
 namespace {
+// Named: this file shares a unity batch (CMakeLists.txt) with others that define kTenant and Sigil.
+namespace policy_diff {
 
 constexpr const char* kTenant = "pdiff";
 
@@ -116,5 +118,6 @@ TEST_F(PolicyDiff, BadInputsAreRefusedBeforeAnythingIsReplayed) {
   EXPECT_NE(Sigil({"policy", "diff", File("old.json"), File("new.json"), "--tenant", "nosuchtenant"}).exit_code, 0);
 }
 
+}  // namespace policy_diff
 }  // namespace
 }  // namespace sigil::integration
