@@ -32,6 +32,9 @@ struct LoadOptions {
   std::string tpm_tcti, tpm_pcrs = "sha256:0,1,2,3,4,5,6,7", tpm_ak_handle, tpm_ak_kind = "ecc-p256";
   // tee "sev-snp" / "tdx" (enclave/tsm/tsm_attester.h): the configfs-tsm report directory.
   std::string tsm_root = "/sys/kernel/config/tsm/report";
+  // tee "azure-tdx-vtpm" (enclave/azure/imds_td_quote.h): the Azure IMDS the TD quote comes
+  // from, http://IP[:PORT] (the default is Azure's; tests point it at a local server).
+  std::string azure_imds_url = "http://169.254.169.254";
   // Measured with the engine: the canonical form of the sandbox it runs under ("" when nothing
   // is sandboxed by sigil-load: the C API, and the consumer of `cat`).
   std::string sandbox_config = CanonicalSandboxConfig({});

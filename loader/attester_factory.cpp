@@ -46,7 +46,8 @@ Result<enclave::AttesterPtr> MakeTpmAttester(const LoadOptions& o) {
 // An Azure CVM's vTPM: the --tpm-* options mean what they mean for tee "tpm" (TCTI, PCRs, the
 // purpose PCR and its log), except that the AK is always the persistent one the paravisor named
 // in the HCL report (--tpm-ak-handle, default Azure's 0x81000003): a primary AK made here would
-// be refused by the broker, which trusts only HCLAkPub.
+// be refused by the broker, which trusts only HCLAkPub. azure-tdx-vtpm also asks Azure IMDS
+// (--azure-imds-url) for the TD quote over the report's TDREPORT.
 Result<enclave::AttesterPtr> MakeAzureAttester(const LoadOptions& o) {
   enclave::azure::AzureAttesterConfig c;
   c.tee = o.tee;
@@ -56,6 +57,7 @@ Result<enclave::AttesterPtr> MakeAzureAttester(const LoadOptions& o) {
     SIGIL_ASSIGN_OR_RETURN(c.ak_handle, enclave::tpm::ParsePersistentHandle(o.tpm_ak_handle));
   }
   SIGIL_ASSIGN_OR_RETURN(c.purpose, TpmPurpose(o));
+  c.imds.url = o.azure_imds_url;  // used by azure-tdx-vtpm only (the TD quote)
   return enclave::azure::AzureVtpmAttester::Create(std::move(c));
 }
 

@@ -104,6 +104,7 @@ int main(int argc, char** argv) {
   run->add_option("--tee", o.tee, "TEE type (dev, tpm, sev-snp, tdx, azure-snp-vtpm, azure-tdx-vtpm, cca)")->capture_default_str();
   run->add_option("--dev-platform-key", o.dev_platform_key, "INSECURE dev TEE platform key file");
   run->add_option("--tsm-root", o.tsm_root, "--tee sev-snp|tdx|cca: configfs-tsm report directory")->capture_default_str();
+  run->add_option("--azure-imds-url", o.azure_imds_url, "--tee azure-tdx-vtpm: Azure IMDS, http://IP[:PORT], asked for the TD quote (POST /acc/tdquote)")->capture_default_str();
   run->add_flag("--debug", o.debug, "report a debug-enabled TEE (dev TEE only; policies normally refuse it)");
   run->add_option("--model", o.model, ".sgl file, or a model set directory (sigil-set.json)")->required()->check(CLI::ExistingPath);
   run->add_option("--threads", o.threads, "decryption threads (0 = all usable CPUs)")->capture_default_str();
@@ -158,6 +159,7 @@ int main(int argc, char** argv) {
   cat->add_option("--tee", co.tee, "TEE type (dev, tpm, sev-snp, tdx, azure-snp-vtpm, azure-tdx-vtpm, cca)")->capture_default_str();
   cat->add_option("--dev-platform-key", co.dev_platform_key, "INSECURE dev TEE platform key file");
   cat->add_option("--tsm-root", co.tsm_root, "--tee sev-snp|tdx|cca: configfs-tsm report directory")->capture_default_str();
+  cat->add_option("--azure-imds-url", co.azure_imds_url, "--tee azure-tdx-vtpm: Azure IMDS, http://IP[:PORT], asked for the TD quote (POST /acc/tdquote)")->capture_default_str();
   cat->add_option("--measure", engine, "binary whose measurement the evidence reports (the consumer; it is not "
                                       "sandboxed, so this is `sigil-load measure --in-process` of it)")->required();
   bool hold = false;
@@ -181,6 +183,7 @@ int main(int argc, char** argv) {
   rewrap->add_option("--tee", ro.tee, "TEE type (dev, tpm, sev-snp, tdx, azure-snp-vtpm, azure-tdx-vtpm, cca)")->capture_default_str();
   rewrap->add_option("--dev-platform-key", ro.dev_platform_key, "INSECURE dev TEE platform key file");
   rewrap->add_option("--tsm-root", ro.tsm_root, "--tee sev-snp|tdx|cca: configfs-tsm report directory")->capture_default_str();
+  rewrap->add_option("--azure-imds-url", ro.azure_imds_url, "--tee azure-tdx-vtpm: Azure IMDS, http://IP[:PORT], asked for the TD quote (POST /acc/tdquote)")->capture_default_str();
   rewrap->add_option("--sign", rw.sign_key, "model owner's Ed25519 private key (PEM): sign the output; required if IN "
                                             "is signed")->check(CLI::ExistingFile);
   rewrap->add_flag("--allow-new-signer", rw.allow_new_signer,

@@ -5,9 +5,12 @@
 // binding; and the broker's full verifier refuses it because the report's runtime data names
 // Azure's AK (HCLAkPub), not swtpm's. The positive path needs a real Azure confidential VM, whose
 // paravisor writes a report naming the vTPM's own AK.
-// Only the SNP capture fits: libtpms caps an NV index at 2048 bytes (MAX_NV_INDEX_SIZE), and the
-// TDX capture (AZ-TDX-1) is 2600 bytes as read (2438 without its padding). azure-tdx-vtpm runs the
-// same code; its platform check is tested against the SNP report below.
+// libtpms caps an NV index at 2048 bytes (MAX_NV_INDEX_SIZE), and the TDX capture (AZ-TDX-1) is
+// 2600 bytes as read (2438 without its padding), so azure-tdx-vtpm runs on a TDX HCL report
+// built from it: the real TDREPORT with shorter runtime data naming swtpm's AK, REPORTDATA set to
+// its hash (1730 bytes; nothing checks a TDREPORT's MAC offline), and a fake IMDS (fake_imds.h)
+// answering with the real dcap-qvl TD quote. The broker's verifier then passes the binding and
+// the quote layer and refuses only the TD quote, whose REPORTDATA is not this TDREPORT's.
 #include "enclave/azure/azure_attester.h"
 
 #include <gtest/gtest.h>
@@ -20,17 +23,22 @@
 #include "attestation/tpm/evidence.h"
 #include "attestation/tpm/verifier.h"
 #include "core/bytes.h"
+#include "core/digest.h"
+#include "core/encoding.h"
 #include "enclave/tpm/ak.h"
 #include "enclave/tpm/esys.h"
 #include "tests/support/matchers.h"
 #include "tests/support/swtpm.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/attestation/azure/azure_test_util.h"
+#include "tests/unit/enclave/azure/fake_imds.h"
 #include "tests/unit/enclave/tpm/tpm_test_util.h"
 
 namespace sigil::enclave::azure {
 namespace {
 
+using sigil::testing::FakeImds;
+using sigil::testing::ImdsRequest;
 using sigil::testing::Swtpm;
 using sigil::testing::TempDir;
 namespace az = attestation::azure;
@@ -71,6 +79,36 @@ Result<void> WriteNvIndex(const tpm::EsysContext& ctx, TPM2_HANDLE index, const 
   return Ok();
 }
 
+// Where the TDX test report lives (a second NV index: the SNP report stays at 0x01400001).
+constexpr TPM2_HANDLE kTdxReportIndex = 0x01400003;
+
+void PutU32(Bytes& b, std::size_t off, std::size_t v) {
+  for (int i = 0; i < 4; ++i) b[off + i] = static_cast<std::uint8_t>(v >> (8 * i));
+}
+
+// AZ-TDX-1's header, TDREPORT and request data, with runtime data naming `ak_modulus` as HCLAkPub
+// and the TDREPORT's REPORTDATA = SHA-256(runtime data) || zeros (MANIFEST "HCL report layout").
+Bytes TdxHclNaming(const Bytes& ak_modulus) {
+  const Bytes real = vectors::TdxHcl();
+  const std::string runtime =
+      R"({"keys":[{"kid":"HCLAkPub","key_ops":["sign"],"kty":"RSA","e":"AQAB","n":")" +
+      Base64UrlEncode(ak_modulus) +
+      R"("}],"vm-configuration":{"console-enabled":false,"secure-boot":true,"tpm-enabled":true,)"
+      R"("vmUniqueId":"00000000-0000-0000-0000-000000000014"}})";
+  Bytes out(0x4D4 + runtime.size());
+  std::copy_n(real.begin(), 0x4D4, out.begin());
+  std::copy(runtime.begin(), runtime.end(), out.begin() + 0x4D4);
+  PutU32(out, 0x008, out.size());          // report_size
+  PutU32(out, 0x4C0, 20 + runtime.size());  // request data size
+  PutU32(out, 0x4D0, runtime.size());       // runtime data size
+  const auto digest = Sha256(ToBytes(runtime));
+  std::copy(digest.begin(), digest.end(), out.begin() + 0x20 + 128);
+  std::fill(out.begin() + 0x20 + 160, out.begin() + 0x20 + 192, 0);
+  return out;
+}
+
+Bytes RealTdQuote() { return vectors::ReadVector("../../tdx/dcap-qvl/tdx_quote.bin"); }
+
 class AzureAttesterTest : public ::testing::Test {
  protected:
   // One swtpm for the suite, provisioned like an Azure SNP CVM's vTPM.
@@ -86,8 +124,13 @@ class AzureAttesterTest : public ::testing::Test {
                          tpm::PersistAk(ctx, tpm::AkKind::kRsaSsaSha256, kAzureAkHandle));
     ASSERT_OK_AND_ASSIGN(std::string pem, tpm::PublicAreaToSpkiPem(ak.pub));
     ak_pem_ = new Bytes(ToBytes(pem));
+    const auto& rsa = ak.pub.publicArea.unique.rsa;
+    tdx_hcl_ = new Bytes(TdxHclNaming(Bytes(rsa.buffer, rsa.buffer + rsa.size)));
+    ASSERT_LE(tdx_hcl_->size(), 2048u);
+    ASSERT_OK(WriteNvIndex(ctx, kTdxReportIndex, *tdx_hcl_));
   }
   static void TearDownTestSuite() {
+    delete tdx_hcl_;
     delete ak_pem_;
     delete swtpm_;
     delete dir_;
@@ -97,6 +140,13 @@ class AzureAttesterTest : public ::testing::Test {
     AzureAttesterConfig c;
     c.tee = std::move(tee);
     c.tcti = swtpm_->Tcti();
+    return c;
+  }
+  // azure-tdx-vtpm on the TDX report built from AZ-TDX-1, asking `imds` for the TD quote.
+  static AzureAttesterConfig TdxConfig(const std::string& imds_url) {
+    AzureAttesterConfig c = Config("azure-tdx-vtpm");
+    c.hcl_report_index = kTdxReportIndex;
+    c.imds.url = imds_url;
     return c;
   }
 
@@ -114,13 +164,19 @@ class AzureAttesterTest : public ::testing::Test {
   static TempDir* dir_;
   static Swtpm* swtpm_;
   static Bytes* ak_pem_;
+  static Bytes* tdx_hcl_;
 };
 TempDir* AzureAttesterTest::dir_ = nullptr;
 Swtpm* AzureAttesterTest::swtpm_ = nullptr;
 Bytes* AzureAttesterTest::ak_pem_ = nullptr;
+Bytes* AzureAttesterTest::tdx_hcl_ = nullptr;
 
 TEST_F(AzureAttesterTest, EvidenceCarriesTheNvReportAndAQuoteOverTheBinding) {
-  ASSERT_OK_AND_ASSIGN(AttesterPtr attester, AzureVtpmAttester::Create(Config("azure-snp-vtpm")));
+  // SEV-SNP needs no TD quote: IMDS is never asked.
+  FakeImds imds([](const ImdsRequest&) { return sigil::testing::HttpAnswer(500, "{}"); });
+  AzureAttesterConfig snp = Config("azure-snp-vtpm");
+  snp.imds.url = imds.url();
+  ASSERT_OK_AND_ASSIGN(AttesterPtr attester, AzureVtpmAttester::Create(snp));
   EXPECT_EQ(attester->tee(), "azure-snp-vtpm");
   const Bytes binding = TestBinding(5);
   ASSERT_OK_AND_ASSIGN(Bytes evidence, attester->Evidence(binding));
@@ -142,6 +198,86 @@ TEST_F(AzureAttesterTest, EvidenceCarriesTheNvReportAndAQuoteOverTheBinding) {
   ASSERT_OK_AND_ASSIGN(tpm::EsysContext ctx, tpm::OpenTpm(swtpm_->Tcti()));
   ASSERT_OK_AND_ASSIGN(auto transients, tpm::TransientHandlesInTpm(ctx));
   EXPECT_TRUE(transients.empty()) << transients.size() << " transient objects left in the TPM";
+  EXPECT_TRUE(imds.requests().empty());
+}
+
+// azure-tdx-vtpm: the attester sends the NV report's TDREPORT to IMDS and puts the answer in the
+// evidence as "td_quote"; the broker's verifier takes the binding and the quote layer (the
+// report names swtpm's AK here) and reaches the TD quote, which it refuses only because the
+// vectors' quote was made for another TD. Without "td_quote" it refuses the unverifiable
+// TDREPORT instead, as before this attester collected one.
+TEST_F(AzureAttesterTest, TdxEvidenceCarriesTheTdQuoteIMDSMadeFromTheNvReport) {
+  const Bytes quote = RealTdQuote();
+  ASSERT_FALSE(quote.empty());
+  FakeImds imds([&](const ImdsRequest& req) {
+    if (req.metadata != "true") return sigil::testing::HttpAnswer(400, R"({"error":"metadata"})");
+    return sigil::testing::HttpAnswer(200, R"({"quote":")" + Base64UrlEncode(quote) + R"("})");
+  });
+  ASSERT_OK_AND_ASSIGN(AttesterPtr attester, AzureVtpmAttester::Create(TdxConfig(imds.url())));
+  const Bytes binding = TestBinding(21);
+  ASSERT_OK_AND_ASSIGN(Bytes evidence, attester->Evidence(binding));
+  ASSERT_OK_AND_ASSIGN(az::AzureEvidence parsed, az::ParseAzureEvidence(evidence));
+  EXPECT_EQ(parsed.hcl_report, *tdx_hcl_);
+  EXPECT_EQ(parsed.td_quote, quote);
+  ASSERT_TRUE(parsed.quote.has_value());
+  const auto reqs = imds.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  const Bytes td_report(tdx_hcl_->begin() + 0x20, tdx_hcl_->begin() + 0x20 + 1024);
+  EXPECT_EQ(reqs[0].body, R"({"report":")" + Base64UrlEncode(td_report) + R"("})");
+
+  az::AzureConfig config;
+  config.platform = az::AzurePlatform::kTdx;
+  attestation::dcap::DcapConfig dcap;
+  dcap.trusted_root_certs.push_back(vectors::ReadVector("../../tdx/dcap-qvl/TrustedRootCA.der"));
+  dcap.signature_and_chain_only = true;
+  config.tdx = dcap;
+  ASSERT_OK_AND_ASSIGN(auto verifier, az::AzureVtpmVerifier::Create(std::move(config)));
+  const auto now = vectors::At(1767225600);
+  auto r = verifier->Verify(attestation::VerifyInput{evidence, {}, binding, now, {}});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), Code::kVerificationFailed);
+  // Only the hardware layer fails, and it fails on the TD quote: the quote layer passed.
+  EXPECT_EQ(r.error().message().rfind("azure-tdx-vtpm: azure-tdx-vtpm TD quote", 0), 0u)
+      << r.error().message();
+  EXPECT_EQ(r.error().message().find("HCLAkPub"), std::string::npos) << r.error().message();
+
+  ASSERT_OK_AND_ASSIGN(Bytes without,
+                       az::MakeAzureEvidence(parsed.hcl_report, *parsed.quote));
+  auto old = verifier->Verify(attestation::VerifyInput{without, {}, binding, now, {}});
+  ASSERT_FALSE(old.has_value());
+  EXPECT_NE(old.error().message().find("needs a TD quote made from it"), std::string::npos)
+      << old.error().message();
+}
+
+TEST_F(AzureAttesterTest, TdxWithoutIMDSFailsAndSaysWhy) {
+  // Nothing listening: no evidence without the TD quote, and the error names IMDS.
+  ASSERT_OK_AND_ASSIGN(AttesterPtr down,
+                       AzureVtpmAttester::Create(TdxConfig(sigil::testing::ClosedLocalUrl())));
+  auto r = down->Evidence(TestBinding(2));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), Code::kUnavailable);
+  EXPECT_NE(r.error().message().find("TD quote: IMDS at http://127.0.0.1:"), std::string::npos)
+      << r.error().message();
+  // IMDS refusing.
+  FakeImds refusing([](const ImdsRequest&) {
+    return sigil::testing::HttpAnswer(400, R"({"error":"invalid report"})");
+  });
+  ASSERT_OK_AND_ASSIGN(AttesterPtr a, AzureVtpmAttester::Create(TdxConfig(refusing.url())));
+  auto refused = a->Evidence(TestBinding(3));
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message().find(R"(answered 400 to /acc/tdquote: {"error":"invalid report"})"),
+            std::string::npos)
+      << refused.error().message();
+  // A bad URL or timeout is refused when the attester is made.
+  EXPECT_CODE(AzureVtpmAttester::Create(TdxConfig("https://169.254.169.254")),
+              Code::kInvalidArgument);
+  AzureAttesterConfig zero = TdxConfig(kDefaultImdsUrl);
+  zero.imds.timeout = std::chrono::milliseconds(0);
+  EXPECT_CODE(AzureVtpmAttester::Create(zero), Code::kInvalidArgument);
+  // ... only for TDX: SEV-SNP does not use it.
+  AzureAttesterConfig snp = Config("azure-snp-vtpm");
+  snp.imds.url = "https://169.254.169.254";
+  EXPECT_OK(AzureVtpmAttester::Create(snp));
 }
 
 // The broker's full verifier, with the report's AMD chain at the capture's time, refuses: the
