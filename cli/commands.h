@@ -40,6 +40,8 @@ void AddAuditReceiptCommands(CLI::App& audit, GlobalOptions& g, std::vector<Comm
 Result<std::int64_t> ParseRfc3339Ms(const std::string& s, const char* flag);
 // The pinned audit public key: `key_file`, default ADMIN_DIR/audit.pub ({"public_key": b64url}).
 Result<Bytes> LoadAuditKey(const GlobalOptions& g, std::string key_file);
+// `sigil refs import-nvidia-rim` (cli/commands_refs_rim.cpp), registered under `refs`.
+void AddRefsImportNvidiaRimCommand(CLI::App& refs, GlobalOptions& g, std::vector<Command>& out);
 void AddModelCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
 void AddAttestCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);
 void AddTpmCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out);

@@ -227,6 +227,7 @@ void AddKeyCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out) 
       std::printf("added %s to %s\n", ForTerminal(j["value"].get<std::string>()).c_str(), ForTerminal(j["set"].get<std::string>()).c_str());
     });
   }});
+  AddRefsImportNvidiaRimCommand(*refs, g, out);  // cli/commands_refs_rim.cpp
   auto* rlist = refs->add_subcommand("list", "list a tenant's reference sets");
   rlist->add_option("TENANT", *tenant)->required();
   out.push_back({rlist, [&g, tenant] {

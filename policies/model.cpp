@@ -10,7 +10,9 @@ namespace {
 
 void CollectReferenceSets(const Condition& c, std::set<std::string>& out) {
   if (c.kind == ConditionKind::kClaimTest) {
-    if (c.op == TestOp::kInReference) out.insert(c.reference_set);
+    if (c.op == TestOp::kInReference || c.op == TestOp::kIndicesInReference) {
+      out.insert(c.reference_set);
+    }
     return;
   }
   for (const Condition& child : c.children) CollectReferenceSets(child, out);

@@ -22,7 +22,11 @@ namespace sigil::policy {
 // kForEachGpu: its one child holds for every GPU of composite evidence (policies/README.md).
 enum class ConditionKind : std::uint8_t { kAllOf, kAnyOf, kNot, kClaimTest, kForEachGpu };
 
-enum class TestOp : std::uint8_t { kEquals, kIn, kGte, kLte, kInReference, kMatches, kPresent, kVersionGte };
+// kIndicesInReference: `claim` names a family of indexed claims (CLAIM.N), tested together
+// against a set of "N:value" entries (policies/README.md, NVIDIA RIM reference sets).
+enum class TestOp : std::uint8_t {
+  kEquals, kIn, kGte, kLte, kInReference, kMatches, kPresent, kVersionGte, kIndicesInReference
+};
 
 // One node of a rule's condition tree.
 struct Condition {
@@ -38,7 +42,7 @@ struct Condition {
   std::vector<attestation::ClaimValue> values;  // kEquals: one; kIn: one or more of one type;
                                                 // kVersionGte: the operand's text
   std::int64_t bound = 0;                       // kGte / kLte
-  std::string reference_set;                    // kInReference
+  std::string reference_set;                    // kInReference, kIndicesInReference
   std::string pattern;                          // kMatches: the source text of the pattern
   std::regex regex;                             // kMatches: compiled at parse time
   bool present = true;                          // kPresent: true tests presence, false absence

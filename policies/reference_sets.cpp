@@ -15,4 +15,10 @@ bool MapReferenceSets::Contains(std::string_view set, std::string_view value) co
 
 bool MapReferenceSets::Exists(std::string_view set) const { return sets_.find(set) != sets_.end(); }
 
+std::vector<std::string> MapReferenceSets::Values(std::string_view set) const {
+  auto it = sets_.find(set);
+  if (it == sets_.end()) return {};
+  return {it->second.begin(), it->second.end()};
+}
+
 }  // namespace sigil::policy

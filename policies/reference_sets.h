@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sigil::policy {
 
@@ -19,6 +20,9 @@ class ReferenceSets {
   virtual bool Contains(std::string_view set, std::string_view value) const = 0;
   // True if a set called `set` exists (it may be empty).
   virtual bool Exists(std::string_view set) const = 0;
+  // Every value of `set`, sorted; empty for unknown sets. For `indices_in_reference`, which
+  // needs all the "N:..." entries of a set, not one membership test.
+  virtual std::vector<std::string> Values(std::string_view set) const = 0;
 };
 
 // In-memory reference sets, for tests, `sigil policy test` and small deployments.
@@ -32,6 +36,7 @@ class MapReferenceSets : public ReferenceSets {
 
   bool Contains(std::string_view set, std::string_view value) const override;
   bool Exists(std::string_view set) const override;
+  std::vector<std::string> Values(std::string_view set) const override;
 
  private:
   std::map<std::string, std::set<std::string, std::less<>>, std::less<>> sets_;

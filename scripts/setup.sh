@@ -8,6 +8,7 @@ PKGS=(
   libboost-dev libboost-system-dev libcli11-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libcbor-dev libtss2-dev libpq-dev libseccomp-dev libtomlplusplus-dev
+  libxml2-dev libxmlsec1-dev xmlsec1  # NVIDIA RIMs: parse, verify; tests sign with xmlsec1
   swtpm swtpm-tools tpm2-tools age postgresql
   curl python3 python3-cryptography python3-jwcrypto procps time
   prometheus  # promtool check metrics: tests of GET /metrics

@@ -89,7 +89,8 @@ Claims MakeClaims(const Report& report, Revocation revocation) {
   Claims claims;
   claims.Set("tee", std::string("nvidia-gpu"));
   // The report carries no debug indicator of its own; a GPU in a debug/devtools state shows in
-  // its measurements, which RIM reference values (not yet checked here) would catch.
+  // its measurements, which a policy compares with NVIDIA's RIM values (`indices_in_reference`
+  // over a set imported by `sigil refs import-nvidia-rim`).
   claims.Set("debug", false);
   claims.Set("measurement", HexEncode(MeasurementDigest(report)));
   claims.Set("nvidia.measurement_count", static_cast<std::int64_t>(report.blocks.size()));

@@ -47,7 +47,8 @@ class NvidiaVerifier final : public Verifier {
   //  4. ECDSA P-384/SHA-384 signature with the leaf key (signature.h; kVerificationFailed);
   //  5. report FWID (opaque 20) == leaf TcbInfo FWID (kVerificationFailed);
   //  6. request nonce == expected nonce, constant time (kVerificationFailed).
-  // Not checked: RIM reference values (measurements vs NVIDIA's signed golden values), OCSP.
+  // Not checked here: RIM reference values (rim.h verifies NVIDIA's signed RIMs for the import
+  // into reference sets; policies compare per block with indices_in_reference). Online OCSP.
   // Revocation without CRLs is reported as nvidia.revocation = "not-checked", never "good".
   Result<Claims> Verify(const VerifyInput& input) const override;
 

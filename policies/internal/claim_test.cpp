@@ -1,6 +1,8 @@
 #include "policies/internal/claim_test.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 #include <variant>
 
 #include "policies/internal/text.h"
@@ -39,6 +41,7 @@ ClaimValue ExpectedType(const Condition& c) {
     case TestOp::kMatches:
     case TestOp::kPresent:
     case TestOp::kVersionGte:
+    case TestOp::kIndicesInReference:
       break;
   }
   return std::string();
@@ -137,10 +140,69 @@ Verdict VersionGte(const Condition& c, const std::string& s) {
   return {ok, false, why, why};
 }
 
+// `claim` names a family CLAIM.N (nvidia.measurement.N); the set holds "N:value" entries (an
+// imported NVIDIA RIM: every approved value of every active index). Holds when every index the
+// set lists has its claim, and the claim's value is one the set lists for that index; indices
+// the evidence has and the set does not list are not compared (a RIM's inactive ones). Like
+// allOf over those per-index tests: false if one is false, else an error if one is absent or
+// not a string. Unlike in_reference, a missing set, or one without any "N:" entry, is an error:
+// it can never mean "approved", and `not` over it must not become true either.
+Verdict IndicesInReference(const Condition& c, const attestation::Claims& claims,
+                           const ReferenceSets& refs) {
+  const std::string family = "claims " + Quote(c.claim + ".N");
+  const std::string set = Quote(c.reference_set);
+  if (!refs.Exists(c.reference_set)) {
+    std::string why = "reference set " + set + " (for " + family + ") does not exist";
+    return {false, true, why, why};
+  }
+  std::map<std::uint32_t, std::set<std::string, std::less<>>> approved;
+  for (const std::string& v : refs.Values(c.reference_set)) {
+    const auto colon = v.find(':');
+    if (colon == std::string::npos || colon == 0 || colon > 3) continue;
+    std::uint32_t index = 0;
+    bool digits = true;
+    for (std::size_t i = 0; i < colon; ++i) {
+      digits = digits && v[i] >= '0' && v[i] <= '9';
+      index = index * 10 + static_cast<std::uint32_t>(v[i] - '0');
+    }
+    if (digits) approved[index].insert(v.substr(colon + 1));
+  }
+  if (approved.empty()) {
+    std::string why = "reference set " + set + " (for " + family + ") has no indexed values";
+    return {false, true, why, why};
+  }
+  Verdict first_error;
+  for (const auto& [index, values] : approved) {
+    const std::string name = c.claim + "." + std::to_string(index);
+    const ClaimValue* v = claims.Find(name);
+    const std::string* s = v == nullptr ? nullptr : std::get_if<std::string>(v);
+    if (s == nullptr) {
+      if (!first_error.error) {
+        std::string why = "claim " + Quote(name) + (v == nullptr ? " is absent" : " is not a string") +
+                          " (reference set " + set + " lists index " + std::to_string(index) + ")";
+        first_error = {false, true, why, why};
+      }
+      continue;
+    }
+    if (values.find(*s) == values.end()) {
+      std::string why = "claim " + Quote(name) + " is not an approved value for index " +
+                        std::to_string(index) + " in reference set " + set;
+      return {false, false, why, "claim " + Quote(name) + " = " + Quote(*s, kTraceValueBytes) +
+                                     " is not one of the " + std::to_string(values.size()) +
+                                     " values for index " + std::to_string(index) + " in " + set};
+    }
+  }
+  if (first_error.error) return first_error;
+  std::string why = family + " match reference set " + set + " at all " +
+                    std::to_string(approved.size()) + " indices it lists";
+  return {true, false, why, why};
+}
+
 }  // namespace
 
 Verdict EvaluateClaimTest(const Condition& c, const attestation::Claims& claims,
                           const ReferenceSets& refs) {
+  if (c.op == TestOp::kIndicesInReference) return IndicesInReference(c, claims, refs);
   const ClaimValue* v = claims.Find(c.claim);
   if (c.op == TestOp::kPresent) {
     const bool ok = (v != nullptr) == c.present;
@@ -174,6 +236,7 @@ Verdict EvaluateClaimTest(const Condition& c, const attestation::Claims& claims,
     case TestOp::kVersionGte:
       return VersionGte(c, std::get<std::string>(*v));
     case TestOp::kPresent:
+    case TestOp::kIndicesInReference:  // handled above: it tests a family of claims
       break;
   }
   return {false, true, "unsupported operator", "unsupported operator"};

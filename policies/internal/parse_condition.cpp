@@ -16,7 +16,7 @@ namespace {
 using attestation::ClaimValue;
 
 constexpr std::array<std::string_view, 4> kCombinators = {"allOf", "anyOf", "not", "forEachGpu"};
-constexpr std::array<std::pair<std::string_view, TestOp>, 8> kTestOps = {{
+constexpr std::array<std::pair<std::string_view, TestOp>, 9> kTestOps = {{
     {"equals", TestOp::kEquals},
     {"in", TestOp::kIn},
     {"gte", TestOp::kGte},
@@ -25,9 +25,11 @@ constexpr std::array<std::pair<std::string_view, TestOp>, 8> kTestOps = {{
     {"matches", TestOp::kMatches},
     {"present", TestOp::kPresent},
     {"version_gte", TestOp::kVersionGte},
+    {"indices_in_reference", TestOp::kIndicesInReference},
 }};
 constexpr std::string_view kCombinatorList = "allOf, anyOf, not, forEachGpu, or a claim test";
-constexpr std::string_view kTestOpList = "equals, in, gte, lte, in_reference, matches, present, version_gte";
+constexpr std::string_view kTestOpList =
+    "equals, in, gte, lte, in_reference, matches, present, version_gte, indices_in_reference";
 
 Unexpected<Error> Bad(const std::string& path, const std::string& problem) {
   return Fail(Code::kInvalidArgument, path + ": " + problem);
@@ -98,6 +100,7 @@ Result<void> ParseOperand(const Json& v, const std::string& op_path, Condition& 
       return Ok();
     }
     case TestOp::kInReference:
+    case TestOp::kIndicesInReference:
       if (!v.is_string()) {
         return Bad(op_path, "expected a reference set name, got " + JsonTypeName(v));
       }

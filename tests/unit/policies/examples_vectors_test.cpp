@@ -162,7 +162,7 @@ const Fixture& Get() {
     x->refs.Add("approved-paravisors", std::string(96, '0'));
     x->refs.Add("approved-azure-guests", std::string(64, '0'));
     // h100-host.json: judged on eight verified GPUs in tests/unit/attestation/composite.
-    x->refs.Add("approved-h100-cc-on", std::string(96, '0'));
+    x->refs.Add("h100-cc-on-rims", "1:" + std::string(96, '0'));  // as `sigil refs import-nvidia-rim` writes
     return x;
   }();
   return *f;

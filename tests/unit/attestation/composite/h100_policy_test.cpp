@@ -4,13 +4,18 @@
 // vectors hold one H100 report, so the eight GPUs are that report re-signed by eight generated
 // device keys under one test root (tests/unit/attestation/nvidia's test PKI) over the REAL
 // derived GPU nonce, each with a current CRL: their measurements, driver and FWID are the real H100's, and each is
-// verified in full (chain, CRL, signature, FWID, nonce) with no test-only path.
+// verified in full (chain, CRL, signature, FWID, nonce) with no test-only path. The approved GPU
+// measurements come from two RIMs (a VBIOS one for blocks 1-16, a driver one for blocks 17-41,
+// blocks 42-64 inactive in both, as in NVIDIA's) written from the real report's blocks, signed by
+// `xmlsec1 --sign` under a test RIM root and verified by VerifyRim (rim_test_util.h).
 #include <gtest/gtest.h>
 
 #include "attestation/composite/binding.h"
 #include "attestation/composite/bundle.h"
 #include "attestation/composite/verifier.h"
+#include "attestation/nvidia/collateral.h"
 #include "attestation/nvidia/report.h"
+#include "attestation/nvidia/rim.h"
 #include "attestation/nvidia/verifier.h"
 #include "attestation/purpose_bound.h"
 #include "attestation/snp/report.h"
@@ -22,7 +27,9 @@
 #include "policies/parse.h"
 #include "tests/support/matchers.h"
 #include "tests/unit/attestation/composite/composite_test_util.h"
+#include "tests/support/temp_dir.h"
 #include "tests/unit/attestation/nvidia/nvidia_test_util.h"
+#include "tests/unit/attestation/nvidia/rim_test_util.h"
 #include "tests/unit/attestation/snp/snp_test_util.h"
 
 namespace sigil::attestation::composite {
@@ -93,6 +100,31 @@ class H100HostPolicyTest : public ::testing::Test {
     return v.Verify({evidence, {}, session_, nv::VerifyTime()});
   }
 
+  // What `sigil refs import-nvidia-rim` does with NVIDIA's driver and VBIOS RIMs for this GPU,
+  // here with RIMs made from GPU 0's real blocks (block 20 replaced by `block20` if given).
+  void ApproveRims(const Claims& c, const std::string& block20 = "") {
+    sigil::testing::TempDir dir;
+    const nv::RimPki pki = nv::MakeRimPki(dir.path());
+    const auto root = nvidia::ParseAnchors({ReadFile(pki.root_pem).value()}).value();
+    const auto make = [&](const std::string& name, const std::string& version, int from, int to) {
+      nv::RimSpec spec;
+      spec.version = version;
+      spec.tag_id = name;
+      for (int i = 0; i < 64; ++i) {
+        const bool active = i >= from && i < to;
+        std::string value = c.GetString("gpu.0.nvidia.measurement." + std::to_string(i + 1)).value_or("");
+        if (i + 1 == 20 && !block20.empty()) value = block20;
+        spec.resources.push_back({i, active, {active ? value : std::string(96, '0')}});
+      }
+      const std::string file = nv::SignRim(pki, dir.path(), name, nv::RimTemplate(spec));
+      auto rim = nvidia::VerifyRim(ReadFile(file).value(), root, std::chrono::system_clock::now());
+      ASSERT_TRUE(rim.has_value()) << rim.error().message();
+      for (const std::string& v : nvidia::RimReferenceValues(*rim)) refs_.Add("h100-cc-on-rims", v);
+    };
+    make("1010_0200_882_96009F0001", "96.00.9F.00.01", 0, 16);
+    make("NV_GPU_DRIVER_GH100_550.90.07", "550.90.07", 16, 41);
+  }
+
   policy::Decision Judge(const Claims& claims, const std::string& text) {
     auto p = policy::ParsePolicy(text, "h100-host.json");
     EXPECT_TRUE(p.has_value()) << (p ? "" : p.error().message());
@@ -126,8 +158,17 @@ TEST_F(H100HostPolicyTest, EightApprovedGpusGetTheKey) {
   // Without the GPU build approved, every GPU fails; with it, the host gets the key.
   policy::Decision d = Judge(c);
   EXPECT_FALSE(d.allow);
-  EXPECT_NE(d.reason.find("gpu 0: reference set 'approved-h100-cc-on'"), std::string::npos) << d.reason;
-  refs_.Add("approved-h100-cc-on", h100);
+  EXPECT_NE(d.reason.find("gpu 0: reference set 'h100-cc-on-rims'"), std::string::npos) << d.reason;
+  // RIMs that approve another value for block 20: every GPU fails there.
+  ApproveRims(c, std::string(96, 'a'));
+  d = Judge(c);
+  EXPECT_FALSE(d.allow);
+  EXPECT_NE(d.reason.find("gpu 0: claim 'nvidia.measurement.20' is not an approved value for index 20"),
+            std::string::npos) << d.reason;
+  refs_ = policy::MapReferenceSets();
+  refs_.Add("approved-snp-guests", kSnpMeasurement);
+  refs_.Add("approved-engines", Purpose().engine);
+  ApproveRims(c);
   d = Judge(c);
   EXPECT_TRUE(d.allow) << d.reason << "\n" << policy::Explain(d);
 
@@ -145,7 +186,7 @@ TEST_F(H100HostPolicyTest, EightApprovedGpusGetTheKey) {
 
 TEST_F(H100HostPolicyTest, AMissingGpuNeverPasses) {
   ASSERT_OK_AND_ASSIGN(Claims eight, Verify(Eight()));
-  refs_.Add("approved-h100-cc-on", eight.GetString("gpu.0.measurement").value());
+  ApproveRims(eight);
   ASSERT_TRUE(Judge(eight).allow);
   // Seven GPUs, all genuine and bound: refused for the count.
   ASSERT_OK_AND_ASSIGN(Claims seven, Verify({gpus_.begin(), gpus_.begin() + 7}));
@@ -173,7 +214,7 @@ TEST_F(H100HostPolicyTest, AGpuWithoutRevocationDataIsRefused) {
   gpus[3].collateral = ToBytes(text.substr(0, text.find("-----BEGIN X509 CRL")));  // chain only
   ASSERT_OK_AND_ASSIGN(Claims c, Verify(gpus));
   EXPECT_EQ(c.GetString("gpu.3.nvidia.revocation"), "not-checked");
-  refs_.Add("approved-h100-cc-on", c.GetString("gpu.0.measurement").value());
+  ApproveRims(c);
   const policy::Decision d = Judge(c);
   EXPECT_FALSE(d.allow);
   EXPECT_NE(d.reason.find("gpu 3: claim 'nvidia.revocation'"), std::string::npos) << d.reason;
