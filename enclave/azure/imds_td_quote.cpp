@@ -162,8 +162,11 @@ Result<Bytes> FetchTdQuote(const ImdsConfig& config, ByteSpan td_report) {
   beast::error_code failure;
   std::string stage = "connect";
   const auto deadline = std::chrono::steady_clock::now() + config.timeout;
-  const tcp::endpoint peer(asio::ip::make_address(endpoint.host),
-                           static_cast<unsigned short>(std::stoul(endpoint.port)));
+  boost::system::error_code address_ec;
+  const auto address = asio::ip::make_address(endpoint.host, address_ec);
+  if (address_ec) return Fail(Code::kInvalidArgument, where + ": " + address_ec.message());
+  // ParseImdsUrl checked the port: 1-5 digits, 1-65535.
+  const tcp::endpoint peer(address, static_cast<unsigned short>(std::stoul(endpoint.port)));
   stream.expires_at(deadline);
   stream.async_connect(peer, [&](beast::error_code ec) {
     if (ec) {
@@ -201,7 +204,8 @@ Result<Bytes> FetchTdQuote(const ImdsConfig& config, ByteSpan td_report) {
   if (failure == beast::error::timeout) {
     return Fail(Code::kUnavailable,
                 where + ": no answer within " + std::to_string(config.timeout.count()) +
-                    " ms (" + stage + ")");
+                    " ms (" + stage + ")" +
+                    (stage == "connect" ? " (is this an Azure TDX confidential VM?)" : ""));
   }
   if (failure == http::error::body_limit || failure == http::error::header_limit) {
     return Fail(Code::kUnavailable, where + ": the answer is larger than " +

@@ -31,6 +31,7 @@
 #include "tests/support/swtpm.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/attestation/azure/azure_test_util.h"
+#include "tests/unit/enclave/azure/azure_vtpm_provision.h"
 #include "tests/unit/enclave/azure/fake_imds.h"
 #include "tests/unit/enclave/tpm/tpm_test_util.h"
 
@@ -38,6 +39,9 @@ namespace sigil::enclave::azure {
 namespace {
 
 using sigil::testing::FakeImds;
+using sigil::testing::RealTdQuote;
+using sigil::testing::TdxHclNaming;
+using sigil::testing::WriteNvIndex;
 using sigil::testing::ImdsRequest;
 using sigil::testing::Swtpm;
 using sigil::testing::TempDir;
@@ -51,63 +55,8 @@ Bytes TestBinding(std::uint8_t seed) {
   return b;
 }
 
-// What Azure's paravisor does at boot: an owner-readable NV index holding the HCL report
-// (TPM2_NV_DefineSpace, then TPM2_NV_Write in chunks below the TPM's NV buffer size).
-Result<void> WriteNvIndex(const tpm::EsysContext& ctx, TPM2_HANDLE index, const Bytes& data) {
-  TPM2B_AUTH auth{};
-  TPM2B_NV_PUBLIC pub{};
-  pub.nvPublic.nvIndex = index;
-  pub.nvPublic.nameAlg = TPM2_ALG_SHA256;
-  pub.nvPublic.attributes =
-      TPMA_NV_OWNERWRITE | TPMA_NV_OWNERREAD | TPMA_NV_AUTHWRITE | TPMA_NV_AUTHREAD;
-  pub.nvPublic.dataSize = static_cast<UINT16>(data.size());
-  ESYS_TR raw = ESYS_TR_NONE;
-  SIGIL_RETURN_IF_ERROR(
-      tpm::Status(Esys_NV_DefineSpace(ctx.get(), ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-                                      ESYS_TR_NONE, &auth, &pub, &raw),
-                  "Esys_NV_DefineSpace"));
-  tpm::TrCloser nv(ctx.get(), raw);
-  for (std::size_t off = 0; off < data.size(); off += 512) {
-    TPM2B_MAX_NV_BUFFER chunk{};
-    chunk.size = static_cast<UINT16>(std::min<std::size_t>(512, data.size() - off));
-    std::copy_n(data.begin() + static_cast<std::ptrdiff_t>(off), chunk.size, chunk.buffer);
-    SIGIL_RETURN_IF_ERROR(
-        tpm::Status(Esys_NV_Write(ctx.get(), ESYS_TR_RH_OWNER, nv.get(), ESYS_TR_PASSWORD,
-                                  ESYS_TR_NONE, ESYS_TR_NONE, &chunk, static_cast<UINT16>(off)),
-                    "Esys_NV_Write"));
-  }
-  return Ok();
-}
-
 // Where the TDX test report lives (a second NV index: the SNP report stays at 0x01400001).
 constexpr TPM2_HANDLE kTdxReportIndex = 0x01400003;
-
-void PutU32(Bytes& b, std::size_t off, std::size_t v) {
-  for (int i = 0; i < 4; ++i) b[off + i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-
-// AZ-TDX-1's header, TDREPORT and request data, with runtime data naming `ak_modulus` as HCLAkPub
-// and the TDREPORT's REPORTDATA = SHA-256(runtime data) || zeros (MANIFEST "HCL report layout").
-Bytes TdxHclNaming(const Bytes& ak_modulus) {
-  const Bytes real = vectors::TdxHcl();
-  const std::string runtime =
-      R"({"keys":[{"kid":"HCLAkPub","key_ops":["sign"],"kty":"RSA","e":"AQAB","n":")" +
-      Base64UrlEncode(ak_modulus) +
-      R"("}],"vm-configuration":{"console-enabled":false,"secure-boot":true,"tpm-enabled":true,)"
-      R"("vmUniqueId":"00000000-0000-0000-0000-000000000014"}})";
-  Bytes out(0x4D4 + runtime.size());
-  std::copy_n(real.begin(), 0x4D4, out.begin());
-  std::copy(runtime.begin(), runtime.end(), out.begin() + 0x4D4);
-  PutU32(out, 0x008, out.size());          // report_size
-  PutU32(out, 0x4C0, 20 + runtime.size());  // request data size
-  PutU32(out, 0x4D0, runtime.size());       // runtime data size
-  const auto digest = Sha256(ToBytes(runtime));
-  std::copy(digest.begin(), digest.end(), out.begin() + 0x20 + 128);
-  std::fill(out.begin() + 0x20 + 160, out.begin() + 0x20 + 192, 0);
-  return out;
-}
-
-Bytes RealTdQuote() { return vectors::ReadVector("../../tdx/dcap-qvl/tdx_quote.bin"); }
 
 class AzureAttesterTest : public ::testing::Test {
  protected:
@@ -240,6 +189,10 @@ TEST_F(AzureAttesterTest, TdxEvidenceCarriesTheTdQuoteIMDSMadeFromTheNvReport) {
   EXPECT_EQ(r.error().message().rfind("azure-tdx-vtpm: azure-tdx-vtpm TD quote", 0), 0u)
       << r.error().message();
   EXPECT_EQ(r.error().message().find("HCLAkPub"), std::string::npos) << r.error().message();
+  // ... on its REPORTDATA (the dcap-qvl quote's own): its signature and chain verified.
+  EXPECT_NE(r.error().message().find("quote report data is bound to a different"),
+            std::string::npos)
+      << r.error().message();
 
   ASSERT_OK_AND_ASSIGN(Bytes without,
                        az::MakeAzureEvidence(parsed.hcl_report, *parsed.quote));

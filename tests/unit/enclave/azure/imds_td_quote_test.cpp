@@ -270,6 +270,9 @@ TEST(ImdsTdQuoteTest, RealAzureTdxReportQuoteReachesTheBrokersTdxCheck) {
   EXPECT_EQ(r.error().code(), Code::kVerificationFailed);
   EXPECT_NE(r.error().message().find("azure-tdx-vtpm TD quote"), std::string::npos)
       << r.error().message();
+  EXPECT_NE(r.error().message().find("quote report data is bound to a different"),
+            std::string::npos)
+      << r.error().message();
   ASSERT_OK_AND_ASSIGN(az::HclVerification alone, az::VerifyHclReport(hcl, config, now));
   EXPECT_FALSE(alone.hardware_verified);
 }
