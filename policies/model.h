@@ -25,7 +25,8 @@ enum class ConditionKind : std::uint8_t { kAllOf, kAnyOf, kNot, kClaimTest, kFor
 // kIndicesInReference: `claim` names a family of indexed claims (CLAIM.N), tested together
 // against a set of "N:value" entries (policies/README.md, NVIDIA RIM reference sets).
 enum class TestOp : std::uint8_t {
-  kEquals, kIn, kGte, kLte, kInReference, kMatches, kPresent, kVersionGte, kIndicesInReference
+  kEquals, kIn, kGte, kLte, kInReference, kMatches, kPresent, kVersionGte, kHexVersionGte,
+  kIndicesInReference
 };
 
 // One node of a rule's condition tree.
@@ -40,13 +41,13 @@ struct Condition {
   std::string claim;
   TestOp op = TestOp::kEquals;
   std::vector<attestation::ClaimValue> values;  // kEquals: one; kIn: one or more of one type;
-                                                // kVersionGte: the operand's text
+                                                // k(Hex)VersionGte: the operand's text
   std::int64_t bound = 0;                       // kGte / kLte
   std::string reference_set;                    // kInReference, kIndicesInReference
   std::string pattern;                          // kMatches: the source text of the pattern
   std::regex regex;                             // kMatches: compiled at parse time
   bool present = true;                          // kPresent: true tests presence, false absence
-  std::vector<std::uint32_t> version;           // kVersionGte: the operand's components
+  std::vector<std::uint32_t> version;           // k(Hex)VersionGte: the operand's components
 };
 
 // A policy with memory (policies/README.md "Release limits"): at most `max` releases of each key

@@ -41,6 +41,7 @@ ClaimValue ExpectedType(const Condition& c) {
     case TestOp::kMatches:
     case TestOp::kPresent:
     case TestOp::kVersionGte:
+    case TestOp::kHexVersionGte:
     case TestOp::kIndicesInReference:
       break;
   }
@@ -133,6 +134,30 @@ Verdict VersionGte(const Condition& c, const std::string& s) {
   auto v = ParseDottedVersion(s);
   if (!v) {
     std::string why = name + " is " + Quote(s) + ", not a dotted decimal version";
+    return {false, true, why, why};
+  }
+  const bool ok = VersionAtLeast(*v, c.version);
+  std::string why = name + " is " + Quote(s) + (ok ? " (" + bound + ")" : ", expected " + bound);
+  return {ok, false, why, why};
+}
+
+// As VersionGte, over dotted hex versions (a VBIOS "96.00.9f.00.01"). Unlike version_gte, a
+// missing group is not 0: the claim must have as many groups as the bound, else the test is an
+// error. VBIOS versions always have five groups, so a different count means the policy names the
+// wrong claim or the format changed, and guessing how to align the groups could admit an older
+// build.
+Verdict HexVersionGte(const Condition& c, const std::string& s) {
+  const std::string name = ClaimName(c);
+  const std::string bound = "at least " + std::get<std::string>(c.values.front());
+  auto v = ParseDottedHexVersion(s);
+  if (!v) {
+    std::string why = name + " is " + Quote(s) + ", not a dotted hex version";
+    return {false, true, why, why};
+  }
+  if (v->size() != c.version.size()) {
+    std::string why = name + " is " + Quote(s) + ", which has " + std::to_string(v->size()) +
+                      " groups, not the " + std::to_string(c.version.size()) + " of the bound " +
+                      std::get<std::string>(c.values.front());
     return {false, true, why, why};
   }
   const bool ok = VersionAtLeast(*v, c.version);
@@ -235,6 +260,8 @@ Verdict EvaluateClaimTest(const Condition& c, const attestation::Claims& claims,
       return Matches(c, std::get<std::string>(*v));
     case TestOp::kVersionGte:
       return VersionGte(c, std::get<std::string>(*v));
+    case TestOp::kHexVersionGte:
+      return HexVersionGte(c, std::get<std::string>(*v));
     case TestOp::kPresent:
     case TestOp::kIndicesInReference:  // handled above: it tests a family of claims
       break;

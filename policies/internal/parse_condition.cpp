@@ -16,7 +16,7 @@ namespace {
 using attestation::ClaimValue;
 
 constexpr std::array<std::string_view, 4> kCombinators = {"allOf", "anyOf", "not", "forEachGpu"};
-constexpr std::array<std::pair<std::string_view, TestOp>, 9> kTestOps = {{
+constexpr std::array<std::pair<std::string_view, TestOp>, 10> kTestOps = {{
     {"equals", TestOp::kEquals},
     {"in", TestOp::kIn},
     {"gte", TestOp::kGte},
@@ -25,11 +25,13 @@ constexpr std::array<std::pair<std::string_view, TestOp>, 9> kTestOps = {{
     {"matches", TestOp::kMatches},
     {"present", TestOp::kPresent},
     {"version_gte", TestOp::kVersionGte},
+    {"hex_version_gte", TestOp::kHexVersionGte},
     {"indices_in_reference", TestOp::kIndicesInReference},
 }};
 constexpr std::string_view kCombinatorList = "allOf, anyOf, not, forEachGpu, or a claim test";
 constexpr std::string_view kTestOpList =
-    "equals, in, gte, lte, in_reference, matches, present, version_gte, indices_in_reference";
+    "equals, in, gte, lte, in_reference, matches, present, version_gte, hex_version_gte, "
+    "indices_in_reference";
 
 Unexpected<Error> Bad(const std::string& path, const std::string& problem) {
   return Fail(Code::kInvalidArgument, path + ": " + problem);
@@ -118,6 +120,21 @@ Result<void> ParseOperand(const Json& v, const std::string& op_path, Condition& 
         return Bad(op_path, "invalid version " + Quote(v.get<std::string>()) + " (1-" +
                                 std::to_string(kMaxVersionComponents) + " dot-separated decimal numbers of 1-" +
                                 std::to_string(kMaxVersionComponentDigits) + " digits, e.g. \"550.90.07\")");
+      }
+      c.values.emplace_back(v.get<std::string>());
+      c.version = std::move(*version);
+      return Ok();
+    }
+    case TestOp::kHexVersionGte: {
+      if (!v.is_string()) {
+        return Bad(op_path, "expected a dotted hex version string, got " + JsonTypeName(v));
+      }
+      auto version = ParseDottedHexVersion(v.get<std::string>());
+      if (!version) {
+        return Bad(op_path, "invalid hex version " + Quote(v.get<std::string>()) + " (1-" +
+                                std::to_string(kMaxHexVersionGroups) + " dot-separated groups of 1-" +
+                                std::to_string(kMaxHexVersionGroupDigits) +
+                                " hex digits, e.g. \"96.00.9f.00.01\")");
       }
       c.values.emplace_back(v.get<std::string>());
       c.version = std::move(*version);

@@ -1,5 +1,5 @@
-// Dotted decimal versions for `version_gte` ("550.90.07", "96.00.9f.00.01" is not one: VBIOS
-// versions are hex and compared with `in`/`in_reference`). Internal to policies/.
+// Dotted decimal versions for `version_gte` ("550.90.07") and dotted hex versions for
+// `hex_version_gte` (a VBIOS "96.00.9f.00.01"). Internal to policies/.
 #pragma once
 
 #include <cstdint>
@@ -19,5 +19,12 @@ std::optional<std::vector<std::uint32_t>> ParseDottedVersion(std::string_view te
 // Numeric comparison component by component, a missing component counting as 0 ("550.90" ==
 // "550.90.0"): true if a >= b.
 bool VersionAtLeast(const std::vector<std::uint32_t>& a, const std::vector<std::uint32_t>& b);
+
+inline constexpr std::size_t kMaxHexVersionGroups = 16;
+inline constexpr std::size_t kMaxHexVersionGroupDigits = 4;  // fits in uint16
+
+// 1..kMaxHexVersionGroups groups of 1..kMaxHexVersionGroupDigits hex digits (either case, "9f" ==
+// "9F" == "009f") separated by single dots, nothing else; nullopt otherwise.
+std::optional<std::vector<std::uint32_t>> ParseDottedHexVersion(std::string_view text);
 
 }  // namespace sigil::policy::internal

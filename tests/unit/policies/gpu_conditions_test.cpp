@@ -1,6 +1,7 @@
 // forEachGpu and version_gte, the two policy forms composite CPU + GPU evidence needs
 // (policies/README.md): a condition over every GPU that never holds vacuously or without GPU
-// evidence, and "at least this driver version" over dotted decimal versions.
+// evidence, "at least this driver version" over dotted decimal versions, and hex_version_gte,
+// "at least this VBIOS version" over dotted hex versions.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -116,6 +117,70 @@ TEST(VersionGte, ComparesDottedDecimalVersions) {
   auto not_string = OneRule(R"({"claim":"v","version_gte":550})");
   ASSERT_FALSE(not_string.has_value());
   EXPECT_THAT(not_string.error().message(), HasSubstr("expected a dotted version string"));
+}
+
+// A VBIOS floor: dotted hex groups compared numerically group by group; a claim or bound of
+// another form, or with another number of groups, is an error (it denies, and so does its `not`).
+TEST(HexVersionGte, ComparesDottedHexVersions) {
+  auto judge = [](const std::string& claim, const std::string& bound) {
+    return Judge(R"({"claim":"v","hex_version_gte":")" + bound + R"("})", MakeClaims({{"v", claim}}));
+  };
+  auto at_least = [&](const std::string& claim, const std::string& bound) {
+    return judge(claim, bound).allow;
+  };
+  EXPECT_TRUE(at_least("96.00.9f.00.01", "96.00.9f.00.01"));  // equal
+  // Greater in each position, with every later group smaller.
+  EXPECT_TRUE(at_least("97.00.00.00.00", "96.ff.ff.ff.ff"));
+  EXPECT_TRUE(at_least("96.01.00.00.00", "96.00.ff.ff.ff"));
+  EXPECT_TRUE(at_least("96.00.a0.00.00", "96.00.9f.ff.ff"));  // numeric: a0 > 9f
+  EXPECT_TRUE(at_least("96.00.9f.01.00", "96.00.9f.00.ff"));
+  EXPECT_TRUE(at_least("96.00.9f.00.02", "96.00.9f.00.01"));
+  EXPECT_TRUE(at_least("96.00.100.00.00", "96.00.ff.00.00"));  // 0x100 > 0xff, not text order
+  // Less in each position.
+  EXPECT_FALSE(at_least("95.ff.ff.ff.ff", "96.00.00.00.00"));
+  EXPECT_FALSE(at_least("96.00.9e.ff.ff", "96.00.9f.00.00"));
+  EXPECT_FALSE(at_least("96.00.9f.00.00", "96.00.9f.00.01"));
+  // Uppercase and leading zeros are the same numbers, in the claim and in the bound.
+  EXPECT_TRUE(at_least("96.00.9F.00.01", "96.00.9f.00.01"));
+  EXPECT_TRUE(at_least("96.00.9f.00.01", "96.00.9F.00.01"));
+  EXPECT_TRUE(at_least("0096.0.009f.0.1", "96.00.9f.00.01"));
+  EXPECT_FALSE(at_least("96.00.9E.00.01", "96.00.9f.00.01"));
+  // A false test names the bound, as version_gte does.
+  EXPECT_THAT(judge("96.00.9e.00.01", "96.00.9f.00.01").reason,
+              HasSubstr("claim 'v' is '96.00.9e.00.01', expected at least 96.00.9f.00.01"));
+  // Malformed claim, or another number of groups: an error, so `not` does not hold either.
+  for (const char* claim : {"96.00.9g.00.01", "96.00.9f.00.", "", "96..9f", "96.00.9f.00.00001", "v96",
+                            "96.00.9f.00.01 ", "1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17"}) {
+    const Decision d = judge(claim, "96.00.9f.00.01");
+    EXPECT_FALSE(d.allow) << claim;
+    EXPECT_THAT(d.reason, HasSubstr("not a dotted hex version")) << claim;
+    EXPECT_FALSE(Judge(R"({"not":{"claim":"v","hex_version_gte":"96.00.9f.00.01"}})",
+                       MakeClaims({{"v", std::string(claim)}}))
+                     .allow)
+        << claim;
+  }
+  for (const char* claim : {"96.00.9f.00", "96.00.9f.00.01.00", "97"}) {
+    const Decision d = judge(claim, "96.00.9f.00.01");
+    EXPECT_FALSE(d.allow) << claim;
+    EXPECT_THAT(d.reason, HasSubstr("groups, not the 5 of the bound")) << claim;
+    EXPECT_FALSE(Judge(R"({"not":{"claim":"v","hex_version_gte":"96.00.9f.00.01"}})",
+                       MakeClaims({{"v", std::string(claim)}}))
+                     .allow)
+        << claim;
+  }
+  EXPECT_FALSE(Judge(R"({"not":{"claim":"v","hex_version_gte":"1"}})", MakeClaims({{"v", std::int64_t{5}}})).allow);
+  EXPECT_TRUE(at_least("ffff.ffff.ffff.ffff.ffff.ffff.ffff.ffff.ffff.ffff.ffff.ffff.ffff.ffff.ffff.ffff",
+                       "ffff.ffff.ffff.ffff.ffff.ffff.ffff.ffff.ffff.ffff.ffff.ffff.ffff.ffff.ffff.fffe"));
+  // Malformed bound: refused when the policy is parsed.
+  for (const char* bad : {"", "1..2", ".1", "1.", "v1", "96.00.9g.00.01", "12345", "1,2", "1 .2", "0x96",
+                          "1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17"}) {
+    auto p = OneRule(R"({"claim":"v","hex_version_gte":")" + std::string(bad) + R"("})");
+    ASSERT_FALSE(p.has_value()) << bad;
+    EXPECT_THAT(p.error().message(), HasSubstr("$.rules[0].when.hex_version_gte: invalid hex version")) << bad;
+  }
+  auto not_string = OneRule(R"({"claim":"v","hex_version_gte":96})");
+  ASSERT_FALSE(not_string.has_value());
+  EXPECT_THAT(not_string.error().message(), HasSubstr("expected a dotted hex version string"));
 }
 
 }  // namespace

@@ -129,7 +129,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{
             "NoOperator", WHEN(R"({"claim":"debug"})"),
             "acme.json: $.rules[0].when: claim test for 'debug' has no operator (expected one of "
-            "equals, in, gte, lte, in_reference, matches, present, version_gte, indices_in_reference)"},
+            "equals, in, gte, lte, in_reference, matches, present, version_gte, hex_version_gte, "
+            "indices_in_reference)"},
         BadCase{"TwoOperators", WHEN(R"({"claim":"debug","equals":false,"in":[false]})"),
                 "acme.json: $.rules[0].when: claim test for 'debug' has more than one operator "
                 "('equals' and 'in')"},

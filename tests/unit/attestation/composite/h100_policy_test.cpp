@@ -182,6 +182,19 @@ TEST_F(H100HostPolicyTest, EightApprovedGpusGetTheKey) {
   EXPECT_NE(d.reason.find("gpu 0: claim 'nvidia.driver_version' is '550.90.07', expected at least 555.42.02"),
             std::string::npos)
       << d.reason;
+
+  // A VBIOS older than the policy's minimum is refused (the real one is 96.00.9f.00.01, exactly
+  // the example's floor): one step up in the last group is already too new.
+  std::string newer_vbios = policy_text_;
+  const std::string vbios_bound = R"("hex_version_gte": "96.00.9f.00.01")";
+  ASSERT_NE(newer_vbios.find(vbios_bound), std::string::npos);
+  newer_vbios.replace(newer_vbios.find(vbios_bound), vbios_bound.size(), R"("hex_version_gte": "96.00.9F.00.02")");
+  d = Judge(c, newer_vbios);
+  EXPECT_FALSE(d.allow);
+  EXPECT_NE(d.reason.find("gpu 0: claim 'nvidia.vbios_version' is '96.00.9f.00.01', expected at least "
+                          "96.00.9F.00.02"),
+            std::string::npos)
+      << d.reason;
 }
 
 TEST_F(H100HostPolicyTest, AMissingGpuNeverPasses) {
