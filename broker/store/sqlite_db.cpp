@@ -163,4 +163,56 @@ Result<void> Exec(sqlite3* db, const char* sql, Health* health) {
   return Ok();
 }
 
+Result<std::unique_ptr<ReaderPool>> ReaderPool::Open(const std::string& path, int count, Health* health) {
+  std::unique_ptr<ReaderPool> pool(new ReaderPool(health));
+  for (int i = 0; i < count; ++i) {
+    sqlite3* raw = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr);
+    DbPtr db(raw);
+    if (rc != SQLITE_OK) {
+      return Fail(Code::kUnavailable, "cannot open a reader of store " + path + ": " +
+                                          (raw ? sqlite3_errmsg(raw) : "out of memory"));
+    }
+    sqlite3_busy_timeout(db.get(), 2000);
+    SIGIL_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA query_only=ON", health));
+    pool->conns_.push_back(Conn{std::move(db), std::make_unique<StmtCache>(), false});
+  }
+  return pool;
+}
+
+ReaderPool::Lease ReaderPool::Acquire() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    if (!exclusive_ && !exclusive_waiting_) {
+      for (std::size_t i = 0; i < conns_.size(); ++i) {
+        if (!conns_[i].busy) {
+          conns_[i].busy = true;
+          ++busy_;
+          return Lease(*this, i);
+        }
+      }
+    }
+    idle_cv_.wait(lock);
+  }
+}
+
+void ReaderPool::Return(std::size_t i) {
+  std::lock_guard lock(mu_);
+  conns_[i].busy = false;
+  --busy_;
+  // An exclusive holder waits for the last reader; otherwise one waiting reader can go on.
+  if (exclusive_waiting_) {
+    idle_cv_.notify_all();
+  } else {
+    idle_cv_.notify_one();
+  }
+}
+
+ReaderPool::Lease::~Lease() { pool_.Return(i_); }
+
+Result<Stmt> ReaderPool::Lease::Prepare(const std::string& q) {
+  Conn& c = pool_.conns_[i_];
+  return Stmt::Prepare(c.db.get(), q.c_str(), pool_.health_, c.statements.get());
+}
+
 }  // namespace sigil::broker::sql

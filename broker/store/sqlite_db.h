@@ -5,11 +5,13 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "core/bytes.h"
 #include "core/result.h"
@@ -102,5 +104,69 @@ class Stmt {
 };
 
 Result<void> Exec(sqlite3* db, const char* sql, Health* health = nullptr);
+
+// Read-only connections to the same file, so reads need not wait for the writer: in WAL mode a
+// reader sees the last committed state while a write transaction (and its fsync) runs on the
+// writer's connection. Each connection is leased to one thread at a time with its own statement
+// cache; `PRAGMA query_only` makes any write through it an error. Thread-safe.
+class ReaderPool {
+ public:
+  // Opens `count` connections to the existing file at `path`.
+  static Result<std::unique_ptr<ReaderPool>> Open(const std::string& path, int count, Health* health);
+
+  class Lease {
+   public:
+    Lease(Lease&&) = delete;
+    ~Lease();
+    Result<Stmt> Prepare(const std::string& q);
+
+   private:
+    friend class ReaderPool;
+    Lease(ReaderPool& pool, std::size_t i) : pool_(pool), i_(i) {}
+    ReaderPool& pool_;
+    std::size_t i_;
+  };
+  // A free connection, waiting for one if all are in use. The lease must outlive every Stmt
+  // prepared through it (declare it first), so the connection goes back with no statement active.
+  Lease Acquire();
+
+  // Holds every connection while `fn` runs: no read transaction is open meanwhile (a WAL
+  // checkpoint that must reach the end of the log needs that).
+  template <typename Fn>
+  auto WithNoReaders(Fn&& fn) -> decltype(fn()) {
+    std::unique_lock lock(mu_);
+    exclusive_waiting_ = true;
+    idle_cv_.wait(lock, [&] { return busy_ == 0; });
+    exclusive_ = true;
+    exclusive_waiting_ = false;
+    lock.unlock();
+    struct Release {
+      ReaderPool& p;
+      ~Release() {
+        std::lock_guard l(p.mu_);
+        p.exclusive_ = false;
+        p.idle_cv_.notify_all();
+      }
+    } release{*this};
+    return fn();
+  }
+
+ private:
+  struct Conn {
+    DbPtr db;
+    std::unique_ptr<StmtCache> statements;  // finalized before db closes (declared after it)
+    bool busy = false;
+  };
+  explicit ReaderPool(Health* health) : health_(health) {}
+  void Return(std::size_t i);
+
+  Health* health_;
+  std::mutex mu_;
+  std::condition_variable idle_cv_;
+  std::vector<Conn> conns_;
+  std::size_t busy_ = 0;
+  bool exclusive_ = false;
+  bool exclusive_waiting_ = false;
+};
 
 }  // namespace sigil::broker::sql

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -255,6 +256,51 @@ TEST_F(StoreTest, OneCheckpointSignaturePerCommitCoveringTheNewestRecord) {
   } else {
     EXPECT_EQ(signatures.load(), 1 + kQueued);
   }
+}
+
+// A read does not wait for a commit in progress: while an append is held inside its commit (its
+// checkpoint signer blocks), tenant, key, policy, reference and meta reads still answer. SQLite
+// reads go through their own connections (sqlite_db.h ReaderPool), not the writer's lock, which
+// is held through the commit's fsync; PostgreSQL reads take another pooled connection.
+TEST_F(StoreTest, ReadsDoNotWaitForACommitInProgress) {
+  StartLog("acme");
+  ASSERT_OK(store_->PutKeyVersion(KeyVersionRow{"acme", "m", "model-weights", 1, "enabled", Bytes(32, 1), Bytes(60, 2), 5}));
+  ASSERT_OK(store_->PutPolicy("acme", R"({"version": 1, "rules": []})"));
+  ASSERT_OK(store_->PutMeta("probe", Bytes{7}));
+  std::mutex mu;
+  std::condition_variable cv;
+  bool signing = false, release = false;
+  auto make = [](const std::optional<AuditRow>& head) -> Result<AuditRow> {
+    const std::uint64_t seq = head ? head->seq + 1 : 1;
+    return AuditRow{seq, "{\"seq\":" + std::to_string(seq) + "}", std::string(64, 'b'), ""};
+  };
+  auto placeholder = PlaceholderCheckpoints();
+  Store::CheckpointSigner sign = [&](const AuditRow& newest) -> Result<Checkpoint> {
+    std::unique_lock lock(mu);
+    signing = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+    return placeholder(newest);
+  };
+  std::thread writer([&] { EXPECT_OK(store_->AppendAudit("acme", make, sign)); });
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return signing; });
+  }
+  auto reads = std::async(std::launch::async, [&] {
+    return store_->GetTenantKek("acme").has_value() && store_->GetKeyVersion("acme", "m", 1).has_value() &&
+           store_->GetPolicy("acme").has_value() && store_->ListReferenceRows("acme").has_value() &&
+           store_->GetMeta("probe").has_value();
+  });
+  const bool answered = reads.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  writer.join();
+  EXPECT_TRUE(answered) << "the reads waited for the commit in progress";
+  EXPECT_TRUE(reads.get());
 }
 
 TEST_F(StoreTest, AppendFailsClosedWhenTheStoreRefusesWrites) {
