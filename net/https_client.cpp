@@ -6,6 +6,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <chrono>
 #include <optional>
 
 namespace sigil::net {
@@ -37,12 +38,28 @@ Result<Url> ParseHttpsUrl(const std::string& url) {
   return u;
 }
 
+namespace {
+using Clock = std::chrono::steady_clock;
+
+// "500 ms", "30 s": for the deadline messages.
+std::string Describe(std::chrono::milliseconds d) {
+  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + " s";
+  return std::to_string(d.count()) + " ms";
+}
+}  // namespace
+
+// Every network step is an asynchronous operation run on the private io_context against one
+// absolute deadline (Await). Beast's expires_after/expires_at are enforced only by asynchronous
+// operations: the synchronous connect, handshake, write and read this client used before waited
+// forever on a peer that accepted and said nothing (tests/unit/net/https_client_test.cpp).
 class HttpsClient::Impl {
  public:
   Impl(Url url, std::shared_ptr<asio::ssl::context> tls, std::string local_address)
       : url_(std::move(url)), tls_(std::move(tls)), local_address_(std::move(local_address)) {}
 
   bool connected() const { return stream_.has_value(); }
+  bool last_timed_out() const { return last_timed_out_; }
+  HttpsTimeouts timeouts_;
 
   // On failure no stream is kept: a half-built one (TCP refused, handshake failed) must not be
   // mistaken for an open connection by the next call.
@@ -55,40 +72,57 @@ class HttpsClient::Impl {
   Result<void> ConnectOnce() {
     stream_.reset();
     stream_.emplace(io_, *tls_);
+    // Bytes left from a connection that failed mid-answer must not be parsed as this one's.
+    buffer_.clear();
+    const std::string where = url_.host + ":" + url_.port;
     beast::error_code ec;
+    // Name resolution stays synchronous (bounded by the system resolver's own timeouts): an
+    // asynchronous one cannot be abandoned at the deadline, its handler waits for getaddrinfo.
     tcp::resolver resolver(io_);
     auto results = resolver.resolve(url_.host, url_.port, ec);
     if (ec) return Fail(Code::kUnavailable, "cannot resolve " + url_.host + ": " + ec.message());
-    beast::get_lowest_layer(*stream_).expires_after(std::chrono::seconds(30));
+    const auto deadline = Clock::now() + timeouts_.connect;
+    auto& tcp_stream = beast::get_lowest_layer(*stream_);
     if (local_address_.empty()) {
-      beast::get_lowest_layer(*stream_).connect(results, ec);
+      ec = Await(deadline, [&](auto handler) { tcp_stream.async_connect(results, std::move(handler)); });
     } else {
       const auto local = asio::ip::make_address(local_address_, ec);
       if (ec) return Fail(Code::kInvalidArgument, "local address '" + local_address_ + "': " + ec.message());
-      auto& socket = beast::get_lowest_layer(*stream_).socket();
+      auto& socket = tcp_stream.socket();
       ec = asio::error::host_not_found;
       for (const auto& entry : results) {
         if (entry.endpoint().protocol() != tcp::endpoint(local, 0).protocol()) continue;
         socket.close(ec);
         socket.open(entry.endpoint().protocol(), ec);
         if (!ec) socket.bind(tcp::endpoint(local, 0), ec);
-        if (!ec) socket.connect(entry.endpoint(), ec);
-        if (!ec) break;
+        if (!ec) ec = Await(deadline, [&](auto handler) { socket.async_connect(entry.endpoint(), std::move(handler)); });
+        if (!ec || ec == asio::error::timed_out) break;
       }
     }
+    if (ec == asio::error::timed_out) {
+      last_timed_out_ = true;
+      return Fail(Code::kUnavailable, "cannot connect to the broker at " + where + ": not connected within " +
+                                          Describe(timeouts_.connect) + " (is sigild running and listening there?)");
+    }
     if (ec) {
-      return Fail(Code::kUnavailable, "cannot connect to the broker at " + url_.host + ":" + url_.port + ": " +
-                                          ec.message() + " (is sigild running and listening there?)");
+      return Fail(Code::kUnavailable, "cannot connect to the broker at " + where + ": " + ec.message() +
+                                          " (is sigild running and listening there?)");
     }
     SSL_set_tlsext_host_name(stream_->native_handle(), url_.host.c_str());
     stream_->set_verify_callback(asio::ssl::host_name_verification(url_.host), ec);
-    stream_->handshake(asio::ssl::stream_base::client, ec);
-    if (ec) return Fail(Code::kUnavailable, "TLS handshake with " + url_.host + ":" + url_.port + " failed: " + ec.message());
+    ec = Await(deadline, [&](auto handler) { stream_->async_handshake(asio::ssl::stream_base::client, std::move(handler)); });
+    if (ec == asio::error::timed_out) {
+      last_timed_out_ = true;
+      return Fail(Code::kUnavailable, "TLS handshake with " + where + " failed: not done within " +
+                                          Describe(timeouts_.connect) + " of connecting");
+    }
+    if (ec) return Fail(Code::kUnavailable, "TLS handshake with " + where + " failed: " + ec.message());
     return Ok();
   }
 
   Result<HttpResponse> Once(const std::string& method, const std::string& target, const std::string& body,
                             const std::string& bearer, const std::string& cookie) {
+    last_timed_out_ = false;
     if (!stream_) SIGIL_RETURN_IF_ERROR(Connect());
     http::request<http::string_body> req(http::string_to_verb(method), target, 11);
     req.set(http::field::host, url_.host);
@@ -99,17 +133,37 @@ class HttpsClient::Impl {
     req.keep_alive(true);
     req.body() = body;
     req.prepare_payload();
-    beast::error_code ec;
-    beast::get_lowest_layer(*stream_).expires_after(std::chrono::seconds(120));
-    http::write(*stream_, req, ec);
+    const auto deadline = Clock::now() + timeouts_.exchange;
+    auto timed_out = [&](const char* step) {
+      stream_.reset();
+      last_timed_out_ = true;
+      return Fail(Code::kUnavailable, "no complete response from broker within " + Describe(timeouts_.exchange) +
+                                          " (" + step + ")");
+    };
+    const beast::error_code write_ec =
+        Await(deadline, [&](auto handler) { http::async_write(*stream_, req, std::move(handler)); });
+    if (write_ec == asio::error::timed_out) return timed_out("sending the request");
     // A server may answer before reading the whole body (413 for an oversized one) and close:
     // the answer is still worth reading when the write fails.
-    beast::error_code write_ec = ec;
     http::response_parser<http::string_body> parser;
-    parser.body_limit(64 << 20);
-    http::read(*stream_, buffer_, parser, ec);
+    parser.body_limit(kMaxHttpsResponseBytes);
+    // The header alone first: Boost 1.74's parser, reading a whole message in one operation,
+    // goes on into the body after a Content-Length above body_limit and loses that error (a
+    // 1 TB Content-Length was reserved: std::bad_alloc). Read alone, the header reports it, and
+    // the Content-Length is checked here once more before any body byte is stored.
+    beast::error_code ec =
+        Await(deadline, [&](auto handler) { http::async_read_header(*stream_, buffer_, parser, std::move(handler)); });
+    if (!ec && parser.content_length() && *parser.content_length() > kMaxHttpsResponseBytes) ec = http::error::body_limit;
+    if (!ec && !parser.is_done()) {
+      ec = Await(deadline, [&](auto handler) { http::async_read(*stream_, buffer_, parser, std::move(handler)); });
+    }
     if (ec) {
       stream_.reset();
+      if (ec == asio::error::timed_out) return timed_out(parser.is_header_done() ? "reading the body" : "waiting for the answer");
+      if (ec == http::error::body_limit) {
+        return Fail(Code::kUnavailable, "the broker's answer is larger than " +
+                                            std::to_string(kMaxHttpsResponseBytes >> 20) + " MiB: refused");
+      }
       if (write_ec) return Fail(Code::kUnavailable, "send failed: " + write_ec.message());
       return Fail(Code::kUnavailable, "no response from broker: " + ec.message());
     }
@@ -129,12 +183,33 @@ class HttpsClient::Impl {
   }
 
  private:
+  // Starts one asynchronous operation (`start` is given its completion handler) and runs the
+  // io_context until it completes or `deadline` passes. Returns the operation's error, or
+  // asio::error::timed_out: then the socket is closed, which ends the operation, and the caller
+  // drops the stream. Every handler has run when this returns, so the operations may refer to
+  // the caller's locals.
+  template <class Start>
+  beast::error_code Await(Clock::time_point deadline, Start&& start) {
+    beast::error_code result;
+    start([&result](beast::error_code ec, auto&&...) { result = ec; });
+    io_.restart();
+    io_.run_until(deadline);
+    // run_until returns early only when no work is left (the io_context then counts as
+    // stopped): the operation completed.
+    if (io_.stopped()) return result;
+    beast::get_lowest_layer(*stream_).close();
+    io_.restart();
+    io_.run();
+    return asio::error::timed_out;
+  }
+
   Url url_;
   std::shared_ptr<asio::ssl::context> tls_;
   std::string local_address_;
   asio::io_context io_;
   std::optional<beast::ssl_stream<beast::tcp_stream>> stream_;
   beast::flat_buffer buffer_;
+  bool last_timed_out_ = false;
 };
 
 Result<std::unique_ptr<HttpsClient>> HttpsClient::Create(const std::string& url, const ClientTlsConfig& tls) {
@@ -143,6 +218,8 @@ Result<std::unique_ptr<HttpsClient>> HttpsClient::Create(const std::string& url,
   return std::unique_ptr<HttpsClient>(new HttpsClient(std::make_unique<Impl>(std::move(u), std::move(ctx), tls.local_address)));
 }
 
+void HttpsClient::set_timeouts(const HttpsTimeouts& timeouts) { impl_->timeouts_ = timeouts; }
+
 HttpsClient::HttpsClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpsClient::~HttpsClient() = default;
 
@@ -150,9 +227,11 @@ Result<HttpResponse> HttpsClient::Send(const std::string& method, const std::str
                                        const std::string& bearer_token, const std::string& cookie) {
   const bool reused = impl_->connected();
   auto r = impl_->Once(method, target, body, bearer_token, cookie);
-  if (!r && reused && r.error().code() == Code::kUnavailable) {
+  if (!r && reused && r.error().code() == Code::kUnavailable && !impl_->last_timed_out()) {
     // The broker may have closed an idle keep-alive connection: retry once on a new one. (A
-    // fresh connection that failed is not retried: its error, e.g. refused, is the answer.)
+    // fresh connection that failed is not retried: its error, e.g. refused, is the answer. Nor
+    // is a request past its deadline: the broker may be working on it, and a stalled broker
+    // would double the wait.)
     return impl_->Once(method, target, body, bearer_token, cookie);
   }
   return r;
