@@ -2,7 +2,10 @@
 // RIM root the operator names, then adds its measurements to a tenant's reference set through
 // the ordinary admin API (POST /v1/admin/tenants/T/refs, one value per call, each audited).
 // Verification is the CLI's, as with `sigil attest verify`: the broker stores values, and the
-// operator's trust anchor decides what becomes one.
+// operator's trust anchor decides what becomes one. Revocation of the RIM's signing chain is
+// checked against offline CRLs / OCSP responses (--collateral, as the device chain's are);
+// without data covering every certificate below the root the import is refused unless the
+// operator says --allow-unchecked-revocation (docs/cli.md explains why refuse, not mark).
 #include <chrono>
 #include <map>
 #include <set>
@@ -81,8 +84,37 @@ Result<void> CheckFitsSet(const nv::Rim& rim, const RimSetState& s, const std::s
   return {};
 }
 
-int ImportNvidiaRim(const GlobalOptions& g, const std::string& tenant, const std::string& set,
-                    const std::string& rim_path, const std::string& anchor_path) {
+// The CRLs and OCSP responses of every --collateral file, in order.
+Result<nv::Collateral> ReadRevocationFiles(const std::vector<std::string>& paths) {
+  nv::Collateral all;
+  for (const std::string& path : paths) {
+    auto bytes = ReadFile(path, 16 << 20);
+    if (!bytes) return std::move(bytes).error();
+    auto parsed = nv::ParseRevocationFile(*bytes);
+    if (!parsed) return std::move(parsed).error().Wrap(path);
+    for (auto& crl : parsed->crls) all.crls.push_back(std::move(crl));
+    for (auto& resp : parsed->ocsp) all.ocsp.push_back(std::move(resp));
+  }
+  return all;
+}
+
+std::string QuotedList(const std::vector<std::string>& subjects) {
+  std::string out;
+  for (const std::string& s : subjects) out += (out.empty() ? "'" : ", '") + s + "'";
+  return out;
+}
+
+struct ImportOptions {
+  std::string tenant, set, rim, anchor;
+  std::vector<std::string> collateral;
+  bool allow_unchecked_revocation = false;
+};
+
+int ImportNvidiaRim(const GlobalOptions& g, const ImportOptions& o) {
+  const std::string& tenant = o.tenant;
+  const std::string& set = o.set;
+  const std::string& rim_path = o.rim;
+  const std::string& anchor_path = o.anchor;
   if (auto ok = ValidateName(tenant, "tenant name"); !ok) return ReportError(ok.error());
   if (auto ok = ValidateName(set, "reference set name"); !ok) return ReportError(ok.error());
   auto xml = ReadFile(rim_path, nv::kMaxRimBytes + 1);
@@ -91,8 +123,25 @@ int ImportNvidiaRim(const GlobalOptions& g, const std::string& tenant, const std
   if (!anchor) return ReportError(anchor.error());
   auto roots = nv::ParseAnchors({*anchor});
   if (!roots) return ReportError(roots.error().Wrap(anchor_path));
-  auto rim = nv::VerifyRim(*xml, *roots, std::chrono::system_clock::now());
+  auto revocation = ReadRevocationFiles(o.collateral);
+  if (!revocation) return ReportError(revocation.error().Wrap("--collateral"));
+  auto rim = nv::VerifyRim(*xml, *roots, revocation->crls, revocation->ocsp, std::chrono::system_clock::now());
   if (!rim) return ReportError(rim.error().Wrap(rim_path));
+  // Refused before anything is sent: a set value cannot carry "not checked" to the policy, so
+  // an unchecked signer would approve measurements exactly as a checked one does.
+  if (rim->revocation != nv::Revocation::kGood) {
+    const std::string what = "revocation not checked for " + QuotedList(rim->unchecked) +
+                             " (no CRL or OCSP response in --collateral covers " +
+                             (rim->unchecked.size() == 1 ? "it" : "them") + ")";
+    if (!o.allow_unchecked_revocation) {
+      return ReportError(Error(Code::kInvalidArgument,
+                               rim_path + ": " + what +
+                                   ": pass current CRLs or OCSP responses of the RIM signing chain with "
+                                   "--collateral, or --allow-unchecked-revocation to import anyway"));
+    }
+    std::fprintf(stderr, "sigil: warning: %s: %s; imported anyway (--allow-unchecked-revocation)\n",
+                 ForTerminal(rim_path).c_str(), ForTerminal(what).c_str());
+  }
 
   auto client = AdminClient::Connect(g.endpoint);
   if (!client) return ReportError(client.error());
@@ -124,12 +173,15 @@ int ImportNvidiaRim(const GlobalOptions& g, const std::string& tenant, const std
   if (g.json) {
     Json out{{"tenant", tenant}, {"set", set}, {"kind", std::string(nv::RimKindName(rim->kind))},
              {"version", rim->version}, {"tag_id", rim->tag_id}, {"product", rim->product},
-             {"signer", rim->signer}, {"measurements", blocks}, {"values_added", added}};
+             {"signer", rim->signer}, {"measurements", blocks}, {"values_added", added},
+             {"revocation", std::string(nv::RevocationName(rim->revocation))},
+             {"revocation_unchecked", rim->unchecked}};
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }
   std::printf("verified %s RIM %s (%s), signed by %s\n", std::string(nv::RimKindName(rim->kind)).c_str(),
               ForTerminal(rim->version).c_str(), ForTerminal(rim->tag_id).c_str(), ForTerminal(rim->signer).c_str());
+  std::printf("signing chain revocation: %s\n", std::string(nv::RevocationName(rim->revocation)).c_str());
   std::printf("%s: %zu measurement blocks, %zu approved values (%zu inactive not compared); %zu values added\n",
               ForTerminal(set).c_str(), rim->measurements.size(), alternatives, rim->inactive, added);
   return 0;
@@ -138,17 +190,19 @@ int ImportNvidiaRim(const GlobalOptions& g, const std::string& tenant, const std
 }  // namespace
 
 void AddRefsImportNvidiaRimCommand(CLI::App& refs, GlobalOptions& g, std::vector<Command>& out) {
-  auto tenant = std::make_shared<std::string>();
-  auto set = std::make_shared<std::string>();
-  auto rim = std::make_shared<std::string>();
-  auto anchor = std::make_shared<std::string>();
+  auto o = std::make_shared<ImportOptions>();
   auto* sub = refs.add_subcommand(
       "import-nvidia-rim", "verify an NVIDIA driver or VBIOS RIM and add its measurements to a reference set");
-  sub->add_option("TENANT", *tenant)->required();
-  sub->add_option("--set", *set, "the reference set (one driver and one VBIOS RIM per set)")->required();
-  sub->add_option("--rim", *rim, "the RIM file (SWID tag, .swidtag)")->required();
-  sub->add_option("--trust-anchor", *anchor, "NVIDIA's RIM root CA certificate (PEM or DER)")->required();
-  out.push_back({sub, [&g, tenant, set, rim, anchor] { return ImportNvidiaRim(g, *tenant, *set, *rim, *anchor); }});
+  sub->add_option("TENANT", o->tenant)->required();
+  sub->add_option("--set", o->set, "the reference set (one driver and one VBIOS RIM per set)")->required();
+  sub->add_option("--rim", o->rim, "the RIM file (SWID tag, .swidtag)")->required();
+  sub->add_option("--trust-anchor", o->anchor, "NVIDIA's RIM root CA certificate (PEM or DER)")->required();
+  sub->add_option("--collateral", o->collateral,
+                  "revocation data for the RIM signing chain: a CRL (PEM or DER) or an OCSP response (DER, "
+                  "or PEM 'OCSP RESPONSE'); repeat for each");
+  sub->add_flag("--allow-unchecked-revocation", o->allow_unchecked_revocation,
+                "import even if --collateral does not cover every certificate below the root (warns)");
+  out.push_back({sub, [&g, o] { return ImportNvidiaRim(g, *o); }});
 }
 
 }  // namespace sigil::cli

@@ -55,18 +55,6 @@ Result<X509StackPtr> MakeStack(const std::vector<X509Ptr>& certs, std::size_t fr
 
 }  // namespace
 
-std::string_view RevocationName(Revocation r) {
-  switch (r) {
-    case Revocation::kGood:
-      return "good";
-    case Revocation::kPartial:
-      return "partial";
-    case Revocation::kNotChecked:
-      break;
-  }
-  return "not-checked";
-}
-
 Result<Revocation> VerifyDeviceChain(const std::vector<X509Ptr>& chain,
                                      const std::vector<X509Ptr>& roots,
                                      const std::vector<X509CrlPtr>& crls,
@@ -100,14 +88,8 @@ Result<Revocation> VerifyDeviceChain(const std::vector<X509Ptr>& chain,
   SIGIL_ASSIGN_OR_RETURN(X509StackPtr responders, MakeStack(chain, 1, roots));
   const RevocationData data{&crls, &ocsp, store.get(), responders.get(),
                             static_cast<std::int64_t>(t)};
-  std::size_t covered = 0;
-  for (int i = 0; i + 1 < n; ++i) {
-    SIGIL_ASSIGN_OR_RETURN(bool c, CheckRevocation(sk_X509_value(built.get(), i),
-                                                   sk_X509_value(built.get(), i + 1), data));
-    covered += c ? 1 : 0;
-  }
-  if (covered == 0) return Revocation::kNotChecked;
-  return covered == static_cast<std::size_t>(n - 1) ? Revocation::kGood : Revocation::kPartial;
+  SIGIL_ASSIGN_OR_RETURN(std::vector<bool> covered, CheckChainRevocation(built.get(), data));
+  return SummarizeRevocation(covered);
 }
 
 Result<std::array<std::uint8_t, kFwidSize>> LeafFwid(const X509& leaf) {

@@ -18,12 +18,7 @@
 
 namespace sigil::attestation::nvidia {
 
-enum class Revocation {
-  kNotChecked,  // no CRL or OCSP response covered any certificate of the chain
-  kPartial,     // some certificates covered, none revoked
-  kGood,        // every certificate below the root covered (current CRL/OCSP), none revoked
-};
-std::string_view RevocationName(Revocation r);  // "not-checked", "partial", "good"
+// Revocation and RevocationName: revocation.h.
 
 // Validates `chain` (leaf first, at least 2 certificates) to one of `roots` (the only trust
 // anchors) at `now` with OpenSSL's path validation (RFC 5280 section 6: signatures, names,

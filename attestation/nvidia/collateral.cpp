@@ -83,6 +83,35 @@ Result<Collateral> ParseCollateral(ByteSpan pem) {
   return out;
 }
 
+Result<Collateral> ParseRevocationFile(ByteSpan bytes) {
+  Collateral out;
+  // DER first: a PEM file never starts with the SEQUENCE tag 0x30, so the two cannot be confused.
+  if (!bytes.empty() && bytes[0] == 0x30) {
+    const unsigned char* p = bytes.data();
+    X509CrlPtr crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(bytes.size())));
+    if (crl && p == bytes.data() + bytes.size()) {
+      out.crls.push_back(std::move(crl));
+      return out;
+    }
+    ERR_clear_error();
+    p = bytes.data();
+    OcspResponsePtr resp(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(bytes.size())));
+    if (resp && p == bytes.data() + bytes.size()) {
+      out.ocsp.push_back(std::move(resp));
+      return out;
+    }
+    ERR_clear_error();
+    return Fail(Code::kMalformedEvidence, "neither a DER CRL nor a DER OCSP response");
+  }
+  SIGIL_ASSIGN_OR_RETURN(out, ParseCollateral(bytes));
+  if (!out.chain.empty()) {
+    return Fail(Code::kInvalidArgument,
+                "holds a CERTIFICATE; only CRLs (X509 CRL) and OCSP responses (OCSP RESPONSE) are "
+                "revocation data here");
+  }
+  return out;
+}
+
 Result<std::vector<X509Ptr>> ParseAnchors(const std::vector<Bytes>& entries) {
   std::vector<X509Ptr> out;
   for (std::size_t i = 0; i < entries.size(); ++i) {

@@ -30,6 +30,14 @@ struct Collateral {
 // naming the block number if a block is corrupt, has another label, or does not parse.
 Result<Collateral> ParseCollateral(ByteSpan pem);
 
+// Revocation data alone, from one file (`sigil refs import-nvidia-rim --collateral`): a DER
+// CRL (`openssl ca -gencrl` then `openssl crl -outform DER`), a DER OCSPResponse (`openssl ocsp
+// -respout`), or a PEM bundle of "X509 CRL" and "OCSP RESPONSE" blocks as ParseCollateral reads
+// them. Certificates are refused (kInvalidArgument): there the chain comes from the signed
+// document itself, and a certificate here would only look like it mattered.
+// kMalformedEvidence if the file is none of these.
+Result<Collateral> ParseRevocationFile(ByteSpan bytes);
+
 // Parses trust anchors: each entry one DER certificate or a PEM bundle of certificates.
 // kInvalidArgument if an entry does not parse.
 Result<std::vector<X509Ptr>> ParseAnchors(const std::vector<Bytes>& entries);

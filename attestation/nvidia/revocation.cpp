@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <string>
 
 namespace sigil::attestation::nvidia {
@@ -115,6 +116,18 @@ Result<bool> CheckOcsp(X509* cert, X509* issuer, const RevocationData& data) {
 
 }  // namespace
 
+std::string_view RevocationName(Revocation r) {
+  switch (r) {
+    case Revocation::kGood:
+      return "good";
+    case Revocation::kPartial:
+      return "partial";
+    case Revocation::kNotChecked:
+      break;
+  }
+  return "not-checked";
+}
+
 Result<bool> CheckRevocation(X509* cert, X509* issuer, const RevocationData& data) {
   bool covered = false;
   if (data.crls != nullptr) {
@@ -125,6 +138,22 @@ Result<bool> CheckRevocation(X509* cert, X509* issuer, const RevocationData& dat
     covered = covered || by_ocsp;
   }
   return covered;
+}
+
+Result<std::vector<bool>> CheckChainRevocation(STACK_OF(X509) * built, const RevocationData& data) {
+  const int n = built == nullptr ? 0 : sk_X509_num(built);
+  std::vector<bool> covered;
+  for (int i = 0; i + 1 < n; ++i) {
+    SIGIL_ASSIGN_OR_RETURN(bool c, CheckRevocation(sk_X509_value(built, i), sk_X509_value(built, i + 1), data));
+    covered.push_back(c);
+  }
+  return covered;
+}
+
+Revocation SummarizeRevocation(const std::vector<bool>& covered) {
+  const auto n = std::count(covered.begin(), covered.end(), true);
+  if (n == 0) return Revocation::kNotChecked;
+  return static_cast<std::size_t>(n) == covered.size() ? Revocation::kGood : Revocation::kPartial;
 }
 
 }  // namespace sigil::attestation::nvidia

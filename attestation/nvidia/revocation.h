@@ -6,6 +6,7 @@
 #include <openssl/ocsp.h>
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "core/ossl.h"
@@ -14,6 +15,14 @@
 namespace sigil::attestation::nvidia {
 
 using X509CrlPtr = CPtr<X509_CRL, X509_CRL_free>;
+
+// How much of a certificate chain (device chain, RIM signing chain) revocation data covered.
+enum class Revocation {
+  kNotChecked,  // no CRL or OCSP response covered any certificate of the chain
+  kPartial,     // some certificates covered, none revoked
+  kGood,        // every certificate below the root covered (current CRL/OCSP), none revoked
+};
+std::string_view RevocationName(Revocation r);  // "not-checked", "partial", "good"
 using OcspResponsePtr = CPtr<OCSP_RESPONSE, OCSP_RESPONSE_free>;
 
 struct RevocationData {
@@ -34,5 +43,16 @@ struct RevocationData {
 // kVerificationFailed if revoked (CRL entry or OCSP "revoked"), OCSP "unknown", or a CRL/OCSP
 // signature that does not verify; kExpired if the CRL/OCSP data is outside its validity.
 Result<bool> CheckRevocation(X509* cert, X509* issuer, const RevocationData& data);
+
+// CheckRevocation for every certificate of a path-validated chain `built` (leaf first, the
+// trusted root last, as X509_STORE_CTX_get1_chain gives it) except the root, each against its
+// issuer, the next one. Returns, for each certificate below the root (index i: built[i]),
+// whether some CRL or OCSP response covered it; the first error (revoked, expired data, bad
+// signature) otherwise. One loop for the device chain and RIM signing chains, so both apply
+// revocation data the same way.
+Result<std::vector<bool>> CheckChainRevocation(STACK_OF(X509) * built, const RevocationData& data);
+
+// kGood if every entry is true, kNotChecked if none is (or there are none), else kPartial.
+Revocation SummarizeRevocation(const std::vector<bool>& covered);
 
 }  // namespace sigil::attestation::nvidia

@@ -43,6 +43,7 @@ void FreeKeyData(xmlSecKeyData* d) noexcept { xmlSecKeyDataDestroy(d); }
 void FreeKey(xmlSecKey* k) noexcept { xmlSecKeyDestroy(k); }
 void FreeStoreCtx(X509_STORE_CTX* c) noexcept { X509_STORE_CTX_free(c); }
 void FreeX509Stack(STACK_OF(X509) * s) noexcept { sk_X509_free(s); }
+void FreeX509StackAndCerts(STACK_OF(X509) * s) noexcept { sk_X509_pop_free(s, X509_free); }
 using XmlDocPtr = CPtr<xmlDoc, FreeDoc>;
 using XmlParserCtxtPtr = CPtr<xmlParserCtxt, FreeParserCtxt>;
 using XmlCharsPtr = CPtr<xmlChar, FreeXmlChars>;
@@ -51,6 +52,7 @@ using KeyDataPtr = CPtr<xmlSecKeyData, FreeKeyData>;
 using KeyPtr = CPtr<xmlSecKey, FreeKey>;
 using StoreCtxPtr = CPtr<X509_STORE_CTX, FreeStoreCtx>;
 using X509StackPtr = CPtr<STACK_OF(X509), FreeX509Stack>;
+using X509OwningStackPtr = CPtr<STACK_OF(X509), FreeX509StackAndCerts>;
 
 Unexpected<Error> Malformed(const std::string& what) {
   return Fail(Code::kMalformedEvidence, "NVIDIA RIM: " + what);
@@ -379,8 +381,18 @@ Result<std::vector<X509Ptr>> Certificates(xmlNode* sig) {
   return out;
 }
 
-Result<void> VerifyChain(const std::vector<X509Ptr>& certs, const std::vector<X509Ptr>& roots,
-                         std::chrono::system_clock::time_point now) {
+std::string SubjectLine(const X509& cert);
+
+// What revocation data said about the validated chain: Rim::revocation and Rim::unchecked.
+struct ChainRevocation {
+  Revocation revocation = Revocation::kNotChecked;
+  std::vector<std::string> unchecked;
+};
+
+Result<ChainRevocation> VerifyChain(const std::vector<X509Ptr>& certs, const std::vector<X509Ptr>& roots,
+                                    const std::vector<X509CrlPtr>& crls,
+                                    const std::vector<OcspResponsePtr>& ocsp,
+                                    std::chrono::system_clock::time_point now) {
   X509StorePtr store(X509_STORE_new());
   if (!store) return OpenSslError(Code::kInternal, "X509_STORE_new");
   for (const X509Ptr& r : roots) {
@@ -411,7 +423,31 @@ Result<void> VerifyChain(const std::vector<X509Ptr>& certs, const std::vector<X5
   if ((X509_get_key_usage(certs[0].get()) & KU_DIGITAL_SIGNATURE) == 0) {
     return Fail(Code::kVerificationFailed, "NVIDIA RIM: the signing certificate may not sign (keyUsage)");
   }
-  return {};
+  // Revocation over the chain OpenSSL built (signer .. trusted root), not the RIM's X509Data
+  // order, so only certificates that are really on the path are checked and reported.
+  X509OwningStackPtr built(X509_STORE_CTX_get1_chain(ctx.get()));
+  if (!built || sk_X509_num(built.get()) < 2) {
+    return Fail(Code::kVerificationFailed, "NVIDIA RIM: the signing chain is shorter than 2 certificates");
+  }
+  // OCSP_basic_verify looks for a delegated responder only among these (the RIM's certificates
+  // and the roots); trust still comes from the store alone, at `now`.
+  X509StackPtr responders(sk_X509_new_null());
+  if (!responders) return OpenSslError(Code::kInternal, "sk_X509_new_null");
+  for (const std::vector<X509Ptr>* list : {&certs, &roots}) {
+    for (const X509Ptr& c : *list) {
+      if (sk_X509_push(responders.get(), c.get()) <= 0) return OpenSslError(Code::kInternal, "sk_X509_push");
+    }
+  }
+  const RevocationData data{&crls, &ocsp, store.get(), responders.get(),
+                            static_cast<std::int64_t>(std::chrono::system_clock::to_time_t(now))};
+  auto covered = CheckChainRevocation(built.get(), data);
+  if (!covered) return std::move(covered).error().Wrap("NVIDIA RIM signing chain");
+  ChainRevocation out;
+  out.revocation = SummarizeRevocation(*covered);
+  for (std::size_t i = 0; i < covered->size(); ++i) {
+    if (!(*covered)[i]) out.unchecked.push_back(SubjectLine(*sk_X509_value(built.get(), static_cast<int>(i))));
+  }
+  return out;
 }
 
 // The signer's key, checked to be P-384, as an xmlsec key that is the only one the signature
@@ -487,6 +523,12 @@ Result<Rim> ParseRimUnverified(ByteSpan xml) {
 
 Result<Rim> VerifyRim(ByteSpan xml, const std::vector<X509Ptr>& roots,
                       std::chrono::system_clock::time_point now) {
+  return VerifyRim(xml, roots, {}, {}, now);
+}
+
+Result<Rim> VerifyRim(ByteSpan xml, const std::vector<X509Ptr>& roots,
+                      const std::vector<X509CrlPtr>& crls, const std::vector<OcspResponsePtr>& ocsp,
+                      std::chrono::system_clock::time_point now) {
   if (roots.empty()) return Fail(Code::kInvalidArgument, "NVIDIA RIM: no trust anchor (RIM root CA) given");
   SIGIL_ASSIGN_OR_RETURN(ParsedDoc parsed, ParseDoc(xml));
   if (parsed.signature == nullptr) return Fail(Code::kVerificationFailed, "NVIDIA RIM: not signed (no ds:Signature)");
@@ -495,8 +537,10 @@ Result<Rim> VerifyRim(ByteSpan xml, const std::vector<X509Ptr>& roots,
   // Both must hold; the signature first, so that an altered RIM says so whoever signed it.
   SIGIL_ASSIGN_OR_RETURN(KeyPtr key, SignerKey(*certs[0]));
   SIGIL_RETURN_IF_ERROR(VerifySignature(parsed.signature, std::move(key)));
-  SIGIL_RETURN_IF_ERROR(VerifyChain(certs, roots, now));
+  SIGIL_ASSIGN_OR_RETURN(ChainRevocation revocation, VerifyChain(certs, roots, crls, ocsp, now));
   parsed.rim.signer = SubjectLine(*certs[0]);
+  parsed.rim.revocation = revocation.revocation;
+  parsed.rim.unchecked = std::move(revocation.unchecked);
   return std::move(parsed.rim);
 }
 

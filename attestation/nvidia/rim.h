@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "attestation/nvidia/revocation.h"
 #include "core/bytes.h"
 #include "core/ossl.h"
 #include "core/result.h"
@@ -58,6 +59,13 @@ struct Rim {
   std::vector<RimMeasurement> measurements;  // active ones only, ascending block
   std::size_t inactive = 0;                  // Resources with active="False" (not compared)
   std::string signer;                        // subject of the signing certificate (one line)
+  // Revocation of the signing chain (signer and intermediates; the configured root is trusted as
+  // is) by the CRLs and OCSP responses given to VerifyRim: "good" only if every one of them was
+  // covered. A revoked certificate is a refusal, never a status.
+  Revocation revocation = Revocation::kNotChecked;
+  // Subjects (one line each, signer first) of the chain certificates below the root that no CRL
+  // or OCSP response covered: empty exactly when `revocation` is kGood.
+  std::vector<std::string> unchecked;
 
   bool operator==(const Rim&) const = default;
 };
@@ -80,8 +88,21 @@ Result<Rim> ParseRimUnverified(ByteSpan xml);
 // X509Data certificates, to one of `roots` (the only trust anchors) at `now` with OpenSSL.
 // KeyInfo never selects the key by itself. kVerificationFailed (bad or missing signature,
 // altered content, chain to another root), kExpired (a certificate outside its validity at
-// `now`), kMalformedEvidence (structure), kInvalidArgument (no roots).
+// `now`), kMalformedEvidence (structure), kInvalidArgument (no roots). No revocation data:
+// Rim::revocation is kNotChecked.
 Result<Rim> VerifyRim(ByteSpan xml, const std::vector<X509Ptr>& roots,
+                      std::chrono::system_clock::time_point now);
+
+// As above, then revocation of every certificate of the validated chain below the root, with
+// the device chain's code (revocation.h CheckChainRevocation): each CRL applies to the
+// certificates its issuer issued (signed by that issuer, current at `now`), each OCSP response
+// to the certificate it answers for (signed by the issuer or its delegated responder chaining
+// to `roots`, current at `now`). kVerificationFailed naming the certificate if one is revoked
+// (or OCSP says "unknown", or a CRL/OCSP signature does not verify), kExpired if revocation
+// data that applies is outside its validity. Coverage is reported in Rim::revocation and
+// Rim::unchecked; whether partial coverage is acceptable is the caller's decision.
+Result<Rim> VerifyRim(ByteSpan xml, const std::vector<X509Ptr>& roots,
+                      const std::vector<X509CrlPtr>& crls, const std::vector<OcspResponsePtr>& ocsp,
                       std::chrono::system_clock::time_point now);
 
 // Reference-set values for a verified RIM (policies/README.md `indices_in_reference`):

@@ -3,7 +3,9 @@
 // (tests/unit/attestation/nvidia/rim_test_util.h), imported into one reference set, listed, and
 // used by `sigil policy test` with the documented `indices_in_reference` condition. Then the
 // refusals, which must leave the set untouched: another root, an altered RIM, a second driver
-// version, an unsigned RIM.
+// version, an unsigned RIM. Then revocation of the signing chain with `--collateral` (CRLs from
+// `openssl ca -gencrl`, an OCSP response from `openssl ocsp`): a revoked signer, and a chain the
+// collateral does not cover, are refused; --allow-unchecked-revocation imports with a warning.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -57,22 +59,30 @@ class NvidiaRimImport : public ::testing::Test {
     vbios_ = nv::SignRim(pki_, dir_.path(), "1010_0200_882_96005E0001_PROD", nv::RimTemplate(vbios));
     anchor_ = dir_.File("rim_root.pem");
     RimSpit(anchor_, RimSlurp(pki_.root_pem));
+    // Current CRLs of both issuers in the chain (the root's covers the CA, the CA's the signer).
+    root_crl_ = nv::MakeRimCrl(pki_, nv::RimIssuer::kRoot, dir_.path(), "rim_root", {});
+    ca_crl_ = nv::MakeRimCrl(pki_, nv::RimIssuer::kCa, dir_.path(), "rim_ca", {});
+  }
+  // The documented command line with both CRLs as --collateral.
+  testing::CommandResult Import(const std::string& set, const std::string& rim) {
+    return RimSigil({"refs", "import-nvidia-rim", "acme", "--set", set, "--rim", rim, "--trust-anchor", anchor_,
+                     "--collateral", root_crl_, "--collateral", ca_crl_});
   }
   testing::TempDir dir_;
   nv::RimPki pki_;
-  std::string driver_, vbios_, anchor_;
+  std::string driver_, vbios_, anchor_, root_crl_, ca_crl_;
 };
 
 TEST_F(NvidiaRimImport, DocumentedCommandsImportBothRimsAndThePolicyUsesThem) {
   // docs/cli.md, "sigil refs import-nvidia-rim".
-  auto r = RimSigil({"refs", "import-nvidia-rim", "acme", "--set", "h100-550-96005e", "--rim", driver_,
-                     "--trust-anchor", anchor_});
+  auto r = Import("h100-550-96005e", driver_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("verified driver RIM 550.54.15 (NV_GPU_DRIVER_GH100_550.54.15), signed by"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("signing chain revocation: good\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
   EXPECT_NE(r.out.find("h100-550-96005e: 5 measurement blocks, 6 approved values (59 inactive not compared); 7 values added"),
             std::string::npos) << r.out;
-  r = RimSigil({"refs", "import-nvidia-rim", "acme", "--set", "h100-550-96005e", "--rim", vbios_,
-                "--trust-anchor", anchor_});
+  r = Import("h100-550-96005e", vbios_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("verified vbios RIM 96.00.5e.00.01"), std::string::npos) << r.out;
 
@@ -87,8 +97,7 @@ TEST_F(NvidiaRimImport, DocumentedCommandsImportBothRimsAndThePolicyUsesThem) {
   EXPECT_EQ(imported.size(), 6u + 5u + 2u);
 
   // Importing the same RIM again changes nothing.
-  r = RimSigil({"refs", "import-nvidia-rim", "acme", "--set", "h100-550-96005e", "--rim", driver_,
-                "--trust-anchor", anchor_});
+  r = Import("h100-550-96005e", driver_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("0 values added"), std::string::npos) << r.out;
 
@@ -147,14 +156,69 @@ TEST_F(NvidiaRimImport, RefusedRimsAddNothing) {
   EXPECT_TRUE(RimSetValues("refused-rims").empty());
 
   // A second driver version into a set that holds one: refused, the set unchanged.
-  r = RimSigil({"refs", "import-nvidia-rim", "acme", "--set", "one-driver", "--rim", driver_, "--trust-anchor", anchor_});
+  r = Import("one-driver", driver_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string newer = nv::SignRim(pki_, dir_.path(), "NV_GPU_DRIVER_GH100_555.42.02",
                                         nv::RimTemplate(nv::DriverSpec({7, 21}, "555.42.02")));
-  r = RimSigil({"refs", "import-nvidia-rim", "acme", "--set", "one-driver", "--rim", newer, "--trust-anchor", anchor_});
+  r = Import("one-driver", newer);
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("already holds driver:550.54.15"), std::string::npos) << r.err;
   EXPECT_EQ(RimSetValues("one-driver").size(), 7u);
+}
+
+TEST_F(NvidiaRimImport, RevocationOfTheSigningChainDecidesTheImport) {
+  const std::vector<std::string> base = {"refs", "import-nvidia-rim", "acme", "--set", "revocation-rims",
+                                         "--rim", driver_, "--trust-anchor", anchor_};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return RimSigil(args);
+  };
+  // No revocation data: refused (usage, exit 2) naming both certificates, nothing sent.
+  auto r = with({});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("revocation not checked for 'CN=Test RIM Signer"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("CN=Test Reference Value CA"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--allow-unchecked-revocation"), std::string::npos) << r.err;
+  // Only the CA's CRL: the CA certificate itself is unchecked, still refused.
+  r = with({"--collateral", ca_crl_});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("revocation not checked for 'CN=Test Reference Value CA"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("Test RIM Signer"), std::string::npos) << r.err;
+  // The signer revoked by its CA (a CRL from `openssl ca -revoke` + `-gencrl`): refused (exit 4)
+  // naming it, also with --allow-unchecked-revocation.
+  const std::string revoked = nv::MakeRimCrl(pki_, nv::RimIssuer::kCa, dir_.path(), "rim_ca_revoked", {pki_.signer_pem});
+  r = with({"--collateral", root_crl_, "--collateral", revoked, "--allow-unchecked-revocation"});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.err.find("certificate 'Test RIM Signer' is revoked by the CRL of 'Test Reference Value CA'"),
+            std::string::npos) << r.err;
+  // Not revocation data: a certificate given as --collateral.
+  r = with({"--collateral", pki_.ca_pem});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("CERTIFICATE"), std::string::npos) << r.err;
+  EXPECT_TRUE(RimSetValues("revocation-rims").empty());
+
+  // The explicit opt-out: imported, with a warning, and "not-checked" in --json.
+  r = RimSigil({"--json", "refs", "import-nvidia-rim", "acme", "--set", "revocation-rims", "--rim", driver_,
+                "--trust-anchor", anchor_, "--allow-unchecked-revocation"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("sigil: warning: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("revocation not checked for"), std::string::npos) << r.err;
+  Json out = Json::parse(r.out);
+  EXPECT_EQ(out["revocation"], "not-checked");
+  EXPECT_EQ(out["revocation_unchecked"].size(), 2u);
+  EXPECT_EQ(RimSetValues("revocation-rims").size(), 7u);
+
+  // DER forms: an OCSP response from the CA for the signer (`openssl ocsp -respout`) and the
+  // root's CRL in DER: good.
+  const std::string ocsp = nv::MakeRimOcsp(pki_, nv::RimIssuer::kCa, dir_.path(), "signer", pki_.signer_pem, false);
+  r = RimSigil({"--json", "refs", "import-nvidia-rim", "acme", "--set", "revocation-rims", "--rim", driver_,
+                "--trust-anchor", anchor_, "--collateral", ocsp, "--collateral", dir_.File("rim_root.crl.der")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  out = Json::parse(r.out);
+  EXPECT_EQ(out["revocation"], "good");
+  EXPECT_TRUE(out["revocation_unchecked"].empty());
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
 }
 
 }  // namespace

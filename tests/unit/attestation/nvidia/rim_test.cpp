@@ -1,7 +1,8 @@
 // NVIDIA RIM parsing and verification (attestation/nvidia/rim.h) on RIMs signed at test time by
 // `xmlsec1 --sign` under a test CA chain made by `openssl` (rim_test_util.h): the accepted form,
 // then every refusal: unsigned, bad signature, altered measurement, wrong root, expired chain,
-// duplicate indices, malformed hashes, missing attributes, DTDs, size and depth.
+// duplicate indices, malformed hashes, missing attributes, DTDs, size and depth; then revocation
+// of the signing chain with CRLs (`openssl ca -gencrl`) and OCSP responses (`openssl ocsp`).
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -238,6 +239,136 @@ TEST_F(RimTest, DtdsEntitiesSizeAndDepthAreRefusedBeforeVerification) {
     utf16.push_back('\0');
   }
   ExpectRefused(utf16, Code::kMalformedEvidence, "not UTF-8");
+}
+
+// Revocation of the signing chain (signer <- CA <- root): CRLs and OCSP responses made by the
+// real openssl tools, read as the CLI's --collateral files are (ParseRevocationFile).
+class RimRevocationTest : public RimTest {
+ protected:
+  void SetUp() override {
+    RimTest::SetUp();
+    xml_ = Signed("driver", RimTemplate(DriverSpec(kActive)));
+  }
+  // Adds the CRLs / OCSP responses in `paths` to crls_ / ocsp_.
+  void Load(const std::vector<std::string>& paths) {
+    for (const std::string& path : paths) {
+      auto bytes = ReadFile(path);
+      ASSERT_TRUE(bytes) << path;
+      auto parsed = ParseRevocationFile(*bytes);
+      ASSERT_TRUE(parsed) << path << ": " << parsed.error().message();
+      for (auto& c : parsed->crls) crls_.push_back(std::move(c));
+      for (auto& o : parsed->ocsp) ocsp_.push_back(std::move(o));
+    }
+  }
+  Result<Rim> Check(std::chrono::system_clock::time_point now = std::chrono::system_clock::now()) {
+    return VerifyRim(Span(xml_), roots_, crls_, ocsp_, now);
+  }
+  void ExpectRevocationRefused(Code code, const std::string& words,
+                               std::chrono::system_clock::time_point now = std::chrono::system_clock::now()) {
+    auto r = Check(now);
+    ASSERT_FALSE(r) << "accepted, revocation " << RevocationName(r->revocation);
+    EXPECT_EQ(r.error().code(), code) << r.error().message();
+    EXPECT_NE(r.error().message().find(words), std::string::npos) << r.error().message();
+    EXPECT_NE(r.error().message().find("NVIDIA RIM signing chain"), std::string::npos) << r.error().message();
+  }
+  std::string Dir() { return dir_.path(); }
+
+  std::string xml_;
+  std::vector<X509CrlPtr> crls_;
+  std::vector<OcspResponsePtr> ocsp_;
+};
+
+TEST_F(RimRevocationTest, WithoutRevocationDataNothingIsChecked) {
+  auto rim = Check();
+  ASSERT_TRUE(rim) << rim.error().message();
+  EXPECT_EQ(rim->revocation, Revocation::kNotChecked);
+  ASSERT_EQ(rim->unchecked.size(), 2u);  // signer first, then the CA; the root is the anchor
+  EXPECT_NE(rim->unchecked[0].find("CN=Test RIM Signer"), std::string::npos) << rim->unchecked[0];
+  EXPECT_NE(rim->unchecked[1].find("CN=Test Reference Value CA"), std::string::npos) << rim->unchecked[1];
+  // The overload without revocation data says the same.
+  auto plain = Verify(xml_);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->revocation, Revocation::kNotChecked);
+}
+
+TEST_F(RimRevocationTest, CurrentCrlsOfBothIssuersMakeItGood) {
+  // PEM from `openssl ca -gencrl`, and the DER form of the other one.
+  MakeRimCrl(pki_, RimIssuer::kRoot, Dir(), "root-crl", {});
+  Load({MakeRimCrl(pki_, RimIssuer::kCa, Dir(), "ca-crl", {}), Dir() + "/root-crl.crl.der"});
+  auto rim = Check();
+  ASSERT_TRUE(rim) << rim.error().message();
+  EXPECT_EQ(rim->revocation, Revocation::kGood);
+  EXPECT_TRUE(rim->unchecked.empty());
+}
+
+TEST_F(RimRevocationTest, OneIssuersCrlIsPartialAndNamesTheOtherCertificate) {
+  Load({MakeRimCrl(pki_, RimIssuer::kCa, Dir(), "ca-crl", {})});
+  auto rim = Check();
+  ASSERT_TRUE(rim) << rim.error().message();
+  EXPECT_EQ(rim->revocation, Revocation::kPartial);
+  ASSERT_EQ(rim->unchecked.size(), 1u);
+  EXPECT_NE(rim->unchecked[0].find("CN=Test Reference Value CA"), std::string::npos) << rim->unchecked[0];
+}
+
+TEST_F(RimRevocationTest, RevokedSignerIsRefused) {
+  Load({MakeRimCrl(pki_, RimIssuer::kRoot, Dir(), "root-crl", {}),
+        MakeRimCrl(pki_, RimIssuer::kCa, Dir(), "ca-crl", {pki_.signer_pem})});
+  ExpectRevocationRefused(Code::kVerificationFailed,
+                          "certificate 'Test RIM Signer' is revoked by the CRL of 'Test Reference Value CA'");
+}
+
+TEST_F(RimRevocationTest, RevokedIntermediateIsRefused) {
+  // In DER, as `openssl crl -outform DER` writes it.
+  MakeRimCrl(pki_, RimIssuer::kRoot, Dir(), "root-crl", {pki_.ca_pem});
+  Load({Dir() + "/root-crl.crl.der"});
+  ExpectRevocationRefused(Code::kVerificationFailed,
+                          "certificate 'Test Reference Value CA' is revoked by the CRL of 'Test RIM signing Root CA'");
+}
+
+TEST_F(RimRevocationTest, ExpiredCrlIsRefused) {
+  Load({MakeRimCrl(pki_, RimIssuer::kCa, Dir(), "ca-crl", {}, /*days=*/30)});
+  ASSERT_TRUE(Check());
+  // 40 days on, the certificates are still valid but the CRL is past its nextUpdate.
+  ExpectRevocationRefused(Code::kExpired, "CRL of 'Test Reference Value CA' is past its nextUpdate",
+                          std::chrono::system_clock::now() + std::chrono::hours(24 * 40));
+}
+
+TEST_F(RimRevocationTest, CrlByTheWrongIssuerIsRefused) {
+  // Another PKI with the same names but its own keys: its CA's CRL names our CA as issuer, and
+  // does not verify with our CA's key (forged or misdirected).
+  const RimPki other = MakeRimPki(Dir(), "other-");
+  Load({MakeRimCrl(other, RimIssuer::kCa, Dir(), "other-ca-crl", {})});
+  ExpectRevocationRefused(Code::kVerificationFailed, "CRL of 'Test Reference Value CA' signature does not verify");
+}
+
+TEST_F(RimRevocationTest, OcspResponsesFromTheIssuerCountLikeCrls) {
+  Load({MakeRimOcsp(pki_, RimIssuer::kCa, Dir(), "signer-ocsp", pki_.signer_pem, /*revoked=*/false),
+        MakeRimCrl(pki_, RimIssuer::kRoot, Dir(), "root-crl", {})});
+  auto rim = Check();
+  ASSERT_TRUE(rim) << rim.error().message();
+  EXPECT_EQ(rim->revocation, Revocation::kGood);
+  // Past the response's nextUpdate: refused as expired.
+  ExpectRevocationRefused(Code::kExpired, "OCSP response for 'Test RIM Signer' is past its nextUpdate",
+                          std::chrono::system_clock::now() + std::chrono::hours(24 * 40));
+}
+
+TEST_F(RimRevocationTest, OcspRevokedSignerIsRefused) {
+  Load({MakeRimOcsp(pki_, RimIssuer::kCa, Dir(), "signer-ocsp", pki_.signer_pem, /*revoked=*/true)});
+  ExpectRevocationRefused(Code::kVerificationFailed, "certificate 'Test RIM Signer' is revoked (OCSP");
+}
+
+TEST_F(RimRevocationTest, RevocationFilesHoldOnlyCrlsAndOcspResponses) {
+  auto cert = ReadFile(pki_.ca_pem);
+  ASSERT_TRUE(cert);
+  auto r = ParseRevocationFile(*cert);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), Code::kInvalidArgument);
+  EXPECT_NE(r.error().message().find("CERTIFICATE"), std::string::npos) << r.error().message();
+  const std::string garbage = std::string("\x30\x03\x02\x01\x01", 5);
+  auto g = ParseRevocationFile(Span(garbage));
+  ASSERT_FALSE(g);
+  EXPECT_EQ(g.error().code(), Code::kMalformedEvidence);
+  EXPECT_FALSE(ParseRevocationFile(Span(std::string("not a CRL"))));
 }
 
 }  // namespace

@@ -23,11 +23,53 @@ void RimWriteText(const std::string& path, const std::string& text) {
   ASSERT_TRUE(f.good()) << path;
 }
 
+// A fresh `openssl ca` database for one CRL or OCSP response of `issuer`: `dir`/`name`.cnf.
+std::string CaConfig(const RimPki& pki, RimIssuer issuer, const std::string& dir, const std::string& name,
+                     std::string& cert, std::string& key) {
+  const std::string p = dir + "/" + name;
+  cert = issuer == RimIssuer::kRoot ? pki.root_pem : pki.ca_pem;
+  key = issuer == RimIssuer::kRoot ? pki.root_key : pki.ca_key;
+  RimWriteText(p + ".index", "");
+  RimWriteText(p + ".crlnumber", "01\n");
+  RimWriteText(p + ".cnf", "[ca]\ndefault_ca = d\n[d]\ndatabase = " + p + ".index\ncrlnumber = " + p +
+                               ".crlnumber\ndefault_md = sha384\n");
+  return p + ".cnf";
+}
+
 }  // namespace
+
+std::string MakeRimCrl(const RimPki& pki, RimIssuer issuer, const std::string& dir, const std::string& name,
+                       const std::vector<std::string>& revoked, int days) {
+  std::string cert, key;
+  const std::string cnf = CaConfig(pki, issuer, dir, name, cert, key);
+  const std::string ossl = "/usr/bin/openssl";
+  for (const std::string& r : revoked) {
+    RimToolMust({ossl, "ca", "-batch", "-config", cnf, "-keyfile", key, "-cert", cert, "-revoke", r});
+  }
+  const std::string pem = dir + "/" + name + ".crl.pem";
+  RimToolMust({ossl, "ca", "-batch", "-config", cnf, "-keyfile", key, "-cert", cert, "-gencrl", "-crldays",
+               std::to_string(days), "-out", pem});
+  RimToolMust({ossl, "crl", "-in", pem, "-outform", "DER", "-out", dir + "/" + name + ".crl.der"});
+  return pem;
+}
+
+std::string MakeRimOcsp(const RimPki& pki, RimIssuer issuer, const std::string& dir, const std::string& name,
+                        const std::string& cert_pem, bool revoked, int days) {
+  std::string cert, key;
+  const std::string cnf = CaConfig(pki, issuer, dir, name, cert, key);
+  const std::string ossl = "/usr/bin/openssl";
+  // The responder answers from the database: "V" (good) after -valid, "R" after -revoke.
+  RimToolMust({ossl, "ca", "-batch", "-config", cnf, "-keyfile", key, "-cert", cert, revoked ? "-revoke" : "-valid",
+               cert_pem});
+  const std::string out = dir + "/" + name + ".ocsp.der";
+  RimToolMust({ossl, "ocsp", "-index", dir + "/" + name + ".index", "-rsigner", cert, "-rkey", key, "-CA", cert,
+               "-issuer", cert, "-cert", cert_pem, "-ndays", std::to_string(days), "-noverify", "-respout", out});
+  return out;
+}
 
 RimPki MakeRimPki(const std::string& dir, const std::string& prefix) {
   const std::string p = dir + "/" + prefix;
-  RimPki pki{p + "root.pem", p + "ca.pem", p + "signer.key", p + "signer.pem"};
+  RimPki pki{p + "root.pem", p + "ca.pem", p + "signer.key", p + "signer.pem", p + "root.key", p + "ca.key"};
   const std::string ossl = "/usr/bin/openssl";
   RimWriteText(p + "ca.ext", "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n");
   RimWriteText(p + "signer.ext", "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n");

@@ -15,6 +15,7 @@ namespace sigil::testing::nvidia {
 
 struct RimPki {
   std::string root_pem, ca_pem, signer_key, signer_pem;  // file paths
+  std::string root_key, ca_key;                            // file paths
 };
 // Generates the chain in `dir` (files named `prefix`root.pem, ...). Fails the test on error.
 RimPki MakeRimPki(const std::string& dir, const std::string& prefix = "");
@@ -40,5 +41,21 @@ std::string RimTemplate(const RimSpec& spec);
 // `dir`/`name`.swidtag; returns that path. Fails the test on error.
 std::string SignRim(const RimPki& pki, const std::string& dir, const std::string& name,
                     const std::string& template_text);
+
+// Revocation data made by the real tools, for the CRL/OCSP checks of a RIM's signing chain.
+// Which CA of `pki` issues it: the root (its CRL covers the CA certificate) or the CA (covers
+// the signer).
+enum class RimIssuer { kRoot, kCa };
+// `openssl ca -revoke` each of `revoked` (certificate PEM paths) in a database of the issuer's
+// own, then `openssl ca -gencrl -crldays days`: a PEM CRL `dir`/`name`.crl.pem (and its DER
+// form `dir`/`name`.crl.der via `openssl crl -outform DER`); returns the PEM path. Fails the
+// test on error.
+std::string MakeRimCrl(const RimPki& pki, RimIssuer issuer, const std::string& dir, const std::string& name,
+                       const std::vector<std::string>& revoked, int days = 30);
+// `openssl ocsp -index DB -rsigner ISSUER -rkey KEY -issuer ISSUER -cert CERT -ndays days
+// -respout`: a DER OCSP response `dir`/`name`.ocsp.der signed by the issuer itself, saying
+// "good" for `cert`, or "revoked" if `revoked`. Returns its path. Fails the test on error.
+std::string MakeRimOcsp(const RimPki& pki, RimIssuer issuer, const std::string& dir, const std::string& name,
+                        const std::string& cert, bool revoked, int days = 30);
 
 }  // namespace sigil::testing::nvidia
