@@ -98,6 +98,10 @@ constexpr TeeKind kTees[] = {
     {"sgx", "intel", "the Intel SGX Root CA certificate", false, false, nullptr, &BuildSgx},
     {"tpm", "tpm-aks", "TPM attestation key public keys (PEM/DER SubjectPublicKeyInfo)", true, false, nullptr,
      &BuildTpm},
+    // Not purpose_bound, like tpm: the vTPM quote proves the purpose through the purpose PCR and
+    // its log (workload.* from attestation/azure's quote layer). The HCL report data is the
+    // runtime data's hash, fixed at boot, and an envelope would only add a second way to claim a
+    // purpose, through the quote's qualifying data, with no PCR and no event history.
     {"azure-snp-vtpm", "sev-snp", "AMD ARK certificates or KDS cert_chain files", false, false,
      &snp::CombineCollateral, &BuildAzureSnp},
     {"azure-tdx-vtpm", "intel", "the Intel SGX Root CA (for the TD quote made from the TDREPORT)", false, false,

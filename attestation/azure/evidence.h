@@ -3,7 +3,10 @@
 //    "hcl_report": base64url (unpadded) of the HCL report as read from vTPM NV index 0x01400001
 //                  (the NV index's zero padding may be kept or cut),
 //    "quote": a "sigil-tpm-quote/v1" object (attestation/tpm/README.md) made by HCLAkPub
-//             with the broker's binding as qualifying data,
+//             with the broker's binding as qualifying data; its optional "purpose_log" (the
+//             TPM format's, attestation/tpm/evidence.h) carries the workload purpose, so the
+//             purpose PCR's log travels with the quote that covers it and is parsed by the TPM
+//             parser with its limits,
 //    "td_quote": base64url of the TD quote made from the HCL report's TDREPORT (azure-tdx-vtpm
 //                only; optional)}
 // "quote" may be absent only for tools that check the HCL report alone. Parsing is structural:

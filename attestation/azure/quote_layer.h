@@ -13,7 +13,10 @@ namespace sigil::attestation::azure {
 // registered AK: signature over the raw TPMS_ATTEST (raw RSASSA or TPMT_SIGNATURE), PCR values
 // against pcrDigest, and extraData == expected_binding[0..32) (skipped when expected_binding is
 // empty: offline tools only). A quote whose "ak" member names another key, or whose signature
-// does not verify with `ak_spki`, is kVerificationFailed. Returns the tpm.* claims.
+// does not verify with `ak_spki`, is kVerificationFailed. A "purpose_log" in the quote is then
+// replayed against the verified quote by the same TpmVerifier (tpm::VerifyPurposeLog), so an
+// Azure vTPM proves a workload purpose exactly as tee "tpm" does. Returns the tpm.* claims and,
+// with a verified purpose log, the workload.* claims.
 Result<Claims> VerifyVtpmQuote(ByteSpan ak_spki, ByteSpan quote_evidence,
                                ByteSpan expected_binding);
 

@@ -57,6 +57,8 @@ Result<Claims> AzureVtpmVerifier::Verify(const VerifyInput& input) const {
   if (const auto m = claims.GetString("measurement")) {
     claims.Set("azure.hcl.measurement", *m);
   }
+  // workload.* exists only if the quote layer replayed a purpose log against the quoted PCR
+  // (tpm::VerifyPurposeLog); it is what the broker's key-class rule reads.
   for (const auto& [name, value] : quote->values()) {
     if (StartsWith(name, "tpm.") || StartsWith(name, "workload.") || name == "measurement") {
       claims.Set(name, value);

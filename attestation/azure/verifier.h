@@ -29,7 +29,12 @@ class AzureVtpmVerifier final : public Verifier {
   //  2. ParseAndBindHclReport: HCL report, hardware report parse, REPORT_DATA = H(runtime data),
   //     runtime data, HCLAkPub (kMalformedEvidence / kVerificationFailed);
   //  3. the quote (VerifyVtpmQuote) with HCLAkPub as the only AK: signature, PCRs,
-  //     extraData == expected_binding[0..32) (kVerificationFailed);
+  //     extraData == expected_binding[0..32) (kVerificationFailed); then, if the quote carries a
+  //     purpose_log, its replay against the quoted purpose PCR exactly as for tee "tpm"
+  //     (tpm::VerifyPurposeLog: PCR 8-15 and in the quote's selection, every event canonical,
+  //     replay == the quoted value; kVerificationFailed / kMalformedEvidence). Without one the
+  //     evidence verifies with no workload.* claim, and the broker releases it no model-weights
+  //     key (broker/api/release_purpose.h);
   //  4. the hardware layer (HclReportVerifier::Verify with input.collateral and the evidence's
   //     td_quote): SNP must verify (VMPL 0, VCEK for this chip, chain, signature, TCB); TDX
   //     needs a DCAP-verified TD quote whose body equals the TDREPORT (config.tdx); without
@@ -39,10 +44,12 @@ class AzureVtpmVerifier final : public Verifier {
   // An EMPTY expected_binding skips only the extraData comparison (offline tools); the broker
   // always passes its 64-byte binding.
   // Claims: the hardware layer's snp.* / tdx.*, platform.id and tcb.status; debug from the
-  // hardware (SNP policy DEBUG, TD ATTRIBUTES.DEBUG); azure.*; the quote's tpm.* (and
-  // workload.* with a purpose log); tee = this verifier's name; measurement = the quote's
+  // hardware (SNP policy DEBUG, TD ATTRIBUTES.DEBUG); azure.*; the quote's tpm.* (and, with a
+  // verified purpose log, workload.mode/engine/sandbox of its last event and tpm.purpose.pcr /
+  // tpm.purpose.events, as tee "tpm"); tee = this verifier's name; measurement = the quote's
   // (hex SHA-384 over the selected PCRs: the guest OS boot chain, which the paravisor measures
-  // into the vTPM); azure.hcl.measurement = the hardware measurement (the paravisor image).
+  // into the vTPM; without the purpose PCR when a purpose log verified, so it stays one value
+  // across loads); azure.hcl.measurement = the hardware measurement (the paravisor image).
   Result<Claims> Verify(const VerifyInput& input) const override;
 
  private:

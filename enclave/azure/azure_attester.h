@@ -8,7 +8,10 @@
 //  2. loads the vTPM attestation key at persistent handle 0x81000003 (Azure's AK, the one named
 //     HCLAkPub in the report's runtime data) unless another handle is configured;
 //  3. quotes the configured PCRs with that AK over binding[0..32) (enclave/tpm/bound_quote.h,
-//     the same rule as tee "tpm"; with a purpose, the purpose PCR is extended first);
+//     the same rule as tee "tpm"; with a purpose, the purpose PCR is extended first, added to
+//     the quoted selection, and its log carried in the quote object as "purpose_log", which the
+//     broker replays against the quote exactly as for tee "tpm": that is how an Azure CVM proves
+//     its workload purpose, since its HCL report data is fixed at boot);
 //  4. azure-tdx-vtpm only: POSTs the report's TDREPORT to Azure IMDS /acc/tdquote
 //     (imds_td_quote.h; URL configurable) and gets the TD quote the host's quoting enclave made
 //     from it. A TDREPORT is MAC'd with a CPU key, so this quote (DCAP) is what lets the broker

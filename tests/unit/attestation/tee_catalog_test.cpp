@@ -102,6 +102,18 @@ TEST(TeeCatalog, OnlyTheGpuIsOfflineOnly) {
   EXPECT_EQ(offline, (std::set<std::string_view>{"nvidia-gpu"}));
 }
 
+// Purpose-bound (PurposeBoundVerifier) are the TEEs whose only per-load field is report data.
+// The TPM-quote TEEs (tpm, azure-*-vtpm) prove it through the purpose PCR and its log instead
+// (the Azure HCL report's data is written at boot); wrapping them would add a second way to
+// claim a purpose, through the quote's qualifying data, with no PCR and no event history.
+TEST(TeeCatalog, OnlyReportDataTeesArePurposeBound) {
+  std::set<std::string_view> bound;
+  for (const auto& kind : TeeKinds()) {
+    if (kind.purpose_bound) bound.insert(kind.tee);
+  }
+  EXPECT_EQ(bound, (std::set<std::string_view>{"sev-snp", "tdx", "cca"}));
+}
+
 TEST(AttesterFactory, EveryAttesterHasAVerifierExceptTheDevTee) {
   auto types = loader::AttesterTypes();
   EXPECT_NE(std::find(types.begin(), types.end(), "dev"), types.end());

@@ -8,6 +8,7 @@
 
 #include "attestation/azure/evidence.h"
 #include "attestation/azure/quote_layer.h"
+#include "attestation/purpose.h"
 #include "attestation/tpm/evidence.h"
 #include "attestation/tpm/signature.h"
 #include "attestation/tpm/verifier.h"
@@ -88,6 +89,45 @@ TEST(VtpmQuoteTest, TamperedQuoteIsRefused) {
   pcrs[0] = '1';
   auto changed = tpm::EvidenceFromTpm2Tools(ReadVector("quote_msg"), ReadVector("quote_sig"), pcrs, ak).value();
   EXPECT_CODE(VerifyVtpmQuote(ak, changed, {}), Code::kVerificationFailed);
+}
+
+// The purpose layer on the real Azure vTPM quote (AZ-VTPM-1 selects sha256 15, 16, 22; 15 is
+// zero): the quote verifies first, then a purpose log in it is parsed by the TPM parser (its
+// limits) and replayed against the quoted PCR. No log the capture's PCRs support exists (15 is
+// zero, and a replay to zero would need a SHA-256 preimage), so only refusals can be shown here;
+// the positive path is the swtpm test (tests/unit/enclave/azure, AzureAttesterTest.Purpose*).
+TEST(VtpmQuoteTest, PurposeLogIsReplayedAgainstTheVerifiedQuote) {
+  const Bytes ak = ReadVector("quote_akpub.pem");
+  ASSERT_OK_AND_ASSIGN(tpm::Evidence quote, tpm::ParseEvidence(QuoteEvidence(ak)));
+  const std::string event = PurposeEvent(WorkloadPurpose{"sealed-memory", std::string(96, 'a'), std::string(64, 'b')});
+  auto with_log = [&](const tpm::PurposeLog& log) {
+    tpm::Evidence e = quote;
+    e.purpose_log = log;
+    return VerifyVtpmQuote(ak, tpm::SerializeEvidence(e), {});
+  };
+  // Quoted and allowed, but the event does not replay to the quoted zero value.
+  auto mismatch = with_log(tpm::PurposeLog{15, Bytes(32, 0), {event}});
+  EXPECT_CODE(mismatch, Code::kVerificationFailed);
+  EXPECT_NE(Message(mismatch).find("does not reproduce the quoted PCR sha256:15"), std::string::npos)
+      << Message(mismatch);
+  // Quoted, but resettable from locality 0.
+  auto resettable = with_log(tpm::PurposeLog{16, Bytes(32, 0), {event}});
+  EXPECT_CODE(resettable, Code::kVerificationFailed);
+  EXPECT_NE(Message(resettable).find("PCR 16 cannot hold the workload purpose"), std::string::npos)
+      << Message(resettable);
+  // Allowed, but not quoted.
+  auto unquoted = with_log(tpm::PurposeLog{13, Bytes(32, 0), {event}});
+  EXPECT_CODE(unquoted, Code::kVerificationFailed);
+  EXPECT_NE(Message(unquoted).find("sha256:13 is not in the quote's selection"), std::string::npos)
+      << Message(unquoted);
+  EXPECT_CODE(with_log(tpm::PurposeLog{15, Bytes(32, 0), {}}), Code::kMalformedEvidence);
+  EXPECT_CODE(with_log(tpm::PurposeLog{15, Bytes(32, 0), {"sigil-purpose/v1 mode=sealed-memory"}}),
+              Code::kMalformedEvidence);
+  // The TPM parser's limits hold inside Azure evidence too.
+  EXPECT_CODE(with_log(tpm::PurposeLog{15, Bytes(32, 0), std::vector<std::string>(tpm::kMaxPurposeEvents + 1, event)}),
+              Code::kMalformedEvidence);
+  ASSERT_OK_AND_ASSIGN(Claims plain, VerifyVtpmQuote(ak, tpm::SerializeEvidence(quote), {}));
+  EXPECT_FALSE(plain.GetString("workload.mode").has_value());
 }
 
 TEST(AzureEvidenceTest, RoundTripAndRefusals) {

@@ -11,22 +11,33 @@
 // its hash (1730 bytes; nothing checks a TDREPORT's MAC offline), and a fake IMDS (fake_imds.h)
 // answering with the real dcap-qvl TD quote. The broker's verifier then passes the binding and
 // the quote layer and refuses only the TD quote, whose REPORTDATA is not this TDREPORT's.
+// The same report carries the purpose tests: the purpose PCR extended on swtpm, its log in the
+// quote, replayed by the broker's Azure quote layer (HCLAkPub from that report) into workload.*,
+// and every log the quote does not vouch for refused.
 #include "enclave/azure/azure_attester.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
+#include <optional>
+#include <vector>
 
 #include "attestation/azure/evidence.h"
+#include "attestation/azure/hcl_verify.h"
+#include "attestation/azure/quote_layer.h"
 #include "attestation/azure/verifier.h"
+#include "attestation/purpose.h"
 #include "attestation/tpm/attest.h"
 #include "attestation/tpm/evidence.h"
+#include "attestation/tpm/purpose_log.h"
 #include "attestation/tpm/verifier.h"
 #include "core/bytes.h"
 #include "core/digest.h"
 #include "core/encoding.h"
 #include "enclave/tpm/ak.h"
 #include "enclave/tpm/esys.h"
+#include "enclave/tpm/purpose_pcr.h"
 #include "tests/support/matchers.h"
 #include "tests/support/swtpm.h"
 #include "tests/support/temp_dir.h"
@@ -255,6 +266,57 @@ TEST_F(AzureAttesterTest, BrokerVerifierRefusesTheAkMismatchByName) {
       << r.error().message();
 }
 
+// The purpose a test load states ("sealed-memory" unless `mode` says otherwise).
+attestation::WorkloadPurpose TestPurpose(std::string mode = "sealed-memory") {
+  return attestation::WorkloadPurpose{std::move(mode), std::string(96, 'a'), std::string(64, 'b')};
+}
+
+// An IMDS that answers every TDREPORT with the real dcap-qvl TD quote.
+FakeImds TdQuoteImds() {
+  return FakeImds([](const ImdsRequest&) {
+    return sigil::testing::HttpAnswer(200, R"({"quote":")" + Base64UrlEncode(RealTdQuote()) + R"("})");
+  });
+}
+
+// The Azure quote layer exactly as AzureVtpmVerifier runs it once the HCL report is bound:
+// HCLAkPub from the evidence's own HCL report (the TDX report here names swtpm's AK), then
+// VerifyVtpmQuote over the binding, which replays a purpose log against the verified quote.
+Result<attestation::Claims> AzureQuoteLayer(const Bytes& evidence, const Bytes& binding) {
+  SIGIL_ASSIGN_OR_RETURN(az::AzureEvidence parsed, az::ParseAzureEvidence(evidence));
+  SIGIL_ASSIGN_OR_RETURN(az::BoundHcl bound, az::ParseAndBindHclReport(parsed.hcl_report));
+  if (!parsed.quote) return Fail(Code::kMalformedEvidence, "no quote");
+  return az::VerifyVtpmQuote(bound.ak_spki_der, *parsed.quote, binding);
+}
+
+// `evidence` with its quote's purpose log replaced by `log` (none if nullopt); the signed quote
+// and the PCR values are left as they are.
+Result<Bytes> WithPurposeLog(const Bytes& evidence, std::optional<att::PurposeLog> log) {
+  SIGIL_ASSIGN_OR_RETURN(az::AzureEvidence parsed, az::ParseAzureEvidence(evidence));
+  if (!parsed.quote) return Fail(Code::kMalformedEvidence, "no quote");
+  SIGIL_ASSIGN_OR_RETURN(att::Evidence quote, att::ParseEvidence(*parsed.quote));
+  quote.purpose_log = std::move(log);
+  return az::MakeAzureEvidence(parsed.hcl_report, att::SerializeEvidence(quote), parsed.td_quote);
+}
+
+Result<att::PurposeLog> PurposeLogOf(const Bytes& evidence) {
+  SIGIL_ASSIGN_OR_RETURN(az::AzureEvidence parsed, az::ParseAzureEvidence(evidence));
+  if (!parsed.quote) return Fail(Code::kMalformedEvidence, "no quote");
+  SIGIL_ASSIGN_OR_RETURN(att::Evidence quote, att::ParseEvidence(*parsed.quote));
+  if (!quote.purpose_log) return Fail(Code::kNotFound, "no purpose log in the quote");
+  return std::move(*quote.purpose_log);
+}
+
+// The broker's full azure-tdx-vtpm verifier with the Intel root of the dcap-qvl TD quote.
+std::unique_ptr<attestation::Verifier> TdxVerifier() {
+  az::AzureConfig config;
+  config.platform = az::AzurePlatform::kTdx;
+  attestation::dcap::DcapConfig dcap;
+  dcap.trusted_root_certs.push_back(vectors::ReadVector("../../tdx/dcap-qvl/TrustedRootCA.der"));
+  dcap.signature_and_chain_only = true;
+  config.tdx = dcap;
+  return az::AzureVtpmVerifier::Create(std::move(config)).value();
+}
+
 // With a purpose (as sigil-load always configures), the purpose PCR is extended and its log goes
 // into the quote, which the broker's Azure verifier reads through the same TPM verifier.
 TEST_F(AzureAttesterTest, PurposeGoesIntoTheQuoteAsForTeeTpm) {
@@ -272,6 +334,170 @@ TEST_F(AzureAttesterTest, PurposeGoesIntoTheQuoteAsForTeeTpm) {
   ASSERT_TRUE(parsed.quote.has_value());
   ASSERT_OK_AND_ASSIGN(attestation::Claims claims, VerifyQuoteWithSwtpmAk(parsed, binding));
   EXPECT_EQ(claims.GetString("workload.mode"), "sealed-memory");
+}
+
+// The whole purpose path on the vTPM: the attester extends the event into PCR 13, adds that PCR
+// to the quote's selection and sends the log in the quote object; the Azure quote layer (HCLAkPub
+// from the HCL report, the quote over the binding) replays the log against the quoted PCR and
+// yields the same claims as tee "tpm"; each later load appends its event and the last one counts.
+// The full verifier passes the quote layer, purpose included, and refuses only the TD quote (the
+// vectors' quote is another TD's; no public capture passes the hardware layer, MANIFEST).
+TEST_F(AzureAttesterTest, PurposeIsExtendedLoggedQuotedAndReplayedByTheAzureQuoteLayer) {
+  FakeImds imds = TdQuoteImds();
+  TempDir logs;
+  AzureAttesterConfig c = TdxConfig(imds.url());
+  tpm::TpmPurposeConfig purpose;
+  purpose.event = TestPurpose();
+  purpose.log_path = logs.File("purpose.json");
+  c.purpose = purpose;
+  ASSERT_OK_AND_ASSIGN(AttesterPtr attester, AzureVtpmAttester::Create(c));
+  const Bytes binding = TestBinding(31);
+  ASSERT_OK_AND_ASSIGN(Bytes evidence, attester->Evidence(binding));
+
+  // Logged: the quote object carries the log, whose last event is this load's, and the attester's
+  // log file holds the same log.
+  ASSERT_OK_AND_ASSIGN(att::PurposeLog log, PurposeLogOf(evidence));
+  EXPECT_EQ(log.pcr, att::kDefaultPurposePcr);
+  ASSERT_FALSE(log.events.empty());
+  EXPECT_EQ(log.events.back(), attestation::PurposeEvent(purpose.event));
+  {
+    // Scoped: the lock is exclusive per open file, so it must be gone before the next load.
+    ASSERT_OK_AND_ASSIGN(tpm::PurposeLogFile file, tpm::PurposeLogFile::OpenLocked(purpose.log_path));
+    EXPECT_EQ(file.Read(), log);
+  }
+  // Included: sha256:13 is in the signed selection next to the configured 0-7, and the log
+  // replays to its quoted value.
+  ASSERT_OK_AND_ASSIGN(az::AzureEvidence parsed, az::ParseAzureEvidence(evidence));
+  ASSERT_TRUE(parsed.quote.has_value());
+  ASSERT_OK_AND_ASSIGN(att::Evidence quote, att::ParseEvidence(*parsed.quote));
+  ASSERT_OK_AND_ASSIGN(att::Quote body, att::ParseQuote(quote.attest));
+  std::vector<std::uint32_t> sha256_pcrs;
+  for (const att::PcrBankSelection& sel : body.pcr_select) {
+    if (sel.hash_alg == att::kAlgSha256) sha256_pcrs = sel.pcrs;
+  }
+  EXPECT_EQ(sha256_pcrs, (std::vector<std::uint32_t>{0, 1, 2, 3, 4, 5, 6, 7, 13}));
+  EXPECT_EQ(att::ReplayPurposeLog(log), quote.pcrs.at(att::kAlgSha256).at(13));
+
+  // Replayed by the Azure quote layer: the workload.* claims of tee "tpm".
+  ASSERT_OK_AND_ASSIGN(attestation::Claims claims, AzureQuoteLayer(evidence, binding));
+  EXPECT_EQ(claims.GetString("workload.mode"), "sealed-memory");
+  EXPECT_EQ(claims.GetString("workload.engine"), purpose.event.engine);
+  EXPECT_EQ(claims.GetString("workload.sandbox"), purpose.event.sandbox);
+  EXPECT_EQ(claims.GetInt("tpm.purpose.pcr"), 13);
+  EXPECT_EQ(claims.GetInt("tpm.purpose.events"), static_cast<std::int64_t>(log.events.size()));
+  // ... and the wrong binding is still refused with a log that replays.
+  EXPECT_CODE(AzureQuoteLayer(evidence, TestBinding(32)), Code::kVerificationFailed);
+
+  // Without a purpose: no log, no workload.* claim, and the same platform measurement (the
+  // purpose PCR, which changes with every load, is left out of it).
+  ASSERT_OK_AND_ASSIGN(AttesterPtr plain, AzureVtpmAttester::Create(TdxConfig(imds.url())));
+  ASSERT_OK_AND_ASSIGN(Bytes plain_evidence, plain->Evidence(binding));
+  EXPECT_CODE(PurposeLogOf(plain_evidence), Code::kNotFound);
+  ASSERT_OK_AND_ASSIGN(attestation::Claims plain_claims, AzureQuoteLayer(plain_evidence, binding));
+  EXPECT_FALSE(plain_claims.GetString("workload.mode").has_value());
+  EXPECT_FALSE(plain_claims.GetInt("tpm.purpose.pcr").has_value());
+  EXPECT_EQ(plain_claims.GetString("measurement"), claims.GetString("measurement"));
+
+  // A later load (here a stream) appends its event to the same log; its own event counts.
+  tpm::TpmPurposeConfig stream = purpose;
+  stream.event = TestPurpose("stream");
+  c.purpose = stream;
+  ASSERT_OK_AND_ASSIGN(AttesterPtr streaming, AzureVtpmAttester::Create(c));
+  ASSERT_OK_AND_ASSIGN(Bytes second, streaming->Evidence(binding));
+  ASSERT_OK_AND_ASSIGN(att::PurposeLog second_log, PurposeLogOf(second));
+  EXPECT_EQ(second_log.start, log.start);
+  EXPECT_EQ(second_log.events.size(), log.events.size() + 1);
+  ASSERT_OK_AND_ASSIGN(attestation::Claims second_claims, AzureQuoteLayer(second, binding));
+  EXPECT_EQ(second_claims.GetString("workload.mode"), "stream");
+  EXPECT_EQ(second_claims.GetInt("tpm.purpose.events"), static_cast<std::int64_t>(second_log.events.size()));
+
+  // The broker's verifier: the quote layer (purpose replay included) passes; only the TD quote
+  // is refused.
+  auto full = TdxVerifier()->Verify(attestation::VerifyInput{evidence, {}, binding, vectors::At(1767225600), {}});
+  ASSERT_FALSE(full.has_value());
+  EXPECT_EQ(full.error().message().rfind("azure-tdx-vtpm: azure-tdx-vtpm TD quote", 0), 0u)
+      << full.error().message();
+  EXPECT_EQ(full.error().message().find("purpose log"), std::string::npos) << full.error().message();
+}
+
+// A purpose log the quote does not vouch for is refused after the quote itself verified: an
+// event changed, one added or dropped, another start, a PCR outside the signed selection or
+// outside 8-15, a log on a quote that does not cover any purpose PCR, and a log beyond the TPM
+// parser's limits. Stripping the log is not refused, but then nothing proves a purpose.
+TEST_F(AzureAttesterTest, PurposeLogsTheQuoteDoesNotCoverAreRefused) {
+  FakeImds imds = TdQuoteImds();
+  TempDir logs;
+  AzureAttesterConfig c = TdxConfig(imds.url());
+  tpm::TpmPurposeConfig purpose;
+  purpose.event = TestPurpose();
+  purpose.log_path = logs.File("purpose.json");
+  c.purpose = purpose;
+  ASSERT_OK_AND_ASSIGN(AttesterPtr attester, AzureVtpmAttester::Create(c));
+  const Bytes binding = TestBinding(41);
+  ASSERT_OK(attester->Evidence(binding));  // an earlier load: the log then has two events
+  ASSERT_OK_AND_ASSIGN(Bytes evidence, attester->Evidence(binding));
+  ASSERT_OK_AND_ASSIGN(att::PurposeLog log, PurposeLogOf(evidence));
+  ASSERT_GE(log.events.size(), 2u);
+  ASSERT_OK(AzureQuoteLayer(evidence, binding));
+
+  // Each tampered log: refused with `code` and a message saying `what`.
+  auto refused = [&](const att::PurposeLog& bad, Code code, const std::string& what) {
+    ASSERT_OK_AND_ASSIGN(Bytes edited, WithPurposeLog(evidence, bad));
+    auto r = AzureQuoteLayer(edited, binding);
+    ASSERT_FALSE(r.has_value()) << what;
+    EXPECT_EQ(r.error().code(), code) << what << ": " << r.error().message();
+    EXPECT_NE(r.error().message().find(what), std::string::npos) << r.error().message();
+  };
+  const std::string no_replay = "purpose log: replaying its";
+  att::PurposeLog changed = log;  // the loader claims sealed memory; a stream says so too
+  changed.events.back() = attestation::PurposeEvent(TestPurpose("stream"));
+  refused(changed, Code::kVerificationFailed, no_replay);
+  att::PurposeLog extra = log;  // a sealed-memory event appended after the real one
+  extra.events.push_back(attestation::PurposeEvent(TestPurpose()));
+  refused(extra, Code::kVerificationFailed, no_replay);
+  att::PurposeLog dropped_last = log;
+  dropped_last.events.pop_back();
+  refused(dropped_last, Code::kVerificationFailed, no_replay);
+  att::PurposeLog dropped_first = log;
+  dropped_first.events.erase(dropped_first.events.begin());
+  refused(dropped_first, Code::kVerificationFailed, no_replay);
+  att::PurposeLog empty = log;
+  empty.events.clear();
+  refused(empty, Code::kMalformedEvidence, "purpose log: no event");
+  att::PurposeLog start = log;
+  start.start[0] ^= 1;
+  refused(start, Code::kVerificationFailed, no_replay);
+  att::PurposeLog other_pcr = log;  // allowed, but not in the signed selection
+  other_pcr.pcr = 14;
+  refused(other_pcr, Code::kVerificationFailed, "sha256:14 is not in the quote's selection");
+  att::PurposeLog resettable = log;
+  resettable.pcr = 16;
+  refused(resettable, Code::kVerificationFailed, "PCR 16 cannot hold the workload purpose");
+  att::PurposeLog too_long = log;  // PurposeLogFromJson's limit
+  too_long.events.assign(att::kMaxPurposeEvents + 1, attestation::PurposeEvent(TestPurpose()));
+  refused(too_long, Code::kMalformedEvidence, "$.purpose_log.events: more than 1024 events");
+
+  // A quote made without the purpose PCR in its selection does not cover a log, even one that
+  // replays to the PCR's present value.
+  ASSERT_OK_AND_ASSIGN(AttesterPtr plain, AzureVtpmAttester::Create(TdxConfig(imds.url())));
+  ASSERT_OK_AND_ASSIGN(Bytes uncovered_evidence, plain->Evidence(binding));
+  ASSERT_OK_AND_ASSIGN(Bytes uncovered, WithPurposeLog(uncovered_evidence, log));
+  auto r = AzureQuoteLayer(uncovered, binding);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), Code::kVerificationFailed);
+  EXPECT_NE(r.error().message().find("is not in the quote's selection"), std::string::npos) << r.error().message();
+
+  // Stripped: verifies, and proves no purpose (a model-weights key is not released to it).
+  ASSERT_OK_AND_ASSIGN(Bytes stripped, WithPurposeLog(evidence, std::nullopt));
+  ASSERT_OK_AND_ASSIGN(attestation::Claims stripped_claims, AzureQuoteLayer(stripped, binding));
+  EXPECT_FALSE(stripped_claims.GetString("workload.mode").has_value());
+
+  // The broker's verifier names the purpose log among the layers that failed, with its code.
+  ASSERT_OK_AND_ASSIGN(Bytes edited, WithPurposeLog(evidence, changed));
+  auto full = TdxVerifier()->Verify(attestation::VerifyInput{edited, {}, binding, vectors::At(1767225600), {}});
+  ASSERT_FALSE(full.has_value());
+  EXPECT_EQ(full.error().code(), Code::kVerificationFailed);
+  EXPECT_NE(full.error().message().find("purpose log: replaying"), std::string::npos) << full.error().message();
 }
 
 TEST_F(AzureAttesterTest, RefusalsNameWhatIsMissing) {
