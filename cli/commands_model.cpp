@@ -1,8 +1,13 @@
 // sigil model encrypt|inspect: offline, no broker or admin credentials needed. `model rewrap`
-// only points to `sigil-load rewrap`.
+// hands its arguments to `sigil-load rewrap`, the attested loader, which runs it.
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "cli/commands.h"
 #include "core/protocol.h"
@@ -15,6 +20,28 @@
 
 namespace sigil::cli {
 namespace {
+
+// `sigil model rewrap ARGS...` is `sigil-load rewrap ARGS...`: the sigil-load installed next to
+// this binary (the package puts both in one directory), else the first on PATH. Returns only if
+// it cannot be started (exit 2, as for a usage error).
+int ExecSigilLoadRewrap(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{"sigil-load", "rewrap"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> raw;
+  for (auto& a : argv) raw.push_back(a.data());
+  raw.push_back(nullptr);
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const std::string sibling = (self.parent_path() / "sigil-load").string();
+    if (::access(sibling.c_str(), X_OK) == 0) ::execv(sibling.c_str(), raw.data());
+  }
+  ::execvp("sigil-load", raw.data());
+  std::fprintf(stderr, "sigil: model rewrap runs `sigil-load rewrap`, which was found neither next to sigil nor on PATH "
+                       "(%s); install sigil-load on the TEE host that runs the rewrap (docs/cli.md \"sigil-load rewrap\")\n",
+               std::strerror(errno));
+  return 2;
+}
 
 // A directory becomes a model set: one .sgl per file plus sigil-set.json (loader/FORMAT.md).
 int EncryptSet(const loader::RecipientKey& recipient, const std::string& in, const std::string& out,
@@ -97,19 +124,16 @@ void AddModelCommands(CLI::App& app, GlobalOptions& g, std::vector<Command>& out
   auto* ins = model->add_subcommand("inspect", "print an .sgl header (no secrets)");
   ins->add_option("FILE", *in)->required()->check(CLI::ExistingFile);
   out.push_back({ins, [in] { return Inspect(*in); }});
-  // Not here on purpose: a rewrap needs the DEK in the clear, which only an attested release
-  // hands out, and this CLI is neither attested nor ever given a DEK (docs/cli.md).
-  auto* rew = model->add_subcommand("rewrap", "moved: rewrap runs as the attested `sigil-load rewrap` on a TEE host");
-  auto ignored = std::make_shared<std::vector<std::string>>();
-  rew->add_option("ARGS", *ignored, "ignored");
-  out.push_back({rew, [ignored] {
-                   std::fprintf(stderr,
-                                "sigil: model rewrap needs the container's DEK in the clear, which only an attested "
-                                "release hands out, and this admin CLI never holds a DEK.\n"
-                                "Run it on a TEE host as `sigil-load rewrap IN.sgl OUT.sgl --broker URL --ca CA "
-                                "--tenant T [--sign OWNER.pem]` (docs/cli.md \"sigil-load rewrap\").\n");
-                   return 2;
-                 }});
+  // Run by sigil-load, not here: a rewrap needs the DEK in the clear, which only an attested
+  // release hands out, and this CLI is neither attested nor ever given a DEK (docs/cli.md).
+  // Every argument after `rewrap` goes to `sigil-load rewrap` unchanged.
+  auto* rew = model->add_subcommand("rewrap", "move a container to its key's newest version: runs `sigil-load rewrap` "
+                                              "with these arguments (attested; on the TEE host)");
+  // Nothing after `rewrap` is parsed here, options included: without fallthrough(false) this
+  // CLI's own global --broker (the admin endpoint) would take the workload's --broker.
+  rew->fallthrough(false);
+  rew->prefix_command();
+  out.push_back({rew, [rew] { return ExecSigilLoadRewrap(rew->remaining()); }});
 }
 
 }  // namespace sigil::cli

@@ -150,6 +150,29 @@ TEST_F(Rewrap, RotatedKeyRewrapsToTheNewVersionAndOutlivesTheOldOne) {
   EXPECT_EQ(new_run.out, before.out);
 }
 
+// `sigil model rewrap ARGS` is `sigil-load rewrap ARGS` (docs/cli.md): the admin CLI hands its
+// arguments over unchanged and the attested loader does the work, exit code and messages included.
+TEST_F(Rewrap, SigilModelRewrapRunsTheAttestedLoader) {
+  ASSERT_NO_FATAL_FAILURE(Encrypt("acme/model", dir_.File("v1.sgl")));
+  ASSERT_EQ(b_.Sigil({"key", "rotate", "acme/model"}).exit_code, 0);
+  std::vector<std::string> argv{BinPath("sigil"), "model", "rewrap", "--broker", b_.url(), "--ca", b_.ca(),
+                                "--tenant", "acme", "--dev-platform-key", b_.data_dir() + "/dev/platform.key",
+                                dir_.File("v1.sgl"), dir_.File("v2.sgl")};
+  auto r = sigil::testing::Run(argv);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("(acme/model v1) -> " + dir_.File("v2.sgl") + " (v2"), std::string::npos) << r.out;
+  ASSERT_OK_AND_ASSIGN(loader::Container out, loader::Container::Open(dir_.File("v2.sgl")));
+  EXPECT_EQ(out.header().key_version, 2u);
+  auto run = RunCmd(dir_.File("v2.sgl"));
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  // A refusal is sigil-load's own: OUT exists and --force was not given.
+  auto via_sigil = sigil::testing::Run(argv);
+  auto direct = RewrapCmd(dir_.File("v1.sgl"), dir_.File("v2.sgl"));
+  EXPECT_NE(direct.exit_code, 0);
+  EXPECT_EQ(via_sigil.exit_code, direct.exit_code) << via_sigil.err;
+  EXPECT_EQ(via_sigil.err, direct.err);
+}
+
 TEST_F(Rewrap, DatasetRewrapCatsToTheExactPlaintext) {
   ASSERT_NO_FATAL_FAILURE(Encrypt("acme/data", dir_.File("d1.sgl")));
   ASSERT_EQ(b_.Sigil({"key", "rotate", "acme/data"}).exit_code, 0);
