@@ -7,6 +7,7 @@
 #include <iterator>
 #include <string>
 
+#include "attestation/azure/verifier.h"
 #include "core/bytes.h"
 
 namespace sigil::testing::azure {
@@ -32,5 +33,17 @@ inline auto BeforeVcekValidity() { return At(1672444800); }
 
 inline Bytes SnpHcl() { return ReadVector("hcl-report-snp.bin"); }
 inline Bytes TdxHcl() { return ReadVector("hcl-report-tdx.bin"); }
+
+// An azure-tdx-vtpm verifier configuration with the Intel root of the dcap-qvl TD quote
+// (/work/shared/vectors/tdx), signature and chain only: that quote's DCAP collateral has expired.
+inline attestation::azure::AzureConfig TdxSignatureOnlyConfig() {
+  attestation::azure::AzureConfig config;
+  config.platform = attestation::azure::AzurePlatform::kTdx;
+  attestation::dcap::DcapConfig dcap;
+  dcap.trusted_root_certs.push_back(ReadVector("../../tdx/dcap-qvl/TrustedRootCA.der"));
+  dcap.signature_and_chain_only = true;
+  config.tdx = dcap;
+  return config;
+}
 
 }  // namespace sigil::testing::azure

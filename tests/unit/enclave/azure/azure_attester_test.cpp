@@ -185,12 +185,7 @@ TEST_F(AzureAttesterTest, TdxEvidenceCarriesTheTdQuoteIMDSMadeFromTheNvReport) {
   const Bytes td_report(tdx_hcl_->begin() + 0x20, tdx_hcl_->begin() + 0x20 + 1024);
   EXPECT_EQ(reqs[0].body, R"({"report":")" + Base64UrlEncode(td_report) + R"("})");
 
-  az::AzureConfig config;
-  config.platform = az::AzurePlatform::kTdx;
-  attestation::dcap::DcapConfig dcap;
-  dcap.trusted_root_certs.push_back(vectors::ReadVector("../../tdx/dcap-qvl/TrustedRootCA.der"));
-  dcap.signature_and_chain_only = true;
-  config.tdx = dcap;
+  az::AzureConfig config = vectors::TdxSignatureOnlyConfig();
   ASSERT_OK_AND_ASSIGN(auto verifier, az::AzureVtpmVerifier::Create(std::move(config)));
   const auto now = vectors::At(1767225600);
   auto r = verifier->Verify(attestation::VerifyInput{evidence, {}, binding, now, {}});
@@ -308,12 +303,7 @@ Result<att::PurposeLog> PurposeLogOf(const Bytes& evidence) {
 
 // The broker's full azure-tdx-vtpm verifier with the Intel root of the dcap-qvl TD quote.
 std::unique_ptr<attestation::Verifier> TdxVerifier() {
-  az::AzureConfig config;
-  config.platform = az::AzurePlatform::kTdx;
-  attestation::dcap::DcapConfig dcap;
-  dcap.trusted_root_certs.push_back(vectors::ReadVector("../../tdx/dcap-qvl/TrustedRootCA.der"));
-  dcap.signature_and_chain_only = true;
-  config.tdx = dcap;
+  az::AzureConfig config = vectors::TdxSignatureOnlyConfig();
   return az::AzureVtpmVerifier::Create(std::move(config)).value();
 }
 

@@ -258,12 +258,7 @@ TEST(ImdsTdQuoteTest, RealAzureTdxReportQuoteReachesTheBrokersTdxCheck) {
   ASSERT_OK_AND_ASSIGN(az::AzureEvidence parsed, az::ParseAzureEvidence(evidence));
   EXPECT_EQ(parsed.td_quote, RealTdQuote());
 
-  az::AzureConfig config;
-  config.platform = az::AzurePlatform::kTdx;
-  attestation::dcap::DcapConfig dcap;
-  dcap.trusted_root_certs.push_back(vectors::ReadVector("../../tdx/dcap-qvl/TrustedRootCA.der"));
-  dcap.signature_and_chain_only = true;
-  config.tdx = dcap;
+  az::AzureConfig config = vectors::TdxSignatureOnlyConfig();
   const auto now = vectors::At(1767225600);
   auto r = az::VerifyHclReport(parsed.hcl_report, {}, parsed.td_quote, config, now);
   ASSERT_FALSE(r.has_value());
