@@ -136,7 +136,7 @@ class ReaderPool {
   auto WithNoReaders(Fn&& fn) -> decltype(fn()) {
     std::unique_lock lock(mu_);
     exclusive_waiting_ = true;
-    idle_cv_.wait(lock, [&] { return busy_ == 0; });
+    idle_cv_.wait(lock, [&] { return busy_ == 0 && !exclusive_; });
     exclusive_ = true;
     exclusive_waiting_ = false;
     lock.unlock();

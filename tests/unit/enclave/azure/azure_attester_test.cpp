@@ -69,6 +69,11 @@ Bytes TestBinding(std::uint8_t seed) {
 // Where the TDX test report lives (a second NV index: the SNP report stays at 0x01400001).
 constexpr TPM2_HANDLE kTdxReportIndex = 0x01400003;
 
+// The purpose a test load states ("sealed-memory" unless `mode` says otherwise).
+attestation::WorkloadPurpose TestPurpose(std::string mode = "sealed-memory") {
+  return attestation::WorkloadPurpose{std::move(mode), std::string(96, 'a'), std::string(64, 'b')};
+}
+
 class AzureAttesterTest : public ::testing::Test {
  protected:
   // One swtpm for the suite, provisioned like an Azure SNP CVM's vTPM.
@@ -107,6 +112,16 @@ class AzureAttesterTest : public ::testing::Test {
     AzureAttesterConfig c = Config("azure-tdx-vtpm");
     c.hcl_report_index = kTdxReportIndex;
     c.imds.url = imds_url;
+    return c;
+  }
+
+  // The same with a purpose, as sigil-load always configures one; its event log lives in `logs`.
+  static AzureAttesterConfig TdxPurposeConfig(const std::string& imds_url, const TempDir& logs) {
+    AzureAttesterConfig c = TdxConfig(imds_url);
+    tpm::TpmPurposeConfig purpose;
+    purpose.event = TestPurpose();
+    purpose.log_path = logs.File("purpose.json");
+    c.purpose = purpose;
     return c;
   }
 
@@ -261,11 +276,6 @@ TEST_F(AzureAttesterTest, BrokerVerifierRefusesTheAkMismatchByName) {
       << r.error().message();
 }
 
-// The purpose a test load states ("sealed-memory" unless `mode` says otherwise).
-attestation::WorkloadPurpose TestPurpose(std::string mode = "sealed-memory") {
-  return attestation::WorkloadPurpose{std::move(mode), std::string(96, 'a'), std::string(64, 'b')};
-}
-
 // An IMDS that answers every TDREPORT with the real dcap-qvl TD quote.
 FakeImds TdQuoteImds() {
   return FakeImds([](const ImdsRequest&) {
@@ -335,11 +345,8 @@ TEST_F(AzureAttesterTest, PurposeGoesIntoTheQuoteAsForTeeTpm) {
 TEST_F(AzureAttesterTest, PurposeIsExtendedLoggedQuotedAndReplayedByTheAzureQuoteLayer) {
   FakeImds imds = TdQuoteImds();
   TempDir logs;
-  AzureAttesterConfig c = TdxConfig(imds.url());
-  tpm::TpmPurposeConfig purpose;
-  purpose.event = TestPurpose();
-  purpose.log_path = logs.File("purpose.json");
-  c.purpose = purpose;
+  AzureAttesterConfig c = TdxPurposeConfig(imds.url(), logs);
+  const tpm::TpmPurposeConfig purpose = *c.purpose;
   ASSERT_OK_AND_ASSIGN(AttesterPtr attester, AzureVtpmAttester::Create(c));
   const Bytes binding = TestBinding(31);
   ASSERT_OK_AND_ASSIGN(Bytes evidence, attester->Evidence(binding));
@@ -417,12 +424,7 @@ TEST_F(AzureAttesterTest, PurposeIsExtendedLoggedQuotedAndReplayedByTheAzureQuot
 TEST_F(AzureAttesterTest, PurposeLogsTheQuoteDoesNotCoverAreRefused) {
   FakeImds imds = TdQuoteImds();
   TempDir logs;
-  AzureAttesterConfig c = TdxConfig(imds.url());
-  tpm::TpmPurposeConfig purpose;
-  purpose.event = TestPurpose();
-  purpose.log_path = logs.File("purpose.json");
-  c.purpose = purpose;
-  ASSERT_OK_AND_ASSIGN(AttesterPtr attester, AzureVtpmAttester::Create(c));
+  ASSERT_OK_AND_ASSIGN(AttesterPtr attester, AzureVtpmAttester::Create(TdxPurposeConfig(imds.url(), logs)));
   const Bytes binding = TestBinding(41);
   ASSERT_OK(attester->Evidence(binding));  // an earlier load: the log then has two events
   ASSERT_OK_AND_ASSIGN(Bytes evidence, attester->Evidence(binding));
