@@ -90,8 +90,8 @@ int main(int argc, char** argv) {
 
   // 1. Appends.
   GenesisEvent by{"bench", "admin:bench", "tenant created", "127.0.0.1"};
-  Must(log.CreateTenant("chain", Bytes{1}, by), "create chain");
-  Must(log.CreateTenant("tree", Bytes{1}, by), "create tree");
+  Must(log.CreateTenant("chain", Bytes{1}, {}, by), "create chain");
+  Must(log.CreateTenant("tree", Bytes{1}, {}, by), "create tree");
   AuditTreeCache& trees = log.trees();  // fed by the appends, as in the broker
   double chain_s = 0, tree_s = 0;
   constexpr int kBlock = 50;
@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
 
   // 2. A log of `records` records.
   auto tb = Clock::now();
-  AuditRow genesis = Must(log.CreateTenant("big", Bytes{1}, by), "create big");
+  AuditRow genesis = Must(log.CreateTenant("big", Bytes{1}, {}, by), "create big");
   {
     sqlite3* db = nullptr;
     if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) Die("sqlite open");

@@ -18,6 +18,7 @@
 #include "broker/collateral/collateral_cache.h"
 #include "broker/http/principal.h"
 #include "broker/keys/certs.h"
+#include "broker/keys/erasure_chain.h"
 #include "broker/keys/key_service.h"
 #include "broker/keys/key_wrap.h"
 #include "broker/store/store_auth.h"
@@ -217,6 +218,31 @@ Result<void> RefuseInitialised(const DataDir& d, const std::string& dir) {
   return MakeDir(d.Path("admin"), 0700);
 }
 
+// The fleet's erasure chain from the store's join copy, moved forward to the store's epoch and
+// checked against its record.
+Result<ErasureChain> JoinErasureChain(Store& store, const SecretBytes& root, const SecretBytes& join_pass,
+                                      const std::string& shown) {
+  auto share = store.GetMeta(kErasureChainShareMeta);
+  if (!share && share.error().code() == Code::kNotFound) {
+    return Fail(Code::kNotFound, "the store " + shown + " keeps no copy of the fleet's erasure chain: a key destruction "
+                                 "deletes it (or the store predates it). On a broker of the fleet, run `sigild "
+                                 "publish-join-copy --data-dir DIR --join-passphrase-file NEW` with a new passphrase, "
+                                 "then join with that passphrase");
+  }
+  if (!share) return std::move(share).error();
+  auto chain = ErasureChain::DecodeShare(*share, join_pass);
+  if (!chain) return chain.error().Wrap("the store's copy of the erasure chain");
+  SIGIL_ASSIGN_OR_RETURN(Bytes record, store.GetMeta(kErasureEpochMeta));
+  SIGIL_ASSIGN_OR_RETURN(std::uint64_t epoch, ErasureChain::RecordEpoch(record));
+  SIGIL_ASSIGN_OR_RETURN(ErasureChain current, chain->AdvancedTo(epoch));
+  SIGIL_ASSIGN_OR_RETURN(Bytes expected, current.Record(root));
+  if (expected != record) {
+    return Fail(Code::kVerificationFailed, "the store's copy of the erasure chain does not produce its epoch record "
+                                           "(an edited store, or a copy published by another fleet)");
+  }
+  return current;
+}
+
 }  // namespace
 
 Result<void> InitDataDir(const InitOptions& o) {
@@ -264,9 +290,17 @@ Result<void> InitDataDir(const InitOptions& o) {
                                                            UnixSeconds(std::chrono::system_clock::now()), 0,
                                                            "sigild init", {}}));
   }
+  // The erasure chain starts at epoch 0: this broker's secret outside the store, the fleet's
+  // record in it (docs/architecture.md "Destroying a key version").
+  SIGIL_ASSIGN_OR_RETURN(ErasureChain chain, ErasureChain::Fresh());
+  SIGIL_RETURN_IF_ERROR(chain.Save(d.shred_key(), root));
+  SIGIL_ASSIGN_OR_RETURN(Bytes record, chain.Record(root));
+  SIGIL_RETURN_IF_ERROR(store->PutMeta(kErasureEpochMeta, record));
   if (join_pass) {
     SIGIL_ASSIGN_OR_RETURN(Bytes shared, EncodePassphraseRootKey(root, *join_pass));
     SIGIL_RETURN_IF_ERROR(store->PutMeta("root_key.shared", shared));
+    SIGIL_ASSIGN_OR_RETURN(Bytes chain_share, chain.EncodeShare(*join_pass));
+    SIGIL_RETURN_IF_ERROR(store->PutMeta(kErasureChainShareMeta, chain_share));
   }
   if (o.dev_tee) {
     SIGIL_RETURN_IF_ERROR(MakeDir(d.Path("dev"), 0700));
@@ -309,6 +343,7 @@ Result<void> JoinDataDir(const InitOptions& o) {
   SIGIL_ASSIGN_OR_RETURN(SecretBytes ca_key, UnwrapKey(root, ca_key_wrapped, BrokerKeyIdentity("tls_ca_key")));
   auto dev_pub = store->GetMeta("dev.platform.public");
   if (!dev_pub && dev_pub.error().code() != Code::kNotFound) return std::move(dev_pub).error();
+  SIGIL_ASSIGN_OR_RETURN(ErasureChain chain, JoinErasureChain(*store, root, join_pass, where.shown));
 
   SIGIL_RETURN_IF_ERROR(RefuseInitialised(d, o.data_dir));
   if (o.root_mode == RootKeyMode::kTpm) {
@@ -316,6 +351,7 @@ Result<void> JoinDataDir(const InitOptions& o) {
   } else {
     SIGIL_RETURN_IF_ERROR(WriteRootKey(d.root_key(), root, o.root_mode, pass.get()));
   }
+  SIGIL_RETURN_IF_ERROR(chain.Save(d.shred_key(), root));
   SIGIL_RETURN_IF_ERROR(WriteFileAtomic(d.tls("ca.pem"), ca_pem, 0644));
   SIGIL_RETURN_IF_ERROR(IssueServerCertificate(ca_pem, ca_key, d.tls("server.pem"), d.tls("server.key"), o.tls_names));
   const bool dev_tee = o.dev_tee && static_cast<bool>(dev_pub);
@@ -401,7 +437,21 @@ Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, con
   c.verifiers = b->verifiers.get();
   c.policies = b->policies.get();
   c.metrics = b->metrics.get();
-  b->keys = std::make_unique<KeyService>(*b->store, b->root_key);
+  // This broker's erasure chain, at the store's epoch before any KEK is opened.
+  std::optional<ErasureChain> chain;
+  if (std::error_code ec; std::filesystem::exists(d.shred_key(), ec)) {
+    SIGIL_ASSIGN_OR_RETURN(chain, ErasureChain::Load(d.shred_key(), b->root_key));
+  } else if (auto record = b->store->GetMeta(kErasureEpochMeta); record || record.error().code() != Code::kNotFound) {
+    if (!record) return std::move(record).error();
+    return Fail(Code::kNotFound, d.shred_key() + " is missing, but the store's keys are wrapped under the fleet's erasure "
+                                 "chain: restore the file from this data directory's backup, or make a new data "
+                                 "directory with `sigild join` (docs/operations.md)");
+  } else {
+    // A data directory from before the chain: start one (SyncErasureChain upgrades the store).
+    SIGIL_ASSIGN_OR_RETURN(chain, ErasureChain::Fresh());
+  }
+  b->keys = std::make_unique<KeyService>(*b->store, b->root_key, std::move(*chain), d.shred_key());
+  SIGIL_RETURN_IF_ERROR(b->keys->SyncErasureChain());
   c.keys = b->keys.get();
   c.token_signer = &*b->token_signer;
   c.admin_ca_pem = &b->admin_ca_pem;
@@ -410,6 +460,18 @@ Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, con
   c.settings.nonce_ttl = std::chrono::seconds(nonce_ttl);
   c.settings.token_ttl = std::chrono::seconds(token_ttl);
   return b;
+}
+
+Result<std::uint64_t> PublishJoinCopy(const std::string& data_dir, const OpenOptions& options,
+                                      const std::string& join_passphrase_file) {
+  if (join_passphrase_file.empty()) return Fail(Code::kInvalidArgument, "publish-join-copy needs --join-passphrase-file");
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes join_pass, ReadSecretLine(join_passphrase_file));
+  SIGIL_ASSIGN_OR_RETURN(std::unique_ptr<OpenBroker> b, OpenDataDir(data_dir, options));
+  SIGIL_ASSIGN_OR_RETURN(Bytes chain_share, b->keys->EncodeErasureChainShare(join_pass));
+  SIGIL_ASSIGN_OR_RETURN(Bytes root_share, EncodePassphraseRootKey(b->root_key, join_pass));
+  SIGIL_RETURN_IF_ERROR(b->store->PutMeta("root_key.shared", root_share));
+  SIGIL_RETURN_IF_ERROR(b->store->PutMeta(kErasureChainShareMeta, chain_share));
+  return b->keys->ErasureEpoch();
 }
 
 Result<void> RecoverRootKey(const RecoverOptions& o) {

@@ -24,6 +24,8 @@ struct DataDir {
   // TPM mode's opt-in recovery copy: the root key wrapped by a passphrase (Argon2id).
   std::string root_key_recovery() const { return Path("root.key.recovery"); }
   std::string store() const { return Path("store.db"); }
+  // This broker's erasure chain (broker/keys/erasure_chain.h), wrapped by the root key.
+  std::string shred_key() const { return Path("shred.key"); }
   std::string config() const { return Path("sigild.json"); }
   std::string tls(const std::string& f) const { return Path("tls/" + f); }
   std::string admin(const std::string& f) const { return Path("admin/" + f); }
@@ -101,6 +103,14 @@ struct OpenOptions {
   bool tag_existing_rows = false;
 };
 Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, const OpenOptions& options);
+
+// Writes (or replaces) the fleet's join copy in the store: the root key and this broker's
+// erasure chain, each sealed with the passphrase in `join_passphrase_file` (Argon2id). A key
+// destruction deletes the chain's copy (it would open the store copies the destruction shreds),
+// so a fleet that destroyed a key publishes a new one, with a new passphrase, before another
+// broker joins. Returns the erasure epoch published.
+Result<std::uint64_t> PublishJoinCopy(const std::string& data_dir, const OpenOptions& options,
+                                      const std::string& join_passphrase_file);
 
 // TPM mode recovery after a PCR change the operator has checked: unwraps the recovery copy with
 // its passphrase, checks it is this broker's root key (it must unwrap the store's token key),

@@ -73,6 +73,16 @@ int RunJoin(const InitOptions& o) {
   return 0;
 }
 
+int RunPublishJoinCopy(const std::string& data_dir, const OpenOptions& o, const std::string& join_passphrase_file) {
+  if (auto h = HardenProcess(); !h) return Die(h.error());  // the root key is in memory here too
+  auto epoch = PublishJoinCopy(data_dir, o, join_passphrase_file);
+  if (!epoch) return Die(epoch.error());
+  std::printf("published the fleet's join copy (root key and erasure chain at epoch %llu) in the store of %s\n"
+              "  other brokers join with: sigild join ... --join-passphrase-file (this passphrase)\n",
+              static_cast<unsigned long long>(*epoch), data_dir.c_str());
+  return 0;
+}
+
 int RunRecover(const RecoverOptions& o) {
   if (auto h = HardenProcess(); !h) return Die(h.error());  // the root key is in memory here too
   if (auto r = RecoverRootKey(o); !r) return Die(r.error());
@@ -387,6 +397,18 @@ int main(int argc, char** argv) {
   cs->add_flag("--tag-existing-rows", open_options.tag_existing_rows,
                "once, after upgrading a store written before rows were authenticated: tag its untagged policies, "
                "references, keys and TPM AKs as they stand (check the store first)");
+  std::string publish_dir, publish_join_passphrase_file;
+  OpenOptions publish_options;
+  auto* cp = app.add_subcommand("publish-join-copy",
+                                "fleet: write a new join copy (root key and erasure chain, sealed with a new passphrase) "
+                                "into the store; needed after a key destruction before another broker joins");
+  cp->add_option("--data-dir", publish_dir, "this broker's data directory")->required();
+  cp->add_option("--join-passphrase-file", publish_join_passphrase_file,
+                 "the new join passphrase (first line); use a new one after a key destruction")->required();
+  cp->add_option("--passphrase-file", publish_options.passphrase_file,
+                 "this broker's root key passphrase file (default: $SIGIL_ROOT_PASSPHRASE)");
+  cp->add_option("--tpm-tcti", publish_options.tpm_tcti, "TPM mode: TCTI to unseal with");
+  cp->add_option("--seal-password-file", publish_options.seal_password_file, "TPM mode: the seal password");
   RecoverOptions recover;
   auto* cr = app.add_subcommand("recover-root-key",
                                 "TPM mode: after a checked PCR change, re-seal the root key from its recovery copy");
@@ -412,6 +434,7 @@ int main(int argc, char** argv) {
     return ci->parsed() ? RunInit(init) : RunJoin(init);
   }
   if (cr->parsed()) return RunRecover(recover);
+  if (cp->parsed()) return RunPublishJoinCopy(publish_dir, publish_options, publish_join_passphrase_file);
   log::SetFormat(log::ParseFormat(log_format).value_or(log::Format::kText));  // checked by the parser
   return RunServe(data_dir, open_options, listen, nonce_ttl, port_file, threads, handler_threads, protection);
 }

@@ -81,6 +81,15 @@ Result<void> WriteFileAtomic(const std::string& path, ByteSpan data, mode_t mode
     ::unlink(tmp.c_str());
     return e;
   }
+  // The rename is durable only once the directory entry is: a crash must not bring back the
+  // old file (for shred.key, the old file is exactly what an erasure must not leave behind).
+  const std::size_t slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return Errno("cannot open directory", dir);
+  const int synced = ::fsync(dfd);
+  ::close(dfd);
+  if (synced != 0) return Errno("cannot flush directory", dir);
   return Ok();
 }
 

@@ -17,9 +17,9 @@
 namespace sigil::broker {
 namespace {
 
-Result<KeyVersionRow> MakeKeyVersion(const BrokerContext& ctx, const std::string& tenant, const std::string& name,
-                                     const std::string& key_class, std::uint32_t version) {
-  return ctx.keys->NewKeyVersion(tenant, name, key_class, version, UnixSeconds(ctx.now()));
+Result<KeyVersionRow> AddKeyVersion(const BrokerContext& ctx, const std::string& tenant, const std::string& name,
+                                    const std::string& key_class, std::uint32_t version) {
+  return ctx.keys->AddKeyVersion(tenant, name, key_class, version, UnixSeconds(ctx.now()));
 }
 
 // A key is usable for rotate/enable unless every version is destroyed; rotate also needs it
@@ -103,14 +103,23 @@ Json KeyJson(const KeyVersionRow& k) {
 Result<Json> AdminCreateTenant(const BrokerContext& ctx, const RequestMeta& meta, const Json& body) {
   SIGIL_ASSIGN_OR_RETURN(std::string name, GetString(body, "name", "request"));
   SIGIL_RETURN_IF_ERROR(ValidateName(name, "tenant name"));
-  SIGIL_ASSIGN_OR_RETURN(Bytes wrapped, ctx.keys->NewWrappedTenantKek(name));
-  // The tenant and its log's genesis record are one store transaction: no tenant without it.
   std::string admin_csr;
   if (body.contains("admin_csr")) {
     SIGIL_ASSIGN_OR_RETURN(admin_csr, GetString(body, "admin_csr", "request"));
   }
-  SIGIL_RETURN_IF_ERROR(ctx.audit->CreateTenant(
-      name, wrapped, GenesisEvent{meta.request_id, "admin:" + meta.admin_cn, "tenant created with a fresh KEK", meta.client}));
+  // The tenant and its log's genesis record are one store transaction: no tenant without it.
+  // A key destruction that moves the erasure epoch meanwhile refuses the KEK; wrap it again.
+  for (int attempt = 1;; ++attempt) {
+    SIGIL_ASSIGN_OR_RETURN(WrappedTenantKek kek, ctx.keys->NewWrappedTenantKek(name));
+    auto created = ctx.audit->CreateTenant(name, kek.blob, kek.erasure_epoch,
+                                           GenesisEvent{meta.request_id, "admin:" + meta.admin_cn,
+                                                        "tenant created with a fresh KEK", meta.client});
+    if (created) break;
+    if (attempt == 5 || created.error().message().find(kRekeyConflictTag) == std::string::npos) {
+      return std::move(created).error();
+    }
+    SIGIL_RETURN_IF_ERROR(ctx.keys->SyncErasureChain());
+  }
   Json out{{"tenant", name}};
   // The tenant's first tenant-admin, from the tenant's own key (a CSR): from here on only its
   // tenant-admins manage its keys, policies and certificates (broker/api/admin_certs_api.h).
@@ -147,8 +156,7 @@ Result<Json> AdminCreateKey(const BrokerContext& ctx, const RequestMeta& meta, c
   if (ctx.store->LatestKeyVersion(tenant, name)) {
     return Fail(Code::kAlreadyExists, "key '" + tenant + "/" + name + "' already exists; use rotate for a new version");
   }
-  SIGIL_ASSIGN_OR_RETURN(KeyVersionRow row, MakeKeyVersion(ctx, tenant, name, key_class, 1));
-  SIGIL_RETURN_IF_ERROR(ctx.store->PutKeyVersion(row));
+  SIGIL_ASSIGN_OR_RETURN(KeyVersionRow row, AddKeyVersion(ctx, tenant, name, key_class, 1));
   SIGIL_RETURN_IF_ERROR(AuditAdminAction(ctx, meta, tenant, "admin.key.create", name, 1, "key created (" + key_class + ")"));
   return KeyJson(row);
 }
@@ -157,8 +165,7 @@ Result<Json> AdminRotateKey(const BrokerContext& ctx, const RequestMeta& meta, c
   SIGIL_ASSIGN_OR_RETURN(KeyStatus st, GetKeyStatus(ctx, tenant, key));
   SIGIL_RETURN_IF_ERROR(CheckKeyExtendable(st));
   const KeyVersionRow& latest = st.latest;
-  SIGIL_ASSIGN_OR_RETURN(KeyVersionRow row, MakeKeyVersion(ctx, tenant, key, latest.key_class, latest.version + 1));
-  SIGIL_RETURN_IF_ERROR(ctx.store->PutKeyVersion(row));
+  SIGIL_ASSIGN_OR_RETURN(KeyVersionRow row, AddKeyVersion(ctx, tenant, key, latest.key_class, latest.version + 1));
   SIGIL_RETURN_IF_ERROR(AuditAdminAction(ctx, meta, tenant, "admin.key.rotate", key, row.version, "new key version"));
   return KeyJson(row);
 }
@@ -194,7 +201,7 @@ Result<Json> AdminDestroyKey(const BrokerContext& ctx, const RequestMeta& meta, 
     SIGIL_ASSIGN_OR_RETURN(KeyStatus st, GetKeyStatus(ctx, tenant, key));
     if (st.all_destroyed) return KeyUnusable(st.latest);
   }
-  SIGIL_ASSIGN_OR_RETURN(int n, ctx.store->DestroyKeyMaterial(tenant, key, version, UnixSeconds(ctx.now())));
+  SIGIL_ASSIGN_OR_RETURN(int n, ctx.keys->DestroyKeyVersions(tenant, key, version, UnixSeconds(ctx.now())));
   SIGIL_RETURN_IF_ERROR(AuditAdminAction(ctx, meta, tenant, "admin.key.destroy", key, version ? *version : 0,
                               "key material of " + (version ? "version " + std::to_string(*version)
                                                             : std::to_string(n) + " version(s)") +
@@ -232,8 +239,7 @@ Result<Json> AdminImportKey(const BrokerContext& ctx, const RequestMeta& meta, c
     if (version > 1 && c != key_class) return Fail(Code::kInvalidArgument, "request.class: key '" + name + "' is " + key_class);
     key_class = c;
   }
-  SIGIL_ASSIGN_OR_RETURN(KeyVersionRow row, ctx.keys->NewKeyVersion(tenant, name, key_class, version, UnixSeconds(ctx.now()), &sk));
-  SIGIL_RETURN_IF_ERROR(ctx.store->PutKeyVersion(row));
+  SIGIL_ASSIGN_OR_RETURN(KeyVersionRow row, ctx.keys->AddKeyVersion(tenant, name, key_class, version, UnixSeconds(ctx.now()), &sk));
   SIGIL_RETURN_IF_ERROR(AuditAdminAction(ctx, meta, tenant, "admin.key.import", name, version,
                               "operator-supplied key material imported (public key " + Base64UrlEncode(row.public_key) + ")"));
   return KeyJson(row);

@@ -66,7 +66,8 @@ Result<Checkpoint> SignCheckpoint(const Ed25519Signer& key, const std::string& t
 
 }  // namespace
 
-Result<AuditRow> AuditLog::CreateTenant(const std::string& tenant, ByteSpan wrapped_kek, const GenesisEvent& e) {
+Result<AuditRow> AuditLog::CreateTenant(const std::string& tenant, ByteSpan wrapped_kek, ByteSpan erasure_epoch,
+                                        const GenesisEvent& e) {
   const std::string key_id = AuditKeyId(signer_.public_key());
   const std::int64_t now = now_millis_();
   auto genesis = [&](const std::optional<AuditRow>& head) -> Result<AuditRow> {
@@ -83,7 +84,7 @@ Result<AuditRow> AuditLog::CreateTenant(const std::string& tenant, ByteSpan wrap
     row.hash = ChainHash(ZeroHash(), row.record);
     return row;
   };
-  auto r = store_.CreateTenant(tenant, wrapped_kek, genesis,
+  auto r = store_.CreateTenant(tenant, wrapped_kek, erasure_epoch, genesis,
                                [&](const AuditRow& newest) { return SignCheckpoint(signer_, tenant, newest, now); });
   if (!r && r.error().code() != Code::kAlreadyExists) {
     return Fail(Code::kUnavailable, "audit log unavailable: " + r.error().message());

@@ -54,7 +54,8 @@ class AuditLog {
   // seq 1, naming the audit key: audit_chain.h) with the signed checkpoint over it, in one store
   // transaction (Store::CreateTenant). kAlreadyExists if the tenant exists; kUnavailable (with
   // the store's reason) if it cannot be written, and then neither exists.
-  Result<AuditRow> CreateTenant(const std::string& tenant, ByteSpan wrapped_kek, const GenesisEvent& event);
+  Result<AuditRow> CreateTenant(const std::string& tenant, ByteSpan wrapped_kek, ByteSpan erasure_epoch,
+                                const GenesisEvent& event);
   Result<AuditRow> Append(const std::string& tenant, const AuditEvent& event);
   // Consumes a challenge nonce and appends the event `event_for` builds, in one transaction
   // (Store::ConsumeNonceAndAppendAudit): `event_for` learns why the nonce was unusable, if it

@@ -6,9 +6,11 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 
+#include "broker/keys/erasure_chain.h"
 #include "broker/store/store.h"
 #include "core/secret_bytes.h"
 
@@ -36,16 +38,41 @@ struct ResealedDek {
   std::optional<HeaderSeal> rewrap;
 };
 
+// A fresh tenant KEK as Store::CreateTenant takes it: wrapped for the current erasure epoch,
+// whose record the store must still hold when it creates the tenant.
+struct WrappedTenantKek {
+  Bytes blob;
+  Bytes erasure_epoch;
+};
+
 class KeyService {
  public:
-  KeyService(Store& store, const SecretBytes& root_key) : store_(store), root_(root_key) {}
+  // `chain` is this broker's erasure chain, kept at `chain_path` (DATA/shred.key; empty: not
+  // persisted, for tests); call SyncErasureChain before anything else.
+  KeyService(Store& store, const SecretBytes& root_key, ErasureChain chain, std::string chain_path);
 
-  // A fresh tenant KEK, wrapped by the root key, for Store::CreateTenant.
-  Result<Bytes> NewWrappedTenantKek(const std::string& tenant) const;
-  // A new X25519 key version (generated, or `imported` if given), its private half wrapped by
-  // the tenant's KEK; the row is not stored.
-  Result<KeyVersionRow> NewKeyVersion(const std::string& tenant, const std::string& name, const std::string& key_class,
+  // Brings this broker's erasure chain to the store's epoch, checked against the store's epoch
+  // record (a record this chain does not produce is refused, ALARM). A store without a record
+  // (made before the chain) gets one, and its tenant KEKs, wrapped by the root key alone until
+  // then, are re-wrapped for epoch 0 in one transaction. kVerificationFailed if the store is at
+  // an older epoch than this broker: it was restored from before a destruction.
+  Result<void> SyncErasureChain() const;
+  std::uint64_t ErasureEpoch() const;
+  // The chain's join copy for the store (ErasureChain::EncodeShare), at the current epoch.
+  Result<Bytes> EncodeErasureChainShare(const SecretBytes& passphrase) const;
+
+  Result<WrappedTenantKek> NewWrappedTenantKek(const std::string& tenant) const;
+  // Creates and stores a new X25519 key version (generated, or `imported` if given), its private
+  // half wrapped by the tenant's KEK; retried if a destruction re-keys the tenant meanwhile.
+  Result<KeyVersionRow> AddKeyVersion(const std::string& tenant, const std::string& name, const std::string& key_class,
                                       std::uint32_t version, std::int64_t now, const SecretBytes* imported = nullptr) const;
+  // Destroys `version` (or every version) of tenant/name as a crypto-shred (erasure_chain.h):
+  // one store transaction erases it, gives the tenant a fresh KEK with its other versions
+  // re-wrapped under it, re-wraps every tenant KEK for the next epoch and deletes the fleet's
+  // join copy of the chain; then this broker's chain moves on and the old secret is wiped.
+  // Returns the number of versions destroyed.
+  Result<int> DestroyKeyVersions(const std::string& tenant, const std::string& name,
+                                 std::optional<std::uint32_t> version, std::int64_t now) const;
   // The public half of `row`, derived from its private half; kVerificationFailed (ALARM) if the
   // stored public key differs: a writer of the store cannot hand owners a key of their own.
   Result<Bytes> CheckedPublicKey(const KeyVersionRow& row) const;
@@ -79,9 +106,21 @@ class KeyService {
 
  private:
   Result<SecretBytes> TenantKek(const std::string& tenant) const;
+  Result<SecretBytes> OpenTenantKek(const std::string& tenant, ByteSpan blob) const;
+  Result<int> TryDestroy(const std::string& tenant, const std::string& name, std::optional<std::uint32_t> version,
+                         std::int64_t now) const;
+  // Under chain_mu_: moves to the store's epoch (never back).
+  Result<void> SyncLocked() const;
+  Result<void> InstallLocked(ErasureChain next) const;
 
   Store& store_;
   const SecretBytes& root_;
+  const std::string chain_path_;
+  mutable std::mutex destroy_mu_;  // one destruction at a time from this broker
+  mutable std::mutex chain_mu_;
+  mutable ErasureChain chain_;     // guarded by chain_mu_
+  mutable SecretBytes wrapping_;   // W for chain_'s epoch
+  mutable Bytes record_;           // the store's record for chain_'s epoch
 };
 
 }  // namespace sigil::broker

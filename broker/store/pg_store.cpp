@@ -276,14 +276,17 @@ class PostgresStore final : public Store {
 
   // The tenant row, record 1 and its checkpoint in one transaction (AppendOn takes the tenant's
   // chain lock, as every append does).
-  Result<AuditRow> CreateTenant(const std::string& tenant, ByteSpan kek, const AuditMaker& genesis,
-                                const CheckpointSigner& sign) override {
+  Result<AuditRow> CreateTenant(const std::string& tenant, ByteSpan kek, ByteSpan erasure_epoch,
+                                const AuditMaker& genesis, const CheckpointSigner& sign) override {
     return InTransaction([&](Conn& c) -> Result<AuditRow> {
       Outcome o = c.Exec("INSERT INTO tenants(name, kek, created_at) VALUES($1,$2,$3)",
                          Params().Text(tenant).Blob(kek).Int(Seconds(std::chrono::system_clock::now())));
       last_failure_retry_ = o.failure == Failure::kRetry;
       if (o.failure == Failure::kDuplicate) return Fail(Code::kAlreadyExists, "tenant '" + tenant + "' already exists");
       if (!o.ok()) return Fail(Code::kUnavailable, health_.Note(o));
+      // After the insert, which waits out a Rekey's lock on tenants: the epoch read then is the
+      // one that Rekey committed, and FOR SHARE holds it until this commits.
+      SIGIL_RETURN_IF_ERROR(CheckEpoch(c, erasure_epoch));
       auto g = AppendOn(c, tenant, genesis, sign);
       if (!g) return GenesisNotWritten(g.error());
       return g;
@@ -307,18 +310,25 @@ class PostgresStore final : public Store {
     });
   }
 
-  Result<void> PutKeyVersion(const KeyVersionRow& k) override {
+  Result<void> PutKeyVersion(const KeyVersionRow& k, ByteSpan wrapped_kek) override {
     return WithConn([&](Conn& c) -> Result<void> {
+      // The tenant row locked FOR SHARE: a Rekey replacing the KEK either waits for this insert
+      // (and then counts it) or has committed, and the re-checked condition fails.
       Outcome o = c.Exec(
           "INSERT INTO key_versions(tenant,name,version,class,state,public_key,private_key,created_at,mac) "
-          "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+          "SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9 WHERE EXISTS "
+          "(SELECT 1 FROM tenants WHERE name=$1 AND kek=$10 FOR SHARE) RETURNING 1",
           Params().Text(k.tenant).Text(k.name).Int(k.version).Text(k.key_class).Text(k.state).Blob(k.public_key)
-              .Blob(k.wrapped_private_key).Int(k.created_at).Blob(k.mac));
+              .Blob(k.wrapped_private_key).Int(k.created_at).Blob(k.mac).Blob(wrapped_kek));
       if (o.failure == Failure::kDuplicate) {
         return Fail(Code::kAlreadyExists, "key '" + k.tenant + "/" + k.name + "' version " + std::to_string(k.version) +
                                               " already exists");
       }
-      return Committed(o);
+      SIGIL_RETURN_IF_ERROR(Committed(o));
+      if (o.rows.size() == 1) return Ok();
+      SIGIL_ASSIGN_OR_RETURN(pg::Rows t, Query(c, "SELECT 1 FROM tenants WHERE name=$1", Params().Text(k.tenant)));
+      if (t.size() == 0) return Fail(Code::kNotFound, "unknown tenant '" + k.tenant + "'");
+      return RekeyConflict("the tenant KEK of '" + k.tenant + "'");
     });
   }
 
@@ -366,18 +376,19 @@ class PostgresStore final : public Store {
   Result<int> DestroyKeyMaterial(const std::string& tenant, const std::string& name,
                                  std::optional<std::uint32_t> version, std::int64_t now, const KeyRowMac& mac_for) override {
     SIGIL_ASSIGN_OR_RETURN(int destroyed, InTransaction([&](Conn& c) -> Result<int> {
-      Params p;
-      if (version) p.Int(*version);
-      SIGIL_ASSIGN_OR_RETURN(std::vector<KeyVersionRow> rows,
-                             LockKeyRows(c, tenant, name, version ? "state<>'destroyed' AND version=$3" : "state<>'destroyed'", p));
-      for (KeyVersionRow& row : rows) {
-        row.state = "destroyed";
-        row.wrapped_private_key.clear();
-        row.destroyed_at = now;
-        SIGIL_RETURN_IF_ERROR(UpdateKeyRow(c, row, mac_for));
-      }
-      return static_cast<int>(rows.size());
+      return DestroyOn(c, tenant, name, version, now, mac_for);
     }));
+    SIGIL_RETURN_IF_ERROR(VacuumAfterErase());
+    return destroyed;
+  }
+
+  Result<int> Rekey(const RekeyPlan& plan, const KeyRowMac& mac_for) override {
+    SIGIL_ASSIGN_OR_RETURN(int destroyed, InTransaction([&](Conn& c) { return RekeyOn(c, plan, mac_for); }));
+    SIGIL_RETURN_IF_ERROR(VacuumAfterErase());
+    return destroyed;
+  }
+
+  Result<void> VacuumAfterErase() {
     // The update left the old row version behind as a dead tuple; VACUUM removes it from the
     // table (its space is reused later; WAL segments and backups are the operator's to expire,
     // docs/architecture.md). VACUUM cannot run inside a transaction, hence a statement of its own.
@@ -389,7 +400,7 @@ class PostgresStore final : public Store {
       }
       return Ok();
     }));
-    return destroyed;
+    return Ok();
   }
 
   Result<void> PutPolicy(const std::string& tenant, const std::string& text, const PolicyRowMac& mac_for) override {
@@ -1010,6 +1021,75 @@ class PostgresStore final : public Store {
     std::vector<KeyVersionRow> rows;
     for (int i = 0; i < r.size(); ++i) rows.push_back(ReadKey(r, i));
     return rows;
+  }
+
+  Result<int> DestroyOn(Conn& c, const std::string& tenant, const std::string& name, std::optional<std::uint32_t> version,
+                        std::int64_t now, const KeyRowMac& mac_for) {
+    Params p;
+    if (version) p.Int(*version);
+    SIGIL_ASSIGN_OR_RETURN(std::vector<KeyVersionRow> rows,
+                           LockKeyRows(c, tenant, name, version ? "state<>'destroyed' AND version=$3" : "state<>'destroyed'", p));
+    for (KeyVersionRow& row : rows) {
+      row.state = "destroyed";
+      row.wrapped_private_key.clear();
+      row.destroyed_at = now;
+      SIGIL_RETURN_IF_ERROR(UpdateKeyRow(c, row, mac_for));
+    }
+    return static_cast<int>(rows.size());
+  }
+
+  static Error RekeyConflict(const std::string& what) {
+    return Error(Code::kUnavailable, std::string(kRekeyConflictTag) + what + " changed while the erasure epoch moved; "
+                                         "read it again");
+  }
+
+  // The store's erasure epoch record is `expected` (empty: there is none), held FOR SHARE.
+  Result<void> CheckEpoch(Conn& c, ByteSpan expected) {
+    SIGIL_ASSIGN_OR_RETURN(pg::Rows r, Query(c, "SELECT v FROM meta WHERE k=$1 FOR SHARE",
+                                             Params().Text(kErasureEpochMeta)));
+    const bool same = r.size() == 1 ? r.Blob(0, 0) == Bytes(expected.begin(), expected.end()) : expected.empty();
+    if (!same) return RekeyConflict("the erasure epoch");
+    return Ok();
+  }
+
+  Result<int> RekeyOn(Conn& c, const RekeyPlan& plan, const KeyRowMac& mac_for) {
+    // The epoch row first (concurrent Rekeys queue on it), then the tenants table against
+    // inserts and KEK changes (reads go on): the count below is then exact.
+    SIGIL_ASSIGN_OR_RETURN(pg::Rows e, plan.epoch_from.empty()
+        ? Query(c, "INSERT INTO meta(k, v) VALUES($1, $2) ON CONFLICT (k) DO NOTHING RETURNING 1",
+                Params().Text(kErasureEpochMeta).Blob(plan.epoch_to))
+        : Query(c, "UPDATE meta SET v=$1 WHERE k=$2 AND v=$3 RETURNING 1",
+                Params().Blob(plan.epoch_to).Text(kErasureEpochMeta).Blob(plan.epoch_from)));
+    if (e.size() != 1) return RekeyConflict("the erasure epoch");
+    SIGIL_RETURN_IF_ERROR(Run(c, "LOCK TABLE tenants IN EXCLUSIVE MODE", Params()));
+    SIGIL_ASSIGN_OR_RETURN(pg::Rows n, Query(c, "SELECT count(*) FROM tenants"));
+    if (n.Int(0, 0) != static_cast<std::int64_t>(plan.keks.size())) return RekeyConflict("the set of tenants");
+    for (const RekeyPlan::Kek& k : plan.keks) {
+      SIGIL_ASSIGN_OR_RETURN(pg::Rows u, Query(c, "UPDATE tenants SET kek=$1 WHERE name=$2 AND kek=$3 RETURNING 1",
+                                               Params().Blob(k.to).Text(k.tenant).Blob(k.from)));
+      if (u.size() != 1) return RekeyConflict("the KEK of '" + k.tenant + "'");
+    }
+    if (!plan.destroy) return 0;
+    const RekeyPlan::Destroy& d = *plan.destroy;
+    SIGIL_ASSIGN_OR_RETURN(int destroyed, DestroyOn(c, d.tenant, d.name, d.version, d.now, mac_for));
+    SIGIL_ASSIGN_OR_RETURN(pg::Rows live, Query(c, "SELECT count(*) FROM key_versions WHERE tenant=$1 AND state<>'destroyed'",
+                                                Params().Text(d.tenant)));
+    if (live.Int(0, 0) != static_cast<std::int64_t>(plan.versions.size())) {
+      return RekeyConflict("the key versions of '" + d.tenant + "'");
+    }
+    for (const RekeyPlan::Version& v : plan.versions) {
+      KeyVersionRow row = v.to;
+      row.mac = mac_for ? mac_for(row) : Bytes{};
+      SIGIL_ASSIGN_OR_RETURN(pg::Rows u, Query(c, "UPDATE key_versions SET private_key=$1, mac=$2 WHERE tenant=$3 AND "
+                                                  "name=$4 AND version=$5 AND private_key=$6 AND state=$7 RETURNING 1",
+                                               Params().Blob(row.wrapped_private_key).Blob(row.mac).Text(row.tenant)
+                                                   .Text(row.name).Int(row.version).Blob(v.from).Text(row.state)));
+      if (u.size() != 1) {
+        return RekeyConflict("key '" + row.tenant + "/" + row.name + "' version " + std::to_string(row.version));
+      }
+    }
+    SIGIL_RETURN_IF_ERROR(Run(c, "DELETE FROM meta WHERE k=$1", Params().Text(kErasureChainShareMeta)));
+    return destroyed;
   }
 
   // Writes state, private key, destroyed_at and the new tag of one version.

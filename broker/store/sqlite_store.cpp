@@ -176,10 +176,11 @@ class SqliteStore final : public Store {
 
   // Through group commit like every append: the tenant row, record 1 and the checkpoint over it
   // are written in the batch's transaction (the checkpoint at its end), so they commit together.
-  Result<AuditRow> CreateTenant(const std::string& tenant, ByteSpan kek, const AuditMaker& genesis,
-                                const CheckpointSigner& sign) override {
+  Result<AuditRow> CreateTenant(const std::string& tenant, ByteSpan kek, ByteSpan erasure_epoch,
+                                const AuditMaker& genesis, const CheckpointSigner& sign) override {
     std::optional<AuditRow> row;
-    SIGIL_RETURN_IF_ERROR(group_.Submit([&](SqliteStore&) -> Result<void> {
+    auto submitted = group_.Submit([&](SqliteStore&) -> Result<void> {
+      SIGIL_RETURN_IF_ERROR(CheckEpochLocked(erasure_epoch));
       SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("INSERT INTO tenants(name, kek, created_at) VALUES(?,?,?)"));
       auto r = s.Bind(1, tenant).Bind(2, kek).Bind(3, Seconds(std::chrono::system_clock::now())).Run();
       if (!r && r.error().code() == Code::kAlreadyExists) {
@@ -190,7 +191,8 @@ class SqliteStore final : public Store {
       if (!g) return GenesisNotWritten(g.error());
       row = std::move(*g);
       return Ok();
-    }));
+    });
+    SIGIL_RETURN_IF_ERROR(submitted);
     return std::move(*row);
   }
 
@@ -216,20 +218,27 @@ class SqliteStore final : public Store {
     }
   }
 
-  Result<void> PutKeyVersion(const KeyVersionRow& k) override {
+  Result<void> PutKeyVersion(const KeyVersionRow& k, ByteSpan wrapped_kek) override {
     std::lock_guard lock(mu_);
     SIGIL_RETURN_IF_ERROR(Usable());
+    // One statement: the row goes in only while the tenant's KEK is the one it was wrapped under.
     SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare(
         "INSERT INTO key_versions(tenant,name,version,class,state,public_key,private_key,created_at,mac) "
-        "VALUES(?,?,?,?,?,?,?,?,?)"));
+        "SELECT ?,?,?,?,?,?,?,?,? WHERE EXISTS (SELECT 1 FROM tenants WHERE name=?1 AND kek=?10)"));
     auto r = s.Bind(1, k.tenant).Bind(2, k.name).Bind(3, std::int64_t{k.version}).Bind(4, k.key_class)
                  .Bind(5, k.state).Bind(6, ByteSpan(k.public_key)).Bind(7, ByteSpan(k.wrapped_private_key))
-                 .Bind(8, k.created_at).Bind(9, ByteSpan(k.mac)).Run();
+                 .Bind(8, k.created_at).Bind(9, ByteSpan(k.mac)).Bind(10, wrapped_kek).Run();
     if (!r && r.error().code() == Code::kAlreadyExists) {
       return Fail(Code::kAlreadyExists, "key '" + k.tenant + "/" + k.name + "' version " +
                                             std::to_string(k.version) + " already exists");
     }
-    return r;
+    SIGIL_RETURN_IF_ERROR(r);
+    if (Changes() == 1) return Ok();
+    SIGIL_ASSIGN_OR_RETURN(Stmt t, Prepare("SELECT 1 FROM tenants WHERE name=?"));
+    t.Bind(1, k.tenant);
+    SIGIL_ASSIGN_OR_RETURN(bool known, t.Step());
+    if (!known) return Fail(Code::kNotFound, "unknown tenant '" + k.tenant + "'");
+    return RekeyConflict("the tenant KEK of '" + k.tenant + "'");
   }
 
   Result<KeyVersionRow> GetKeyVersion(const std::string& tenant, const std::string& name, std::uint32_t v) override {
@@ -287,6 +296,20 @@ class SqliteStore final : public Store {
     SIGIL_ASSIGN_OR_RETURN(int destroyed, InWriteTransaction([&]() -> Result<int> {
       return DestroyLocked(tenant, name, version, now, mac_for);
     }));
+    SIGIL_RETURN_IF_ERROR(CheckpointAfterErase());
+    return destroyed;
+  }
+
+  Result<int> Rekey(const RekeyPlan& plan, const KeyRowMac& mac_for) override {
+    std::lock_guard lock(mu_);
+    SIGIL_RETURN_IF_ERROR(Usable());
+    SIGIL_ASSIGN_OR_RETURN(int destroyed, InWriteTransaction([&]() { return RekeyLocked(plan, mac_for); }));
+    SIGIL_RETURN_IF_ERROR(CheckpointAfterErase());
+    return destroyed;
+  }
+
+  // After an erase, under mu_.
+  Result<void> CheckpointAfterErase() {
     // The WAL still holds images of the pages written before the erase; copy the current pages
     // back and truncate it (https://sqlite.org/pragma.html#pragma_wal_checkpoint). Another
     // reader can make the checkpoint partial; report that rather than claim erasure.
@@ -300,7 +323,7 @@ class SqliteStore final : public Store {
       return Fail(Code::kUnavailable, "key material erased, but the WAL checkpoint was blocked by a reader; "
                                       "old page images may remain until the next checkpoint");
     }
-    return destroyed;
+    return Ok();
   }
 
   Result<void> PutPolicy(const std::string& tenant, const std::string& text, const PolicyRowMac& mac_for) override {
@@ -985,6 +1008,66 @@ class SqliteStore final : public Store {
                                            "WHERE tenant=? AND name=? AND version=?"));
     return u.Bind(1, row.state).Bind(2, ByteSpan(row.wrapped_private_key)).Bind(3, row.destroyed_at).Bind(4, ByteSpan(row.mac))
         .Bind(5, row.tenant).Bind(6, row.name).Bind(7, std::int64_t{row.version}).Run();
+  }
+
+  int Changes() const { return sqlite3_changes(db_.get()); }
+
+  static Error RekeyConflict(const std::string& what) {
+    return Error(Code::kUnavailable, std::string(kRekeyConflictTag) + what + " changed while the erasure epoch moved; "
+                                         "read it again");
+  }
+
+  // The store's erasure epoch record is `expected` (empty: there is none).
+  Result<void> CheckEpochLocked(ByteSpan expected) {
+    SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT v FROM meta WHERE k=?"));
+    s.Bind(1, std::string(kErasureEpochMeta));
+    SIGIL_ASSIGN_OR_RETURN(bool row, s.Step());
+    const bool same = row ? s.Blob(0) == Bytes(expected.begin(), expected.end()) : expected.empty();
+    if (!same) return RekeyConflict("the erasure epoch");
+    return Ok();
+  }
+
+  Result<int> RekeyLocked(const RekeyPlan& plan, const KeyRowMac& mac_for) {
+    if (plan.epoch_from.empty()) {
+      SIGIL_ASSIGN_OR_RETURN(Stmt e, Prepare("INSERT INTO meta(k, v) SELECT ?1, ?2 WHERE NOT EXISTS "
+                                             "(SELECT 1 FROM meta WHERE k=?1)"));
+      SIGIL_RETURN_IF_ERROR(e.Bind(1, std::string(kErasureEpochMeta)).Bind(2, ByteSpan(plan.epoch_to)).Run());
+    } else {
+      SIGIL_ASSIGN_OR_RETURN(Stmt e, Prepare("UPDATE meta SET v=?1 WHERE k=?2 AND v=?3"));
+      SIGIL_RETURN_IF_ERROR(e.Bind(1, ByteSpan(plan.epoch_to)).Bind(2, std::string(kErasureEpochMeta))
+                                .Bind(3, ByteSpan(plan.epoch_from)).Run());
+    }
+    if (Changes() != 1) return RekeyConflict("the erasure epoch");
+    SIGIL_ASSIGN_OR_RETURN(Stmt count, Prepare("SELECT count(*) FROM tenants"));
+    SIGIL_ASSIGN_OR_RETURN(bool counted, count.Step());
+    if (!counted || count.Int(0) != static_cast<std::int64_t>(plan.keks.size())) return RekeyConflict("the set of tenants");
+    for (const RekeyPlan::Kek& k : plan.keks) {
+      SIGIL_ASSIGN_OR_RETURN(Stmt u, Prepare("UPDATE tenants SET kek=? WHERE name=? AND kek=?"));
+      SIGIL_RETURN_IF_ERROR(u.Bind(1, ByteSpan(k.to)).Bind(2, k.tenant).Bind(3, ByteSpan(k.from)).Run());
+      if (Changes() != 1) return RekeyConflict("the KEK of '" + k.tenant + "'");
+    }
+    if (!plan.destroy) return 0;
+    const RekeyPlan::Destroy& d = *plan.destroy;
+    SIGIL_ASSIGN_OR_RETURN(int destroyed, DestroyLocked(d.tenant, d.name, d.version, d.now, mac_for));
+    SIGIL_ASSIGN_OR_RETURN(Stmt live, Prepare("SELECT count(*) FROM key_versions WHERE tenant=? AND state!='destroyed'"));
+    live.Bind(1, d.tenant);
+    SIGIL_ASSIGN_OR_RETURN(bool has, live.Step());
+    if (!has || live.Int(0) != static_cast<std::int64_t>(plan.versions.size())) {
+      return RekeyConflict("the key versions of '" + d.tenant + "'");
+    }
+    for (const RekeyPlan::Version& v : plan.versions) {
+      KeyVersionRow row = v.to;
+      row.mac = mac_for ? mac_for(row) : Bytes{};
+      SIGIL_ASSIGN_OR_RETURN(Stmt u, Prepare("UPDATE key_versions SET private_key=?, mac=? WHERE tenant=? AND name=? "
+                                             "AND version=? AND private_key=? AND state=?"));
+      SIGIL_RETURN_IF_ERROR(u.Bind(1, ByteSpan(row.wrapped_private_key)).Bind(2, ByteSpan(row.mac)).Bind(3, row.tenant)
+                                .Bind(4, row.name).Bind(5, std::int64_t{row.version}).Bind(6, ByteSpan(v.from))
+                                .Bind(7, row.state).Run());
+      if (Changes() != 1) return RekeyConflict("key '" + row.tenant + "/" + row.name + "' version " + std::to_string(row.version));
+    }
+    SIGIL_ASSIGN_OR_RETURN(Stmt del, Prepare("DELETE FROM meta WHERE k=?"));
+    SIGIL_RETURN_IF_ERROR(del.Bind(1, std::string(kErasureChainShareMeta)).Run());
+    return destroyed;
   }
 
   Result<int> DestroyLocked(const std::string& tenant, const std::string& name, std::optional<std::uint32_t> version,

@@ -102,6 +102,40 @@ inline Error KeyUnusable(const KeyVersionRow& k) {
   return Error(Code::kKeyDisabled, "key_disabled: " + what + " is disabled (sigil key enable to re-enable)");
 }
 
+// One move of the erasure epoch (broker/keys/erasure_chain.h): the store's epoch record and
+// every tenant KEK replaced, and for a key destruction the destroyed key's tenant's other live
+// versions re-wrapped under its fresh KEK. A store applies it in one transaction and only if
+// nothing it replaces changed since it was read (compare-and-swap on every blob, on the epoch
+// record, and on the set of tenants and of the tenant's live versions); otherwise it writes
+// nothing and fails with kUnavailable and kRekeyConflictTag, and the caller reads again.
+struct RekeyPlan {
+  Bytes epoch_from;  // meta "erasure.epoch" as read; empty: the store has none yet
+  Bytes epoch_to;
+  struct Kek {
+    std::string tenant;
+    Bytes from, to;
+  };
+  std::vector<Kek> keks;  // every tenant, exactly
+  struct Version {
+    Bytes from;         // wrapped private key as read
+    KeyVersionRow to;   // the row with the re-wrapped key (tag recomputed by the store layer)
+  };
+  // With `destroy`: every live version of destroy->tenant that the destruction leaves, exactly.
+  std::vector<Version> versions;
+  struct Destroy {
+    std::string tenant, name;
+    std::optional<std::uint32_t> version;  // none: every version of the key
+    std::int64_t now = 0;
+  };
+  std::optional<Destroy> destroy;
+};
+inline constexpr const char* kRekeyConflictTag = "rekey_conflict: ";
+// The meta rows of the erasure chain: the fleet's epoch record and the passphrase-sealed copy
+// of the chain that `sigild join` reads (a destruction deletes the copy: it would open the
+// store copies the destruction shreds).
+inline constexpr const char* kErasureEpochMeta = "erasure.epoch";
+inline constexpr const char* kErasureChainShareMeta = "erasure_chain.shared";
+
 // Server-side audit filter (`sigil audit query`). Empty / unset fields match everything. A
 // record whose JSON the store cannot read matches every filter (damage is shown, never hidden),
 // and rows whose seq is unreadable come first on the first page (after_seq == 0).
@@ -213,12 +247,18 @@ class Store {
   // tenant.genesis record) and the checkpoint `sign` makes over it. Either all three are
   // committed or none is, so no tenant exists without the record that starts its log.
   // kAlreadyExists if the tenant exists; a `genesis` or `sign` failure writes nothing.
-  virtual Result<AuditRow> CreateTenant(const std::string& tenant, ByteSpan wrapped_kek,
+  // `erasure_epoch` is the epoch record the KEK was wrapped for (RekeyPlan): the tenant is
+  // created only while the store's record is still exactly that (empty: none), else
+  // kUnavailable with kRekeyConflictTag, so no KEK is stored under an epoch already retired.
+  virtual Result<AuditRow> CreateTenant(const std::string& tenant, ByteSpan wrapped_kek, ByteSpan erasure_epoch,
                                         const AuditMaker& genesis, const CheckpointSigner& sign) = 0;
   virtual Result<Bytes> GetTenantKek(const std::string& tenant) = 0;                      // kNotFound
   virtual Result<std::vector<std::string>> ListTenants() = 0;
 
-  virtual Result<void> PutKeyVersion(const KeyVersionRow& row) = 0;  // kAlreadyExists
+  // kAlreadyExists. `wrapped_kek` is the tenant KEK blob the private key was wrapped under: the
+  // row is stored only while the tenant's KEK is still that blob (else kUnavailable with
+  // kRekeyConflictTag: a destruction gave the tenant a new KEK meanwhile).
+  virtual Result<void> PutKeyVersion(const KeyVersionRow& row, ByteSpan wrapped_kek) = 0;
   virtual Result<KeyVersionRow> GetKeyVersion(const std::string& tenant, const std::string& name,
                                               std::uint32_t version) = 0;  // kNotFound
   // Highest version of a key; kNotFound if the key does not exist.
@@ -234,9 +274,15 @@ class Store {
   // the old copies it controls (docs/architecture.md says what each backend can and cannot
   // erase). Name, version, class, public key and timestamps remain. Returns the number of
   // versions destroyed (already destroyed ones are not counted).
+  // The broker destroys through Rekey (with `destroy`), which also moves the erasure epoch;
+  // this alone leaves older copies of the store able to open the version.
   virtual Result<int> DestroyKeyMaterial(const std::string& tenant, const std::string& name,
                                          std::optional<std::uint32_t> version, std::int64_t now,
                                          const KeyRowMac& mac_for = nullptr) = 0;
+
+  // Applies `plan` (RekeyPlan) in one transaction; returns the number of versions destroyed.
+  // Then, like DestroyKeyMaterial, removes the old copies the backend controls.
+  virtual Result<int> Rekey(const RekeyPlan& plan, const KeyRowMac& mac_for = nullptr) = 0;
 
   // Stores `text` as the tenant's next policy version (tagged by `mac_for` once the version is
   // known, if set).

@@ -102,17 +102,17 @@ class AuthenticatedStore final : public Store {
  public:
   AuthenticatedStore(std::unique_ptr<Store> inner, RowMac mac) : inner_(std::move(inner)), mac_(std::move(mac)) {}
 
-  Result<AuditRow> CreateTenant(const std::string& t, ByteSpan kek, const AuditMaker& genesis,
+  Result<AuditRow> CreateTenant(const std::string& t, ByteSpan kek, ByteSpan epoch, const AuditMaker& genesis,
                                 const CheckpointSigner& sign) override {
-    return inner_->CreateTenant(t, kek, genesis, sign);
+    return inner_->CreateTenant(t, kek, epoch, genesis, sign);
   }
   Result<Bytes> GetTenantKek(const std::string& t) override { return inner_->GetTenantKek(t); }
   Result<std::vector<std::string>> ListTenants() override { return inner_->ListTenants(); }
 
-  Result<void> PutKeyVersion(const KeyVersionRow& row) override {
+  Result<void> PutKeyVersion(const KeyVersionRow& row, ByteSpan wrapped_kek) override {
     KeyVersionRow tagged = row;
     tagged.mac = mac_.Tag(KeyRowMessage(row));
-    return inner_->PutKeyVersion(tagged);
+    return inner_->PutKeyVersion(tagged, wrapped_kek);
   }
   Result<KeyVersionRow> GetKeyVersion(const std::string& t, const std::string& n, std::uint32_t v) override {
     SIGIL_ASSIGN_OR_RETURN(KeyVersionRow row, inner_->GetKeyVersion(t, n, v));
@@ -139,6 +139,11 @@ class AuthenticatedStore final : public Store {
                                  std::int64_t now, const KeyRowMac&) override {
     SIGIL_RETURN_IF_ERROR(CheckKeyRows(t, n));
     return inner_->DestroyKeyMaterial(t, n, v, now, TagKey());
+  }
+  // The re-wrapped rows were read through this layer (checked) and are tagged as written.
+  Result<int> Rekey(const RekeyPlan& plan, const KeyRowMac&) override {
+    if (plan.destroy) SIGIL_RETURN_IF_ERROR(CheckKeyRows(plan.destroy->tenant, plan.destroy->name));
+    return inner_->Rekey(plan, TagKey());
   }
 
   Result<void> PutPolicy(const std::string& t, const std::string& text, const PolicyRowMac&) override {

@@ -7,9 +7,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <thread>
 
 #include "attestation/dev/platform_key.h"
+#include "broker/keys/erasure_chain.h"
+#include "broker/keys/root_key.h"
 #include "core/digest.h"
 #include "core/encoding.h"
 #include "core/file_io.h"
@@ -345,6 +348,49 @@ TEST_F(FleetTest, APublicKeySwappedInTheDatabaseIsRefusedWithAnAlarm) {
     EXPECT_NE(r.exit_code, 0) << "broker " << b << " handed out the swapped key: " << r.out;
     EXPECT_NE(r.err.find("ALARM"), std::string::npos) << r.err;
   }
+}
+
+// A destruction at one broker moves the whole fleet to the next erasure epoch (a crypto-shred,
+// docs/architecture.md "Destroying a key version"): the others follow on their own when they
+// next open a KEK (checked against the store's record), keep releasing, and their shred.key
+// files move on too. The join copy of the chain went with the destruction, so a new broker
+// joins only after `sigild publish-join-copy` with a new passphrase.
+TEST_F(FleetTest, ADestructionAtOneBrokerMovesTheFleetToTheNextEpochAndAJoinNeedsANewCopy) {
+  bool dev = false;
+  ASSERT_OK_AND_ASSIGN(SecretBytes root, broker::LoadRootKey(Data(0) + "/root.key", nullptr, &dev));
+  ASSERT_OK_AND_ASSIGN(broker::ErasureChain before, broker::ErasureChain::Load(Data(2) + "/shred.key", root));
+  ASSERT_EQ(Sigil(0, {"key", "create", "acme/doomed"}).exit_code, 0);
+  auto d = Sigil(1, {"key", "destroy", "acme/doomed", "--confirm", "doomed"});
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  for (int b : {0, 2, 1}) {
+    Attested a = Challenge(b);
+    ASSERT_OK_AND_ASSIGN(std::string token, Attest(b, a));
+    auto released = Release(b, token, a);
+    EXPECT_TRUE(released.has_value()) << "broker " << b << ": " << (released ? "" : released.error().message());
+    ASSERT_OK_AND_ASSIGN(broker::ErasureChain now, broker::ErasureChain::Load(Data(b) + "/shred.key", root));
+    EXPECT_EQ(now.epoch(), before.epoch() + 1) << "broker " << b;
+  }
+  const std::vector<std::string> join_args = {testing::BinPath("sigild"), "join", "--data-dir", dir_->File("late"),
+                                              "--dev-root-key", "--dev-tee", "--listen", "127.0.0.1:0", "--store",
+                                              pg_->Url("fleet"), "--join-passphrase-file"};
+  auto join_with = [&](const std::string& pass_file) {
+    std::vector<std::string> args = join_args;
+    args.push_back(pass_file);
+    return testing::Run(args);
+  };
+  auto refused = join_with(dir_->File("join.pass"));
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("publish-join-copy"), std::string::npos) << refused.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_->File("late")));
+  ASSERT_OK(WriteFileAtomic(dir_->File("join2.pass"), AsBytes("a new fleet join passphrase\n"), 0600));
+  auto published = testing::Run({testing::BinPath("sigild"), "publish-join-copy", "--data-dir", Data(2),
+                                 "--join-passphrase-file", dir_->File("join2.pass")});
+  ASSERT_EQ(published.exit_code, 0) << published.err;
+  EXPECT_NE(join_with(dir_->File("join.pass")).exit_code, 0) << "the old passphrase";
+  auto joined = join_with(dir_->File("join2.pass"));
+  ASSERT_EQ(joined.exit_code, 0) << joined.err;
+  ASSERT_OK_AND_ASSIGN(broker::ErasureChain late, broker::ErasureChain::Load(dir_->File("late") + "/shred.key", root));
+  EXPECT_EQ(late.epoch(), before.epoch() + 1);
 }
 
 }  // namespace

@@ -30,7 +30,7 @@ class AuditedStoreTest : public ::testing::Test {
 
   // Creates `tenant` with its genesis record, as the admin API does (AuditLog::CreateTenant).
   void StartLog(const std::string& tenant) {
-    auto r = audit_->CreateTenant(tenant, Bytes{1}, GenesisEvent{"genesis", "admin:test", "tenant created", "127.0.0.1"});
+    auto r = audit_->CreateTenant(tenant, Bytes{1}, {}, GenesisEvent{"genesis", "admin:test", "tenant created", "127.0.0.1"});
     ASSERT_TRUE(r.has_value()) << r.error().message();
   }
 

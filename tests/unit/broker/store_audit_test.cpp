@@ -49,16 +49,16 @@ class StoreTest : public AuditedStoreTest {
 
 TEST_F(StoreTest, TenantsKeysPoliciesRefs) {
   const GenesisEvent by{"r1", "admin:test", "tenant created", "127.0.0.1"};
-  EXPECT_OK(audit_->CreateTenant("acme", Bytes{1, 2, 3}, by));
-  EXPECT_CODE(audit_->CreateTenant("acme", Bytes{1}, by), Code::kAlreadyExists);
+  EXPECT_OK(audit_->CreateTenant("acme", Bytes{1, 2, 3}, {}, by));
+  EXPECT_CODE(audit_->CreateTenant("acme", Bytes{1}, {}, by), Code::kAlreadyExists);
   ASSERT_OK_AND_ASSIGN(Bytes kek, store_->GetTenantKek("acme"));
   EXPECT_EQ(kek, (Bytes{1, 2, 3}));
   EXPECT_CODE(store_->GetTenantKek("nope"), Code::kNotFound);
   KeyVersionRow k{"acme", "m", "model-weights", 1, "enabled", Bytes(32, 1), Bytes(60, 2), 5};
-  EXPECT_OK(store_->PutKeyVersion(k));
-  EXPECT_CODE(store_->PutKeyVersion(k), Code::kAlreadyExists);
+  EXPECT_OK(store_->PutKeyVersion(k, Bytes{1, 2, 3}));
+  EXPECT_CODE(store_->PutKeyVersion(k, Bytes{1, 2, 3}), Code::kAlreadyExists);
   k.version = 2;
-  EXPECT_OK(store_->PutKeyVersion(k));
+  EXPECT_OK(store_->PutKeyVersion(k, Bytes{1, 2, 3}));
   ASSERT_OK_AND_ASSIGN(KeyVersionRow latest, store_->LatestKeyVersion("acme", "m"));
   EXPECT_EQ(latest.version, 2u);
   EXPECT_CODE(store_->GetPolicy("acme"), Code::kNotFound);
@@ -264,7 +264,7 @@ TEST_F(StoreTest, OneCheckpointSignaturePerCommitCoveringTheNewestRecord) {
 // is held through the commit's fsync; PostgreSQL reads take another pooled connection.
 TEST_F(StoreTest, ReadsDoNotWaitForACommitInProgress) {
   StartLog("acme");
-  ASSERT_OK(store_->PutKeyVersion(KeyVersionRow{"acme", "m", "model-weights", 1, "enabled", Bytes(32, 1), Bytes(60, 2), 5}));
+  ASSERT_OK(store_->PutKeyVersion(KeyVersionRow{"acme", "m", "model-weights", 1, "enabled", Bytes(32, 1), Bytes(60, 2), 5}, Bytes{1}));
   ASSERT_OK(store_->PutPolicy("acme", R"({"version": 1, "rules": []})"));
   ASSERT_OK(store_->PutMeta("probe", Bytes{7}));
   std::mutex mu;
@@ -317,7 +317,7 @@ TEST_F(StoreTest, AppendFailsClosedWhenTheStoreRefusesWrites) {
   EXPECT_TRUE(r.ok) << r.problem;  // nothing partial was written
   EXPECT_EQ(r.records, 2u);
   // Nor is a tenant created without its genesis record: the tenant row goes back with it.
-  EXPECT_CODE(audit_->CreateTenant("bob", Bytes{2}, GenesisEvent{"r", "admin:test", "created", ""}), Code::kUnavailable);
+  EXPECT_CODE(audit_->CreateTenant("bob", Bytes{2}, {}, GenesisEvent{"r", "admin:test", "created", ""}), Code::kUnavailable);
   EXPECT_CODE(store_->GetTenantKek("bob"), Code::kNotFound);
   ASSERT_OK_AND_ASSIGN(auto bob, store_->ListAudit("bob"));
   EXPECT_TRUE(bob.empty());
@@ -326,7 +326,7 @@ TEST_F(StoreTest, AppendFailsClosedWhenTheStoreRefusesWrites) {
 // Record 1 of a tenant's log is its genesis record, written with the tenant row and the signed
 // checkpoint over it in one transaction.
 TEST_F(StoreTest, CreatingATenantWritesItsSignedGenesisRecord) {
-  ASSERT_OK_AND_ASSIGN(AuditRow g, audit_->CreateTenant("acme", Bytes{7}, GenesisEvent{"req-1", "admin:alice", "tenant created", "10.0.0.1"}));
+  ASSERT_OK_AND_ASSIGN(AuditRow g, audit_->CreateTenant("acme", Bytes{7}, {}, GenesisEvent{"req-1", "admin:alice", "tenant created", "10.0.0.1"}));
   EXPECT_EQ(g.seq, 1u);
   ASSERT_OK_AND_ASSIGN(Json j, ParseJson(g.record, "record"));
   EXPECT_EQ(j["action"], "tenant.genesis");
@@ -356,22 +356,22 @@ TEST_F(StoreTest, TenantAndGenesisAreOneTransaction) {
   Store::CheckpointSigner bad_sign = [](const AuditRow&) -> Result<Checkpoint> {
     return Fail(Code::kInternal, "no signature");
   };
-  EXPECT_CODE(store_->CreateTenant("t1", Bytes{1}, bad_record, PlaceholderCheckpoints()), Code::kInternal);
-  EXPECT_CODE(store_->CreateTenant("t1", Bytes{1}, good, bad_sign), Code::kInternal);
+  EXPECT_CODE(store_->CreateTenant("t1", Bytes{1}, {}, bad_record, PlaceholderCheckpoints()), Code::kInternal);
+  EXPECT_CODE(store_->CreateTenant("t1", Bytes{1}, {}, good, bad_sign), Code::kInternal);
   EXPECT_CODE(store_->GetTenantKek("t1"), Code::kNotFound);
   ASSERT_OK_AND_ASSIGN(auto rows, store_->ListAudit("t1"));
   EXPECT_TRUE(rows.empty());
   ASSERT_OK_AND_ASSIGN(auto cp, store_->GetCheckpoint("t1"));
   EXPECT_FALSE(cp.has_value());
   // A second creation of an existing tenant writes no record either.
-  ASSERT_OK(store_->CreateTenant("t1", Bytes{1}, good, PlaceholderCheckpoints()));
-  EXPECT_CODE(store_->CreateTenant("t1", Bytes{2}, good, PlaceholderCheckpoints()), Code::kAlreadyExists);
+  ASSERT_OK(store_->CreateTenant("t1", Bytes{1}, {}, good, PlaceholderCheckpoints()));
+  EXPECT_CODE(store_->CreateTenant("t1", Bytes{2}, {}, good, PlaceholderCheckpoints()), Code::kAlreadyExists);
   ASSERT_OK_AND_ASSIGN(rows, store_->ListAudit("t1"));
   EXPECT_EQ(rows.size(), 1u);
   // Records left under a tenant name (no tenant row) are not silently continued by a genesis.
   AuditEvent ev{"r", "admin:test", "admin.test", "", 0, "ok", "", "", "", "", ""};
   ASSERT_OK(audit_->Append("t2", ev));
-  EXPECT_CODE(audit_->CreateTenant("t2", Bytes{1}, GenesisEvent{"r", "admin:test", "created", ""}), Code::kUnavailable);
+  EXPECT_CODE(audit_->CreateTenant("t2", Bytes{1}, {}, GenesisEvent{"r", "admin:test", "created", ""}), Code::kUnavailable);
   EXPECT_CODE(store_->GetTenantKek("t2"), Code::kNotFound);
 }
 

@@ -13,7 +13,7 @@ class StoreAuthTest : public AuthenticatedStoreTest {
  protected:
   void SetUp() override {
     AuthenticatedStoreTest::SetUp();
-    ASSERT_OK(store_->PutKeyVersion(KeyVersionRow{"acme", "m", "model-weights", 1, "enabled", Bytes(32, 7), Bytes(60, 2), 5}));
+    ASSERT_OK(store_->PutKeyVersion(KeyVersionRow{"acme", "m", "model-weights", 1, "enabled", Bytes(32, 7), Bytes(60, 2), 5}, Bytes{1}));
     ASSERT_OK(store_->PutPolicy("acme", "{\"v\":1}"));
     ASSERT_OK(store_->AddReference("acme", "engines", "aa"));
     ASSERT_OK(store_->PutTpmAk(TpmAkRow{"acme", std::string(64, 'a'), "rack", Bytes{0x30, 1}, 10, Bytes{0, 0x0b}}));

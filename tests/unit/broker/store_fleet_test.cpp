@@ -18,7 +18,7 @@ class StoreFleetTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(OpenTwoBrokers(harness_, [this] { return ++clock_; }, a_, b_, log_a_, log_b_, audit_pub_));
-    ASSERT_OK(log_a_->CreateTenant("acme", Bytes{1}, GenesisEvent{"g", "admin:test", "tenant created", ""}));
+    ASSERT_OK(log_a_->CreateTenant("acme", Bytes{1}, {}, GenesisEvent{"g", "admin:test", "tenant created", ""}));
   }
   // The tenant's chain as one store lists it, against the other's checkpoint: its genesis
   // record and `records` more.
@@ -123,14 +123,14 @@ TEST_F(StoreFleetTest, AppendsFromBothStayOneLinearVerifiableChain) {
 }
 
 TEST_F(StoreFleetTest, AChangeThroughOneIsWhatTheOtherReadsNext) {
-  ASSERT_OK(a_->PutKeyVersion(KeyVersionRow{"acme", "m", "model-weights", 1, "enabled", Bytes{9}, Bytes(40, 1), 1, 0}));
+  ASSERT_OK(a_->PutKeyVersion(KeyVersionRow{"acme", "m", "model-weights", 1, "enabled", Bytes{9}, Bytes(40, 1), 1, 0}, Bytes{1}));
   ASSERT_OK_AND_ASSIGN(KeyVersionRow seen, b_->GetKeyVersion("acme", "m", 1));
   EXPECT_EQ(seen.state, "enabled");
   ASSERT_OK_AND_ASSIGN(int changed, a_->SetKeyState("acme", "m", "enabled", "disabled"));
   EXPECT_EQ(changed, 1);
   ASSERT_OK_AND_ASSIGN(seen, b_->GetKeyVersion("acme", "m", 1));
   EXPECT_EQ(seen.state, "disabled");
-  ASSERT_OK(a_->PutKeyVersion(KeyVersionRow{"acme", "m", "model-weights", 2, "enabled", Bytes{8}, Bytes(40, 2), 2, 0}));
+  ASSERT_OK(a_->PutKeyVersion(KeyVersionRow{"acme", "m", "model-weights", 2, "enabled", Bytes{8}, Bytes(40, 2), 2, 0}, Bytes{1}));
   ASSERT_OK_AND_ASSIGN(KeyVersionRow latest, b_->LatestKeyVersion("acme", "m"));
   EXPECT_EQ(latest.version, 2u);  // a rotation at one broker
   ASSERT_OK(a_->PutPolicy("acme", "{\"v\":1}"));

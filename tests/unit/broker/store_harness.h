@@ -27,7 +27,7 @@ const char* BackendName(StoreBackend b);
 // real one.
 inline Result<AuditRow> CreateTenantForTest(Store& store, const std::string& tenant, ByteSpan kek) {
   return store.CreateTenant(
-      tenant, kek,
+      tenant, kek, {},
       [&](const std::optional<AuditRow>&) -> Result<AuditRow> {
         return AuditRow{1, R"({"action":"tenant.genesis","seq":1,"tenant":")" + tenant + "\"}", std::string(64, 'a'), ""};
       },

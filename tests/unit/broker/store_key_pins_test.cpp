@@ -15,6 +15,13 @@
 namespace sigil::broker {
 namespace {
 
+// A chain that is not persisted: these tests use the key service only for authority tags.
+ErasureChain FreshChain() {
+  auto c = ErasureChain::Fresh();
+  EXPECT_TRUE(c.has_value());
+  return std::move(*c);
+}
+
 class StoreKeyPinsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -23,7 +30,7 @@ class StoreKeyPinsTest : public ::testing::Test {
     auto backend = harness_.Open(StoreOpen::kCreate);
     ASSERT_OK(backend);
     ASSERT_OK_AND_ASSIGN(store_, AuthenticateStore(std::move(*backend), *root_));
-    keys_ = std::make_unique<KeyService>(*store_, *root_);
+    keys_ = std::make_unique<KeyService>(*store_, *root_, FreshChain(), "");
     ASSERT_OK(CreateTenantForTest(*store_, "acme", Bytes{1}));
   }
   StoreHarness harness_;
@@ -50,7 +57,7 @@ TEST_F(StoreKeyPinsTest, StoredTaggedAndReadByAnotherBroker) {
   auto other = harness_.Open(StoreOpen::kExisting);
   ASSERT_OK(other);
   ASSERT_OK_AND_ASSIGN(auto second, AuthenticateStore(std::move(*other), *root_));
-  KeyService second_keys(*second, *root_);
+  KeyService second_keys(*second, *root_, FreshChain(), "");
   ASSERT_OK_AND_ASSIGN(KeyPins back, GetKeyPins(*second, second_keys, "acme", "model"));
   EXPECT_EQ(back, parsed);
   EXPECT_EQ(back.owners.front(), Bytes(32, 0x11));  // sorted
@@ -67,7 +74,7 @@ TEST_F(StoreKeyPinsTest, MovedForeignOrEditedPinsAreRefused) {
   EXPECT_CODE(GetKeyPins(*store_, *keys_, "acme", "other"), Code::kVerificationFailed);
   // A broker with another root key cannot vouch for them either.
   ASSERT_OK_AND_ASSIGN(SecretBytes foreign_root, SecretBytes::Random(32));
-  KeyService foreign(*store_, foreign_root);
+  KeyService foreign(*store_, foreign_root, FreshChain(), "");
   EXPECT_CODE(GetKeyPins(*store_, foreign, "acme", "model"), Code::kVerificationFailed);
   // An edited value: the tag was made over another owner list.
   ASSERT_OK(PutKeyPins(*store_, *keys_, "acme", "model", Pins()));

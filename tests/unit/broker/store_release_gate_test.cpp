@@ -19,7 +19,7 @@ class ReleaseGateStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(OpenTwoBrokers(harness_, [this] { return now_.load(); }, a_, b_, log_a_, log_b_, audit_pub_));
-    ASSERT_OK(log_a_->CreateTenant("acme", Bytes{1}, GenesisEvent{"g", "admin:test", "tenant created", ""}));
+    ASSERT_OK(log_a_->CreateTenant("acme", Bytes{1}, {}, GenesisEvent{"g", "admin:test", "tenant created", ""}));
   }
 
   static ReleaseGate Gate(std::string token, std::vector<ReleaseCounter> counters, bool spend = false) {

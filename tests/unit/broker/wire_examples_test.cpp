@@ -49,7 +49,7 @@ class WireExamplesAudit : public AuditedStoreTest {
     clock_ = 1699999999999;
     ASSERT_OK_AND_ASSIGN(Ed25519Signer key, Ed25519Signer::FromSeed(seed.Reveal(SecretAccess::Get())));
     audit_ = std::make_unique<AuditLog>(*store_, std::move(key), [this] { return ++clock_; });
-    ASSERT_OK(audit_->CreateTenant("acme", Bytes{1},
+    ASSERT_OK(audit_->CreateTenant("acme", Bytes{1}, {},
                                    GenesisEvent{"0000000000000001", "admin:alice", "tenant created", "127.0.0.1"}));
     ASSERT_OK(audit_->Append("acme", AuditEvent{"0000000000000002", "admin:alice", "admin.key.create", "model", 1,
                                                 "ok", "key created", "", "127.0.0.1", "", ""}));
