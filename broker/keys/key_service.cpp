@@ -1,5 +1,6 @@
 #include "broker/keys/key_service.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "broker/keys/key_wrap.h"
@@ -117,6 +118,14 @@ Result<SecretBytes> KeyService::OpenTenantKek(const std::string& tenant, ByteSpa
   std::lock_guard lock(chain_mu_);
   // Another broker destroyed a key: move forward with the fleet (checked against the record).
   if (*epoch > chain_.epoch()) SIGIL_RETURN_IF_ERROR(SyncLocked());
+  if (*epoch < chain_.epoch()) {
+    // Read before a destruction that this broker has seen since (through another request)?
+    auto now = store_.GetTenantKek(tenant);
+    if (now && WrappedKekEpoch(*now) && *WrappedKekEpoch(*now) == chain_.epoch()) {
+      return Fail(Code::kUnavailable, "the keys of tenant '" + tenant + "' were re-wrapped by a key destruction during "
+                                      "this request; retry it");
+    }
+  }
   if (*epoch != chain_.epoch()) {
     return Fail(Code::kVerificationFailed, "the KEK of tenant '" + tenant + "' was wrapped at erasure epoch " +
                                                std::to_string(*epoch) + ", but this broker is at " +
@@ -124,11 +133,6 @@ Result<SecretBytes> KeyService::OpenTenantKek(const std::string& tenant, ByteSpa
                                                "older than a key destruction, and was shredded by it");
   }
   return UnwrapTenantKek(wrapping_, blob, tenant);
-}
-
-Result<SecretBytes> KeyService::TenantKek(const std::string& tenant) const {
-  SIGIL_ASSIGN_OR_RETURN(Bytes wrapped_kek, store_.GetTenantKek(tenant));
-  return OpenTenantKek(tenant, wrapped_kek);
 }
 
 Result<WrappedTenantKek> KeyService::NewWrappedTenantKek(const std::string& tenant) const {
@@ -231,11 +235,28 @@ Result<int> KeyService::TryDestroy(const std::string& tenant, const std::string&
 
 namespace {
 
+// The private half of `k` under the tenant KEK `kek` (stored as `kek_blob`). A key destruction
+// that committed between reading the row and reading the KEK re-wrapped one of them: that is a
+// retryable kUnavailable, not the altered blob it would otherwise look like.
+Result<SecretBytes> OpenVersion(Store& store, const SecretBytes& kek, ByteSpan kek_blob, const KeyVersionRow& k) {
+  auto sk = UnwrapKey(kek, k.wrapped_private_key, KeyVersionIdentity(k.tenant, k.name, k.version));
+  if (sk) return sk;
+  auto kek_now = store.GetTenantKek(k.tenant);
+  auto row_now = store.GetKeyVersion(k.tenant, k.name, k.version);
+  const bool kek_moved = kek_now && !std::equal(kek_now->begin(), kek_now->end(), kek_blob.begin(), kek_blob.end());
+  const bool row_moved = row_now && row_now->wrapped_private_key != k.wrapped_private_key;
+  if (kek_moved || row_moved) {
+    return Fail(Code::kUnavailable, "the keys of tenant '" + k.tenant + "' were re-wrapped by a key destruction during "
+                                    "this request; retry it");
+  }
+  return sk;
+}
+
 // The public half of `k` derived from its private half (opened with the tenant's `kek`); an
 // ALARM and kVerificationFailed if the stored public key differs: a writer of the store cannot
 // hand owners (or a rewrap) a key of their own.
-Result<Bytes> DerivedPublicKey(const SecretBytes& kek, const KeyVersionRow& k) {
-  SIGIL_ASSIGN_OR_RETURN(SecretBytes sk, UnwrapKey(kek, k.wrapped_private_key, KeyVersionIdentity(k.tenant, k.name, k.version)));
+Result<Bytes> DerivedPublicKey(Store& store, const SecretBytes& kek, ByteSpan kek_blob, const KeyVersionRow& k) {
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes sk, OpenVersion(store, kek, kek_blob, k));
   SIGIL_ASSIGN_OR_RETURN(Bytes derived, hpke::PublicKeyFromPrivate(hpke::Kem::kX25519HkdfSha256, sk));
   if (derived != k.public_key) {
     log::Write(log::Level::kAlarm,
@@ -252,13 +273,15 @@ Result<Bytes> DerivedPublicKey(const SecretBytes& kek, const KeyVersionRow& k) {
 }  // namespace
 
 Result<Bytes> KeyService::CheckedPublicKey(const KeyVersionRow& k) const {
-  SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, TenantKek(k.tenant));
-  return DerivedPublicKey(kek, k);
+  SIGIL_ASSIGN_OR_RETURN(Bytes blob, store_.GetTenantKek(k.tenant));
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, OpenTenantKek(k.tenant, blob));
+  return DerivedPublicKey(store_, kek, blob, k);
 }
 
 Result<KeyService::Release> KeyService::BeginRelease(const std::string& tenant) const {
-  SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, TenantKek(tenant));
-  return Release(tenant, std::move(kek));
+  SIGIL_ASSIGN_OR_RETURN(Bytes blob, store_.GetTenantKek(tenant));
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, OpenTenantKek(tenant, blob));
+  return Release(store_, tenant, std::move(kek), std::move(blob));
 }
 
 Result<ResealedDek> KeyService::Release::Reseal(const KeyVersionRow& row, const SealedArtifact& a, ByteSpan tee_pk,
@@ -272,7 +295,7 @@ Result<ResealedDek> KeyService::Release::Reseal(const KeyVersionRow& row, const 
   }
   if (rewrap_to != nullptr && rewrap_to->state != "enabled") return KeyUnusable(*rewrap_to);
   if (row.state != "enabled") return KeyUnusable(row);  // disabled or destroyed: stable tag, audited as deny
-  SIGIL_ASSIGN_OR_RETURN(SecretBytes sk, UnwrapKey(kek_, row.wrapped_private_key, KeyVersionIdentity(tenant_, a.key, a.version)));
+  SIGIL_ASSIGN_OR_RETURN(SecretBytes sk, OpenVersion(store_, kek_, kek_blob_, row));
   auto dek = hpke::OpenSecret(hpke::kSigilSuite, a.enc, sk, protocol::DekSealInfo(tenant_, a.key, a.version), {}, a.sealed_dek);
   if (!dek) {
     return Fail(Code::kVerificationFailed, "the artifact's sealed DEK does not open with key '" + a.key + "' version " +
@@ -288,7 +311,7 @@ Result<ResealedDek> KeyService::Release::Reseal(const KeyVersionRow& row, const 
   if (rewrap_to != nullptr) {
     // The new header's seal, exactly as `sigil model encrypt` makes one (loader/FORMAT.md "DEK"),
     // to a public half the broker derives itself: the loader is handed no key to trust.
-    SIGIL_ASSIGN_OR_RETURN(Bytes new_pk, DerivedPublicKey(kek_, *rewrap_to));
+    SIGIL_ASSIGN_OR_RETURN(Bytes new_pk, DerivedPublicKey(store_, kek_, kek_blob_, *rewrap_to));
     SIGIL_ASSIGN_OR_RETURN(hpke::Sealed header_seal,
                            hpke::Seal(hpke::kSigilSuite, new_pk, protocol::DekSealInfo(tenant_, a.key, rewrap_to->version),
                                       {}, dek->Reveal(SecretAccess::Get())));
@@ -300,7 +323,7 @@ Result<ResealedDek> KeyService::Release::Reseal(const KeyVersionRow& row, const 
 Result<SecretBytes> KeyService::Release::PrivateKey(const KeyVersionRow& row) const {
   if (row.tenant != tenant_) return Fail(Code::kInternal, "private key: the key version row is not this tenant's");
   if (row.state != "enabled") return KeyUnusable(row);
-  return UnwrapKey(kek_, row.wrapped_private_key, KeyVersionIdentity(tenant_, row.name, row.version));
+  return OpenVersion(store_, kek_, kek_blob_, row);
 }
 
 }  // namespace sigil::broker

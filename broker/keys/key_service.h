@@ -93,9 +93,12 @@ class KeyService {
 
    private:
     friend class KeyService;
-    Release(std::string tenant, SecretBytes kek) : tenant_(std::move(tenant)), kek_(std::move(kek)) {}
+    Release(Store& store, std::string tenant, SecretBytes kek, Bytes kek_blob)
+        : store_(store), tenant_(std::move(tenant)), kek_(std::move(kek)), kek_blob_(std::move(kek_blob)) {}
+    Store& store_;
     std::string tenant_;
     SecretBytes kek_;
+    Bytes kek_blob_;  // as stored: tells a concurrent re-wrap (retry) from an altered blob
   };
   Result<Release> BeginRelease(const std::string& tenant) const;
 
@@ -105,7 +108,6 @@ class KeyService {
   Result<Bytes> AuthorityTag(std::string_view label, ByteSpan message) const;
 
  private:
-  Result<SecretBytes> TenantKek(const std::string& tenant) const;
   Result<SecretBytes> OpenTenantKek(const std::string& tenant, ByteSpan blob) const;
   Result<int> TryDestroy(const std::string& tenant, const std::string& name, std::optional<std::uint32_t> version,
                          std::int64_t now) const;

@@ -1053,15 +1053,16 @@ class PostgresStore final : public Store {
   }
 
   Result<int> RekeyOn(Conn& c, const RekeyPlan& plan, const KeyRowMac& mac_for) {
-    // The epoch row first (concurrent Rekeys queue on it), then the tenants table against
-    // inserts and KEK changes (reads go on): the count below is then exact.
+    // The tenants table first, against inserts and KEK changes (reads go on), so the count
+    // below is exact and concurrent Rekeys queue here; CreateTenant takes the same order
+    // (tenants, then the epoch row), so the two cannot deadlock.
+    SIGIL_RETURN_IF_ERROR(Run(c, "LOCK TABLE tenants IN EXCLUSIVE MODE", Params()));
     SIGIL_ASSIGN_OR_RETURN(pg::Rows e, plan.epoch_from.empty()
         ? Query(c, "INSERT INTO meta(k, v) VALUES($1, $2) ON CONFLICT (k) DO NOTHING RETURNING 1",
                 Params().Text(kErasureEpochMeta).Blob(plan.epoch_to))
         : Query(c, "UPDATE meta SET v=$1 WHERE k=$2 AND v=$3 RETURNING 1",
                 Params().Blob(plan.epoch_to).Text(kErasureEpochMeta).Blob(plan.epoch_from)));
     if (e.size() != 1) return RekeyConflict("the erasure epoch");
-    SIGIL_RETURN_IF_ERROR(Run(c, "LOCK TABLE tenants IN EXCLUSIVE MODE", Params()));
     SIGIL_ASSIGN_OR_RETURN(pg::Rows n, Query(c, "SELECT count(*) FROM tenants"));
     if (n.Int(0, 0) != static_cast<std::int64_t>(plan.keks.size())) return RekeyConflict("the set of tenants");
     for (const RekeyPlan::Kek& k : plan.keks) {
