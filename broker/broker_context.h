@@ -20,6 +20,8 @@
 
 namespace sigil::broker {
 
+class IssuedTokens;  // broker/keys/token.h
+
 class TpmEnrolment;              // broker/tpm/tpm_enrol_api.h
 class UnauthenticatedActivity;   // broker/audit/unauth_activity.h
 class BrokerMetrics;             // broker/broker_metrics.h
@@ -48,6 +50,7 @@ struct BrokerContext {
   const KeyService* keys = nullptr;  // the only holder of the root key (broker/keys/key_service.h)
   const Ed25519Signer* token_signer = nullptr;  // the token key, expanded once
   Bytes token_public_key;
+  IssuedTokens* issued_tokens = nullptr;  // tokens this broker signed (keys/token.h); optional
   // The admin CA that issues admin certificates (null: issuance unavailable).
   const Bytes* admin_ca_pem = nullptr;
   const SecretBytes* admin_ca_key = nullptr;

@@ -454,6 +454,7 @@ Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, con
   SIGIL_RETURN_IF_ERROR(b->keys->SyncErasureChain());
   c.keys = b->keys.get();
   c.token_signer = &*b->token_signer;
+  c.issued_tokens = &b->issued_tokens;
   c.admin_ca_pem = &b->admin_ca_pem;
   c.admin_ca_key = &b->admin_ca_key;
   c.token_public_key = token_pub;

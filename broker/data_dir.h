@@ -13,6 +13,7 @@
 #include "broker/broker_metrics.h"
 #include "broker/keys/key_service.h"
 #include "broker/keys/root_key.h"
+#include "broker/keys/token.h"
 #include "broker/store/store.h"
 
 namespace sigil::broker {
@@ -83,6 +84,7 @@ struct OpenBroker {
   SecretBytes root_key;
   std::unique_ptr<KeyService> keys;  // over store and root_key
   std::optional<Ed25519Signer> token_signer;
+  IssuedTokens issued_tokens;
   Bytes admin_ca_pem;        // the admin CA certificate
   SecretBytes admin_ca_key;  // its key, unwrapped from the store
   std::string listen;

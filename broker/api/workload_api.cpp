@@ -118,6 +118,7 @@ Result<Json> HandleAttest(const BrokerContext& ctx, const RequestMeta& meta, con
     tb = TokenBody{tenant, tee, HexEncode(jti), UnixSeconds(now), UnixSeconds(now + ctx.settings.token_ttl),
                    tee_pk, evidence_digest, *claims};
     SIGIL_ASSIGN_OR_RETURN(token, SignToken(tb, *ctx.token_signer));
+    if (ctx.issued_tokens != nullptr) ctx.issued_tokens->Remember(token, tb.exp, tb.iat);
   }
   auto event_for = [&](const Error* nonce_error) {
     AuditEvent ev{meta.request_id, "anonymous", "attest", "", 0, "", "", evidence_digest, meta.client, tee, ""};
@@ -190,7 +191,7 @@ Result<ArtifactRequest> ParseArtifact(const Json& a, std::size_t i) {
 
 Result<Json> HandleRelease(const BrokerContext& ctx, const RequestMeta& meta, const std::string& token, const Json& body) {
   if (token.empty()) return Fail(Code::kUnauthenticated, "missing attestation token");
-  SIGIL_ASSIGN_OR_RETURN(TokenBody tok, VerifyToken(token, ctx.token_public_key, UnixSeconds(ctx.now())));
+  SIGIL_ASSIGN_OR_RETURN(TokenBody tok, VerifyToken(token, ctx.token_public_key, UnixSeconds(ctx.now()), ctx.issued_tokens));
   AuditEvent ev{"", "workload:" + HexEncode(Sha256(AsBytes(CanonicalJson(tok.claims.ToJson())))).substr(0, 16),
                 "release", "", 0, "", "", tok.evidence_digest, "", tok.tee, "token " + tok.jti};
   if (!body.contains("tee_public_key")) return Fail(Code::kInvalidArgument, "request.tee_public_key: missing");

@@ -4,7 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "attestation/claims.h"
 #include "core/bytes.h"
@@ -30,8 +33,28 @@ struct TokenBody {
 // key, so relying parties pick it from the key set). The signer is the broker's token key,
 // expanded once at start: every attestation signs a token.
 Result<std::string> SignToken(const TokenBody& body, const Ed25519Signer& signer);
-// kUnauthenticated for a malformed or badly signed token, kExpired past exp.
-Result<TokenBody> VerifyToken(const std::string& token, ByteSpan signing_public_key, std::int64_t now_seconds);
+// The tokens this broker signed, remembered (SHA-256 of the whole token) until they expire, so
+// that their release need not verify this broker's own signature again: an Ed25519 verify is
+// about a fifth of a flow's cryptography. Remembering is exact (the whole token, signature
+// included), so a token found here is one this process produced; any other token is verified
+// as usual. At most `capacity` are kept, the oldest forgotten first. Thread-safe.
+class IssuedTokens {
+ public:
+  explicit IssuedTokens(std::size_t capacity = 1 << 16) : capacity_(capacity) {}
+  void Remember(const std::string& token, std::int64_t exp_seconds, std::int64_t now_seconds);
+  bool Contains(const std::string& token) const;
+
+ private:
+  const std::size_t capacity_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, std::int64_t> exp_by_digest_;
+  std::deque<std::pair<std::string, std::int64_t>> order_;  // oldest first
+};
+
+// kUnauthenticated for a malformed or badly signed token, kExpired past exp. With `issued`, a
+// token this broker signed itself is recognised without a signature verification.
+Result<TokenBody> VerifyToken(const std::string& token, ByteSpan signing_public_key, std::int64_t now_seconds,
+                              const IssuedTokens* issued = nullptr);
 
 // The token key's id: its RFC 7638 JWK thumbprint, base64url(SHA-256(
 // {"crv":"Ed25519","kty":"OKP","x":base64url(public key)})), so anyone can recompute it.

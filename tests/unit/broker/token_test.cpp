@@ -37,6 +37,40 @@ TEST(Token, SignVerifyAndRefusals) {
   EXPECT_CODE(VerifyToken("", kp.public_key, 200), Code::kUnauthenticated);
 }
 
+// A token this broker remembers issuing skips the signature check, and only that exact token:
+// one whose bytes differ anywhere is verified, and refused, as before.
+TEST(Token, IssuedTokensAreRecognisedExactlyAndForgottenOldestFirst) {
+  ASSERT_OK_AND_ASSIGN(Ed25519KeyPair kp, Ed25519Generate());
+  TokenBody b{"acme", "dev", "jti1", 100, 400, Bytes(32, 9), "ab", {}};
+  b.claims.Set("tee", std::string("dev"));
+  ASSERT_OK_AND_ASSIGN(std::string tok, SignToken(b, SignerOf(kp)));
+  // The same header and payload with a signature that does not verify: refused unless this
+  // very string is remembered (which shows the remembered path skips the verification).
+  std::string unsigned_tok = tok.substr(0, tok.rfind('.') + 1) + Base64UrlEncode(Bytes(64, 1));
+  IssuedTokens issued(2);
+  EXPECT_CODE(VerifyToken(unsigned_tok, kp.public_key, 200, &issued), Code::kUnauthenticated);
+  issued.Remember(unsigned_tok, 400, 100);
+  ASSERT_OK(VerifyToken(unsigned_tok, kp.public_key, 200, &issued));
+  EXPECT_CODE(VerifyToken(unsigned_tok, kp.public_key, 200), Code::kUnauthenticated);
+  std::string altered = unsigned_tok;
+  altered.back() = altered.back() == 'A' ? 'B' : 'A';
+  EXPECT_CODE(VerifyToken(altered, kp.public_key, 200, &issued), Code::kUnauthenticated);
+  // Expiry still applies, and the header still names this broker's key.
+  EXPECT_CODE(VerifyToken(unsigned_tok, kp.public_key, 400, &issued), Code::kExpired);
+  ASSERT_OK_AND_ASSIGN(Ed25519KeyPair other, Ed25519Generate());
+  EXPECT_CODE(VerifyToken(unsigned_tok, other.public_key, 200, &issued), Code::kUnauthenticated);
+  // Capacity 2: a third token forgets the first; an expired one is dropped on the next remember.
+  issued.Remember(tok, 400, 100);
+  issued.Remember("third", 400, 100);
+  EXPECT_FALSE(issued.Contains(unsigned_tok));
+  EXPECT_TRUE(issued.Contains(tok));
+  IssuedTokens short_lived(10);
+  short_lived.Remember("a", 150, 100);
+  short_lived.Remember("b", 400, 160);
+  EXPECT_FALSE(short_lived.Contains("a"));
+  EXPECT_TRUE(short_lived.Contains("b"));
+}
+
 // RFC 8037 appendix A.3: the thumbprint of the Ed25519 key of appendix A.1 is
 // kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k (a worked example in the RFC, so the key id
 // relying parties recompute is the one the broker sends).
