@@ -1,5 +1,7 @@
 #include "broker/keys/key_pins.h"
 
+#include <cstring>
+
 #include <algorithm>
 
 #include "core/ed25519.h"
@@ -80,7 +82,12 @@ Result<KeyPins> ParseKeyPins(const Json& body) {
     return Fail(Code::kInvalidArgument, "request.artifact_ids: an allowlist needs at least one owner key (only "
                                         "signed artifacts have an identity the loader checks)");
   }
-  std::sort(p.owners.begin(), p.owners.end());
+  // Every owner is kEd25519PublicKeySize bytes (DecodeFixed above), so compare exactly those:
+  // GCC 12 at -O3 misreads the generic vector comparison's memcmp bound (-Wstringop-overread),
+  // which broke the Release build `bench/run` makes.
+  std::sort(p.owners.begin(), p.owners.end(), [](const Bytes& a, const Bytes& b) {
+    return std::memcmp(a.data(), b.data(), kEd25519PublicKeySize) < 0;
+  });
   p.owners.erase(std::unique(p.owners.begin(), p.owners.end()), p.owners.end());
   std::sort(p.artifact_ids.begin(), p.artifact_ids.end());
   p.artifact_ids.erase(std::unique(p.artifact_ids.begin(), p.artifact_ids.end()), p.artifact_ids.end());
