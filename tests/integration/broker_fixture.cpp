@@ -1,5 +1,7 @@
 #include "tests/integration/broker_fixture.h"
 
+#include <sqlite3.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -135,6 +137,26 @@ TestArtifact MakeArtifact(const std::string& tenant, const std::string& key) {
   auto sealed = hpke::Seal(hpke::kSigilSuite, pk, protocol::DekSealInfo(tenant, key, 1), {}, dek->Reveal(SecretAccess::Get()));
   SIGIL_CHECK(sealed.has_value());
   return TestArtifact{net::ReleaseArtifact{tenant + "/" + key, 1, sealed->enc, sealed->ciphertext}, std::move(*dek)};
+}
+
+Bytes ReadSqliteBlob(const std::string& db_path, const std::string& sql, const std::vector<std::string>& args) {
+  sqlite3* db = nullptr;
+  Bytes out;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK) {
+      for (std::size_t i = 0; i < args.size(); ++i) {
+        sqlite3_bind_text(s, static_cast<int>(i + 1), args[i].c_str(), -1, SQLITE_TRANSIENT);
+      }
+      if (sqlite3_step(s) == SQLITE_ROW) {
+        const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(s, 0));
+        out.assign(p, p + sqlite3_column_bytes(s, 0));
+      }
+    }
+    sqlite3_finalize(s);
+  }
+  sqlite3_close(db);
+  return out;
 }
 
 std::vector<Json> AuditRecords(const std::string& tenant) {

@@ -82,6 +82,10 @@ TestArtifact MakeArtifact(const std::string& tenant, const std::string& key);
 // `artifact`: whether the broker released it.
 bool DevWorkloadReleased(const std::string& tenant, const TestArtifact& artifact, const std::string& measurement);
 
+// The first column of the first row `sql` (with text parameters `args`) selects from the SQLite
+// file `db_path`, opened read-only; empty if there is none. For tests that look at the raw store.
+Bytes ReadSqliteBlob(const std::string& db_path, const std::string& sql, const std::vector<std::string>& args);
+
 // The audit records of `tenant` as JSON objects (newest last).
 std::vector<Json> AuditRecords(const std::string& tenant);
 

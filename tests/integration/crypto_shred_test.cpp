@@ -27,27 +27,6 @@ constexpr const char* kShredPolicy = R"({
                                 {"claim": "measurement", "in_reference": "engines"}]}}]
 })";
 
-// One column of one row of an SQLite file (the copy, or the live store read-only).
-Bytes ReadBlob(const std::string& db_path, const std::string& sql, const std::vector<std::string>& args) {
-  sqlite3* db = nullptr;
-  Bytes out;
-  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK) {
-      for (std::size_t i = 0; i < args.size(); ++i) {
-        sqlite3_bind_text(s, static_cast<int>(i + 1), args[i].c_str(), -1, SQLITE_TRANSIENT);
-      }
-      if (sqlite3_step(s) == SQLITE_ROW) {
-        const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(s, 0));
-        out.assign(p, p + sqlite3_column_bytes(s, 0));
-      }
-    }
-    sqlite3_finalize(s);
-  }
-  sqlite3_close(db);
-  return out;
-}
-
 // What an operator's backup tool does to a live SQLite store: a consistent copy.
 bool CopyStore(const std::string& from, const std::string& to) {
   sqlite3* db = nullptr;
@@ -61,8 +40,8 @@ bool CopyStore(const std::string& from, const std::string& to) {
 // key, then the artifact's sealed DEK. Any failing step fails.
 Result<SecretBytes> OpenFromCopy(const std::string& copy, const SecretBytes& root, const broker::ErasureChain& chain,
                                  const TestArtifact& a) {
-  Bytes kek_blob = ReadBlob(copy, "SELECT kek FROM tenants WHERE name=?", {kShredTenant});
-  Bytes sk_blob = ReadBlob(copy, "SELECT private_key FROM key_versions WHERE tenant=? AND name='doomed' AND version=1",
+  Bytes kek_blob = ReadSqliteBlob(copy, "SELECT kek FROM tenants WHERE name=?", {kShredTenant});
+  Bytes sk_blob = ReadSqliteBlob(copy, "SELECT private_key FROM key_versions WHERE tenant=? AND name='doomed' AND version=1",
                            {kShredTenant});
   SIGIL_ASSIGN_OR_RETURN(SecretBytes w, chain.WrappingKey(root));
   SIGIL_ASSIGN_OR_RETURN(SecretBytes kek, broker::UnwrapTenantKek(w, kek_blob, kShredTenant));
@@ -103,18 +82,18 @@ TEST(CryptoShred, AStoreCopyFromBeforeADestructionOpensWithNothingTheBrokerStill
   ASSERT_OK_AND_ASSIGN(broker::ErasureChain before, broker::ErasureChain::Load(dir.File("old-shred.key"), root));
   EXPECT_EQ(now.epoch(), before.epoch() + 1);
   ASSERT_OK_AND_ASSIGN(Bytes record, now.Record(root));
-  EXPECT_EQ(ReadBlob(store, "SELECT v FROM meta WHERE k=?", {broker::kErasureEpochMeta}), record);
+  EXPECT_EQ(ReadSqliteBlob(store, "SELECT v FROM meta WHERE k=?", {broker::kErasureEpochMeta}), record);
 
   // The copy does not open with the current chain, nor with the root key alone...
   EXPECT_CODE(OpenFromCopy(dir.File("backup.db"), root, now, doomed), Code::kVerificationFailed);
-  Bytes copy_kek = ReadBlob(dir.File("backup.db"), "SELECT kek FROM tenants WHERE name=?", {kShredTenant});
+  Bytes copy_kek = ReadSqliteBlob(dir.File("backup.db"), "SELECT kek FROM tenants WHERE name=?", {kShredTenant});
   EXPECT_CODE(broker::UnwrapTenantKek(root, copy_kek, kShredTenant), Code::kVerificationFailed);
   // ...nor does the live store's KEK for the tenant open the copy's version: it is a new KEK.
   ASSERT_OK_AND_ASSIGN(SecretBytes w_now, now.WrappingKey(root));
-  ASSERT_OK_AND_ASSIGN(SecretBytes live_kek, broker::UnwrapTenantKek(w_now, ReadBlob(store, "SELECT kek FROM tenants WHERE "
+  ASSERT_OK_AND_ASSIGN(SecretBytes live_kek, broker::UnwrapTenantKek(w_now, ReadSqliteBlob(store, "SELECT kek FROM tenants WHERE "
                                                                                           "name=?", {kShredTenant}),
                                                                     kShredTenant));
-  Bytes copy_sk = ReadBlob(dir.File("backup.db"),
+  Bytes copy_sk = ReadSqliteBlob(dir.File("backup.db"),
                            "SELECT private_key FROM key_versions WHERE tenant=? AND name='doomed' AND version=1", {kShredTenant});
   ASSERT_FALSE(copy_sk.empty());
   EXPECT_CODE(broker::UnwrapKey(live_kek, copy_sk, broker::KeyVersionIdentity(kShredTenant, "doomed", 1)),

@@ -1,7 +1,5 @@
 // Key lifecycle against the real sigild: disable/enable, destroy (all or one version), import.
 // Uses its own tenant "keylife" so the shared fixture's tenants keep their keys.
-#include <sqlite3.h>
-
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -85,23 +83,9 @@ class KeyLifecycle : public ::testing::Test {
   }
 
   static Bytes WrappedKey(const std::string& key, int version) {
-    sqlite3* db = nullptr;
-    Bytes out;
-    std::string path = BrokerEnv::Get().data_dir() + "/store.db";
-    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-      sqlite3_stmt* s = nullptr;
-      sqlite3_prepare_v2(db, "SELECT private_key FROM key_versions WHERE tenant=? AND name=? AND version=?", -1, &s, nullptr);
-      sqlite3_bind_text(s, 1, kTenant, -1, SQLITE_STATIC);
-      sqlite3_bind_text(s, 2, key.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int(s, 3, version);
-      if (sqlite3_step(s) == SQLITE_ROW) {
-        const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(s, 0));
-        out.assign(p, p + sqlite3_column_bytes(s, 0));
-      }
-      sqlite3_finalize(s);
-    }
-    sqlite3_close(db);
-    return out;
+    return ReadSqliteBlob(BrokerEnv::Get().data_dir() + "/store.db",
+                          "SELECT private_key FROM key_versions WHERE tenant=? AND name=? AND version=?",
+                          {kTenant, key, std::to_string(version)});
   }
 
   static std::string FileBytes(const std::string& path) {
