@@ -445,7 +445,7 @@ Result<std::unique_ptr<OpenBroker>> OpenDataDir(const std::string& data_dir, con
     if (!record) return std::move(record).error();
     return Fail(Code::kNotFound, d.shred_key() + " is missing, but the store's keys are wrapped under the fleet's erasure "
                                  "chain: restore the file from this data directory's backup, or make a new data "
-                                 "directory with `sigild join` (docs/operations.md)");
+                                 "directory with `sigild join` (docs/architecture.md \"Destroying a key version\")");
   } else {
     // A data directory from before the chain: start one (SyncErasureChain upgrades the store).
     SIGIL_ASSIGN_OR_RETURN(chain, ErasureChain::Fresh());

@@ -92,7 +92,8 @@ Result<void> KeyService::SyncLocked() const {
     return Fail(Code::kVerificationFailed,
                 "the store is at erasure epoch " + std::to_string(epoch) + " but this broker is at " +
                     std::to_string(chain_.epoch()) + ": the store was restored from a copy older than a key "
-                    "destruction, and the keys that copy holds were shredded (docs/operations.md \"Backups\")");
+                    "destruction, and the keys that copy holds were shredded (docs/architecture.md \"Destroying "
+                    "a key version\")");
   }
   SIGIL_ASSIGN_OR_RETURN(ErasureChain next, chain_.AdvancedTo(epoch));
   SIGIL_ASSIGN_OR_RETURN(Bytes expected, next.Record(root_));
