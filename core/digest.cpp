@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "core/ossl.h"
 #include "core/result.h"
 
 namespace sigil {
@@ -45,6 +46,17 @@ bool ConstantTimeEqual(ByteSpan a, ByteSpan b) {
   if (a.size() != b.size()) return false;
   if (a.empty()) return true;
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+Result<Bytes> HmacSha256(ByteSpan key, ByteSpan message) {
+  Bytes out(32);
+  std::size_t n = 0;
+  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(), message.data(), message.size(),
+                out.data(), out.size(), &n) == nullptr ||
+      n != out.size()) {
+    return OpenSslError(Code::kInternal, "HMAC-SHA256");
+  }
+  return out;
 }
 
 }  // namespace sigil

@@ -115,7 +115,7 @@ Result<Json> AdminCreateTenant(const BrokerContext& ctx, const RequestMeta& meta
                                            GenesisEvent{meta.request_id, "admin:" + meta.admin_cn,
                                                         "tenant created with a fresh KEK", meta.client});
     if (created) break;
-    if (attempt == 5 || created.error().message().find(kRekeyConflictTag) == std::string::npos) {
+    if (attempt == 5 || !IsRekeyConflict(created.error())) {
       return std::move(created).error();
     }
     SIGIL_RETURN_IF_ERROR(ctx.keys->SyncErasureChain());

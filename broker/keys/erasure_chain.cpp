@@ -1,15 +1,12 @@
 #include "broker/keys/erasure_chain.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
 #include <cstring>
 
 #include "broker/keys/key_wrap.h"
 #include "broker/keys/root_key.h"
+#include "core/digest.h"
 #include "core/file_io.h"
 #include "core/hkdf.h"
-#include "core/ossl.h"
 
 namespace sigil::broker {
 namespace {
@@ -19,15 +16,9 @@ constexpr std::size_t kEpochSize = 8;
 constexpr std::size_t kCheckSize = 32;
 
 Bytes EncodeEpoch(std::uint64_t epoch) {
-  Bytes out(kEpochSize);
-  for (std::size_t i = 0; i < kEpochSize; ++i) out[i] = static_cast<std::uint8_t>(epoch >> (8 * (kEpochSize - 1 - i)));
+  Bytes out;
+  AppendU64(out, epoch);
   return out;
-}
-
-std::uint64_t DecodeEpoch(ByteSpan b) {
-  std::uint64_t e = 0;
-  for (std::size_t i = 0; i < kEpochSize; ++i) e = (e << 8) | b[i];
-  return e;
 }
 
 std::string ShredFileIdentity(std::uint64_t epoch) { return BrokerKeyIdentity("erasure-chain/" + std::to_string(epoch)); }
@@ -52,7 +43,7 @@ Result<ErasureChain> ErasureChain::Fresh() {
 Result<ErasureChain> ErasureChain::Load(const std::string& path, const SecretBytes& root) {
   SIGIL_ASSIGN_OR_RETURN(Bytes file, ReadFile(path, 4096));
   if (file.size() <= kEpochSize) return Fail(Code::kInvalidArgument, path + ": truncated erasure chain file");
-  const std::uint64_t epoch = DecodeEpoch(file);
+  const std::uint64_t epoch = ReadU64(file);
   auto s = UnwrapKey(root, ByteSpan(file).subspan(kEpochSize), ShredFileIdentity(epoch));
   if (!s) {
     return Fail(Code::kVerificationFailed, path + ": does not open with this broker's root key (edited, or another "
@@ -100,16 +91,8 @@ Result<SecretBytes> ErasureChain::WrappingKey(const SecretBytes& root) const {
 
 Result<Bytes> ErasureChain::Record(const SecretBytes& root) const {
   SIGIL_ASSIGN_OR_RETURN(SecretBytes w, WrappingKey(root));
-  Bytes check(kCheckSize);
-  std::size_t n = 0;
-  const std::string_view label = "sigil/v1/erasure-chain/check";
-  auto k = w.Reveal(SecretAccess::Get());
-  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, k.data(), k.size(),
-                reinterpret_cast<const unsigned char*>(label.data()), label.size(), check.data(), check.size(), &n) ==
-          nullptr ||
-      n != check.size()) {
-    return OpenSslError(Code::kInternal, "HMAC-SHA256");
-  }
+  SIGIL_ASSIGN_OR_RETURN(Bytes check, HmacSha256(w.Reveal(SecretAccess::Get()),
+                                                 AsBytes(std::string_view("sigil/v1/erasure-chain/check"))));
   return Concat({EncodeEpoch(epoch_), check});
 }
 
@@ -118,7 +101,7 @@ Result<std::uint64_t> ErasureChain::RecordEpoch(ByteSpan record) {
     return Fail(Code::kVerificationFailed, "the store's erasure epoch record is malformed (" +
                                                std::to_string(record.size()) + " bytes)");
   }
-  return DecodeEpoch(record);
+  return ReadU64(record);
 }
 
 Result<Bytes> ErasureChain::EncodeShare(const SecretBytes& passphrase) const {
@@ -138,7 +121,7 @@ Result<ErasureChain> ErasureChain::DecodeShare(ByteSpan share, const SecretBytes
   if (mode != RootKeyMode::kPassphrase) {
     return Fail(Code::kVerificationFailed, "the store's erasure chain copy is not passphrase-sealed");
   }
-  return ErasureChain(DecodeEpoch(share), std::move(s));
+  return ErasureChain(ReadU64(share), std::move(s));
 }
 
 Result<Bytes> WrapTenantKek(const SecretBytes& wrapping_key, std::uint64_t epoch, const SecretBytes& kek,
@@ -154,7 +137,7 @@ Result<std::uint64_t> WrappedKekEpoch(ByteSpan blob) {
   if (blob.size() != kEpochSize + kLegacyWrappedKekSize) {
     return Fail(Code::kVerificationFailed, "the stored tenant KEK is malformed (" + std::to_string(blob.size()) + " bytes)");
   }
-  return DecodeEpoch(blob);
+  return ReadU64(blob);
 }
 
 Result<SecretBytes> UnwrapTenantKek(const SecretBytes& wrapping_key, ByteSpan blob, std::string_view tenant) {

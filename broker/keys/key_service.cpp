@@ -5,8 +5,8 @@
 
 #include "broker/keys/key_wrap.h"
 #include "broker/store/store.h"
+#include "core/digest.h"
 #include "core/hkdf.h"
-#include "core/ossl.h"
 #include "core/hpke.h"
 #include "core/log.h"
 #include "core/protocol.h"
@@ -19,19 +19,11 @@ Result<Bytes> KeyService::AuthorityTag(std::string_view label, ByteSpan message)
   SIGIL_ASSIGN_OR_RETURN(SecretBytes prk, HkdfExtract(HkdfHash::kSha256, AsBytes(std::string_view("sigil store rows")),
                                                       root_.Reveal(SecretAccess::Get())));
   SIGIL_ASSIGN_OR_RETURN(SecretBytes key, HkdfExpand(HkdfHash::kSha256, prk.Reveal(SecretAccess::Get()), AsBytes(label), 32));
-  Bytes out(32);
-  std::size_t n = 0;
-  auto k = key.Reveal(SecretAccess::Get());
-  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, k.data(), k.size(), message.data(), message.size(),
-                out.data(), out.size(), &n) == nullptr || n != out.size()) {
-    return OpenSslError(Code::kInternal, "HMAC-SHA256");
-  }
-  return out;
+  return HmacSha256(key.Reveal(SecretAccess::Get()), message);
 }
 
 namespace {
 
-bool IsRekeyConflict(const Error& e) { return e.message().find(kRekeyConflictTag) != std::string::npos; }
 constexpr int kRekeyAttempts = 5;
 
 }  // namespace
@@ -122,7 +114,8 @@ Result<SecretBytes> KeyService::OpenTenantKek(const std::string& tenant, ByteSpa
   if (*epoch < chain_.epoch()) {
     // Read before a destruction that this broker has seen since (through another request)?
     auto now = store_.GetTenantKek(tenant);
-    if (now && WrappedKekEpoch(*now) && *WrappedKekEpoch(*now) == chain_.epoch()) {
+    auto now_epoch = now ? WrappedKekEpoch(*now) : Result<std::uint64_t>(now.error());
+    if (now_epoch && *now_epoch == chain_.epoch()) {
       return Fail(Code::kUnavailable, "the keys of tenant '" + tenant + "' were re-wrapped by a key destruction during "
                                       "this request; retry it");
     }

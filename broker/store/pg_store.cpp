@@ -1038,11 +1038,6 @@ class PostgresStore final : public Store {
     return static_cast<int>(rows.size());
   }
 
-  static Error RekeyConflict(const std::string& what) {
-    return Error(Code::kUnavailable, std::string(kRekeyConflictTag) + what + " changed while the erasure epoch moved; "
-                                         "read it again");
-  }
-
   // The store's erasure epoch record is `expected` (empty: there is none), held FOR SHARE.
   Result<void> CheckEpoch(Conn& c, ByteSpan expected) {
     SIGIL_ASSIGN_OR_RETURN(pg::Rows r, Query(c, "SELECT v FROM meta WHERE k=$1 FOR SHARE",

@@ -1012,11 +1012,6 @@ class SqliteStore final : public Store {
 
   int Changes() const { return sqlite3_changes(db_.get()); }
 
-  static Error RekeyConflict(const std::string& what) {
-    return Error(Code::kUnavailable, std::string(kRekeyConflictTag) + what + " changed while the erasure epoch moved; "
-                                         "read it again");
-  }
-
   // The store's erasure epoch record is `expected` (empty: there is none).
   Result<void> CheckEpochLocked(ByteSpan expected) {
     SIGIL_ASSIGN_OR_RETURN(Stmt s, Prepare("SELECT v FROM meta WHERE k=?"));

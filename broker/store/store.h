@@ -130,6 +130,14 @@ struct RekeyPlan {
   std::optional<Destroy> destroy;
 };
 inline constexpr const char* kRekeyConflictTag = "rekey_conflict: ";
+inline Error RekeyConflict(const std::string& what) {
+  return Error(Code::kUnavailable, std::string(kRekeyConflictTag) + what + " changed while the erasure epoch moved; "
+                                       "read it again");
+}
+// Also when wrapped by another layer's context (AuditLog prefixes its own).
+inline bool IsRekeyConflict(const Error& e) {
+  return e.code() == Code::kUnavailable && e.message().find(kRekeyConflictTag) != std::string::npos;
+}
 // The meta rows of the erasure chain: the fleet's epoch record and the passphrase-sealed copy
 // of the chain that `sigild join` reads (a destruction deletes the copy: it would open the
 // store copies the destruction shreds).

@@ -1,10 +1,10 @@
 #include "broker/store/store_auth.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <cstdio>
 
+#include "core/digest.h"
 #include "core/hkdf.h"
 #include "core/log.h"
 
@@ -68,14 +68,8 @@ class RowMac {
     return RowMac(std::move(key));
   }
   Bytes Tag(ByteSpan message) const {
-    Bytes out(32);
-    std::size_t n = 0;
-    auto key = key_.Reveal(SecretAccess::Get());
-    if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(), message.data(), message.size(),
-                  out.data(), out.size(), &n) == nullptr || n != out.size()) {
-      return {};  // never matches a stored tag: the row is refused, not trusted
-    }
-    return out;
+    auto tag = HmacSha256(key_.Reveal(SecretAccess::Get()), message);
+    return tag ? std::move(*tag) : Bytes{};  // empty never matches a stored tag: the row is refused
   }
   bool Check(ByteSpan message, ByteSpan tag) const {
     Bytes want = Tag(message);

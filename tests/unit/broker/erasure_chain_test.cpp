@@ -35,6 +35,11 @@ TEST(ErasureChain, SavedUnderTheRootKeyAndLoadedOnlyWithIt) {
   file[7] ^= 1;
   ASSERT_OK(WriteFileAtomic(dir.File("edited.key"), file));
   EXPECT_CODE(ErasureChain::Load(dir.File("edited.key"), root), Code::kVerificationFailed);
+  // Truncated files (a torn copy, an empty file) are refused, never read past their end.
+  for (std::size_t keep : {std::size_t{0}, std::size_t{8}, std::size_t{20}, file.size() - 1}) {
+    ASSERT_OK(WriteFileAtomic(dir.File("short.key"), ByteSpan(file).first(keep)));
+    EXPECT_FALSE(ErasureChain::Load(dir.File("short.key"), root).has_value()) << keep;
+  }
 }
 
 TEST(ErasureChain, MovesForwardAloneAndNeverBack) {

@@ -8,10 +8,6 @@
 namespace sigil::broker {
 namespace {
 
-bool IsRekeyConflict(const Error& e) {
-  return e.code() == Code::kUnavailable && e.message().find(kRekeyConflictTag) != std::string::npos;
-}
-
 // Rekey (the erasure epoch's move) is all or nothing, and refuses when anything it replaces
 // changed after it was read: the epoch record, a KEK, the set of tenants or of live versions.
 TEST(StoreKeysAndQueries, RekeyIsOneCompareAndSwapOverEverythingItReplaces) {
